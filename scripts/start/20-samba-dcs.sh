@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Two throwaway Samba Active Directory domain controllers on loopback for the directory tests:
+# SRC.TEST on 127.0.0.2 and DST.TEST on 127.0.0.3. Each one lives in a folder of the test run and runs in
+# its own mount namespace with its own /run/samba and resolv.conf, because two instances collide on the
+# compiled-in run folder (winbindd socket) and `net` must resolve the domain through the DC's own DNS.
+# Both are filled with users, groups and computers. Writes REHOME_TEST_SAMBA_* lines into
+# $REHOME_TEST_ENV; scripts/stop/20-samba-dcs.sh stops them by PID. Safe to run again: it stops and
+# replaces what an earlier start left.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dir="$REHOME_TEST_RUN/samba"
+# A throwaway password for throwaway domains; it never leaves the test run.
+password='Rehome-Test-Pa55'
+started=$EPOCHREALTIME
+
+bash "$here/../stop/20-samba-dcs.sh"
+rm -rf "$dir"
+mkdir -p "$dir/ca"
+
+# One test certificate authority; each DC's certificate names both its DNS name and its address, so
+# LDAPS can be validated whichever of the two a client connects to.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3 \
+  -subj "/CN=Rehome test CA" -keyout "$dir/ca.key" -out "$dir/ca/rehome-test-ca.pem" 2>/dev/null
+openssl rehash "$dir/ca"
+
+provision() { # name realm domain address
+  local name=$1 realm=$2 domain=$3 address=$4
+  local d="$dir/$name" host="dc-$name"
+  local fqdn
+  fqdn="$host.$(echo "$realm" | tr '[:upper:]' '[:lower:]')"
+  samba-tool domain provision --targetdir="$d" --realm="$realm" --domain="$domain" --server-role=dc \
+    --dns-backend=SAMBA_INTERNAL --adminpass="$password" --host-name="$host" --host-ip="$address" \
+    --option="interfaces=$address/8" --option="bind interfaces only=yes" >"$d.provision.log" 2>&1
+  mkdir -p "$d/run" "$d/log" "$d/tls"
+  mkdir -m 0750 "$d/ntp_signd"
+  echo "nameserver $address" >"$d/resolv.conf"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$fqdn" \
+    -keyout "$d/tls/key.pem" -out "$d/tls/request.pem" 2>/dev/null
+  openssl x509 -req -in "$d/tls/request.pem" -CA "$dir/ca/rehome-test-ca.pem" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 3 -out "$d/tls/cert.pem" \
+    -extfile <(printf 'subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth\n' "$fqdn" "$address") 2>/dev/null
+  chmod 600 "$d/tls/key.pem"
+  # Only what a test DC needs; DNS forwarding stays on loopback so nothing leaves the machine.
+  cat >"$d/etc/smb.conf" <<CONF
+[global]
+	netbios name = ${host^^}
+	workgroup = $domain
+	realm = $realm
+	server role = active directory domain controller
+	interfaces = $address/8
+	bind interfaces only = yes
+	private dir = $d/private
+	lock directory = $d
+	state directory = $d/state
+	cache directory = $d/cache
+	binddns dir = $d/bind-dns
+	ntp signd socket directory = $d/ntp_signd
+	log file = $d/log/%m.log
+	logging = file
+	dns forwarder = 127.0.0.1
+	ldap server require strong auth = no
+	tls enabled = yes
+	tls keyfile = $d/tls/key.pem
+	tls certfile = $d/tls/cert.pem
+	tls cafile = $dir/ca/rehome-test-ca.pem
+	load printers = no
+	printing = bsd
+	printcap name = /dev/null
+	disable spoolss = yes
+[sysvol]
+	path = $d/state/sysvol
+	read only = no
+[netlogon]
+	path = $d/state/sysvol/${realm,,}/scripts
+	read only = no
+CONF
+}
+
+start() { # name address
+  local d="$dir/$1"
+  # setsid keeps the DC out of the test run's process group; unshare -m without --fork keeps the PID.
+  setsid unshare -m --propagation private sh -c '
+    mount --bind "$1/resolv.conf" /etc/resolv.conf
+    mkdir -p /run/samba
+    mount --bind "$1/run" /run/samba
+    exec samba -s "$1/etc/smb.conf" --foreground --no-process-group' sh "$d" >"$d/samba.out" 2>&1 &
+  echo $! >"$d/samba.pid"
+  # `net` for this domain runs inside the DC's namespace, where DNS is the DC's own.
+  printf '#!/bin/sh\nexec nsenter -t %s -m -- net "$@"\n' "$!" >"$d/net"
+  chmod 755 "$d/net"
+}
+
+wait_for_ldap() { # name address base
+  local deadline=$((SECONDS + 60))
+  until ldapsearch -x -H "ldap://$2" -D "Administrator@${3}" -w "$password" -b "" -s base >/dev/null 2>&1; do
+    if ! kill -0 "$(cat "$dir/$1/samba.pid")" 2>/dev/null; then
+      echo "samba $1 exited; see $dir/$1/samba.out and $dir/$1/log" >&2
+      exit 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "samba $1 did not answer LDAP within 60 s" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+provision src SRC.TEST SRC 127.0.0.2 &
+src_job=$!
+provision dst DST.TEST DST 127.0.0.3 &
+dst_job=$!
+wait $src_job || { cat "$dir/src.provision.log" >&2; exit 1; }
+wait $dst_job || { cat "$dir/dst.provision.log" >&2; exit 1; }
+start src
+start dst
+wait_for_ldap src 127.0.0.2 src.test
+wait_for_ldap dst 127.0.0.3 dst.test
+
+# Directory content: OUs, users with UPNs, groups with members, computers in and outside an OU.
+# DST holds one computer that is taken (a conflict for creation) and the same user names as SRC, so the
+# UPN-prefix mapping has pairs to find.
+fill() { # name base dns-domain users computers
+  local base=$2 dns=$3 users=$4 computers=$5
+  {
+    for ou in Workstations Servers Staff Groups; do
+      printf 'dn: OU=%s,%s\nobjectClass: organizationalUnit\n\n' "$ou" "$base"
+    done
+    for i in $(seq -w 1 "$users"); do
+      printf 'dn: CN=User %s,OU=Staff,%s\nobjectClass: user\nsAMAccountName: user%s\nuserPrincipalName: user%s@%s\ndisplayName: User %s\n\n' \
+        "$i" "$base" "$i" "$i" "$dns" "$i"
+    done
+    printf 'dn: CN=Alice Archer,OU=Staff,%s\nobjectClass: user\nsAMAccountName: alice\nuserPrincipalName: alice@%s\ndisplayName: Alice Archer\n\n' "$base" "$dns"
+    for i in $(seq -w 1 "$computers"); do
+      printf 'dn: CN=PC-%s,OU=Workstations,%s\nobjectClass: computer\nsAMAccountName: PC-%s$\nuserAccountControl: 4096\ndNSHostName: pc-%s.%s\n\n' \
+        "$i" "$base" "$i" "$i" "$dns"
+    done
+    printf 'dn: CN=SRV-01,OU=Servers,%s\nobjectClass: computer\nsAMAccountName: SRV-01$\nuserAccountControl: 4096\n\n' "$base"
+    printf 'dn: CN=Finance,OU=Groups,%s\nobjectClass: group\nsAMAccountName: Finance\ndescription: Finance team\nmember: CN=Alice Archer,OU=Staff,%s\nmember: CN=User 01,OU=Staff,%s\n\n' "$base" "$base" "$base"
+    printf 'dn: CN=Engineering,OU=Groups,%s\nobjectClass: group\nsAMAccountName: Engineering\nmember: CN=User 02,OU=Staff,%s\n\n' "$base" "$base"
+    printf 'dn: CN=All Staff,OU=Groups,%s\nobjectClass: group\nsAMAccountName: All Staff\nmember: CN=Finance,OU=Groups,%s\nmember: CN=Engineering,OU=Groups,%s\n\n' "$base" "$base" "$base"
+  } >"$dir/$1.ldif"
+  ldapadd -x -H "ldap://$6" -D "Administrator@$dns" -w "$password" -f "$dir/$1.ldif" >"$dir/$1.fill.log"
+}
+fill src DC=src,DC=test src.test 60 40 127.0.0.2 &
+src_job=$!
+fill dst DC=dst,DC=test dst.test 60 2 127.0.0.3 &
+dst_job=$!
+wait $src_job
+wait $dst_job
+
+sed -i '/^REHOME_TEST_SAMBA_/d' "$REHOME_TEST_ENV"
+cat >>"$REHOME_TEST_ENV" <<ENV
+REHOME_TEST_SAMBA_PASSWORD=$password
+REHOME_TEST_SAMBA_CA_DIRECTORY=$dir/ca
+REHOME_TEST_SAMBA_SRC_ADDRESS=127.0.0.2
+REHOME_TEST_SAMBA_SRC_REALM=SRC.TEST
+REHOME_TEST_SAMBA_SRC_DOMAIN=SRC
+REHOME_TEST_SAMBA_SRC_BASE_DN=DC=src,DC=test
+REHOME_TEST_SAMBA_SRC_DC_NAME=dc-src.src.test
+REHOME_TEST_SAMBA_SRC_NET=$dir/src/net
+REHOME_TEST_SAMBA_DST_ADDRESS=127.0.0.3
+REHOME_TEST_SAMBA_DST_REALM=DST.TEST
+REHOME_TEST_SAMBA_DST_DOMAIN=DST
+REHOME_TEST_SAMBA_DST_BASE_DN=DC=dst,DC=test
+REHOME_TEST_SAMBA_DST_DC_NAME=dc-dst.dst.test
+REHOME_TEST_SAMBA_DST_NET=$dir/dst/net
+ENV
+awk -v from="$started" -v to="$EPOCHREALTIME" \
+  'BEGIN { printf "samba DCs SRC.TEST on 127.0.0.2 and DST.TEST on 127.0.0.3 up in %.1f s\n", to - from }'
