@@ -1,0 +1,62 @@
+namespace Rehome.Core.Connections;
+
+/// <summary>
+/// A source or destination directory. Secrets are held only in their protected (encrypted) form, produced
+/// and read by the server's secret protector; nothing here can turn them back into plain text.
+/// </summary>
+public sealed class Connection
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public ConnectionRole Role { get; set; }
+
+    public ConnectionKind Kind { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    // ---- Source part ----
+
+    /// <summary>SHA-256 of the configuration key that enrolls agents; the key itself is shown once.</summary>
+    public string? ConfigurationKeyHash { get; set; }
+
+    public DateTimeOffset? ConfigurationKeyRotatedAt { get; set; }
+
+    /// <summary>Name of the break-glass local administrator the agent creates on each device, if any.</summary>
+    public string? BreakGlassAdministratorName { get; set; }
+
+    public string? BreakGlassAdministratorPasswordProtected { get; set; }
+
+    public string? EntraTenantId { get; set; }
+
+    public string? EntraClientId { get; set; }
+
+    public string? EntraClientSecretProtected { get; set; }
+
+    /// <summary>Whether the source Entra ID part is enabled (required by Migrate Entra ID groups).</summary>
+    public bool EntraEnabled { get; set; }
+
+    // ---- Destination part ----
+
+    public string? DomainDnsName { get; set; }
+
+    public string? TargetOu { get; set; }
+
+    public RejoinMethod RejoinMethod { get; set; }
+
+    public string? ServiceAccountName { get; set; }
+
+    public string? ServiceAccountPasswordProtected { get; set; }
+
+    /// <summary>Reference to the bulk enrollment provisioning package (Entra ID offline rejoin).</summary>
+    public string? BulkEnrollmentPackage { get; set; }
+
+    public DateTimeOffset? BulkEnrollmentTokenExpiresAt { get; set; }
+
+    /// <summary>Whether devices rejoining through this destination need the server to prepare something first.</summary>
+    public bool NeedsDestinationPreparation =>
+        Role == ConnectionRole.Destination && Kind is ConnectionKind.ActiveDirectory or ConnectionKind.HybridIdentity;
+}

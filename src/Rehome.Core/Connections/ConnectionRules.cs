@@ -1,0 +1,150 @@
+using System.Text.RegularExpressions;
+using Rehome.Core.Validation;
+
+namespace Rehome.Core.Connections;
+
+/// <summary>What makes a connection valid, checked the same way for the API, the console and the CLI.</summary>
+public static partial class ConnectionRules
+{
+    public const int NameMaxLength = 100;
+
+    /// <summary>Validates an input. <paramref name="existing"/> is the stored connection on update, for secrets left unchanged.</summary>
+    public static IReadOnlyList<RuleViolation> Validate(ConnectionInput input, Connection? existing = null)
+    {
+        var violations = new RuleViolations();
+        if (violations.Require("name", input.Name, "The connection name"))
+        {
+            violations.MaxLength("name", input.Name, NameMaxLength, "The connection name");
+        }
+        if (!Enum.IsDefined(input.Role))
+        {
+            violations.Add("role", "UnknownValue", "The role must be Source or Destination.");
+        }
+        if (!Enum.IsDefined(input.Kind))
+        {
+            violations.Add("kind", "UnknownValue", "The kind must be ActiveDirectory, HybridIdentity or EntraId.");
+        }
+        if (existing is not null && existing.Role != input.Role)
+        {
+            violations.Add("role", "RoleIsFixed", "The role of a connection cannot change; create a new connection instead.");
+        }
+
+        if (input.Role == ConnectionRole.Source)
+        {
+            if (input.Destination is not null)
+            {
+                violations.Add("destination", "WrongRole", "A source connection has no destination part.");
+            }
+            ValidateSource(input.Source ?? new SourceConnectionInput(), existing, violations);
+        }
+        else if (input.Role == ConnectionRole.Destination)
+        {
+            if (input.Source is not null)
+            {
+                violations.Add("source", "WrongRole", "A destination connection has no source part.");
+            }
+            if (input.Destination is null)
+            {
+                violations.Add("destination", "Required", "A destination connection needs its destination part.");
+            }
+            else
+            {
+                ValidateDestination(input.Kind, input.Destination, existing, violations);
+            }
+        }
+        return violations.Items;
+    }
+
+    private static void ValidateSource(SourceConnectionInput source, Connection? existing, RuleViolations violations)
+    {
+        var adminName = source.BreakGlassAdministratorName;
+        if (!string.IsNullOrWhiteSpace(adminName))
+        {
+            if (!LocalAccountName().IsMatch(adminName))
+            {
+                violations.Add("source.breakGlassAdministratorName", "AccountName",
+                    "A local account name has 1 to 20 characters and none of \" / \\ [ ] : ; | = , + * ? < > @.");
+            }
+            if (source.BreakGlassAdministratorPassword is { } password)
+            {
+                PasswordRules.Check("source.breakGlassAdministratorPassword", password, adminName, violations);
+            }
+            else if (existing?.BreakGlassAdministratorPasswordProtected is null)
+            {
+                violations.Add("source.breakGlassAdministratorPassword", "Required",
+                    "The break-glass administrator needs a password.");
+            }
+        }
+        else if (source.BreakGlassAdministratorPassword is not null)
+        {
+            violations.Add("source.breakGlassAdministratorName", "Required",
+                "A break-glass administrator password was given without the account name.");
+        }
+
+        if (source.EntraId is { } entra)
+        {
+            if (!Guid.TryParse(entra.TenantId, out _))
+            {
+                violations.Add("source.entraId.tenantId", "Guid", "The Entra ID tenant id must be a GUID.");
+            }
+            if (!Guid.TryParse(entra.ClientId, out _))
+            {
+                violations.Add("source.entraId.clientId", "Guid", "The Entra ID client (application) id must be a GUID.");
+            }
+            if (string.IsNullOrEmpty(entra.ClientSecret) && existing?.EntraClientSecretProtected is null)
+            {
+                violations.Add("source.entraId.clientSecret", "Required", "The Entra ID part needs its client secret.");
+            }
+        }
+    }
+
+    private static void ValidateDestination(
+        ConnectionKind kind, DestinationConnectionInput destination, Connection? existing, RuleViolations violations)
+    {
+        if (!Enum.IsDefined(destination.RejoinMethod))
+        {
+            violations.Add("destination.rejoinMethod", "UnknownValue", "The rejoin method must be Online or Offline.");
+        }
+        if (kind is ConnectionKind.ActiveDirectory or ConnectionKind.HybridIdentity)
+        {
+            if (violations.Require("destination.domainDnsName", destination.DomainDnsName, "The destination domain DNS name") &&
+                !DnsName().IsMatch(destination.DomainDnsName!))
+            {
+                violations.Add("destination.domainDnsName", "DnsName",
+                    $"'{destination.DomainDnsName}' is not a DNS domain name such as corp.example.com.");
+            }
+            if (violations.Require("destination.targetOu", destination.TargetOu, "The target OU") &&
+                !DistinguishedNames.IsValid(destination.TargetOu!))
+            {
+                violations.Add("destination.targetOu", "DistinguishedName",
+                    $"'{destination.TargetOu}' is not a distinguished name such as OU=Computers,DC=corp,DC=example,DC=com.");
+            }
+            if (destination.RejoinMethod == RejoinMethod.Online)
+            {
+                violations.Require("destination.serviceAccountName", destination.ServiceAccountName,
+                    "The service account that joins devices online");
+                if (destination.ServiceAccountPassword is null && existing?.ServiceAccountPasswordProtected is null)
+                {
+                    violations.Add("destination.serviceAccountPassword", "Required",
+                        "The service account that joins devices online needs its password.");
+                }
+            }
+        }
+        else if (kind == ConnectionKind.EntraId && destination.RejoinMethod == RejoinMethod.Offline)
+        {
+            violations.Require("destination.bulkEnrollmentPackage", destination.BulkEnrollmentPackage,
+                "The bulk enrollment provisioning package");
+            if (destination.BulkEnrollmentTokenExpiresAt is null)
+            {
+                violations.Add("destination.bulkEnrollmentTokenExpiresAt", "Required",
+                    "The expiry date of the bulk enrollment token is required, so that Rehome can warn before it lapses.");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^[^""/\\\[\]:;|=,+*?<>@]{1,20}$")]
+    private static partial Regex LocalAccountName();
+
+    [GeneratedRegex(@"^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")]
+    private static partial Regex DnsName();
+}

@@ -1,0 +1,56 @@
+namespace Rehome.Core.Runs;
+
+/// <summary>One mapping × one job kind in a run: a row that agents lease, renew and complete.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+
+    public Guid RunId { get; set; }
+
+    public Guid ProjectId { get; set; }
+
+    public Guid MappingId { get; set; }
+
+    public JobKind Kind { get; set; }
+
+    public JobStatus Status { get; set; }
+
+    /// <summary>The server prepares the destination before the agent may start (offline join blob, computer account).</summary>
+    public bool NeedsDestinationPreparation { get; set; }
+
+    /// <summary>The rejoin job of the same run this job waits for.</summary>
+    public Guid? PrerequisiteJobId { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public int ItemsDone { get; set; }
+
+    public int ItemsTotal { get; set; }
+
+    public int ItemsChanged { get; set; }
+
+    public int ItemsFailed { get; set; }
+
+    public string? ErrorCode { get; set; }
+
+    public string? ErrorMessage { get; set; }
+
+    /// <summary>An administrator asked a running job to stop; the agent is told on its next lease renewal.</summary>
+    public bool StopRequested { get; set; }
+
+    /// <summary>The agent holding the job's lease.</summary>
+    public Guid? LeaseOwner { get; set; }
+
+    /// <summary>A token that every write of the lease holder must present, so a holder that lost the lease changes nothing.</summary>
+    public Guid? LeaseToken { get; set; }
+
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+}

@@ -1,0 +1,29 @@
+namespace Rehome.Core.Runs;
+
+/// <summary>One click of OK: a set of mappings × a set of job kinds, now or at a scheduled time.</summary>
+public sealed class Run
+{
+    public Guid Id { get; set; }
+
+    public Guid ProjectId { get; set; }
+
+    public required string RequestedBy { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the run starts; equal to <see cref="CreatedAt"/> for a run started now.</summary>
+    public DateTimeOffset StartAt { get; set; }
+
+    /// <summary>When its scheduled jobs were released; set at once for a run started now.</summary>
+    public DateTimeOffset? ReleasedAt { get; set; }
+
+    /// <summary>The job kinds asked for, in order, comma separated (e.g. <c>RejoinDomain,MigratePermissions</c>).</summary>
+    public required string Kinds { get; set; }
+
+    public int MappingCount { get; set; }
+
+    public int JobCount { get; set; }
+
+    /// <summary>The run this one re-runs, if it is a re-run.</summary>
+    public Guid? RerunOf { get; set; }
+}

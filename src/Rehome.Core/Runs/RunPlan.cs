@@ -1,0 +1,48 @@
+namespace Rehome.Core.Runs;
+
+/// <summary>One job the run will write, with the status it starts in.</summary>
+public sealed record PlannedJob(
+    Guid Id,
+    Guid MappingId,
+    JobKind Kind,
+    JobStatus Status,
+    bool NeedsDestinationPreparation,
+    Guid? PrerequisiteJobId);
+
+/// <summary>
+/// Why one job of one mapping was not started. <see cref="Rule"/> is stable for automation;
+/// <see cref="Message"/> is a sentence for a person.
+/// </summary>
+public sealed record Refusal(Guid MappingId, string SourceDevice, JobKind Kind, string Rule, string Message);
+
+/// <summary>Why a whole run was refused (nothing was started).</summary>
+public sealed record RunRefusal(string Rule, string Message);
+
+/// <summary>The outcome of the run rules: the jobs to write and the refusals to show, or a refusal of the whole run.</summary>
+public sealed record RunPlan(
+    IReadOnlyList<PlannedJob> Jobs,
+    IReadOnlyList<Refusal> Refusals,
+    RunRefusal? RunRefused,
+    bool Scheduled,
+    DateTimeOffset StartAt)
+{
+    public int MappingCount => Jobs.Select(j => j.MappingId).Distinct().Count();
+}
+
+/// <summary>The names of the run rules, as they appear in refusals.</summary>
+public static class RunRules
+{
+    /// <summary>Ten times the 5,000 mappings the commercial product advises as a ceiling.</summary>
+    public const int MaxMappingsPerRun = 50_000;
+
+    public const string RunTooLarge = "RunTooLarge";
+    public const string NoMappings = "NoMappings";
+    public const string NoJobKinds = "NoJobKinds";
+    public const string UnknownJobKind = "UnknownJobKind";
+    public const string MappingNotInProject = "MappingNotInProject";
+    public const string JobAlreadyActive = "JobAlreadyActive";
+    public const string RejoinRequired = "RejoinRequired";
+    public const string SourceEntraIdDisabled = "SourceEntraIdDisabled";
+    public const string AutopilotNeedsEntraIdOffline = "AutopilotNeedsEntraIdOffline";
+    public const string ProfileNeedsUsers = "ProfileNeedsUsers";
+}

@@ -1,0 +1,109 @@
+using Rehome.Core.Connections;
+
+namespace Rehome.Core.Runs;
+
+/// <summary>
+/// Turns "these mappings × these jobs" into the jobs to write and the refusals to show, by the rules of
+/// DESIGN.md. Pure: the same facts give the same plan, whoever asks (API, console, CLI).
+/// </summary>
+public static class RunPlanner
+{
+    public static RunPlan Plan(
+        RunRequest request, ProjectFacts project, IReadOnlyDictionary<Guid, MappingFacts> mappings, DateTimeOffset now)
+    {
+        var startAt = request.StartAt is { } at && at > now ? at : now;
+        var scheduled = startAt > now;
+        var kinds = request.Kinds.Distinct().Order().ToList();
+        var mappingIds = request.MappingIds.Distinct().ToList();
+
+        if (kinds.Count == 0)
+        {
+            return Refused(RunRules.NoJobKinds, "Choose at least one job to run.", startAt);
+        }
+        var unknown = kinds.Where(k => !Enum.IsDefined(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            return Refused(RunRules.UnknownJobKind, $"'{(int)unknown[0]}' is not a job kind.", startAt);
+        }
+        if (mappingIds.Count == 0)
+        {
+            return Refused(RunRules.NoMappings, "Select at least one mapping to run.", startAt);
+        }
+        if (mappingIds.Count > RunRules.MaxMappingsPerRun)
+        {
+            return Refused(RunRules.RunTooLarge,
+                $"A run holds at most {RunRules.MaxMappingsPerRun:N0} mappings and {mappingIds.Count:N0} were selected. " +
+                $"Split the selection into runs of {RunRules.MaxMappingsPerRun:N0} or fewer (for example by filter or by page).",
+                startAt);
+        }
+
+        var jobs = new List<PlannedJob>(mappingIds.Count * kinds.Count);
+        var refusals = new List<Refusal>();
+        foreach (var mappingId in mappingIds)
+        {
+            if (!mappings.TryGetValue(mappingId, out var mapping))
+            {
+                foreach (var kind in kinds)
+                {
+                    refusals.Add(new Refusal(mappingId, "", kind, RunRules.MappingNotInProject,
+                        $"Mapping {mappingId} is not in this project (it was removed or moved); {kind.DisplayName()} was not started for it."));
+                }
+                continue;
+            }
+            Guid? rejoinInThisRun = null;
+            foreach (var kind in kinds)
+            {
+                if (Check(kind, mapping, project, rejoinInThisRun) is { } refusal)
+                {
+                    refusals.Add(refusal);
+                    continue;
+                }
+                var prerequisite = kind.NeedsRejoin() && !mapping.HasRejoined ? rejoinInThisRun : null;
+                var needsPreparation = kind == JobKind.RejoinDomain && project.DestinationNeedsPreparation;
+                var status = scheduled ? JobStatus.Scheduled : JobStateMachine.AtStart(prerequisite is not null, needsPreparation);
+                var job = new PlannedJob(Guid.CreateVersion7(now), mapping.Id, kind, status, needsPreparation, prerequisite);
+                jobs.Add(job);
+                if (kind == JobKind.RejoinDomain)
+                {
+                    rejoinInThisRun = job.Id;
+                }
+            }
+        }
+        return new RunPlan(jobs, refusals, null, scheduled, startAt);
+    }
+
+    private static Refusal? Check(JobKind kind, MappingFacts mapping, ProjectFacts project, Guid? rejoinInThisRun)
+    {
+        var job = kind.DisplayName();
+        if (mapping.ActiveKinds.Contains(kind))
+        {
+            return Refuse(RunRules.JobAlreadyActive,
+                $"{mapping.SourceDevice} already has a {job} job waiting or in progress; stop it or let it finish before starting another.");
+        }
+        switch (kind)
+        {
+            case JobKind.MigratePermissions or JobKind.MigrateUserProfile when !mapping.HasRejoined && rejoinInThisRun is null:
+                var underWay = mapping.ActiveKinds.Contains(JobKind.RejoinDomain)
+                    ? " Its rejoin is under way in another run: start this job when that rejoin has finished."
+                    : " Run Rejoin domain first, or select it in the same run so this job waits for it.";
+                return Refuse(RunRules.RejoinRequired, $"{job} needs {mapping.SourceDevice} to have rejoined the destination.{underWay}");
+            case JobKind.MigrateUserProfile when !mapping.HasPrimaryUsers:
+                return Refuse(RunRules.ProfileNeedsUsers,
+                    $"{job} needs the mapping's primary user and destination user; set both on {mapping.SourceDevice}'s mapping.");
+            case JobKind.MigrateEntraIdGroups when !project.SourceEntraIdEnabled:
+                return Refuse(RunRules.SourceEntraIdDisabled,
+                    $"{job} needs the project's source connection to have its Entra ID part enabled; enable it on the source connection.");
+            case JobKind.RegisterAutopilot when project.DestinationKind != ConnectionKind.EntraId || project.DestinationRejoinMethod != RejoinMethod.Offline:
+                return Refuse(RunRules.AutopilotNeedsEntraIdOffline,
+                    $"{job} is supported only when the destination is Microsoft Entra ID with offline rejoin; this project's destination is " +
+                    $"{project.DestinationKind} with {project.DestinationRejoinMethod.ToString().ToLowerInvariant()} rejoin.");
+            default:
+                return null;
+        }
+
+        Refusal Refuse(string rule, string message) => new(mapping.Id, mapping.SourceDevice, kind, rule, message);
+    }
+
+    private static RunPlan Refused(string rule, string message, DateTimeOffset startAt) =>
+        new([], [], new RunRefusal(rule, message), false, startAt);
+}

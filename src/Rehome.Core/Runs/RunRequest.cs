@@ -1,0 +1,21 @@
+using Rehome.Core.Connections;
+
+namespace Rehome.Core.Runs;
+
+/// <summary>What the administrator asked for: these mappings × these job kinds, now or at <see cref="StartAt"/>.</summary>
+public sealed record RunRequest(IReadOnlyList<Guid> MappingIds, IReadOnlyList<JobKind> Kinds, DateTimeOffset? StartAt);
+
+/// <summary>The facts about a project that the run rules look at.</summary>
+public sealed record ProjectFacts(
+    bool SourceEntraIdEnabled,
+    ConnectionKind DestinationKind,
+    RejoinMethod DestinationRejoinMethod,
+    bool DestinationNeedsPreparation);
+
+/// <summary>The facts about one mapping that the run rules look at.</summary>
+public sealed record MappingFacts(
+    Guid Id,
+    string SourceDevice,
+    bool HasPrimaryUsers,
+    bool HasRejoined,
+    IReadOnlySet<JobKind> ActiveKinds);

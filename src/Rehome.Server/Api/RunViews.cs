@@ -1,0 +1,43 @@
+using Rehome.Core.Mappings;
+using Rehome.Core.Runs;
+
+namespace Rehome.Server.Api;
+
+public sealed record JobView(
+    Guid Id, Guid RunId, Guid MappingId, JobKind Kind, string KindName, JobStatus Status, string StatusName,
+    Guid? PrerequisiteJobId, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    DateTimeOffset UpdatedAt, int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed, string? ErrorCode, string? ErrorMessage,
+    bool StopRequested)
+{
+    public static JobView From(Job j) => new(
+        j.Id, j.RunId, j.MappingId, j.Kind, j.Kind.DisplayName(), j.Status, j.Status.DisplayName(), j.PrerequisiteJobId, j.Attempts,
+        j.CreatedAt, j.StartedAt, j.FinishedAt, j.UpdatedAt, j.ItemsDone, j.ItemsTotal, j.ItemsChanged, j.ItemsFailed,
+        j.ErrorCode, j.ErrorMessage, j.StopRequested);
+}
+
+public sealed record MappingView(
+    Guid Id, Guid ProjectId, string SourceDevice, string DestinationName, string? DestinationOu, string? PrimaryUser,
+    string? DestinationUser, Guid? AgentId, JobKind? Stage, JobStatus? Status, Guid? LastRunId, Guid? LastJobId, int ItemsDone, int ItemsTotal,
+    DateTimeOffset? RejoinedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static MappingView From(Mapping m) => new(
+        m.Id, m.ProjectId, m.SourceDevice, m.DestinationName, m.DestinationOu, m.PrimaryUser, m.DestinationUser, m.AgentId,
+        m.Stage, m.Status, m.LastRunId, m.LastJobId, m.ItemsDone, m.ItemsTotal, m.RejoinedAt, m.CreatedAt, m.UpdatedAt);
+}
+
+/// <summary>A mapping's whole history: every job of every run, newest run first.</summary>
+public sealed record MappingReport(MappingView Mapping, IReadOnlyList<MappingReportRun> Runs);
+
+public sealed record MappingReportRun(Guid RunId, string RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset StartAt, IReadOnlyList<JobView> Jobs);
+
+public sealed record RunView(
+    Guid Id, Guid ProjectId, string RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset StartAt, DateTimeOffset? ReleasedAt,
+    IReadOnlyList<JobKind> Kinds, int MappingCount, int JobCount, Guid? RerunOf)
+{
+    public static RunView From(Run r) => new(
+        r.Id, r.ProjectId, r.RequestedBy, r.CreatedAt, r.StartAt, r.ReleasedAt,
+        r.Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<JobKind>).ToList(), r.MappingCount, r.JobCount, r.RerunOf);
+}
+
+/// <summary>A run with how many of its jobs stand in each status, per job kind.</summary>
+public sealed record RunStatusView(RunView Run, IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> JobsByKindAndStatus, bool IsOver);

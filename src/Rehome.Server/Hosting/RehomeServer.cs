@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Rehome.Server.Api;
+using Rehome.Server.Audit;
+using Rehome.Server.Auth;
+using Rehome.Server.Mappings;
+using Rehome.Server.Runs;
+using Rehome.Server.Secrets;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Hosting;
+
+/// <summary>
+/// Builds the Rehome server: used by Program.cs, by the CLI's local demo, and by tests, so all three run the
+/// same host.
+/// </summary>
+public static class RehomeServer
+{
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddRehomeServices(builder.Configuration);
+        return builder;
+    }
+
+    public static IServiceCollection AddRehomeServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddRehomeStore(configuration);
+        services.AddDataProtection().SetApplicationName("Rehome").PersistKeysToDbContext<RehomeDbContext>();
+        services.AddSingleton<SecretProtector>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<AuditTrail>();
+        services.AddScoped<MappingImporter>();
+        services.AddScoped<JobTransitions>();
+        services.AddScoped<RunEngine>();
+        services.AddOptions<RunEngineOptions>().Bind(configuration.GetSection(RunEngineOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
+        services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section));
+        services.AddSingleton<RunEngineService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunEngineService>());
+
+        services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenAuthenticationHandler>(BearerTokenAuthenticationHandler.SchemeName, null);
+        // Every endpoint requires a signed-in administrator unless it says otherwise (only sign-in does).
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddOpenApi();
+        return services;
+    }
+
+    /// <summary>Migrates the store, creates the first administrator, and maps every endpoint.</summary>
+    public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
+    {
+        var app = builder.Build();
+        await app.Services.MigrateStoreAsync(cancellationToken);
+        await AdministratorBootstrap.EnsureAdministratorAsync(app.Services, cancellationToken);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi().RequireAuthorization();
+        var api = app.MapGroup("/api/v1");
+        api.MapAuthApi()
+            .MapConnectionsApi()
+            .MapPoliciesApi()
+            .MapProjectsApi()
+            .MapMappingsApi()
+            .MapRunsApi()
+            .MapAuditApi();
+        return app;
+    }
+}

@@ -1,0 +1,146 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Mappings;
+using Rehome.Server.Audit;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Mappings;
+
+/// <summary>Limits of one import, from <c>Rehome:Import</c>.</summary>
+public sealed class ImportOptions
+{
+    public const string Section = "Rehome:Import";
+
+    public long MaxBytes { get; set; } = 32 * 1024 * 1024;
+
+    public int MaxRows { get; set; } = 200_000;
+}
+
+/// <summary>The outcome of an import: either counts, or every error (and then nothing was written).</summary>
+public sealed record ImportOutcome(int Created, int Updated, IReadOnlyList<ImportError> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>
+/// Imports mappings all or nothing: every row is checked (its own rules, duplicates in the file, devices in
+/// other projects) before anything is written; rows for devices already in this project update them.
+/// </summary>
+public sealed class MappingImporter(RehomeDbContext db, SqlDialect dialect, AuditTrail audit, TimeProvider time)
+{
+    public async Task<ImportOutcome> ImportAsync(Guid projectId, IReadOnlyList<ImportRow> rows, CancellationToken ct)
+    {
+        var errors = new List<ImportError>();
+        var valid = new List<(int Row, MappingInput Input, string Key)>(rows.Count);
+        var firstRowOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (row, raw) in rows)
+        {
+            var input = MappingRules.Normalise(raw);
+            var violations = MappingRules.Validate(input);
+            foreach (var v in violations)
+            {
+                errors.Add(new ImportError(row, ColumnOf(v.Field), v.Message));
+            }
+            if (violations.Count > 0)
+            {
+                continue;
+            }
+            var key = Mapping.KeyOf(input.SourceDevice!);
+            if (firstRowOfKey.TryGetValue(key, out var first))
+            {
+                errors.Add(new ImportError(row, MappingCsv.SourceDevice, $"The device '{input.SourceDevice}' is already on row {first} of this file."));
+                continue;
+            }
+            firstRowOfKey[key] = row;
+            valid.Add((row, input, key));
+        }
+
+        var existing = await FindExistingAsync(valid.Select(v => v.Key).ToList(), ct);
+        foreach (var (row, input, key) in valid)
+        {
+            if (existing.TryGetValue(key, out var found) && found.ProjectId != projectId)
+            {
+                errors.Add(new ImportError(row, MappingCsv.SourceDevice,
+                    $"The device '{input.SourceDevice}' is already in the project '{found.ProjectName}'; a device can be in one project only (move it explicitly)."));
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return new ImportOutcome(0, 0, errors.OrderBy(e => e.Row).ToList());
+        }
+
+        var now = time.GetUtcNow();
+        var created = new List<Mapping>();
+        var updatedIds = new Dictionary<Guid, MappingInput>();
+        foreach (var (_, input, key) in valid)
+        {
+            if (existing.TryGetValue(key, out var found))
+            {
+                updatedIds[found.Id] = input;
+                continue;
+            }
+            created.Add(new Mapping
+            {
+                Id = Guid.CreateVersion7(now),
+                ProjectId = projectId,
+                SourceDevice = input.SourceDevice!,
+                SourceDeviceKey = key,
+                DestinationName = input.DestinationName!,
+                DestinationOu = input.DestinationOu,
+                PrimaryUser = input.PrimaryUser,
+                DestinationUser = input.DestinationUser,
+                CreatedAt = now,
+                UpdatedAt = now,
+            });
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await BulkWriter.InsertMappingsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, created, ct);
+        foreach (var chunk in updatedIds.Keys.Chunk(500))
+        {
+            var mappings = await db.Mappings.Where(m => chunk.Contains(m.Id)).ToListAsync(ct);
+            foreach (var mapping in mappings)
+            {
+                var input = updatedIds[mapping.Id];
+                mapping.DestinationName = input.DestinationName!;
+                mapping.DestinationOu = input.DestinationOu;
+                mapping.PrimaryUser = input.PrimaryUser;
+                mapping.DestinationUser = input.DestinationUser;
+                mapping.UpdatedAt = now;
+            }
+        }
+        audit.Record("mappings.import", $"project:{projectId}", $"{created.Count} created, {updatedIds.Count} updated");
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return new ImportOutcome(created.Count, updatedIds.Count, []);
+    }
+
+    private sealed record ExistingDevice(Guid Id, Guid ProjectId, string ProjectName);
+
+    private async Task<Dictionary<string, ExistingDevice>> FindExistingAsync(List<string> keys, CancellationToken ct)
+    {
+        var found = new Dictionary<string, ExistingDevice>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Chunk(500))
+        {
+            var rows = await db.Mappings.AsNoTracking()
+                .Where(m => chunk.Contains(m.SourceDeviceKey))
+                .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { m.SourceDeviceKey, m.Id, m.ProjectId, ProjectName = p.Name })
+                .ToListAsync(ct);
+            foreach (var row in rows)
+            {
+                found[row.SourceDeviceKey] = new ExistingDevice(row.Id, row.ProjectId, row.ProjectName);
+            }
+        }
+        return found;
+    }
+
+    private static string ColumnOf(string field) => field switch
+    {
+        "sourceDevice" => MappingCsv.SourceDevice,
+        "destinationName" => MappingCsv.DestinationName,
+        "destinationOu" => MappingCsv.DestinationOu,
+        "primaryUser" => MappingCsv.PrimaryUser,
+        "destinationUser" => MappingCsv.DestinationUser,
+        _ => field,
+    };
+}

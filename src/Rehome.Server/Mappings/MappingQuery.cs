@@ -1,0 +1,100 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Mappings;
+using Rehome.Core.Runs;
+
+namespace Rehome.Server.Mappings;
+
+/// <summary>
+/// The mappings grid's filter: the same filter selects the rows of a page, the mappings of "run everything
+/// matching this filter", and the rows of an export, so what the administrator sees is what runs.
+/// </summary>
+public sealed record MappingFilter
+{
+    /// <summary>A status name (e.g. <c>Failed</c>), or <c>NotStarted</c> for mappings never run.</summary>
+    public string? Status { get; init; }
+
+    /// <summary>A job kind name: the stage the mapping is at.</summary>
+    public string? Stage { get; init; }
+
+    /// <summary>Text found in the source device, destination name or users.</summary>
+    public string? Search { get; init; }
+}
+
+public static class MappingQuery
+{
+    public const string NotStarted = "NotStarted";
+
+    public static readonly string[] SortKeys = ["sourceDevice", "destinationName", "status", "stage", "updatedAt"];
+
+    /// <summary>Checks a filter's words before it is used; returns the problem in words, or null.</summary>
+    public static string? Check(MappingFilter filter, string? sort)
+    {
+        if (filter.Status is { Length: > 0 } status && status != NotStarted && !Enum.TryParse<JobStatus>(status, true, out _))
+        {
+            return $"'{status}' is not a status; use one of {string.Join(", ", Enum.GetNames<JobStatus>().Append(NotStarted))}.";
+        }
+        if (filter.Stage is { Length: > 0 } stage && !Enum.TryParse<JobKind>(stage, true, out _))
+        {
+            return $"'{stage}' is not a stage; use one of {string.Join(", ", Enum.GetNames<JobKind>())}.";
+        }
+        if (sort is { Length: > 0 } && !SortKeys.Contains(sort.TrimStart('-'), StringComparer.OrdinalIgnoreCase))
+        {
+            return $"'{sort}' is not a sort key; use one of {string.Join(", ", SortKeys)} (prefix '-' for descending).";
+        }
+        return null;
+    }
+
+    public static IQueryable<Mapping> Apply(IQueryable<Mapping> query, MappingFilter filter)
+    {
+        if (filter.Status is { Length: > 0 } statusText)
+        {
+            if (string.Equals(statusText, NotStarted, StringComparison.OrdinalIgnoreCase))
+            {
+                query = query.Where(m => m.Status == null);
+            }
+            else
+            {
+                var status = Enum.Parse<JobStatus>(statusText, true);
+                query = query.Where(m => m.Status == status);
+            }
+        }
+        if (filter.Stage is { Length: > 0 } stageText)
+        {
+            var stage = Enum.Parse<JobKind>(stageText, true);
+            query = query.Where(m => m.Stage == stage);
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Search))
+        {
+            var pattern = "%" + EscapeLike(filter.Search.Trim().ToUpperInvariant()) + "%";
+            query = query.Where(m =>
+                EF.Functions.Like(m.SourceDeviceKey, pattern, "\\") ||
+                EF.Functions.Like(m.DestinationName.ToUpper(), pattern, "\\") ||
+                (m.PrimaryUser != null && EF.Functions.Like(m.PrimaryUser.ToUpper(), pattern, "\\")) ||
+                (m.DestinationUser != null && EF.Functions.Like(m.DestinationUser.ToUpper(), pattern, "\\")));
+        }
+        return query;
+    }
+
+    public static IQueryable<Mapping> Sort(IQueryable<Mapping> query, string? sort)
+    {
+        var descending = sort?.StartsWith('-') == true;
+        var key = sort?.TrimStart('-').ToUpperInvariant() ?? "SOURCEDEVICE";
+        // Every order ends on the unique device key so that pages never overlap or skip rows.
+        return (key, descending) switch
+        {
+            ("DESTINATIONNAME", false) => query.OrderBy(m => m.DestinationName).ThenBy(m => m.SourceDeviceKey),
+            ("DESTINATIONNAME", true) => query.OrderByDescending(m => m.DestinationName).ThenBy(m => m.SourceDeviceKey),
+            ("STATUS", false) => query.OrderBy(m => m.Status).ThenBy(m => m.SourceDeviceKey),
+            ("STATUS", true) => query.OrderByDescending(m => m.Status).ThenBy(m => m.SourceDeviceKey),
+            ("STAGE", false) => query.OrderBy(m => m.Stage).ThenBy(m => m.SourceDeviceKey),
+            ("STAGE", true) => query.OrderByDescending(m => m.Stage).ThenBy(m => m.SourceDeviceKey),
+            ("UPDATEDAT", false) => query.OrderBy(m => m.UpdatedAt).ThenBy(m => m.SourceDeviceKey),
+            ("UPDATEDAT", true) => query.OrderByDescending(m => m.UpdatedAt).ThenBy(m => m.SourceDeviceKey),
+            (_, true) => query.OrderByDescending(m => m.SourceDeviceKey),
+            _ => query.OrderBy(m => m.SourceDeviceKey),
+        };
+    }
+
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

@@ -1,0 +1,399 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Runs;
+
+/// <summary>How a lease renewal went, for the agent.</summary>
+public enum LeaseRenewal
+{
+    Renewed,
+
+    /// <summary>Renewed, and an administrator asked the job to stop: the agent stops and completes it as Stopped.</summary>
+    StopRequested,
+
+    /// <summary>The lease lapsed or was taken over: the agent must not touch the job any more (HTTP 409).</summary>
+    Lost,
+}
+
+/// <summary>Progress an agent reports with a renewal.</summary>
+public sealed record JobProgress(int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed);
+
+/// <summary>How an agent ends a job.</summary>
+public sealed record JobCompletion(JobStatus Status, JobProgress Progress, string? ErrorCode, string? ErrorMessage);
+
+/// <summary>
+/// The one place that writes job statuses. Every statement moves jobs only from the statuses that
+/// <see cref="JobStateMachine"/> allows, so concurrent writers (API, engine tick, agents, other replicas)
+/// can race without breaking the rules: the loser's UPDATE simply matches no row.
+/// </summary>
+public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeProvider time)
+{
+    private const int InProgress = (int)JobStatus.InProgress;
+
+    /// <summary>Moves the due scheduled runs' jobs to the status they start in. Returns the number of runs released.</summary>
+    public async Task<int> ReleaseDueRunsAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var due = await db.Runs.Where(r => r.ReleasedAt == null && r.StartAt <= now).Select(r => r.Id).ToListAsync(ct);
+        foreach (var runId in due)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // The CASE mirrors JobStateMachine.AtStart.
+            await ExecuteAsync($"""
+                UPDATE jobs SET status = CASE
+                    WHEN prerequisite_job_id IS NOT NULL THEN {(int)JobStatus.WaitingForPrerequisite}
+                    WHEN needs_destination_preparation THEN {(int)JobStatus.WaitingForDestination}
+                    ELSE {(int)JobStatus.WaitingToStart} END,
+                  updated_at = @now
+                WHERE run_id = @run AND status = {(int)JobStatus.Scheduled}
+                """, ct, ("now", dialect.Time(now)), ("run", runId));
+            var released = await db.Runs.Where(r => r.Id == runId && r.ReleasedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.ReleasedAt, now), ct);
+            if (released == 0)
+            {
+                // Another replica released it first.
+                await transaction.RollbackAsync(ct);
+                continue;
+            }
+            await RefreshMappingsOfRunAsync(runId, now, ct);
+            await transaction.CommitAsync(ct);
+        }
+        return due.Count;
+    }
+
+    /// <summary>Stops one job: at once if it is waiting, by asking its agent if it runs. Jobs waiting for it fail.</summary>
+    public async Task<StopEffect> StopJobAsync(Guid jobId, string actor, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
+            ?? throw new KeyNotFoundException($"Job {jobId} does not exist.");
+        var effect = JobStateMachine.Stop(job.Status);
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        switch (effect)
+        {
+            case StopEffect.StopNow:
+                var stopped = await ExecuteAsync($"""
+                    UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
+                      finished_at = @now, updated_at = @now
+                    WHERE id = @id AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
+                    """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor}."),
+                    ("now", dialect.Time(now)), ("id", jobId));
+                if (stopped == 0)
+                {
+                    // It moved on meanwhile (an agent leased it, say): ask again from its new status.
+                    await transaction.RollbackAsync(ct);
+                    return await StopJobAsync(jobId, actor, ct);
+                }
+                await FailDependentsAsync(jobId, JobStatus.Stopped, now, ct);
+                break;
+            case StopEffect.RequestFromAgent:
+                await ExecuteAsync(
+                    $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE id = @id AND status = {InProgress}",
+                    ct, ("yes", true), ("now", dialect.Time(now)), ("id", jobId));
+                break;
+            case StopEffect.AlreadyOver:
+                await transaction.RollbackAsync(ct);
+                return effect;
+        }
+        await RefreshMappingAsync(job.MappingId, now, ct);
+        await transaction.CommitAsync(ct);
+        return effect;
+    }
+
+    /// <summary>Stops every job of a run that is not over. Returns how many stopped now and how many were asked to.</summary>
+    public async Task<(int StoppedNow, int StopRequested)> StopRunAsync(Guid runId, string actor, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var stopped = await ExecuteAsync($"""
+            UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
+              finished_at = @now, updated_at = @now
+            WHERE run_id = @run AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
+            """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor} (whole run)."),
+            ("now", dialect.Time(now)), ("run", runId));
+        var requested = await ExecuteAsync(
+            $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE run_id = @run AND status = {InProgress}",
+            ct, ("yes", true), ("now", dialect.Time(now)), ("run", runId));
+        await RefreshMappingsOfRunAsync(runId, now, ct);
+        await transaction.CommitAsync(ct);
+        return (stopped, requested);
+    }
+
+    /// <summary>
+    /// Hands the mapping's next startable job to an agent: one UPDATE that stamps a fresh lease, so two agents
+    /// (or two replicas) can never both get it. Rejoin comes first, then the other kinds in their order.
+    /// </summary>
+    public async Task<Job?> LeaseNextAsync(Guid mappingId, Guid agentId, TimeSpan duration, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var token = Guid.NewGuid();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var leasedId = await ScalarAsync<Guid?>($"""
+            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, lease_token = @token, lease_expires_at = @expires,
+              attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
+                        ORDER BY kind, created_at LIMIT 1 {dialect.SkipLocked})
+              AND status = {(int)JobStatus.WaitingToStart}
+            RETURNING id
+            """, ct, ("agent", agentId), ("token", token), ("expires", dialect.Time(now + duration)), ("now", dialect.Time(now)),
+            ("mapping", mappingId));
+        if (leasedId is not { } id)
+        {
+            await transaction.RollbackAsync(ct);
+            return null;
+        }
+        await RefreshMappingAsync(mappingId, now, ct);
+        await transaction.CommitAsync(ct);
+        return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
+    }
+
+    /// <summary>Extends a lease and records progress, if the caller still holds the lease.</summary>
+    public async Task<LeaseRenewal> RenewAsync(Guid jobId, Guid leaseToken, TimeSpan duration, JobProgress progress, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var stopRequested = await ScalarAsync<bool?>($"""
+            UPDATE jobs SET lease_expires_at = @expires, items_done = @done, items_total = @total, items_changed = @changed,
+              items_failed = @failed, updated_at = @now
+            WHERE id = @id AND lease_token = @token AND status = {InProgress}
+            RETURNING stop_requested
+            """, ct, ("expires", dialect.Time(now + duration)), ("done", progress.ItemsDone), ("total", progress.ItemsTotal),
+            ("changed", progress.ItemsChanged), ("failed", progress.ItemsFailed), ("now", dialect.Time(now)), ("id", jobId), ("token", leaseToken));
+        if (stopRequested is null)
+        {
+            await transaction.RollbackAsync(ct);
+            return LeaseRenewal.Lost;
+        }
+        await ExecuteAsync("""
+            UPDATE mappings SET items_done = @done, items_total = @total, updated_at = @now
+            WHERE last_job_id = @id
+            """, ct, ("done", progress.ItemsDone), ("total", progress.ItemsTotal), ("now", dialect.Time(now)), ("id", jobId));
+        await transaction.CommitAsync(ct);
+        return stopRequested.Value ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
+    }
+
+    /// <summary>Ends a job the caller holds; releases or fails the jobs that waited for it. False when the lease was lost.</summary>
+    public async Task<bool> CompleteAsync(Guid jobId, Guid leaseToken, JobCompletion completion, CancellationToken ct)
+    {
+        if (!JobStateMachine.CanMove(JobStatus.InProgress, completion.Status) || completion.Status == JobStatus.WaitingToStart)
+        {
+            throw new ArgumentException($"A job cannot end as {completion.Status}.", nameof(completion));
+        }
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var p = completion.Progress;
+        var mappingId = await ScalarAsync<Guid?>($"""
+            UPDATE jobs SET status = @status, items_done = @done, items_total = @total, items_changed = @changed, items_failed = @failed,
+              error_code = @code, error_message = @message, finished_at = @now, updated_at = @now,
+              lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = @id AND lease_token = @token AND status = {InProgress}
+            RETURNING mapping_id
+            """, ct, ("status", (int)completion.Status), ("done", p.ItemsDone), ("total", p.ItemsTotal), ("changed", p.ItemsChanged),
+            ("failed", p.ItemsFailed), ("code", completion.ErrorCode), ("message", completion.ErrorMessage), ("now", dialect.Time(now)),
+            ("id", jobId), ("token", leaseToken));
+        if (mappingId is not { } mapping)
+        {
+            await transaction.RollbackAsync(ct);
+            return false;
+        }
+        await AfterJobOverAsync(jobId, mapping, completion.Status, now, ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Returns jobs whose lease lapsed to their queue (or stops them if a stop was asked, or fails them after
+    /// too many attempts). Returns how many jobs it touched.
+    /// </summary>
+    public async Task<int> ExpireLeasesAsync(int maxAttempts, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var lapsed = await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)
+            .Select(j => new { j.Id, j.MappingId, j.StopRequested, j.Attempts, j.Kind })
+            .Take(1000)
+            .ToListAsync(ct);
+        foreach (var job in lapsed)
+        {
+            var status = job.StopRequested ? JobStatus.Stopped
+                : job.Attempts >= maxAttempts ? JobStatus.Failed
+                : JobStatus.WaitingToStart;
+            var (code, message) = status switch
+            {
+                JobStatus.Stopped => (JobErrorCodes.StoppedByAdministrator, "Stopped: the agent did not report back after the stop request."),
+                JobStatus.Failed => (JobErrorCodes.LeaseLapsed,
+                    $"The device's agent stopped reporting {job.Attempts} time(s); check that the device is on and its agent runs, then re-run."),
+                _ => (JobErrorCodes.LeaseLapsed, "The device's agent stopped reporting; the job went back to its queue and will resume."),
+            };
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var over = status != JobStatus.WaitingToStart;
+            var changed = await ExecuteAsync($"""
+                UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now,
+                  finished_at = {(over ? "@now" : "NULL")}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                WHERE id = @id AND status = {InProgress} AND lease_expires_at < @now
+                """, ct, ("status", (int)status), ("code", code), ("message", message), ("now", dialect.Time(now)), ("id", job.Id));
+            if (changed == 0)
+            {
+                await transaction.RollbackAsync(ct);
+                continue;
+            }
+            if (over)
+            {
+                await AfterJobOverAsync(job.Id, job.MappingId, status, now, ct);
+            }
+            else
+            {
+                await RefreshMappingAsync(job.MappingId, now, ct);
+            }
+            await transaction.CommitAsync(ct);
+        }
+        return lapsed.Count;
+    }
+
+    /// <summary>The server prepared the destination (or could not): the job may start, or fails with the reason.</summary>
+    public async Task<bool> DestinationPreparedAsync(Guid jobId, string? failureCode, string? failureMessage, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var to = failureCode is null ? JobStatus.WaitingToStart : JobStatus.Failed;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var mappingId = await ScalarAsync<Guid?>($"""
+            UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now,
+              finished_at = {(to == JobStatus.Failed ? "@now" : "NULL")}
+            WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
+            RETURNING mapping_id
+            """, ct, ("status", (int)to), ("code", failureCode), ("message", failureMessage), ("now", dialect.Time(now)), ("id", jobId));
+        if (mappingId is not { } mapping)
+        {
+            await transaction.RollbackAsync(ct);
+            return false;
+        }
+        if (to == JobStatus.Failed)
+        {
+            await AfterJobOverAsync(jobId, mapping, to, now, ct);
+        }
+        else
+        {
+            await RefreshMappingAsync(mapping, now, ct);
+        }
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// A safety net for prerequisites: jobs still waiting for a prerequisite that is already over (for example
+    /// after a crash between the two writes) are released or failed. Returns how many moved.
+    /// </summary>
+    public async Task<int> SweepPrerequisitesAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var over = await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.WaitingForPrerequisite)
+            .Join(db.Jobs, j => j.PrerequisiteJobId, p => p.Id, (j, p) => new { p.Id, p.MappingId, p.Status })
+            .Where(p => JobStatuses.Terminal.Contains(p.Status))
+            .Distinct()
+            .Take(1000)
+            .ToListAsync(ct);
+        var moved = 0;
+        foreach (var prerequisite in over)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            moved += await ReleaseOrFailDependentsAsync(prerequisite.Id, prerequisite.Status, now, ct);
+            await RefreshMappingAsync(prerequisite.MappingId, now, ct);
+            await transaction.CommitAsync(ct);
+        }
+        return moved;
+    }
+
+    private async Task AfterJobOverAsync(Guid jobId, Guid mappingId, JobStatus status, DateTimeOffset now, CancellationToken ct)
+    {
+        var kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
+        if (kind == JobKind.RejoinDomain && status is JobStatus.Finished or JobStatus.Exceptions)
+        {
+            await ExecuteAsync("UPDATE mappings SET rejoined_at = @now WHERE id = @id", ct, ("now", dialect.Time(now)), ("id", mappingId));
+        }
+        await ReleaseOrFailDependentsAsync(jobId, status, now, ct);
+        await RefreshMappingAsync(mappingId, now, ct);
+    }
+
+    private async Task<int> ReleaseOrFailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct)
+    {
+        var withPreparation = JobStateMachine.AfterPrerequisite(prerequisiteStatus, needsDestinationPreparation: true);
+        var withoutPreparation = JobStateMachine.AfterPrerequisite(prerequisiteStatus, needsDestinationPreparation: false);
+        if (withoutPreparation == JobStatus.Failed)
+        {
+            return await FailDependentsAsync(prerequisiteId, prerequisiteStatus, now, ct);
+        }
+        return await ExecuteAsync($"""
+            UPDATE jobs SET status = CASE WHEN needs_destination_preparation THEN {(int)withPreparation} ELSE {(int)withoutPreparation} END,
+              updated_at = @now
+            WHERE prerequisite_job_id = @id AND status = {(int)JobStatus.WaitingForPrerequisite}
+            """, ct, ("now", dialect.Time(now)), ("id", prerequisiteId));
+    }
+
+    private Task<int> FailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct) =>
+        ExecuteAsync($"""
+            UPDATE jobs SET status = {(int)JobStatus.Failed}, error_code = @code, error_message = @message, finished_at = @now, updated_at = @now
+            WHERE prerequisite_job_id = @id AND status IN ({(int)JobStatus.WaitingForPrerequisite}, {(int)JobStatus.Scheduled})
+            """, ct, ("code", JobErrorCodes.PrerequisiteFailed),
+            ("message", $"Prerequisite failed: the Rejoin domain job it waited for ended {prerequisiteStatus.DisplayName().ToLowerInvariant()}. Re-run it with its rejoin."),
+            ("now", dialect.Time(now)), ("id", prerequisiteId));
+
+    /// <summary>Sets the mapping's stage and status from its latest run: a running job first, then waiting ones, then the worst outcome.</summary>
+    internal Task RefreshMappingAsync(Guid mappingId, DateTimeOffset now, CancellationToken ct) =>
+        ExecuteAsync(RefreshSql("id = @mapping"), ct, ("now", dialect.Time(now)), ("mapping", mappingId));
+
+    internal Task RefreshMappingsOfRunAsync(Guid runId, DateTimeOffset now, CancellationToken ct) =>
+        ExecuteAsync(RefreshSql("last_run_id = @run"), ct, ("now", dialect.Time(now)), ("run", runId));
+
+    private static string RefreshSql(string where) => $"""
+        UPDATE mappings SET (stage, status, last_job_id, items_done, items_total) = (
+            SELECT j.kind, j.status, j.id, j.items_done, j.items_total FROM jobs j
+            WHERE j.mapping_id = mappings.id AND j.run_id = mappings.last_run_id
+            ORDER BY CASE j.status
+                WHEN {(int)JobStatus.InProgress} THEN 0
+                WHEN {(int)JobStatus.WaitingToStart} THEN 1 WHEN {(int)JobStatus.WaitingForDestination} THEN 1
+                WHEN {(int)JobStatus.WaitingForPrerequisite} THEN 1 WHEN {(int)JobStatus.Scheduled} THEN 1
+                WHEN {(int)JobStatus.Failed} THEN 2 WHEN {(int)JobStatus.Stopped} THEN 3 WHEN {(int)JobStatus.Exceptions} THEN 4
+                ELSE 5 END, j.kind
+            LIMIT 1),
+          updated_at = @now
+        WHERE {where} AND last_run_id IS NOT NULL
+        """;
+
+    private static string InList(IEnumerable<JobStatus> statuses) => string.Join(", ", statuses.Select(s => (int)s));
+
+    internal async Task<int> ExecuteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = CreateCommand(sql, parameters);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<T?> ScalarAsync<T>(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = CreateCommand(sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct) || await reader.IsDBNullAsync(0, ct))
+        {
+            return default;
+        }
+        var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+        object value = type == typeof(Guid) ? reader.GetGuid(0) : type == typeof(bool) ? reader.GetBoolean(0) : reader.GetValue(0);
+        return (T)value;
+    }
+
+    private DbCommand CreateCommand(string sql, (string Name, object? Value)[] parameters)
+    {
+        var connection = db.Database.GetDbConnection();
+        var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            SqlDialect.Add(command, "@" + name, value);
+        }
+        return command;
+    }
+}

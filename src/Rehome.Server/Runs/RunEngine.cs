@@ -1,0 +1,178 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Runs;
+using Rehome.Server.Audit;
+using Rehome.Server.Mappings;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Runs;
+
+/// <summary>Which mappings a run is for: explicit ids, or every mapping matching a filter.</summary>
+public sealed record RunSelection(IReadOnlyList<Guid>? MappingIds, MappingFilter? Filter);
+
+/// <summary>What a run start (or its preview) answers: the run, or why it was refused, and every per-mapping refusal.</summary>
+public sealed record RunStartOutcome(
+    Run? Run,
+    int JobCount,
+    int MappingCount,
+    bool Scheduled,
+    DateTimeOffset StartAt,
+    IReadOnlyList<Refusal> Refusals,
+    RunRefusal? RunRefused);
+
+/// <summary>
+/// Turns "select mappings → Migration → OK" into jobs: gathers the facts, asks <see cref="RunPlanner"/>, and
+/// writes the run and all its jobs in one transaction (or, for a preview, writes nothing).
+/// </summary>
+public sealed class RunEngine(RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time)
+{
+    public async Task<RunStartOutcome> StartAsync(
+        Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var facts = await ProjectFactsAsync(projectId, ct);
+        var mappingIds = await ResolveSelectionAsync(projectId, selection, ct);
+        var mappings = await MappingFactsAsync(projectId, ct);
+        var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt), facts, mappings, now);
+        return await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, now, ct);
+    }
+
+    /// <summary>
+    /// Re-runs the jobs of a run that ended Failed, Exceptions or Stopped (optionally only some kinds): each
+    /// mapping gets again exactly the kinds that did not finish, by the same rules as a new run.
+    /// </summary>
+    public async Task<RunStartOutcome> RerunAsync(Guid runId, IReadOnlyList<JobKind>? kinds, Guid? onlyJobId, bool preview, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, ct);
+        var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId &&
+            (j.Status == JobStatus.Failed || j.Status == JobStatus.Exceptions || j.Status == JobStatus.Stopped));
+        if (onlyJobId is { } jobId)
+        {
+            query = query.Where(j => j.Id == jobId);
+        }
+        var over = await query.Select(j => new { j.MappingId, j.Kind }).ToListAsync(ct);
+        if (kinds is { Count: > 0 })
+        {
+            over = over.Where(j => kinds.Contains(j.Kind)).ToList();
+        }
+        var facts = await ProjectFactsAsync(run.ProjectId, ct);
+        var mappings = await MappingFactsAsync(run.ProjectId, ct);
+        // Mappings that need the same kinds again are planned together; the plans are then one run.
+        var groups = over.GroupBy(j => j.MappingId)
+            .GroupBy(g => string.Join(',', g.Select(j => j.Kind).Distinct().Order()), g => g.Key);
+        var jobs = new List<PlannedJob>();
+        var refusals = new List<Refusal>();
+        var allKinds = new SortedSet<JobKind>();
+        foreach (var group in groups)
+        {
+            var groupKinds = group.Key.Split(',').Select(Enum.Parse<JobKind>).ToList();
+            allKinds.UnionWith(groupKinds);
+            var part = RunPlanner.Plan(new RunRequest(group.ToList(), groupKinds, null), facts, mappings, now);
+            jobs.AddRange(part.Jobs);
+            refusals.AddRange(part.Refusals);
+        }
+        var mappingCount = over.Select(j => j.MappingId).Distinct().Count();
+        var plan = mappingCount == 0
+            ? new RunPlan([], [], new RunRefusal("NothingToRerun", "No job of this run ended Failed, Exceptions or Stopped (for the kinds asked)."), false, now)
+            : mappingCount > RunRules.MaxMappingsPerRun
+                ? new RunPlan([], [], new RunRefusal(RunRules.RunTooLarge,
+                    $"A run holds at most {RunRules.MaxMappingsPerRun:N0} mappings and {mappingCount:N0} need a re-run; re-run by kind or by filter."), false, now)
+                : new RunPlan(jobs, refusals, null, false, now);
+        return await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, now, ct);
+    }
+
+    private async Task<RunStartOutcome> WriteAsync(
+        Guid projectId, RunPlan plan, IReadOnlyList<JobKind> kinds, bool preview, Guid? rerunOf, DateTimeOffset now, CancellationToken ct)
+    {
+        var mappingCount = plan.MappingCount;
+        if (plan.RunRefused is not null || plan.Jobs.Count == 0 || preview)
+        {
+            return new RunStartOutcome(null, plan.Jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, plan.RunRefused);
+        }
+        var run = new Run
+        {
+            Id = Guid.CreateVersion7(now),
+            ProjectId = projectId,
+            RequestedBy = audit.Actor,
+            CreatedAt = now,
+            StartAt = plan.StartAt,
+            ReleasedAt = plan.Scheduled ? null : now,
+            Kinds = string.Join(',', kinds.Distinct().Order()),
+            MappingCount = mappingCount,
+            JobCount = plan.Jobs.Count,
+            RerunOf = rerunOf,
+        };
+        var jobs = plan.Jobs.Select(p => new Job
+        {
+            Id = p.Id,
+            RunId = run.Id,
+            ProjectId = projectId,
+            MappingId = p.MappingId,
+            Kind = p.Kind,
+            Status = p.Status,
+            NeedsDestinationPreparation = p.NeedsDestinationPreparation,
+            PrerequisiteJobId = p.PrerequisiteJobId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        }).ToList();
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            db.Runs.Add(run);
+            audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
+                $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
+            await db.SaveChangesAsync(ct);
+            await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
+            await transitions.ExecuteAsync(
+                "UPDATE mappings SET last_run_id = @run WHERE id IN (SELECT mapping_id FROM jobs WHERE run_id = @run)",
+                ct, ("run", run.Id));
+            await transitions.RefreshMappingsOfRunAsync(run.Id, now, ct);
+            await transaction.CommitAsync(ct);
+        });
+        db.ChangeTracker.Clear();
+        return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
+    }
+
+    private async Task<ProjectFacts> ProjectFactsAsync(Guid projectId, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().FirstAsync(p => p.Id == projectId, ct);
+        var source = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == project.SourceConnectionId, ct);
+        var destination = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == project.DestinationConnectionId, ct);
+        return new ProjectFacts(source.EntraEnabled, destination.Kind, destination.RejoinMethod, destination.NeedsDestinationPreparation);
+    }
+
+    private async Task<IReadOnlyList<Guid>> ResolveSelectionAsync(Guid projectId, RunSelection selection, CancellationToken ct)
+    {
+        if (selection.MappingIds is { } ids)
+        {
+            return ids;
+        }
+        var query = MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), selection.Filter ?? new MappingFilter());
+        return await query.Select(m => m.Id).ToListAsync(ct);
+    }
+
+    /// <summary>The run rules' facts for every mapping of the project, read in two queries whatever the size.</summary>
+    private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(Guid projectId, CancellationToken ct)
+    {
+        var active = (await db.Jobs.AsNoTracking()
+                .Where(j => j.ProjectId == projectId && JobStatuses.Active.Contains(j.Status))
+                .Select(j => new { j.MappingId, j.Kind })
+                .ToListAsync(ct))
+            .GroupBy(j => j.MappingId)
+            .ToDictionary(g => g.Key, g => (IReadOnlySet<JobKind>)g.Select(j => j.Kind).ToHashSet());
+        var none = (IReadOnlySet<JobKind>)new HashSet<JobKind>();
+        var rows = await db.Mappings.AsNoTracking()
+            .Where(m => m.ProjectId == projectId)
+            .Select(m => new { m.Id, m.SourceDevice, HasUsers = m.PrimaryUser != null && m.DestinationUser != null, Rejoined = m.RejoinedAt != null })
+            .ToListAsync(ct);
+        var facts = new Dictionary<Guid, MappingFacts>(rows.Count);
+        foreach (var m in rows)
+        {
+            facts[m.Id] = new MappingFacts(m.Id, m.SourceDevice, m.HasUsers, m.Rejoined, active.GetValueOrDefault(m.Id, none));
+        }
+        return facts;
+    }
+}

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Rehome.Server.Runs;
+
+/// <summary>Timing of the run engine. Bound from <c>Rehome:Runs</c>.</summary>
+public sealed class RunEngineOptions
+{
+    public const string Section = "Rehome:Runs";
+
+    /// <summary>How often the engine releases scheduled runs, returns lapsed leases and sweeps prerequisites.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long an agent holds a job between renewals.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>After this many leases that lapsed, a job fails instead of returning to its queue.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+}

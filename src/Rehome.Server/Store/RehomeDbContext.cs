@@ -1,0 +1,176 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Rehome.Core.Connections;
+using Rehome.Core.Mappings;
+using Rehome.Core.Policies;
+using Rehome.Core.Projects;
+using Rehome.Core.Runs;
+using Rehome.Server.Audit;
+using Rehome.Server.Auth;
+
+namespace Rehome.Server.Store;
+
+/// <summary>
+/// Rehome's store. Tables and columns are snake_case on every provider so that the few hand-written SQL
+/// statements (bulk writes, leases) read the same on SQLite and PostgreSQL. Each provider has its own
+/// subclass, only so that each keeps its own migrations.
+/// </summary>
+public abstract class RehomeDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+{
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    public DbSet<Connection> Connections => Set<Connection>();
+
+    public DbSet<MigrationPolicy> Policies => Set<MigrationPolicy>();
+
+    public DbSet<Project> Projects => Set<Project>();
+
+    public DbSet<Mapping> Mappings => Set<Mapping>();
+
+    public DbSet<Run> Runs => Set<Run>();
+
+    public DbSet<Job> Jobs => Set<Job>();
+
+    public DbSet<AdministratorAccount> Administrators => Set<AdministratorAccount>();
+
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    /// <summary>Which SQL dialect the hand-written statements use.</summary>
+    public abstract StoreProvider Provider { get; }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Connection>(e =>
+        {
+            e.ToTable("connections");
+            e.HasIndex(c => c.Name).IsUnique();
+            e.Property(c => c.Name).HasMaxLength(ConnectionRules.NameMaxLength);
+            e.Ignore(c => c.NeedsDestinationPreparation);
+        });
+        modelBuilder.Entity<MigrationPolicy>(e =>
+        {
+            e.ToTable("policies");
+            e.HasIndex(p => p.Name).IsUnique();
+            e.Property(p => p.Settings).HasConversion(JsonConverter<PolicySettings>(), JsonComparer<PolicySettings>());
+        });
+        modelBuilder.Entity<Project>(e =>
+        {
+            e.ToTable("projects");
+            e.HasIndex(p => p.Name).IsUnique();
+            e.Property(p => p.Tags).HasConversion(JsonConverter<List<string>>(), JsonComparer<List<string>>());
+            e.HasOne<Connection>().WithMany().HasForeignKey(p => p.SourceConnectionId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Connection>().WithMany().HasForeignKey(p => p.DestinationConnectionId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<MigrationPolicy>().WithMany().HasForeignKey(p => p.PolicyId).OnDelete(DeleteBehavior.Restrict);
+        });
+        modelBuilder.Entity<Mapping>(e =>
+        {
+            e.ToTable("mappings");
+            // A device is in one project at most: the key is unique across all of them.
+            e.HasIndex(m => m.SourceDeviceKey).IsUnique();
+            e.HasIndex(m => new { m.ProjectId, m.SourceDeviceKey });
+            e.HasIndex(m => new { m.ProjectId, m.Status });
+            e.HasIndex(m => new { m.ProjectId, m.Stage });
+            e.HasIndex(m => m.LastRunId);
+            e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Run>(e =>
+        {
+            e.ToTable("runs");
+            e.HasIndex(r => new { r.ProjectId, r.CreatedAt });
+            e.HasIndex(r => r.ReleasedAt);
+            e.HasOne<Project>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Job>(e =>
+        {
+            e.ToTable("jobs");
+            e.HasIndex(j => j.RunId);
+            e.HasIndex(j => new { j.MappingId, j.Status });
+            e.HasIndex(j => new { j.ProjectId, j.Status });
+            e.HasIndex(j => j.PrerequisiteJobId);
+            e.HasIndex(j => new { j.Status, j.LeaseExpiresAt });
+            e.HasOne<Run>().WithMany().HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Mapping>().WithMany().HasForeignKey(j => j.MappingId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AdministratorAccount>(e =>
+        {
+            e.ToTable("administrators");
+            e.HasIndex(a => a.UserName).IsUnique();
+        });
+        modelBuilder.Entity<ApiToken>(e =>
+        {
+            e.ToTable("api_tokens");
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasOne<AdministratorAccount>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_log");
+            e.HasIndex(a => a.At);
+        });
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        ApplySnakeCaseNames(modelBuilder);
+    }
+
+    private static void ApplySnakeCaseNames(ModelBuilder modelBuilder)
+    {
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase(property.Name));
+            }
+            foreach (var key in entity.GetKeys())
+            {
+                key.SetName(SnakeCase(key.GetName()!));
+            }
+            foreach (var foreignKey in entity.GetForeignKeys())
+            {
+                foreignKey.SetConstraintName(SnakeCase(foreignKey.GetConstraintName()!));
+            }
+            foreach (var index in entity.GetIndexes())
+            {
+                index.SetDatabaseName(SnakeCase(index.GetDatabaseName()!));
+            }
+        }
+    }
+
+    internal static string SnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0 && name[i - 1] != '_' && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                {
+                    builder.Append('_');
+                }
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    private static ValueConverter<T, string> JsonConverter<T>() => new(
+        value => JsonSerializer.Serialize(value, JsonOptions),
+        json => JsonSerializer.Deserialize<T>(json, JsonOptions)!);
+
+    private static ValueComparer<T> JsonComparer<T>() => new(
+        (a, b) => JsonSerializer.Serialize(a, JsonOptions) == JsonSerializer.Serialize(b, JsonOptions),
+        value => JsonSerializer.Serialize(value, JsonOptions).GetHashCode(StringComparison.Ordinal),
+        value => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value, JsonOptions), JsonOptions)!);
+}

@@ -1,0 +1,35 @@
+using System.Data.Common;
+
+namespace Rehome.Server.Store;
+
+/// <summary>
+/// The few differences the hand-written SQL statements must know about: how a time is passed and whether
+/// row locks can be skipped. Everything else (snake_case names, GUID and boolean parameters) reads the same.
+/// </summary>
+public sealed class SqlDialect(StoreProvider provider)
+{
+    public StoreProvider Provider { get; } = provider;
+
+    public bool IsPostgres => Provider == StoreProvider.PostgreSql;
+
+    /// <summary>PostgreSQL skips rows another replica has locked; SQLite has one writer at a time anyway.</summary>
+    public string SkipLocked => IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
+
+    public object Time(DateTimeOffset value) => IsPostgres ? value.ToUniversalTime() : value.ToUnixTimeMilliseconds();
+
+    public object? Time(DateTimeOffset? value) => value is { } v ? Time(v) : null;
+
+    public DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => IsPostgres
+        ? reader.GetFieldValue<DateTimeOffset>(ordinal)
+        : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+
+    /// <summary>Adds a parameter; <c>null</c> becomes DBNull.</summary>
+    public static DbParameter Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace Rehome.Server.Store;
+
+public static class StoreServiceCollectionExtensions
+{
+    /// <summary>Registers <see cref="RehomeDbContext"/> on the provider that <see cref="StoreOptions"/> names.</summary>
+    public static IServiceCollection AddRehomeStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StoreOptions>()
+            .Bind(configuration.GetSection(StoreOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Provider != StoreProvider.PostgreSql || !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "Rehome:Store:ConnectionString is required when the provider is PostgreSql.")
+            .ValidateOnStart();
+
+        var options = configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        services.AddSingleton(new SqlDialect(options.Provider));
+        if (options.Provider == StoreProvider.PostgreSql)
+        {
+            services.AddDbContext<PostgresRehomeDbContext>((sp, db) =>
+                db.UseNpgsql(sp.GetRequiredService<IOptions<StoreOptions>>().Value.ConnectionString));
+            services.AddScoped<RehomeDbContext>(sp => sp.GetRequiredService<PostgresRehomeDbContext>());
+        }
+        else
+        {
+            services.AddDbContext<SqliteRehomeDbContext>((sp, db) =>
+                db.UseSqlite(SqliteConnectionString(sp.GetRequiredService<IOptions<StoreOptions>>().Value))
+                  .AddInterceptors(SqlitePragmas.Instance));
+            services.AddScoped<RehomeDbContext>(sp => sp.GetRequiredService<SqliteRehomeDbContext>());
+        }
+        return services;
+    }
+
+    /// <summary>The SQLite connection string: the configured one, or <c>rehome.db</c> in the data folder.</summary>
+    public static string SqliteConnectionString(StoreOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return options.ConnectionString;
+        }
+        Directory.CreateDirectory(options.DataDirectory);
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(options.DataDirectory, "rehome.db"),
+            Pooling = true,
+            DefaultTimeout = 60,
+        }.ToString();
+    }
+
+    /// <summary>Creates or upgrades the schema; on SQLite also switches the file to write-ahead logging.</summary>
+    public static async Task MigrateStoreAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        if (db.Provider == StoreProvider.Sqlite)
+        {
+            // WAL lets the console and API read while the run engine writes; the mode is kept in the file.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+}
+
+/// <summary>Per-connection SQLite settings: WAL makes NORMAL sync safe, and writers wait rather than fail when busy.</summary>
+internal sealed class SqlitePragmas : DbConnectionInterceptor
+{
+    public static readonly SqlitePragmas Instance = new();
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private static void Apply(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000; PRAGMA foreign_keys=ON;";
+        command.ExecuteNonQuery();
+    }
+}

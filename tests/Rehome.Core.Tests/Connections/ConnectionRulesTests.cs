@@ -1,0 +1,154 @@
+using Rehome.Core.Connections;
+
+namespace Rehome.Core.Tests.Connections;
+
+public class ConnectionRulesTests
+{
+    private static ConnectionInput AdDestination(Action<DestinationConnectionInput>? _ = null) => new()
+    {
+        Name = "Fabrikam",
+        Role = ConnectionRole.Destination,
+        Kind = ConnectionKind.ActiveDirectory,
+        Destination = new DestinationConnectionInput
+        {
+            DomainDnsName = "fabrikam.example",
+            TargetOu = "OU=Migrated,DC=fabrikam,DC=example",
+            RejoinMethod = RejoinMethod.Offline,
+        },
+    };
+
+    [Fact]
+    public void A_complete_offline_Active_Directory_destination_is_valid() => Assert.Empty(ConnectionRules.Validate(AdDestination()));
+
+    [Fact]
+    public void A_destination_needs_a_DNS_name_and_a_distinguished_name_for_its_OU()
+    {
+        var input = AdDestination() with
+        {
+            Destination = new DestinationConnectionInput { DomainDnsName = "not a domain", TargetOu = "Migrated computers", RejoinMethod = RejoinMethod.Offline },
+        };
+
+        var violations = ConnectionRules.Validate(input);
+
+        Assert.Contains(violations, v => v.Field == "destination.domainDnsName" && v.Rule == "DnsName");
+        Assert.Contains(violations, v => v.Field == "destination.targetOu" && v.Rule == "DistinguishedName");
+    }
+
+    [Fact]
+    public void An_online_join_needs_a_service_account_with_its_password()
+    {
+        var input = AdDestination() with
+        {
+            Destination = AdDestination().Destination! with { RejoinMethod = RejoinMethod.Online },
+        };
+
+        var violations = ConnectionRules.Validate(input);
+
+        Assert.Contains(violations, v => v.Field == "destination.serviceAccountName");
+        Assert.Contains(violations, v => v.Field == "destination.serviceAccountPassword");
+    }
+
+    [Fact]
+    public void An_Entra_ID_offline_destination_needs_its_bulk_enrollment_package_and_token_expiry()
+    {
+        var input = new ConnectionInput
+        {
+            Name = "Contoso cloud",
+            Role = ConnectionRole.Destination,
+            Kind = ConnectionKind.EntraId,
+            Destination = new DestinationConnectionInput { RejoinMethod = RejoinMethod.Offline },
+        };
+
+        var fields = ConnectionRules.Validate(input).Select(v => v.Field).ToList();
+
+        Assert.Contains("destination.bulkEnrollmentPackage", fields);
+        Assert.Contains("destination.bulkEnrollmentTokenExpiresAt", fields);
+    }
+
+    [Theory]
+    [InlineData("short1!A", "at least 14")]
+    [InlineData("alllowercaseletters", "three of")]
+    [InlineData("Breakglass-Admin-2026!", "account name")]
+    public void The_break_glass_password_must_be_complex(string password, string expected)
+    {
+        var input = new ConnectionInput
+        {
+            Name = "Contoso",
+            Role = ConnectionRole.Source,
+            Kind = ConnectionKind.ActiveDirectory,
+            Source = new SourceConnectionInput { BreakGlassAdministratorName = "breakglass", BreakGlassAdministratorPassword = password },
+        };
+
+        var violation = Assert.Single(ConnectionRules.Validate(input));
+
+        Assert.Equal("PasswordComplexity", violation.Rule);
+        Assert.Contains(expected, violation.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_complex_break_glass_password_is_accepted()
+    {
+        var input = new ConnectionInput
+        {
+            Name = "Contoso",
+            Role = ConnectionRole.Source,
+            Kind = ConnectionKind.ActiveDirectory,
+            Source = new SourceConnectionInput { BreakGlassAdministratorName = "rescue", BreakGlassAdministratorPassword = "Correct-Horse-42-Battery" },
+        };
+
+        Assert.Empty(ConnectionRules.Validate(input));
+    }
+
+    [Fact]
+    public void The_source_Entra_ID_part_needs_GUIDs_and_a_client_secret()
+    {
+        var input = new ConnectionInput
+        {
+            Name = "Contoso",
+            Role = ConnectionRole.Source,
+            Kind = ConnectionKind.HybridIdentity,
+            Source = new SourceConnectionInput { EntraId = new EntraIdInput { TenantId = "contoso", ClientId = Guid.NewGuid().ToString(), Enabled = true } },
+        };
+
+        var fields = ConnectionRules.Validate(input).Select(v => v.Field).ToList();
+
+        Assert.Equal(["source.entraId.tenantId", "source.entraId.clientSecret"], fields);
+    }
+
+    [Fact]
+    public void A_stored_secret_is_kept_when_an_update_leaves_it_out()
+    {
+        var input = new ConnectionInput
+        {
+            Name = "Contoso",
+            Role = ConnectionRole.Source,
+            Kind = ConnectionKind.HybridIdentity,
+            Source = new SourceConnectionInput { EntraId = new EntraIdInput { TenantId = Guid.NewGuid().ToString(), ClientId = Guid.NewGuid().ToString() } },
+        };
+        var existing = new Connection { Name = "Contoso", Role = ConnectionRole.Source, EntraClientSecretProtected = "cipher" };
+
+        Assert.Empty(ConnectionRules.Validate(input, existing));
+        Assert.NotEmpty(ConnectionRules.Validate(input));
+    }
+
+    [Fact]
+    public void The_role_of_a_connection_cannot_change()
+    {
+        var existing = new Connection { Name = "Fabrikam", Role = ConnectionRole.Source };
+
+        Assert.Contains(ConnectionRules.Validate(AdDestination(), existing), v => v.Rule == "RoleIsFixed");
+    }
+
+    [Fact]
+    public void Configuration_keys_are_random_and_match_only_their_own_hash()
+    {
+        var key = ConfigurationKeys.Generate();
+        var other = ConfigurationKeys.Generate();
+
+        Assert.StartsWith(ConfigurationKeys.Prefix, key, StringComparison.Ordinal);
+        Assert.NotEqual(key, other);
+        Assert.True(ConfigurationKeys.Matches(key, ConfigurationKeys.Hash(key)));
+        Assert.False(ConfigurationKeys.Matches(other, ConfigurationKeys.Hash(key)));
+        Assert.DoesNotContain(key, ConfigurationKeys.Hash(key), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,43 @@
+using Rehome.Core.Policies;
+
+namespace Rehome.Core.Tests.Policies;
+
+public class PolicyRulesTests
+{
+    [Fact]
+    public void The_default_policy_is_valid() => Assert.Empty(PolicyRules.Validate("Default", new PolicySettings()));
+
+    [Fact]
+    public void Explicit_mappings_need_both_sides_and_no_source_twice()
+    {
+        var settings = new PolicySettings
+        {
+            IdentityMapping = new IdentityMappingSettings
+            {
+                Users = [new IdentityPair("CONTOSO\\ann", "FABRIKAM\\ann"), new IdentityPair("contoso\\ANN", "FABRIKAM\\anne"), new IdentityPair("CONTOSO\\bob", "")],
+            },
+        };
+
+        var rules = PolicyRules.Validate("P", settings).Select(v => (v.Field, v.Rule)).ToList();
+
+        Assert.Equal([("settings.identityMapping.users[1]", "Duplicate"), ("settings.identityMapping.users[2]", "Required")], rules);
+    }
+
+    [Fact]
+    public void Areas_must_be_absolute_Windows_paths_and_registry_keys()
+    {
+        var settings = new PolicySettings
+        {
+            Areas = new AreaSettings { FileSystemPaths = ["C:\\Data", "\\\\fs01\\share", "/home/ann"], RegistryKeys = ["HKLM\\SOFTWARE", "SOFTWARE\\Contoso"] },
+        };
+
+        var fields = PolicyRules.Validate("P", settings).Select(v => v.Field).ToList();
+
+        Assert.Equal(["settings.areas.fileSystemPaths[2]", "settings.areas.registryKeys[1]"], fields);
+    }
+
+    [Fact]
+    public void The_forced_rejoin_period_is_bounded() =>
+        Assert.Contains(PolicyRules.Validate("P", new PolicySettings { ForcedRejoin = new ForcedRejoinSettings { ForceAfter = TimeSpan.FromDays(31) } }),
+            v => v.Field == "settings.forcedRejoin.forceAfter");
+}
