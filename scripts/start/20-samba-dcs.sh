@@ -140,6 +140,11 @@ fill() { # name base dns-domain users computers
     printf 'dn: CN=All Staff,OU=Groups,%s\nobjectClass: group\nsAMAccountName: All Staff\nmember: CN=Finance,OU=Groups,%s\nmember: CN=Engineering,OU=Groups,%s\n\n' "$base" "$base" "$base"
   } >"$dir/$1.ldif"
   ldapadd -x -H "ldap://$6" -D "Administrator@$dns" -w "$password" -f "$dir/$1.ldif" >"$dir/$1.fill.log"
+  # An enabled user without administrative rights (for access-denied cases); passwords can only be set
+  # over TLS, hence LDAPS with the test CA.
+  printf 'dn: CN=Help Desk,OU=Staff,%s\nobjectClass: user\nsAMAccountName: helpdesk\nuserPrincipalName: helpdesk@%s\nuserAccountControl: 512\nunicodePwd:: %s\n' \
+    "$base" "$dns" "$(printf '"%s"' "$password" | iconv -f UTF-8 -t UTF-16LE | base64 -w 0)" |
+    LDAPTLS_CACERT="$dir/ca/rehome-test-ca.pem" ldapadd -x -H "ldaps://$6" -D "Administrator@$dns" -w "$password" >>"$dir/$1.fill.log"
 }
 fill src DC=src,DC=test src.test 60 40 127.0.0.2 &
 src_job=$!
@@ -151,6 +156,7 @@ wait $dst_job
 sed -i '/^REHOME_TEST_SAMBA_/d' "$REHOME_TEST_ENV"
 cat >>"$REHOME_TEST_ENV" <<ENV
 REHOME_TEST_SAMBA_PASSWORD=$password
+REHOME_TEST_SAMBA_UNPRIVILEGED_USER=helpdesk
 REHOME_TEST_SAMBA_CA_DIRECTORY=$dir/ca
 REHOME_TEST_SAMBA_SRC_ADDRESS=127.0.0.2
 REHOME_TEST_SAMBA_SRC_REALM=SRC.TEST
