@@ -2,7 +2,6 @@ using System.DirectoryServices.Protocols;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
 using Rehome.Directory.Identity;
 
 namespace Rehome.Directory.ActiveDirectory;
@@ -12,7 +11,7 @@ namespace Rehome.Directory.ActiveDirectory;
 /// Linux (libldap). One instance holds one bound connection, opened on first use and reopened once when the
 /// DC dropped it; it is safe to use from several threads.
 /// </summary>
-public sealed partial class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, IDisposable
+public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, IDisposable
 {
     // userAccountControl bits (MS-ADTS 2.2.16).
     private const int AccountDisabled = 0x2;
@@ -195,10 +194,10 @@ public sealed partial class LdapActiveDirectoryDirectory : IActiveDirectoryDirec
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IsValidComputerName(request.Name))
+        if (!ComputerName.IsValid(request.Name))
         {
             return Refuse(ComputerAccountRefusal.InvalidName,
-                $"'{request.Name}' is not a valid computer name: 1 to 15 letters, digits or hyphens, not only digits.");
+                $"'{request.Name}' is not a valid computer name: {ComputerName.Rule}.");
         }
 
         if (!await ExistsAsync(request.OrganizationalUnit, cancellationToken))
@@ -306,12 +305,6 @@ public sealed partial class LdapActiveDirectoryDirectory : IActiveDirectoryDirec
 
         return null;
     }
-
-    private static bool IsValidComputerName(string name) =>
-        ComputerName().IsMatch(name) && !name.All(char.IsAsciiDigit);
-
-    [GeneratedRegex("^[A-Za-z0-9-]{1,15}$")]
-    private static partial Regex ComputerName();
 
     private static string AccountFilter(string name)
     {
