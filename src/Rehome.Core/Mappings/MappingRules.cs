@@ -17,7 +17,9 @@ public static partial class MappingRules
         {
             CheckComputerName("sourceDevice", input.SourceDevice!.Trim(), "source device name", violations);
         }
-        if (!string.IsNullOrWhiteSpace(input.DestinationName))
+        // A destination name equal to the source name (the default) was checked as the source name already.
+        if (!string.IsNullOrWhiteSpace(input.DestinationName) &&
+            !string.Equals(input.DestinationName.Trim(), input.SourceDevice?.Trim(), StringComparison.OrdinalIgnoreCase))
         {
             CheckComputerName("destinationName", input.DestinationName.Trim(), "destination name", violations);
         }

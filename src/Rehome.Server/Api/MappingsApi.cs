@@ -236,19 +236,12 @@ public static class MappingsApi
         {
             return Problems.Validation("filter", "Filter", problem);
         }
-        var mappings = MappingQuery.Sort(MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter), null)
-            .AsAsyncEnumerable();
-        response.ContentType = "text/csv; charset=utf-8";
+        var mappings = await MappingQuery.Sort(MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter), null)
+            .ToListAsync(ct);
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        MappingCsv.Write(text, mappings);
         response.Headers.ContentDisposition = $"attachment; filename=\"{SafeFileName(project.Name)}-mappings.csv\"";
-        await using var writer = new StreamWriter(response.Body, new UTF8Encoding(false), 65536, leaveOpen: true);
-        var list = new List<Mapping>(1000);
-        await foreach (var mapping in mappings.WithCancellation(ct))
-        {
-            list.Add(mapping);
-        }
-        MappingCsv.Write(writer, list);
-        await writer.FlushAsync(ct);
-        return Results.Empty;
+        return Results.Text(text.ToString(), "text/csv; charset=utf-8", Encoding.UTF8);
     }
 
     private static async Task<IResult> ReportAsync(Guid id, RehomeDbContext db, CancellationToken ct)

@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Rehome.Server.Store;
+using Rehome.Server.Tests.Infrastructure;
+
+namespace Rehome.Server.Tests.Api;
+
+/// <summary>Connections, policies and the secrets they hold; run against SQLite and PostgreSQL.</summary>
+public abstract class ConnectionsAndSecretsSuite(ServerHost host)
+{
+    private HttpClient Client => host.Client;
+
+    [Fact]
+    public async Task A_source_connection_shows_its_configuration_key_once_and_stores_only_its_hash()
+    {
+        var created = await Client.PostJsonAsync("/api/v1/connections", new { name = ApiClient.Unique("src"), role = "Source", kind = "ActiveDirectory" });
+        var key = created.GetProperty("configurationKey").GetString()!;
+        var id = created.GetProperty("connection").Id();
+
+        var read = await Client.GetJsonAsync($"/api/v1/connections/{id}");
+        Assert.DoesNotContain(key, read.GetRawText(), StringComparison.Ordinal);
+        Assert.True(read.GetProperty("source").GetProperty("hasConfigurationKey").GetBoolean());
+
+        var rotated = await Client.PostJsonAsync($"/api/v1/connections/{id}/configuration-key", new { }, HttpStatusCode.OK);
+        var newKey = rotated.GetProperty("configurationKey").GetString()!;
+        Assert.NotEqual(key, newKey);
+        await using var scope = host.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        var stored = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == id);
+        Assert.Equal(Core.Connections.ConfigurationKeys.Hash(newKey), stored.ConfigurationKeyHash);
+    }
+
+    [Fact]
+    public async Task Secrets_are_encrypted_at_rest_and_never_in_an_answer_or_a_log()
+    {
+        const string clientSecret = "CLIENT-SECRET-7f3a9c";
+        const string adminPassword = "Break-Glass-Pa55word-91xz";
+        const string servicePassword = "SERVICE-ACCOUNT-PW-55e1";
+        var source = await Client.PostJsonAsync("/api/v1/connections", new
+        {
+            name = ApiClient.Unique("src"),
+            role = "Source",
+            kind = "HybridIdentity",
+            source = new
+            {
+                breakGlassAdministratorName = "rescue",
+                breakGlassAdministratorPassword = adminPassword,
+                entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret, enabled = true },
+            },
+        });
+        var destination = await Client.PostJsonAsync("/api/v1/connections", new
+        {
+            name = ApiClient.Unique("dst"),
+            role = "Destination",
+            kind = "ActiveDirectory",
+            destination = new
+            {
+                domainDnsName = "fabrikam.example",
+                targetOu = "OU=Migrated,DC=fabrikam,DC=example",
+                rejoinMethod = "Online",
+                serviceAccountName = "FABRIKAM\\svc-join",
+                serviceAccountPassword = servicePassword,
+            },
+        });
+        var sourceId = source.GetProperty("connection").Id();
+        // An update that leaves the secrets out keeps them.
+        await (await Client.PutAsync($"/api/v1/connections/{sourceId}", System.Net.Http.Json.JsonContent.Create(new
+        {
+            name = source.GetProperty("connection").GetProperty("name").GetString(),
+            role = "Source",
+            kind = "HybridIdentity",
+            source = new { breakGlassAdministratorName = "rescue", entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), enabled = true } },
+        }, options: ServerHost.Json))).JsonAsync(HttpStatusCode.OK);
+
+        var answers = string.Join("\n",
+            source.GetRawText(), destination.GetRawText(),
+            (await Client.GetJsonAsync("/api/v1/connections")).GetRawText(),
+            (await Client.GetJsonAsync($"/api/v1/connections/{sourceId}")).GetRawText(),
+            (await Client.GetJsonAsync("/api/v1/audit?pageSize=1000")).GetRawText());
+        var logs = string.Join("\n", host.Logs.Lines);
+        foreach (var secret in new[] { clientSecret, adminPassword, servicePassword })
+        {
+            Assert.DoesNotContain(secret, answers, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+        }
+        var view = await Client.GetJsonAsync($"/api/v1/connections/{sourceId}");
+        Assert.True(view.GetProperty("source").GetProperty("entraId").GetProperty("hasClientSecret").GetBoolean());
+        Assert.True(view.GetProperty("source").GetProperty("hasBreakGlassAdministratorPassword").GetBoolean());
+
+        await using var scope = host.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        var stored = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == sourceId);
+        Assert.NotNull(stored.EntraClientSecretProtected);
+        Assert.DoesNotContain(clientSecret, stored.EntraClientSecretProtected, StringComparison.Ordinal);
+        var protector = scope.ServiceProvider.GetRequiredService<Secrets.SecretProtector>();
+        Assert.Equal(clientSecret, protector.Unprotect(stored.EntraClientSecretProtected));
+        Assert.Equal(adminPassword, protector.Unprotect(stored.BreakGlassAdministratorPasswordProtected!));
+    }
+
+    [Fact]
+    public async Task A_connection_that_breaks_rules_gets_problem_json_naming_each_field()
+    {
+        var response = await Client.PostAsJsonAsync("/api/v1/connections", new
+        {
+            name = "",
+            role = "Destination",
+            kind = "ActiveDirectory",
+            destination = new { domainDnsName = "not a domain", targetOu = "Computers", rejoinMethod = "Offline" },
+        }, ServerHost.Json);
+
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.JsonAsync(HttpStatusCode.BadRequest);
+        var fields = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Equal(["name", "destination.domainDnsName", "destination.targetOu"], fields);
+    }
+
+    [Fact]
+    public async Task Connection_names_are_unique()
+    {
+        var name = ApiClient.Unique("src");
+        await Client.PostJsonAsync("/api/v1/connections", new { name, role = "Source", kind = "ActiveDirectory" });
+
+        var problem = await Client.PostJsonAsync("/api/v1/connections", new { name, role = "Source", kind = "ActiveDirectory" }, HttpStatusCode.Conflict);
+
+        Assert.Equal("NameTaken", problem.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task A_connection_used_by_a_project_cannot_be_deleted()
+    {
+        var projectId = await Client.CreateProjectAsync();
+        var project = await Client.GetJsonAsync($"/api/v1/projects/{projectId}");
+        var sourceId = project.GetProperty("sourceConnectionId").GetGuid();
+
+        var problem = await (await Client.DeleteAsync(new Uri($"/api/v1/connections/{sourceId}", UriKind.Relative))).JsonAsync(HttpStatusCode.Conflict);
+
+        Assert.Equal("ConnectionInUse", problem.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task A_project_refuses_connections_in_the_wrong_roles()
+    {
+        var source = await Client.PostJsonAsync("/api/v1/connections", new { name = ApiClient.Unique("src"), role = "Source", kind = "ActiveDirectory" });
+        var policy = await Client.PostJsonAsync("/api/v1/policies", new { name = ApiClient.Unique("policy") });
+        var sourceId = source.GetProperty("connection").Id();
+
+        var problem = await Client.PostJsonAsync("/api/v1/projects", new
+        {
+            name = ApiClient.Unique("project"),
+            sourceConnectionId = sourceId,
+            destinationConnectionId = sourceId,
+            policyId = policy.Id(),
+        }, HttpStatusCode.BadRequest);
+
+        Assert.Equal("WrongRole", problem.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task A_policy_keeps_every_setting()
+    {
+        var created = await Client.PostJsonAsync("/api/v1/policies", new
+        {
+            name = ApiClient.Unique("policy"),
+            settings = new
+            {
+                forcedRejoin = new { enabled = true, snoozeAllowed = false, forceAfter = "02:00:00", silent = true },
+                reuseExistingComputerObject = true,
+                autopilot = new { register = true, groupTag = "Fabrikam-Laptops" },
+                identityMapping = new { upnPrefixAutoMapping = false, users = new[] { new { source = "CONTOSO\\ann", destination = "FABRIKAM\\anne" } } },
+                areasToIgnore = new { fileSystemPaths = new[] { "C:\\Windows" }, kinds = "Printers" },
+                reaclMode = "Add",
+            },
+        });
+
+        var read = await Client.GetJsonAsync($"/api/v1/policies/{created.Id()}");
+        var settings = read.GetProperty("settings");
+        Assert.Equal("02:00:00", settings.GetProperty("forcedRejoin").GetProperty("forceAfter").GetString());
+        Assert.False(settings.GetProperty("forcedRejoin").GetProperty("snoozeAllowed").GetBoolean());
+        Assert.Equal("Fabrikam-Laptops", settings.GetProperty("autopilot").GetProperty("groupTag").GetString());
+        Assert.Equal("FABRIKAM\\anne", settings.GetProperty("identityMapping").GetProperty("users")[0].GetProperty("destination").GetString());
+        Assert.Equal("Printers", settings.GetProperty("areasToIgnore").GetProperty("kinds").GetString());
+        Assert.Equal("Add", settings.GetProperty("reaclMode").GetString());
+    }
+}
+
+public sealed class ConnectionsAndSecretsOnSqlite(SqliteServer server) : ConnectionsAndSecretsSuite(server.Host), IClassFixture<SqliteServer>;
+
+public sealed class ConnectionsAndSecretsOnPostgres(PostgresServer server) : ConnectionsAndSecretsSuite(server.Host), IClassFixture<PostgresServer>;
