@@ -7,6 +7,12 @@ public sealed class RunEngineOptions
 {
     public const string Section = "Rehome:Runs";
 
+    /// <summary>
+    /// Whether this server runs the engine's clock. Every replica may (the steps are safe to race); tests turn
+    /// it off and call <see cref="RunEngineService.TickAsync"/> themselves.
+    /// </summary>
+    public bool Background { get; set; } = true;
+
     /// <summary>How often the engine releases scheduled runs, returns lapsed leases and sweeps prerequisites.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -11,6 +11,10 @@ public sealed class RunEngineService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.Background)
+        {
+            return;
+        }
         using var timer = new PeriodicTimer(options.Value.TickInterval, time);
         do
         {

@@ -267,6 +267,36 @@ public abstract class RunsSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task The_engine_clock_releases_a_scheduled_run_by_itself()
+    {
+        await using var engineHost = await ServerHost.StartAsync(Rehome.Server.Store.StoreProvider.Sqlite, new()
+        {
+            ["Rehome:Runs:Background"] = "true",
+            ["Rehome:Runs:TickInterval"] = "00:10:00",
+        });
+        var project = await engineHost.Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await engineHost.Client.ImportDevicesAsync(project, Prefix(), 1);
+        await engineHost.Client.PostJsonAsync($"/api/v1/projects/{project}/runs",
+            new { kinds = new[] { "RejoinDomain" }, mappingIds = ids, startAt = engineHost.Time.GetUtcNow().AddMinutes(10) });
+
+        engineHost.Time.Advance(TimeSpan.FromMinutes(10));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string? status;
+        do
+        {
+            status = (await engineHost.Client.GetJsonAsync($"/api/v1/mappings/{ids[0]}")).GetProperty("status").GetString();
+            if (status == "WaitingToStart")
+            {
+                break;
+            }
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Equal("WaitingToStart", status);
+    }
+
+    [Fact]
     public async Task A_lapsed_lease_returns_the_job_and_the_old_holder_can_change_nothing()
     {
         var project = await Client.CreateProjectAsync("EntraId", "Offline", sourceEntraId: true);

@@ -1,0 +1,66 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Rehome.Server.Store;
+using Rehome.Server.Tests.Infrastructure;
+
+namespace Rehome.Server.Tests.Store;
+
+public sealed class StoreTests
+{
+    [Fact]
+    public void The_SQLite_migrations_match_the_model()
+    {
+        using var db = new SqliteDesignTimeFactoryForTests().Create();
+
+        Assert.False(db.Database.HasPendingModelChanges(), "Run 'dotnet ef migrations add' for the SQLite context.");
+    }
+
+    [Fact]
+    public void The_PostgreSQL_migrations_match_the_model()
+    {
+        using var db = new PostgresRehomeDbContext(new DbContextOptionsBuilder<PostgresRehomeDbContext>().UseNpgsql("Host=localhost").Options);
+
+        Assert.False(db.Database.HasPendingModelChanges(), "Run 'dotnet ef migrations add' for the PostgreSQL context.");
+    }
+
+    [Fact]
+    public async Task The_embedded_store_is_a_SQLite_file_in_write_ahead_mode_under_the_data_folder()
+    {
+        await using var host = await ServerHost.StartAsync(StoreProvider.Sqlite);
+        await using var scope = host.Scope();
+        var options = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<StoreOptions>>().Value;
+        var file = Path.Combine(options.DataDirectory, "rehome.db");
+
+        Assert.True(File.Exists(file));
+        await using var connection = new SqliteConnection($"Data Source={file}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Data_protection_keys_are_kept_in_the_store_so_secrets_survive_a_restart()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?> { ["Rehome:Store:ConnectionString"] = $"Data Source={Path.Combine(folder, "kept.db")}" };
+        Directory.CreateDirectory(folder);
+        string protectedSecret;
+        await using (var first = await ServerHost.StartAsync(StoreProvider.Sqlite, settings))
+        {
+            await using var scope = first.Scope();
+            protectedSecret = scope.ServiceProvider.GetRequiredService<Rehome.Server.Secrets.SecretProtector>().Protect("kept across restarts");
+        }
+        await using var second = await ServerHost.StartAsync(StoreProvider.Sqlite, settings);
+        await using var again = second.Scope();
+
+        Assert.Equal("kept across restarts", again.ServiceProvider.GetRequiredService<Rehome.Server.Secrets.SecretProtector>().Unprotect(protectedSecret));
+    }
+
+    private sealed class SqliteDesignTimeFactoryForTests
+    {
+        public SqliteRehomeDbContext Create() =>
+            new(new DbContextOptionsBuilder<SqliteRehomeDbContext>().UseSqlite("Data Source=:memory:").Options);
+    }
+}
