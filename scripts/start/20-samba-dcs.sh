@@ -23,21 +23,36 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -subj "/CN=Rehome test CA" -keyout "$dir/ca.key" -out "$dir/ca/rehome-test-ca.pem" 2>/dev/null
 openssl rehash "$dir/ca"
 
+# Provisioning is most of the start-up time (CPU-bound, 4-8 s); its result holds no absolute path (the
+# smb.conf is rewritten below), so a copy is kept in a cache keyed by the Samba version and the
+# provisioning command, and later runs start from that copy.
+provision_domain() { # name realm domain address host target
+  samba-tool domain provision --targetdir="$6" --realm="$2" --domain="$3" --server-role=dc \
+    --dns-backend=SAMBA_INTERNAL --adminpass="$password" --host-name="$5" --host-ip="$4" \
+    --option="interfaces=$4/8" --option="bind interfaces only=yes" >"$dir/$1.provision.log" 2>&1
+}
+cache="${REHOME_TEST_CACHE:-/var/cache/rehome-test}/samba-$( (samba --version; declare -f provision_domain) | sha256sum | cut -c1-16)"
+
 provision() { # name realm domain address
   local name=$1 realm=$2 domain=$3 address=$4
   local d="$dir/$name" host="dc-$name"
   local fqdn
   fqdn="$host.$(echo "$realm" | tr '[:upper:]' '[:lower:]')"
-  samba-tool domain provision --targetdir="$d" --realm="$realm" --domain="$domain" --server-role=dc \
-    --dns-backend=SAMBA_INTERNAL --adminpass="$password" --host-name="$host" --host-ip="$address" \
-    --option="interfaces=$address/8" --option="bind interfaces only=yes" >"$d.provision.log" 2>&1
+  if [ -d "$cache/$name" ]; then
+    cp -a "$cache/$name" "$d"
+  else
+    provision_domain "$name" "$realm" "$domain" "$address" "$host" "$d"
+    # Publish atomically: a half-written copy is never taken for a cached domain.
+    mkdir -p "$cache"
+    cp -a "$d" "$cache/$name.$$" && { mv -T "$cache/$name.$$" "$cache/$name" 2>/dev/null || rm -rf "$cache/$name.$$"; }
+  fi
   mkdir -p "$d/run" "$d/log" "$d/tls"
   mkdir -m 0750 "$d/ntp_signd"
   echo "nameserver $address" >"$d/resolv.conf"
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$fqdn" \
     -keyout "$d/tls/key.pem" -out "$d/tls/request.pem" 2>/dev/null
   openssl x509 -req -in "$d/tls/request.pem" -CA "$dir/ca/rehome-test-ca.pem" -CAkey "$dir/ca.key" \
-    -CAcreateserial -days 3 -out "$d/tls/cert.pem" \
+    -set_serial "0x$(openssl rand -hex 8)" -days 3 -out "$d/tls/cert.pem" \
     -extfile <(printf 'subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth\n' "$fqdn" "$address") 2>/dev/null
   chmod 600 "$d/tls/key.pem"
   # Only what a test DC needs; DNS forwarding stays on loopback so nothing leaves the machine.
@@ -59,6 +74,8 @@ provision() { # name realm domain address
 	logging = file
 	dns forwarder = 127.0.0.1
 	ldap server require strong auth = no
+	# A lone DC: no replication, WINS or NTP signing; fewer tasks start faster.
+	server services = -drepl -kcc -wrepl -nbt -ntp_signd
 	tls enabled = yes
 	tls keyfile = $d/tls/key.pem
 	tls certfile = $d/tls/cert.pem
@@ -109,8 +126,8 @@ provision src SRC.TEST SRC 127.0.0.2 &
 src_job=$!
 provision dst DST.TEST DST 127.0.0.3 &
 dst_job=$!
-wait $src_job || { cat "$dir/src.provision.log" >&2; exit 1; }
-wait $dst_job || { cat "$dir/dst.provision.log" >&2; exit 1; }
+wait $src_job || { cat "$dir/src.provision.log" >&2 2>/dev/null; exit 1; }
+wait $dst_job || { cat "$dir/dst.provision.log" >&2 2>/dev/null; exit 1; }
 start src
 start dst
 wait_for_ldap src 127.0.0.2 src.test
