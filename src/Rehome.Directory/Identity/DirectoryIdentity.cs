@@ -50,3 +50,28 @@ public static class DirectoryIdentityLoader
         return identities;
     }
 }
+
+/// <summary>
+/// The identities of a project's two directories at one moment: what the SID map is built from, and what
+/// a project caches until it is refreshed.
+/// </summary>
+/// <param name="Source">Users and groups of the source directory.</param>
+/// <param name="Destination">Users and groups of the destination directory.</param>
+/// <param name="LoadedAt">When the lists were read.</param>
+public sealed record DirectoryIdentitySnapshot(
+    IReadOnlyList<DirectoryIdentity> Source,
+    IReadOnlyList<DirectoryIdentity> Destination,
+    DateTimeOffset LoadedAt)
+{
+    /// <summary>Reads both directories (at the same time) into a snapshot.</summary>
+    public static async Task<DirectoryIdentitySnapshot> LoadAsync(
+        IDirectoryIdentitySource source,
+        IDirectoryIdentitySource destination,
+        TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
+    {
+        var sourceIdentities = DirectoryIdentityLoader.LoadAsync(source, cancellationToken);
+        var destinationIdentities = DirectoryIdentityLoader.LoadAsync(destination, cancellationToken);
+        return new DirectoryIdentitySnapshot(await sourceIdentities, await destinationIdentities, (time ?? TimeProvider.System).GetUtcNow());
+    }
+}

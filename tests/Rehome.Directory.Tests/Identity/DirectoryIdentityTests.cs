@@ -12,8 +12,9 @@ public sealed class DirectoryIdentityTests
         using var source = new LdapActiveDirectoryDirectory(SambaDomains.Source.Options(pageSize: 25));
         using var destination = new LdapActiveDirectoryDirectory(SambaDomains.Destination.Options(pageSize: 25));
 
-        var sourceIdentities = await DirectoryIdentityLoader.LoadAsync(source);
-        var destinationIdentities = await DirectoryIdentityLoader.LoadAsync(destination);
+        var before = DateTimeOffset.UtcNow;
+        var snapshot = await DirectoryIdentitySnapshot.LoadAsync(source, destination);
+        var (sourceIdentities, destinationIdentities) = (snapshot.Source, snapshot.Destination);
 
         var sourceUser = sourceIdentities.Single(identity => identity.SamAccountName == "user07");
         var destinationUser = destinationIdentities.Single(identity => identity.SamAccountName == "user07");
@@ -29,5 +30,6 @@ public sealed class DirectoryIdentityTests
         // Computers are not identities of the SID map, and every SID is listed once.
         Assert.DoesNotContain(sourceIdentities, identity => identity.SamAccountName?.EndsWith('$') == true);
         Assert.Equal(sourceIdentities.Count, sourceIdentities.Select(identity => identity.Sid).Distinct().Count());
+        Assert.InRange(snapshot.LoadedAt, before, DateTimeOffset.UtcNow);
     }
 }
