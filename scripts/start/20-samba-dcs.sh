@@ -4,11 +4,12 @@
 # its own mount namespace with its own /run/samba and resolv.conf, because two instances collide on the
 # compiled-in run folder (winbindd socket) and `net` must resolve the domain through the DC's own DNS.
 # Both are filled with users, groups and computers. Writes REHOME_TEST_SAMBA_* lines into
-# $REHOME_TEST_ENV; scripts/stop/20-samba-dcs.sh stops them by PID. Safe to run again: it stops and
-# replaces what an earlier start left.
+# $REHOME_TEST_ENV; scripts/stop/20-samba-dcs.sh stops them by PID (files in $REHOME_TEST_PIDS, by default
+# /run/rehome-test). Safe to run again: it first stops what an earlier start left, then starts afresh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir="$REHOME_TEST_RUN/samba"
+pids="${REHOME_TEST_PIDS:-/run/rehome-test}"
 # A throwaway password for throwaway domains; it never leaves the test run.
 password='Rehome-Test-Pa55'
 started=$EPOCHREALTIME
@@ -101,7 +102,8 @@ start() { # name address
     mkdir -p /run/samba
     mount --bind "$1/run" /run/samba
     exec samba -s "$1/etc/smb.conf" --foreground --no-process-group' sh "$d" >"$d/samba.out" 2>&1 &
-  echo $! >"$d/samba.pid"
+  mkdir -p "$pids"
+  echo $! >"$pids/samba-$1.pid"
   # `net` for this domain runs inside the DC's namespace, where DNS is the DC's own.
   printf '#!/bin/sh\nexec nsenter -t %s -m -- net "$@"\n' "$!" >"$d/net"
   chmod 755 "$d/net"
@@ -110,7 +112,7 @@ start() { # name address
 wait_for_ldap() { # name address base
   local deadline=$((SECONDS + 60))
   until ldapsearch -x -H "ldap://$2" -D "Administrator@${3}" -w "$password" -b "" -s base >/dev/null 2>&1; do
-    if ! kill -0 "$(cat "$dir/$1/samba.pid")" 2>/dev/null; then
+    if ! kill -0 "$(cat "$pids/samba-$1.pid")" 2>/dev/null; then
       echo "samba $1 exited; see $dir/$1/samba.out and $dir/$1/log" >&2
       exit 1
     fi
