@@ -24,28 +24,75 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -subj "/CN=Rehome test CA" -keyout "$dir/ca.key" -out "$dir/ca/rehome-test-ca.pem" 2>/dev/null
 openssl rehash "$dir/ca"
 
-# Provisioning is most of the start-up time (CPU-bound, 4-8 s); its result holds no absolute path (the
-# smb.conf is rewritten below), so a copy is kept in a cache keyed by the Samba version and the
-# provisioning command, and later runs start from that copy.
-provision_domain() { # name realm domain address host target
+# Directory content: OUs, users with UPNs, groups with members (nested too), computers in and outside an
+# OU. Both domains have the same user names, so the UPN-prefix mapping has pairs to find.
+write_ldif() { # base dns-domain users computers
+  local base=$1 dns=$2 users=$3 computers=$4
+  for ou in Workstations Servers Staff Groups; do
+    printf 'dn: OU=%s,%s\nobjectClass: organizationalUnit\n\n' "$ou" "$base"
+  done
+  for i in $(seq -w 1 "$users"); do
+    printf 'dn: CN=User %s,OU=Staff,%s\nobjectClass: user\nsAMAccountName: user%s\nuserPrincipalName: user%s@%s\ndisplayName: User %s\n\n' \
+      "$i" "$base" "$i" "$i" "$dns" "$i"
+  done
+  printf 'dn: CN=Alice Archer,OU=Staff,%s\nobjectClass: user\nsAMAccountName: alice\nuserPrincipalName: alice@%s\ndisplayName: Alice Archer\n\n' "$base" "$dns"
+  for i in $(seq -w 1 "$computers"); do
+    printf 'dn: CN=PC-%s,OU=Workstations,%s\nobjectClass: computer\nsAMAccountName: PC-%s$\nuserAccountControl: 4096\ndNSHostName: pc-%s.%s\n\n' \
+      "$i" "$base" "$i" "$i" "$dns"
+  done
+  printf 'dn: CN=SRV-01,OU=Servers,%s\nobjectClass: computer\nsAMAccountName: SRV-01$\nuserAccountControl: 4096\n\n' "$base"
+  printf 'dn: CN=Finance,OU=Groups,%s\nobjectClass: group\nsAMAccountName: Finance\ndescription: Finance team\nmember: CN=Alice Archer,OU=Staff,%s\nmember: CN=User 01,OU=Staff,%s\n\n' "$base" "$base" "$base"
+  printf 'dn: CN=Engineering,OU=Groups,%s\nobjectClass: group\nsAMAccountName: Engineering\nmember: CN=User 02,OU=Staff,%s\n\n' "$base" "$base"
+  printf 'dn: CN=All Staff,OU=Groups,%s\nobjectClass: group\nsAMAccountName: All Staff\nmember: CN=Finance,OU=Groups,%s\nmember: CN=Engineering,OU=Groups,%s\n\n' "$base" "$base" "$base"
+}
+
+# Fills a provisioned domain before its DC starts, straight into its database (no DC, no LDAP round trips):
+# the content above, and "helpdesk", an enabled user with a password and no administrative rights.
+fill_offline() { # target ldif
+  # Debian's interpreter, where python3-samba lives (another python3 may come first on PATH).
+  /usr/bin/python3 - "$1/etc/smb.conf" "$1/private/sam.ldb" "$2" "$password" <<'PY'
+import sys
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+configuration, url, ldif, password = sys.argv[1:5]
+parameters = LoadParm()
+parameters.load(configuration)
+database = SamDB(url=url, session_info=system_session(), lp=parameters)
+with open(ldif, encoding="utf-8") as content:
+    database.add_ldif(content.read())
+database.newuser("helpdesk", password, userou="OU=Staff")
+PY
+}
+
+provision_domain() { # name realm domain address host target base dns-domain users computers
   samba-tool domain provision --targetdir="$6" --realm="$2" --domain="$3" --server-role=dc \
     --dns-backend=SAMBA_INTERNAL --adminpass="$password" --host-name="$5" --host-ip="$4" \
     --option="interfaces=$4/8" --option="bind interfaces only=yes" >"$dir/$1.provision.log" 2>&1
+  write_ldif "$7" "$8" "$9" "${10}" >"$dir/$1.ldif"
+  fill_offline "$6" "$dir/$1.ldif" >>"$dir/$1.provision.log" 2>&1
 }
-cache="${REHOME_TEST_CACHE:-/var/cache/rehome-test}/samba-$( (samba --version; declare -f provision_domain) | sha256sum | cut -c1-16)"
 
-provision() { # name realm domain address
+# Provisioning and filling are most of the start-up time (CPU-bound, 5-8 s). The result holds no
+# absolute path (smb.conf is rewritten below), so a copy is kept in a cache keyed by the Samba version,
+# these functions and their arguments; later runs start from that copy.
+cache_root="${REHOME_TEST_CACHE:-/var/cache/rehome-test}"
+
+provision() { # name realm domain address users computers
   local name=$1 realm=$2 domain=$3 address=$4
-  local d="$dir/$name" host="dc-$name"
-  local fqdn
-  fqdn="$host.$(echo "$realm" | tr '[:upper:]' '[:lower:]')"
-  if [ -d "$cache/$name" ]; then
-    cp -a "$cache/$name" "$d"
+  local d="$dir/$name" host="dc-$name" dns base
+  dns=$(echo "$realm" | tr '[:upper:]' '[:lower:]')
+  base="DC=${dns//./,DC=}"
+  local fqdn="$host.$dns"
+  local cached
+  cached="$cache_root/samba-$name-$( (samba --version; declare -f provision_domain write_ldif fill_offline; echo "$*") | sha256sum | cut -c1-16)"
+  if [ -d "$cached" ]; then
+    cp -a "$cached" "$d"
   else
-    provision_domain "$name" "$realm" "$domain" "$address" "$host" "$d"
+    provision_domain "$name" "$realm" "$domain" "$address" "$host" "$d" "$base" "$dns" "$5" "$6"
     # Publish atomically: a half-written copy is never taken for a cached domain.
-    mkdir -p "$cache"
-    cp -a "$d" "$cache/$name.$$" && { mv -T "$cache/$name.$$" "$cache/$name" 2>/dev/null || rm -rf "$cache/$name.$$"; }
+    mkdir -p "$cache_root"
+    cp -a "$d" "$cached.$$" && { mv -T "$cached.$$" "$cached" 2>/dev/null || rm -rf "$cached.$$"; }
   fi
   mkdir -p "$d/run" "$d/log" "$d/tls"
   mkdir -m 0750 "$d/ntp_signd"
@@ -124,9 +171,9 @@ wait_for_ldap() { # name address base
   done
 }
 
-provision src SRC.TEST SRC 127.0.0.2 &
+provision src SRC.TEST SRC 127.0.0.2 60 40 &
 src_job=$!
-provision dst DST.TEST DST 127.0.0.3 &
+provision dst DST.TEST DST 127.0.0.3 60 2 &
 dst_job=$!
 wait $src_job || { cat "$dir/src.provision.log" >&2 2>/dev/null; exit 1; }
 wait $dst_job || { cat "$dir/dst.provision.log" >&2 2>/dev/null; exit 1; }
@@ -134,43 +181,6 @@ start src
 start dst
 wait_for_ldap src 127.0.0.2 src.test
 wait_for_ldap dst 127.0.0.3 dst.test
-
-# Directory content: OUs, users with UPNs, groups with members, computers in and outside an OU.
-# DST holds one computer that is taken (a conflict for creation) and the same user names as SRC, so the
-# UPN-prefix mapping has pairs to find.
-fill() { # name base dns-domain users computers
-  local base=$2 dns=$3 users=$4 computers=$5
-  {
-    for ou in Workstations Servers Staff Groups; do
-      printf 'dn: OU=%s,%s\nobjectClass: organizationalUnit\n\n' "$ou" "$base"
-    done
-    for i in $(seq -w 1 "$users"); do
-      printf 'dn: CN=User %s,OU=Staff,%s\nobjectClass: user\nsAMAccountName: user%s\nuserPrincipalName: user%s@%s\ndisplayName: User %s\n\n' \
-        "$i" "$base" "$i" "$i" "$dns" "$i"
-    done
-    printf 'dn: CN=Alice Archer,OU=Staff,%s\nobjectClass: user\nsAMAccountName: alice\nuserPrincipalName: alice@%s\ndisplayName: Alice Archer\n\n' "$base" "$dns"
-    for i in $(seq -w 1 "$computers"); do
-      printf 'dn: CN=PC-%s,OU=Workstations,%s\nobjectClass: computer\nsAMAccountName: PC-%s$\nuserAccountControl: 4096\ndNSHostName: pc-%s.%s\n\n' \
-        "$i" "$base" "$i" "$i" "$dns"
-    done
-    printf 'dn: CN=SRV-01,OU=Servers,%s\nobjectClass: computer\nsAMAccountName: SRV-01$\nuserAccountControl: 4096\n\n' "$base"
-    printf 'dn: CN=Finance,OU=Groups,%s\nobjectClass: group\nsAMAccountName: Finance\ndescription: Finance team\nmember: CN=Alice Archer,OU=Staff,%s\nmember: CN=User 01,OU=Staff,%s\n\n' "$base" "$base" "$base"
-    printf 'dn: CN=Engineering,OU=Groups,%s\nobjectClass: group\nsAMAccountName: Engineering\nmember: CN=User 02,OU=Staff,%s\n\n' "$base" "$base"
-    printf 'dn: CN=All Staff,OU=Groups,%s\nobjectClass: group\nsAMAccountName: All Staff\nmember: CN=Finance,OU=Groups,%s\nmember: CN=Engineering,OU=Groups,%s\n\n' "$base" "$base" "$base"
-  } >"$dir/$1.ldif"
-  ldapadd -x -H "ldap://$6" -D "Administrator@$dns" -w "$password" -f "$dir/$1.ldif" >"$dir/$1.fill.log"
-  # An enabled user without administrative rights (for access-denied cases); passwords can only be set
-  # over TLS, hence LDAPS with the test CA.
-  printf 'dn: CN=Help Desk,OU=Staff,%s\nobjectClass: user\nsAMAccountName: helpdesk\nuserPrincipalName: helpdesk@%s\nuserAccountControl: 512\nunicodePwd:: %s\n' \
-    "$base" "$dns" "$(printf '"%s"' "$password" | iconv -f UTF-8 -t UTF-16LE | base64 -w 0)" |
-    LDAPTLS_CACERT="$dir/ca/rehome-test-ca.pem" ldapadd -x -H "ldaps://$6" -D "Administrator@$dns" -w "$password" >>"$dir/$1.fill.log"
-}
-fill src DC=src,DC=test src.test 60 40 127.0.0.2 &
-src_job=$!
-fill dst DC=dst,DC=test dst.test 60 2 127.0.0.3 &
-dst_job=$!
-wait $src_job
-wait $dst_job
 
 sed -i '/^REHOME_TEST_SAMBA_/d' "$REHOME_TEST_ENV"
 cat >>"$REHOME_TEST_ENV" <<ENV
