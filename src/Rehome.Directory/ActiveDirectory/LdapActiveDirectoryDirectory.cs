@@ -551,8 +551,24 @@ public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, ID
         {
             if (connection is null)
             {
-                var opened = await Task.Run(Open, cancellationToken);
-                connection = opened;
+                try
+                {
+                    connection = await Task.Run(Open, cancellationToken);
+                }
+                catch (DirectoryUnavailableException unavailable) when (options.UseLdaps)
+                {
+                    // libldap reports a failed TLS handshake like a DC that is down. A DC that accepts the
+                    // connection is up, so it is the certificate: a setting to fix, not an outage to wait out.
+                    if (!await AcceptsTcpAsync(cancellationToken))
+                    {
+                        throw;
+                    }
+
+                    throw new ActiveDirectoryException(
+                        $"The TLS handshake with {options.Server}:{options.EffectivePort} failed: the DC's certificate is not trusted "
+                        + "(see the trusted certificates directory) or does not name the server connected to.",
+                        unavailable.InnerException ?? unavailable);
+                }
             }
 
             return connection;
@@ -560,6 +576,22 @@ public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, ID
         finally
         {
             connectGate.Release();
+        }
+    }
+
+    private async Task<bool> AcceptsTcpAsync(CancellationToken cancellationToken)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await tcp.ConnectAsync(options.Server, options.EffectivePort, timeout.Token);
+            return true;
+        }
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -644,9 +676,6 @@ public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, ID
     }
 
     private DirectoryUnavailableException Unreachable(LdapException exception) =>
-        new(options.UseLdaps
-                ? $"The domain controller {options.Server}:{options.EffectivePort} cannot be reached over LDAPS "
-                    + "(it is down, unreachable, or its certificate is not trusted or does not name this server)."
-                : $"The domain controller {options.Server}:{options.EffectivePort} cannot be reached over LDAP.",
+        new($"The domain controller {options.Server}:{options.EffectivePort} cannot be reached over {(options.UseLdaps ? "LDAPS" : "LDAP")}.",
             exception);
 }

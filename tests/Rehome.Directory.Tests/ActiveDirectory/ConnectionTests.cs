@@ -86,6 +86,7 @@ public sealed class ConnectionTests
 
             var bind = Assert.Single(result.Checks);
             Assert.False(bind.Passed);
+            Assert.Contains("TLS handshake", bind.Detail, StringComparison.Ordinal);
             Assert.Contains("certificate is not trusted", bind.Detail, StringComparison.Ordinal);
         }
         finally
@@ -101,7 +102,9 @@ public sealed class ConnectionTests
         var options = SambaDomains.Destination.Options() with { Server = "127.0.0.9", Port = 6369 };
         using var directory = new LdapActiveDirectoryDirectory(options);
 
-        await Assert.ThrowsAsync<DirectoryUnavailableException>(() => directory.ReadDomainAsync());
+        var exception = await Assert.ThrowsAsync<DirectoryUnavailableException>(() => directory.ReadDomainAsync());
+
+        Assert.Equal("The domain controller 127.0.0.9:6369 cannot be reached over LDAPS.", exception.Message);
     }
 
     [Fact]
