@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Azure.Identity;
 using Rehome.Directory.EntraId;
 
@@ -16,6 +18,18 @@ public sealed class EntraIdConnectionOptionsTests
     public void A_client_secret_gives_a_client_secret_credential()
     {
         Assert.IsType<ClientSecretCredential>(Options.CreateCredential());
+    }
+
+    [Fact]
+    public void A_client_certificate_gives_a_client_certificate_credential()
+    {
+        using var key = ECDsa.Create();
+        using var certificate = new CertificateRequest("CN=Rehome test app", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+
+        var credential = (Options with { ClientSecret = null, ClientCertificate = certificate }).CreateCredential();
+
+        Assert.IsType<ClientCertificateCredential>(credential);
     }
 
     [Fact]

@@ -30,14 +30,32 @@ public sealed class OfflineJoinTests : IDisposable
         var computer = await directory.FindComputerAsync(name);
         Assert.Equal($"CN={name},{Destination.Workstations}", computer?.DistinguishedName);
 
-        var member = WriteMemberConfiguration(name);
-        var file = Path.Combine(scratch.FullName, name + ".odj");
-        await File.WriteAllBytesAsync(file, result.Data!);
-        var request = await RunNetAsync("offlinejoin", "requestodj", $"loadfile={file}", "-s", member);
-        Assert.True(request.ExitCode == 0, request.Output);
-        var testJoin = await RunNetAsync("ads", "testjoin", "-s", member);
-        Assert.True(testJoin.ExitCode == 0, testJoin.Output);
-        Assert.Contains("Join is OK", testJoin.Output, StringComparison.Ordinal);
+        await AssertJoinsAsync(name, result.Data!);
+    }
+
+    [Fact]
+    public async Task A_computer_account_created_first_and_provisioned_with_reuse_joins_too()
+    {
+        // The server's order for a policy that pre-creates accounts: create (or reuse) in the OU, then provision.
+        var name = SambaDomains.NewComputerName("PRE-");
+        var account = await directory.EnsureComputerAccountAsync(new ComputerAccountRequest(name, Destination.Workstations, ReuseExisting: false));
+
+        var result = await Provisioner().ProvisionAsync(new OfflineJoinRequest(name, Destination.Workstations, ReuseExistingAccount: true));
+
+        Assert.Equal(ComputerAccountOutcome.Created, account.Outcome);
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(account.Computer!.Sid, (await directory.FindComputerAsync(name))!.Sid);
+        await AssertJoinsAsync(name, result.Data!);
+    }
+
+    [Fact]
+    public void The_factory_provisions_with_samba_on_linux()
+    {
+        var factory = new DirectoryFactory(new SambaOfflineJoinOptions { NetCommand = Destination.NetCommand });
+
+        var provisioner = factory.CreateOfflineJoinProvisioner(directory, new DirectoryCredential(@"DST\Administrator", SambaDomains.Password));
+
+        Assert.IsType<SambaOfflineJoinProvisioner>(provisioner);
     }
 
     [Fact]
@@ -135,6 +153,19 @@ public sealed class OfflineJoinTests : IDisposable
         var result = await provisioner.ProvisionAsync(new OfflineJoinRequest("not a name", null, ReuseExistingAccount: false));
 
         Assert.Equal(OfflineJoinFailureReason.InvalidName, result.Failure);
+    }
+
+    /// <summary>The proof: a scratch member consumes the data with requestodj, and testjoin confirms the join.</summary>
+    private async Task AssertJoinsAsync(string name, byte[] data)
+    {
+        var member = WriteMemberConfiguration(name);
+        var file = Path.Combine(scratch.FullName, name + ".odj");
+        await File.WriteAllBytesAsync(file, data);
+        var request = await RunNetAsync("offlinejoin", "requestodj", $"loadfile={file}", "-s", member);
+        Assert.True(request.ExitCode == 0, request.Output);
+        var testJoin = await RunNetAsync("ads", "testjoin", "-s", member);
+        Assert.True(testJoin.ExitCode == 0, testJoin.Output);
+        Assert.Contains("Join is OK", testJoin.Output, StringComparison.Ordinal);
     }
 
     private static SambaOfflineJoinProvisioner Provisioner() => new(
