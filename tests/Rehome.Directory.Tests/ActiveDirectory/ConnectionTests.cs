@@ -116,4 +116,15 @@ public sealed class ConnectionTests
 
         Assert.StartsWith("Simple bind needs a user name and password.", exception.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Accepting_any_ldaps_certificate_is_refused_off_windows_with_what_to_do_instead()
+    {
+        var options = SambaDomains.Destination.Options() with { CertificateValidation = LdapCertificateValidation.AcceptAny };
+
+        var exception = Assert.Throws<ArgumentException>(() => new LdapActiveDirectoryDirectory(options));
+
+        Assert.Contains("only possible on Windows", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("trusted certificates directory", exception.Message, StringComparison.Ordinal);
+    }
 }
