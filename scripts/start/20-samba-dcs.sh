@@ -46,22 +46,29 @@ write_ldif() { # base dns-domain users computers
   printf 'dn: CN=All Staff,OU=Groups,%s\nobjectClass: group\nsAMAccountName: All Staff\nmember: CN=Finance,OU=Groups,%s\nmember: CN=Engineering,OU=Groups,%s\n\n' "$base" "$base" "$base"
 }
 
+# Kerberos to the DC by address (no DNS in tests): the DC also answers as ldap/<address>.
+write_spn_ldif() { # base host address
+  printf 'dn: CN=%s,OU=Domain Controllers,%s\nchangetype: modify\nadd: servicePrincipalName\nservicePrincipalName: ldap/%s\n' "${2^^}" "$1" "$3"
+}
+
 # Fills a provisioned domain before its DC starts, straight into its database (no DC, no LDAP round trips):
 # the content above, and "helpdesk", an enabled user with a password and no administrative rights.
-fill_offline() { # target ldif
+fill_offline() { # target ldif spn-ldif
   # Debian's interpreter, where python3-samba lives (another python3 may come first on PATH).
-  /usr/bin/python3 - "$1/etc/smb.conf" "$1/private/sam.ldb" "$2" "$password" <<'PY'
+  /usr/bin/python3 - "$1/etc/smb.conf" "$1/private/sam.ldb" "$2" "$password" "$3" <<'PY'
 import sys
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba.samdb import SamDB
-configuration, url, ldif, password = sys.argv[1:5]
+configuration, url, ldif, password, spn = sys.argv[1:6]
 parameters = LoadParm()
 parameters.load(configuration)
 database = SamDB(url=url, session_info=system_session(), lp=parameters)
 with open(ldif, encoding="utf-8") as content:
     database.add_ldif(content.read())
 database.newuser("helpdesk", password, userou="OU=Staff")
+with open(spn, encoding="utf-8") as content:
+    database.modify_ldif(content.read())
 PY
 }
 
@@ -70,7 +77,8 @@ provision_domain() { # name realm domain address host target base dns-domain use
     --dns-backend=SAMBA_INTERNAL --adminpass="$password" --host-name="$5" --host-ip="$4" \
     --option="interfaces=$4/8" --option="bind interfaces only=yes" >"$dir/$1.provision.log" 2>&1
   write_ldif "$7" "$8" "$9" "${10}" >"$dir/$1.ldif"
-  fill_offline "$6" "$dir/$1.ldif" >>"$dir/$1.provision.log" 2>&1
+  write_spn_ldif "$7" "$5" "$4" >"$dir/$1.spn.ldif"
+  fill_offline "$6" "$dir/$1.ldif" "$dir/$1.spn.ldif" >>"$dir/$1.provision.log" 2>&1
 }
 
 # Provisioning and filling are most of the start-up time (CPU-bound, 5-8 s). The result holds no
@@ -85,7 +93,7 @@ provision() { # name realm domain address users computers
   base="DC=${dns//./,DC=}"
   local fqdn="$host.$dns"
   local cached
-  cached="$cache_root/samba-$name-$( (samba --version; declare -f provision_domain write_ldif fill_offline; echo "$*") | sha256sum | cut -c1-16)"
+  cached="$cache_root/samba-$name-$( (samba --version; declare -f provision_domain write_ldif write_spn_ldif fill_offline; echo "$*") | sha256sum | cut -c1-16)"
   if [ -d "$cached" ]; then
     cp -a "$cached" "$d"
   else
@@ -182,9 +190,34 @@ start dst
 wait_for_ldap src 127.0.0.2 src.test
 wait_for_ldap dst 127.0.0.3 dst.test
 
-sed -i '/^REHOME_TEST_SAMBA_/d' "$REHOME_TEST_ENV"
+# A Kerberos ticket for the tests' Negotiate binds, from a configuration that never asks DNS (the tests
+# reach the DCs by address; LDAPSASL_NOCANON keeps libldap from looking the address up).
+cat >"$dir/krb5.conf" <<KRB5
+[libdefaults]
+	default_realm = DST.TEST
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	dns_canonicalize_hostname = false
+	rdns = false
+[realms]
+	SRC.TEST = {
+		kdc = 127.0.0.2
+	}
+	DST.TEST = {
+		kdc = 127.0.0.3
+	}
+[domain_realm]
+	127.0.0.2 = SRC.TEST
+	127.0.0.3 = DST.TEST
+KRB5
+echo "$password" | KRB5_CONFIG="$dir/krb5.conf" KRB5CCNAME="FILE:$dir/krb5cc" kinit Administrator@DST.TEST >/dev/null
+
+sed -i '/^REHOME_TEST_SAMBA_/d; /^KRB5_CONFIG=/d; /^KRB5CCNAME=/d; /^LDAPSASL_NOCANON=/d' "$REHOME_TEST_ENV"
 cat >>"$REHOME_TEST_ENV" <<ENV
 REHOME_TEST_SAMBA_PASSWORD=$password
+KRB5_CONFIG=$dir/krb5.conf
+KRB5CCNAME=FILE:$dir/krb5cc
+LDAPSASL_NOCANON=on
 REHOME_TEST_SAMBA_UNPRIVILEGED_USER=helpdesk
 REHOME_TEST_SAMBA_CA_DIRECTORY=$dir/ca
 REHOME_TEST_SAMBA_SRC_ADDRESS=127.0.0.2

@@ -122,8 +122,10 @@ public sealed class SambaOfflineJoinProvisioner : IOfflineJoinProvisioner
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        // Samba reads the password from PASSWD when -U names only the user.
+        // Samba reads the password from PASSWD when -U names only the user; and it authenticates as that
+        // user, not with whatever Kerberos ticket this process may hold.
         start.Environment["PASSWD"] = credential.Password;
+        start.Environment.Remove("KRB5CCNAME");
         using var process = new Process { StartInfo = start };
         try
         {
