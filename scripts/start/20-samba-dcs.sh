@@ -55,7 +55,7 @@ write_spn_ldif() { # base host address
 # the content above, and "helpdesk", an enabled user with a password and no administrative rights.
 fill_offline() { # target ldif spn-ldif
   # Debian's interpreter, where python3-samba lives (another python3 may come first on PATH).
-  /usr/bin/python3 - "$1/etc/smb.conf" "$1/private/sam.ldb" "$2" "$password" "$3" <<'PY'
+  unshare -n /usr/bin/python3 - "$1/etc/smb.conf" "$1/private/sam.ldb" "$2" "$password" "$3" <<'PY'
 import sys
 from samba.auth import system_session
 from samba.param import LoadParm
@@ -72,8 +72,10 @@ with open(spn, encoding="utf-8") as content:
 PY
 }
 
+# Provisioning and filling need no network; they run in an empty network namespace, so whatever they
+# might try to resolve or reach (the provisioned smb.conf names the host's resolver) cannot leave.
 provision_domain() { # name realm domain address host target base dns-domain users computers
-  samba-tool domain provision --targetdir="$6" --realm="$2" --domain="$3" --server-role=dc \
+  unshare -n samba-tool domain provision --targetdir="$6" --realm="$2" --domain="$3" --server-role=dc \
     --dns-backend=SAMBA_INTERNAL --adminpass="$password" --host-name="$5" --host-ip="$4" \
     --option="interfaces=$4/8" --option="bind interfaces only=yes" >"$dir/$1.provision.log" 2>&1
   write_ldif "$7" "$8" "$9" "${10}" >"$dir/$1.ldif"
