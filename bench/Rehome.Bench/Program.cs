@@ -1,1 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Rehome.Server.Auth;
+using Rehome.Server.Hosting;
+using Rehome.Server.Store;
+
+// Store benchmarks of issue 2: a run of 50,000 mappings × 5 jobs from request to committed jobs, and a page
+// of the mapping list at 100,000 mappings, on SQLite and (when REHOME_BENCH_POSTGRES is set) PostgreSQL.
+// Usage: dotnet run -c Release --project bench/Rehome.Bench -- [sqlite|postgres|all] [mappings-per-run] [project-size]
+var which = args.ElementAtOrDefault(0) ?? "all";
+var runSize = int.Parse(args.ElementAtOrDefault(1) ?? "50000", CultureInfo.InvariantCulture);
+var projectSize = int.Parse(args.ElementAtOrDefault(2) ?? "100000", CultureInfo.InvariantCulture);
+var postgres = Environment.GetEnvironmentVariable("REHOME_BENCH_POSTGRES");
+
+if (which is "sqlite" or "all")
+{
+    await BenchAsync("SQLite", StoreProvider.Sqlite, null);
+}
+if (which is "postgres" or "all")
+{
+    if (postgres is null)
+    {
+        Console.WriteLine("PostgreSQL: skipped (set REHOME_BENCH_POSTGRES, or use bench/run.sh which starts one).");
+    }
+    else
+    {
+        await BenchAsync("PostgreSQL", StoreProvider.PostgreSql, postgres);
+    }
+}
 return 0;
+
+async Task BenchAsync(string label, StoreProvider provider, string? adminConnection)
+{
+    var folder = Path.Combine(Path.GetTempPath(), "rehome-bench", Guid.NewGuid().ToString("N"));
+    Directory.CreateDirectory(folder);
+    var settings = new List<string>
+    {
+        "--urls=http://127.0.0.1:0", $"--Rehome:Store:Provider={provider}", $"--Rehome:Store:DataDirectory={folder}",
+        "--Rehome:Runs:Background=false", $"--Rehome:Bootstrap:AdminPassword=Bench-{Guid.NewGuid()}",
+    };
+    string? database = null;
+    if (adminConnection is not null)
+    {
+        database = "rehome_bench_" + Guid.NewGuid().ToString("N");
+        await ExecuteAsync(adminConnection, $"CREATE DATABASE {database}");
+        settings.Add($"--Rehome:Store:ConnectionString={new NpgsqlConnectionStringBuilder(adminConnection) { Database = database }}");
+    }
+    var builder = RehomeServer.CreateBuilder([.. settings]);
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Logging.AddFilter("Rehome.Server.Runs.RunEngine", LogLevel.Information);
+    await using var app = await RehomeServer.BuildAsync(builder);
+    await app.StartAsync();
+    var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(app.Services));
+    var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+
+    var projectId = await CreateProjectAsync(http);
+    var clock = Stopwatch.StartNew();
+    var csv = new StringBuilder("SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n");
+    for (var i = 0; i < projectSize; i++)
+    {
+        csv.Append(CultureInfo.InvariantCulture, $"B{i:D7},,,CONTOSO\\u{i},u{i}@fabrikam.example\n");
+    }
+    (await http.PostAsync($"/api/v1/projects/{projectId}/mappings/import", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"))).EnsureSuccessStatusCode();
+    var importSeconds = clock.Elapsed.TotalSeconds;
+
+    // Mapping list: first page, a deep page, a status filter, a text search: the median of 20 requests each.
+    var pages = new Dictionary<string, string>
+    {
+        ["first page (100 rows)"] = $"/api/v1/projects/{projectId}/mappings?pageSize=100",
+        ["page 500 (100 rows)"] = $"/api/v1/projects/{projectId}/mappings?pageSize=100&page=500",
+        ["filter status=NotStarted"] = $"/api/v1/projects/{projectId}/mappings?pageSize=100&status=NotStarted",
+        ["search 'u4242@'"] = $"/api/v1/projects/{projectId}/mappings?pageSize=100&search=u4242%40",
+        ["sort -destinationName"] = $"/api/v1/projects/{projectId}/mappings?pageSize=100&sort=-destinationName&page=20",
+    };
+    var pageTimes = new Dictionary<string, double>();
+    foreach (var (name, url) in pages)
+    {
+        (await http.GetAsync(url)).EnsureSuccessStatusCode();
+        var samples = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            var t = Stopwatch.StartNew();
+            (await http.GetAsync(url)).EnsureSuccessStatusCode();
+            samples.Add(t.Elapsed.TotalMilliseconds);
+        }
+        samples.Sort();
+        pageTimes[name] = samples[samples.Count / 2];
+    }
+
+    // A run of runSize mappings × all five kinds (the Entra ID source is enabled and the destination is Entra ID
+    // offline, so no kind is refused): from the request to the committed jobs in the answer.
+    var ids = new List<Guid>(runSize);
+    for (var page = 1; ids.Count < runSize; page++)
+    {
+        var answer = await http.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}/mappings?pageSize=1000&page={page}", json);
+        ids.AddRange(answer.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("id").GetGuid()).Take(runSize - ids.Count));
+    }
+    var kinds = new[] { "RejoinDomain", "MigratePermissions", "MigrateUserProfile", "MigrateEntraIdGroups", "RegisterAutopilot" };
+    clock.Restart();
+    var response = await http.PostAsJsonAsync($"/api/v1/projects/{projectId}/runs", new { kinds, mappingIds = ids }, json);
+    var runSeconds = clock.Elapsed.TotalSeconds;
+    var result = await response.Content.ReadFromJsonAsync<JsonElement>(json);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"The run failed: {result}");
+    }
+    var jobs = result.GetProperty("jobCount").GetInt32();
+
+    // The same run by filter ("all N matching"), on the other mappings of the project.
+    var remaining = projectSize - runSize;
+    double? filterSeconds = null;
+    if (remaining > 0)
+    {
+        clock.Restart();
+        (await http.PostAsJsonAsync($"/api/v1/projects/{projectId}/runs", new { kinds, filter = new { status = "NotStarted" } }, json)).EnsureSuccessStatusCode();
+        filterSeconds = clock.Elapsed.TotalSeconds;
+    }
+
+    Console.WriteLine($"{label}:");
+    Console.WriteLine($"  import of {projectSize:N0} mappings (CSV over HTTP):            {importSeconds:F2} s");
+    foreach (var (name, ms) in pageTimes)
+    {
+        Console.WriteLine($"  mapping list at {projectSize:N0}, {name,-28} {ms,7:F1} ms (median of 20)");
+    }
+    Console.WriteLine($"  run of {ids.Count:N0} mappings x 5 jobs ({jobs:N0} jobs), request to committed: {runSeconds:F2} s");
+    if (filterSeconds is { } f)
+    {
+        Console.WriteLine($"  run by filter of the other {remaining:N0} mappings x 5 jobs:             {f:F2} s");
+    }
+    await app.StopAsync();
+    if (database is not null)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteAsync(adminConnection!, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    }
+    Directory.Delete(folder, recursive: true);
+}
+
+static async Task<string> TokenAsync(IServiceProvider services)
+{
+    await using var scope = services.CreateAsyncScope();
+    var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+    var admin = await db.Administrators.FirstAsync();
+    var token = ApiTokens.Generate();
+    db.ApiTokens.Add(new ApiToken
+    {
+        Id = Guid.NewGuid(), AccountId = admin.Id, Name = "bench", Prefix = ApiTokens.VisiblePrefix(token),
+        TokenHash = ApiTokens.Hash(token), CreatedAt = DateTimeOffset.UtcNow,
+    });
+    await db.SaveChangesAsync();
+    return token;
+}
+
+static async Task<Guid> CreateProjectAsync(HttpClient http)
+{
+    async Task<JsonElement> Post(string url, object body)
+    {
+        var response = await http.PostAsJsonAsync(url, body);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+    var source = await Post("/api/v1/connections", new
+    {
+        name = "bench-source", role = "Source", kind = "HybridIdentity",
+        source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "bench", enabled = true } },
+    });
+    var destination = await Post("/api/v1/connections", new
+    {
+        name = "bench-destination", role = "Destination", kind = "EntraId",
+        destination = new { rejoinMethod = "Offline", bulkEnrollmentPackage = "bench.ppkg", bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(90) },
+    });
+    var policy = await Post("/api/v1/policies", new { name = "bench-policy" });
+    var project = await Post("/api/v1/projects", new
+    {
+        name = "bench",
+        sourceConnectionId = source.GetProperty("connection").GetProperty("id").GetGuid(),
+        destinationConnectionId = destination.GetProperty("connection").GetProperty("id").GetGuid(),
+        policyId = policy.GetProperty("id").GetGuid(),
+    });
+    return project.GetProperty("id").GetGuid();
+}
+
+static async Task ExecuteAsync(string connectionString, string sql)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = connection.CreateCommand();
+    command.CommandText = sql;
+    await command.ExecuteNonQueryAsync();
+}

@@ -38,6 +38,7 @@ public static class RunPlanner
         }
 
         var jobs = new List<PlannedJob>(mappingIds.Count * kinds.Count);
+        var ids = new SequentialIds(now);
         var refusals = new List<Refusal>();
         foreach (var mappingId in mappingIds)
         {
@@ -61,7 +62,7 @@ public static class RunPlanner
                 var prerequisite = kind.NeedsRejoin() && !mapping.HasRejoined ? rejoinInThisRun : null;
                 var needsPreparation = kind == JobKind.RejoinDomain && project.DestinationNeedsPreparation;
                 var status = scheduled ? JobStatus.Scheduled : JobStateMachine.AtStart(prerequisite is not null, needsPreparation);
-                var job = new PlannedJob(Guid.CreateVersion7(now), mapping.Id, kind, status, needsPreparation, prerequisite);
+                var job = new PlannedJob(ids.Next(), mapping.Id, kind, status, needsPreparation, prerequisite);
                 jobs.Add(job);
                 if (kind == JobKind.RejoinDomain)
                 {

@@ -101,7 +101,9 @@ public static class ProjectsApi
         {
             return Problems.NotFound($"Project {id}");
         }
-        var active = await db.Jobs.CountAsync(j => j.ProjectId == id && JobStatuses.Active.Contains(j.Status), ct);
+        var active = await db.Mappings.Where(m => m.ProjectId == id)
+            .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id)
+            .CountAsync(ct);
         if (active > 0)
         {
             return Problems.Conflict("ProjectHasActiveJobs",

@@ -213,6 +213,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var now = time.GetUtcNow();
         var lapsed = await db.Jobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)
+            .OrderBy(j => j.LeaseExpiresAt)
             .Select(j => new { j.Id, j.MappingId, j.StopRequested, j.Attempts, j.Kind })
             .Take(1000)
             .ToListAsync(ct);
@@ -282,31 +283,6 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         return true;
     }
 
-    /// <summary>
-    /// A safety net for prerequisites: jobs still waiting for a prerequisite that is already over (for example
-    /// after a crash between the two writes) are released or failed. Returns how many moved.
-    /// </summary>
-    public async Task<int> SweepPrerequisitesAsync(CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var over = await db.Jobs.AsNoTracking()
-            .Where(j => j.Status == JobStatus.WaitingForPrerequisite)
-            .Join(db.Jobs, j => j.PrerequisiteJobId, p => p.Id, (j, p) => new { p.Id, p.MappingId, p.Status })
-            .Where(p => JobStatuses.Terminal.Contains(p.Status))
-            .Distinct()
-            .Take(1000)
-            .ToListAsync(ct);
-        var moved = 0;
-        foreach (var prerequisite in over)
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            moved += await ReleaseOrFailDependentsAsync(prerequisite.Id, prerequisite.Status, now, ct);
-            await RefreshMappingAsync(prerequisite.MappingId, now, ct);
-            await transaction.CommitAsync(ct);
-        }
-        return moved;
-    }
-
     private async Task AfterJobOverAsync(Guid jobId, Guid mappingId, JobStatus status, DateTimeOffset now, CancellationToken ct)
     {
         var kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
@@ -329,14 +305,18 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         return await ExecuteAsync($"""
             UPDATE jobs SET status = CASE WHEN needs_destination_preparation THEN {(int)withPreparation} ELSE {(int)withoutPreparation} END,
               updated_at = @now
-            WHERE prerequisite_job_id = @id AND status = {(int)JobStatus.WaitingForPrerequisite}
+            WHERE {DependentsOf} AND status = {(int)JobStatus.WaitingForPrerequisite}
             """, ct, ("now", dialect.Time(now)), ("id", prerequisiteId));
     }
+
+    /// <summary>A rejoin's dependents are in its run, on its mapping: the (run, mapping) index finds them.</summary>
+    private const string DependentsOf =
+        "(run_id, mapping_id) = (SELECT p.run_id, p.mapping_id FROM jobs p WHERE p.id = @id) AND prerequisite_job_id = @id";
 
     private Task<int> FailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct) =>
         ExecuteAsync($"""
             UPDATE jobs SET status = {(int)JobStatus.Failed}, error_code = @code, error_message = @message, finished_at = @now, updated_at = @now
-            WHERE prerequisite_job_id = @id AND status IN ({(int)JobStatus.WaitingForPrerequisite}, {(int)JobStatus.Scheduled})
+            WHERE {DependentsOf} AND status IN ({(int)JobStatus.WaitingForPrerequisite}, {(int)JobStatus.Scheduled})
             """, ct, ("code", JobErrorCodes.PrerequisiteFailed),
             ("message", $"Prerequisite failed: the Rejoin domain job it waited for ended {prerequisiteStatus.DisplayName().ToLowerInvariant()}. Re-run it with its rejoin."),
             ("now", dialect.Time(now)), ("id", prerequisiteId));

@@ -24,17 +24,26 @@ public sealed record RunStartOutcome(
 /// Turns "select mappings → Migration → OK" into jobs: gathers the facts, asks <see cref="RunPlanner"/>, and
 /// writes the run and all its jobs in one transaction (or, for a preview, writes nothing).
 /// </summary>
-public sealed class RunEngine(RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time)
+public sealed class RunEngine(
+    RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time, ILogger<RunEngine> logger)
 {
     public async Task<RunStartOutcome> StartAsync(
         Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var facts = await ProjectFactsAsync(projectId, ct);
         var mappingIds = await ResolveSelectionAsync(projectId, selection, ct);
         var mappings = await MappingFactsAsync(projectId, ct);
+        var factsTime = clock.Elapsed;
         var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt), facts, mappings, now);
-        return await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, now, ct);
+        var planTime = clock.Elapsed - factsTime;
+        var outcome = await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, now, ct);
+        logger.LogInformation(
+            "Run {RunId} on project {ProjectId}: {JobCount} jobs, {RefusalCount} refusals; facts {FactsMs:F0} ms, plan {PlanMs:F0} ms, write {WriteMs:F0} ms",
+            outcome.Run?.Id, projectId, outcome.JobCount, outcome.Refusals.Count, factsTime.TotalMilliseconds, planTime.TotalMilliseconds,
+            (clock.Elapsed - factsTime - planTime).TotalMilliseconds);
+        return outcome;
     }
 
     /// <summary>
@@ -125,12 +134,18 @@ public sealed class RunEngine(RehomeDbContext db, SqlDialect dialect, JobTransit
             audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
                 $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
             await db.SaveChangesAsync(ct);
+            var step = System.Diagnostics.Stopwatch.StartNew();
             await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
+            var insert = step.Elapsed;
             await transitions.ExecuteAsync(
                 "UPDATE mappings SET last_run_id = @run WHERE id IN (SELECT mapping_id FROM jobs WHERE run_id = @run)",
                 ct, ("run", run.Id));
+            var link = step.Elapsed - insert;
             await transitions.RefreshMappingsOfRunAsync(run.Id, now, ct);
+            var refresh = step.Elapsed - insert - link;
             await transaction.CommitAsync(ct);
+            logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, link {LinkMs:F0} ms, summaries {RefreshMs:F0} ms, commit {CommitMs:F0} ms",
+                run.Id, insert.TotalMilliseconds, link.TotalMilliseconds, refresh.TotalMilliseconds, (step.Elapsed - insert - link - refresh).TotalMilliseconds);
         });
         db.ChangeTracker.Clear();
         return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
@@ -157,9 +172,10 @@ public sealed class RunEngine(RehomeDbContext db, SqlDialect dialect, JobTransit
     /// <summary>The run rules' facts for every mapping of the project, read in two queries whatever the size.</summary>
     private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(Guid projectId, CancellationToken ct)
     {
-        var active = (await db.Jobs.AsNoTracking()
-                .Where(j => j.ProjectId == projectId && JobStatuses.Active.Contains(j.Status))
-                .Select(j => new { j.MappingId, j.Kind })
+        // Through the mappings, so the (mapping, status) index answers: jobs carry no project index (see the store).
+        var active = (await db.Mappings.AsNoTracking()
+                .Where(m => m.ProjectId == projectId)
+                .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => new { j.MappingId, j.Kind })
                 .ToListAsync(ct))
             .GroupBy(j => j.MappingId)
             .ToDictionary(g => g.Key, g => (IReadOnlySet<JobKind>)g.Select(j => j.Kind).ToHashSet());

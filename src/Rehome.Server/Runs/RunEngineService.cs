@@ -3,8 +3,9 @@ using Microsoft.Extensions.Options;
 namespace Rehome.Server.Runs;
 
 /// <summary>
-/// The run engine's clock: releases scheduled runs at their time, returns lapsed leases to their queue and
-/// sweeps prerequisites. Each step is a conditional UPDATE, so several replicas may tick at once.
+/// The run engine's clock: releases scheduled runs at their time and returns lapsed leases to their queue.
+/// (Prerequisites need no clock: a rejoin releases or fails its dependents in the transaction that ends it.)
+/// Each step is a conditional UPDATE, so several replicas may tick at once.
 /// </summary>
 public sealed class RunEngineService(
     IServiceScopeFactory scopes, IOptions<RunEngineOptions> options, TimeProvider time, ILogger<RunEngineService> logger) : BackgroundService
@@ -37,10 +38,9 @@ public sealed class RunEngineService(
         var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
         var released = await transitions.ReleaseDueRunsAsync(ct);
         var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct);
-        var swept = await transitions.SweepPrerequisitesAsync(ct);
-        if (released + lapsed + swept > 0)
+        if (released + lapsed > 0)
         {
-            logger.LogInformation("Run engine: {Released} run(s) released, {Lapsed} lapsed lease(s), {Swept} prerequisite(s) swept", released, lapsed, swept);
+            logger.LogInformation("Run engine: {Released} run(s) released, {Lapsed} lapsed lease(s)", released, lapsed);
         }
     }
 }

@@ -91,11 +91,13 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
         modelBuilder.Entity<Job>(e =>
         {
             e.ToTable("jobs");
-            e.HasIndex(j => j.RunId);
+            // Few indexes on purpose: a run writes 250,000 rows at once and every index is paid per row.
+            // (run, mapping) serves the jobs of a run, a mapping's jobs in its last run, and a rejoin's dependents.
+            e.HasIndex(j => new { j.RunId, j.MappingId });
+            // (mapping, status) serves an agent's next job, the active-job rule and a mapping's report.
             e.HasIndex(j => new { j.MappingId, j.Status });
-            e.HasIndex(j => new { j.ProjectId, j.Status });
-            e.HasIndex(j => j.PrerequisiteJobId);
-            e.HasIndex(j => new { j.Status, j.LeaseExpiresAt });
+            // Only running jobs have a lease to expire: a partial index costs nothing when a run is written.
+            e.HasIndex(j => j.LeaseExpiresAt).HasFilter($"status = {(int)JobStatus.InProgress}").HasDatabaseName("ix_jobs_running_lease_expires_at");
             e.HasOne<Run>().WithMany().HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Mapping>().WithMany().HasForeignKey(j => j.MappingId).OnDelete(DeleteBehavior.Cascade);
         });

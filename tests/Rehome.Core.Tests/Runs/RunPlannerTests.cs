@@ -218,3 +218,30 @@ public class RunPlannerTests
         Assert.Single(plan.Jobs);
     }
 }
+
+public class SequentialIdsTests
+{
+    [Fact]
+    public void Ids_of_a_batch_increase_in_byte_and_text_order_and_are_version_7()
+    {
+        var ids = new SequentialIds(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        var batch = Enumerable.Range(0, 1000).Select(_ => ids.Next()).ToList();
+
+        Assert.Equal(batch.Select(g => g.ToString()).Order(StringComparer.Ordinal), batch.Select(g => g.ToString()));
+        Assert.Equal(1000, batch.Distinct().Count());
+        Assert.All(batch, g => Assert.Equal(7, g.Version));
+        Assert.All(batch, g => Assert.Equal(0b10, g.Variant >> 2));
+    }
+
+    [Fact]
+    public void The_timestamp_leads_so_later_batches_sort_after_earlier_ones()
+    {
+        var time = new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero);
+        var earlier = new SequentialIds(time).Next();
+        var later = new SequentialIds(time.AddMilliseconds(1)).Next();
+
+        Assert.True(string.CompareOrdinal(earlier.ToString(), later.ToString()) < 0);
+        // The same 48-bit millisecond timestamp as .NET's own version 7 GUIDs.
+        Assert.Equal(Guid.CreateVersion7(time).ToString()[..13], earlier.ToString()[..13]);
+    }
+}

@@ -433,20 +433,15 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_jobs");
 
-                    b.HasIndex("PrerequisiteJobId")
-                        .HasDatabaseName("ix_jobs_prerequisite_job_id");
-
-                    b.HasIndex("RunId")
-                        .HasDatabaseName("ix_jobs_run_id");
+                    b.HasIndex("LeaseExpiresAt")
+                        .HasDatabaseName("ix_jobs_running_lease_expires_at")
+                        .HasFilter("status = 5");
 
                     b.HasIndex("MappingId", "Status")
                         .HasDatabaseName("ix_jobs_mapping_id_status");
 
-                    b.HasIndex("ProjectId", "Status")
-                        .HasDatabaseName("ix_jobs_project_id_status");
-
-                    b.HasIndex("Status", "LeaseExpiresAt")
-                        .HasDatabaseName("ix_jobs_status_lease_expires_at");
+                    b.HasIndex("RunId", "MappingId")
+                        .HasDatabaseName("ix_jobs_run_id_mapping_id");
 
                     b.ToTable("jobs", (string)null);
                 });

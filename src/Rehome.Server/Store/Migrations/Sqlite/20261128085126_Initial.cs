@@ -302,24 +302,15 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 columns: new[] { "mapping_id", "status" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_jobs_prerequisite_job_id",
+                name: "ix_jobs_run_id_mapping_id",
                 table: "jobs",
-                column: "prerequisite_job_id");
+                columns: new[] { "run_id", "mapping_id" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_jobs_project_id_status",
+                name: "ix_jobs_running_lease_expires_at",
                 table: "jobs",
-                columns: new[] { "project_id", "status" });
-
-            migrationBuilder.CreateIndex(
-                name: "ix_jobs_run_id",
-                table: "jobs",
-                column: "run_id");
-
-            migrationBuilder.CreateIndex(
-                name: "ix_jobs_status_lease_expires_at",
-                table: "jobs",
-                columns: new[] { "status", "lease_expires_at" });
+                column: "lease_expires_at",
+                filter: "status = 5");
 
             migrationBuilder.CreateIndex(
                 name: "ix_mappings_last_run_id",

@@ -1,0 +1,188 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Rehome.Cli.Client;
+using Rehome.Core.Runs;
+using Spectre.Console;
+
+namespace Rehome.Cli.Commands;
+
+/// <summary><c>rehome run</c>, <c>rehome status</c>, <c>rehome stop</c>, <c>rehome rerun</c>.</summary>
+public static class RunCommands
+{
+    public static IEnumerable<Command> Create(CliContext context)
+    {
+        var project = new Argument<string>("project") { Description = "The project's name or id." };
+        var jobs = new Option<string>("--jobs")
+        {
+            Description = $"Comma-separated job kinds: {string.Join(", ", Enum.GetNames<JobKind>())}.",
+            Required = true,
+        };
+        var mappings = new Option<string?>("--mappings") { Description = "Comma-separated mapping ids (default: every mapping matching the filter)." };
+        var status = new Option<string?>("--status") { Description = "Select mappings in this status (or NotStarted)." };
+        var stage = new Option<string?>("--stage") { Description = "Select mappings at this stage." };
+        var search = new Option<string?>("--search") { Description = "Select mappings whose device, destination or users contain this text." };
+        var at = new Option<DateTimeOffset?>("--at") { Description = "Start at this time instead of now (ISO 8601, e.g. 2026-12-01T22:00:00Z)." };
+        var preview = new Option<bool>("--preview") { Description = "Show what would start and what would be refused; start nothing." };
+        var watch = new Option<bool>("--watch") { Description = "Follow the run's progress until it is over." };
+        var run = new Command("run", "Run migration jobs on a project's mappings (the console's Migration → OK).")
+        {
+            project, jobs, mappings, status, stage, search, at, preview, watch,
+        };
+        run.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var projectId = await CliContext.ResolveProjectAsync(client, parse.GetValue(project)!, ct);
+            var kinds = ParseKinds(parse.GetValue(jobs)!);
+            var ids = parse.GetValue(mappings)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(text => Guid.TryParse(text, out var id) ? id : throw new CliException($"'{text}' is not a mapping id.")).ToList();
+            var body = new
+            {
+                kinds,
+                mappingIds = ids,
+                filter = ids is null ? new { status = parse.GetValue(status), stage = parse.GetValue(stage), search = parse.GetValue(search) } : null,
+                startAt = parse.GetValue(at),
+            };
+            var isPreview = parse.GetValue(preview);
+            JsonNode answer;
+            try
+            {
+                answer = await client.PostAsync($"/api/v1/projects/{projectId}/runs{(isPreview ? "/preview" : "")}", body, ct);
+            }
+            catch (ApiException e) when (e.Problem is { } problem && problem.TryGetProperty("refusals", out _))
+            {
+                ResourceCommands.PrintProblemRows(context, problem);
+                throw;
+            }
+            var refusals = JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]!.ToJsonString()) ?? [];
+            var verb = isPreview ? "Would start" : (bool?)answer["scheduled"] == true ? $"Scheduled for {answer["startAt"]}:" : "Started";
+            context.Console.MarkupLineInterpolated($"{verb} [bold]{answer["jobCount"]}[/] job(s) on [bold]{answer["mappingCount"]}[/] mapping(s); [bold]{refusals.Count}[/] refused.");
+            PrintRefusals(context, refusals);
+            if (!isPreview && answer["run"]?["id"] is { } runId)
+            {
+                context.Console.MarkupLineInterpolated($"Run {runId}. Follow it with 'rehome status {runId} --watch'.");
+                if (parse.GetValue(watch))
+                {
+                    return await WatchAsync(context, client, Guid.Parse((string)runId!), follow: true, ct);
+                }
+            }
+            return 0;
+        });
+
+        var runId = new Argument<Guid>("run-id");
+        var follow = new Option<bool>("--watch") { Description = "Follow until the run is over, with progress bars." };
+        var show = new Command("status", "Show a run's jobs by kind and status.") { runId, follow };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            return await WatchAsync(context, client, parse.GetValue(runId), parse.GetValue(follow), ct);
+        });
+
+        var jobOption = new Option<bool>("--job") { Description = "The id is a job's, not a run's." };
+        var id = new Argument<Guid>("id") { Description = "A run id (or a job id with --job)." };
+        var stop = new Command("stop", "Stop a run (or one job): waiting jobs stop at once, running ones when their agent hears it.") { id, jobOption };
+        stop.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var path = parse.GetValue(jobOption) ? $"/api/v1/jobs/{parse.GetValue(id)}/stop" : $"/api/v1/runs/{parse.GetValue(id)}/stop";
+            var answer = await client.PostAsync(path, new { }, ct);
+            context.Console.MarkupLineInterpolated($"{answer["stoppedNow"]} job(s) stopped now; {answer["stopRequested"]} running job(s) asked to stop.");
+            return 0;
+        });
+
+        var rerunKinds = new Option<string?>("--jobs") { Description = "Only these job kinds (default: every kind that did not finish)." };
+        var rerun = new Command("rerun", "Run again the jobs of a run that ended Failed, Exceptions or Stopped.") { runId, rerunKinds };
+        rerun.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var kinds = parse.GetValue(rerunKinds) is { } text ? ParseKinds(text) : null;
+            var answer = await client.PostAsync($"/api/v1/runs/{parse.GetValue(runId)}/rerun", new { kinds }, ct);
+            context.Console.MarkupLineInterpolated($"Re-run {answer["run"]?["id"]}: {answer["jobCount"]} job(s) on {answer["mappingCount"]} mapping(s).");
+            PrintRefusals(context, JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]!.ToJsonString()) ?? []);
+            return 0;
+        });
+        return [run, show, stop, rerun];
+    }
+
+    private static List<JobKind> ParseKinds(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(k => Enum.TryParse<JobKind>(k, true, out var kind) && Enum.IsDefined(kind)
+                ? kind
+                : throw new CliException($"'{k}' is not a job kind; use {string.Join(", ", Enum.GetNames<JobKind>())}."))
+            .ToList();
+
+    /// <summary>Refusals grouped by job and rule, with one example each: 50,000 identical lines help nobody.</summary>
+    public static void PrintRefusals(CliContext context, IReadOnlyList<JsonElement> refusals)
+    {
+        if (refusals.Count == 0)
+        {
+            return;
+        }
+        var table = new Table().AddColumns("Job", "Rule", "Mappings", "Example");
+        foreach (var group in refusals.GroupBy(r => (Kind: r.GetProperty("kind").GetString(), Rule: r.GetProperty("rule").GetString())))
+        {
+            var first = group.First();
+            table.AddRow(Markup.Escape(group.Key.Kind ?? ""), Markup.Escape(group.Key.Rule ?? ""), group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape($"{first.GetProperty("sourceDevice").GetString()}: {first.GetProperty("message").GetString()}"));
+        }
+        context.Console.Write(table);
+    }
+
+    /// <summary>Shows a run's status table; with <paramref name="follow"/>, progress bars until every job is over.</summary>
+    public static async Task<int> WatchAsync(CliContext context, RehomeApiClient client, Guid runId, bool follow, CancellationToken ct)
+    {
+        var status = await client.GetAsync($"/api/v1/runs/{runId}", ct);
+        if (follow && (bool?)status["isOver"] != true)
+        {
+            await context.Console.Progress().AutoClear(false).Columns(
+                    new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var bars = new Dictionary<string, ProgressTask>();
+                    while (!ct.IsCancellationRequested)
+                    {
+                        foreach (var (kind, counts) in status["jobsByKindAndStatus"]!.AsObject())
+                        {
+                            var byStatus = counts!.AsObject().ToDictionary(kv => kv.Key, kv => (int)kv.Value!);
+                            var total = byStatus.Values.Sum();
+                            var over = byStatus.Where(kv => Enum.TryParse<JobStatus>(kv.Key, out var s) && !s.IsActive()).Sum(kv => kv.Value);
+                            if (!bars.TryGetValue(kind, out var bar))
+                            {
+                                bars[kind] = bar = progress.AddTask(Enum.Parse<JobKind>(kind).DisplayName(), maxValue: total);
+                            }
+                            bar.Value = over;
+                        }
+                        if ((bool?)status["isOver"] == true)
+                        {
+                            break;
+                        }
+                        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                        status = await client.GetAsync($"/api/v1/runs/{runId}", ct);
+                    }
+                });
+        }
+        PrintStatusTable(context, status);
+        var failed = status["jobsByKindAndStatus"]!.AsObject().Sum(kv => (int?)kv.Value?["Failed"] ?? 0);
+        return follow && failed > 0 ? 1 : 0;
+    }
+
+    public static void PrintStatusTable(CliContext context, JsonNode status)
+    {
+        // Only the statuses some job is in: nine mostly empty columns do not fit a terminal.
+        var present = status["jobsByKindAndStatus"]!.AsObject().SelectMany(kv => kv.Value!.AsObject().Select(s => s.Key)).ToHashSet();
+        var statuses = Enum.GetValues<JobStatus>().Where(s => present.Contains(s.ToString())).ToList();
+        var table = new Table().AddColumn("Job");
+        foreach (var s in statuses)
+        {
+            table.AddColumn(new TableColumn(s.DisplayName()).RightAligned());
+        }
+        foreach (var (kind, counts) in status["jobsByKindAndStatus"]!.AsObject())
+        {
+            var row = new List<string> { Enum.Parse<JobKind>(kind).DisplayName() };
+            row.AddRange(statuses.Select(s => counts?[s.ToString()]?.ToString() ?? "·"));
+            table.AddRow(row.ToArray());
+        }
+        context.Console.MarkupLineInterpolated($"Run {status["run"]?["id"]} ({status["run"]?["mappingCount"]} mappings, {status["run"]?["jobCount"]} jobs){((bool?)status["isOver"] == true ? ", over" : "")}:");
+        context.Console.Write(table);
+    }
+}
