@@ -1,34 +1,11 @@
-using System.CommandLine;
-using Rehome.Cli.Client;
-using Rehome.Cli.Commands;
+using Rehome.Cli;
 using Spectre.Console;
 
-var context = new CliContext(AnsiConsole.Console);
-var root = new RootCommand("rehome: the Rehome device-migration platform from the command line.")
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
 {
-    context.ServerOption,
-    context.ConfigOption,
-    ResourceCommands.Connections(context),
-    ResourceCommands.Policies(context),
-    ResourceCommands.Projects(context),
-    MappingCommands.Create(context),
-    DemoCommand.Create(context),
+    // The first Ctrl+C ends the command cleanly (the demo stops its server); a second one kills the process.
+    e.Cancel = !cancel.IsCancellationRequested;
+    cancel.Cancel();
 };
-foreach (var command in LoginCommands.Create(context).Concat(RunCommands.Create(context)))
-{
-    root.Add(command);
-}
-
-try
-{
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-}
-catch (Exception e) when (e is CliException or ApiException or HttpRequestException)
-{
-    AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-    if (e is ApiException { Problem: var problem } && problem is not null)
-    {
-        ResourceCommands.PrintProblemRows(context, problem);
-    }
-    return 2;
-}
+return await CliApp.RunAsync(args, AnsiConsole.Console, cancel.Token);

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Rehome.Cli.Client;
+using Rehome.Cli.Commands;
+using Spectre.Console;
+
+namespace Rehome.Cli;
+
+/// <summary>The <c>rehome</c> command tree; Program.cs runs it on the terminal, tests on a recording console.</summary>
+public static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, CancellationToken ct = default)
+    {
+        var context = new CliContext(console);
+        var root = new RootCommand("rehome: the Rehome device-migration platform from the command line.")
+        {
+            context.ServerOption,
+            context.ConfigOption,
+            ResourceCommands.Connections(context),
+            ResourceCommands.Policies(context),
+            ResourceCommands.Projects(context),
+            MappingCommands.Create(context),
+            DemoCommand.Create(context),
+        };
+        foreach (var command in LoginCommands.Create(context).Concat(RunCommands.Create(context)))
+        {
+            root.Add(command);
+        }
+        var output = new StringWriterConsoleBridge(console);
+        try
+        {
+            return await root.Parse(args).InvokeAsync(
+                new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = output }, ct);
+        }
+        catch (Exception e) when (e is CliException or ApiException or HttpRequestException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            if (e is ApiException { Problem: { } problem })
+            {
+                ResourceCommands.PrintProblemRows(context, problem);
+            }
+            return 2;
+        }
+    }
+
+    /// <summary>Sends System.CommandLine's own text (help, parse errors) to the same console as everything else.</summary>
+    private sealed class StringWriterConsoleBridge(IAnsiConsole console) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
+    {
+        public override void Write(char value) => console.Profile.Out.Writer.Write(value);
+
+        public override void Write(string? value) => console.Profile.Out.Writer.Write(value);
+
+        public override void WriteLine(string? value) => console.Profile.Out.Writer.WriteLine(value);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text;
+using Rehome.Cli.Client;
+using Rehome.Cli.Commands;
+using Rehome.Server.Tests.Infrastructure;
+using Spectre.Console;
+
+namespace Rehome.Cli.Tests;
+
+/// <summary>The <c>rehome</c> commands against a real server on loopback.</summary>
+public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
+{
+    private readonly string _config = Path.Combine(Path.GetTempPath(), "rehome-cli-tests", Guid.NewGuid().ToString("N"), "config.json");
+
+    private ServerHost Host => server.Host;
+
+    private async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    {
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(text),
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        var exit = await CliApp.RunAsync([.. args, "--config", _config], console);
+        return (exit, text.ToString());
+    }
+
+    private async Task LoginAsync()
+    {
+        var (exit, output) = await RunAsync("login", "--server", Host.BaseAddress.ToString(), "--user", "admin", "--password", ServerHost.AdminPassword);
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public async Task Login_keeps_the_token_in_a_file_only_its_owner_can_read()
+    {
+        await LoginAsync();
+
+        var config = CliConfig.Load(_config);
+        Assert.NotNull(config);
+        Assert.StartsWith("rht_", config.Token, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_config));
+        }
+        var (exit, output) = await RunAsync("projects", "list");
+        Assert.Equal(0, exit);
+        Assert.Contains("Mappings", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_and_nothing_is_saved()
+    {
+        var (exit, output) = await RunAsync("login", "--server", Host.BaseAddress.ToString(), "--user", "admin", "--password", "nope");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("user name or password is wrong", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(_config));
+    }
+
+    [Fact]
+    public async Task Commands_without_a_login_say_how_to_sign_in()
+    {
+        var (exit, output) = await RunAsync("projects", "list");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("rehome login", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_import_lists_every_bad_row_and_imports_nothing()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync();
+        var file = Path.Combine(Path.GetDirectoryName(_config)!, "bad.csv");
+        await File.WriteAllTextAsync(file, "SourceDevice,DestinationOU\nGOOD-01,\nBAD_NAME,\nGOOD-02,Laptops\n");
+
+        var (exit, output) = await RunAsync("mappings", "import", project.ToString(), file);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("│ 3 ", output, StringComparison.Ordinal);
+        Assert.Contains("│ 4 ", output, StringComparison.Ordinal);
+        Assert.Contains("DestinationOU", output, StringComparison.Ordinal);
+        var list = await RunAsync("mappings", "list", project.ToString());
+        Assert.Contains("0 mapping(s) match", list.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Import_run_preview_run_and_status_work_end_to_end()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync();
+        var file = Path.Combine(Path.GetDirectoryName(_config)!, "good.csv");
+        var csv = new StringBuilder("SourceDevice,PrimaryUser,DestinationUser\n");
+        for (var i = 1; i <= 5; i++)
+        {
+            csv.Append($"CLI-{project.ToString()[..4]}-{i},CONTOSO\\u{i},u{i}@fabrikam.example\n");
+        }
+        await File.WriteAllTextAsync(file, csv.ToString());
+        Assert.Equal(0, (await RunAsync("mappings", "import", project.ToString(), file)).Exit);
+
+        var preview = await RunAsync("run", project.ToString(), "--jobs", "RejoinDomain,MigratePermissions,RegisterAutopilot", "--preview");
+        Assert.Equal(0, preview.Exit);
+        Assert.Contains("Would start 10 job(s) on 5 mapping(s); 5 refused", preview.Output, StringComparison.Ordinal);
+        Assert.Contains("AutopilotNeedsEntraIdOffline", preview.Output, StringComparison.Ordinal);
+
+        var started = await RunAsync("run", project.ToString(), "--jobs", "RejoinDomain,MigratePermissions");
+        Assert.Equal(0, started.Exit);
+        var runId = started.Output.Split("Run ")[1].Split('.')[0].Trim();
+
+        var status = await RunAsync("status", runId);
+        Assert.Equal(0, status.Exit);
+        Assert.Contains("Waiting for destination", status.Output, StringComparison.Ordinal);
+        Assert.Contains("Waiting for prerequisite", status.Output, StringComparison.Ordinal);
+
+        var stop = await RunAsync("stop", runId);
+        Assert.Contains("10 job(s) stopped now", stop.Output, StringComparison.Ordinal);
+        var export = await RunAsync("mappings", "export", project.ToString());
+        Assert.Contains("Stopped", export.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_job_kind_is_named_in_the_error()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync();
+
+        var (exit, output) = await RunAsync("run", project.ToString(), "--jobs", "RejoinDomain,Teleport");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("'Teleport' is not a job kind", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_demo_builds_a_project_and_starts_every_job_it_may()
+    {
+        await using var host = await ServerHost.StartAsync(Rehome.Server.Store.StoreProvider.Sqlite);
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, Out = new AnsiConsoleOutput(text) });
+        var token = await host.SignInAsync("admin", ServerHost.AdminPassword);
+        using var client = new RehomeApiClient(host.BaseAddress, token);
+
+        var exit = await DemoCommand.RunDemoAsync(new CliContext(console), client, 20, CancellationToken.None);
+
+        Assert.True(exit == 0, text.ToString());
+        var projects = await host.Client.GetJsonAsync("/api/v1/projects");
+        var demo = projects.EnumerateArray().Single(p => p.GetProperty("name").GetString() == DemoCommand.ProjectName);
+        Assert.Equal(20, demo.GetProperty("mappingCount").GetInt32());
+        Assert.Equal(20, demo.GetProperty("mappingsByStatus").GetProperty("WaitingForDestination").GetInt32());
+        Assert.Contains("80 jobs written", text.ToString(), StringComparison.Ordinal);
+
+        // A second demo on the same store stops the first run and starts again.
+        Assert.Equal(0, await DemoCommand.RunDemoAsync(new CliContext(console), client, 20, CancellationToken.None));
+    }
+
+    public void Dispose()
+    {
+        var folder = Path.GetDirectoryName(_config)!;
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
