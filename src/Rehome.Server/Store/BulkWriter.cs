@@ -54,6 +54,34 @@ public static class BulkWriter
         new("updated_at", NpgsqlDbType.TimestampTz, (m, d) => d.Time(m.UpdatedAt)),
     ];
 
+    /// <summary>One row per mapping of a new run: the job its summary shows (see <see cref="RunSummaryTable"/>).</summary>
+    public sealed record MappingSummary(Guid MappingId, Guid JobId, JobKind Kind, JobStatus Status);
+
+    /// <summary>A temporary table the run writer fills and joins once, instead of one correlated update per mapping.</summary>
+    public const string RunSummaryTable = "run_mapping_summary";
+
+    private static readonly Column<MappingSummary>[] SummaryColumns =
+    [
+        new("mapping_id", NpgsqlDbType.Uuid, (m, _) => m.MappingId),
+        new("job_id", NpgsqlDbType.Uuid, (m, _) => m.JobId),
+        new("kind", NpgsqlDbType.Integer, (m, _) => (int)m.Kind),
+        new("status", NpgsqlDbType.Integer, (m, _) => (int)m.Status),
+    ];
+
+    public static async Task InsertRunSummariesAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
+        IReadOnlyList<MappingSummary> summaries, CancellationToken cancellationToken)
+    {
+        await using (var create = connection.CreateCommand())
+        {
+            create.Transaction = transaction;
+            create.CommandText = dialect.IsPostgres
+                ? $"CREATE TEMP TABLE {RunSummaryTable} (mapping_id uuid PRIMARY KEY, job_id uuid NOT NULL, kind integer NOT NULL, status integer NOT NULL) ON COMMIT DROP"
+                : $"CREATE TEMP TABLE IF NOT EXISTS {RunSummaryTable} (mapping_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, kind INTEGER NOT NULL, status INTEGER NOT NULL); DELETE FROM {RunSummaryTable};";
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await InsertAsync(connection, transaction, dialect, RunSummaryTable, SummaryColumns, summaries, cancellationToken);
+    }
+
     public static Task InsertJobsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
         IReadOnlyList<Job> jobs, CancellationToken cancellationToken) =>
         InsertAsync(connection, transaction, dialect, "jobs", JobColumns, jobs, cancellationToken);
@@ -76,17 +104,18 @@ public static class BulkWriter
                 $"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", cancellationToken);
             foreach (var row in rows)
             {
-                await importer.StartRowAsync(cancellationToken);
+                importer.StartRow();
                 foreach (var column in columns)
                 {
                     var value = column.Get(row, dialect);
+                    // Synchronous writes: the importer buffers, and an await per field costs more than the field.
                     if (value is null)
                     {
-                        await importer.WriteNullAsync(cancellationToken);
+                        importer.WriteNull();
                     }
                     else
                     {
-                        await importer.WriteAsync(value, column.Type, cancellationToken);
+                        importer.Write(value, column.Type);
                     }
                 }
             }
