@@ -1,0 +1,273 @@
+using System.Buffers.Binary;
+using Rehome.Security.Descriptors;
+using Rehome.Security.Sids;
+
+namespace Rehome.Security.Reacl;
+
+/// <summary>
+/// Rewrites a binary self-relative security descriptor so that mapped source SIDs become their destination SIDs,
+/// as <see cref="TranslationOptions"/> says. Works on spans in two passes (plan, then write) without allocating per
+/// ACE; the parts keep their order, sizes and offsets are recomputed. Idempotent: translating the result again
+/// changes nothing.
+/// </summary>
+public sealed class DescriptorTranslator
+{
+    private const byte Keep = 0;
+    private const byte Replace = 1;
+    private const byte Drop = 2;
+    private const byte KeepAndAdd = 3;
+    private const int StackActionLimit = 256;
+
+    private readonly SidMap map;
+    private readonly TranslationOptions options;
+
+    public DescriptorTranslator(SidMap map, TranslationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(options);
+        this.map = map;
+        this.options = options;
+    }
+
+    public TranslationOptions Options => options;
+
+    /// <summary>The translated descriptor, or null when nothing changes.</summary>
+    public byte[]? Translate(ReadOnlySpan<byte> descriptor)
+    {
+        var length = MeasureTranslated(descriptor);
+        if (length < 0)
+        {
+            return null;
+        }
+
+        var result = new byte[length];
+        Translate(descriptor, result);
+        return result;
+    }
+
+    /// <summary>The length of the translated descriptor, or -1 when nothing changes.</summary>
+    public int MeasureTranslated(ReadOnlySpan<byte> descriptor) => Run(descriptor, Span<byte>.Empty, measureOnly: true);
+
+    /// <summary>
+    /// Writes the translated descriptor into <paramref name="destination"/> and returns its length, or returns -1
+    /// (writing nothing) when nothing changes.
+    /// </summary>
+    public int Translate(ReadOnlySpan<byte> descriptor, Span<byte> destination) => Run(descriptor, destination, measureOnly: false);
+
+    private int Run(ReadOnlySpan<byte> source, Span<byte> destination, bool measureOnly)
+    {
+        var layout = DescriptorLayout.Parse(source);
+        var replaceOwnerAndGroup = options.Mode != TranslationMode.Add;
+        SecurityIdentifier? owner = null;
+        SecurityIdentifier? group = null;
+        if (replaceOwnerAndGroup && layout.OwnerOffset != 0)
+        {
+            map.TryGetDestination(source.Slice(layout.OwnerOffset, layout.OwnerLength), out owner);
+        }
+
+        if (replaceOwnerAndGroup && layout.GroupOffset != 0)
+        {
+            map.TryGetDestination(source.Slice(layout.GroupOffset, layout.GroupLength), out group);
+        }
+
+        var dacl = layout.DaclOffset == 0 ? ReadOnlySpan<byte>.Empty : source.Slice(layout.DaclOffset, layout.DaclLength);
+        var sacl = layout.SaclOffset == 0 || !options.IncludeSacl ? ReadOnlySpan<byte>.Empty : source.Slice(layout.SaclOffset, layout.SaclLength);
+        var daclCount = dacl.IsEmpty ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(dacl[4..]);
+        var saclCount = sacl.IsEmpty ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(sacl[4..]);
+        var total = daclCount + saclCount;
+        Span<byte> actions = total <= StackActionLimit ? stackalloc byte[StackActionLimit] : new byte[total];
+        var daclActions = actions[..daclCount];
+        var saclActions = actions.Slice(daclCount, saclCount);
+        var daclChanged = false;
+        var saclChanged = false;
+        var daclLength = dacl.IsEmpty ? 0 : PlanAcl(dacl, daclActions, out daclChanged);
+        var saclLength = sacl.IsEmpty ? 0 : PlanAcl(sacl, saclActions, out saclChanged);
+        if (owner is null && group is null && !daclChanged && !saclChanged)
+        {
+            return -1;
+        }
+
+        var newSaclLength = options.IncludeSacl ? saclLength : layout.SaclLength;
+        var length = DescriptorLayout.HeaderLength + (owner?.BinaryLength ?? layout.OwnerLength) + (group?.BinaryLength ?? layout.GroupLength)
+            + newSaclLength + (dacl.IsEmpty ? 0 : daclLength);
+        if (measureOnly)
+        {
+            return length;
+        }
+
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"The translated descriptor needs {length} bytes, the destination has {destination.Length}.", nameof(destination));
+        }
+
+        source[..DescriptorLayout.HeaderLength].CopyTo(destination);
+        destination[4..DescriptorLayout.HeaderLength].Clear();
+        var position = DescriptorLayout.HeaderLength;
+
+        // Parts keep the order they had, so a descriptor written by a given tool keeps that tool's layout.
+        Span<(int Offset, int Part)> order =
+        [
+            (layout.OwnerOffset, 0), (layout.GroupOffset, 1), (layout.SaclOffset, 2), (layout.DaclOffset, 3),
+        ];
+        order.Sort(static (left, right) => left.Offset.CompareTo(right.Offset));
+        foreach (var (offset, part) in order)
+        {
+            if (offset == 0)
+            {
+                continue;
+            }
+
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[(4 + (4 * part))..], (uint)position);
+            var target = destination[position..];
+            position += part switch
+            {
+                0 => CopySid(owner, source.Slice(layout.OwnerOffset, layout.OwnerLength), target),
+                1 => CopySid(group, source.Slice(layout.GroupOffset, layout.GroupLength), target),
+                2 when options.IncludeSacl => WriteAcl(sacl, saclActions, saclLength, target),
+                2 => CopyBytes(source.Slice(layout.SaclOffset, layout.SaclLength), target),
+                _ => WriteAcl(dacl, daclActions, daclLength, target),
+            };
+        }
+
+        return position;
+    }
+
+    private static int CopySid(SecurityIdentifier? replacement, ReadOnlySpan<byte> original, Span<byte> target) =>
+        CopyBytes(replacement is null ? original : replacement.Binary, target);
+
+    private static int CopyBytes(ReadOnlySpan<byte> bytes, Span<byte> target)
+    {
+        bytes.CopyTo(target);
+        return bytes.Length;
+    }
+
+    // Decides what happens to each ACE; returns the new ACL length.
+    private int PlanAcl(ReadOnlySpan<byte> acl, Span<byte> actions, out bool changed)
+    {
+        changed = false;
+        var length = AceCodec.AclHeaderLength;
+        var position = AceCodec.AclHeaderLength;
+        for (var index = 0; index < actions.Length; index++)
+        {
+            var ace = NextAce(acl, ref position, out var sidOffset, out var sidLength);
+            actions[index] = Keep;
+            length += ace.Length;
+            if (sidOffset < 0 || (!options.TranslateInheritedAces && (ace[1] & (byte)AceFlags.Inherited) != 0)
+                || !map.TryGetDestination(ace.Slice(sidOffset, sidLength), out var destination))
+            {
+                continue;
+            }
+
+            var twinExists = ContainsTwin(acl, ace, sidOffset, sidLength, destination);
+            var action = options.Mode switch
+            {
+                TranslationMode.Replace => twinExists ? Drop : Replace,
+                TranslationMode.Add => twinExists ? Keep : KeepAndAdd,
+                _ => Drop,
+            };
+            actions[index] = action;
+            changed |= action != Keep;
+            length += action switch
+            {
+                Replace => destination.BinaryLength - sidLength,
+                Drop => -ace.Length,
+                KeepAndAdd => ace.Length + destination.BinaryLength - sidLength,
+                _ => 0,
+            };
+        }
+
+        if (length > ushort.MaxValue)
+        {
+            throw new InvalidOperationException($"The translated ACL would be {length} bytes, over the 65535-byte limit.");
+        }
+
+        return length;
+    }
+
+    private int WriteAcl(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> actions, int length, Span<byte> target)
+    {
+        acl[..AceCodec.AclHeaderLength].CopyTo(target);
+        BinaryPrimitives.WriteUInt16LittleEndian(target[2..], (ushort)length);
+        var position = AceCodec.AclHeaderLength;
+        var written = AceCodec.AclHeaderLength;
+        var count = 0;
+        for (var index = 0; index < actions.Length; index++)
+        {
+            var ace = NextAce(acl, ref position, out var sidOffset, out var sidLength);
+            var action = actions[index];
+            if (action is Keep or KeepAndAdd)
+            {
+                ace.CopyTo(target[written..]);
+                written += ace.Length;
+                count++;
+            }
+
+            if (action is Replace or KeepAndAdd)
+            {
+                map.TryGetDestination(ace.Slice(sidOffset, sidLength), out var destination);
+                written += WriteWithSid(ace, sidOffset, sidLength, destination.Binary, target[written..]);
+                count++;
+            }
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(target[4..], (ushort)count);
+        return written;
+    }
+
+    private static int WriteWithSid(ReadOnlySpan<byte> ace, int sidOffset, int sidLength, ReadOnlySpan<byte> sid, Span<byte> target)
+    {
+        var length = ace.Length - sidLength + sid.Length;
+        ace[..sidOffset].CopyTo(target);
+        BinaryPrimitives.WriteUInt16LittleEndian(target[2..], (ushort)length);
+        sid.CopyTo(target[sidOffset..]);
+        ace[(sidOffset + sidLength)..].CopyTo(target[(sidOffset + sid.Length)..]);
+        return length;
+    }
+
+    // Whether the ACL already holds this ACE for the destination SID (same type, flags, mask, GUIDs and data).
+    private static bool ContainsTwin(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> ace, int sidOffset, int sidLength, SecurityIdentifier destination)
+    {
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(acl[4..]);
+        var position = AceCodec.AclHeaderLength;
+        var before = ace[..sidOffset];
+        var after = ace[(sidOffset + sidLength)..];
+        for (var index = 0; index < count; index++)
+        {
+            var other = NextAce(acl, ref position, out var otherSidOffset, out var otherSidLength);
+            if (otherSidOffset == sidOffset && other[0] == ace[0] && other[1] == ace[1]
+                && other.Slice(otherSidOffset, otherSidLength).SequenceEqual(destination.Binary)
+                && other[4..otherSidOffset].SequenceEqual(before[4..])
+                && other[(otherSidOffset + otherSidLength)..].SequenceEqual(after))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The ACE at position (already validated by DescriptorLayout.Parse) and where its SID is; -1 for raw ACEs.
+    private static ReadOnlySpan<byte> NextAce(ReadOnlySpan<byte> acl, ref int position, out int sidOffset, out int sidLength)
+    {
+        int size = BinaryPrimitives.ReadUInt16LittleEndian(acl[(position + 2)..]);
+        var ace = acl.Slice(position, size);
+        position += size;
+        switch (AceTypes.LayoutOf((AceType)ace[0]))
+        {
+            case AceLayout.Basic:
+                sidOffset = 8;
+                break;
+            case AceLayout.Object:
+                var objectFlags = ace[8];
+                sidOffset = 12 + ((objectFlags & 1) != 0 ? 16 : 0) + ((objectFlags & 2) != 0 ? 16 : 0);
+                break;
+            default:
+                sidOffset = -1;
+                sidLength = 0;
+                return ace;
+        }
+
+        sidLength = 8 + (4 * ace[sidOffset + 1]);
+        return ace;
+    }
+}
