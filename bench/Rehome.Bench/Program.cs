@@ -156,8 +156,12 @@ static async Task<string> TokenAsync(IServiceProvider services)
     var token = ApiTokens.Generate();
     db.ApiTokens.Add(new ApiToken
     {
-        Id = Guid.NewGuid(), AccountId = admin.Id, Name = "bench", Prefix = ApiTokens.VisiblePrefix(token),
-        TokenHash = ApiTokens.Hash(token), CreatedAt = DateTimeOffset.UtcNow,
+        Id = Guid.NewGuid(),
+        AccountId = admin.Id,
+        Name = "bench",
+        Prefix = ApiTokens.VisiblePrefix(token),
+        TokenHash = ApiTokens.Hash(token),
+        CreatedAt = DateTimeOffset.UtcNow,
     });
     await db.SaveChangesAsync();
     return token;
@@ -173,12 +177,16 @@ static async Task<Guid> CreateProjectAsync(HttpClient http)
     }
     var source = await Post("/api/v1/connections", new
     {
-        name = "bench-source", role = "Source", kind = "HybridIdentity",
+        name = "bench-source",
+        role = "Source",
+        kind = "HybridIdentity",
         source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "bench", enabled = true } },
     });
     var destination = await Post("/api/v1/connections", new
     {
-        name = "bench-destination", role = "Destination", kind = "EntraId",
+        name = "bench-destination",
+        role = "Destination",
+        kind = "EntraId",
         destination = new { rejoinMethod = "Offline", bulkEnrollmentPackage = "bench.ppkg", bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(90) },
     });
     var policy = await Post("/api/v1/policies", new { name = "bench-policy" });
