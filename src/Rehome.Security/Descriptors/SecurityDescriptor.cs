@@ -20,7 +20,7 @@ public sealed class SecurityDescriptor : IEquatable<SecurityDescriptor>
 
     public SecurityIdentifier? Group { get; set; }
 
-    /// <summary>The system ACL, or null when absent.</summary>
+    /// <summary>The system ACL, or null when absent; with <see cref="ControlFlags.SaclPresent"/> set, null means a NULL SACL.</summary>
     public Acl? Sacl { get; set; }
 
     /// <summary>The discretionary ACL, or null when absent; with <see cref="ControlFlags.DaclPresent"/> set, null means a NULL DACL.</summary>
@@ -57,7 +57,11 @@ public sealed class SecurityDescriptor : IEquatable<SecurityDescriptor>
     public int Write(Span<byte> destination)
     {
         var control = Control | ControlFlags.SelfRelative;
-        control = Sacl is null ? control & ~ControlFlags.SaclPresent : control | ControlFlags.SaclPresent;
+        if (Sacl is not null)
+        {
+            control |= ControlFlags.SaclPresent;
+        }
+
         if (Dacl is not null)
         {
             control |= ControlFlags.DaclPresent;

@@ -262,7 +262,8 @@ public sealed class SecurityIdentifier : IEquatable<SecurityIdentifier>
 
         var digitsStart = position;
         ulong value = 0;
-        while (position < text.Length && (hex ? char.IsAsciiHexDigit(text[position]) : char.IsAsciiDigit(text[position])))
+        // A hex authority has exactly 12 digits as Windows writes it; stopping there keeps "G:S-1-0x…D:" unambiguous.
+        while (position < text.Length && (hex ? char.IsAsciiHexDigit(text[position]) && position - digitsStart < 12 : char.IsAsciiDigit(text[position])))
         {
             var character = text[position];
             var digit = (ulong)(char.IsAsciiDigit(character) ? character - '0' : (character | 0x20) - 'a' + 10);
