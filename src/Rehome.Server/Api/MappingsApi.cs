@@ -147,9 +147,13 @@ public static class MappingsApi
         {
             return Problems.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; stop them before deleting the mapping.");
         }
+        // Jobs carry no foreign key (see the store): the mapping's history goes with it, in one transaction.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Jobs.Where(j => j.MappingId == id).ExecuteDeleteAsync(ct);
         db.Mappings.Remove(mapping);
         audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return Results.NoContent();
     }
 

@@ -109,9 +109,13 @@ public static class ProjectsApi
             return Problems.Conflict("ProjectHasActiveJobs",
                 $"The project '{project.Name}' has {active} job(s) waiting or in progress; stop its runs before deleting it.");
         }
+        // Jobs carry no foreign key (see the store): they go first, in the same transaction.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Jobs.Where(j => j.ProjectId == id).ExecuteDeleteAsync(ct);
         db.Projects.Remove(project);
         audit.Record("project.delete", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return Results.NoContent();
     }
 

@@ -78,6 +78,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(m => new { m.ProjectId, m.SourceDeviceKey });
             e.HasIndex(m => new { m.ProjectId, m.Status });
             e.HasIndex(m => new { m.ProjectId, m.Stage });
+            e.HasIndex(m => new { m.ProjectId, m.DestinationName });
             e.HasIndex(m => m.LastRunId);
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -98,8 +99,9 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(j => new { j.MappingId, j.Status });
             // Only running jobs have a lease to expire: a partial index costs nothing when a run is written.
             e.HasIndex(j => j.LeaseExpiresAt).HasFilter($"status = {(int)JobStatus.InProgress}").HasDatabaseName("ix_jobs_running_lease_expires_at");
-            e.HasOne<Run>().WithMany().HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
-            e.HasOne<Mapping>().WithMany().HasForeignKey(j => j.MappingId).OnDelete(DeleteBehavior.Cascade);
+            // No foreign keys: PostgreSQL checks each with a trigger per row, a second per job on a 250,000-job
+            // run. Jobs are written only by the run engine, in the transaction that writes their run, and are
+            // deleted with their mapping or project by the API (MappingsApi, ProjectsApi).
         });
         modelBuilder.Entity<AdministratorAccount>(e =>
         {

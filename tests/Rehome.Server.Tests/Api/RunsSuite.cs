@@ -249,6 +249,28 @@ public abstract class RunsSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task Deleting_a_mapping_or_a_project_deletes_their_jobs_and_is_refused_while_jobs_are_active()
+    {
+        var project = await Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Client.ImportDevicesAsync(project, Prefix(), 2);
+        var run = await StartAsync(project, new { kinds = new[] { "RejoinDomain" }, mappingIds = ids });
+        var firstJob = (await JobsOfMappingAsync(ids[0]))[JobKind.RejoinDomain].Id();
+        var secondJob = (await JobsOfMappingAsync(ids[1]))[JobKind.RejoinDomain].Id();
+
+        var refused = await (await Client.DeleteAsync(new Uri($"/api/v1/projects/{project}", UriKind.Relative))).JsonAsync(HttpStatusCode.Conflict);
+        Assert.Equal("ProjectHasActiveJobs", refused.GetProperty("rule").GetString());
+
+        await Client.PostJsonAsync($"/api/v1/runs/{run.GetProperty("run").Id()}/stop", new { }, HttpStatusCode.OK);
+        await (await Client.DeleteAsync(new Uri($"/api/v1/mappings/{ids[0]}", UriKind.Relative))).JsonAsync(HttpStatusCode.NoContent);
+        await Client.GetJsonAsync($"/api/v1/jobs/{firstJob}", HttpStatusCode.NotFound);
+        await Client.GetJsonAsync($"/api/v1/jobs/{secondJob}");
+
+        await (await Client.DeleteAsync(new Uri($"/api/v1/projects/{project}", UriKind.Relative))).JsonAsync(HttpStatusCode.NoContent);
+        await Client.GetJsonAsync($"/api/v1/jobs/{secondJob}", HttpStatusCode.NotFound);
+        await Client.GetJsonAsync($"/api/v1/mappings/{ids[1]}", HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task A_scheduled_run_is_released_at_its_time()
     {
         var project = await Client.CreateProjectAsync("EntraId", "Offline");

@@ -225,6 +225,9 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_mappings_source_device_key");
 
+                    b.HasIndex("ProjectId", "DestinationName")
+                        .HasDatabaseName("ix_mappings_project_id_destination_name");
+
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
 
@@ -653,23 +656,6 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_projects_connections_source_connection_id");
-                });
-
-            modelBuilder.Entity("Rehome.Core.Runs.Job", b =>
-                {
-                    b.HasOne("Rehome.Core.Mappings.Mapping", null)
-                        .WithMany()
-                        .HasForeignKey("MappingId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_jobs_mappings_mapping_id");
-
-                    b.HasOne("Rehome.Core.Runs.Run", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_jobs_runs_run_id");
                 });
 
             modelBuilder.Entity("Rehome.Core.Runs.Run", b =>

@@ -89,6 +89,39 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "jobs",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    run_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    project_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    mapping_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    kind = table.Column<int>(type: "integer", nullable: false),
+                    status = table.Column<int>(type: "integer", nullable: false),
+                    needs_destination_preparation = table.Column<bool>(type: "boolean", nullable: false),
+                    prerequisite_job_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    finished_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    items_done = table.Column<int>(type: "integer", nullable: false),
+                    items_total = table.Column<int>(type: "integer", nullable: false),
+                    items_changed = table.Column<int>(type: "integer", nullable: false),
+                    items_failed = table.Column<int>(type: "integer", nullable: false),
+                    error_code = table.Column<string>(type: "text", nullable: true),
+                    error_message = table.Column<string>(type: "text", nullable: true),
+                    stop_requested = table.Column<bool>(type: "boolean", nullable: false),
+                    lease_owner = table.Column<Guid>(type: "uuid", nullable: true),
+                    lease_token = table.Column<Guid>(type: "uuid", nullable: true),
+                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_jobs", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "policies",
                 columns: table => new
                 {
@@ -224,51 +257,6 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         onDelete: ReferentialAction.Cascade);
                 });
 
-            migrationBuilder.CreateTable(
-                name: "jobs",
-                columns: table => new
-                {
-                    id = table.Column<Guid>(type: "uuid", nullable: false),
-                    run_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    project_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    mapping_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    kind = table.Column<int>(type: "integer", nullable: false),
-                    status = table.Column<int>(type: "integer", nullable: false),
-                    needs_destination_preparation = table.Column<bool>(type: "boolean", nullable: false),
-                    prerequisite_job_id = table.Column<Guid>(type: "uuid", nullable: true),
-                    attempts = table.Column<int>(type: "integer", nullable: false),
-                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    finished_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    items_done = table.Column<int>(type: "integer", nullable: false),
-                    items_total = table.Column<int>(type: "integer", nullable: false),
-                    items_changed = table.Column<int>(type: "integer", nullable: false),
-                    items_failed = table.Column<int>(type: "integer", nullable: false),
-                    error_code = table.Column<string>(type: "text", nullable: true),
-                    error_message = table.Column<string>(type: "text", nullable: true),
-                    stop_requested = table.Column<bool>(type: "boolean", nullable: false),
-                    lease_owner = table.Column<Guid>(type: "uuid", nullable: true),
-                    lease_token = table.Column<Guid>(type: "uuid", nullable: true),
-                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_jobs", x => x.id);
-                    table.ForeignKey(
-                        name: "fk_jobs_mappings_mapping_id",
-                        column: x => x.mapping_id,
-                        principalTable: "mappings",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "fk_jobs_runs_run_id",
-                        column: x => x.run_id,
-                        principalTable: "runs",
-                        principalColumn: "id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
             migrationBuilder.CreateIndex(
                 name: "ix_administrators_user_name",
                 table: "administrators",
@@ -317,6 +305,11 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 name: "ix_mappings_last_run_id",
                 table: "mappings",
                 column: "last_run_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_mappings_project_id_destination_name",
+                table: "mappings",
+                columns: new[] { "project_id", "destination_name" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_mappings_project_id_source_device_key",
@@ -393,13 +386,13 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 name: "jobs");
 
             migrationBuilder.DropTable(
-                name: "administrators");
-
-            migrationBuilder.DropTable(
                 name: "mappings");
 
             migrationBuilder.DropTable(
                 name: "runs");
+
+            migrationBuilder.DropTable(
+                name: "administrators");
 
             migrationBuilder.DropTable(
                 name: "projects");

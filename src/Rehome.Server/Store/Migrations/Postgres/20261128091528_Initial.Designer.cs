@@ -12,7 +12,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Store.Migrations.Postgres
 {
     [DbContext(typeof(PostgresRehomeDbContext))]
-    [Migration("20261128085145_Initial")]
+    [Migration("20261128091528_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -234,6 +234,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.HasIndex("SourceDeviceKey")
                         .IsUnique()
                         .HasDatabaseName("ix_mappings_source_device_key");
+
+                    b.HasIndex("ProjectId", "DestinationName")
+                        .HasDatabaseName("ix_mappings_project_id_destination_name");
 
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
@@ -665,23 +668,6 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_projects_connections_source_connection_id");
-                });
-
-            modelBuilder.Entity("Rehome.Core.Runs.Job", b =>
-                {
-                    b.HasOne("Rehome.Core.Mappings.Mapping", null)
-                        .WithMany()
-                        .HasForeignKey("MappingId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_jobs_mappings_mapping_id");
-
-                    b.HasOne("Rehome.Core.Runs.Run", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_jobs_runs_run_id");
                 });
 
             modelBuilder.Entity("Rehome.Core.Runs.Run", b =>
