@@ -4,7 +4,7 @@ using Rehome.Security.Sids;
 namespace Rehome.Security.Tests.Support;
 
 /// <summary>Random but reproducible descriptors for round-trip properties.</summary>
-internal sealed class DescriptorGenerator(int seed)
+internal sealed class DescriptorGenerator(int seed, AceType[]? onlyTypes = null, AceFlags flagMask = (AceFlags)0xFF)
 {
     public static readonly SecurityIdentifier SourceDomain = SecurityIdentifier.Parse("S-1-5-21-1111111111-2222222222-3333333333");
     public static readonly SecurityIdentifier DestinationDomain = SecurityIdentifier.Parse("S-1-5-21-444444444-555555555-666666666");
@@ -100,9 +100,10 @@ internal sealed class DescriptorGenerator(int seed)
         }
         else
         {
+            var types = onlyTypes ?? SddlTypes;
             do
             {
-                type = SddlTypes[random.Next(SddlTypes.Length)];
+                type = types[random.Next(types.Length)];
             }
             while (!system && AceTypes.IsSystemAcl(type));
         }
@@ -115,7 +116,7 @@ internal sealed class DescriptorGenerator(int seed)
             random.NextBytes(data);
         }
 
-        var flags = (AceFlags)random.Next(256);
+        var flags = (AceFlags)random.Next(256) & flagMask;
         if (!system)
         {
             flags &= ~(AceFlags.SuccessfulAccess | AceFlags.FailedAccess);

@@ -14,10 +14,12 @@ internal static class PythonSamba
             RedirectStandardError = true,
         };
         using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
+        // Read both outputs while writing the input, or a large exchange fills a pipe and both sides wait.
         var error = process.StandardError.ReadToEndAsync();
+        var reading = process.StandardOutput.ReadToEndAsync();
         process.StandardInput.Write(input);
         process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEnd();
+        var output = reading.Result;
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
