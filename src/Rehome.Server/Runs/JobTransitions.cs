@@ -360,7 +360,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             return default;
         }
         var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-        object value = type == typeof(Guid) ? reader.GetGuid(0) : type == typeof(bool) ? reader.GetBoolean(0) : reader.GetValue(0);
+        object value = type == typeof(Guid) ? dialect.ReadGuid(reader, 0) : type == typeof(bool) ? reader.GetBoolean(0) : reader.GetValue(0);
         return (T)value;
     }
 
@@ -372,7 +372,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
-            SqlDialect.Add(command, "@" + name, value);
+            dialect.Add(command, "@" + name, value);
         }
         return command;
     }

@@ -18,6 +18,7 @@ public static class BulkWriter
 
     private sealed record Column<T>(string Name, NpgsqlDbType Type, Getter<T> Get);
 
+    /// <summary>A new job's columns; its counters and stop flag take their database defaults (zero, false).</summary>
     private static readonly Column<Job>[] JobColumns =
     [
         new("id", NpgsqlDbType.Uuid, (j, _) => j.Id),
@@ -28,14 +29,8 @@ public static class BulkWriter
         new("status", NpgsqlDbType.Integer, (j, _) => (int)j.Status),
         new("needs_destination_preparation", NpgsqlDbType.Boolean, (j, _) => j.NeedsDestinationPreparation),
         new("prerequisite_job_id", NpgsqlDbType.Uuid, (j, _) => j.PrerequisiteJobId),
-        new("attempts", NpgsqlDbType.Integer, (j, _) => j.Attempts),
         new("created_at", NpgsqlDbType.TimestampTz, (j, d) => d.Time(j.CreatedAt)),
         new("updated_at", NpgsqlDbType.TimestampTz, (j, d) => d.Time(j.UpdatedAt)),
-        new("items_done", NpgsqlDbType.Integer, (j, _) => j.ItemsDone),
-        new("items_total", NpgsqlDbType.Integer, (j, _) => j.ItemsTotal),
-        new("items_changed", NpgsqlDbType.Integer, (j, _) => j.ItemsChanged),
-        new("items_failed", NpgsqlDbType.Integer, (j, _) => j.ItemsFailed),
-        new("stop_requested", NpgsqlDbType.Boolean, (j, _) => j.StopRequested),
     ];
 
     private static readonly Column<Mapping>[] MappingColumns =
@@ -76,7 +71,7 @@ public static class BulkWriter
             create.Transaction = transaction;
             create.CommandText = dialect.IsPostgres
                 ? $"CREATE TEMP TABLE {RunSummaryTable} (mapping_id uuid PRIMARY KEY, job_id uuid NOT NULL, kind integer NOT NULL, status integer NOT NULL) ON COMMIT DROP"
-                : $"CREATE TEMP TABLE IF NOT EXISTS {RunSummaryTable} (mapping_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, kind INTEGER NOT NULL, status INTEGER NOT NULL); DELETE FROM {RunSummaryTable};";
+                : $"CREATE TEMP TABLE IF NOT EXISTS {RunSummaryTable} (mapping_id BLOB PRIMARY KEY, job_id BLOB NOT NULL, kind INTEGER NOT NULL, status INTEGER NOT NULL); DELETE FROM {RunSummaryTable};";
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
         await InsertAsync(connection, transaction, dialect, RunSummaryTable, SummaryColumns, summaries, cancellationToken);
@@ -133,7 +128,7 @@ public static class BulkWriter
         {
             for (var i = 0; i < columns.Length; i++)
             {
-                parameters[i].Value = columns[i].Get(row, dialect) ?? DBNull.Value;
+                parameters[i].Value = dialect.Value(columns[i].Get(row, dialect)) ?? DBNull.Value;
             }
             // Synchronous on purpose: Microsoft.Data.Sqlite's async methods run synchronously anyway and cost more.
             command.ExecuteNonQuery();

@@ -23,12 +23,18 @@ public sealed class SqlDialect(StoreProvider provider)
         ? reader.GetFieldValue<DateTimeOffset>(ordinal)
         : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 
-    /// <summary>Adds a parameter; <c>null</c> becomes DBNull.</summary>
-    public static DbParameter Add(DbCommand command, string name, object? value)
+    /// <summary>A value as this store keeps it: GUIDs become big-endian blobs on SQLite (see SqliteRehomeDbContext).</summary>
+    public object? Value(object? value) => value is Guid id && !IsPostgres ? id.ToByteArray(true) : value;
+
+    public Guid ReadGuid(DbDataReader reader, int ordinal) =>
+        IsPostgres ? reader.GetGuid(ordinal) : new Guid(reader.GetFieldValue<byte[]>(ordinal), true);
+
+    /// <summary>Adds a parameter in the store's form; <c>null</c> becomes DBNull.</summary>
+    public DbParameter Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
+        parameter.Value = Value(value) ?? DBNull.Value;
         command.Parameters.Add(parameter);
         return parameter;
     }

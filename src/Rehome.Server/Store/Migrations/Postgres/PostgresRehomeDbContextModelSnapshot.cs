@@ -346,7 +346,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnName("id");
 
                     b.Property<int>("Attempts")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
+                        .HasDefaultValue(0)
                         .HasColumnName("attempts");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -366,19 +368,27 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnName("finished_at");
 
                     b.Property<int>("ItemsChanged")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
+                        .HasDefaultValue(0)
                         .HasColumnName("items_changed");
 
                     b.Property<int>("ItemsDone")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
+                        .HasDefaultValue(0)
                         .HasColumnName("items_done");
 
                     b.Property<int>("ItemsFailed")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
+                        .HasDefaultValue(0)
                         .HasColumnName("items_failed");
 
                     b.Property<int>("ItemsTotal")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
+                        .HasDefaultValue(0)
                         .HasColumnName("items_total");
 
                     b.Property<int>("Kind")
@@ -426,7 +436,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnName("status");
 
                     b.Property<bool>("StopRequested")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("boolean")
+                        .HasDefaultValue(false)
                         .HasColumnName("stop_requested");
 
                     b.Property<DateTimeOffset>("UpdatedAt")

@@ -1,5 +1,4 @@
-﻿using System;
-using Microsoft.EntityFrameworkCore.Migrations;
+﻿using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -15,7 +14,7 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "administrators",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     user_name = table.Column<string>(type: "TEXT", nullable: false),
                     password_hash = table.Column<string>(type: "TEXT", nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false)
@@ -46,7 +45,7 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "connections",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     role = table.Column<int>(type: "INTEGER", nullable: false),
                     kind = table.Column<int>(type: "INTEGER", nullable: false),
@@ -91,28 +90,28 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "jobs",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    run_id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    project_id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    mapping_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    run_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    project_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    mapping_id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     kind = table.Column<int>(type: "INTEGER", nullable: false),
                     status = table.Column<int>(type: "INTEGER", nullable: false),
                     needs_destination_preparation = table.Column<bool>(type: "INTEGER", nullable: false),
-                    prerequisite_job_id = table.Column<Guid>(type: "TEXT", nullable: true),
-                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    prerequisite_job_id = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    attempts = table.Column<int>(type: "INTEGER", nullable: false, defaultValue: 0),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
                     started_at = table.Column<long>(type: "INTEGER", nullable: true),
                     finished_at = table.Column<long>(type: "INTEGER", nullable: true),
                     updated_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    items_done = table.Column<int>(type: "INTEGER", nullable: false),
-                    items_total = table.Column<int>(type: "INTEGER", nullable: false),
-                    items_changed = table.Column<int>(type: "INTEGER", nullable: false),
-                    items_failed = table.Column<int>(type: "INTEGER", nullable: false),
+                    items_done = table.Column<int>(type: "INTEGER", nullable: false, defaultValue: 0),
+                    items_total = table.Column<int>(type: "INTEGER", nullable: false, defaultValue: 0),
+                    items_changed = table.Column<int>(type: "INTEGER", nullable: false, defaultValue: 0),
+                    items_failed = table.Column<int>(type: "INTEGER", nullable: false, defaultValue: 0),
                     error_code = table.Column<string>(type: "TEXT", nullable: true),
                     error_message = table.Column<string>(type: "TEXT", nullable: true),
-                    stop_requested = table.Column<bool>(type: "INTEGER", nullable: false),
-                    lease_owner = table.Column<Guid>(type: "TEXT", nullable: true),
-                    lease_token = table.Column<Guid>(type: "TEXT", nullable: true),
+                    stop_requested = table.Column<bool>(type: "INTEGER", nullable: false, defaultValue: false),
+                    lease_owner = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    lease_token = table.Column<byte[]>(type: "BLOB", nullable: true),
                     lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
@@ -124,7 +123,7 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "policies",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     name = table.Column<string>(type: "TEXT", nullable: false),
                     settings = table.Column<string>(type: "TEXT", nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
@@ -139,8 +138,8 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "api_tokens",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    account_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    account_id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     name = table.Column<string>(type: "TEXT", nullable: false),
                     prefix = table.Column<string>(type: "TEXT", nullable: false),
                     token_hash = table.Column<string>(type: "TEXT", nullable: false),
@@ -164,12 +163,12 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "projects",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     name = table.Column<string>(type: "TEXT", nullable: false),
                     tags = table.Column<string>(type: "TEXT", nullable: false),
-                    source_connection_id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    destination_connection_id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    policy_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    source_connection_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    destination_connection_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    policy_id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
                     updated_at = table.Column<long>(type: "INTEGER", nullable: false)
                 },
@@ -200,19 +199,19 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "mappings",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    project_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    project_id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     source_device = table.Column<string>(type: "TEXT", nullable: false),
                     source_device_key = table.Column<string>(type: "TEXT", nullable: false),
                     destination_name = table.Column<string>(type: "TEXT", nullable: false),
                     destination_ou = table.Column<string>(type: "TEXT", nullable: true),
                     primary_user = table.Column<string>(type: "TEXT", nullable: true),
                     destination_user = table.Column<string>(type: "TEXT", nullable: true),
-                    agent_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    agent_id = table.Column<byte[]>(type: "BLOB", nullable: true),
                     stage = table.Column<int>(type: "INTEGER", nullable: true),
                     status = table.Column<int>(type: "INTEGER", nullable: true),
-                    last_job_id = table.Column<Guid>(type: "TEXT", nullable: true),
-                    last_run_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    last_job_id = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    last_run_id = table.Column<byte[]>(type: "BLOB", nullable: true),
                     items_done = table.Column<int>(type: "INTEGER", nullable: false),
                     items_total = table.Column<int>(type: "INTEGER", nullable: false),
                     rejoined_at = table.Column<long>(type: "INTEGER", nullable: true),
@@ -234,8 +233,8 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "runs",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    project_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    project_id = table.Column<byte[]>(type: "BLOB", nullable: false),
                     requested_by = table.Column<string>(type: "TEXT", nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
                     start_at = table.Column<long>(type: "INTEGER", nullable: false),
@@ -243,7 +242,7 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     kinds = table.Column<string>(type: "TEXT", nullable: false),
                     mapping_count = table.Column<int>(type: "INTEGER", nullable: false),
                     job_count = table.Column<int>(type: "INTEGER", nullable: false),
-                    rerun_of = table.Column<Guid>(type: "TEXT", nullable: true)
+                    rerun_of = table.Column<byte[]>(type: "BLOB", nullable: true)
                 },
                 constraints: table =>
                 {
