@@ -153,16 +153,8 @@ static async Task<string> TokenAsync(IServiceProvider services)
     await using var scope = services.CreateAsyncScope();
     var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
     var admin = await db.Administrators.FirstAsync();
-    var token = ApiTokens.Generate();
-    db.ApiTokens.Add(new ApiToken
-    {
-        Id = Guid.NewGuid(),
-        AccountId = admin.Id,
-        Name = "bench",
-        Prefix = ApiTokens.VisiblePrefix(token),
-        TokenHash = ApiTokens.Hash(token),
-        CreatedAt = DateTimeOffset.UtcNow,
-    });
+    var (entity, token) = ApiTokens.Issue(admin.Id, "bench", DateTimeOffset.UtcNow, null);
+    db.ApiTokens.Add(entity);
     await db.SaveChangesAsync();
     return token;
 }

@@ -79,18 +79,9 @@ public static class DemoCommand
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         var admin = await db.Administrators.OrderBy(a => a.CreatedAt).FirstAsync(ct);
-        var token = ApiTokens.Generate();
         var now = DateTimeOffset.UtcNow;
-        db.ApiTokens.Add(new ApiToken
-        {
-            Id = Guid.CreateVersion7(now),
-            AccountId = admin.Id,
-            Name = "rehome demo session",
-            Prefix = ApiTokens.VisiblePrefix(token),
-            TokenHash = ApiTokens.Hash(token),
-            CreatedAt = now,
-            ExpiresAt = now.AddDays(1),
-        });
+        var (entity, token) = ApiTokens.Issue(admin.Id, "rehome demo session", now, now.AddDays(1));
+        db.ApiTokens.Add(entity);
         await db.SaveChangesAsync(ct);
         return token;
     }

@@ -50,4 +50,19 @@ public sealed class Mapping
     public DateTimeOffset UpdatedAt { get; set; }
 
     public static string KeyOf(string sourceDevice) => sourceDevice.Trim().ToUpperInvariant();
+
+    /// <summary>A new mapping from a validated, normalised input (see <see cref="MappingRules"/>).</summary>
+    public static Mapping Create(Guid projectId, MappingInput input, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        ProjectId = projectId,
+        SourceDevice = input.SourceDevice!,
+        SourceDeviceKey = KeyOf(input.SourceDevice!),
+        DestinationName = input.DestinationName!,
+        DestinationOu = input.DestinationOu,
+        PrimaryUser = input.PrimaryUser,
+        DestinationUser = input.DestinationUser,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
 }

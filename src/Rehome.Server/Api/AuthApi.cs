@@ -105,17 +105,7 @@ public static class AuthApi
     private static TokenCreated Issue(RehomeDbContext db, Guid accountId, string name, int? expiresInDays, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        var token = ApiTokens.Generate();
-        var entity = new ApiToken
-        {
-            Id = Guid.CreateVersion7(now),
-            AccountId = accountId,
-            Name = name,
-            Prefix = ApiTokens.VisiblePrefix(token),
-            TokenHash = ApiTokens.Hash(token),
-            CreatedAt = now,
-            ExpiresAt = expiresInDays is > 0 ? now.AddDays(expiresInDays.Value) : null,
-        };
+        var (entity, token) = ApiTokens.Issue(accountId, name, now, expiresInDays is > 0 ? now.AddDays(expiresInDays.Value) : null);
         db.ApiTokens.Add(entity);
         return new TokenCreated(entity.Id, name, token, entity.ExpiresAt);
     }

@@ -78,20 +78,7 @@ public static class MappingsApi
         {
             return conflict;
         }
-        var now = time.GetUtcNow();
-        var mapping = new Mapping
-        {
-            Id = Guid.CreateVersion7(now),
-            ProjectId = projectId,
-            SourceDevice = input.SourceDevice!,
-            SourceDeviceKey = key,
-            DestinationName = input.DestinationName!,
-            DestinationOu = input.DestinationOu,
-            PrimaryUser = input.PrimaryUser,
-            DestinationUser = input.DestinationUser,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var mapping = Mapping.Create(projectId, input, time.GetUtcNow());
         db.Mappings.Add(mapping);
         audit.Record("mapping.create", $"mapping:{mapping.Id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);

@@ -79,19 +79,7 @@ public sealed class MappingImporter(RehomeDbContext db, SqlDialect dialect, Audi
                 updatedIds[found.Id] = input;
                 continue;
             }
-            created.Add(new Mapping
-            {
-                Id = Guid.CreateVersion7(now),
-                ProjectId = projectId,
-                SourceDevice = input.SourceDevice!,
-                SourceDeviceKey = key,
-                DestinationName = input.DestinationName!,
-                DestinationOu = input.DestinationOu,
-                PrimaryUser = input.PrimaryUser,
-                DestinationUser = input.DestinationUser,
-                CreatedAt = now,
-                UpdatedAt = now,
-            });
+            created.Add(Mapping.Create(projectId, input, now));
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
