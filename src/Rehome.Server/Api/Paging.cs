@@ -9,6 +9,10 @@ public static class Paging
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
-    public static (int Page, int Size) Clamp(int? page, int? pageSize) =>
-        (Math.Max(1, page ?? 1), Math.Clamp(pageSize ?? DefaultPageSize, 1, MaxPageSize));
+    /// <summary>Bounds the page size, and the page so that its offset fits an int (a far page is just empty).</summary>
+    public static (int Page, int Size) Clamp(int? page, int? pageSize)
+    {
+        var size = Math.Clamp(pageSize ?? DefaultPageSize, 1, MaxPageSize);
+        return (Math.Clamp(page ?? 1, 1, (int.MaxValue / size) - 1), size);
+    }
 }
