@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Rehome.Security.Descriptors;
 using Rehome.Security.Sids;
 
@@ -54,6 +55,7 @@ public sealed class DescriptorTranslator
     /// </summary>
     public int Translate(ReadOnlySpan<byte> descriptor, Span<byte> destination) => Run(descriptor, destination, measureOnly: false);
 
+    [SkipLocalsInit]
     private int Run(ReadOnlySpan<byte> source, Span<byte> destination, bool measureOnly)
     {
         var layout = DescriptorLayout.Parse(source);
@@ -105,17 +107,25 @@ public sealed class DescriptorTranslator
         var position = DescriptorLayout.HeaderLength;
 
         // Parts keep the order they had, so a descriptor written by a given tool keeps that tool's layout.
-        Span<(int Offset, int Part)> order =
-        [
-            (layout.OwnerOffset, 0), (layout.GroupOffset, 1), (layout.SaclOffset, 2), (layout.DaclOffset, 3),
-        ];
-        order.Sort(static (left, right) => left.Offset.CompareTo(right.Offset));
-        foreach (var (offset, part) in order)
+        Span<int> offsets = [layout.OwnerOffset, layout.GroupOffset, layout.SaclOffset, layout.DaclOffset];
+        for (var step = 0; step < offsets.Length; step++)
         {
-            if (offset == 0)
+            // Emit the part with the lowest remaining offset next (four parts: a selection pass is cheapest).
+            var part = -1;
+            for (var candidate = 0; candidate < offsets.Length; candidate++)
             {
-                continue;
+                if (offsets[candidate] != 0 && (part < 0 || offsets[candidate] < offsets[part]))
+                {
+                    part = candidate;
+                }
             }
+
+            if (part < 0)
+            {
+                break;
+            }
+
+            offsets[part] = 0;
 
             BinaryPrimitives.WriteUInt32LittleEndian(destination[(4 + (4 * part))..], (uint)position);
             var target = destination[position..];

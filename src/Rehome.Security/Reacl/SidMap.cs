@@ -9,16 +9,21 @@ namespace Rehome.Security.Reacl;
 public sealed class SidMap
 {
     private readonly Dictionary<SecurityIdentifier, SecurityIdentifier> pairs = [];
-    private readonly Dictionary<SecurityIdentifier, SecurityIdentifier>.AlternateLookup<ReadOnlySpan<byte>> lookup;
+
+    // An open-addressing table over the binary source SIDs, rebuilt on each Add, for look-ups straight from spans.
+    private byte[][] slotSources = new byte[1][];
+    private SecurityIdentifier[] slotDestinations = new SecurityIdentifier[1];
+    private int slotMask;
+
+    // Bit n is set when some source SID has n sub-authorities: most SIDs in a descriptor (BA, SY, WD…) are ruled out
+    // by this check alone, without hashing.
+    private int subAuthorityCounts;
 
     public SidMap()
     {
-        pairs = new Dictionary<SecurityIdentifier, SecurityIdentifier>(new SidComparer());
-        lookup = pairs.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
     public SidMap(IEnumerable<KeyValuePair<SecurityIdentifier, SecurityIdentifier>> pairs)
-        : this()
     {
         ArgumentNullException.ThrowIfNull(pairs);
         foreach (var (source, destination) in pairs)
@@ -42,31 +47,70 @@ public sealed class SidMap
             throw new ArgumentException($"{source} cannot map to itself.", nameof(destination));
         }
 
-        if (pairs.TryGetValue(source, out var existing) && existing != destination)
+        if (pairs.TryGetValue(source, out var existing))
         {
-            throw new ArgumentException($"{source} already maps to {existing}.", nameof(source));
+            if (existing != destination)
+            {
+                throw new ArgumentException($"{source} already maps to {existing}.", nameof(source));
+            }
+
+            return;
         }
 
         pairs[source] = destination;
+        subAuthorityCounts |= 1 << source.SubAuthorityCount;
+        if (pairs.Count * 2 > slotSources.Length)
+        {
+            Rebuild(slotSources.Length * 4);
+        }
+        else
+        {
+            Insert(source, destination);
+        }
     }
 
     public bool TryGetDestination(SecurityIdentifier source, out SecurityIdentifier destination) =>
         pairs.TryGetValue(source, out destination!);
 
     /// <summary>Looks a binary SID up without allocating.</summary>
-    public bool TryGetDestination(ReadOnlySpan<byte> source, out SecurityIdentifier destination) =>
-        lookup.TryGetValue(source, out destination!);
-
-    private sealed class SidComparer : IEqualityComparer<SecurityIdentifier>, IAlternateEqualityComparer<ReadOnlySpan<byte>, SecurityIdentifier>
+    public bool TryGetDestination(ReadOnlySpan<byte> source, out SecurityIdentifier destination)
     {
-        public bool Equals(SecurityIdentifier? x, SecurityIdentifier? y) => x == y;
+        if (source.Length >= 2 && (subAuthorityCounts & (1 << (source[1] & 31))) != 0)
+        {
+            for (var slot = SidHash.Compute(source) & slotMask; slotSources[slot] is { } candidate; slot = (slot + 1) & slotMask)
+            {
+                if (source.SequenceEqual(candidate))
+                {
+                    destination = slotDestinations[slot];
+                    return true;
+                }
+            }
+        }
 
-        public int GetHashCode(SecurityIdentifier obj) => SidHash.Compute(obj.Binary);
+        destination = null!;
+        return false;
+    }
 
-        public bool Equals(ReadOnlySpan<byte> alternate, SecurityIdentifier other) => alternate.SequenceEqual(other.Binary);
+    private void Rebuild(int size)
+    {
+        slotSources = new byte[size][];
+        slotDestinations = new SecurityIdentifier[size];
+        slotMask = size - 1;
+        foreach (var (source, destination) in pairs)
+        {
+            Insert(source, destination);
+        }
+    }
 
-        public int GetHashCode(ReadOnlySpan<byte> alternate) => SidHash.Compute(alternate);
+    private void Insert(SecurityIdentifier source, SecurityIdentifier destination)
+    {
+        var slot = SidHash.Compute(source.Binary) & slotMask;
+        while (slotSources[slot] is not null)
+        {
+            slot = (slot + 1) & slotMask;
+        }
 
-        public SecurityIdentifier Create(ReadOnlySpan<byte> alternate) => SecurityIdentifier.FromBinary(alternate);
+        slotSources[slot] = source.ToArray();
+        slotDestinations[slot] = destination;
     }
 }
