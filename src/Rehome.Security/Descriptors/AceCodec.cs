@@ -75,8 +75,11 @@ internal static class AceCodec
         return size;
     }
 
-    /// <summary>Validates the ACL at the start of <paramref name="data"/> and returns its declared size.</summary>
-    public static int MeasureAcl(ReadOnlySpan<byte> data, int baseOffset, out int aceCount)
+    /// <summary>
+    /// Validates the ACL at the start of <paramref name="data"/> (its ACEs too unless <paramref name="validateAces"/> is
+    /// false) and returns its declared size.
+    /// </summary>
+    public static int MeasureAcl(ReadOnlySpan<byte> data, int baseOffset, out int aceCount, bool validateAces = true)
     {
         if (data.Length < AclHeaderLength)
         {
@@ -102,16 +105,23 @@ internal static class AceCodec
 
         aceCount = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
         var position = AclHeaderLength;
-        for (var index = 0; index < aceCount; index++)
+        for (var index = 0; validateAces && index < aceCount; index++)
         {
-            if (position >= size)
-            {
-                throw SecurityFormatException.AtOffset(baseOffset + 4, $"ACL announces {aceCount} ACEs but its {size} bytes hold only {index}");
-            }
-
-            position += Measure(data[position..size], baseOffset + position, out _, out _);
+            position += MeasureNext(data[..size], position, index, baseOffset, out _, out _);
         }
 
         return size;
+    }
+
+    /// <summary>Validates the ACE number <paramref name="index"/> of an ACL, found at <paramref name="position"/>; returns its size.</summary>
+    public static int MeasureNext(ReadOnlySpan<byte> acl, int position, int index, int baseOffset, out int sidOffset, out int sidLength)
+    {
+        if (position >= acl.Length)
+        {
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(acl[4..]);
+            throw SecurityFormatException.AtOffset(baseOffset + 4, $"ACL announces {count} ACEs but its {acl.Length} bytes hold only {index}");
+        }
+
+        return Measure(acl[position..], baseOffset + position, out sidOffset, out sidLength);
     }
 }

@@ -31,7 +31,11 @@ internal readonly struct DescriptorLayout
 
     public int DaclLength { get; init; }
 
-    public static DescriptorLayout Parse(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Parses and validates the layout; with <paramref name="validateAces"/> false the ACLs' headers are checked but
+    /// their ACEs are left to the caller, which must validate them as it walks them.
+    /// </summary>
+    public static DescriptorLayout Parse(ReadOnlySpan<byte> data, bool validateAces = true)
     {
         if (data.Length < HeaderLength)
         {
@@ -55,8 +59,8 @@ internal readonly struct DescriptorLayout
         var daclOffset = (control & ControlFlags.DaclPresent) != 0 ? ReadOffset(data, 16) : 0;
         var ownerLength = ownerOffset == 0 ? 0 : SecurityIdentifier.MeasureBinary(data[ownerOffset..], ownerOffset);
         var groupLength = groupOffset == 0 ? 0 : SecurityIdentifier.MeasureBinary(data[groupOffset..], groupOffset);
-        var saclLength = saclOffset == 0 ? 0 : AceCodec.MeasureAcl(data[saclOffset..], saclOffset, out _);
-        var daclLength = daclOffset == 0 ? 0 : AceCodec.MeasureAcl(data[daclOffset..], daclOffset, out _);
+        var saclLength = saclOffset == 0 ? 0 : AceCodec.MeasureAcl(data[saclOffset..], saclOffset, out _, validateAces);
+        var daclLength = daclOffset == 0 ? 0 : AceCodec.MeasureAcl(data[daclOffset..], daclOffset, out _, validateAces);
         var layout = new DescriptorLayout
         {
             Control = control,

@@ -58,7 +58,8 @@ public sealed class DescriptorTranslator
     [SkipLocalsInit]
     private int Run(ReadOnlySpan<byte> source, Span<byte> destination, bool measureOnly)
     {
-        var layout = DescriptorLayout.Parse(source);
+        // ACEs of the ACLs planned below are validated as they are planned, so the layout only checks ACL headers.
+        var layout = DescriptorLayout.Parse(source, validateAces: false);
         var replaceOwnerAndGroup = options.Mode != TranslationMode.Add;
         SecurityIdentifier? owner = null;
         SecurityIdentifier? group = null;
@@ -82,8 +83,12 @@ public sealed class DescriptorTranslator
         var saclActions = actions.Slice(daclCount, saclCount);
         var daclChanged = false;
         var saclChanged = false;
-        var daclLength = dacl.IsEmpty ? 0 : PlanAcl(dacl, daclActions, out daclChanged);
-        var saclLength = sacl.IsEmpty ? 0 : PlanAcl(sacl, saclActions, out saclChanged);
+        var daclLength = dacl.IsEmpty ? 0 : PlanAcl(dacl, layout.DaclOffset, daclActions, out daclChanged);
+        var saclLength = sacl.IsEmpty ? 0 : PlanAcl(sacl, layout.SaclOffset, saclActions, out saclChanged);
+        if (!options.IncludeSacl && layout.SaclOffset != 0)
+        {
+            AceCodec.MeasureAcl(source[layout.SaclOffset..], layout.SaclOffset, out _); // copied as is, but still checked
+        }
         if (owner is null && group is null && !daclChanged && !saclChanged)
         {
             return -1;
@@ -151,23 +156,40 @@ public sealed class DescriptorTranslator
         return bytes.Length;
     }
 
-    // Decides what happens to each ACE; returns the new ACL length.
-    private int PlanAcl(ReadOnlySpan<byte> acl, Span<byte> actions, out bool changed)
+    // Validates each ACE and decides what happens to it; returns the new ACL length. The first pass validates and
+    // finds ACEs naming a mapped SID; only then, with every ACE known to be sound, are twins looked for.
+    private int PlanAcl(ReadOnlySpan<byte> acl, int aclOffset, Span<byte> actions, out bool changed)
     {
         changed = false;
-        var length = AceCodec.AclHeaderLength;
+        var candidates = false;
         var position = AceCodec.AclHeaderLength;
         for (var index = 0; index < actions.Length; index++)
         {
+            var size = AceCodec.MeasureNext(acl, position, index, aclOffset, out var sidOffset, out var sidLength);
+            var ace = acl.Slice(position, size);
+            position += size;
+            var mapped = sidOffset >= 0 && (options.TranslateInheritedAces || (ace[1] & (byte)AceFlags.Inherited) == 0)
+                && map.TryGetDestination(ace.Slice(sidOffset, sidLength), out _);
+            actions[index] = mapped ? Replace : Keep;
+            candidates |= mapped;
+        }
+
+        var length = position;
+        if (!candidates)
+        {
+            return length;
+        }
+
+        position = AceCodec.AclHeaderLength;
+        for (var index = 0; index < actions.Length; index++)
+        {
             var ace = NextAce(acl, ref position, out var sidOffset, out var sidLength);
-            actions[index] = Keep;
-            length += ace.Length;
-            if (sidOffset < 0 || (!options.TranslateInheritedAces && (ace[1] & (byte)AceFlags.Inherited) != 0)
-                || !map.TryGetDestination(ace.Slice(sidOffset, sidLength), out var destination))
+            if (actions[index] == Keep)
             {
                 continue;
             }
 
+            map.TryGetDestination(ace.Slice(sidOffset, sidLength), out var destination);
             var twinExists = ContainsTwin(acl, ace, sidOffset, sidLength, destination);
             var action = options.Mode switch
             {
@@ -238,19 +260,24 @@ public sealed class DescriptorTranslator
     private static bool ContainsTwin(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> ace, int sidOffset, int sidLength, SecurityIdentifier destination)
     {
         var count = BinaryPrimitives.ReadUInt16LittleEndian(acl[4..]);
+        var twinLength = ace.Length - sidLength + destination.BinaryLength;
         var position = AceCodec.AclHeaderLength;
-        var before = ace[..sidOffset];
-        var after = ace[(sidOffset + sidLength)..];
         for (var index = 0; index < count; index++)
         {
-            var other = NextAce(acl, ref position, out var otherSidOffset, out var otherSidLength);
-            if (otherSidOffset == sidOffset && other[0] == ace[0] && other[1] == ace[1]
-                && other.Slice(otherSidOffset, otherSidLength).SequenceEqual(destination.Binary)
-                && other[4..otherSidOffset].SequenceEqual(before[4..])
-                && other[(otherSidOffset + otherSidLength)..].SequenceEqual(after))
+            // Type, flags and size rule out almost every ACE before anything else is compared.
+            int size = BinaryPrimitives.ReadUInt16LittleEndian(acl[(position + 2)..]);
+            if (size == twinLength && acl[position] == ace[0] && acl[position + 1] == ace[1])
             {
-                return true;
+                var other = acl.Slice(position, size);
+                if (other.Slice(sidOffset, destination.BinaryLength).SequenceEqual(destination.Binary)
+                    && other[4..sidOffset].SequenceEqual(ace[4..sidOffset])
+                    && other[(sidOffset + destination.BinaryLength)..].SequenceEqual(ace[(sidOffset + sidLength)..]))
+                {
+                    return true;
+                }
             }
+
+            position += size;
         }
 
         return false;
