@@ -101,21 +101,20 @@ internal readonly struct DescriptorLayout
 
     private void CheckNoOverlap()
     {
-        Span<(int Start, int Length, int Field)> parts =
-        [
-            (OwnerOffset, OwnerLength, 4), (GroupOffset, GroupLength, 8), (SaclOffset, SaclLength, 12), (DaclOffset, DaclLength, 16),
-        ];
-        for (var first = 0; first < parts.Length; first++)
+        CheckPair(OwnerOffset, OwnerLength, GroupOffset, GroupLength, 8);
+        CheckPair(OwnerOffset, OwnerLength, SaclOffset, SaclLength, 12);
+        CheckPair(OwnerOffset, OwnerLength, DaclOffset, DaclLength, 16);
+        CheckPair(GroupOffset, GroupLength, SaclOffset, SaclLength, 12);
+        CheckPair(GroupOffset, GroupLength, DaclOffset, DaclLength, 16);
+        CheckPair(SaclOffset, SaclLength, DaclOffset, DaclLength, 16);
+    }
+
+    // Parts of length 0 are absent; the error names the field of the second part.
+    private static void CheckPair(int firstStart, int firstLength, int secondStart, int secondLength, int secondField)
+    {
+        if (firstLength > 0 && secondLength > 0 && firstStart < secondStart + secondLength && secondStart < firstStart + firstLength)
         {
-            for (var second = first + 1; second < parts.Length; second++)
-            {
-                var a = parts[first];
-                var b = parts[second];
-                if (a.Length > 0 && b.Length > 0 && a.Start < b.Start + b.Length && b.Start < a.Start + a.Length)
-                {
-                    throw SecurityFormatException.AtOffset(b.Field, $"The part at offset {b.Start} overlaps the part at offset {a.Start}");
-                }
-            }
+            throw SecurityFormatException.AtOffset(secondField, $"The part at offset {secondStart} overlaps the part at offset {firstStart}");
         }
     }
 }

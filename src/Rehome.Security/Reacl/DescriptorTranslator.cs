@@ -79,12 +79,15 @@ public sealed class DescriptorTranslator
         var saclCount = sacl.IsEmpty ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(sacl[4..]);
         var total = daclCount + saclCount;
         Span<byte> actions = total <= StackActionLimit ? stackalloc byte[StackActionLimit] : new byte[total];
+        Span<int> slots = total <= StackActionLimit ? stackalloc int[StackActionLimit] : new int[total];
         var daclActions = actions[..daclCount];
         var saclActions = actions.Slice(daclCount, saclCount);
+        var daclSlots = slots[..daclCount];
+        var saclSlots = slots.Slice(daclCount, saclCount);
         var daclChanged = false;
         var saclChanged = false;
-        var daclLength = dacl.IsEmpty ? 0 : PlanAcl(dacl, layout.DaclOffset, daclActions, out daclChanged);
-        var saclLength = sacl.IsEmpty ? 0 : PlanAcl(sacl, layout.SaclOffset, saclActions, out saclChanged);
+        var daclLength = dacl.IsEmpty ? 0 : PlanAcl(dacl, layout.DaclOffset, daclActions, daclSlots, out daclChanged);
+        var saclLength = sacl.IsEmpty ? 0 : PlanAcl(sacl, layout.SaclOffset, saclActions, saclSlots, out saclChanged);
         if (!options.IncludeSacl && layout.SaclOffset != 0)
         {
             AceCodec.MeasureAcl(source[layout.SaclOffset..], layout.SaclOffset, out _); // copied as is, but still checked
@@ -138,9 +141,9 @@ public sealed class DescriptorTranslator
             {
                 0 => CopySid(owner, source.Slice(layout.OwnerOffset, layout.OwnerLength), target),
                 1 => CopySid(group, source.Slice(layout.GroupOffset, layout.GroupLength), target),
-                2 when options.IncludeSacl => WriteAcl(sacl, saclActions, saclLength, target),
+                2 when options.IncludeSacl => WriteAcl(sacl, saclActions, saclSlots, saclLength, target),
                 2 => CopyBytes(source.Slice(layout.SaclOffset, layout.SaclLength), target),
-                _ => WriteAcl(dacl, daclActions, daclLength, target),
+                _ => WriteAcl(dacl, daclActions, daclSlots, daclLength, target),
             };
         }
 
@@ -158,7 +161,7 @@ public sealed class DescriptorTranslator
 
     // Validates each ACE and decides what happens to it; returns the new ACL length. The first pass validates and
     // finds ACEs naming a mapped SID; only then, with every ACE known to be sound, are twins looked for.
-    private int PlanAcl(ReadOnlySpan<byte> acl, int aclOffset, Span<byte> actions, out bool changed)
+    private int PlanAcl(ReadOnlySpan<byte> acl, int aclOffset, Span<byte> actions, Span<int> slots, out bool changed)
     {
         changed = false;
         var candidates = false;
@@ -168,8 +171,11 @@ public sealed class DescriptorTranslator
             var size = AceCodec.MeasureNext(acl, position, index, aclOffset, out var sidOffset, out var sidLength);
             var ace = acl.Slice(position, size);
             position += size;
-            var mapped = sidOffset >= 0 && (options.TranslateInheritedAces || (ace[1] & (byte)AceFlags.Inherited) == 0)
-                && map.TryGetDestination(ace.Slice(sidOffset, sidLength), out _);
+            var slot = sidOffset >= 0 && (options.TranslateInheritedAces || (ace[1] & (byte)AceFlags.Inherited) == 0)
+                ? map.FindSlot(ace.Slice(sidOffset, sidLength))
+                : -1;
+            var mapped = slot >= 0;
+            slots[index] = slot;
             actions[index] = mapped ? Replace : Keep;
             candidates |= mapped;
         }
@@ -189,7 +195,7 @@ public sealed class DescriptorTranslator
                 continue;
             }
 
-            map.TryGetDestination(ace.Slice(sidOffset, sidLength), out var destination);
+            var destination = map.DestinationAt(slots[index]);
             var twinExists = ContainsTwin(acl, ace, sidOffset, sidLength, destination);
             var action = options.Mode switch
             {
@@ -216,7 +222,7 @@ public sealed class DescriptorTranslator
         return length;
     }
 
-    private int WriteAcl(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> actions, int length, Span<byte> target)
+    private int WriteAcl(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> actions, ReadOnlySpan<int> slots, int length, Span<byte> target)
     {
         acl[..AceCodec.AclHeaderLength].CopyTo(target);
         BinaryPrimitives.WriteUInt16LittleEndian(target[2..], (ushort)length);
@@ -236,8 +242,7 @@ public sealed class DescriptorTranslator
 
             if (action is Replace or KeepAndAdd)
             {
-                map.TryGetDestination(ace.Slice(sidOffset, sidLength), out var destination);
-                written += WriteWithSid(ace, sidOffset, sidLength, destination.Binary, target[written..]);
+                written += WriteWithSid(ace, sidOffset, sidLength, map.DestinationAt(slots[index]).Binary, target[written..]);
                 count++;
             }
         }

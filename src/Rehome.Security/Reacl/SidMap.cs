@@ -75,21 +75,30 @@ public sealed class SidMap
     /// <summary>Looks a binary SID up without allocating.</summary>
     public bool TryGetDestination(ReadOnlySpan<byte> source, out SecurityIdentifier destination)
     {
+        var slot = FindSlot(source);
+        destination = slot < 0 ? null! : slotDestinations[slot];
+        return slot >= 0;
+    }
+
+    /// <summary>Where a binary source SID sits in the table, or -1; lets the translator look each SID up once.</summary>
+    internal int FindSlot(ReadOnlySpan<byte> source)
+    {
         if (source.Length >= 2 && (subAuthorityCounts & (1 << (source[1] & 31))) != 0)
         {
             for (var slot = SidHash.Compute(source) & slotMask; slotSources[slot] is { } candidate; slot = (slot + 1) & slotMask)
             {
                 if (source.SequenceEqual(candidate))
                 {
-                    destination = slotDestinations[slot];
-                    return true;
+                    return slot;
                 }
             }
         }
 
-        destination = null!;
-        return false;
+        return -1;
     }
+
+    /// <summary>The destination SID at a slot <see cref="FindSlot"/> returned.</summary>
+    internal SecurityIdentifier DestinationAt(int slot) => slotDestinations[slot];
 
     private void Rebuild(int size)
     {
