@@ -173,6 +173,26 @@ public sealed class SecurityWalkerTests : IDisposable
     }
 
     [Fact]
+    public void A_walk_stopped_between_journaling_an_item_and_writing_it_resumes_and_reverts_correctly()
+    {
+        var store = Tree(folders: 6, filesPerFolder: 10);
+        var before = Snapshot(store);
+        var expected = Tree(folders: 6, filesPerFolder: 10);
+        var uninterrupted = new SecurityWalker(expected, Map, new TranslationOptions(), new WalkOptions { UndoJournalFile = Path.Combine(folder, "other.journal") }).Walk(["/c"], []);
+        var options = new WalkOptions { UndoJournalFile = Journal, CheckpointFile = Checkpoint, CheckpointInterval = 4 };
+
+        Assert.Throws<OperationCanceledException>(() => new SecurityWalker(new StoreStoppingAtWrite(store, 17), Map, new TranslationOptions(), options).Walk(["/c"], []));
+        var resumed = new SecurityWalker(store, Map, new TranslationOptions(), options).Walk(["/c"], []);
+
+        Assert.Equal(36, uninterrupted.Changed);
+        Assert.Equal(uninterrupted.Changed, resumed.Changed);
+        Assert.Equal(uninterrupted.Seen, resumed.Seen);
+        Assert.All(expected.Paths, path => Assert.Equal(expected.ReadDescriptor(path), store.ReadDescriptor(path)));
+        UndoJournal.Revert(store, Journal);
+        Assert.All(before, pair => Assert.Equal(pair.Value, store.ReadDescriptor(pair.Key)));
+    }
+
+    [Fact]
     public void A_record_torn_by_a_crash_is_ignored_and_the_journal_stays_usable()
     {
         using (var journal = UndoJournal.Open(Journal))
@@ -188,6 +208,28 @@ public sealed class SecurityWalkerTests : IDisposable
         }
 
         Assert.Equal(["/a", "/c"], UndoJournal.ReadAll(Journal).Select(record => record.Path));
+    }
+
+    // Stops the process, as a kill would, just before the given write reaches the store (after the journal has it).
+    private sealed class StoreStoppingAtWrite(InMemorySecurityStore inner, int stopAtWrite) : ISecurityStore
+    {
+        private int writes;
+
+        public bool PropagatesInheritance => inner.PropagatesInheritance;
+
+        public byte[] ReadDescriptor(string path) => inner.ReadDescriptor(path);
+
+        public void WriteDescriptor(string path, ReadOnlySpan<byte> descriptor)
+        {
+            if (++writes == stopAtWrite)
+            {
+                throw new OperationCanceledException("stopped");
+            }
+
+            inner.WriteDescriptor(path, descriptor);
+        }
+
+        public IEnumerable<string> EnumerateChildren(string path) => inner.EnumerateChildren(path);
     }
 
     private sealed class SynchronousProgress(Action<WalkProgress> report) : IProgress<WalkProgress>
