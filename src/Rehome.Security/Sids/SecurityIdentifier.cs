@@ -164,13 +164,6 @@ public sealed class SecurityIdentifier : IEquatable<SecurityIdentifier>
         return new SecurityIdentifier(data.ToArray());
     }
 
-    /// <summary>Reads the binary SID at the start of <paramref name="data"/>, returning its length.</summary>
-    public static SecurityIdentifier ReadBinary(ReadOnlySpan<byte> data, int baseOffset, out int length)
-    {
-        length = MeasureBinary(data, baseOffset);
-        return new SecurityIdentifier(data[..length].ToArray());
-    }
-
     /// <summary>Parses the S-1-… string form.</summary>
     public static SecurityIdentifier Parse(string value)
     {

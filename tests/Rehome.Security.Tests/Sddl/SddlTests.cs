@@ -46,6 +46,7 @@ public sealed class SddlTests
         Assert.Equal(AceType.AccessAllowedCallbackObject, ace.Type);
         Assert.Equal(Guid.Parse("00299570-246d-11d0-a768-00aa006e0529"), ace.ObjectType);
         Assert.Equal("(Member_of {SID(BA)})", ace.ConditionText);
+        Assert.Equal("(ZA;;CR;00299570-246d-11d0-a768-00aa006e0529;;WD;(Member_of {SID(BA)}))", SddlWriter.WriteAce(ace));
     }
 
     [Fact]
