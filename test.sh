@@ -34,11 +34,13 @@ for s in scripts/start/*.sh; do
   bash "$s"
 done
 
-# Expose what the services wrote to the test processes.
-set -a
-# shellcheck disable=SC1090
-. "$REHOME_TEST_ENV"
-set +a
+# Expose what the services wrote to the test processes: KEY=VALUE lines taken literally (values such as
+# connection strings hold ';' and spaces, so the file is not sourced as shell).
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in
+    [A-Za-z_]*=*) export "${line%%=*}=${line#*=}" ;;
+  esac
+done <"$REHOME_TEST_ENV"
 
 echo "== format check"
 dotnet format Rehome.slnx --verify-no-changes
