@@ -28,6 +28,13 @@ public static partial class MappingRules
             violations.Add("destinationOu", "DistinguishedName",
                 $"'{input.DestinationOu}' is not a distinguished name such as OU=Computers,DC=corp,DC=example,DC=com.");
         }
+        foreach (var (field, value) in new[] { ("destinationOu", input.DestinationOu), ("primaryUser", input.PrimaryUser), ("destinationUser", input.DestinationUser) })
+        {
+            if (value is not null && value.Any(char.IsControl))
+            {
+                violations.Add(field, "ControlCharacter", $"The {field} holds a control character (such as NUL or a line break).");
+            }
+        }
         CheckUser("primaryUser", input.PrimaryUser, violations);
         CheckUser("destinationUser", input.DestinationUser, violations);
         if (string.IsNullOrWhiteSpace(input.PrimaryUser) != string.IsNullOrWhiteSpace(input.DestinationUser))

@@ -59,7 +59,8 @@ public static class RunPlanner
                     refusals.Add(refusal);
                     continue;
                 }
-                var prerequisite = kind.NeedsRejoin() && !mapping.HasRejoined ? rejoinInThisRun : null;
+                // A rejoin in the same run is always waited for, even by a device that rejoined before.
+                var prerequisite = kind.NeedsRejoin() ? rejoinInThisRun : null;
                 var needsPreparation = kind == JobKind.RejoinDomain && project.DestinationNeedsPreparation;
                 var status = scheduled ? JobStatus.Scheduled : JobStateMachine.AtStart(prerequisite is not null, needsPreparation);
                 var job = new PlannedJob(ids.Next(), mapping.Id, kind, status, needsPreparation, prerequisite);
@@ -83,11 +84,14 @@ public static class RunPlanner
         }
         switch (kind)
         {
+            case JobKind.MigratePermissions or JobKind.MigrateUserProfile
+                when rejoinInThisRun is null && mapping.ActiveKinds.Contains(JobKind.RejoinDomain):
+                // Even a device that rejoined before must not be re-permissioned while it rejoins again.
+                return Refuse(RunRules.RejoinRequired,
+                    $"{job} needs {mapping.SourceDevice} to have rejoined the destination. Its rejoin is under way in another run: start this job when that rejoin has finished.");
             case JobKind.MigratePermissions or JobKind.MigrateUserProfile when !mapping.HasRejoined && rejoinInThisRun is null:
-                var underWay = mapping.ActiveKinds.Contains(JobKind.RejoinDomain)
-                    ? " Its rejoin is under way in another run: start this job when that rejoin has finished."
-                    : " Run Rejoin domain first, or select it in the same run so this job waits for it.";
-                return Refuse(RunRules.RejoinRequired, $"{job} needs {mapping.SourceDevice} to have rejoined the destination.{underWay}");
+                return Refuse(RunRules.RejoinRequired,
+                    $"{job} needs {mapping.SourceDevice} to have rejoined the destination. Run Rejoin domain first, or select it in the same run so this job waits for it.");
             case JobKind.MigrateUserProfile when !mapping.HasPrimaryUsers:
                 return Refuse(RunRules.ProfileNeedsUsers,
                     $"{job} needs the mapping's primary user and destination user; set both on {mapping.SourceDevice}'s mapping.");

@@ -43,6 +43,10 @@ public static class AuthApi
             {
                 return Problems.Validation("name", "Required", "A token needs a name of 1 to 100 characters, to recognise it later.");
             }
+            if (input.ExpiresInDays is < 1 or > MaxTokenDays)
+            {
+                return Problems.Validation("expiresInDays", "Range", $"A token lives 1 to {MaxTokenDays} days; leave it out for a token that does not expire.");
+            }
             var created = Issue(db, AccountId(user), input.Name.Trim(), input.ExpiresInDays, time);
             audit.Record("token.create", $"token:{created.Id}", created.Name);
             await db.SaveChangesAsync(ct);
@@ -64,8 +68,14 @@ public static class AuthApi
         return api;
     }
 
+    private const int MaxTokenDays = 3650;
+
     private static async Task<IResult> LoginAsync(LoginInput input, RehomeDbContext db, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
     {
+        if (input.ExpiresInDays is < 1 or > MaxTokenDays)
+        {
+            return Problems.Validation("expiresInDays", "Range", $"A token lives 1 to {MaxTokenDays} days.");
+        }
         var account = string.IsNullOrEmpty(input.UserName)
             ? null
             : await db.Administrators.FirstOrDefaultAsync(a => a.UserName == input.UserName, ct);

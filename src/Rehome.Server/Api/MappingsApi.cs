@@ -110,6 +110,8 @@ public static class MappingsApi
             {
                 return conflict;
             }
+            // Another device: what the old one did says nothing about it.
+            mapping.RejoinedAt = null;
         }
         mapping.SourceDevice = input.SourceDevice!;
         mapping.SourceDeviceKey = key;
@@ -164,10 +166,14 @@ public static class MappingsApi
         var from = mapping.ProjectId;
         mapping.ProjectId = target.Id;
         mapping.UpdatedAt = time.GetUtcNow();
-        // Its history stays with the runs of the old project; the jobs move with the mapping so the report stays whole.
+        // The new project may have another destination: the device has not rejoined it.
+        mapping.RejoinedAt = null;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The jobs move with the mapping so its report stays whole.
         await db.Jobs.Where(j => j.MappingId == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ProjectId, target.Id), ct);
         audit.Record("mapping.move", $"mapping:{id}", $"{mapping.SourceDevice}: project {from} → '{target.Name}'");
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return Results.Ok(MappingView.From(mapping));
     }
 
@@ -182,6 +188,11 @@ public static class MappingsApi
         if (request.ContentLength > limit)
         {
             return TooLarge(limit);
+        }
+        // Kestrel's own limit (30,000,000 bytes) would cut the body first and answer 500; this endpoint's is ours.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = limit + 1;
         }
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];

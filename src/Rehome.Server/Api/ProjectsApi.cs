@@ -82,6 +82,11 @@ public static class ProjectsApi
         {
             return problem;
         }
+        if (project.DestinationConnectionId != input.DestinationConnectionId)
+        {
+            // A new destination: no device of the project has rejoined it yet.
+            await db.Mappings.Where(m => m.ProjectId == id).ExecuteUpdateAsync(s => s.SetProperty(m => m.RejoinedAt, (DateTimeOffset?)null), ct);
+        }
         project.Name = input.Name!.Trim();
         project.Tags = input.Tags ?? project.Tags;
         project.SourceConnectionId = input.SourceConnectionId;

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.DataProtection;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
@@ -29,8 +28,7 @@ public static class RehomeServer
     {
         services.AddSingleton(TimeProvider.System);
         services.AddRehomeStore(configuration);
-        services.AddDataProtection().SetApplicationName("Rehome").PersistKeysToDbContext<RehomeDbContext>();
-        services.AddSingleton<SecretProtector>();
+        services.AddRehomeSecrets(configuration);
         services.AddHttpContextAccessor();
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();

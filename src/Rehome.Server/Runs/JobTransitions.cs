@@ -234,10 +234,12 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             var changed = await ExecuteAsync($"""
                 UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now,
                   finished_at = {(over ? "@now" : "NULL")}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                WHERE id = @id AND status = {InProgress} AND lease_expires_at < @now
-                """, ct, ("status", (int)status), ("code", code), ("message", message), ("now", dialect.Time(now)), ("id", job.Id));
+                WHERE id = @id AND status = {InProgress} AND lease_expires_at < @now AND stop_requested = @stop
+                """, ct, ("status", (int)status), ("code", code), ("message", message), ("now", dialect.Time(now)), ("id", job.Id),
+                ("stop", job.StopRequested));
             if (changed == 0)
             {
+                // Renewed, completed or asked to stop meanwhile: the next tick decides again.
                 await transaction.RollbackAsync(ct);
                 continue;
             }

@@ -32,6 +32,7 @@ public sealed class RunEngine(
     {
         var now = time.GetUtcNow();
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var transaction = await BeginLockedAsync(projectId, preview, ct);
         var facts = await ProjectFactsAsync(projectId, ct);
         var mappingIds = await ResolveSelectionAsync(projectId, selection, ct);
         var mappings = await MappingFactsAsync(projectId, ct);
@@ -39,6 +40,10 @@ public sealed class RunEngine(
         var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt), facts, mappings, now);
         var planTime = clock.Elapsed - factsTime;
         var outcome = await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, now, ct);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(ct);
+        }
         logger.LogInformation(
             "Run {RunId} on project {ProjectId}: {JobCount} jobs, {RefusalCount} refusals; facts {FactsMs:F0} ms, plan {PlanMs:F0} ms, write {WriteMs:F0} ms",
             outcome.Run?.Id, projectId, outcome.JobCount, outcome.Refusals.Count, factsTime.TotalMilliseconds, planTime.TotalMilliseconds,
@@ -54,6 +59,7 @@ public sealed class RunEngine(
     {
         var now = time.GetUtcNow();
         var run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, ct);
+        await using var transaction = await BeginLockedAsync(run.ProjectId, preview, ct);
         var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId &&
             (j.Status == JobStatus.Failed || j.Status == JobStatus.Exceptions || j.Status == JobStatus.Stopped));
         if (onlyJobId is { } jobId)
@@ -88,7 +94,29 @@ public sealed class RunEngine(
                 ? new RunPlan([], [], new RunRefusal(RunRules.RunTooLarge,
                     $"A run holds at most {RunRules.MaxMappingsPerRun:N0} mappings and {mappingCount:N0} need a re-run; re-run by kind or by filter."), false, now)
                 : new RunPlan(jobs, refusals, null, false, now);
-        return await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, now, ct);
+        var outcome = await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, now, ct);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(ct);
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Starts the transaction that reads a project's facts and writes its run, taking the project's row lock
+    /// first (a write lock on SQLite): two runs started at once on one project, from two requests or two
+    /// replicas, are planned one after the other, so the second sees the first's jobs and refuses duplicates.
+    /// A preview writes nothing and takes no lock.
+    /// </summary>
+    private async Task<IDbContextTransaction?> BeginLockedAsync(Guid projectId, bool preview, CancellationToken ct)
+    {
+        if (preview)
+        {
+            return null;
+        }
+        var transaction = await db.Database.BeginTransactionAsync(ct);
+        await transitions.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+        return transaction;
     }
 
     private async Task<RunStartOutcome> WriteAsync(
@@ -126,10 +154,9 @@ public sealed class RunEngine(
             UpdatedAt = now,
         }).ToList();
 
-        var strategy = db.Database.CreateExecutionStrategy();
-        await strategy.ExecuteAsync(async () =>
+        // Inside the caller's transaction (see BeginLockedAsync).
+        var transaction = db.Database.CurrentTransaction!;
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             db.Runs.Add(run);
             audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
                 $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
@@ -151,10 +178,9 @@ public sealed class RunEngine(
                 FROM {BulkWriter.RunSummaryTable} s WHERE mappings.id = s.mapping_id
                 """, ct, ("run", run.Id), ("now", dialect.Time(now)));
             var refresh = step.Elapsed - insert - link;
-            await transaction.CommitAsync(ct);
-            logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, summary rows {LinkMs:F0} ms, mapping update {RefreshMs:F0} ms, commit {CommitMs:F0} ms",
+            logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, summary rows {LinkMs:F0} ms, mapping update {RefreshMs:F0} ms, other {OtherMs:F0} ms",
                 run.Id, insert.TotalMilliseconds, link.TotalMilliseconds, refresh.TotalMilliseconds, (step.Elapsed - insert - link - refresh).TotalMilliseconds);
-        });
+        }
         db.ChangeTracker.Clear();
         return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
     }

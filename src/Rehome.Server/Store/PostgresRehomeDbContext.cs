@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Rehome.Server.Store;
 
@@ -6,4 +7,11 @@ namespace Rehome.Server.Store;
 public sealed class PostgresRehomeDbContext(DbContextOptions<PostgresRehomeDbContext> options) : RehomeDbContext(options)
 {
     public override StoreProvider Provider => StoreProvider.PostgreSql;
+
+    /// <summary>Npgsql writes only UTC offsets to timestamptz; times given with another offset are the same instant in UTC.</summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcConverter>();
 }
+
+/// <summary>Stores a time as the same instant in UTC.</summary>
+public sealed class UtcConverter() : ValueConverter<DateTimeOffset, DateTimeOffset>(value => value.ToUniversalTime(), value => value);

@@ -36,6 +36,11 @@ public class MappingRulesTests
     }
 
     [Fact]
+    public void Control_characters_are_refused() =>
+        Assert.Contains(MappingRules.Validate(new MappingInput { SourceDevice = "PC01", PrimaryUser = "a\u0000@b", DestinationUser = "a@b" }),
+            v => v.Rule == "ControlCharacter" && v.Field == "primaryUser");
+
+    [Fact]
     public void A_destination_OU_must_be_a_distinguished_name() =>
         Assert.Equal("DistinguishedName", Assert.Single(MappingRules.Validate(new MappingInput { SourceDevice = "PC01", DestinationOu = "Laptops" })).Rule);
 

@@ -88,6 +88,24 @@ public class RunPlannerTests
     }
 
     [Fact]
+    public void Permissions_wait_for_a_new_rejoin_in_the_same_run_even_after_an_earlier_rejoin()
+    {
+        var plan = Plan(AdOffline, [Mapping("PC01", rejoined: true)], [JobKind.RejoinDomain, JobKind.MigratePermissions]);
+
+        var permissions = plan.Jobs.Single(j => j.Kind == JobKind.MigratePermissions);
+        Assert.Equal(JobStatus.WaitingForPrerequisite, permissions.Status);
+        Assert.Equal(plan.Jobs.Single(j => j.Kind == JobKind.RejoinDomain).Id, permissions.PrerequisiteJobId);
+    }
+
+    [Fact]
+    public void Permissions_are_refused_while_a_rejoin_is_under_way_elsewhere_even_after_an_earlier_rejoin()
+    {
+        var plan = Plan(AdOffline, [Mapping("PC01", rejoined: true, active: JobKind.RejoinDomain)], [JobKind.MigratePermissions]);
+
+        Assert.Equal(RunRules.RejoinRequired, Assert.Single(plan.Refusals).Rule);
+    }
+
+    [Fact]
     public void Entra_ID_groups_are_refused_when_the_source_Entra_ID_part_is_disabled()
     {
         var plan = Plan(AdOffline, [Mapping("PC01")], [JobKind.MigrateEntraIdGroups]);

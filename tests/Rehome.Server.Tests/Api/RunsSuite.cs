@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
@@ -121,6 +122,32 @@ public abstract class RunsSuite(ServerHost host)
         var problem = await StartAsync(project, new { kinds = new[] { "RejoinDomain" }, mappingIds = ids }, HttpStatusCode.UnprocessableEntity);
 
         Assert.Equal(RunRules.JobAlreadyActive, problem.GetProperty("refusals")[0].GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task Two_runs_started_at_once_on_the_same_mappings_do_not_both_get_jobs()
+    {
+        var project = await Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Client.ImportDevicesAsync(project, Prefix(), 50);
+        var body = new { kinds = new[] { "RejoinDomain" }, mappingIds = ids };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            Client.PostAsJsonAsync($"/api/v1/projects/{project}/runs", body, ServerHost.Json)));
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Created);
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.UnprocessableEntity, a.StatusCode));
+    }
+
+    [Fact]
+    public async Task A_start_time_with_any_offset_is_kept_as_the_same_instant()
+    {
+        var project = await Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Client.ImportDevicesAsync(project, Prefix(), 1);
+        var local = new DateTimeOffset(2026, 12, 24, 22, 0, 0, TimeSpan.FromHours(2));
+
+        var run = await StartAsync(project, new { kinds = new[] { "RejoinDomain" }, mappingIds = ids, startAt = local });
+
+        Assert.Equal(local, run.GetProperty("run").GetProperty("startAt").GetDateTimeOffset());
     }
 
     [Fact]

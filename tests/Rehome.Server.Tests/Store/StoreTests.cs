@@ -58,6 +58,37 @@ public sealed class StoreTests
         Assert.Equal("kept across restarts", again.ServiceProvider.GetRequiredService<Rehome.Server.Secrets.SecretProtector>().Unprotect(protectedSecret));
     }
 
+    [Fact]
+    public async Task With_a_key_certificate_the_key_ring_is_encrypted_in_the_store()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=Rehome key ring", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var pfx = Path.Combine(folder, "keyring.pfx");
+        await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rehome:Store:ConnectionString"] = $"Data Source={Path.Combine(folder, "kept.db")}",
+            ["Rehome:Secrets:KeyCertificatePath"] = pfx,
+            ["Rehome:Secrets:KeyCertificatePassword"] = "pfx-password",
+        };
+        string protectedSecret;
+        await using (var first = await ServerHost.StartAsync(StoreProvider.Sqlite, settings))
+        {
+            await using var scope = first.Scope();
+            protectedSecret = scope.ServiceProvider.GetRequiredService<Rehome.Server.Secrets.SecretProtector>().Protect("kept under the certificate");
+            var ring = await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().DataProtectionKeys.AsNoTracking().Select(k => k.Xml).ToListAsync();
+            Assert.All(ring, xml => Assert.Contains("encryptedSecret", xml, StringComparison.Ordinal));
+        }
+        await using var second = await ServerHost.StartAsync(StoreProvider.Sqlite, settings);
+        await using var again = second.Scope();
+
+        Assert.Equal("kept under the certificate", again.ServiceProvider.GetRequiredService<Rehome.Server.Secrets.SecretProtector>().Unprotect(protectedSecret));
+    }
+
     private sealed class SqliteDesignTimeFactoryForTests
     {
         public SqliteRehomeDbContext Create() =>

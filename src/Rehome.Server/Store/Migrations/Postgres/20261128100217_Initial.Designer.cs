@@ -12,7 +12,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Store.Migrations.Postgres
 {
     [DbContext(typeof(PostgresRehomeDbContext))]
-    [Migration("20261128092140_Initial")]
+    [Migration("20261128100217_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
