@@ -81,7 +81,8 @@ public static class AuthApi
             : await db.Administrators.FirstOrDefaultAsync(a => a.UserName == input.UserName, ct);
         if (account is null || string.IsNullOrEmpty(input.Password) || !Passwords.Verify(input.Password, account.PasswordHash))
         {
-            logs.CreateLogger("Rehome.Auth").LogWarning("Failed sign-in for {UserName}", input.UserName);
+            // The name is logged only when it is an account's: a password typed into the name field must not reach the log.
+            logs.CreateLogger("Rehome.Auth").LogWarning("Failed sign-in for {UserName}", account?.UserName ?? "(unknown user name)");
             return Problems.Rule(StatusCodes.Status401Unauthorized, "Sign-in failed", "InvalidCredentials", "The user name or password is wrong.");
         }
         var name = string.IsNullOrWhiteSpace(input.TokenName) ? $"sign-in {time.GetUtcNow():yyyy-MM-dd HH:mm}" : input.TokenName.Trim();

@@ -62,7 +62,7 @@ public static class MappingCsv
                     errors.Add(new ImportError(row, null, $"The file has more than {maxRows:N0} rows; split it into several imports."));
                     return (rows, errors);
                 }
-                string? Field(string column) => index.TryGetValue(column, out var i) && i < csv.Parser.Count ? NullIfEmpty(csv.GetField(i)) : null;
+                string? Field(string column) => index.TryGetValue(column, out var i) && i < csv.Parser.Count ? Unguard(NullIfEmpty(csv.GetField(i))) : null;
                 rows.Add(new ImportRow(row, new MappingInput
                 {
                     SourceDevice = Field(SourceDevice),
@@ -91,11 +91,11 @@ public static class MappingCsv
         csv.NextRecord();
         foreach (var m in mappings)
         {
-            csv.WriteField(m.SourceDevice);
-            csv.WriteField(m.DestinationName);
-            csv.WriteField(m.DestinationOu);
-            csv.WriteField(m.PrimaryUser);
-            csv.WriteField(m.DestinationUser);
+            csv.WriteField(Guard(m.SourceDevice));
+            csv.WriteField(Guard(m.DestinationName));
+            csv.WriteField(Guard(m.DestinationOu));
+            csv.WriteField(Guard(m.PrimaryUser));
+            csv.WriteField(Guard(m.DestinationUser));
             csv.WriteField(m.Stage?.ToString());
             csv.WriteField(m.Status?.ToString());
             csv.NextRecord();
@@ -126,6 +126,17 @@ public static class MappingCsv
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>Characters that make a spreadsheet read a cell as a formula (CSV injection).</summary>
+    private static readonly char[] FormulaStarts = ['=', '+', '-', '@', '\t', '\r'];
+
+    /// <summary>A cell a spreadsheet would run as a formula is written with a leading apostrophe, which it shows as text.</summary>
+    private static string? Guard(string? value) =>
+        value is { Length: > 0 } && FormulaStarts.Contains(value[0]) ? "'" + value : value;
+
+    /// <summary>The import takes back what <see cref="Guard"/> wrote.</summary>
+    private static string? Unguard(string? value) =>
+        value is { Length: > 1 } && value[0] == '\'' && FormulaStarts.Contains(value[1]) ? value[1..] : value;
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -127,6 +127,22 @@ public abstract class MappingsSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task Export_guards_cells_a_spreadsheet_would_run_as_formulas_and_import_reads_them_back()
+    {
+        var project = await Client.CreateProjectAsync();
+        var device = "-" + Prefix();
+        await Client.PostJsonAsync($"/api/v1/projects/{project}/mappings", new { sourceDevice = device });
+
+        var csv = await Client.GetStringAsync(new Uri($"/api/v1/projects/{project}/mappings/export", UriKind.Relative));
+
+        Assert.Contains($"'{device},'{device},", csv, StringComparison.Ordinal);
+        var reimport = await Client.PostCsvAsync($"/api/v1/projects/{project}/mappings/import", csv);
+        Assert.Equal(1, reimport.GetProperty("updated").GetInt32());
+        var page = await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings");
+        Assert.Equal(device, page.GetProperty("items")[0].GetProperty("sourceDevice").GetString());
+    }
+
+    [Fact]
     public async Task The_mapping_list_pages_filters_and_sorts()
     {
         var project = await Client.CreateProjectAsync();
