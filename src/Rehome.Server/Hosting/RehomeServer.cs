@@ -47,6 +47,7 @@ public static class RehomeServer
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
 
         services.AddProblemDetails();
+        services.AddExceptionHandler<UniqueViolationHandler>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddOpenApi();
         return services;

@@ -89,6 +89,24 @@ public sealed class StoreTests
         Assert.Equal("kept under the certificate", again.ServiceProvider.GetRequiredService<Rehome.Server.Secrets.SecretProtector>().Unprotect(protectedSecret));
     }
 
+    [Fact]
+    public async Task A_unique_index_violation_is_recognised_as_a_conflict()
+    {
+        await using var host = await ServerHost.StartAsync(StoreProvider.Sqlite);
+        await using var scope = host.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        var now = DateTimeOffset.UtcNow;
+        db.Policies.Add(new Core.Policies.MigrationPolicy { Id = Guid.NewGuid(), Name = "twice", Settings = new(), CreatedAt = now, UpdatedAt = now });
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+        db.Policies.Add(new Core.Policies.MigrationPolicy { Id = Guid.NewGuid(), Name = "twice", Settings = new(), CreatedAt = now, UpdatedAt = now });
+
+        var error = await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+
+        Assert.True(Rehome.Server.Api.UniqueViolationHandler.IsUniqueViolation(error));
+        Assert.False(Rehome.Server.Api.UniqueViolationHandler.IsUniqueViolation(new DbUpdateException("other")));
+    }
+
     private sealed class SqliteDesignTimeFactoryForTests
     {
         public SqliteRehomeDbContext Create() =>

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Rehome.Server.Api;
+
+/// <summary>
+/// Two requests that create the same name or device at the same moment both pass the API's "already exists"
+/// check; the unique index stops the second. It gets a 409 problem like the checked case, not a 500.
+/// </summary>
+public sealed class UniqueViolationHandler : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!IsUniqueViolation(exception))
+        {
+            return false;
+        }
+        await Problems.Conflict("AlreadyExists",
+                "Another request created the same name or device at the same moment; reload and try again.")
+            .ExecuteAsync(httpContext);
+        return true;
+    }
+
+    public static bool IsUniqueViolation(Exception exception) => exception is DbUpdateException { InnerException: var inner } && inner switch
+    {
+        // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+}
