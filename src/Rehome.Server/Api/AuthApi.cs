@@ -25,7 +25,7 @@ public static class AuthApi
     {
         var auth = api.MapGroup("/auth").WithTags("Authentication");
         // The one endpoint open without a token: it is how a token is obtained, with the password.
-        auth.MapPost("/token", LoginAsync).AllowAnonymous().WithName("CreateTokenWithPassword")
+        auth.MapPost("/token", LoginAsync).AllowAnonymous().RequireRateLimiting(SignInRateLimit).WithName("CreateTokenWithPassword")
             .WithSummary("Exchanges an administrator's user name and password for a personal API token (shown once).");
         auth.MapGet("/me", (ClaimsPrincipal user) => Results.Ok(new MeView(AccountId(user), user.Identity!.Name!))).WithName("GetMe");
         auth.MapPost("/password", ChangePasswordAsync).WithName("ChangePassword");
@@ -68,7 +68,12 @@ public static class AuthApi
         return api;
     }
 
+    public const string SignInRateLimit = "sign-in";
+
     private const int MaxTokenDays = 3650;
+
+    /// <summary>Checked against when the user name is unknown, so that the answer takes as long as for a known one.</summary>
+    private static readonly string DecoyHash = Passwords.Hash(Guid.NewGuid().ToString());
 
     private static async Task<IResult> LoginAsync(LoginInput input, RehomeDbContext db, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
     {
@@ -79,7 +84,8 @@ public static class AuthApi
         var account = string.IsNullOrEmpty(input.UserName)
             ? null
             : await db.Administrators.FirstOrDefaultAsync(a => a.UserName == input.UserName, ct);
-        if (account is null || string.IsNullOrEmpty(input.Password) || !Passwords.Verify(input.Password, account.PasswordHash))
+        var verified = Passwords.Verify(input.Password ?? "", account?.PasswordHash ?? DecoyHash);
+        if (account is null || string.IsNullOrEmpty(input.Password) || !verified)
         {
             // The name is logged only when it is an account's: a password typed into the name field must not reach the log.
             logs.CreateLogger("Rehome.Auth").LogWarning("Failed sign-in for {UserName}", account?.UserName ?? "(unknown user name)");

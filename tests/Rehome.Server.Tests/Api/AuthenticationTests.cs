@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,20 @@ public sealed class AuthenticationTests(SqliteServer server) : IClassFixture<Sql
         var problem = await Host.Anonymous.PostJsonAsync("/api/v1/auth/token", new { userName = "admin", password = "wrong" }, HttpStatusCode.Unauthorized);
 
         Assert.Equal("InvalidCredentials", problem.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task Sign_in_attempts_are_rate_limited()
+    {
+        await using var host = await ServerHost.StartAsync(StoreProvider.Sqlite, new() { ["Rehome:Auth:SignInsPerMinute"] = "3" });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            statuses.Add((await host.Anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "admin", password = "guess" + i }, ServerHost.Json)).StatusCode);
+        }
+
+        // The host's own sign-in at start used one of the three.
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
 
     [Fact]
