@@ -156,31 +156,29 @@ public sealed class RunEngine(
 
         // Inside the caller's transaction (see BeginLockedAsync).
         var transaction = db.Database.CurrentTransaction!;
-        {
-            db.Runs.Add(run);
-            audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
-                $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
-            await db.SaveChangesAsync(ct);
-            var step = System.Diagnostics.Stopwatch.StartNew();
-            await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
-            var insert = step.Elapsed;
-            // A new run's jobs are all waiting, so each mapping shows its first job (the lowest kind), which the
-            // plan already knows: one join with a temporary table instead of a correlated update per mapping.
-            var summaries = jobs.GroupBy(j => j.MappingId)
-                .Select(g => g.MinBy(j => j.Kind)!)
-                .Select(j => new BulkWriter.MappingSummary(j.MappingId, j.Id, j.Kind, j.Status))
-                .ToList();
-            await BulkWriter.InsertRunSummariesAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, summaries, ct);
-            var link = step.Elapsed - insert;
-            await transitions.ExecuteAsync($"""
-                UPDATE mappings SET last_run_id = @run, stage = s.kind, status = s.status, last_job_id = s.job_id,
-                  items_done = 0, items_total = 0, updated_at = @now
-                FROM {BulkWriter.RunSummaryTable} s WHERE mappings.id = s.mapping_id
-                """, ct, ("run", run.Id), ("now", dialect.Time(now)));
-            var refresh = step.Elapsed - insert - link;
-            logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, summary rows {LinkMs:F0} ms, mapping update {RefreshMs:F0} ms, other {OtherMs:F0} ms",
-                run.Id, insert.TotalMilliseconds, link.TotalMilliseconds, refresh.TotalMilliseconds, (step.Elapsed - insert - link - refresh).TotalMilliseconds);
-        }
+        db.Runs.Add(run);
+        audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
+            $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
+        await db.SaveChangesAsync(ct);
+        var step = System.Diagnostics.Stopwatch.StartNew();
+        await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
+        var insert = step.Elapsed;
+        // A new run's jobs are all waiting, so each mapping shows its first job (the lowest kind), which the
+        // plan already knows: one join with a temporary table instead of a correlated update per mapping.
+        var summaries = jobs.GroupBy(j => j.MappingId)
+            .Select(g => g.MinBy(j => j.Kind)!)
+            .Select(j => new BulkWriter.MappingSummary(j.MappingId, j.Id, j.Kind, j.Status))
+            .ToList();
+        await BulkWriter.InsertRunSummariesAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, summaries, ct);
+        var link = step.Elapsed - insert;
+        await transitions.ExecuteAsync($"""
+            UPDATE mappings SET last_run_id = @run, stage = s.kind, status = s.status, last_job_id = s.job_id,
+              items_done = 0, items_total = 0, updated_at = @now
+            FROM {BulkWriter.RunSummaryTable} s WHERE mappings.id = s.mapping_id
+            """, ct, ("run", run.Id), ("now", dialect.Time(now)));
+        var refresh = step.Elapsed - insert - link;
+        logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, summary rows {LinkMs:F0} ms, mapping update {RefreshMs:F0} ms",
+            run.Id, insert.TotalMilliseconds, link.TotalMilliseconds, refresh.TotalMilliseconds);
         db.ChangeTracker.Clear();
         return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
     }

@@ -19,10 +19,6 @@ public sealed class SqlDialect(StoreProvider provider)
 
     public object? Time(DateTimeOffset? value) => value is { } v ? Time(v) : null;
 
-    public DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => IsPostgres
-        ? reader.GetFieldValue<DateTimeOffset>(ordinal)
-        : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
-
     /// <summary>A value as this store keeps it: GUIDs become big-endian blobs on SQLite (see SqliteRehomeDbContext).</summary>
     public object? Value(object? value) => value is Guid id && !IsPostgres ? id.ToByteArray(true) : value;
 
