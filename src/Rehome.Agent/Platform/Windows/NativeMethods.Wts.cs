@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+
+namespace Rehome.Agent.Platform.Windows;
+
+/// <summary>Memory that wtsapi32 allocated; released with WTSFreeMemory.</summary>
+[SupportedOSPlatform("windows")]
+internal sealed class WtsMemory : NativeBuffer
+{
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.WTSFreeMemory(handle);
+        return true;
+    }
+}
+
+/// <summary>wtsapi32: the sessions of this machine, their users, messages to them, disconnecting them.</summary>
+internal static partial class NativeMethods
+{
+    internal const nint WtsCurrentServer = 0;
+    internal const int WtsUserName = 5;
+    internal const int WtsDomainName = 7;
+
+    internal const uint MessageBoxOk = 0x0;
+    internal const uint MessageBoxYesNo = 0x4;
+    internal const uint MessageBoxIconInformation = 0x40;
+    internal const uint MessageBoxSetForeground = 0x10000;
+    internal const uint MessageBoxTopMost = 0x40000;
+    internal const int IdOk = 1;
+    internal const int IdYes = 6;
+    internal const int IdNo = 7;
+    internal const int IdTimeout = 32000;
+
+    /// <summary>WTS_CONNECTSTATE_CLASS.</summary>
+    internal enum WtsConnectState
+    {
+        Active,
+        Connected,
+        ConnectQuery,
+        Shadow,
+        Disconnected,
+        Idle,
+        Listen,
+        Reset,
+        Down,
+        Init,
+    }
+
+    /// <summary>WTS_SESSION_INFOW.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct WtsSessionInfo
+    {
+        public int SessionId;
+        public nint WinStationName;
+        public WtsConnectState State;
+    }
+
+    [DllImport("wtsapi32.dll", ExactSpelling = true)]
+    internal static extern void WTSFreeMemory(nint memory);
+
+    [DllImport("wtsapi32.dll", EntryPoint = "WTSEnumerateSessionsW", ExactSpelling = true, SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static extern bool WTSEnumerateSessions(nint server, int reserved, int version, out WtsMemory sessions, out int count);
+
+    [DllImport("wtsapi32.dll", EntryPoint = "WTSQuerySessionInformationW", ExactSpelling = true, SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static extern bool WTSQuerySessionInformation(nint server, int sessionId, int infoClass, out WtsMemory buffer, out int bytesReturned);
+
+    /// <summary>Lengths are in bytes; <paramref name="timeoutSeconds"/> 0 waits forever.</summary>
+    [DllImport("wtsapi32.dll", EntryPoint = "WTSSendMessageW", ExactSpelling = true, SetLastError = true, CharSet = CharSet.Unicode)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static extern bool WTSSendMessage(nint server, int sessionId, string title, int titleLength, string message, int messageLength, uint style, int timeoutSeconds, out int response, [MarshalAs(UnmanagedType.Bool)] bool wait);
+
+    [DllImport("wtsapi32.dll", ExactSpelling = true, SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static extern bool WTSDisconnectSession(nint server, int sessionId, [MarshalAs(UnmanagedType.Bool)] bool wait);
+}
