@@ -20,6 +20,7 @@ public static class CliApp
             ResourceCommands.Projects(context),
             MappingCommands.Create(context),
             DemoCommand.Create(context),
+            RehearseCommand.Create(context),
         };
         foreach (var command in LoginCommands.Create(context).Concat(RunCommands.Create(context)))
         {

@@ -53,4 +53,15 @@ public sealed class Job
     public Guid? LeaseToken { get; set; }
 
     public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>The agent that leased the job last (kept after the lease ends, so its log can still arrive).</summary>
+    public Guid? AgentId { get; set; }
+
+    /// <summary>The step the agent reported last, and its message.</summary>
+    public string? Step { get; set; }
+
+    public string? Message { get; set; }
+
+    /// <summary>What the server prepared in the destination for this job (offline join data), encrypted.</summary>
+    public string? DestinationPayloadProtected { get; set; }
 }

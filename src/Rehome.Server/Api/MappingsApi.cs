@@ -138,7 +138,7 @@ public static class MappingsApi
         }
         // Jobs carry no foreign key (see the store): the mapping's history goes with it, in one transaction.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Jobs.Where(j => j.MappingId == id).ExecuteDeleteAsync(ct);
+        await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.MappingId == id), ct);
         db.Mappings.Remove(mapping);
         audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
@@ -260,7 +260,15 @@ public static class MappingsApi
             .Select(r => new MappingReportRun(r.Id, r.RequestedBy, r.CreatedAt, r.StartAt,
                 jobs.Where(j => j.RunId == r.Id).OrderBy(j => j.Kind).Select(JobView.From).ToList()))
             .ToList();
-        return Results.Ok(new MappingReport(MappingView.From(mapping), report));
+        var jobIds = jobs.Select(j => j.Id).ToList();
+        var log = await db.JobLogLines.AsNoTracking().Where(l => jobIds.Contains(l.JobId))
+            .OrderByDescending(l => l.Id).Take(MappingReport.MaxLines)
+            .Select(l => new LogLineView(l.JobId, l.At, l.Level, l.Text)).ToListAsync(ct);
+        log.Reverse();
+        var items = await db.JobItems.AsNoTracking().Where(i => jobIds.Contains(i.JobId))
+            .OrderByDescending(i => i.Id).Take(MappingReport.MaxLines)
+            .Select(i => new ItemView(i.JobId, i.Item, i.Outcome, i.Error, i.At)).ToListAsync(ct);
+        return Results.Ok(new MappingReport(MappingView.From(mapping), report, log, items));
     }
 
     private static Task<bool> HasActiveJobsAsync(RehomeDbContext db, Guid mappingId, CancellationToken ct) =>

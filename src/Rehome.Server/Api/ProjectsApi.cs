@@ -116,7 +116,7 @@ public static class ProjectsApi
         }
         // Jobs carry no foreign key (see the store): they go first, in the same transaction.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Jobs.Where(j => j.ProjectId == id).ExecuteDeleteAsync(ct);
+        await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.ProjectId == id), ct);
         db.Projects.Remove(project);
         audit.Record("project.delete", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);

@@ -7,12 +7,12 @@ public sealed record JobView(
     Guid Id, Guid RunId, Guid MappingId, JobKind Kind, string KindName, JobStatus Status, string StatusName,
     Guid? PrerequisiteJobId, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
     DateTimeOffset UpdatedAt, int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed, string? ErrorCode, string? ErrorMessage,
-    bool StopRequested)
+    bool StopRequested, Guid? AgentId, string? Step, string? Message)
 {
     public static JobView From(Job j) => new(
         j.Id, j.RunId, j.MappingId, j.Kind, j.Kind.DisplayName(), j.Status, j.Status.DisplayName(), j.PrerequisiteJobId, j.Attempts,
         j.CreatedAt, j.StartedAt, j.FinishedAt, j.UpdatedAt, j.ItemsDone, j.ItemsTotal, j.ItemsChanged, j.ItemsFailed,
-        j.ErrorCode, j.ErrorMessage, j.StopRequested);
+        j.ErrorCode, j.ErrorMessage, j.StopRequested, j.AgentId, j.Step, j.Message);
 }
 
 public sealed record MappingView(
@@ -25,8 +25,18 @@ public sealed record MappingView(
         m.Stage, m.Status, m.LastRunId, m.LastJobId, m.ItemsDone, m.ItemsTotal, m.RejoinedAt, m.CreatedAt, m.UpdatedAt);
 }
 
-/// <summary>A mapping's whole history: every job of every run, newest run first.</summary>
-public sealed record MappingReport(MappingView Mapping, IReadOnlyList<MappingReportRun> Runs);
+/// <summary>
+/// A mapping's whole history: every job of every run, newest run first, with the device's log and the items its
+/// jobs touched (newest <see cref="MaxLines"/> of each).
+/// </summary>
+public sealed record MappingReport(MappingView Mapping, IReadOnlyList<MappingReportRun> Runs, IReadOnlyList<LogLineView> Log, IReadOnlyList<ItemView> Items)
+{
+    public const int MaxLines = 2000;
+}
+
+public sealed record LogLineView(Guid JobId, DateTimeOffset At, string Level, string Text);
+
+public sealed record ItemView(Guid JobId, string Item, string Outcome, string? Error, DateTimeOffset At);
 
 public sealed record MappingReportRun(Guid RunId, string RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset StartAt, IReadOnlyList<JobView> Jobs);
 

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Authorization;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
+using Rehome.Server.Directories;
+using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
@@ -37,14 +39,20 @@ public static class RehomeServer
         services.AddOptions<RunEngineOptions>().Bind(configuration.GetSection(RunEngineOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
         services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section));
+        services.AddScoped<DestinationPreparer>();
         services.AddSingleton<RunEngineService>();
+        services.AddRehomeGateway(configuration);
+        services.AddRehomeDirectories(configuration);
         services.AddHostedService(sp => sp.GetRequiredService<RunEngineService>());
 
         services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenAuthenticationHandler>(BearerTokenAuthenticationHandler.SchemeName, null);
-        // Every endpoint requires a signed-in administrator unless it says otherwise (only sign-in does).
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenAuthenticationHandler>(BearerTokenAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, AgentAuthenticationHandler>(AgentAuthenticationHandler.SchemeName, null);
+        // Every endpoint requires a signed-in administrator unless it says otherwise (sign-in and enrollment);
+        // the agent gateway requires an agent instead, and agents' credentials open nothing else.
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(AgentAuthenticationHandler.PolicyName, new AuthorizationPolicyBuilder(AgentAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
 
         services.AddRateLimiter(o =>
         {
@@ -55,6 +63,14 @@ public static class RehomeServer
                 _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
                 {
                     PermitLimit = configuration.GetValue("Rehome:Auth:SignInsPerMinute", 10),
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+            o.AddPolicy(AgentGatewayApi.EnrollmentRateLimit, context => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = configuration.GetValue($"{GatewayOptions.Section}:EnrollmentsPerMinute", new GatewayOptions().EnrollmentsPerMinute),
                     Window = TimeSpan.FromMinutes(1),
                     QueueLimit = 0,
                 }));
@@ -87,7 +103,9 @@ public static class RehomeServer
             .MapProjectsApi()
             .MapMappingsApi()
             .MapRunsApi()
+            .MapAgentsApi()
             .MapAuditApi();
+        app.MapAgentGateway();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Runs;
+using Rehome.Server.Gateway;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Runs;
@@ -19,7 +20,7 @@ public enum LeaseRenewal
 }
 
 /// <summary>Progress an agent reports with a renewal.</summary>
-public sealed record JobProgress(int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed);
+public sealed record JobProgress(int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed, string? Step = null, string? Message = null);
 
 /// <summary>How an agent ends a job.</summary>
 public sealed record JobCompletion(JobStatus Status, JobProgress Progress, string? ErrorCode, string? ErrorMessage);
@@ -27,9 +28,10 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// <summary>
 /// The one place that writes job statuses. Every statement moves jobs only from the statuses that
 /// <see cref="JobStateMachine"/> allows, so concurrent writers (API, engine tick, agents, other replicas)
-/// can race without breaking the rules: the loser's UPDATE simply matches no row.
+/// can race without breaking the rules: the loser's UPDATE simply matches no row. Whatever makes a job startable
+/// signals its mapping after the commit, which wakes the agent's long poll.
 /// </summary>
-public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeProvider time)
+public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeProvider time, JobSignals signals)
 {
     private const int InProgress = (int)JobStatus.InProgress;
 
@@ -60,9 +62,18 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             }
             await RefreshMappingsOfRunAsync(runId, now, ct);
             await transaction.CommitAsync(ct);
+            await SignalStartableAsync(runId, ct);
         }
         return due.Count;
     }
+
+    /// <summary>Wakes the agents of these mappings (call after the commit that made their jobs startable).</summary>
+    public void Signal(IEnumerable<Guid> mappingIds) => signals.Signal(mappingIds);
+
+    /// <summary>Wakes the agents of a run's mappings that have a job to start now.</summary>
+    public async Task SignalStartableAsync(Guid runId, CancellationToken ct) =>
+        signals.Signal(await db.Jobs.Where(j => j.RunId == runId && j.Status == JobStatus.WaitingToStart)
+            .Select(j => j.MappingId).Distinct().ToListAsync(ct));
 
     /// <summary>Stops one job: at once if it is waiting, by asking its agent if it runs. Jobs waiting for it fail.</summary>
     public async Task<StopEffect> StopJobAsync(Guid jobId, string actor, CancellationToken ct)
@@ -132,7 +143,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var token = Guid.NewGuid();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var leasedId = await ScalarAsync<Guid?>($"""
-            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, lease_token = @token, lease_expires_at = @expires,
+            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
               attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
             WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
                         ORDER BY kind, created_at LIMIT 1 {dialect.SkipLocked})
@@ -157,11 +168,12 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var stopRequested = await ScalarAsync<bool?>($"""
             UPDATE jobs SET lease_expires_at = @expires, items_done = @done, items_total = @total, items_changed = @changed,
-              items_failed = @failed, updated_at = @now
+              items_failed = @failed, step = COALESCE(@step, step), message = COALESCE(@message, message), updated_at = @now
             WHERE id = @id AND lease_token = @token AND status = {InProgress}
             RETURNING stop_requested
             """, ct, ("expires", dialect.Time(now + duration)), ("done", progress.ItemsDone), ("total", progress.ItemsTotal),
-            ("changed", progress.ItemsChanged), ("failed", progress.ItemsFailed), ("now", dialect.Time(now)), ("id", jobId), ("token", leaseToken));
+            ("changed", progress.ItemsChanged), ("failed", progress.ItemsFailed), ("step", progress.Step), ("message", progress.Message),
+            ("now", dialect.Time(now)), ("id", jobId), ("token", leaseToken));
         if (stopRequested is null)
         {
             await transaction.RollbackAsync(ct);
@@ -201,6 +213,8 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         }
         await AfterJobOverAsync(jobId, mapping, completion.Status, now, ct);
         await transaction.CommitAsync(ct);
+        // A finished rejoin may have released the mapping's other jobs.
+        signals.Signal(mapping);
         return true;
     }
 
@@ -252,22 +266,28 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
                 await RefreshMappingAsync(job.MappingId, now, ct);
             }
             await transaction.CommitAsync(ct);
+            signals.Signal(job.MappingId);
         }
         return lapsed.Count;
     }
 
     /// <summary>The server prepared the destination (or could not): the job may start, or fails with the reason.</summary>
-    public async Task<bool> DestinationPreparedAsync(Guid jobId, string? failureCode, string? failureMessage, CancellationToken ct)
+    public Task<bool> DestinationPreparedAsync(Guid jobId, string? failureCode, string? failureMessage, CancellationToken ct) =>
+        DestinationPreparedAsync(jobId, null, failureCode, failureMessage, ct);
+
+    /// <summary>As above, keeping the (encrypted) join data the agent will receive with the job.</summary>
+    public async Task<bool> DestinationPreparedAsync(Guid jobId, string? payloadProtected, string? failureCode, string? failureMessage, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var to = failureCode is null ? JobStatus.WaitingToStart : JobStatus.Failed;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var mappingId = await ScalarAsync<Guid?>($"""
             UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now,
-              finished_at = {(to == JobStatus.Failed ? "@now" : "NULL")}
+              destination_payload_protected = @payload, finished_at = {(to == JobStatus.Failed ? "@now" : "NULL")}
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
             RETURNING mapping_id
-            """, ct, ("status", (int)to), ("code", failureCode), ("message", failureMessage), ("now", dialect.Time(now)), ("id", jobId));
+            """, ct, ("status", (int)to), ("code", failureCode), ("message", failureMessage), ("payload", payloadProtected),
+            ("now", dialect.Time(now)), ("id", jobId));
         if (mappingId is not { } mapping)
         {
             await transaction.RollbackAsync(ct);
@@ -282,6 +302,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             await RefreshMappingAsync(mapping, now, ct);
         }
         await transaction.CommitAsync(ct);
+        signals.Signal(mapping);
         return true;
     }
 

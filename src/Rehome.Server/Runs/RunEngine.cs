@@ -44,6 +44,7 @@ public sealed class RunEngine(
         {
             await transaction.CommitAsync(ct);
         }
+        SignalStartable(plan, preview);
         logger.LogInformation(
             "Run {RunId} on project {ProjectId}: {JobCount} jobs, {RefusalCount} refusals; facts {FactsMs:F0} ms, plan {PlanMs:F0} ms, write {WriteMs:F0} ms",
             outcome.Run?.Id, projectId, outcome.JobCount, outcome.Refusals.Count, factsTime.TotalMilliseconds, planTime.TotalMilliseconds,
@@ -99,7 +100,17 @@ public sealed class RunEngine(
         {
             await transaction.CommitAsync(ct);
         }
+        SignalStartable(plan, preview);
         return outcome;
+    }
+
+    /// <summary>Wakes the agents whose mappings got a job they may start now (after the commit, so they find it).</summary>
+    private void SignalStartable(RunPlan plan, bool preview)
+    {
+        if (!preview && !plan.Scheduled)
+        {
+            transitions.Signal(plan.Jobs.Where(j => j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId));
+        }
     }
 
     /// <summary>

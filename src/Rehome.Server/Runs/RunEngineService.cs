@@ -1,14 +1,18 @@
 using Microsoft.Extensions.Options;
+using Rehome.Server.Gateway;
+using Rehome.Server.Store;
 
 namespace Rehome.Server.Runs;
 
 /// <summary>
-/// The run engine's clock: releases scheduled runs at their time and returns lapsed leases to their queue.
+/// The run engine's clock: releases scheduled runs at their time, prepares destinations, returns lapsed leases
+/// to their queue and writes the agents' last-seen times.
 /// (Prerequisites need no clock: a rejoin releases or fails its dependents in the transaction that ends it.)
 /// Each step is a conditional UPDATE, so several replicas may tick at once.
 /// </summary>
 public sealed class RunEngineService(
-    IServiceScopeFactory scopes, IOptions<RunEngineOptions> options, TimeProvider time, ILogger<RunEngineService> logger) : BackgroundService
+    IServiceScopeFactory scopes, IOptions<RunEngineOptions> options, IOptions<GatewayOptions> gatewayOptions, AgentRegistry agents,
+    TimeProvider time, ILogger<RunEngineService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,10 +41,18 @@ public sealed class RunEngineService(
         await using var scope = scopes.CreateAsyncScope();
         var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
         var released = await transitions.ReleaseDueRunsAsync(ct);
-        var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct);
-        if (released + lapsed > 0)
+        var preparer = scope.ServiceProvider.GetRequiredService<DestinationPreparer>();
+        var prepared = 0;
+        for (var batch = -1; batch != 0 && prepared < 20 * DestinationPreparer.BatchSize; prepared += batch)
         {
-            logger.LogInformation("Run engine: {Released} run(s) released, {Lapsed} lapsed lease(s)", released, lapsed);
+            batch = await preparer.PrepareWaitingAsync(ct);
+        }
+        var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct);
+        await agents.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), gatewayOptions.Value.PresenceFlushInterval, ct);
+        if (released + prepared + lapsed > 0)
+        {
+            logger.LogInformation("Run engine: {Released} run(s) released, {Prepared} destination(s) prepared, {Lapsed} lapsed lease(s)",
+                released, prepared, lapsed);
         }
     }
 }

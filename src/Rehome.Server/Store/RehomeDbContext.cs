@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Rehome.Core.Agents;
 using Rehome.Core.Connections;
 using Rehome.Core.Mappings;
 using Rehome.Core.Policies;
@@ -34,6 +35,12 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<Run> Runs => Set<Run>();
 
     public DbSet<Job> Jobs => Set<Job>();
+
+    public DbSet<JobLogLine> JobLogLines => Set<JobLogLine>();
+
+    public DbSet<JobItem> JobItems => Set<JobItem>();
+
+    public DbSet<DeviceAgent> Agents => Set<DeviceAgent>();
 
     public DbSet<AdministratorAccount> Administrators => Set<AdministratorAccount>();
 
@@ -109,6 +116,23 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             // No foreign keys: PostgreSQL checks each with a trigger per row, a second per job on a 250,000-job
             // run. Jobs are written only by the run engine, in the transaction that writes their run, and are
             // deleted with their mapping or project by the API (MappingsApi, ProjectsApi).
+        });
+        modelBuilder.Entity<JobLogLine>(e =>
+        {
+            e.ToTable("job_log_lines");
+            // A chunk the agent sends twice (its answer was lost) must not be stored twice.
+            e.HasIndex(l => new { l.JobId, l.Sequence, l.LineNumber }).IsUnique();
+        });
+        modelBuilder.Entity<JobItem>(e =>
+        {
+            e.ToTable("job_items");
+            e.HasIndex(i => i.JobId);
+        });
+        modelBuilder.Entity<DeviceAgent>(e =>
+        {
+            e.ToTable("agents");
+            e.HasIndex(a => a.DeviceKey);
+            e.HasIndex(a => a.LastSeenAt);
         });
         modelBuilder.Entity<AdministratorAccount>(e =>
         {

@@ -45,6 +45,92 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Core.Agents.DeviceAgent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AgentVersion")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("agent_version");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<string>("CredentialHash")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("credential_hash");
+
+                    b.Property<string>("DeviceKey")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("device_key");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("device_name");
+
+                    b.Property<string>("DomainName")
+                        .HasColumnType("text")
+                        .HasColumnName("domain_name");
+
+                    b.Property<DateTimeOffset>("EnrolledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("enrolled_at");
+
+                    b.Property<string>("EntraDeviceId")
+                        .HasColumnType("text")
+                        .HasColumnName("entra_device_id");
+
+                    b.Property<string>("JoinType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("join_type");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("LoggedOnUsers")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("logged_on_users");
+
+                    b.Property<string>("OsVersion")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("os_version");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<string>("RevokedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("revoked_by");
+
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agents");
+
+                    b.HasIndex("DeviceKey")
+                        .HasDatabaseName("ix_agents_device_key");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_agents_last_seen_at");
+
+                    b.ToTable("agents", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Core.Connections.Connection", b =>
                 {
                     b.Property<Guid>("Id")
@@ -345,6 +431,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
@@ -354,6 +444,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("DestinationPayloadProtected")
+                        .HasColumnType("text")
+                        .HasColumnName("destination_payload_protected");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text")
@@ -411,6 +505,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("mapping_id");
 
+                    b.Property<string>("Message")
+                        .HasColumnType("text")
+                        .HasColumnName("message");
+
                     b.Property<bool>("NeedsDestinationPreparation")
                         .HasColumnType("boolean")
                         .HasColumnName("needs_destination_preparation");
@@ -434,6 +532,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<int>("Status")
                         .HasColumnType("integer")
                         .HasColumnName("status");
+
+                    b.Property<string>("Step")
+                        .HasColumnType("text")
+                        .HasColumnName("step");
 
                     b.Property<bool>("StopRequested")
                         .ValueGeneratedOnAdd()
@@ -459,6 +561,91 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasDatabaseName("ix_jobs_run_id_mapping_id");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Core.Runs.JobItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Item")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("item");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("outcome");
+
+                    b.HasKey("Id")
+                        .HasName("pk_job_items");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_job_items_job_id");
+
+                    b.ToTable("job_items", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Core.Runs.JobLogLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("level");
+
+                    b.Property<int>("LineNumber")
+                        .HasColumnType("integer")
+                        .HasColumnName("line_number");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_job_log_lines");
+
+                    b.HasIndex("JobId", "Sequence", "LineNumber")
+                        .IsUnique()
+                        .HasDatabaseName("ix_job_log_lines_job_id_sequence_line_number");
+
+                    b.ToTable("job_log_lines", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Core.Runs.Run", b =>

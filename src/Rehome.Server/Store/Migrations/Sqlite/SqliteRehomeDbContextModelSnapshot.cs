@@ -37,6 +37,93 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Core.Agents.DeviceAgent", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AgentVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_version");
+
+                    b.Property<byte[]>("ConnectionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("connection_id");
+
+                    b.Property<string>("CredentialHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_hash");
+
+                    b.Property<string>("DeviceKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_key");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_name");
+
+                    b.Property<string>("DomainName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain_name");
+
+                    b.Property<long>("EnrolledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("enrolled_at");
+
+                    b.Property<string>("EntraDeviceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("entra_device_id");
+
+                    b.Property<string>("JoinType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("join_type");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("LoggedOnUsers")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("logged_on_users");
+
+                    b.Property<string>("OsVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("os_version");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<string>("RevokedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("revoked_by");
+
+                    b.Property<string>("TenantId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agents");
+
+                    b.HasIndex("DeviceKey")
+                        .HasDatabaseName("ix_agents_device_key");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_agents_last_seen_at");
+
+                    b.ToTable("agents", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Core.Connections.Connection", b =>
                 {
                     b.Property<byte[]>("Id")
@@ -341,6 +428,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("id");
 
+                    b.Property<byte[]>("AgentId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("agent_id");
+
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
@@ -350,6 +441,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("DestinationPayloadProtected")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destination_payload_protected");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT")
@@ -408,6 +503,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("mapping_id");
 
+                    b.Property<string>("Message")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message");
+
                     b.Property<bool>("NeedsDestinationPreparation")
                         .HasColumnType("INTEGER")
                         .HasColumnName("needs_destination_preparation");
@@ -434,6 +533,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("status");
 
+                    b.Property<string>("Step")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("step");
+
                     b.Property<bool>("StopRequested")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
@@ -458,6 +561,89 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasDatabaseName("ix_jobs_run_id_mapping_id");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Core.Runs.JobItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Item")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("item");
+
+                    b.Property<byte[]>("JobId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.HasKey("Id")
+                        .HasName("pk_job_items");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_job_items_job_id");
+
+                    b.ToTable("job_items", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Core.Runs.JobLogLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<byte[]>("JobId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Level")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("level");
+
+                    b.Property<int>("LineNumber")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("line_number");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_job_log_lines");
+
+                    b.HasIndex("JobId", "Sequence", "LineNumber")
+                        .IsUnique()
+                        .HasDatabaseName("ix_job_log_lines_job_id_sequence_line_number");
+
+                    b.ToTable("job_log_lines", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Core.Runs.Run", b =>

@@ -27,6 +27,32 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "agents",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    connection_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    device_name = table.Column<string>(type: "text", nullable: false),
+                    device_key = table.Column<string>(type: "text", nullable: false),
+                    credential_hash = table.Column<string>(type: "text", nullable: false),
+                    os_version = table.Column<string>(type: "text", nullable: false),
+                    agent_version = table.Column<string>(type: "text", nullable: false),
+                    join_type = table.Column<string>(type: "text", nullable: false),
+                    domain_name = table.Column<string>(type: "text", nullable: true),
+                    tenant_id = table.Column<string>(type: "text", nullable: true),
+                    entra_device_id = table.Column<string>(type: "text", nullable: true),
+                    logged_on_users = table.Column<string>(type: "text", nullable: false),
+                    enrolled_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    last_seen_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    revoked_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    revoked_by = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_agents", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "audit_log",
                 columns: table => new
                 {
@@ -89,6 +115,41 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "job_items",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    item = table.Column<string>(type: "text", nullable: false),
+                    outcome = table.Column<string>(type: "text", nullable: false),
+                    error = table.Column<string>(type: "text", nullable: true),
+                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_items", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_log_lines",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    sequence = table.Column<long>(type: "bigint", nullable: false),
+                    line_number = table.Column<int>(type: "integer", nullable: false),
+                    at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    level = table.Column<string>(type: "text", nullable: false),
+                    text = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_log_lines", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "jobs",
                 columns: table => new
                 {
@@ -114,7 +175,11 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     stop_requested = table.Column<bool>(type: "boolean", nullable: false, defaultValue: false),
                     lease_owner = table.Column<Guid>(type: "uuid", nullable: true),
                     lease_token = table.Column<Guid>(type: "uuid", nullable: true),
-                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    agent_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    step = table.Column<string>(type: "text", nullable: true),
+                    message = table.Column<string>(type: "text", nullable: true),
+                    destination_payload_protected = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -264,6 +329,16 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_agents_device_key",
+                table: "agents",
+                column: "device_key");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_agents_last_seen_at",
+                table: "agents",
+                column: "last_seen_at");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_api_tokens_account_id",
                 table: "api_tokens",
                 column: "account_id");
@@ -283,6 +358,17 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 name: "ix_connections_name",
                 table: "connections",
                 column: "name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_job_items_job_id",
+                table: "job_items",
+                column: "job_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_job_log_lines_job_id_sequence_line_number",
+                table: "job_log_lines",
+                columns: new[] { "job_id", "sequence", "line_number" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -374,6 +460,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "agents");
+
+            migrationBuilder.DropTable(
                 name: "api_tokens");
 
             migrationBuilder.DropTable(
@@ -381,6 +470,12 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "job_items");
+
+            migrationBuilder.DropTable(
+                name: "job_log_lines");
 
             migrationBuilder.DropTable(
                 name: "jobs");

@@ -25,6 +25,32 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "agents",
+                columns: table => new
+                {
+                    id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    connection_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    device_name = table.Column<string>(type: "TEXT", nullable: false),
+                    device_key = table.Column<string>(type: "TEXT", nullable: false),
+                    credential_hash = table.Column<string>(type: "TEXT", nullable: false),
+                    os_version = table.Column<string>(type: "TEXT", nullable: false),
+                    agent_version = table.Column<string>(type: "TEXT", nullable: false),
+                    join_type = table.Column<string>(type: "TEXT", nullable: false),
+                    domain_name = table.Column<string>(type: "TEXT", nullable: true),
+                    tenant_id = table.Column<string>(type: "TEXT", nullable: true),
+                    entra_device_id = table.Column<string>(type: "TEXT", nullable: true),
+                    logged_on_users = table.Column<string>(type: "TEXT", nullable: false),
+                    enrolled_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    last_seen_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    revoked_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    revoked_by = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_agents", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "audit_log",
                 columns: table => new
                 {
@@ -87,6 +113,41 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "job_items",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    job_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    item = table.Column<string>(type: "TEXT", nullable: false),
+                    outcome = table.Column<string>(type: "TEXT", nullable: false),
+                    error = table.Column<string>(type: "TEXT", nullable: true),
+                    at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_items", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_log_lines",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    job_id = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    line_number = table.Column<int>(type: "INTEGER", nullable: false),
+                    at = table.Column<long>(type: "INTEGER", nullable: false),
+                    level = table.Column<string>(type: "TEXT", nullable: false),
+                    text = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_log_lines", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "jobs",
                 columns: table => new
                 {
@@ -112,7 +173,11 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     stop_requested = table.Column<bool>(type: "INTEGER", nullable: false, defaultValue: false),
                     lease_owner = table.Column<byte[]>(type: "BLOB", nullable: true),
                     lease_token = table.Column<byte[]>(type: "BLOB", nullable: true),
-                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true)
+                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    agent_id = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    step = table.Column<string>(type: "TEXT", nullable: true),
+                    message = table.Column<string>(type: "TEXT", nullable: true),
+                    destination_payload_protected = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -262,6 +327,16 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_agents_device_key",
+                table: "agents",
+                column: "device_key");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_agents_last_seen_at",
+                table: "agents",
+                column: "last_seen_at");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_api_tokens_account_id",
                 table: "api_tokens",
                 column: "account_id");
@@ -281,6 +356,17 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                 name: "ix_connections_name",
                 table: "connections",
                 column: "name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_job_items_job_id",
+                table: "job_items",
+                column: "job_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_job_log_lines_job_id_sequence_line_number",
+                table: "job_log_lines",
+                columns: new[] { "job_id", "sequence", "line_number" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -372,6 +458,9 @@ namespace Rehome.Server.Store.Migrations.Sqlite
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "agents");
+
+            migrationBuilder.DropTable(
                 name: "api_tokens");
 
             migrationBuilder.DropTable(
@@ -379,6 +468,12 @@ namespace Rehome.Server.Store.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "job_items");
+
+            migrationBuilder.DropTable(
+                name: "job_log_lines");
 
             migrationBuilder.DropTable(
                 name: "jobs");

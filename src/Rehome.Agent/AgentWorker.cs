@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using Rehome.Agent.Platform;
+using Rehome.Agent.Platform.Simulated;
+using Rehome.Agent.Polling;
+
+namespace Rehome.Agent;
+
+/// <summary>The agent as a service: one runtime for this device, started again after each restart of a simulated device.</summary>
+public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplicationLifetime lifetime, ILogger<AgentWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (string.IsNullOrWhiteSpace(settings.ServerUrl))
+        {
+            logger.LogCritical("Rehome:Agent:ServerUrl is not set: the agent does not know its server.");
+            lifetime.StopApplication();
+            return;
+        }
+        var exit = await AgentSupervisor.RunAsync(() => CreateRuntime(settings), logger, stoppingToken);
+        if (exit == AgentExit.Refused)
+        {
+            lifetime.StopApplication();
+        }
+    }
+
+    private AgentRuntime CreateRuntime(AgentOptions settings)
+    {
+        var (platform, session, faults, handler) = DevicePlatforms.Create(settings, TimeProvider.System);
+        var http = new HttpClient(handler) { BaseAddress = new Uri(settings.ServerUrl!), Timeout = TimeSpan.FromSeconds(settings.PollSeconds + 30) };
+        return new AgentRuntime(settings, platform, session, faults, new GatewayClient(http), TimeProvider.System, logger);
+    }
+}
+
+/// <summary>Chooses the device platform from the settings.</summary>
+public static class DevicePlatforms
+{
+    public static (IDevicePlatform Platform, IUserSession Session, IStepFaults? Faults, HttpMessageHandler Handler) Create(AgentOptions settings, TimeProvider time)
+    {
+        if (string.Equals(settings.Platform, "Simulated", StringComparison.OrdinalIgnoreCase))
+        {
+            var folder = settings.SimulatedDeviceFolder ?? throw new InvalidOperationException("Rehome:Agent:SimulatedDeviceFolder is required with the simulated platform.");
+            var gate = new NetworkGate(new SocketsHttpHandler());
+            var device = new SimulatedDevicePlatform(folder, gate, time);
+            return (device, device.Session, device, gate);
+        }
+        throw new InvalidOperationException($"Rehome:Agent:Platform is '{settings.Platform}'; this system runs 'Simulated'{(OperatingSystem.IsWindows() ? " or 'Windows'" : "")}.");
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using Rehome.Agent.Journal;
+using Rehome.Agent.Platform;
+using Rehome.Agent.Polling;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Jobs;
+
+/// <summary>Everything a step works with: the job, its journal and log, the device, the server.</summary>
+public sealed class JobContext(
+    JobJournal journal, JobLog log, IDevicePlatform platform, IUserSession session, GatewayClient gateway, TimeProvider time, CancellationToken cancellation)
+{
+    private readonly ConcurrentQueue<ItemResult> pendingItems = new();
+    private int itemsDone;
+    private int itemsTotal;
+    private int itemsChanged;
+    private int itemsFailed;
+
+    public JobJournal Journal { get; } = journal;
+
+    public JobLog Log { get; } = log;
+
+    public IDevicePlatform Platform { get; } = platform;
+
+    public IUserSession Session { get; } = session;
+
+    public GatewayClient Gateway { get; } = gateway;
+
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>Cancelled when the job must stop working (a stop request, a lost lease, the agent shutting down).</summary>
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>The assignment; its lease token is the current one (a resumed job gets a new token).</summary>
+    public JobAssignment Assignment => Journal.Record.Assignment;
+
+    public Guid JobId => Assignment.JobId;
+
+    public string Step { get; set; } = "";
+
+    public string? Message { get; set; }
+
+    public int ItemsDone => Volatile.Read(ref itemsDone);
+
+    public int ItemsTotal => Volatile.Read(ref itemsTotal);
+
+    public int ItemsChanged => Volatile.Read(ref itemsChanged);
+
+    public int ItemsFailed => Volatile.Read(ref itemsFailed);
+
+    public void SetProgress(long done, long total, long changed, long failed)
+    {
+        Volatile.Write(ref itemsDone, (int)Math.Min(done, int.MaxValue));
+        Volatile.Write(ref itemsTotal, (int)Math.Min(total, int.MaxValue));
+        Volatile.Write(ref itemsChanged, (int)Math.Min(changed, int.MaxValue));
+        Volatile.Write(ref itemsFailed, (int)Math.Min(failed, int.MaxValue));
+    }
+
+    /// <summary>Records an item result to send with the next progress report.</summary>
+    public void Report(ItemResult item) => pendingItems.Enqueue(item);
+
+    internal List<ItemResult> TakeItems(int max)
+    {
+        var items = new List<ItemResult>();
+        while (items.Count < max && pendingItems.TryDequeue(out var item))
+        {
+            items.Add(item);
+        }
+        return items;
+    }
+
+    internal void ReturnItems(IEnumerable<ItemResult> items)
+    {
+        foreach (var item in items)
+        {
+            pendingItems.Enqueue(item);
+        }
+    }
+}

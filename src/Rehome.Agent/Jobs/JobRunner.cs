@@ -1,0 +1,335 @@
+using Rehome.Agent.Journal;
+using Rehome.Agent.Platform;
+using Rehome.Agent.Polling;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Jobs;
+
+/// <summary>How a run of the runner ended for the agent.</summary>
+public enum JobOutcome
+{
+    /// <summary>The server has the job's completion.</summary>
+    Completed,
+
+    /// <summary>The lease was lost: the job stays in the journal and resumes if the server hands it out again.</summary>
+    LeaseLost,
+}
+
+/// <summary>
+/// Runs a job's steps from where its journal stands: journals each step before and after its effect, renews the
+/// lease with live progress and the log, honours stop requests at step boundaries (never past a point of no
+/// return), rolls completed steps back in reverse when a step fails, and reports the end.
+/// </summary>
+public sealed class JobRunner(IDevicePlatform platform, IUserSession session, GatewayClient gateway, IStepFaults? faults, DeviceFacts enrolledAs, TimeProvider time)
+{
+    /// <summary>Longest pause between two progress reports while a step runs.</summary>
+    public static TimeSpan MaxReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public async Task<JobOutcome> RunAsync(JobJournal journal, CancellationToken agentStopping)
+    {
+        var steps = JobPlans.For(journal.Record.Assignment.Kind, enrolledAs);
+        var log = new JobLog(journal.PathOf("log.jsonl"), time);
+        using var work = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
+        var context = new JobContext(journal, log, platform, session, gateway, time, work.Token);
+        var state = new RunState(steps);
+        if (journal.Record.Phase == JournalPhase.Running)
+        {
+            using var reporting = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
+            var reporter = ReportLoopAsync(context, state, work, reporting.Token);
+            CompletionReport completion;
+            try
+            {
+                completion = await RunStepsAsync(context, state);
+            }
+            catch (OperationCanceledException) when (state.LeaseLost && !agentStopping.IsCancellationRequested)
+            {
+                log.Warning("The server took the job back (lease lost); it resumes here if it comes back.");
+                return JobOutcome.LeaseLost;
+            }
+            finally
+            {
+                await reporting.CancelAsync();
+                await reporter;
+            }
+            if (state.LeaseLost)
+            {
+                return JobOutcome.LeaseLost;
+            }
+            journal.Update(r => r with { Phase = JournalPhase.Completing, Completion = completion, RunningStep = null });
+        }
+        return await CompleteAsync(context, agentStopping);
+    }
+
+    private async Task<CompletionReport> RunStepsAsync(JobContext context, RunState state)
+    {
+        var journal = context.Journal;
+        var steps = state.Steps;
+        if (journal.Record.Failure is { } earlier)
+        {
+            return await RollBackAsync(context, state, earlier);
+        }
+        var i = journal.Record.NextStep;
+        try
+        {
+            for (; i < steps.Count; i++)
+            {
+                var step = steps[i];
+                state.Current = i;
+                if (state.StopRequested && !state.PastPointOfNoReturn(i))
+                {
+                    return await StopAsync(context, state, i);
+                }
+                var resumed = journal.Record.RunningStep == step.Name;
+                journal.Update(r => r with { RunningStep = step.Name });
+                context.Step = step.Name;
+                context.Message = null;
+                context.Log.Information($"Step {i + 1} of {steps.Count}: {step.Name}{(resumed ? " (resumed after a restart)" : "")}");
+                state.Nudge();
+                if (resumed && await step.IsAlreadyDoneAsync(context))
+                {
+                    context.Log.Information($"{step.Name} had already taken effect before the restart.");
+                }
+                else
+                {
+                    if (faults is not null)
+                    {
+                        await faults.AtStepAsync(step.Name, afterEffect: false, context.Cancellation);
+                    }
+                    await step.RunAsync(context);
+                    if (faults is not null)
+                    {
+                        await faults.AtStepAsync(step.Name, afterEffect: true, context.Cancellation);
+                    }
+                }
+                var next = i + 1;
+                journal.Update(r => r with { NextStep = next, RunningStep = null });
+            }
+        }
+        catch (OperationCanceledException) when (state.StopRequested && !state.LeaseLost)
+        {
+            return await StopAsync(context, state, i);
+        }
+        catch (Exception e) when (e is not AgentTerminatedException and not OperationCanceledException)
+        {
+            var failure = new StepFailure(steps[i].Name, e is StepFailedException f ? f.Code : "StepFailed", e.Message);
+            context.Log.Error($"{failure.Step} failed: {failure.Message}");
+            journal.Update(r => r with { Failure = failure });
+            return await RollBackAsync(context, state, failure);
+        }
+        context.Step = "Done";
+        var status = context.ItemsFailed > 0 ? CompletionStatus.Exceptions : CompletionStatus.Finished;
+        context.Log.Information(status == CompletionStatus.Finished ? "Job finished." : $"Job finished with {context.ItemsFailed} item error(s).");
+        return Completion(context, status, status == CompletionStatus.Exceptions ? "ItemErrors" : null,
+            status == CompletionStatus.Exceptions ? $"{context.ItemsFailed} item(s) could not be changed; see the mapping's report." : null);
+    }
+
+    /// <summary>Undoes the steps that ran (the failed one too: its effect may be partial), newest first.</summary>
+    private static async Task<CompletionReport> RollBackAsync(JobContext context, RunState state, StepFailure failure)
+    {
+        var journal = context.Journal;
+        var last = Math.Min(journal.Record.NextStep, state.Steps.Count - 1);
+        var undone = new List<string>(journal.Record.Undone);
+        for (var j = last; j >= 0; j--)
+        {
+            var step = state.Steps[j];
+            if (undone.Contains(step.Name))
+            {
+                continue;
+            }
+            context.Step = "Undo " + step.Name;
+            try
+            {
+                await step.UndoAsync(context);
+            }
+            catch (Exception e) when (e is not AgentTerminatedException)
+            {
+                context.Log.Error($"Undoing {step.Name} failed: {e.Message}");
+            }
+            undone.Add(step.Name);
+            journal.Update(r => r with { Undone = [.. undone] });
+        }
+        context.Log.Warning($"Rolled back after the failure of {failure.Step}: the device is as it was before the job.");
+        return Completion(context, CompletionStatus.Failed, failure.Code, $"{failure.Step} failed: {failure.Message} The job's earlier steps were rolled back.");
+    }
+
+    private static async Task<CompletionReport> StopAsync(JobContext context, RunState state, int at)
+    {
+        for (var j = Math.Min(at, state.Steps.Count - 1); j >= 0; j--)
+        {
+            if (state.Steps[j].UndoOnStop && j < context.Journal.Record.NextStep + 1)
+            {
+                await state.Steps[j].UndoAsync(context);
+            }
+        }
+        var where = at < state.Steps.Count ? state.Steps[at].Name : "the end";
+        context.Log.Warning($"Stopped by the administrator before {where}.");
+        return Completion(context, CompletionStatus.Stopped, "StoppedByAdministrator", $"Stopped on the device before {where}.");
+    }
+
+    private static CompletionReport Completion(JobContext context, CompletionStatus status, string? code, string? message) => new()
+    {
+        LeaseToken = context.Assignment.LeaseToken,
+        Status = status,
+        ItemsDone = context.ItemsDone,
+        ItemsTotal = context.ItemsTotal,
+        ItemsChanged = context.ItemsChanged,
+        ItemsFailed = context.ItemsFailed,
+        ErrorCode = code,
+        ErrorMessage = message,
+    };
+
+    /// <summary>Renews the lease with progress (at each step and every few seconds), uploads the log, hears stop requests.</summary>
+    private async Task ReportLoopAsync(JobContext context, RunState state, CancellationTokenSource work, CancellationToken ct)
+    {
+        var interval = TimeSpan.FromSeconds(Math.Clamp(context.Assignment.LeaseSeconds / 4.0, 0.5, MaxReportInterval.TotalSeconds));
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await UploadLogAsync(context, ct);
+                var items = context.TakeItems(ProgressReport.MaxItems);
+                try
+                {
+                    var answer = await gateway.ReportProgressAsync(context.JobId, new ProgressReport
+                    {
+                        LeaseToken = context.Assignment.LeaseToken,
+                        Step = context.Step.Length == 0 ? "Starting" : context.Step,
+                        StepNumber = state.Current + 1,
+                        StepCount = state.Steps.Count,
+                        ItemsDone = context.ItemsDone,
+                        ItemsTotal = context.ItemsTotal,
+                        ItemsChanged = context.ItemsChanged,
+                        ItemsFailed = context.ItemsFailed,
+                        Message = context.Message,
+                        Items = items,
+                    }, ct);
+                    if (answer.StopRequested && !state.StopRequested)
+                    {
+                        state.StopRequested = true;
+                        if (!state.PastPointOfNoReturn(state.Current))
+                        {
+                            await work.CancelAsync();
+                        }
+                        else
+                        {
+                            context.Log.Warning("A stop was requested after the device left its source; the job finishes so the device is not stranded.");
+                        }
+                    }
+                }
+                catch
+                {
+                    context.ReturnItems(items);
+                    throw;
+                }
+            }
+            catch (LeaseLostException)
+            {
+                state.LeaseLost = true;
+                await work.CancelAsync();
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                // Offline: the work goes on locally; the next report tries again (the lease may lapse meanwhile).
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (GatewayRejectedException e)
+            {
+                // A report the server will not take (too long a message, say) must not stop the job.
+                context.Log.Warning($"The server refused a progress report: {e.Message}");
+            }
+            await state.WaitForNudgeAsync(interval, ct);
+        }
+    }
+
+    private async Task UploadLogAsync(JobContext context, CancellationToken ct)
+    {
+        while (true)
+        {
+            var uploaded = context.Journal.Record.LogLinesUploaded;
+            var lines = context.Log.Read(uploaded, LogChunk.MaxLines);
+            if (lines.Count == 0)
+            {
+                return;
+            }
+            await gateway.UploadLogAsync(context.JobId, new LogChunk { Sequence = uploaded, Lines = lines }, ct);
+            context.Journal.Update(r => r with { LogLinesUploaded = uploaded + lines.Count });
+        }
+    }
+
+    /// <summary>Sends the log and the completion until the server has them (or says the job is no longer ours).</summary>
+    private async Task<JobOutcome> CompleteAsync(JobContext context, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                await UploadLogAsync(context, ct);
+                await gateway.CompleteAsync(context.JobId, context.Journal.Record.Completion!, ct);
+                context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
+                return JobOutcome.Completed;
+            }
+            catch (LeaseLostException)
+            {
+                // Completed before (the answer was lost), or the server moved on: either way, nothing left to tell.
+                context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
+                return JobOutcome.LeaseLost;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(delay, time, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
+            }
+        }
+    }
+
+    private sealed class RunState(IReadOnlyList<JobStep> steps)
+    {
+        private readonly SemaphoreSlim nudge = new(0, 1);
+
+        public IReadOnlyList<JobStep> Steps { get; } = steps;
+
+        private volatile bool stopRequested;
+        private volatile bool leaseLost;
+        private volatile int current;
+
+        public bool StopRequested { get => stopRequested; set => stopRequested = value; }
+
+        public bool LeaseLost { get => leaseLost; set => leaseLost = value; }
+
+        public int Current { get => current; set => current = value; }
+
+        public bool PastPointOfNoReturn(int current) => Steps.Take(current + 1).Any(s => s.PointOfNoReturn);
+
+        public void Nudge()
+        {
+            if (nudge.CurrentCount == 0)
+            {
+                try
+                {
+                    nudge.Release();
+                }
+                catch (SemaphoreFullException)
+                {
+                    // Already nudged.
+                }
+            }
+        }
+
+        public async Task WaitForNudgeAsync(TimeSpan interval, CancellationToken ct)
+        {
+            try
+            {
+                await nudge.WaitAsync(interval, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // The job ended.
+            }
+        }
+    }
+}

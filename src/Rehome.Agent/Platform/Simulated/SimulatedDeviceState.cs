@@ -1,0 +1,103 @@
+using Rehome.Agent.Journal;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Platform.Simulated;
+
+/// <summary>Faults to inject into a simulated device, by step name (see the jobs' steps).</summary>
+public sealed record SimulatedFaults
+{
+    /// <summary>This step fails (the job rolls back and ends Failed).</summary>
+    public string? FailStep { get; init; }
+
+    /// <summary>The agent crashes at this step, once: before its effect, or after it when <see cref="CrashAfterEffect"/>.</summary>
+    public string? CrashStep { get; init; }
+
+    public bool CrashAfterEffect { get; init; }
+
+    /// <summary>This step takes <see cref="SlowSeconds"/> longer.</summary>
+    public string? SlowStep { get; init; }
+
+    public double SlowSeconds { get; init; }
+
+    /// <summary>At this step the device loses the network for <see cref="OfflineSeconds"/>.</summary>
+    public string? OfflineStep { get; init; }
+
+    public double OfflineSeconds { get; init; }
+}
+
+/// <summary>A simulated Windows device's state, kept in <c>device.json</c> and saved atomically after each change.</summary>
+public sealed record SimulatedDeviceState
+{
+    public required string ComputerName { get; init; }
+
+    public DeviceJoinType JoinType { get; init; }
+
+    public string? DomainName { get; init; }
+
+    public string? TenantId { get; init; }
+
+    public string? EntraDeviceId { get; init; }
+
+    /// <summary>The Entra ID device id the device had in the source tenant (Entra ID groups look it up).</summary>
+    public string? SourceEntraDeviceId { get; init; }
+
+    public required string SerialNumber { get; init; }
+
+    public required string HardwareHash { get; init; }
+
+    public string OsVersion { get; init; } = "Microsoft Windows NT 10.0.26100.0";
+
+    /// <summary>The destination join staged by PrepareJoin.</summary>
+    public DestinationJoin? StagedJoin { get; init; }
+
+    public long BootCount { get; init; } = 1;
+
+    public bool Locked { get; init; }
+
+    public List<string> LoggedOnUsers { get; init; } = [];
+
+    public List<string> LocalAdministrators { get; init; } = [];
+
+    public List<UserProfile> Profiles { get; init; } = [];
+
+    /// <summary>What the user answers to the prompts, in order ("StartNow", "Snooze", "NoAnswer"); the last one repeats.</summary>
+    public List<PromptAnswer> PromptAnswers { get; init; } = [PromptAnswer.StartNow];
+
+    public int PromptsShown { get; init; }
+
+    public List<string> Notifications { get; init; } = [];
+
+    public SimulatedFaults Faults { get; init; } = new();
+
+    /// <summary>The crash faults that already fired (each fires once).</summary>
+    public List<string> CrashesDone { get; init; } = [];
+
+    /// <summary>How many times each step ran its effect (a resumed step that was already done does not count).</summary>
+    public Dictionary<string, int> StepRuns { get; init; } = [];
+}
+
+/// <summary>Loads and saves a device's state; every operation is a read-change-save under one lock.</summary>
+public sealed class SimulatedDeviceStateFile(string folder)
+{
+    private readonly Lock gate = new();
+
+    public string Path { get; } = System.IO.Path.Combine(folder, "device.json");
+
+    public SimulatedDeviceState Read()
+    {
+        lock (gate)
+        {
+            return DurableFile.ReadJson<SimulatedDeviceState>(Path) ?? throw new InvalidOperationException($"No simulated device in {folder}.");
+        }
+    }
+
+    public SimulatedDeviceState Change(Func<SimulatedDeviceState, SimulatedDeviceState> change)
+    {
+        lock (gate)
+        {
+            var state = change(Read());
+            DurableFile.WriteJson(Path, state);
+            return state;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Rehome.Agent.Polling;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Platform.Simulated;
+
+/// <summary>One simulated device of a fleet and what happened to its agent.</summary>
+public sealed class FleetDevice(string name, string deviceFolder, string stateFolder)
+{
+    private int restarts;
+    private int crashes;
+
+    public string Name { get; } = name;
+
+    public string DeviceFolder { get; } = deviceFolder;
+
+    public string StateFolder { get; } = stateFolder;
+
+    public NetworkGate Network { get; internal set; } = null!;
+
+    public int Restarts => Volatile.Read(ref restarts);
+
+    public int Crashes => Volatile.Read(ref crashes);
+
+    public AgentExit? Exit { get; internal set; }
+
+    public Exception? Error { get; internal set; }
+
+    public SimulatedDeviceState State => new SimulatedDeviceStateFile(DeviceFolder).Read();
+
+    internal void Count(AgentExit exit)
+    {
+        if (exit == AgentExit.Restarted)
+        {
+            Interlocked.Increment(ref restarts);
+        }
+        else if (exit == AgentExit.Crashed)
+        {
+            Interlocked.Increment(ref crashes);
+        }
+    }
+}
+
+/// <summary>
+/// Many simulated devices, each with a real agent talking to the server over real HTTP, in one process: the
+/// rehearsal, the end-to-end tests and the load benchmarks run on it. An agent that "restarts" (or crashes)
+/// ends and a fresh one starts on the same folders, as after a reboot.
+/// </summary>
+public sealed class SimulatedFleet : IAsyncDisposable
+{
+    private readonly Uri server;
+    private readonly string configurationKey;
+    private readonly ILoggerFactory loggers;
+    private readonly TimeProvider time;
+    private readonly SocketsHttpHandler sharedHandler = new()
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        MaxConnectionsPerServer = int.MaxValue,
+    };
+    private readonly ConcurrentDictionary<string, (FleetDevice Device, CancellationTokenSource Stop, Task Task)> running = new(StringComparer.OrdinalIgnoreCase);
+
+    public SimulatedFleet(Uri server, string root, string configurationKey, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        this.server = server;
+        Root = root;
+        this.configurationKey = configurationKey;
+        this.loggers = loggers;
+        this.time = time ?? TimeProvider.System;
+        Directory.CreateDirectory(root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>Seconds each poll waits at the server.</summary>
+    public int PollSeconds { get; init; } = 25;
+
+    public List<FleetDevice> Devices { get; } = [];
+
+    /// <summary>Called (on the agent's thread) with the device and the assignment when an agent starts a job.</summary>
+    public Action<FleetDevice, JobAssignment>? JobStarted { get; set; }
+
+    public FleetDevice Add(SimulatedDeviceSpec spec)
+    {
+        var folder = Path.Combine(Root, spec.DeviceName);
+        var device = new FleetDevice(spec.DeviceName, Path.Combine(folder, "device"), Path.Combine(folder, "agent")) { Network = new NetworkGate(sharedHandler) };
+        SimulatedDeviceBuilder.Create(device.DeviceFolder, spec);
+        lock (Devices)
+        {
+            Devices.Add(device);
+        }
+        return device;
+    }
+
+    public void StartAll()
+    {
+        foreach (var device in Devices)
+        {
+            Start(device);
+        }
+    }
+
+    /// <summary>Starts the device's agent (again): a service start after a power-on.</summary>
+    public void Start(FleetDevice device)
+    {
+        var stop = new CancellationTokenSource();
+        var task = Task.Run(() => RunAsync(device, stop.Token));
+        running[device.Name] = (device, stop, task);
+    }
+
+    /// <summary>Stops the device's agent, as a power-off would (nothing is flushed that was not already).</summary>
+    public async Task StopAsync(FleetDevice device)
+    {
+        if (running.TryRemove(device.Name, out var entry))
+        {
+            await entry.Stop.CancelAsync();
+            await entry.Task;
+            entry.Stop.Dispose();
+        }
+    }
+
+    private async Task RunAsync(FleetDevice device, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger("Rehome.Agent." + device.Name);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var exit = await AgentSupervisor.RunOnceAsync(CreateRuntime(device), logger, ct);
+                device.Count(exit);
+                device.Exit = exit;
+                if (exit is AgentExit.Stopped or AgentExit.Refused)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            device.Error = e;
+            logger.LogError(e, "The agent of {Device} ended with an error", device.Name);
+        }
+    }
+
+    private AgentRuntime CreateRuntime(FleetDevice device)
+    {
+        var platform = new SimulatedDevicePlatform(device.DeviceFolder, device.Network, time);
+        var http = new HttpClient(device.Network, disposeHandler: false) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(PollSeconds + 30) };
+        var options = new AgentOptions { ServerUrl = server.ToString(), ConfigurationKey = configurationKey, StateFolder = device.StateFolder, PollSeconds = PollSeconds };
+        return new AgentRuntime(options, platform, platform.Session, platform, new GatewayClient(http), time, loggers.CreateLogger("Rehome.Agent." + device.Name))
+        {
+            JobStarted = assignment => JobStarted?.Invoke(device, assignment),
+        };
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, or throws after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (device, _, _) in running.Values.ToList())
+        {
+            await StopAsync(device);
+        }
+        sharedHandler.Dispose();
+    }
+}

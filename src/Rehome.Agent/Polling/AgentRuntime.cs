@@ -1,0 +1,157 @@
+using Rehome.Agent.Enrollment;
+using Rehome.Agent.Jobs;
+using Rehome.Agent.Journal;
+using Rehome.Agent.Platform;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Polling;
+
+/// <summary>
+/// One agent's life: enroll once, then resume what the journal left unfinished, then long-poll for jobs and run
+/// them, one at a time. Ends when the device restarts (or the agent crashes); a new runtime on the same state
+/// folder takes over.
+/// </summary>
+public sealed class AgentRuntime(
+    AgentOptions options, IDevicePlatform platform, IUserSession session, IStepFaults? faults, GatewayClient gateway, TimeProvider time, ILogger logger)
+{
+    public static string Version { get; } = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private readonly AgentIdentityStore identities = new(options.StateFolder);
+
+    private string JobsFolder => Path.Combine(options.StateFolder, "jobs");
+
+    /// <summary>Called with each job assignment as the agent starts it (the benchmarks measure pickup with it).</summary>
+    public Action<JobAssignment>? JobStarted { get; set; }
+
+    public AgentIdentity? Identity { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        Identity = await EnsureEnrolledAsync(ct);
+        gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
+        await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
+        var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
+        while (!ct.IsCancellationRequested)
+        {
+            // A job the journal left unfinished goes first: if its lease still holds, it simply goes on.
+            foreach (var unfinished in JobJournal.Unfinished(JobsFolder))
+            {
+                await ResumeAsync(runner, unfinished, ct);
+            }
+            JobAssignment? assignment;
+            try
+            {
+                assignment = await gateway.PollAsync(options.PollSeconds, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                logger.LogWarning("Poll failed ({Reason}); retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), time, ct);
+                continue;
+            }
+            if (assignment is null)
+            {
+                continue;
+            }
+            var journal = JobJournal.Open(JobsFolder, assignment.JobId);
+            if (journal is null)
+            {
+                journal = JobJournal.Create(JobsFolder, assignment, time.GetUtcNow());
+            }
+            else
+            {
+                // The server handed out again a job this device had begun (its lease lapsed meanwhile): go on
+                // from the journal under the new lease.
+                logger.LogInformation("Job {JobId} comes back (attempt {Attempt}); resuming from its journal", assignment.JobId, assignment.Attempt);
+                journal.Update(r => r with
+                {
+                    Assignment = assignment,
+                    Phase = r.Phase == JournalPhase.Closed ? JournalPhase.Running : r.Phase,
+                    Completion = r.Completion is null ? null : r.Completion with { LeaseToken = assignment.LeaseToken },
+                });
+            }
+            JobStarted?.Invoke(assignment);
+            logger.LogInformation("Job {JobId}: {Kind} for {Device}", assignment.JobId, assignment.Kind, assignment.Mapping.SourceDevice);
+            await runner.RunAsync(journal, ct);
+        }
+    }
+
+    private async Task ResumeAsync(JobRunner runner, JobJournal journal, CancellationToken ct)
+    {
+        var record = journal.Record;
+        if (record.Phase == JournalPhase.Running)
+        {
+            try
+            {
+                // Does the lease still hold? Renewing tells, and keeps it.
+                await gateway.ReportProgressAsync(journal.JobId, new ProgressReport
+                {
+                    LeaseToken = record.Assignment.LeaseToken,
+                    Step = record.RunningStep ?? "Resuming",
+                    Message = "The agent restarted; resuming from its journal.",
+                }, ct);
+            }
+            catch (LeaseLostException)
+            {
+                // The job went back to its queue: the poll brings it back and it resumes from here (or the
+                // server gave up on it, and the journal stays only for its undo data).
+                journal.Update(r => r with { Phase = JournalPhase.Closed });
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                // Offline: go on locally; the runner's reports will reach the server once it is back.
+            }
+        }
+        logger.LogInformation("Resuming job {JobId} ({Phase}) from its journal", journal.JobId, record.Phase);
+        await runner.RunAsync(journal, ct);
+    }
+
+    private async Task<AgentIdentity> EnsureEnrolledAsync(CancellationToken ct)
+    {
+        if (identities.Load() is { } known)
+        {
+            return known;
+        }
+        if (string.IsNullOrWhiteSpace(options.ConfigurationKey))
+        {
+            throw new InvalidOperationException("The agent is not enrolled and has no configuration key (Rehome:Agent:ConfigurationKey).");
+        }
+        var facts = platform.ReadFacts(Version);
+        var answer = await RetryAsync(() => gateway.EnrollAsync(new EnrollRequest(options.ConfigurationKey, facts), ct), ct);
+        var identity = new AgentIdentity
+        {
+            AgentId = answer.AgentId,
+            ServerUrl = options.ServerUrl ?? gateway.Http.BaseAddress?.ToString() ?? "",
+            ProtectedCredential = AgentIdentityStore.Protect(answer.Credential),
+            EnrolledAs = facts,
+        };
+        identities.Save(identity);
+        logger.LogInformation("Enrolled as agent {AgentId}", answer.AgentId);
+        return identity;
+    }
+
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (HttpRequestException e)
+            {
+                logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay);
+                await Task.Delay(delay, time, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
+
+    private Task RetryAsync(Func<Task> call, CancellationToken ct) => RetryAsync(async () =>
+    {
+        await call();
+        return true;
+    }, ct);
+}

@@ -1,0 +1,226 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rehome.Agent.Platform.Simulated;
+using Rehome.Cli.Client;
+using Rehome.Cli.Rehearsal;
+using Rehome.Core.Runs;
+using Rehome.Server.Hosting;
+using Spectre.Console;
+
+namespace Rehome.Cli.Commands;
+
+/// <summary>
+/// <c>rehome rehearse</c>: the main job end to end on this machine. Starts the server on the embedded store with
+/// a simulated source and destination, N simulated devices each running a real agent over HTTP, runs the chosen
+/// jobs on all of them with live progress, prints what each job ended as, and fails if any ended otherwise than
+/// expected.
+/// </summary>
+public static class RehearseCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var devices = new Option<int>("--devices") { Description = "How many simulated devices (each with its own agent).", DefaultValueFactory = _ => 100 };
+        var jobs = new Option<string[]>("--jobs")
+        {
+            Description = "Jobs to run: RejoinDomain, MigratePermissions, MigrateUserProfile, MigrateEntraIdGroups, RegisterAutopilot (default: all).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var failStep = new Option<string?>("--fail-step") { Description = "Make this step fail on the faulty devices (for example JoinDestination)." };
+        var crashStep = new Option<string?>("--crash-step") { Description = "Crash the agent once at this step on the faulty devices (after its effect)." };
+        var slowStep = new Option<string?>("--slow-step") { Description = "Make this step slow on the faulty devices." };
+        var slowSeconds = new Option<double>("--slow-seconds") { Description = "How slow --slow-step is.", DefaultValueFactory = _ => 5 };
+        var offlineStep = new Option<string?>("--offline-step") { Description = "Take the faulty devices offline at this step." };
+        var offlineSeconds = new Option<double>("--offline-seconds") { Description = "How long --offline-step lasts.", DefaultValueFactory = _ => 10 };
+        var faulty = new Option<int>("--faulty-devices") { Description = "How many devices get the faults (default: 10% when a fault is given).", DefaultValueFactory = _ => -1 };
+        var files = new Option<int>("--files-per-user") { Description = "Files in each simulated profile.", DefaultValueFactory = _ => 12 };
+        var urls = new Option<string>("--urls") { Description = "Where the server listens.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var data = new Option<string?>("--data") { Description = "Folder for the store and the simulated devices (default: a new temporary folder)." };
+        var exit = new Option<bool>("--exit") { Description = "Stop when the run is over instead of serving until Ctrl+C." };
+        var command = new Command("rehearse", "Run the migration jobs end to end on simulated devices with real agents, and check how they end.")
+        {
+            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var count = parse.GetValue(devices);
+            if (count is < 1 or > 50_000)
+            {
+                throw new CliException("--devices takes 1 to 50,000.");
+            }
+            var kinds = ParseKinds(parse.GetValue(jobs));
+            var faults = new SimulatedFaults
+            {
+                FailStep = parse.GetValue(failStep),
+                CrashStep = parse.GetValue(crashStep),
+                CrashAfterEffect = true,
+                SlowStep = parse.GetValue(slowStep),
+                SlowSeconds = parse.GetValue(slowSeconds),
+                OfflineStep = parse.GetValue(offlineStep),
+                OfflineSeconds = parse.GetValue(offlineSeconds),
+            };
+            var anyFault = faults.FailStep ?? faults.CrashStep ?? faults.SlowStep ?? faults.OfflineStep;
+            var faultyCount = parse.GetValue(faulty) is var f and >= 0 ? Math.Min(f, count) : anyFault is null ? 0 : Math.Max(1, count / 10);
+            var options = new RehearsalOptions { Devices = count, Jobs = kinds, Faults = faults, FaultyDevices = faultyCount, FilesPerUser = parse.GetValue(files) };
+            var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+            return await RunAsync(context, options, root, parse.GetValue(urls)!, parse.GetValue(exit), ct);
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<JobKind> ParseKinds(string[]? names)
+    {
+        if (names is null || names.Length == 0)
+        {
+            return Enum.GetValues<JobKind>();
+        }
+        var kinds = new List<JobKind>();
+        foreach (var name in names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            kinds.Add(Enum.TryParse<JobKind>(name, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+                ? kind
+                : throw new CliException($"'{name}' is not a job; the jobs are {string.Join(", ", Enum.GetNames<JobKind>())}."));
+        }
+        return kinds;
+    }
+
+    public static async Task<int> RunAsync(CliContext context, RehearsalOptions options, string root, string urls, bool exitWhenOver, CancellationToken ct)
+    {
+        Directory.CreateDirectory(root);
+        var builder = RehomeServer.CreateBuilder(
+        [
+            $"--urls={urls}",
+            $"--Rehome:Store:DataDirectory={Path.Combine(root, "data")}",
+            "--Rehome:Store:Provider=Sqlite",
+            "--Rehome:Directories:Mode=Simulated",
+            "--Rehome:Runs:TickInterval=00:00:00.200",
+            // One client address enrolls every simulated device.
+            $"--Rehome:Gateway:EnrollmentsPerMinute={Math.Max(120, options.Devices * 2)}",
+        ]);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        await using var app = await RehomeServer.BuildAsync(builder, ct);
+        await app.StartAsync(ct);
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var client = new RehomeApiClient(address, await DemoCommand.IssueLocalTokenAsync(app, ct));
+        var clock = Stopwatch.StartNew();
+
+        var scenario = new RehearsalScenario(client, root, options);
+        await scenario.SetUpAsync(ct);
+        await using var fleet = scenario.CreateFleet(address, app.Services.GetRequiredService<ILoggerFactory>());
+        context.Console.MarkupLineInterpolated(
+            $"Rehearsal in [bold]{root}[/]: {options.Devices} simulated devices ({options.FaultyDevices} with faults), jobs: {string.Join(", ", options.Jobs.Select(k => k.DisplayName()))}.");
+        fleet.StartAll();
+        // Agents enroll as they start; the run does not wait for them (their jobs wait in the store).
+        var runId = await scenario.StartRunAsync(ct);
+        context.Console.MarkupLineInterpolated($"Migration → OK: run {runId} started {clock.Elapsed.TotalSeconds:F1} s after launch.");
+
+        var final = await WatchAsync(context, scenario, runId, options, ct);
+        var seconds = clock.Elapsed.TotalSeconds;
+        RunCommands.PrintStatusTable(context, final);
+        var unexpected = await UnexpectedAsync(client, scenario, runId, options, ct);
+        unexpected.AddRange(CheckDevices(fleet, scenario, options));
+        var restarts = fleet.Devices.Sum(d => d.Restarts);
+        var crashes = fleet.Devices.Sum(d => d.Crashes);
+        context.Console.MarkupLineInterpolated(
+            $"{final["run"]!["jobCount"]} jobs over in {seconds:F1} s; agents restarted {restarts} times (device restarts) and crashed {crashes} times (injected).");
+        foreach (var line in unexpected.Take(20))
+        {
+            context.Console.MarkupLineInterpolated($"[red]Unexpected:[/] {line}");
+        }
+        context.Console.MarkupLineInterpolated($"The server is at [bold]{address}[/] (REST API under /api/v1); project '{RehearsalScenario.ProjectName}'.");
+        if (!exitWhenOver)
+        {
+            context.Console.MarkupLine("Press Ctrl+C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C.
+            }
+        }
+        await fleet.DisposeAsync();
+        await app.StopAsync(CancellationToken.None);
+        return unexpected.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<JsonNode> WatchAsync(CliContext context, RehearsalScenario scenario, Guid runId, RehearsalOptions options, CancellationToken ct)
+    {
+        JsonNode status = await scenario.StatusAsync(runId, ct);
+        await context.Console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var bars = options.Jobs.ToDictionary(k => k, k => progress.AddTask(k.DisplayName(), maxValue: options.Devices));
+                while (true)
+                {
+                    status = await scenario.StatusAsync(runId, ct);
+                    foreach (var (kind, bar) in bars)
+                    {
+                        var counts = status["jobsByKindAndStatus"]![kind.ToString()]?.AsObject();
+                        var over = JobStatuses.Terminal.Sum(s => (int?)counts?[s.ToString()] ?? 0);
+                        bar.Value = over;
+                        bar.MaxValue = Math.Max(1, counts?.Sum(c => (int?)c.Value ?? 0) ?? options.Devices);
+                    }
+                    if ((bool?)status["isOver"] == true)
+                    {
+                        return;
+                    }
+                    await Task.Delay(250, ct);
+                }
+            });
+        return status;
+    }
+
+    /// <summary>Devices whose rejoin should have finished but that are not in the destination under their new name.</summary>
+    private static IEnumerable<string> CheckDevices(SimulatedFleet fleet, RehearsalScenario scenario, RehearsalOptions options)
+    {
+        if (!options.Jobs.Contains(JobKind.RejoinDomain))
+        {
+            yield break;
+        }
+        for (var i = 1; i <= fleet.Devices.Count; i++)
+        {
+            var state = fleet.Devices[i - 1].State;
+            var shouldHaveMoved = scenario.Expected(i, JobKind.RejoinDomain) == JobStatus.Finished;
+            var moved = state.JoinType == Protocol.DeviceJoinType.EntraId && state.ComputerName == RehearsalScenario.DestinationName(i);
+            if (moved != shouldHaveMoved)
+            {
+                yield return $"{fleet.Devices[i - 1].Name}: the device is {state.ComputerName} ({state.JoinType}); it should {(shouldHaveMoved ? "" : "not ")}have moved.";
+            }
+        }
+    }
+
+    /// <summary>Every job that ended otherwise than the scenario expects, and every rejoined device not in the destination.</summary>
+    private static async Task<List<string>> UnexpectedAsync(RehomeApiClient client, RehearsalScenario scenario, Guid runId, RehearsalOptions options, CancellationToken ct)
+    {
+        var unexpected = new List<string>();
+        var byMapping = scenario.Mappings.ToDictionary(m => m.Value, m => m.Key);
+        for (var page = 1; ; page++)
+        {
+            var jobs = (await client.GetAsync($"/api/v1/runs/{runId}/jobs?page={page}&pageSize=1000", ct))["items"]!.AsArray();
+            if (jobs.Count == 0)
+            {
+                break;
+            }
+            foreach (var job in jobs)
+            {
+                var device = byMapping[job!["mappingId"]!.GetValue<Guid>()];
+                var number = int.Parse(device[^5..], System.Globalization.CultureInfo.InvariantCulture);
+                var kind = Enum.Parse<JobKind>((string)job["kind"]!);
+                var status = Enum.Parse<JobStatus>((string)job["status"]!);
+                var expected = scenario.Expected(number, kind);
+                if (status != expected)
+                {
+                    unexpected.Add($"{device} {kind.DisplayName()}: {status.DisplayName()} (expected {expected.DisplayName()}) {(string?)job["errorMessage"]}");
+                }
+            }
+        }
+        return unexpected;
+    }
+}

@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Rehome.Agent.Platform;
+using Rehome.Agent.Platform.Simulated;
+using Rehome.Cli.Client;
+using Rehome.Core.Runs;
+using Rehome.Server.Directories;
+
+namespace Rehome.Cli.Rehearsal;
+
+/// <summary>What a rehearsal runs.</summary>
+public sealed record RehearsalOptions
+{
+    public int Devices { get; init; } = 100;
+
+    public IReadOnlyList<JobKind> Jobs { get; init; } = Enum.GetValues<JobKind>();
+
+    /// <summary>Faults given to the first <see cref="FaultyDevices"/> devices.</summary>
+    public SimulatedFaults Faults { get; init; } = new();
+
+    public int FaultyDevices { get; init; }
+
+    public int FilesPerUser { get; init; } = 12;
+
+    /// <summary>Seconds each agent's poll waits at the server.</summary>
+    public int PollSeconds { get; init; } = 25;
+}
+
+/// <summary>
+/// The rehearsal's world: a simulated source (Contoso, Active Directory with Entra ID) and destination
+/// (Fabrikam, Entra ID with offline enrollment), a project with one mapping per simulated device, each device
+/// with a real agent over HTTP. Used by <c>rehome rehearse</c>, the end-to-end tests and the benchmarks.
+/// </summary>
+public sealed class RehearsalScenario(RehomeApiClient client, string root, RehearsalOptions options)
+{
+    public const string ProjectName = "Rehearsal";
+
+    public Guid ProjectId { get; private set; }
+
+    public string ConfigurationKey { get; private set; } = "";
+
+    /// <summary>The mapping of each device, by device name.</summary>
+    public Dictionary<string, Guid> Mappings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public static string DeviceName(int i) => string.Create(CultureInfo.InvariantCulture, $"CTS-PC{i:D5}");
+
+    public static string DestinationName(int i) => string.Create(CultureInfo.InvariantCulture, $"FAB-PC{i:D5}");
+
+    public static string UserName(int i) => string.Create(CultureInfo.InvariantCulture, $"user{i:D5}");
+
+    /// <summary>Creates the connections, the policy, the project and its mappings through the REST API.</summary>
+    public async Task SetUpAsync(CancellationToken ct)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var source = await client.PostAsync("/api/v1/connections", new
+        {
+            name = $"Contoso (simulated source {suffix})",
+            role = "Source",
+            kind = "HybridIdentity",
+            source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
+        }, ct);
+        ConfigurationKey = (string)source["configurationKey"]!;
+        var destination = await client.PostAsync("/api/v1/connections", new
+        {
+            name = $"Fabrikam (simulated destination {suffix})",
+            role = "Destination",
+            kind = "EntraId",
+            destination = new
+            {
+                rejoinMethod = "Offline",
+                bulkEnrollmentPackage = Convert.ToBase64String(Encoding.UTF8.GetBytes("simulated provisioning package")),
+                bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
+            },
+        }, ct);
+        var policy = await client.PostAsync("/api/v1/policies", new
+        {
+            name = $"Rehearsal policy {suffix}",
+            settings = new { autopilot = new { register = true } },
+        }, ct);
+        var project = await client.PostAsync("/api/v1/projects", new
+        {
+            name = $"{ProjectName} {suffix}",
+            tags = new[] { "rehearsal" },
+            sourceConnectionId = source["connection"]!["id"]!.GetValue<Guid>(),
+            destinationConnectionId = destination["connection"]!["id"]!.GetValue<Guid>(),
+            policyId = policy["id"]!.GetValue<Guid>(),
+        }, ct);
+        ProjectId = project["id"]!.GetValue<Guid>();
+        var csv = new StringBuilder("SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n");
+        for (var i = 1; i <= options.Devices; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{DeviceName(i)},{DestinationName(i)},,{SimulatedIdentities.SourceNetBiosName}\\{UserName(i)},{UserName(i)}@{SimulatedIdentities.DestinationDnsName}\n");
+        }
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString()));
+        await client.PostCsvAsync($"/api/v1/projects/{ProjectId}/mappings/import", stream, ct);
+        for (var page = 1; Mappings.Count < options.Devices; page++)
+        {
+            var list = await client.GetAsync($"/api/v1/projects/{ProjectId}/mappings?page={page}&pageSize=1000", ct);
+            var items = list["items"]!.AsArray();
+            if (items.Count == 0)
+            {
+                break;
+            }
+            foreach (var item in items)
+            {
+                Mappings[(string)item!["sourceDevice"]!] = item["id"]!.GetValue<Guid>();
+            }
+        }
+    }
+
+    /// <summary>Lays out the simulated devices (not started).</summary>
+    public SimulatedFleet CreateFleet(Uri server, ILoggerFactory loggers)
+    {
+        var fleet = new SimulatedFleet(server, Path.Combine(root, "devices"), ConfigurationKey, loggers) { PollSeconds = options.PollSeconds };
+        for (var i = 1; i <= options.Devices; i++)
+        {
+            fleet.Add(DeviceSpec(i, i <= options.FaultyDevices ? options.Faults : new SimulatedFaults()));
+        }
+        return fleet;
+    }
+
+    /// <summary>A device of the source domain whose primary user is user i; every device also holds a shared colleague's profile.</summary>
+    public static SimulatedDeviceSpec DeviceSpec(int i, SimulatedFaults faults, int filesPerUser = 12) => new()
+    {
+        DeviceName = DeviceName(i),
+        JoinType = Protocol.DeviceJoinType.HybridEntraId,
+        DomainName = SimulatedIdentities.SourceDnsName,
+        TenantId = null,
+        Users =
+        [
+            new SimulatedUser(UserName(i), SimulatedIdentities.User(SimulatedIdentities.SourceDomain, i).ToString()),
+            new SimulatedUser(UserName(30_000 + (i % 100)), SimulatedIdentities.User(SimulatedIdentities.SourceDomain, 30_000 + (i % 100)).ToString()),
+        ],
+        Groups = [SimulatedIdentities.DomainUsersOf(SimulatedIdentities.SourceDomain).ToString(), SimulatedIdentities.Group(SimulatedIdentities.SourceDomain, 1 + (i % 5)).ToString()],
+        FilesPerUser = filesPerUser,
+        PromptAnswers = [PromptAnswer.StartNow],
+        Faults = faults,
+    };
+
+    public async Task<Guid> StartRunAsync(CancellationToken ct)
+    {
+        var answer = await client.PostAsync($"/api/v1/projects/{ProjectId}/runs", new { kinds = options.Jobs.Select(k => k.ToString()).ToArray(), filter = new { } }, ct);
+        return Guid.Parse((string)answer["run"]!["id"]!);
+    }
+
+    public Task<JsonNode> StatusAsync(Guid runId, CancellationToken ct) => client.GetAsync($"/api/v1/runs/{runId}", ct);
+
+    /// <summary>
+    /// What each job of each device should end as: Finished, except where a fault makes a step fail (that job
+    /// Failed, and for a rejoin the jobs waiting for it too). Crashes, slowness and outages must not change the end.
+    /// </summary>
+    public JobStatus Expected(int device, JobKind kind)
+    {
+        if (device > options.FaultyDevices || options.Faults.FailStep is not { } step)
+        {
+            return JobStatus.Finished;
+        }
+        var failing = Agent.Jobs.JobPlans.For((Protocol.AgentJobKind)kind, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" })
+            .Any(s => s.Name == step);
+        var rejoinFails = options.Jobs.Contains(JobKind.RejoinDomain)
+            && Agent.Jobs.JobPlans.For(Protocol.AgentJobKind.RejoinDomain, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Any(s => s.Name == step);
+        return failing || (rejoinFails && kind.NeedsRejoin()) ? JobStatus.Failed : JobStatus.Finished;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Rehome.Protocol;
+
+/// <summary>Constants both sides of /agent/v1 agree on.</summary>
+public static class AgentProtocol
+{
+    /// <summary>The version in every gateway path; a breaking change of any message makes a new one.</summary>
+    public const string Version = "v1";
+
+    public const string BasePath = "/agent/" + Version;
+
+    /// <summary>An agent's own credential: <c>rha_&lt;agent id&gt;.&lt;secret&gt;</c>, sent as <c>Authorization: Agent …</c>.</summary>
+    public const string CredentialPrefix = "rha_";
+
+    public const string AuthorizationScheme = "Agent";
+
+    /// <summary>The longest a poll waits for a job before answering 204; the agent then polls again.</summary>
+    public const int MaxPollSeconds = 55;
+
+    /// <summary>The JSON settings of every gateway message: camelCase, enums as names.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
+
+    private static JsonSerializerOptions CreateJsonOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        options.Converters.Add(new JsonStringEnumConverter());
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

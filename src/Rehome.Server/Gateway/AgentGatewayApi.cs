@@ -1,0 +1,353 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Rehome.Core.Agents;
+using Rehome.Core.Connections;
+using Rehome.Core.Mappings;
+using Rehome.Core.Runs;
+using Rehome.Protocol;
+using Rehome.Security.Sids;
+using Rehome.Server.Api;
+using Rehome.Server.Audit;
+using Rehome.Server.Directories;
+using Rehome.Server.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>
+/// /agent/v1: what devices call. Enrollment takes a configuration key; every other call takes the agent's own
+/// credential and reaches only that agent's jobs (the lease token, given only to the agent that leased, is
+/// checked on every write about a job).
+/// </summary>
+public static class AgentGatewayApi
+{
+    public const string EnrollmentRateLimit = "agent-enrollment";
+
+    public static IEndpointRouteBuilder MapAgentGateway(this IEndpointRouteBuilder app)
+    {
+        var gateway = app.MapGroup(AgentProtocol.BasePath).WithTags("Agent gateway")
+            .RequireAuthorization(AgentAuthenticationHandler.PolicyName);
+        gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
+        gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
+        gateway.MapPost("/poll", PollAsync).WithName("PollForJob");
+        gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress");
+        gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
+        gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");
+        gateway.MapPost("/jobs/{id:guid}/directory-action", RunDirectoryActionAsync).WithName("RunJobDirectoryAction");
+        gateway.MapPost("/jobs/{id:guid}/complete", CompleteAsync).WithName("CompleteJob");
+        return app;
+    }
+
+    private static async Task<IResult> EnrollAsync(
+        EnrollRequest? request, RehomeDbContext db, AgentRegistry registry, AuditTrail audit, TimeProvider time, ILogger<AgentRegistry> logger, CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrWhiteSpace(request.ConfigurationKey))
+        {
+            return Problems.Validation("configurationKey", "Required", "The source connection's configuration key is required.");
+        }
+        var violations = AgentMessageRules.Check(request.Device);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
+        }
+        var hash = ConfigurationKeys.Hash(request.ConfigurationKey.Trim());
+        var connection = await db.Connections.AsNoTracking()
+            .FirstOrDefaultAsync(c => c.ConfigurationKeyHash == hash && c.Role == ConnectionRole.Source, ct);
+        if (connection is null)
+        {
+            return Problems.Rule(StatusCodes.Status401Unauthorized, "Enrollment refused", "ConfigurationKeyInvalid",
+                "The configuration key is not the current key of any source connection (it may have been rotated).");
+        }
+        var now = time.GetUtcNow();
+        var device = request.Device;
+        var key = Mapping.KeyOf(device.DeviceName);
+        var agent = new DeviceAgent
+        {
+            Id = Guid.CreateVersion7(now),
+            ConnectionId = connection.Id,
+            DeviceName = device.DeviceName.Trim(),
+            DeviceKey = key,
+            CredentialHash = "",
+            EnrolledAt = now,
+            LastSeenAt = now,
+        };
+        Apply(agent, device);
+        var (credential, credentialHash) = AgentCredentials.Issue(agent.Id);
+        agent.CredentialHash = credentialHash;
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // A device that enrolls again (reinstalled, re-imaged) replaces its earlier agent: one credential per device.
+        var earlier = await db.Agents.Where(a => a.DeviceKey == key && a.ConnectionId == connection.Id && a.RevokedAt == null).ToListAsync(ct);
+        foreach (var old in earlier)
+        {
+            old.RevokedAt = now;
+            old.RevokedBy = "re-enrollment";
+        }
+        db.Agents.Add(agent);
+        var mapping = await MappingOfAsync(db, key, connection.Id, ct);
+        if (mapping is not null)
+        {
+            await db.Mappings.Where(m => m.Id == mapping).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, agent.Id), ct);
+        }
+        audit.Record("agent.enroll", $"agent/{agent.Id}", $"{agent.DeviceName} with the key of {connection.Name}");
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+
+        foreach (var old in earlier)
+        {
+            registry.Revoke(old.Id);
+        }
+        registry.Add(agent);
+        var entry = (await registry.FindAsync(agent.Id, ct))!;
+        entry.MappingId = mapping;
+        entry.MappingCheckedAt = Stopwatch.GetTimestamp();
+        logger.LogInformation("Agent {AgentId} enrolled for device {DeviceName} (mapping {MappingId})", agent.Id, agent.DeviceName, mapping);
+        return Results.Ok(new EnrollResponse(agent.Id, credential, mapping));
+    }
+
+    private static async Task<IResult> ReportFactsAsync(DeviceFacts? facts, HttpContext http, RehomeDbContext db, CancellationToken ct)
+    {
+        var violations = AgentMessageRules.Check(facts);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
+        }
+        var agent = await db.Agents.FirstAsync(a => a.Id == http.Agent().AgentId, ct);
+        Apply(agent, facts!);
+        await db.SaveChangesAsync(ct);
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// The long poll: answers at once with a job if one is startable, otherwise waits for its mapping's signal
+    /// (no query while idle) up to <paramref name="wait"/> seconds, then answers 204.
+    /// </summary>
+    private static async Task<IResult> PollAsync(
+        int? wait, HttpContext http, RehomeDbContext db, JobTransitions transitions, JobSignals signals, AssignmentBuilder assignments,
+        IOptions<GatewayOptions> options, IOptions<RunEngineOptions> runOptions, CancellationToken ct)
+    {
+        var entry = http.Agent();
+        var waitFor = TimeSpan.FromSeconds(Math.Clamp(wait ?? 25, 0, AgentProtocol.MaxPollSeconds));
+        var started = Stopwatch.GetTimestamp();
+        var recheck = options.Value.RecheckInterval;
+        while (true)
+        {
+            if (entry.Revoked)
+            {
+                return Results.Unauthorized();
+            }
+            if (entry.MappingId is null && Stopwatch.GetElapsedTime(entry.MappingCheckedAt) >= recheck)
+            {
+                entry.MappingId = await MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
+                entry.MappingCheckedAt = Stopwatch.GetTimestamp();
+            }
+            var generation = entry.MappingId is { } m ? signals.Generation(m) : 0;
+            if (entry.MappingId is { } mappingId
+                && (entry.CheckedGeneration != generation || Stopwatch.GetElapsedTime(entry.JobsCheckedAt) >= recheck))
+            {
+                entry.CheckedGeneration = generation;
+                entry.JobsCheckedAt = Stopwatch.GetTimestamp();
+                var job = await transitions.LeaseNextAsync(mappingId, entry.AgentId, runOptions.Value.LeaseDuration, ct);
+                if (job is not null)
+                {
+                    // The mapping may hold more startable jobs: the next poll looks again.
+                    entry.CheckedGeneration = -1;
+                    return Results.Ok(await assignments.BuildAsync(job, ct));
+                }
+            }
+            var remaining = waitFor - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return Results.NoContent();
+            }
+            if (entry.MappingId is { } waitingFor)
+            {
+                await signals.WaitAsync(waitingFor, generation, Min(remaining, recheck), ct);
+            }
+            else
+            {
+                await Task.Delay(Min(remaining, recheck), ct);
+            }
+        }
+    }
+
+    private static async Task<IResult> ReportProgressAsync(
+        Guid id, ProgressReport? report, HttpContext http, RehomeDbContext db, JobTransitions transitions, IOptions<RunEngineOptions> runOptions,
+        TimeProvider time, CancellationToken ct)
+    {
+        if (report is null)
+        {
+            return Problems.Validation("body", "Required", "A progress report is required.");
+        }
+        var violations = AgentMessageRules.Check(report);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
+        }
+        var renewal = await transitions.RenewAsync(id, report.LeaseToken, runOptions.Value.LeaseDuration,
+            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, report.Step, report.Message), ct);
+        if (renewal == LeaseRenewal.Lost)
+        {
+            return LeaseLost(id);
+        }
+        if (report.Items.Count > 0)
+        {
+            var now = time.GetUtcNow();
+            db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = id, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
+            await db.SaveChangesAsync(ct);
+        }
+        return Results.Ok(new ProgressAnswer(renewal == LeaseRenewal.StopRequested));
+    }
+
+    private static async Task<IResult> UploadLogAsync(Guid id, LogChunk? chunk, HttpContext http, RehomeDbContext db, SqlDialect dialect, CancellationToken ct)
+    {
+        if (chunk is null)
+        {
+            return Problems.Validation("body", "Required", "A log chunk is required.");
+        }
+        var violations = AgentMessageRules.Check(chunk);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
+        }
+        var agentId = http.Agent().AgentId;
+        if (!await db.Jobs.AnyAsync(j => j.Id == id && j.AgentId == agentId, ct))
+        {
+            return Problems.NotFound($"Job {id} of this agent");
+        }
+        // A chunk resent because its answer was lost (or raced in twice) is stored once: the unique index
+        // (job, sequence, line) turns the repeat into nothing.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction.GetDbTransaction();
+        command.CommandText = """
+            INSERT INTO job_log_lines (job_id, sequence, line_number, at, level, text) VALUES (@job, @sequence, @line, @at, @level, @text)
+            ON CONFLICT (job_id, sequence, line_number) DO NOTHING
+            """;
+        dialect.Add(command, "@job", id);
+        dialect.Add(command, "@sequence", chunk.Sequence);
+        dialect.Add(command, "@line", 0);
+        dialect.Add(command, "@at", dialect.Time(DateTimeOffset.UnixEpoch));
+        dialect.Add(command, "@level", "");
+        dialect.Add(command, "@text", "");
+        for (var i = 0; i < chunk.Lines.Count; i++)
+        {
+            var line = chunk.Lines[i];
+            command.Parameters["@line"].Value = i;
+            command.Parameters["@at"].Value = dialect.Time(line.At);
+            command.Parameters["@level"].Value = line.Level;
+            command.Parameters["@text"].Value = line.Text;
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> MapSidsAsync(
+        Guid id, SidMapRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, CancellationToken ct)
+    {
+        if (request?.Sids is null)
+        {
+            return Problems.Validation("sids", "Required", "The SIDs to map are required.");
+        }
+        if (request.Sids.Count > SidMapRequest.MaxSids)
+        {
+            return Problems.Validation("sids", "TooMany", $"At most {SidMapRequest.MaxSids:N0} SIDs per request.");
+        }
+        var sids = new List<SecurityIdentifier>(request.Sids.Count);
+        for (var i = 0; i < request.Sids.Count; i++)
+        {
+            if (!SecurityIdentifier.TryParse(request.Sids[i], out var sid))
+            {
+                return Problems.Validation($"sids[{i}]", "InvalidSid", $"SID {i} ('{Truncate(request.Sids[i])}') is not a SID in S-1-… form.");
+            }
+            sids.Add(sid!);
+        }
+        var held = await HeldJobAsync(db, id, http.Agent().AgentId, request.LeaseToken, ct);
+        if (held is null)
+        {
+            return LeaseLost(id);
+        }
+        return Results.Ok(await directory.MapSidsAsync(held.Project, held.Policy, sids, ct));
+    }
+
+    private static async Task<IResult> RunDirectoryActionAsync(
+        Guid id, DirectoryActionRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, CancellationToken ct)
+    {
+        if (request is null || !Enum.IsDefined(request.Action))
+        {
+            return Problems.Validation("action", "UnknownAction", "The action must be MigrateEntraIdGroups or ImportAutopilotDevice.");
+        }
+        var held = await HeldJobAsync(db, id, http.Agent().AgentId, request.LeaseToken, ct);
+        if (held is null)
+        {
+            return LeaseLost(id);
+        }
+        var expected = request.Action == DirectoryAction.MigrateEntraIdGroups ? JobKind.MigrateEntraIdGroups : JobKind.RegisterAutopilot;
+        if (held.Kind != expected)
+        {
+            return Problems.Conflict("ActionNotForThisJob", $"{request.Action} belongs to a {expected.DisplayName()} job, not to a {held.Kind.DisplayName()} job.");
+        }
+        return Results.Ok(await directory.RunActionAsync(held.Project, held.Mapping, request, ct));
+    }
+
+    private static async Task<IResult> CompleteAsync(Guid id, CompletionReport? report, JobTransitions transitions, CancellationToken ct)
+    {
+        if (report is null)
+        {
+            return Problems.Validation("body", "Required", "A completion report is required.");
+        }
+        var violations = AgentMessageRules.Check(report);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
+        }
+        var status = report.Status switch
+        {
+            CompletionStatus.Finished => JobStatus.Finished,
+            CompletionStatus.Exceptions => JobStatus.Exceptions,
+            CompletionStatus.Stopped => JobStatus.Stopped,
+            _ => JobStatus.Failed,
+        };
+        var completed = await transitions.CompleteAsync(id, report.LeaseToken, new JobCompletion(status,
+            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed), report.ErrorCode, report.ErrorMessage), ct);
+        return completed ? Results.NoContent() : LeaseLost(id);
+    }
+
+    private sealed record HeldJob(JobKind Kind, Core.Mappings.Mapping Mapping, Core.Projects.Project Project, Core.Policies.PolicySettings Policy);
+
+    private static Task<HeldJob?> HeldJobAsync(RehomeDbContext db, Guid jobId, Guid agentId, Guid leaseToken, CancellationToken ct) => (
+        from j in db.Jobs.AsNoTracking()
+        join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
+        join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
+        join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
+        where j.Id == jobId && j.LeaseOwner == agentId && j.LeaseToken == leaseToken && j.Status == JobStatus.InProgress
+        select new HeldJob(j.Kind, m, p, policy.Settings)).FirstOrDefaultAsync(ct);
+
+    private static Task<Guid?> MappingOfAsync(RehomeDbContext db, string deviceKey, Guid connectionId, CancellationToken ct) => (
+        from m in db.Mappings.AsNoTracking()
+        join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
+        where m.SourceDeviceKey == deviceKey && p.SourceConnectionId == connectionId
+        select (Guid?)m.Id).FirstOrDefaultAsync(ct);
+
+    private static void Apply(DeviceAgent agent, DeviceFacts device)
+    {
+        agent.OsVersion = device.OsVersion ?? "";
+        agent.AgentVersion = device.AgentVersion ?? "";
+        agent.JoinType = device.JoinType.ToString();
+        agent.DomainName = device.DomainName;
+        agent.TenantId = device.TenantId;
+        agent.EntraDeviceId = device.EntraDeviceId;
+        agent.LoggedOnUsers = string.Join(",", device.LoggedOnUsers ?? []);
+    }
+
+    private static IResult LeaseLost(Guid id) => Problems.Conflict("LeaseLost",
+        $"This agent does not hold job {id} (its lease lapsed, it was taken over or stopped, or it is another agent's job); stop working on it.");
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static string Truncate(string? text) => text is null ? "" : text.Length > 80 ? text[..80] + "…" : text;
+}

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Agents;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>
+/// The gateway's memory of enrolled agents: credential hashes (so an idle poll authenticates without a query),
+/// revocations (applied at once), the mapping each agent works for, and last-seen times, written to the store
+/// in batches instead of on every poll.
+/// </summary>
+public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<Guid, AgentEntry> entries = new();
+    private DateTimeOffset lastFlush = DateTimeOffset.MinValue;
+
+    /// <summary>The agent, from memory or the store; null when unknown.</summary>
+    public async ValueTask<AgentEntry?> FindAsync(Guid agentId, CancellationToken ct)
+    {
+        if (entries.TryGetValue(agentId, out var entry))
+        {
+            return entry;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == agentId, ct);
+        if (agent is null)
+        {
+            return null;
+        }
+        entry = new AgentEntry(agent.Id, agent.ConnectionId, agent.DeviceKey, agent.CredentialHash) { Revoked = agent.RevokedAt is not null };
+        entry.SetLastSeen(agent.LastSeenAt, dirty: false);
+        return entries.GetOrAdd(agentId, entry);
+    }
+
+    public void Add(DeviceAgent agent)
+    {
+        var entry = new AgentEntry(agent.Id, agent.ConnectionId, agent.DeviceKey, agent.CredentialHash);
+        entry.SetLastSeen(agent.LastSeenAt, dirty: false);
+        entries[agent.Id] = entry;
+    }
+
+    /// <summary>Refuses the agent from now on (the store is updated by the caller).</summary>
+    public void Revoke(Guid agentId)
+    {
+        if (entries.TryGetValue(agentId, out var entry))
+        {
+            entry.Revoked = true;
+        }
+    }
+
+    public void Forget(Guid agentId) => entries.TryRemove(agentId, out _);
+
+    /// <summary>The last-seen time this server knows (it may be newer than the store's).</summary>
+    public DateTimeOffset? LastSeen(Guid agentId) => entries.TryGetValue(agentId, out var entry) ? entry.LastSeen : null;
+
+    /// <summary>Writes the last-seen times that changed since the previous flush, if the interval has passed.</summary>
+    public async Task FlushPresenceAsync(RehomeDbContext db, TimeSpan interval, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (now - lastFlush < interval)
+        {
+            return;
+        }
+        lastFlush = now;
+        var dirty = entries.Values.Where(e => e.TakeDirty()).ToList();
+        foreach (var batch in dirty.Chunk(500))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            foreach (var entry in batch)
+            {
+                var seen = entry.LastSeen;
+                await db.Agents.Where(a => a.Id == entry.AgentId && a.LastSeenAt < seen)
+                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastSeenAt, seen), ct);
+            }
+            await transaction.CommitAsync(ct);
+        }
+    }
+}
+
+/// <summary>What the gateway keeps in memory about one agent.</summary>
+public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey, string credentialHash)
+{
+    private long lastSeenTicks;
+    private int dirty;
+
+    public Guid AgentId { get; } = agentId;
+
+    public Guid ConnectionId { get; } = connectionId;
+
+    public string DeviceKey { get; } = deviceKey;
+
+    public string CredentialHash { get; } = credentialHash;
+
+    private volatile bool revoked;
+
+    public bool Revoked { get => revoked; set => revoked = value; }
+
+    /// <summary>The mapping the agent works for (its device name's mapping in a project of its connection).</summary>
+    public Guid? MappingId { get; set; }
+
+    /// <summary>When the mapping was last looked up, and the signal generation the last store look saw.</summary>
+    /// <remarks>Stopwatch timestamps: the long poll runs on the wall clock, whatever the business clock says.</remarks>
+    public long MappingCheckedAt { get; set; }
+
+    public long CheckedGeneration { get; set; } = -1;
+
+    public long JobsCheckedAt { get; set; }
+
+    public DateTimeOffset LastSeen => new(Interlocked.Read(ref lastSeenTicks), TimeSpan.Zero);
+
+    public void SetLastSeen(DateTimeOffset at, bool dirty = true)
+    {
+        Interlocked.Exchange(ref lastSeenTicks, at.UtcTicks);
+        if (dirty)
+        {
+            Volatile.Write(ref this.dirty, 1);
+        }
+    }
+
+    internal bool TakeDirty() => Interlocked.Exchange(ref dirty, 0) == 1;
+}

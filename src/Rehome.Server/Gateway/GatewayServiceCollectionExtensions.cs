@@ -1,0 +1,14 @@
+namespace Rehome.Server.Gateway;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>The agent gateway: its options, the agents' memory and the job wake-up signals.</summary>
+    public static IServiceCollection AddRehomeGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AgentRegistry>();
+        services.AddSingleton<JobSignals>();
+        services.AddScoped<AssignmentBuilder>();
+        return services;
+    }
+}

@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Runs;
+using Rehome.Server.Directories;
+using Rehome.Server.Secrets;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Runs;
+
+/// <summary>
+/// Prepares the destination of rejoin jobs that wait for it (computer object, offline join data), then lets
+/// them start, or fails them with the directory's reason. Runs on the engine's tick; the move out of
+/// Waiting for destination is conditional, so replicas may race.
+/// </summary>
+public sealed class DestinationPreparer(RehomeDbContext db, JobTransitions transitions, IMigrationDirectory directory, SecretProtector secrets, ILogger<DestinationPreparer> logger)
+{
+    public const int BatchSize = 500;
+
+    /// <summary>Returns how many jobs left Waiting for destination.</summary>
+    public async Task<int> PrepareWaitingAsync(CancellationToken ct)
+    {
+        if (directory is NotConnectedDirectory)
+        {
+            return 0;
+        }
+        var waiting = await (
+            from j in db.Jobs.AsNoTracking()
+            join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
+            join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
+            join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
+            join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
+            where j.Status == JobStatus.WaitingForDestination
+            orderby j.CreatedAt
+            select new { JobId = j.Id, Mapping = m, Project = p, Destination = d, policy.Settings }).Take(BatchSize).ToListAsync(ct);
+        var moved = 0;
+        foreach (var job in waiting)
+        {
+            DestinationPreparation prepared;
+            try
+            {
+                prepared = await directory.PrepareDestinationAsync(new DestinationRequest(job.JobId, job.Mapping, job.Project, job.Destination, job.Settings), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A directory outage leaves the job waiting; the next tick tries again.
+                logger.LogWarning(e, "Preparing the destination of job {JobId} (mapping {MappingId}) failed; will retry", job.JobId, job.Mapping.Id);
+                continue;
+            }
+            if (prepared.Ready)
+            {
+                var payload = prepared.ProvisioningData is { } data ? secrets.Protect(data) : null;
+                moved += await transitions.DestinationPreparedAsync(job.JobId, payload, null, null, ct) ? 1 : 0;
+            }
+            else if (prepared.FailureCode is not null)
+            {
+                moved += await transitions.DestinationPreparedAsync(job.JobId, null, prepared.FailureCode, prepared.FailureMessage, ct) ? 1 : 0;
+            }
+        }
+        return moved;
+    }
+}
