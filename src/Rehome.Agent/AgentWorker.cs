@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Rehome.Agent.Platform;
 using Rehome.Agent.Platform.Simulated;
+using Rehome.Agent.Platform.Windows;
 using Rehome.Agent.Polling;
 
 namespace Rehome.Agent;
@@ -17,16 +18,30 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplication
             lifetime.StopApplication();
             return;
         }
-        var exit = await AgentSupervisor.RunAsync(() => CreateRuntime(settings), logger, stoppingToken);
-        if (exit == AgentExit.Refused)
+        while (!stoppingToken.IsCancellationRequested)
         {
-            lifetime.StopApplication();
+            var exit = await AgentSupervisor.RunOnceAsync(CreateRuntime(settings), logger, stoppingToken);
+            if (exit == AgentExit.Refused)
+            {
+                lifetime.StopApplication();
+                return;
+            }
+            if (exit == AgentExit.Restarted && OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(settings))
+            {
+                // Windows is shutting down: the service stops with it and the journal resumes after the boot.
+                await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+            if (exit == AgentExit.Stopped)
+            {
+                return;
+            }
         }
     }
 
     private AgentRuntime CreateRuntime(AgentOptions settings)
     {
-        var (platform, session, faults, handler) = DevicePlatforms.Create(settings, TimeProvider.System);
+        var (platform, session, faults, handler) = DevicePlatforms.Create(settings, TimeProvider.System, logger);
         var http = new HttpClient(handler) { BaseAddress = new Uri(settings.ServerUrl!), Timeout = TimeSpan.FromSeconds(settings.PollSeconds + 30) };
         return new AgentRuntime(settings, platform, session, faults, new GatewayClient(http), TimeProvider.System, logger);
     }
@@ -35,14 +50,21 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplication
 /// <summary>Chooses the device platform from the settings.</summary>
 public static class DevicePlatforms
 {
-    public static (IDevicePlatform Platform, IUserSession Session, IStepFaults? Faults, HttpMessageHandler Handler) Create(AgentOptions settings, TimeProvider time)
+    public static bool IsSimulated(AgentOptions settings) => string.Equals(settings.Platform, "Simulated", StringComparison.OrdinalIgnoreCase);
+
+    public static (IDevicePlatform Platform, IUserSession Session, IStepFaults? Faults, HttpMessageHandler Handler) Create(
+        AgentOptions settings, TimeProvider time, ILogger logger)
     {
-        if (string.Equals(settings.Platform, "Simulated", StringComparison.OrdinalIgnoreCase))
+        if (IsSimulated(settings))
         {
             var folder = settings.SimulatedDeviceFolder ?? throw new InvalidOperationException("Rehome:Agent:SimulatedDeviceFolder is required with the simulated platform.");
             var gate = new NetworkGate(new SocketsHttpHandler());
             var device = new SimulatedDevicePlatform(folder, gate, time);
             return (device, device.Session, device, gate);
+        }
+        if (string.Equals(settings.Platform, "Windows", StringComparison.OrdinalIgnoreCase) && OperatingSystem.IsWindows())
+        {
+            return WindowsPlatformFactory.Create(logger);
         }
         throw new InvalidOperationException($"Rehome:Agent:Platform is '{settings.Platform}'; this system runs 'Simulated'{(OperatingSystem.IsWindows() ? " or 'Windows'" : "")}.");
     }

@@ -42,6 +42,12 @@ public sealed class ServerHost : IAsyncDisposable
 
     public WebApplication App { get; }
 
+    /// <summary>The folder of the store (and keys): a server started again on it finds everything.</summary>
+    public string Folder => _folder;
+
+    /// <summary>Keeps the store's folder when disposed, for a test that starts the server again on it.</summary>
+    public bool KeepFolder { get; set; }
+
     public FakeTimeProvider Time { get; }
 
     public LogCapture Logs { get; }
@@ -54,14 +60,38 @@ public sealed class ServerHost : IAsyncDisposable
 
     public Uri BaseAddress => Anonymous.BaseAddress!;
 
-    public static async Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings = null)
+    /// <summary>Starts a server for API tests: a fake clock that the test moves, and no engine of its own.</summary>
+    public static Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings = null) =>
+        StartAsync(provider, settings, realClock: false, folder: null, port: 0);
+
+    /// <summary>
+    /// Starts a server for tests with real agents: the real clock, the engine ticking every 100 ms, the simulated
+    /// directory. <paramref name="folder"/> and <paramref name="port"/> let a test start the same server again.
+    /// </summary>
+    public static Task<ServerHost> StartLiveAsync(Dictionary<string, string?>? settings = null, string? folder = null, int port = 0)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
+        var live = new Dictionary<string, string?>
+        {
+            ["Rehome:Runs:Background"] = "true",
+            ["Rehome:Runs:TickInterval"] = "00:00:00.100",
+            ["Rehome:Directories:Mode"] = "Simulated",
+            ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            live[key] = value;
+        }
+        return StartAsync(StoreProvider.Sqlite, live, realClock: true, folder, port);
+    }
+
+    private static async Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings, bool realClock, string? folder, int port)
+    {
+        folder ??= Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         string? database = null;
         var args = new List<string>
         {
-            "--urls=http://127.0.0.1:0",
+            $"--urls=http://127.0.0.1:{port}",
             $"--Rehome:Store:Provider={provider}",
             $"--Rehome:Store:DataDirectory={folder}",
             $"--Rehome:Bootstrap:AdminPassword={AdminPassword}",
@@ -83,7 +113,10 @@ public sealed class ServerHost : IAsyncDisposable
 
         var builder = RehomeServer.CreateBuilder([.. args]);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
-        builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+        if (!realClock)
+        {
+            builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
+        }
         var logs = new LogCapture();
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
@@ -138,6 +171,10 @@ public sealed class ServerHost : IAsyncDisposable
             await command.ExecuteNonQueryAsync();
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (KeepFolder)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(_folder, recursive: true);

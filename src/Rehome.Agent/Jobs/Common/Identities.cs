@@ -73,7 +73,8 @@ public static class Identities
         var answer = DurableFile.ReadJson<SidMapAnswer>(path);
         if (answer is null)
         {
-            answer = await context.Gateway.MapSidsAsync(context.JobId, new SidMapRequest(context.Assignment.LeaseToken, [.. sids.Order(StringComparer.Ordinal)]), context.Cancellation);
+            var request = new SidMapRequest(context.Assignment.LeaseToken, [.. sids.Order(StringComparer.Ordinal)]);
+            answer = await context.CallServerAsync(ct => context.Gateway.MapSidsAsync(context.JobId, request, ct));
             DurableFile.WriteJson(path, answer);
             foreach (var unmapped in answer.Unmapped)
             {

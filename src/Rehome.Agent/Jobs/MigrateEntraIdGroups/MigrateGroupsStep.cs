@@ -13,13 +13,14 @@ public sealed class MigrateGroupsStep(string? sourceEntraDeviceId) : JobStep
     public override async Task RunAsync(JobContext context)
     {
         var membership = await context.Platform.GetMembershipAsync(context.Cancellation);
-        var answer = await context.Gateway.RunDirectoryActionAsync(context.JobId, new DirectoryActionRequest
+        var request = new DirectoryActionRequest
         {
             LeaseToken = context.Assignment.LeaseToken,
             Action = DirectoryAction.MigrateEntraIdGroups,
             SourceEntraDeviceId = sourceEntraDeviceId ?? membership.EntraDeviceId,
             DestinationEntraDeviceId = membership.EntraDeviceId,
-        }, context.Cancellation);
+        };
+        var answer = await context.CallServerAsync(ct => context.Gateway.RunDirectoryActionAsync(context.JobId, request, ct));
         foreach (var item in answer.Items)
         {
             context.Report(item);

@@ -12,13 +12,14 @@ public sealed class ImportAutopilotStep : JobStep
         var wait = TimeSpan.FromMilliseconds(250);
         while (true)
         {
-            var answer = await context.Gateway.RunDirectoryActionAsync(context.JobId, new DirectoryActionRequest
+            var request = new DirectoryActionRequest
             {
                 LeaseToken = context.Assignment.LeaseToken,
                 Action = DirectoryAction.ImportAutopilotDevice,
                 SerialNumber = hardware.SerialNumber,
                 HardwareHash = hardware.HardwareHash,
-            }, context.Cancellation);
+            };
+            var answer = await context.CallServerAsync(ct => context.Gateway.RunDirectoryActionAsync(context.JobId, request, ct));
             switch (answer.State)
             {
                 case DirectoryActionState.Done:
