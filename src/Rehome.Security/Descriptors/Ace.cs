@@ -28,14 +28,11 @@ public sealed class Ace : IEquatable<Ace>
     /// <summary>Object flag bits beyond the two GUID presence bits, kept so the ACE writes back unchanged.</summary>
     public uint ReservedObjectFlags { get; init; }
 
-    /// <summary>Bytes after the SID: the binary condition of callback ACEs, the attribute of resource attribute ACEs.</summary>
-    public ReadOnlyMemory<byte> ApplicationData { get; init; }
-
     /// <summary>
-    /// The SDDL text of a condition (callback ACEs) or resource attribute (RA ACEs) when the ACE came from SDDL; it
-    /// is kept as text and printed back, not compiled.
+    /// Bytes after the SID: the binary condition of callback ACEs (see <see cref="Conditions.ConditionalExpression"/>),
+    /// the attribute of resource attribute ACEs (see <see cref="Conditions.ResourceAttribute"/>).
     /// </summary>
-    public string? ConditionText { get; init; }
+    public ReadOnlyMemory<byte> ApplicationData { get; init; }
 
     /// <summary>The whole body after the 4-byte header, for ACE types kept raw.</summary>
     public ReadOnlyMemory<byte> RawBody { get; init; }
@@ -80,7 +77,6 @@ public sealed class Ace : IEquatable<Ace>
         InheritedObjectType = InheritedObjectType,
         ReservedObjectFlags = ReservedObjectFlags,
         ApplicationData = ApplicationData,
-        ConditionText = ConditionText,
         RawBody = RawBody,
     };
 
@@ -139,16 +135,6 @@ public sealed class Ace : IEquatable<Ace>
             throw new InvalidOperationException($"ACE of {length} bytes exceeds the 65535-byte limit.");
         }
 
-        if (AceTypes.IsCallback(Type) && ConditionText is not null && ApplicationData.IsEmpty)
-        {
-            throw new InvalidOperationException("A conditional expression read from SDDL is kept as text and cannot be written in binary form.");
-        }
-
-        if (Type == AceType.SystemResourceAttribute && ConditionText is not null && ApplicationData.IsEmpty)
-        {
-            throw new InvalidOperationException("A resource attribute read from SDDL is kept as text and cannot be written in binary form.");
-        }
-
         destination[0] = (byte)Type;
         destination[1] = (byte)Flags;
         BinaryPrimitives.WriteUInt16LittleEndian(destination[2..], (ushort)length);
@@ -186,7 +172,7 @@ public sealed class Ace : IEquatable<Ace>
 
     public bool Equals(Ace? other) => other is not null && Type == other.Type && Flags == other.Flags && AccessMask == other.AccessMask
         && Sid == other.Sid && ObjectType == other.ObjectType && InheritedObjectType == other.InheritedObjectType
-        && ReservedObjectFlags == other.ReservedObjectFlags && ConditionText == other.ConditionText
+        && ReservedObjectFlags == other.ReservedObjectFlags
         && ApplicationData.Span.SequenceEqual(other.ApplicationData.Span) && RawBody.Span.SequenceEqual(other.RawBody.Span);
 
     public override bool Equals(object? obj) => Equals(obj as Ace);

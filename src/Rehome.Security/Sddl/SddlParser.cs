@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rehome.Security.Conditions;
 using Rehome.Security.Descriptors;
 using Rehome.Security.Sids;
 
@@ -19,6 +20,32 @@ public static class SddlParser
         ArgumentNullException.ThrowIfNull(sddl);
         var reader = new Reader(sddl, domain);
         return reader.ReadDescriptor();
+    }
+
+    /// <summary>
+    /// Reads a SID string (S-1-…) or a two-letter alias at <paramref name="position"/>; positions in errors are offset
+    /// by <paramref name="basePosition"/>.
+    /// </summary>
+    internal static SecurityIdentifier ReadSidString(string text, ref int position, int basePosition, SecurityIdentifier? domain)
+    {
+        var start = position;
+        if (position + 1 < text.Length && text[position] is 'S' or 's' && text[position + 1] == '-')
+        {
+            var sid = SecurityIdentifier.ParseAt(text.AsSpan(position), basePosition + position, out var consumed);
+            position += consumed;
+            return sid;
+        }
+
+        if (position + 2 > text.Length)
+        {
+            throw SecurityFormatException.AtPosition(basePosition + start, "Expected a SID or a two-letter SID alias");
+        }
+
+        var alias = text.Substring(position, 2);
+        position += 2;
+        return WellKnownSids.FromAlias(alias, domain) ?? throw SecurityFormatException.AtPosition(basePosition + start, WellKnownSids.IsDomainAlias(alias)
+            ? $"Alias '{alias}' is relative to a domain, and no domain SID was given"
+            : $"Unknown SID alias '{alias}'");
     }
 
     private sealed class Reader(string text, SecurityIdentifier? domain)
@@ -165,11 +192,15 @@ public static class SddlParser
             }
 
             var sid = ReadSid(stopAtSection: false);
-            string? condition = null;
+            var applicationData = ReadOnlyMemory<byte>.Empty;
             if (position < text.Length && text[position] == ';')
             {
                 position++;
-                condition = ReadCondition();
+                var conditionStart = position;
+                var condition = ReadCondition();
+                applicationData = AceTypes.IsCallback(type) ? ConditionalExpression.Parse(condition, conditionStart, domain).ToBinary()
+                    : type == AceType.SystemResourceAttribute ? ResourceAttribute.Parse(condition, conditionStart, domain).ToBinary()
+                    : throw Error(conditionStart, $"ACE type {typeWord} cannot carry a condition or a resource attribute");
             }
 
             if (position >= text.Length || text[position] != ')')
@@ -186,12 +217,12 @@ public static class SddlParser
                 Sid = sid,
                 ObjectType = objectType,
                 InheritedObjectType = inheritedObjectType,
-                ConditionText = condition,
+                ApplicationData = applicationData,
             };
         }
 
-        // The condition (or resource attribute) is kept as text: take everything up to the ACE's closing parenthesis,
-        // respecting nested parentheses and quoted strings.
+        // The condition (or resource attribute) is everything up to the ACE's closing parenthesis, respecting nested
+        // parentheses and quoted strings; it is compiled to binary afterwards.
         private string ReadCondition()
         {
             var start = position;
@@ -327,32 +358,10 @@ public static class SddlParser
 
         private SecurityIdentifier ReadSid(bool stopAtSection)
         {
-            var start = position;
-            if (position + 1 < text.Length && (text[position] == 'S' || text[position] == 's') && text[position + 1] == '-')
-            {
-                var sid = SecurityIdentifier.ParseAt(text.AsSpan(position), position, out var consumed);
-                position += consumed;
-                return sid;
-            }
-
-            if (position + 2 > text.Length)
-            {
-                throw Error(start, "Expected a SID or a two-letter SID alias");
-            }
-
-            var alias = text.Substring(position, 2);
-            position += 2;
-            var resolved = WellKnownSids.FromAlias(alias, domain);
-            if (resolved is null)
-            {
-                throw Error(start, WellKnownSids.IsDomainAlias(alias)
-                    ? $"Alias '{alias}' is relative to a domain, and no domain SID was given"
-                    : $"Unknown SID alias '{alias}'");
-            }
-
+            var resolved = ReadSidString(text, ref position, 0, domain);
             if (!stopAtSection && position < text.Length && text[position] != ';' && text[position] != ')')
             {
-                throw Error(position, $"Unexpected '{text[position]}' after the SID alias");
+                throw Error(position, $"Unexpected '{text[position]}' after the SID");
             }
 
             return resolved;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Rehome.Security.Conditions;
 using Rehome.Security.Descriptors;
 using Rehome.Security.Sids;
 
@@ -117,13 +118,16 @@ public static class SddlWriter
 
         builder.Append(';');
         AppendSid(builder, ace.Sid ?? throw new InvalidOperationException("ACE has no SID."), domain);
-        if (ace.ConditionText is not null)
+        var data = ace.ApplicationData.Span;
+        if (!data.IsEmpty && AceTypes.IsCallback(ace.Type))
         {
-            builder.Append(';').Append(ace.ConditionText);
+            builder.Append(';').Append(ConditionalExpression.IsConditional(data)
+                ? ConditionalExpression.FromBinary(data).ToSddl(domain)
+                : throw new InvalidOperationException("The application data of this callback ACE is not a conditional expression and has no SDDL form."));
         }
-        else if (!ace.ApplicationData.IsEmpty && (AceTypes.IsCallback(ace.Type) || ace.Type == AceType.SystemResourceAttribute))
+        else if (!data.IsEmpty && ace.Type == AceType.SystemResourceAttribute)
         {
-            throw new InvalidOperationException("The binary condition or resource attribute of this ACE has no text form here.");
+            builder.Append(';').Append(ResourceAttribute.FromBinary(data).ToSddl(domain));
         }
 
         builder.Append(')');

@@ -13,10 +13,14 @@ internal sealed class DescriptorGenerator(int seed, AceType[]? onlyTypes = null,
     [
         AceType.AccessAllowed, AceType.AccessDenied, AceType.SystemAudit, AceType.SystemAlarm, AceType.AccessAllowedObject,
         AceType.AccessDeniedObject, AceType.SystemAuditObject, AceType.SystemAlarmObject, AceType.SystemMandatoryLabel,
-        AceType.SystemScopedPolicyId, AceType.SystemProcessTrustLabel,
+        AceType.SystemScopedPolicyId, AceType.SystemProcessTrustLabel, AceType.AccessAllowedCallback, AceType.AccessDeniedCallback,
+        AceType.AccessAllowedCallbackObject, AceType.SystemAuditCallback, AceType.SystemResourceAttribute,
     ];
 
     private readonly Random random = new(seed);
+    private ConditionGenerator? conditions;
+
+    private ConditionGenerator Conditions => conditions ??= new ConditionGenerator(random, NextSid);
 
     public SecurityIdentifier NextSid() => random.Next(6) switch
     {
@@ -110,10 +114,19 @@ internal sealed class DescriptorGenerator(int seed, AceType[]? onlyTypes = null,
 
         var isObject = AceTypes.LayoutOf(type) == AceLayout.Object;
         var data = Array.Empty<byte>();
-        if (binaryOnly && AceTypes.IsCallback(type))
+        if (binaryOnly && AceTypes.IsCallback(type) && random.Next(2) == 0)
         {
+            // Application data that is not a conditional expression, which callback ACEs may also carry.
             data = new byte[random.Next(1, 8) * 4];
             random.NextBytes(data);
+        }
+        else if (AceTypes.IsCallback(type) && random.Next(5) > 0)
+        {
+            data = Conditions.NextExpression(allowShortIntegers: binaryOnly).ToBinary();
+        }
+        else if (type == AceType.SystemResourceAttribute)
+        {
+            data = Conditions.NextResourceAttribute().ToBinary();
         }
 
         var flags = (AceFlags)random.Next(256) & flagMask;
