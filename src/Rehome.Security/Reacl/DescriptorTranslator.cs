@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Rehome.Security.Conditions;
 using Rehome.Security.Descriptors;
 using Rehome.Security.Sids;
 
@@ -7,9 +9,9 @@ namespace Rehome.Security.Reacl;
 
 /// <summary>
 /// Rewrites a binary self-relative security descriptor so that mapped source SIDs become their destination SIDs,
-/// as <see cref="TranslationOptions"/> says. Works on spans in two passes (plan, then write) without allocating per
-/// ACE; the parts keep their order, sizes and offsets are recomputed. Idempotent: translating the result again
-/// changes nothing.
+/// as <see cref="TranslationOptions"/> says, both as ACE trustees and as SID literals in the conditional expressions
+/// of callback ACEs. Works on spans in two passes (plan, then write) without allocating per ACE; the parts keep their
+/// order, sizes and offsets are recomputed. Idempotent: translating the result again changes nothing.
 /// </summary>
 public sealed class DescriptorTranslator
 {
@@ -17,6 +19,9 @@ public sealed class DescriptorTranslator
     private const byte Replace = 1;
     private const byte Drop = 2;
     private const byte KeepAndAdd = 3;
+
+    // Set beside the action when a callback ACE's condition names a mapped SID.
+    private const byte ConditionMapped = 0x80;
     private const int StackActionLimit = 256;
 
     private readonly SidMap map;
@@ -160,7 +165,8 @@ public sealed class DescriptorTranslator
     }
 
     // Validates each ACE and decides what happens to it; returns the new ACL length. The first pass validates and
-    // finds ACEs naming a mapped SID; only then, with every ACE known to be sound, are twins looked for.
+    // finds ACEs naming a mapped SID, as trustee or inside a callback ACE's condition; only then, with every ACE known
+    // to be sound, are twins looked for.
     private int PlanAcl(ReadOnlySpan<byte> acl, int aclOffset, Span<byte> actions, Span<int> slots, out bool changed)
     {
         changed = false;
@@ -170,14 +176,14 @@ public sealed class DescriptorTranslator
         {
             var size = AceCodec.MeasureNext(acl, position, index, aclOffset, out var sidOffset, out var sidLength);
             var ace = acl.Slice(position, size);
+            var eligible = sidOffset >= 0 && (options.TranslateInheritedAces || (ace[1] & (byte)AceFlags.Inherited) == 0);
+            var slot = eligible ? map.FindSlot(ace.Slice(sidOffset, sidLength)) : -1;
+            var conditionMapped = eligible && AceTypes.IsCallback((AceType)ace[0])
+                && FindMappedInCondition(ace, sidOffset + sidLength, aclOffset + position + sidOffset + sidLength, out _);
             position += size;
-            var slot = sidOffset >= 0 && (options.TranslateInheritedAces || (ace[1] & (byte)AceFlags.Inherited) == 0)
-                ? map.FindSlot(ace.Slice(sidOffset, sidLength))
-                : -1;
-            var mapped = slot >= 0;
             slots[index] = slot;
-            actions[index] = mapped ? Replace : Keep;
-            candidates |= mapped;
+            actions[index] = (byte)((slot >= 0 || conditionMapped ? Replace : Keep) | (conditionMapped ? ConditionMapped : 0));
+            candidates |= slot >= 0 || conditionMapped;
         }
 
         var length = position;
@@ -195,21 +201,31 @@ public sealed class DescriptorTranslator
                 continue;
             }
 
-            var destination = map.DestinationAt(slots[index]);
-            var twinExists = ContainsTwin(acl, ace, sidOffset, sidLength, destination);
+            var conditionMapped = (actions[index] & ConditionMapped) != 0;
+            var destination = slots[index] >= 0 ? map.DestinationAt(slots[index]) : null;
+            var conditionDelta = 0;
+            if (conditionMapped)
+            {
+                FindMappedInCondition(ace, sidOffset + sidLength, 0, out conditionDelta);
+            }
+
+            var translatedLength = ace.Length + (destination is null ? 0 : destination.BinaryLength - sidLength) + conditionDelta;
+            var twinExists = conditionMapped
+                ? ContainsTranslated(acl, ace, sidOffset, sidLength, destination, translatedLength)
+                : ContainsTwin(acl, ace, sidOffset, sidLength, destination!);
             var action = options.Mode switch
             {
                 TranslationMode.Replace => twinExists ? Drop : Replace,
                 TranslationMode.Add => twinExists ? Keep : KeepAndAdd,
                 _ => Drop,
             };
-            actions[index] = action;
+            actions[index] = (byte)(action | (conditionMapped ? ConditionMapped : 0));
             changed |= action != Keep;
             length += action switch
             {
-                Replace => destination.BinaryLength - sidLength,
+                Replace => translatedLength - ace.Length,
                 Drop => -ace.Length,
-                KeepAndAdd => ace.Length + destination.BinaryLength - sidLength,
+                KeepAndAdd => translatedLength,
                 _ => 0,
             };
         }
@@ -222,6 +238,21 @@ public sealed class DescriptorTranslator
         return length;
     }
 
+    // Whether the callback ACE's application data (from dataOffset) is a conditional expression naming a mapped SID;
+    // validates the expression, reporting problems at byte offsets counted from errorOffset.
+    private bool FindMappedInCondition(ReadOnlySpan<byte> ace, int dataOffset, int errorOffset, out int delta)
+    {
+        delta = 0;
+        var data = ace[dataOffset..];
+        if (!ConditionalExpression.IsConditional(data))
+        {
+            return false;
+        }
+
+        ConditionalExpression.Validate(data, errorOffset);
+        return ConditionSidRewriter.FindMapped(data, map, out delta);
+    }
+
     private int WriteAcl(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> actions, ReadOnlySpan<int> slots, int length, Span<byte> target)
     {
         acl[..AceCodec.AclHeaderLength].CopyTo(target);
@@ -232,7 +263,7 @@ public sealed class DescriptorTranslator
         for (var index = 0; index < actions.Length; index++)
         {
             var ace = NextAce(acl, ref position, out var sidOffset, out var sidLength);
-            var action = actions[index];
+            var action = actions[index] & ~ConditionMapped;
             if (action is Keep or KeepAndAdd)
             {
                 ace.CopyTo(target[written..]);
@@ -242,13 +273,54 @@ public sealed class DescriptorTranslator
 
             if (action is Replace or KeepAndAdd)
             {
-                written += WriteWithSid(ace, sidOffset, sidLength, map.DestinationAt(slots[index]).Binary, target[written..]);
+                var destination = slots[index] >= 0 ? map.DestinationAt(slots[index]).Binary : ace.Slice(sidOffset, sidLength);
+                written += (actions[index] & ConditionMapped) != 0
+                    ? WriteTranslated(ace, sidOffset, sidLength, destination, target[written..])
+                    : WriteWithSid(ace, sidOffset, sidLength, destination, target[written..]);
                 count++;
             }
         }
 
         BinaryPrimitives.WriteUInt16LittleEndian(target[4..], (ushort)count);
         return written;
+    }
+
+    // A callback ACE with its trustee and the mapped SIDs of its condition replaced.
+    private int WriteTranslated(ReadOnlySpan<byte> ace, int sidOffset, int sidLength, ReadOnlySpan<byte> sid, Span<byte> target)
+    {
+        ace[..sidOffset].CopyTo(target);
+        sid.CopyTo(target[sidOffset..]);
+        var length = sidOffset + sid.Length + ConditionSidRewriter.Rewrite(ace[(sidOffset + sidLength)..], map, target[(sidOffset + sid.Length)..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(target[2..], (ushort)length);
+        return length;
+    }
+
+    // Whether the ACL already holds the translated form of a callback ACE whose condition names mapped SIDs.
+    private bool ContainsTranslated(ReadOnlySpan<byte> acl, ReadOnlySpan<byte> ace, int sidOffset, int sidLength, SecurityIdentifier? destination, int translatedLength)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(translatedLength);
+        try
+        {
+            var translated = buffer.AsSpan(0, WriteTranslated(ace, sidOffset, sidLength, destination is null ? ace.Slice(sidOffset, sidLength) : destination.Binary, buffer));
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(acl[4..]);
+            var position = AceCodec.AclHeaderLength;
+            for (var index = 0; index < count; index++)
+            {
+                int size = BinaryPrimitives.ReadUInt16LittleEndian(acl[(position + 2)..]);
+                if (acl.Slice(position, size).SequenceEqual(translated))
+                {
+                    return true;
+                }
+
+                position += size;
+            }
+
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static int WriteWithSid(ReadOnlySpan<byte> ace, int sidOffset, int sidLength, ReadOnlySpan<byte> sid, Span<byte> target)

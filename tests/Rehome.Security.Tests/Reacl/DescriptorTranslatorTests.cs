@@ -1,3 +1,4 @@
+using Rehome.Security.Conditions;
 using Rehome.Security.Descriptors;
 using Rehome.Security.Reacl;
 using Rehome.Security.Sddl;
@@ -154,21 +155,97 @@ public sealed class DescriptorTranslatorTests
         Assert.Equal(translator.Translate(bytes), buffer[..length]);
     }
 
+    [Fact]
+    public void Replace_rewrites_sids_inside_conditions_and_recomputes_every_length()
+    {
+        var longer = SecurityIdentifier.Parse("S-1-5-21-444444444-555555555-666666666-77-2400");
+        var map = new SidMap([new(Source.WithRid(1105), Destination.WithRid(2205)), new(Source.WithRid(1300), longer), new(Source.WithRid(1301), WellKnownSids.BuiltinUsers)]);
+        var sddl = $"D:(XA;;FA;;;{Sid(1105)};(Member_of {{SID({Sid(1300)}), SID(BA), SID({Sid(1301)})}} && @User.Title == \"PM\"))(A;;FA;;;SY)";
+
+        var translated = new DescriptorTranslator(map, new TranslationOptions()).Translate(Binary(sddl))!;
+
+        var descriptor = SecurityDescriptor.FromBinary(translated);
+        Assert.Equal(
+            $"D:(XA;;FA;;;{Destination.WithRid(2205)};((Member_of {{SID({longer}), SID(BA), SID(BU)}}) && (@User.Title == \"PM\")))(A;;FA;;;SY)",
+            SddlWriter.Write(descriptor));
+        Assert.Equal(descriptor.Dacl!.Aces[0].ApplicationData.ToArray(), ConditionalExpression.FromBinary(descriptor.Dacl.Aces[0].ApplicationData.Span).ToBinary());
+        Assert.Equal(translated, descriptor.ToBinary());
+    }
+
+    [Fact]
+    public void An_ace_whose_condition_alone_names_a_source_sid_is_translated_in_every_mode()
+    {
+        var sddl = $"D:(XD;;FW;;;WD;(Member_of_Any {{SID({Sid(1200)}), SID(BA)}}))";
+        var translated = $"(XD;;FW;;;WD;(Member_of_Any {{SID({Destination.WithRid(2300)}), SID(BA)}}))";
+
+        Assert.Equal("D:" + translated, Translate(sddl, new TranslationOptions()));
+        Assert.Equal(sddl + translated, Translate(sddl, new TranslationOptions { Mode = TranslationMode.Add }));
+        Assert.Equal("D:", Translate(sddl, new TranslationOptions { Mode = TranslationMode.Remove }));
+        Assert.Equal("D:" + translated, Translate(sddl + translated, new TranslationOptions()));
+    }
+
+    [Fact]
+    public void Conditions_of_inherited_aces_are_left_to_inheritance_unless_asked()
+    {
+        var sddl = $"D:(XA;ID;FA;;;WD;(Member_of SID({Sid(1105)})))";
+
+        Assert.Equal("unchanged", Translate(sddl, new TranslationOptions()));
+        Assert.Equal($"D:(XA;ID;FA;;;WD;(Member_of SID({Destination.WithRid(2205)})))", Translate(sddl, new TranslationOptions { TranslateInheritedAces = true }));
+    }
+
+    [Fact]
+    public void A_malformed_condition_is_refused_with_its_offset_in_the_descriptor()
+    {
+        var descriptor = new SecurityDescriptor { Dacl = new Acl() };
+        descriptor.Dacl.Aces.Add(new Ace { Type = AceType.AccessAllowed, AccessMask = 1, Sid = WellKnownSids.LocalSystem });
+        descriptor.Dacl.Aces.Add(new Ace { Type = AceType.AccessAllowedCallback, AccessMask = 1, Sid = Source.WithRid(1105), ApplicationData = Hex.Bytes("61727478 a0 000000") });
+        var bytes = descriptor.ToBinary();
+
+        var error = Assert.Throws<SecurityFormatException>(() => new DescriptorTranslator(Map, new TranslationOptions()).Translate(bytes));
+
+        // Header 20, ACL header 8, the SYSTEM ACE 20, then the callback ACE's header, mask and 28-byte SID.
+        Assert.Equal(20 + 8 + 20 + 8 + 28 + 4, error.Offset);
+    }
+
+    // Half the destinations are shorter than their sources, so ACE, token and composite lengths all change.
     private static SidMap GeneratedMap()
     {
         var map = new SidMap();
         for (uint rid = 500; rid < 1200; rid += 3)
         {
-            map.Add(Source.WithRid(rid), Destination.WithRid(rid + 10000));
+            map.Add(Source.WithRid(rid), rid % 2 == 0 ? Destination.WithRid(rid + 10000) : SecurityIdentifier.Create(5, 32, rid + 10000));
         }
 
         return map;
     }
 
-    // The same rules written over the object model: replace mapped SIDs, drop a replaced ACE whose twin exists.
+    // The same rules written over the object model: replace mapped SIDs (trustees and SIDs in conditions), drop a
+    // replaced ACE whose twin exists.
     private static SecurityDescriptor ReplaceInModel(SecurityDescriptor descriptor, SidMap map)
     {
         SecurityIdentifier? Mapped(SecurityIdentifier? sid) => sid is not null && map.TryGetDestination(sid, out var destination) ? destination : sid;
+
+        Ace TranslateAce(Ace ace)
+        {
+            var data = ace.ApplicationData;
+            if (AceTypes.IsCallback(ace.Type) && ConditionalExpression.IsConditional(data.Span))
+            {
+                data = ConditionalExpression.FromBinary(data.Span).MapSids(sid => Mapped(sid)!).ToBinary();
+            }
+
+            return new Ace
+            {
+                Type = ace.Type,
+                Flags = ace.Flags,
+                AccessMask = ace.AccessMask,
+                Sid = Mapped(ace.Sid),
+                ObjectType = ace.ObjectType,
+                InheritedObjectType = ace.InheritedObjectType,
+                ReservedObjectFlags = ace.ReservedObjectFlags,
+                ApplicationData = data,
+                RawBody = ace.RawBody,
+            };
+        }
 
         Acl? Translate(Acl? acl)
         {
@@ -180,13 +257,14 @@ public sealed class DescriptorTranslatorTests
             var result = new Acl { Revision = acl.Revision };
             foreach (var ace in acl.Aces)
             {
-                if (ace.Sid is null || !map.TryGetDestination(ace.Sid, out var destination))
+                var translated = TranslateAce(ace);
+                if (translated.Equals(ace))
                 {
                     result.Aces.Add(ace);
                 }
-                else if (!acl.Aces.Contains(ace.WithSid(destination)))
+                else if (!acl.Aces.Contains(translated))
                 {
-                    result.Aces.Add(ace.WithSid(destination));
+                    result.Aces.Add(translated);
                 }
             }
 
