@@ -58,7 +58,7 @@ public sealed class ConditionalExpression
         return expression;
     }
 
-    /// <summary>The SDDL text, every operation in its own parentheses as Windows prints it.</summary>
+    /// <summary>The SDDL text, every operation in its own parentheses.</summary>
     public string ToSddl(SecurityIdentifier? domain = null) => ConditionSddl.Write(Tokens, domain);
 
     /// <summary>The application data: "artx", the tokens, zero padding to a multiple of four bytes.</summary>
