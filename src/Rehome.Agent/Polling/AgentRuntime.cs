@@ -20,7 +20,7 @@ public sealed class AgentRuntime(
 
     private string JobsFolder => Path.Combine(options.StateFolder, "jobs");
 
-    /// <summary>Called with each job assignment as the agent starts it (the benchmarks measure pickup with it).</summary>
+    /// <summary>Called with each job assignment as the agent receives it, before its journal (the benchmarks measure pickup with it).</summary>
     public Action<JobAssignment>? JobStarted { get; set; }
 
     public AgentIdentity? Identity { get; private set; }
@@ -53,6 +53,7 @@ public sealed class AgentRuntime(
             {
                 continue;
             }
+            JobStarted?.Invoke(assignment);
             var journal = JobJournal.Open(JobsFolder, assignment.JobId);
             if (journal is null)
             {
@@ -70,7 +71,6 @@ public sealed class AgentRuntime(
                     Completion = r.Completion is null ? null : r.Completion with { LeaseToken = assignment.LeaseToken },
                 });
             }
-            JobStarted?.Invoke(assignment);
             logger.LogInformation("Job {JobId}: {Kind} for {Device}", assignment.JobId, assignment.Kind, assignment.Mapping.SourceDevice);
             await runner.RunAsync(journal, ct);
         }

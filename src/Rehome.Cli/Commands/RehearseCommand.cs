@@ -65,11 +65,36 @@ public static class RehearseCommand
             };
             var anyFault = faults.FailStep ?? faults.CrashStep ?? faults.SlowStep ?? faults.OfflineStep;
             var faultyCount = parse.GetValue(faulty) is var f and >= 0 ? Math.Min(f, count) : anyFault is null ? 0 : Math.Max(1, count / 10);
-            var options = new RehearsalOptions { Devices = count, Jobs = kinds, Faults = faults, FaultyDevices = faultyCount, FilesPerUser = parse.GetValue(files) };
+            var options = new RehearsalOptions
+            {
+                Devices = count,
+                Jobs = kinds,
+                Faults = faults,
+                FaultyDevices = faultyCount,
+                FilesPerUser = parse.GetValue(files),
+                // One process holds both ends of every agent's connection: stay under the descriptor limit.
+                MaxConnections = Math.Max(100, (FileDescriptorLimit() - 2000) / 2),
+                PollSeconds = count > 2000 ? 10 : 25,
+            };
             var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
             return await RunAsync(context, options, root, parse.GetValue(urls)!, parse.GetValue(exit), ct);
         });
         return command;
+    }
+
+    /// <summary>The open-file limit of this process (ulimit -n), or a generous guess where it cannot be read.</summary>
+    public static int FileDescriptorLimit()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            var soft = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+            return soft is not null && int.TryParse(soft, System.Globalization.CultureInfo.InvariantCulture, out var limit) ? limit : 65_536;
+        }
+        catch (IOException)
+        {
+            return 65_536;
+        }
     }
 
     private static IReadOnlyList<JobKind> ParseKinds(string[]? names)

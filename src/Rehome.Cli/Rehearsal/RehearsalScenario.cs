@@ -26,6 +26,9 @@ public sealed record RehearsalOptions
 
     /// <summary>Seconds each agent's poll waits at the server.</summary>
     public int PollSeconds { get; init; } = 25;
+
+    /// <summary>Connections the in-process fleet may hold (see <see cref="SimulatedFleet.MaxConnections"/>).</summary>
+    public int MaxConnections { get; init; } = int.MaxValue;
 }
 
 /// <summary>
@@ -114,10 +117,14 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     /// <summary>Lays out the simulated devices (not started).</summary>
     public SimulatedFleet CreateFleet(Uri server, ILoggerFactory loggers)
     {
-        var fleet = new SimulatedFleet(server, Path.Combine(root, "devices"), ConfigurationKey, loggers) { PollSeconds = options.PollSeconds };
+        var fleet = new SimulatedFleet(server, Path.Combine(root, "devices"), ConfigurationKey, loggers)
+        {
+            PollSeconds = options.PollSeconds,
+            MaxConnections = options.MaxConnections,
+        };
         for (var i = 1; i <= options.Devices; i++)
         {
-            fleet.Add(DeviceSpec(i, i <= options.FaultyDevices ? options.Faults : new SimulatedFaults()));
+            fleet.Add(DeviceSpec(i, i <= options.FaultyDevices ? options.Faults : new SimulatedFaults(), options.FilesPerUser));
         }
         return fleet;
     }

@@ -125,8 +125,7 @@ public static class AgentGatewayApi
     /// (no query while idle) up to <paramref name="wait"/> seconds, then answers 204.
     /// </summary>
     private static async Task<IResult> PollAsync(
-        int? wait, HttpContext http, RehomeDbContext db, JobTransitions transitions, JobSignals signals, AssignmentBuilder assignments,
-        IOptions<GatewayOptions> options, IOptions<RunEngineOptions> runOptions, CancellationToken ct)
+        int? wait, HttpContext http, RehomeDbContext db, JobSignals signals, LeaseBatcher leases, IOptions<GatewayOptions> options, CancellationToken ct)
     {
         var entry = http.Agent();
         var waitFor = TimeSpan.FromSeconds(Math.Clamp(wait ?? 25, 0, AgentProtocol.MaxPollSeconds));
@@ -149,12 +148,12 @@ public static class AgentGatewayApi
             {
                 entry.CheckedGeneration = generation;
                 entry.JobsCheckedAt = Stopwatch.GetTimestamp();
-                var job = await transitions.LeaseNextAsync(mappingId, entry.AgentId, runOptions.Value.LeaseDuration, ct);
-                if (job is not null)
+                var assignment = await leases.LeaseAsync(mappingId, entry.AgentId, ct);
+                if (assignment is not null)
                 {
                     // The mapping may hold more startable jobs: the next poll looks again.
                     entry.CheckedGeneration = -1;
-                    return Results.Ok(await assignments.BuildAsync(job, ct));
+                    return Results.Ok(assignment);
                 }
             }
             var remaining = waitFor - Stopwatch.GetElapsedTime(started);

@@ -13,17 +13,28 @@ namespace Rehome.Server.Gateway;
 /// <summary>Turns a leased job into what its device needs to run it, and nothing more.</summary>
 public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secrets, IOptions<RunEngineOptions> runOptions)
 {
-    public async Task<JobAssignment> BuildAsync(Job job, CancellationToken ct)
+    public async Task<JobAssignment> BuildAsync(Job job, CancellationToken ct) => (await BuildManyAsync([job], ct))[0];
+
+    /// <summary>The assignments of many leased jobs, with one query for their mappings, projects, destinations and policies.</summary>
+    public async Task<IReadOnlyList<JobAssignment>> BuildManyAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
     {
-        var context = await (
+        var mappingIds = jobs.Select(j => j.MappingId).ToList();
+        var contexts = await (
             from m in db.Mappings.AsNoTracking()
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
             join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
-            where m.Id == job.MappingId
-            select new { Mapping = m, Destination = d, policy.Settings }).FirstAsync(ct);
-        var mapping = context.Mapping;
-        return new JobAssignment
+            where mappingIds.Contains(m.Id)
+            select new { Mapping = m, Destination = d, policy.Settings }).ToDictionaryAsync(c => c.Mapping.Id, ct);
+        return [.. jobs.Select(job =>
+        {
+            var context = contexts[job.MappingId];
+            return Build(job, context.Mapping, context.Destination, context.Settings);
+        })];
+    }
+
+    private JobAssignment Build(Job job, Core.Mappings.Mapping mapping, Connection destination, PolicySettings settings) =>
+        new()
         {
             JobId = job.Id,
             RunId = job.RunId,
@@ -32,10 +43,9 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
             LeaseSeconds = (int)runOptions.Value.LeaseDuration.TotalSeconds,
             Attempt = job.Attempts,
             Mapping = new MappingTarget(mapping.SourceDevice, mapping.DestinationName, mapping.DestinationOu, mapping.PrimaryUser, mapping.DestinationUser),
-            Policy = PolicyFor(context.Settings),
-            Join = job.Kind == JobKind.RejoinDomain ? JoinFor(context.Destination, mapping.DestinationName, mapping.DestinationOu, job) : null,
+            Policy = PolicyFor(settings),
+            Join = job.Kind == JobKind.RejoinDomain ? JoinFor(destination, mapping.DestinationName, mapping.DestinationOu, job) : null,
         };
-    }
 
     private DestinationJoin JoinFor(Connection destination, string computerName, string? ou, Job job) => new()
     {

@@ -161,6 +161,51 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
     }
 
+    /// <summary>
+    /// Leases the next startable job of many mappings in one transaction (the gateway gathers the polls that woke
+    /// together): the same conditional UPDATE per mapping, one summary refresh, one commit. Returns the leased
+    /// jobs by mapping.
+    /// </summary>
+    public async Task<Dictionary<Guid, Job>> LeaseNextManyAsync(IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, TimeSpan duration, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var leased = new Dictionary<Guid, Guid>();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var command = CreateCommand($"""
+            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
+              attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
+                        ORDER BY kind, created_at LIMIT 1 {dialect.SkipLocked})
+              AND status = {(int)JobStatus.WaitingToStart}
+            RETURNING id
+            """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", dialect.Time(now + duration)), ("now", dialect.Time(now)), ("mapping", Guid.Empty)]);
+        foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId))
+        {
+            command.Parameters["@agent"].Value = dialect.Value(agentId);
+            command.Parameters["@token"].Value = dialect.Value(Guid.NewGuid());
+            command.Parameters["@mapping"].Value = dialect.Value(mappingId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct))
+            {
+                leased[mappingId] = dialect.ReadGuid(reader, 0);
+            }
+        }
+        if (leased.Count == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            return [];
+        }
+        foreach (var chunk in leased.Keys.Chunk(500))
+        {
+            var names = chunk.Select((_, i) => "m" + i).ToList();
+            await ExecuteAsync(RefreshSql($"id IN ({string.Join(", ", names.Select(n => "@" + n))})"), ct,
+                [("now", dialect.Time(now)), .. chunk.Select((id, i) => (names[i], (object?)id))]);
+        }
+        await transaction.CommitAsync(ct);
+        var ids = leased.Values.ToList();
+        return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
+    }
+
     /// <summary>Extends a lease and records progress, if the caller still holds the lease.</summary>
     public async Task<LeaseRenewal> RenewAsync(Guid jobId, Guid leaseToken, TimeSpan duration, JobProgress progress, CancellationToken ct)
     {

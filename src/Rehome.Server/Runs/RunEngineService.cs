@@ -21,6 +21,18 @@ public sealed class RunEngineService(
             return;
         }
         using var timer = new PeriodicTimer(options.Value.TickInterval, time);
+        try
+        {
+            await TickLoopAsync(timer, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The server stops.
+        }
+    }
+
+    private async Task TickLoopAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
         do
         {
             try

@@ -72,6 +72,16 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     public string Root { get; }
 
+    /// <summary>
+    /// Connections the whole fleet may open to the server (each device would have its own; in one process the
+    /// file descriptor limit counts them all). Polls beyond it queue for a connection.
+    /// </summary>
+    public int MaxConnections
+    {
+        get => sharedHandler.MaxConnectionsPerServer;
+        init => sharedHandler.MaxConnectionsPerServer = value;
+    }
+
     /// <summary>Seconds each poll waits at the server.</summary>
     public int PollSeconds { get; init; } = 25;
 

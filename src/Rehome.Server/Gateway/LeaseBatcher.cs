@@ -1,0 +1,109 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Rehome.Protocol;
+using Rehome.Server.Runs;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>
+/// Gathers the polls that want a job at the same moment (a run of thousands of mappings wakes thousands of
+/// polls at once) and leases for all of them in one transaction, then builds their assignments with one query.
+/// One writer instead of thousands contending for the store's write lock.
+/// </summary>
+public sealed class LeaseBatcher : IDisposable
+{
+    public const int MaxBatch = 500;
+
+    private readonly Channel<Request> requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IServiceScopeFactory scopes;
+    private readonly IOptions<RunEngineOptions> runOptions;
+    private readonly ILogger<LeaseBatcher> logger;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task loop;
+
+    public LeaseBatcher(IServiceScopeFactory scopes, IOptions<RunEngineOptions> runOptions, ILogger<LeaseBatcher> logger)
+    {
+        this.scopes = scopes;
+        this.runOptions = runOptions;
+        this.logger = logger;
+        loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The mapping's next job, leased to the agent, with what the device needs; null when none is startable.</summary>
+    public async Task<JobAssignment?> LeaseAsync(Guid mappingId, Guid agentId, CancellationToken ct)
+    {
+        var request = new Request(mappingId, agentId);
+        await requests.Writer.WriteAsync(request, ct);
+        return await request.Answer.Task.WaitAsync(ct);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Request>(MaxBatch);
+        try
+        {
+            while (await requests.Reader.WaitToReadAsync(stopping.Token))
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && requests.Reader.TryRead(out var request))
+                {
+                    batch.Add(request);
+                }
+                try
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    await LeaseAsync(batch);
+                    logger.LogDebug("Leased for {Count} polls in {Milliseconds:F1} ms", batch.Count, clock.Elapsed.TotalMilliseconds);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Leasing jobs for {Count} polls failed", batch.Count);
+                    foreach (var request in batch)
+                    {
+                        request.Answer.TrySetException(e);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The server stops.
+        }
+    }
+
+    private async Task LeaseAsync(List<Request> batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
+        var leased = await transitions.LeaseNextManyAsync([.. batch.Select(r => (r.MappingId, r.AgentId))], runOptions.Value.LeaseDuration, stopping.Token);
+        var assignments = leased.Count == 0
+            ? []
+            : (await scope.ServiceProvider.GetRequiredService<AssignmentBuilder>().BuildManyAsync([.. leased.Values], stopping.Token))
+                .ToDictionary(a => leased.First(l => l.Value.Id == a.JobId).Key);
+        foreach (var request in batch)
+        {
+            // Two polls of one mapping in a batch: the first gets the job, the other looks again next time.
+            request.Answer.TrySetResult(assignments.Remove(request.MappingId, out var assignment) ? assignment : null);
+        }
+    }
+
+    public void Dispose()
+    {
+        stopping.Cancel();
+        requests.Writer.TryComplete();
+        try
+        {
+            loop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Ended by the cancellation.
+        }
+        stopping.Dispose();
+    }
+
+    private sealed record Request(Guid MappingId, Guid AgentId)
+    {
+        public TaskCompletionSource<JobAssignment?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
