@@ -88,4 +88,31 @@ public sealed class JobsEndToEndTests
         Assert.False(device.Locked);
         Assert.Equal(1, device.BootCount);
     }
+
+    [Fact]
+    public async Task An_Active_Directory_destination_is_prepared_by_the_server_before_the_device_joins_it()
+    {
+        await using var world = await LiveWorld.StartAsync(2, [JobKind.RejoinDomain, JobKind.MigrateUserProfile], activeDirectoryDestination: true,
+            settings: new() { ["Rehome:Directories:Simulated:TakenComputerNames:0"] = RehearsalScenario.DestinationName(2) });
+        world.Fleet.StartAll();
+        var runId = await world.RunAsync(JobKind.RejoinDomain, JobKind.MigrateUserProfile);
+
+        var jobs = await world.WaitForRunAsync(runId);
+
+        // Device 1: the server made its computer object and join data; the device joined the domain with them.
+        Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.RejoinDomain)));
+        Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.MigrateUserProfile)));
+        Assert.True(world.Directory.Computers.ContainsKey(RehearsalScenario.DestinationName(1)));
+        var device = world.Device(1).State;
+        Assert.Equal(DeviceJoinType.ActiveDirectory, device.JoinType);
+        Assert.Equal(SimulatedIdentities.DestinationDnsName, device.DomainName);
+        // Device 2: its destination name is taken, so its rejoin fails before the device is touched.
+        var refused = await world.JobAsync(runId, 2, JobKind.RejoinDomain);
+        Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(refused));
+        Assert.Equal("ComputerNameTaken", (string?)refused["errorCode"]);
+        Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(await world.JobAsync(runId, 2, JobKind.MigrateUserProfile)));
+        Assert.Equal(RehearsalScenario.DeviceName(2), world.Device(2).State.ComputerName);
+        Assert.Equal(0, world.Device(2).State.PromptsShown);
+        Assert.Equal(4, jobs.Count);
+    }
 }

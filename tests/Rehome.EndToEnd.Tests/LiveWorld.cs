@@ -38,12 +38,18 @@ public sealed class LiveWorld : IAsyncDisposable
     public SimulatedDirectory Directory => Server.App.Services.GetRequiredService<SimulatedDirectory>();
 
     public static async Task<LiveWorld> StartAsync(int devices, IReadOnlyList<JobKind> jobs, Func<int, SimulatedFaults>? faults = null,
-        Dictionary<string, string?>? settings = null, int port = 0)
+        Dictionary<string, string?>? settings = null, int port = 0, bool activeDirectoryDestination = false)
     {
         var server = await ServerHost.StartLiveAsync(settings, port: port);
         var root = Path.Combine(Path.GetTempPath(), "rehome-e2e", Guid.NewGuid().ToString("N"));
         var api = new RehomeApiClient(server.BaseAddress, server.Client.DefaultRequestHeaders.Authorization!.Parameter);
-        var scenario = new RehearsalScenario(api, root, new RehearsalOptions { Devices = devices, Jobs = jobs, PollSeconds = 5 });
+        var scenario = new RehearsalScenario(api, root, new RehearsalOptions
+        {
+            Devices = devices,
+            Jobs = jobs,
+            PollSeconds = 5,
+            ActiveDirectoryDestination = activeDirectoryDestination,
+        });
         await scenario.SetUpAsync(CancellationToken.None);
         var fleet = new SimulatedFleet(server.BaseAddress, Path.Combine(root, "devices"), scenario.ConfigurationKey, NullLoggerFactory.Instance) { PollSeconds = 5 };
         for (var i = 1; i <= devices; i++)

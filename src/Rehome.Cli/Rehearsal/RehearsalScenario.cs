@@ -27,6 +27,12 @@ public sealed record RehearsalOptions
     /// <summary>Seconds each agent's poll waits at the server.</summary>
     public int PollSeconds { get; init; } = 25;
 
+    /// <summary>
+    /// The destination: Entra ID with offline enrollment (every job can run), or Active Directory with offline
+    /// join, where the server prepares each device's computer object and join data first (no Autopilot).
+    /// </summary>
+    public bool ActiveDirectoryDestination { get; init; }
+
     /// <summary>Connections the in-process fleet may hold (see <see cref="SimulatedFleet.MaxConnections"/>).</summary>
     public int MaxConnections { get; init; } = int.MaxValue;
 }
@@ -65,18 +71,31 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
             source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
         }, ct);
         ConfigurationKey = (string)source["configurationKey"]!;
-        var destination = await client.PostAsync("/api/v1/connections", new
-        {
-            name = $"Fabrikam (simulated destination {suffix})",
-            role = "Destination",
-            kind = "EntraId",
-            destination = new
+        var destination = await client.PostAsync("/api/v1/connections", options.ActiveDirectoryDestination
+            ? new
             {
-                rejoinMethod = "Offline",
-                bulkEnrollmentPackage = Convert.ToBase64String(Encoding.UTF8.GetBytes("simulated provisioning package")),
-                bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
-            },
-        }, ct);
+                name = $"Fabrikam AD (simulated destination {suffix})",
+                role = "Destination",
+                kind = "ActiveDirectory",
+                destination = (object)new
+                {
+                    domainDnsName = SimulatedIdentities.DestinationDnsName,
+                    targetOu = "OU=Migrated,DC=fabrikam,DC=example",
+                    rejoinMethod = "Offline",
+                },
+            }
+            : new
+            {
+                name = $"Fabrikam (simulated destination {suffix})",
+                role = "Destination",
+                kind = "EntraId",
+                destination = (object)new
+                {
+                    rejoinMethod = "Offline",
+                    bulkEnrollmentPackage = Convert.ToBase64String(Encoding.UTF8.GetBytes("simulated provisioning package")),
+                    bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
+                },
+            }, ct);
         var policy = await client.PostAsync("/api/v1/policies", new
         {
             name = $"Rehearsal policy {suffix}",

@@ -141,6 +141,11 @@ public static class AgentGatewayApi
             {
                 entry.MappingId = await MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
                 entry.MappingCheckedAt = Stopwatch.GetTimestamp();
+                if (entry.MappingId is { } found)
+                {
+                    // The device's mapping was imported after the agent enrolled: link them now.
+                    await db.Mappings.Where(m => m.Id == found).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, entry.AgentId), ct);
+                }
             }
             var generation = entry.MappingId is { } m ? signals.Generation(m) : 0;
             if (entry.MappingId is { } mappingId
