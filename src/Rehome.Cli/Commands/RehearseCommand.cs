@@ -143,7 +143,7 @@ public static class RehearseCommand
         var runId = await scenario.StartRunAsync(ct);
         context.Console.MarkupLineInterpolated($"Migration → OK: run {runId} started {clock.Elapsed.TotalSeconds:F1} s after launch.");
 
-        var final = await WatchAsync(context, scenario, runId, options, ct);
+        var final = await WatchAsync(context, scenario, runId, options, fleet, ct);
         var seconds = clock.Elapsed.TotalSeconds;
         RunCommands.PrintStatusTable(context, final);
         var unexpected = await UnexpectedAsync(client, scenario, runId, options, ct);
@@ -174,9 +174,15 @@ public static class RehearseCommand
         return unexpected.Count == 0 ? 0 : 1;
     }
 
-    private static async Task<JsonNode> WatchAsync(CliContext context, RehearsalScenario scenario, Guid runId, RehearsalOptions options, CancellationToken ct)
+    /// <summary>How long the rehearsal waits without any job moving before it gives up and says what the agents are doing.</summary>
+    public static TimeSpan StallLimit { get; set; } = TimeSpan.FromMinutes(5);
+
+    private static async Task<JsonNode> WatchAsync(
+        CliContext context, RehearsalScenario scenario, Guid runId, RehearsalOptions options, SimulatedFleet fleet, CancellationToken ct)
     {
         JsonNode status = await scenario.StatusAsync(runId, ct);
+        var lastChange = Stopwatch.StartNew();
+        var lastSeen = "";
         await context.Console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .StartAsync(async progress =>
@@ -195,6 +201,18 @@ public static class RehearseCommand
                     if ((bool?)status["isOver"] == true)
                     {
                         return;
+                    }
+                    var now = status["jobsByKindAndStatus"]!.ToJsonString();
+                    if (now != lastSeen)
+                    {
+                        lastSeen = now;
+                        lastChange.Restart();
+                    }
+                    else if (lastChange.Elapsed > StallLimit)
+                    {
+                        var exits = fleet.Devices.GroupBy(d => d.Exit?.ToString() ?? "running").Select(g => $"{g.Count()} {g.Key}");
+                        var error = fleet.Devices.FirstOrDefault(d => d.Error is not null)?.Error?.Message;
+                        throw new CliException($"No job moved for {StallLimit.TotalMinutes:F0} minutes; agents: {string.Join(", ", exits)}{(error is null ? "" : "; first error: " + error)}.");
                     }
                     await Task.Delay(250, ct);
                 }
