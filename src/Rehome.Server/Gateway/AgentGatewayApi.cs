@@ -43,22 +43,19 @@ public static class AgentGatewayApi
     private static async Task<IResult> EnrollAsync(
         EnrollRequest? request, RehomeDbContext db, AgentRegistry registry, AuditTrail audit, TimeProvider time, ILogger<AgentRegistry> logger, CancellationToken ct)
     {
-        if (request is null || string.IsNullOrWhiteSpace(request.ConfigurationKey))
-        {
-            return Problems.Validation("configurationKey", "Required", "The source connection's configuration key is required.");
-        }
-        var violations = AgentMessageRules.Check(request.Device);
-        if (violations.Any)
-        {
-            return Problems.Validation(violations.Items);
-        }
-        var hash = ConfigurationKeys.Hash(request.ConfigurationKey.Trim());
-        var connection = await db.Connections.AsNoTracking()
+        // The configuration key is this endpoint's credential: without a current one, nothing else is looked at.
+        var hash = string.IsNullOrWhiteSpace(request?.ConfigurationKey) ? null : ConfigurationKeys.Hash(request.ConfigurationKey.Trim());
+        var connection = hash is null ? null : await db.Connections.AsNoTracking()
             .FirstOrDefaultAsync(c => c.ConfigurationKeyHash == hash && c.Role == ConnectionRole.Source, ct);
         if (connection is null)
         {
             return Problems.Rule(StatusCodes.Status401Unauthorized, "Enrollment refused", "ConfigurationKeyInvalid",
-                "The configuration key is not the current key of any source connection (it may have been rotated).");
+                "Enrollment takes the current configuration key of a source connection (it may have been rotated).");
+        }
+        var violations = AgentMessageRules.Check(request!.Device);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
         }
         var now = time.GetUtcNow();
         var device = request.Device;
