@@ -19,6 +19,7 @@ public static class CliApp
             ResourceCommands.Policies(context),
             ResourceCommands.Projects(context),
             MappingCommands.Create(context),
+            AgentCommands.Create(context),
             DemoCommand.Create(context),
             RehearseCommand.Create(context),
         };

@@ -123,6 +123,32 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task Agents_are_listed_with_their_state_and_can_be_revoked()
+    {
+        await LoginAsync();
+        var source = await Host.Client.PostJsonAsync("/api/v1/connections",
+            new { name = "CLI agents " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
+        var key = source.GetProperty("configurationKey").GetString()!;
+        var device = "CLI-AGENT-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        var enrolled = await Host.Anonymous.PostAsync(new Uri("/agent/v1/enroll", UriKind.Relative), new StringContent(
+            $$$"""{"configurationKey":"{{{key}}}","device":{"deviceName":"{{{device}}}","osVersion":"Windows 11","agentVersion":"9.9.9"}}""",
+            Encoding.UTF8, "application/json"));
+        enrolled.EnsureSuccessStatusCode();
+        var agentId = System.Text.Json.JsonDocument.Parse(await enrolled.Content.ReadAsStringAsync()).RootElement.GetProperty("agentId").GetString()!;
+
+        var listed = await RunAsync("agents", "list", "--search", device);
+        Assert.Equal(0, listed.Exit);
+        Assert.Contains(device, listed.Output, StringComparison.Ordinal);
+        Assert.Contains("online", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("9.9.9", listed.Output, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await RunAsync("agents", "revoke", agentId)).Exit);
+        var revoked = await RunAsync("agents", "list", "--state", "revoked", "--search", device);
+        Assert.Contains(device, revoked.Output, StringComparison.Ordinal);
+        Assert.Contains("revoked", revoked.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_job_kind_is_named_in_the_error()
     {
         await LoginAsync();

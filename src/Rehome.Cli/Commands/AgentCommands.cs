@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace Rehome.Cli.Commands;
+
+/// <summary><c>rehome agents</c>: the enrolled agents, and revoking or removing one.</summary>
+public static class AgentCommands
+{
+    public static Command Create(CliContext context)
+    {
+        var state = new Option<string?>("--state") { Description = "Only agents that are online, offline or revoked." };
+        var search = new Option<string?>("--search") { Description = "Only devices whose name contains this." };
+        var list = new Command("list", "List agents: state, last seen, version, current job.") { state, search };
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var filters = new[] { ("state", parse.GetValue(state)), ("search", parse.GetValue(search)) }
+                .Where(f => f.Item2 is not null).Select(f => $"&{f.Item1}={Uri.EscapeDataString(f.Item2!)}");
+            var page = await client.GetAsync("/api/v1/agents?pageSize=1000" + string.Concat(filters), ct);
+            var table = new Table().AddColumns("Device", "State", "Last seen", "Version", "Joined to", "Current job", "Id");
+            foreach (var a in page["items"]!.AsArray())
+            {
+                var job = a!["currentJob"];
+                table.AddRow(Markup.Escape(CliContext.Text(a["deviceName"])), CliContext.Text(a["state"]), CliContext.Text(a["lastSeenAt"]),
+                    Markup.Escape(CliContext.Text(a["agentVersion"])), Markup.Escape($"{a["joinType"]} {a["domainName"] ?? a["tenantId"]}"),
+                    job is null ? "" : Markup.Escape($"{job["kindName"]}: {job["step"]}"), CliContext.Text(a["id"]));
+            }
+            context.Console.Write(table);
+            context.Console.MarkupLineInterpolated($"{page["total"]} agent(s).");
+            return 0;
+        });
+
+        var id = new Argument<Guid>("agent-id");
+        var revoke = new Command("revoke", "Refuse the agent from now on (its device must enroll again).") { id };
+        revoke.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            await client.PostAsync($"/api/v1/agents/{parse.GetValue(id)}/revoke", new { }, ct);
+            context.Console.MarkupLineInterpolated($"Agent {parse.GetValue(id)} revoked.");
+            return 0;
+        });
+        var removeId = new Argument<Guid>("agent-id");
+        var remove = new Command("remove", "Revoke the agent and remove it from the list.") { removeId };
+        remove.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            await client.DeleteAsync($"/api/v1/agents/{parse.GetValue(removeId)}", ct);
+            context.Console.MarkupLineInterpolated($"Agent {parse.GetValue(removeId)} removed.");
+            return 0;
+        });
+        return new Command("agents", "The devices' agents.") { list, revoke, remove };
+    }
+}
