@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text;
 using Rehome.Security.Descriptors;
@@ -10,8 +11,9 @@ using Rehome.Security.Tests.Support;
 namespace Rehome.Security.Tests.Stores;
 
 /// <summary>
-/// The Re-ACL walk on a real NTFS volume through ntfs-3g: over 10,000 items granting source-domain SIDs, killed half
-/// way and resumed, each result checked by Samba's decoder, then reverted byte-for-byte.
+/// The Re-ACL walk on a real NTFS volume through ntfs-3g: over 10,000 items granting source-domain SIDs, cancelled half
+/// way and resumed, each result checked by Samba's decoder, then reverted byte-for-byte; and a walk in another process
+/// killed with SIGKILL half way, resumed to the same descriptors as an uninterrupted walk.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class NtfsWalkTests
@@ -80,28 +82,8 @@ public sealed class NtfsWalkTests
         using var volume = new NtfsVolume(megabytes: 256);
         var store = new NtfsSecurityStore();
         var tree = Path.Combine(volume.MountPoint, "tree");
-        Directory.CreateDirectory(tree);
-        var expected = new StringBuilder();
-        var originals = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        for (var folderIndex = 0; folderIndex < Folders; folderIndex++)
-        {
-            var folderPath = Path.Combine(tree, $"folder{folderIndex:D3}");
-            Directory.CreateDirectory(folderPath);
-            store.WriteDescriptor(folderPath, SddlParser.Parse(FolderSddl(Source, folderIndex)).ToBinary());
-            expected.Append(folderPath).Append('\t').Append(FolderSddl(Destination, folderIndex)).Append('\n');
-            for (var fileIndex = 0; fileIndex < FilesPerFolder; fileIndex++)
-            {
-                var filePath = Path.Combine(folderPath, $"file{fileIndex:D3}.txt");
-                File.WriteAllBytes(filePath, []);
-                store.WriteDescriptor(filePath, SddlParser.Parse(FileSddl(Source, folderIndex, fileIndex)).ToBinary());
-                expected.Append(filePath).Append('\t').Append(FileSddl(Destination, folderIndex, fileIndex)).Append('\n');
-            }
-        }
-
-        foreach (var path in Directory.EnumerateFileSystemEntries(tree, "*", SearchOption.AllDirectories).Append(tree))
-        {
-            originals[path] = store.ReadDescriptor(path);
-        }
+        var expected = WriteTree(store, tree, Folders);
+        var originals = ReadDescriptors(store, tree);
 
         var work = Directory.CreateTempSubdirectory("rehome-ntfs-walk-").FullName;
         try
@@ -125,13 +107,66 @@ public sealed class NtfsWalkTests
             Assert.Equal(Folders * (1 + FilesPerFolder - (FilesPerFolder / 3)), result.Changed);
             Assert.Empty(result.Errors);
 
-            var check = PythonSamba.Run(SambaCheck, expected.ToString());
+            var check = PythonSamba.Run(SambaCheck, expected);
             Assert.Equal($"checked {Folders * (FilesPerFolder + 1)}\n", check);
 
             var revert = UndoJournal.Revert(store, options.UndoJournalFile);
             Assert.Empty(revert.Errors);
             Assert.Equal(result.Changed, revert.Restored);
-            Assert.All(originals, pair => Assert.Equal(pair.Value, store.ReadDescriptor(pair.Key)));
+            AssertSameDescriptors(originals, ReadDescriptors(store, tree));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_walk_killed_with_sigkill_in_another_process_resumes_to_the_descriptors_of_an_uninterrupted_walk_and_reverts_every_byte()
+    {
+        const int folders = 40;
+        var items = (folders * (FilesPerFolder + 1)) + 1;
+        using var volume = new NtfsVolume(megabytes: 256);
+        var store = new NtfsSecurityStore();
+        var killedTree = Path.Combine(volume.MountPoint, "killed");
+        var uninterruptedTree = Path.Combine(volume.MountPoint, "uninterrupted");
+        WriteTree(store, killedTree, folders);
+        WriteTree(store, uninterruptedTree, folders);
+        var originals = ReadDescriptors(store, killedTree);
+        AssertSameDescriptors(originals, ReadDescriptors(store, uninterruptedTree));
+
+        var work = Directory.CreateTempSubdirectory("rehome-ntfs-kill-").FullName;
+        try
+        {
+            var mapFile = Path.Combine(work, "sid.map");
+            File.WriteAllLines(mapFile, Map().Pairs.Select(pair => $"{pair.Key}\t{pair.Value}"));
+            var options = new WalkOptions
+            {
+                UndoJournalFile = Path.Combine(work, "undo.journal"),
+                CheckpointFile = Path.Combine(work, "walk.checkpoint"),
+            };
+
+            var checkpointAtKill = RunWalkProcessAndKill(killedTree, mapFile, options, killAfterSeen: items / 4);
+            Assert.InRange(checkpointAtKill, items / 4, items - 1);
+            var translatedAtKill = ReadDescriptors(store, killedTree).Count(pair => !pair.Value.AsSpan().SequenceEqual(originals[pair.Key]));
+            Assert.InRange(translatedAtKill, 1, folders * (1 + FilesPerFolder - (FilesPerFolder / 3)) - 1);
+
+            var resumed = new SecurityWalker(store, Map(), new TranslationOptions(), options).Walk([killedTree], []);
+            var uninterruptedOptions = new WalkOptions { UndoJournalFile = Path.Combine(work, "uninterrupted.journal") };
+            var uninterrupted = new SecurityWalker(store, Map(), new TranslationOptions(), uninterruptedOptions).Walk([uninterruptedTree], []);
+
+            Assert.True(resumed.Resumed);
+            Assert.Empty(resumed.Errors);
+            Assert.Empty(uninterrupted.Errors);
+            Assert.Equal(items, uninterrupted.Seen);
+            Assert.Equal(folders * (1 + FilesPerFolder - (FilesPerFolder / 3)), uninterrupted.Changed);
+            Assert.Equal((uninterrupted.Seen, uninterrupted.Changed, uninterrupted.Failed), (resumed.Seen, resumed.Changed, resumed.Failed));
+            AssertSameDescriptors(ReadDescriptors(store, uninterruptedTree), ReadDescriptors(store, killedTree));
+
+            var revert = UndoJournal.Revert(store, options.UndoJournalFile);
+            Assert.Empty(revert.Errors);
+            Assert.Equal(resumed.Changed, revert.Restored);
+            AssertSameDescriptors(originals, ReadDescriptors(store, killedTree));
         }
         finally
         {
@@ -155,6 +190,77 @@ public sealed class NtfsWalkTests
         Assert.NotNull(fresh.Owner);
         Assert.Equal(written, store.ReadDescriptor(file));
         Assert.Equal(sddl, SddlWriter.Write(SecurityDescriptor.FromBinary(store.ReadDescriptor(file)), Source));
+    }
+
+    // Folders of FilesPerFolder files under root, with source SIDs; returns "path<TAB>expected SDDL" lines for SambaCheck.
+    private static string WriteTree(NtfsSecurityStore store, string root, int folders)
+    {
+        Directory.CreateDirectory(root);
+        var expected = new StringBuilder();
+        for (var folderIndex = 0; folderIndex < folders; folderIndex++)
+        {
+            var folderPath = Path.Combine(root, $"folder{folderIndex:D3}");
+            Directory.CreateDirectory(folderPath);
+            store.WriteDescriptor(folderPath, SddlParser.Parse(FolderSddl(Source, folderIndex)).ToBinary());
+            expected.Append(folderPath).Append('\t').Append(FolderSddl(Destination, folderIndex)).Append('\n');
+            for (var fileIndex = 0; fileIndex < FilesPerFolder; fileIndex++)
+            {
+                var filePath = Path.Combine(folderPath, $"file{fileIndex:D3}.txt");
+                File.WriteAllBytes(filePath, []);
+                store.WriteDescriptor(filePath, SddlParser.Parse(FileSddl(Source, folderIndex, fileIndex)).ToBinary());
+                expected.Append(filePath).Append('\t').Append(FileSddl(Destination, folderIndex, fileIndex)).Append('\n');
+            }
+        }
+
+        return expected.ToString();
+    }
+
+    // Every item's descriptor under root (root included), by path relative to root, so two copies of a tree compare.
+    private static Dictionary<string, byte[]> ReadDescriptors(NtfsSecurityStore store, string root) =>
+        Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Append(root)
+            .ToDictionary(path => Path.GetRelativePath(root, path), store.ReadDescriptor, StringComparer.Ordinal);
+
+    private static void AssertSameDescriptors(Dictionary<string, byte[]> expected, Dictionary<string, byte[]> actual)
+    {
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        Assert.All(expected, pair => Assert.True(pair.Value.AsSpan().SequenceEqual(actual[pair.Key]), $"{pair.Key}: descriptors differ"));
+    }
+
+    // Starts the walk in Rehome.Security.WalkProcess (copied next to this assembly by the project reference), waits
+    // until its checkpoint has passed killAfterSeen items, kills it with SIGKILL and returns the checkpoint's count.
+    private static long RunWalkProcessAndKill(string tree, string mapFile, WalkOptions options, long killAfterSeen)
+    {
+        var program = Path.Combine(AppContext.BaseDirectory, "Rehome.Security.WalkProcess.dll");
+        var start = new ProcessStartInfo("dotnet", [program, tree, mapFile, options.CheckpointFile!, options.UndoJournalFile!])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var walk = Process.Start(start) ?? throw new InvalidOperationException("the walk process did not start");
+        var output = walk.StandardOutput.ReadToEndAsync();
+        var error = walk.StandardError.ReadToEndAsync();
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            while (WalkCheckpoint.Load(options.CheckpointFile) is not { } checkpoint || checkpoint.Seen < killAfterSeen)
+            {
+                // Waiting for the exit is the poll's pause, and catches a walk that ended (or failed) before the kill.
+                if (walk.WaitForExit(TimeSpan.FromMilliseconds(5)))
+                {
+                    Assert.Fail($"The walk process exited ({walk.ExitCode}) before it was killed: {output.Result}{error.Result}");
+                }
+
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(1), $"No checkpoint past {killAfterSeen} items within a minute.");
+            }
+        }
+        finally
+        {
+            walk.Kill(); // SIGKILL on Linux: no finally blocks, flushes or disposal run in the walk
+            walk.WaitForExit();
+        }
+
+        Assert.True(walk.ExitCode == 128 + 9, $"The walk process was not killed by SIGKILL ({walk.ExitCode}): {output.Result}{error.Result}");
+        return WalkCheckpoint.Load(options.CheckpointFile)!.Seen;
     }
 
     private sealed class KillAt(long seen, CancellationTokenSource kill) : IProgress<WalkProgress>
