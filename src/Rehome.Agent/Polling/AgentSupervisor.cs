@@ -43,9 +43,10 @@ public static class AgentSupervisor
             logger.LogError("The server refuses this agent (revoked or removed): {Reason}. Enroll it again with a configuration key.", e.Message);
             return AgentExit.Refused;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            // An unexpected fault ends this runtime as a crash ends a service: the next one resumes from the journal.
+            // An unexpected fault (a timeout included) ends this runtime as a crash ends a service: the next one
+            // resumes from the journal.
             logger.LogError(e, "The agent failed; it starts again from its journal");
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
             return AgentExit.Crashed;

@@ -70,7 +70,17 @@ public sealed class GatewayClient(HttpClient http)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: AgentProtocol.JsonOptions);
         }
-        using var response = await http.SendAsync(request, ct);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await http.SendAsync(request, ct);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // The client's timeout, not the caller's cancellation: to the agent it is the network failing.
+            throw new HttpRequestException($"The server did not answer in {http.Timeout.TotalSeconds:F0} s.", e);
+        }
+        using var response = sent;
         switch (response.StatusCode)
         {
             case HttpStatusCode.NoContent:

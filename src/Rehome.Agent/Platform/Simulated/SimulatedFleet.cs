@@ -145,7 +145,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             device.Error = e;
             logger.LogError(e, "The agent of {Device} ended with an error", device.Name);
