@@ -47,7 +47,7 @@ try
                 Devices = number,
                 FilesPerUser = 3,
                 PollSeconds = 10,
-                MaxConnections = Math.Max(100, (RehearseCommand.FileDescriptorLimit() - 2000) / 2),
+                MaxConnections = Math.Max(100, (RehearseCommand.FileDescriptorLimit() - 6000) / 2),
             };
             var clock = Stopwatch.StartNew();
             var exit = await RehearseCommand.RunAsync(new CliContext(AnsiConsole.Console), options, root, "http://127.0.0.1:0", exitWhenOver: true, CancellationToken.None);

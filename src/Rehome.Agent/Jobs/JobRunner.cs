@@ -109,6 +109,13 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         {
             return await StopAsync(context, state, i);
         }
+        catch (LeaseLostException)
+        {
+            // A step's own call learned it first: the job is no longer ours, so neither a failure nor a rollback
+            // (the journal keeps the step, and the job resumes here if the server hands it back).
+            state.LeaseLost = true;
+            throw new OperationCanceledException("The lease was lost.");
+        }
         catch (Exception e) when (e is not AgentTerminatedException and not OperationCanceledException)
         {
             var failure = new StepFailure(steps[i].Name, e is StepFailedException f ? f.Code : "StepFailed", e.Message);

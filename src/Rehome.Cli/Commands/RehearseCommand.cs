@@ -73,7 +73,7 @@ public static class RehearseCommand
                 FaultyDevices = faultyCount,
                 FilesPerUser = parse.GetValue(files),
                 // One process holds both ends of every agent's connection: stay under the descriptor limit.
-                MaxConnections = Math.Max(100, (FileDescriptorLimit() - 2000) / 2),
+                MaxConnections = Math.Max(100, (FileDescriptorLimit() - 6000) / 2),
                 PollSeconds = count > 2000 ? 10 : 25,
             };
             var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
