@@ -179,6 +179,15 @@ wait_for_ldap() { # name address base
     fi
     sleep 0.2
   done
+  # LDAPS (636) may come up after plain LDAP: the tests use both, so wait for a TLS handshake too.
+  until LDAPTLS_CACERT="$dir/ca/rehome-test-ca.pem" ldapsearch -x -H "ldaps://$2" -D "Administrator@${3}" -w "$password" \
+      -b "" -s base >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "samba $1 did not answer LDAPS within 60 s" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
 }
 
 provision src SRC.TEST SRC 127.0.0.2 60 40 &
