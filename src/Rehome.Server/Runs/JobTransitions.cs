@@ -137,29 +137,8 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     /// Hands the mapping's next startable job to an agent: one UPDATE that stamps a fresh lease, so two agents
     /// (or two replicas) can never both get it. Rejoin comes first, then the other kinds in their order.
     /// </summary>
-    public async Task<Job?> LeaseNextAsync(Guid mappingId, Guid agentId, TimeSpan duration, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var token = Guid.NewGuid();
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var leasedId = await ScalarAsync<Guid?>($"""
-            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
-              attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
-            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
-                        ORDER BY kind, created_at LIMIT 1 {dialect.SkipLocked})
-              AND status = {(int)JobStatus.WaitingToStart}
-            RETURNING id
-            """, ct, ("agent", agentId), ("token", token), ("expires", dialect.Time(now + duration)), ("now", dialect.Time(now)),
-            ("mapping", mappingId));
-        if (leasedId is not { } id)
-        {
-            await transaction.RollbackAsync(ct);
-            return null;
-        }
-        await RefreshMappingAsync(mappingId, now, ct);
-        await transaction.CommitAsync(ct);
-        return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
-    }
+    public async Task<Job?> LeaseNextAsync(Guid mappingId, Guid agentId, TimeSpan duration, CancellationToken ct) =>
+        (await LeaseNextManyAsync([(mappingId, agentId)], duration, ct)).GetValueOrDefault(mappingId);
 
     /// <summary>
     /// Leases the next startable job of many mappings in one transaction (the gateway gathers the polls that woke
