@@ -5,7 +5,6 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rehome.Cli.Client;
@@ -13,9 +12,7 @@ using Rehome.Cli.Commands;
 using Rehome.Cli.Rehearsal;
 using Rehome.Core.Runs;
 using Rehome.Protocol;
-using Rehome.Server.Auth;
 using Rehome.Server.Hosting;
-using Rehome.Server.Store;
 using Spectre.Console;
 
 // Agent gateway benchmarks (issue 4). Each prints figures; nothing here asserts a time.
@@ -90,13 +87,7 @@ async Task<(WebApplication App, Uri Address, RehomeApiClient Api)> StartServerAs
     var app = await RehomeServer.BuildAsync(builder);
     await app.StartAsync();
     var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-    await using var scope = app.Services.CreateAsyncScope();
-    var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-    var admin = await db.Administrators.FirstAsync();
-    var (token, secret) = ApiTokens.Issue(admin.Id, "bench", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
-    db.ApiTokens.Add(token);
-    await db.SaveChangesAsync();
-    return (app, address, new RehomeApiClient(address, secret));
+    return (app, address, new RehomeApiClient(address, await DemoCommand.IssueLocalTokenAsync(app, CancellationToken.None)));
 }
 
 async Task PickupAsync(int agents)

@@ -60,23 +60,9 @@ public sealed class JobContext(
     /// Calls the server for the step, waiting out network outages (the device may be offline for a while; if the
     /// outage outlasts the lease, the job is cancelled and resumes from the journal when the server hands it back).
     /// </summary>
-    public async Task<T> CallServerAsync<T>(Func<CancellationToken, Task<T>> call)
-    {
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (true)
-        {
-            try
-            {
-                return await call(Cancellation);
-            }
-            catch (HttpRequestException e)
-            {
-                Message = "Waiting for the server: " + e.Message;
-                await Task.Delay(delay, Time, Cancellation);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
-            }
-        }
-    }
+    public Task<T> CallServerAsync<T>(Func<CancellationToken, Task<T>> call) =>
+        NetworkRetry.UntilAnsweredAsync(call, Time, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(15),
+            (e, _) => Message = "Waiting for the server: " + e.Message, Cancellation);
 
     /// <summary>Records an item result to send with the next progress report.</summary>
     public void Report(ItemResult item) => pendingItems.Enqueue(item);

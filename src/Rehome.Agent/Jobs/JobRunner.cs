@@ -270,27 +270,22 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// <summary>Sends the log and the completion until the server has them (or says the job is no longer ours).</summary>
     private async Task<JobOutcome> CompleteAsync(JobContext context, CancellationToken ct)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (true)
+        try
         {
-            try
+            await NetworkRetry.UntilAnsweredAsync(async token =>
             {
-                await UploadLogAsync(context, ct);
-                await gateway.CompleteAsync(context.JobId, context.Journal.Record.Completion!, ct);
-                context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
-                return JobOutcome.Completed;
-            }
-            catch (LeaseLostException)
-            {
-                // Completed before (the answer was lost), or the server moved on: either way, nothing left to tell.
-                context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
-                return JobOutcome.LeaseLost;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(delay, time, ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
-            }
+                await UploadLogAsync(context, token);
+                await gateway.CompleteAsync(context.JobId, context.Journal.Record.Completion!, token);
+                return true;
+            }, time, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(15), null, ct);
+            context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
+            return JobOutcome.Completed;
+        }
+        catch (LeaseLostException)
+        {
+            // Completed before (the answer was lost), or the server moved on: either way, nothing left to tell.
+            context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
+            return JobOutcome.LeaseLost;
         }
     }
 

@@ -131,23 +131,9 @@ public sealed class AgentRuntime(
         return identity;
     }
 
-    private async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct)
-    {
-        var delay = TimeSpan.FromMilliseconds(500);
-        while (true)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (HttpRequestException e)
-            {
-                logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay);
-                await Task.Delay(delay, time, ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
-    }
+    private Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct) =>
+        NetworkRetry.UntilAnsweredAsync(_ => call(), time, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30),
+            (e, delay) => logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay), ct);
 
     private Task RetryAsync(Func<Task> call, CancellationToken ct) => RetryAsync(async () =>
     {

@@ -74,7 +74,7 @@ public static class DemoCommand
     }
 
     /// <summary>The demo runs the server in its own process, so it may mint a short-lived token for its own session.</summary>
-    internal static async Task<string> IssueLocalTokenAsync(WebApplication app, CancellationToken ct)
+    public static async Task<string> IssueLocalTokenAsync(WebApplication app, CancellationToken ct)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
