@@ -60,7 +60,7 @@ finally
 {
     try
     {
-        Directory.Delete(root, recursive: true);
+        System.IO.Directory.Delete(root, recursive: true);
     }
     catch (IOException)
     {

@@ -42,7 +42,7 @@ return 0;
 async Task BenchAsync(string label, StoreProvider provider, string? adminConnection)
 {
     var folder = Path.Combine(Path.GetTempPath(), "rehome-bench", Guid.NewGuid().ToString("N"));
-    Directory.CreateDirectory(folder);
+    System.IO.Directory.CreateDirectory(folder);
     var settings = new List<string>
     {
         "--urls=http://127.0.0.1:0", $"--Rehome:Store:Provider={provider}", $"--Rehome:Store:DataDirectory={folder}",
@@ -145,7 +145,7 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
         NpgsqlConnection.ClearAllPools();
         await ExecuteAsync(adminConnection!, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
     }
-    Directory.Delete(folder, recursive: true);
+    System.IO.Directory.Delete(folder, recursive: true);
 }
 
 static async Task<string> TokenAsync(IServiceProvider services)

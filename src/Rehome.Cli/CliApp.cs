@@ -20,6 +20,8 @@ public static class CliApp
             ResourceCommands.Projects(context),
             MappingCommands.Create(context),
             AgentCommands.Create(context),
+            DirectoryCommands.Identities(context),
+            DirectoryCommands.Readiness(context),
             DemoCommand.Create(context),
             RehearseCommand.Create(context),
         };

@@ -30,6 +30,12 @@ public sealed record DeviceFacts
     public string? EntraDeviceId { get; init; }
 
     public IReadOnlyList<string> LoggedOnUsers { get; init; } = [];
+
+    /// <summary>The SIDs of the device's user profiles, so a readiness check can tell whether each one maps.</summary>
+    public IReadOnlyList<string> ProfileSids { get; init; } = [];
+
+    /// <summary>Free space on the system drive, in bytes (a profile migration needs room for its journal and backups).</summary>
+    public long? FreeDiskSpaceBytes { get; init; }
 }
 
 /// <summary>Enrollment: a source connection's configuration key and the device's facts.</summary>

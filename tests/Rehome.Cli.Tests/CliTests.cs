@@ -185,9 +185,9 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     public void Dispose()
     {
         var folder = Path.GetDirectoryName(_config)!;
-        if (Directory.Exists(folder))
+        if (System.IO.Directory.Exists(folder))
         {
-            Directory.Delete(folder, recursive: true);
+            System.IO.Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -31,7 +31,7 @@ public sealed record CliConfig(string Server, string Token)
     /// <summary>Writes the file so that only its owner can read it: it holds a bearer token.</summary>
     public void Save(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {

@@ -67,6 +67,6 @@ public static class MappingCommands
             }
             return 0;
         });
-        return new Command("mappings", "Device mappings of a project.") { list, import, export };
+        return new Command("mappings", "Device mappings of a project.") { list, import, export, DirectoryCommands.Discover(context) };
     }
 }

@@ -115,7 +115,7 @@ public static class RehearseCommand
 
     public static async Task<int> RunAsync(CliContext context, RehearsalOptions options, string root, string urls, bool exitWhenOver, CancellationToken ct)
     {
-        Directory.CreateDirectory(root);
+        System.IO.Directory.CreateDirectory(root);
         var builder = RehomeServer.CreateBuilder(
         [
             $"--urls={urls}",

@@ -48,7 +48,7 @@ public static class ResourceCommands
             ShowKey(context, (await client.PostAsync($"/api/v1/connections/{parse.GetValue(id)}/configuration-key", new { }, ct))["configurationKey"]);
             return 0;
         });
-        return new Command("connections", "Source and destination directories.") { list, create, rotate };
+        return new Command("connections", "Source and destination directories.") { list, create, rotate, DirectoryCommands.TestConnection(context) };
     }
 
     private static void ShowKey(CliContext context, JsonNode? key)

@@ -104,7 +104,7 @@ public static class RunCommands
         return [run, show, stop, rerun];
     }
 
-    private static List<JobKind> ParseKinds(string text) =>
+    internal static List<JobKind> ParseKinds(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(k => Enum.TryParse<JobKind>(k, true, out var kind) && Enum.IsDefined(kind)
                 ? kind

@@ -30,6 +30,12 @@ public sealed class DeviceAgent
     /// <summary>Logged-on users, comma-separated, as last reported.</summary>
     public string LoggedOnUsers { get; set; } = "";
 
+    /// <summary>The SIDs of the device's user profiles, comma-separated, as last reported.</summary>
+    public string ProfileSids { get; set; } = "";
+
+    /// <summary>Free space on the system drive, as last reported.</summary>
+    public long? FreeDiskSpaceBytes { get; set; }
+
     public DateTimeOffset EnrolledAt { get; set; }
 
     public DateTimeOffset LastSeenAt { get; set; }

@@ -30,26 +30,37 @@ public sealed class Connection
 
     public string? BreakGlassAdministratorPasswordProtected { get; set; }
 
+    // ---- Entra ID part (source: groups and Autopilot records to move; destination: where they go) ----
+
     public string? EntraTenantId { get; set; }
 
     public string? EntraClientId { get; set; }
 
     public string? EntraClientSecretProtected { get; set; }
 
-    /// <summary>Whether the source Entra ID part is enabled (required by Migrate Entra ID groups).</summary>
+    /// <summary>Whether the Entra ID part is enabled (required by Migrate Entra ID groups and Register Windows Autopilot).</summary>
     public bool EntraEnabled { get; set; }
 
-    // ---- Destination part ----
+    // ---- Active Directory part (both roles: the server reads identities and creates computer objects) ----
 
     public string? DomainDnsName { get; set; }
+
+    /// <summary>The domain controller the server reaches over LDAP (DNS name or address); none means not connected.</summary>
+    public string? DomainController { get; set; }
+
+    /// <summary>LDAP over TLS (port 636) rather than plain LDAP (389).</summary>
+    public bool UseLdaps { get; set; } = true;
+
+    /// <summary>The account the server binds with; on a destination it also creates computer objects and joins devices online.</summary>
+    public string? ServiceAccountName { get; set; }
+
+    public string? ServiceAccountPasswordProtected { get; set; }
+
+    // ---- Destination part ----
 
     public string? TargetOu { get; set; }
 
     public RejoinMethod RejoinMethod { get; set; }
-
-    public string? ServiceAccountName { get; set; }
-
-    public string? ServiceAccountPasswordProtected { get; set; }
 
     /// <summary>Reference to the bulk enrollment provisioning package (Entra ID offline rejoin).</summary>
     public string? BulkEnrollmentPackage { get; set; }

@@ -25,9 +25,26 @@ public sealed record SourceConnectionInput
     public string? BreakGlassAdministratorPassword { get; init; }
 
     public EntraIdInput? EntraId { get; init; }
+
+    /// <summary>The source domain's DNS name (Active Directory and Hybrid Identity): whose users and groups the SID map reads.</summary>
+    public string? DomainDnsName { get; init; }
+
+    /// <summary>A domain controller of the source domain (DNS name or address), for identity look-ups and discovery.</summary>
+    public string? DomainController { get; init; }
+
+    /// <summary>LDAP over TLS; true when not given.</summary>
+    public bool? UseLdaps { get; init; }
+
+    /// <summary>The account the server reads the source domain with.</summary>
+    public string? ServiceAccountName { get; init; }
+
+    public string? ServiceAccountPassword { get; init; }
 }
 
-/// <summary>The optional Entra ID part of a source connection (needed to migrate Entra ID groups).</summary>
+/// <summary>
+/// The optional Entra ID part of a connection: on a source, needed to migrate Entra ID groups and to remove
+/// Autopilot records; on a destination, where groups and Autopilot records go.
+/// </summary>
 public sealed record EntraIdInput
 {
     public string? TenantId { get; init; }
@@ -46,6 +63,12 @@ public sealed record DestinationConnectionInput
 
     public string? TargetOu { get; init; }
 
+    /// <summary>A domain controller of the destination domain (DNS name or address), where the server creates computer objects.</summary>
+    public string? DomainController { get; init; }
+
+    /// <summary>LDAP over TLS; true when not given.</summary>
+    public bool? UseLdaps { get; init; }
+
     public RejoinMethod RejoinMethod { get; init; }
 
     public string? ServiceAccountName { get; init; }
@@ -55,4 +78,6 @@ public sealed record DestinationConnectionInput
     public string? BulkEnrollmentPackage { get; init; }
 
     public DateTimeOffset? BulkEnrollmentTokenExpiresAt { get; init; }
+
+    public EntraIdInput? EntraId { get; init; }
 }

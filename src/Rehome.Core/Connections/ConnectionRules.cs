@@ -81,20 +81,59 @@ public static partial class ConnectionRules
                 "A break-glass administrator password was given without the account name.");
         }
 
-        if (source.EntraId is { } entra)
+        ValidateEntraId("source", source.EntraId, existing, violations);
+        if (!string.IsNullOrWhiteSpace(source.DomainDnsName) && !DnsName().IsMatch(source.DomainDnsName.Trim()))
         {
-            if (!Guid.TryParse(entra.TenantId, out _))
-            {
-                violations.Add("source.entraId.tenantId", "Guid", "The Entra ID tenant id must be a GUID.");
-            }
-            if (!Guid.TryParse(entra.ClientId, out _))
-            {
-                violations.Add("source.entraId.clientId", "Guid", "The Entra ID client (application) id must be a GUID.");
-            }
-            if (string.IsNullOrEmpty(entra.ClientSecret) && existing?.EntraClientSecretProtected is null)
-            {
-                violations.Add("source.entraId.clientSecret", "Required", "The Entra ID part needs its client secret.");
-            }
+            violations.Add("source.domainDnsName", "DnsName", $"'{source.DomainDnsName}' is not a DNS domain name such as corp.example.com.");
+        }
+        ValidateDirectoryAccess("source", source.DomainController, source.ServiceAccountName, source.ServiceAccountPassword, existing, violations);
+    }
+
+    /// <summary>An Entra ID part, on either role: tenant and client ids, and a secret unless one is stored.</summary>
+    private static void ValidateEntraId(string part, EntraIdInput? entra, Connection? existing, RuleViolations violations)
+    {
+        if (entra is null)
+        {
+            return;
+        }
+        if (!Guid.TryParse(entra.TenantId, out _))
+        {
+            violations.Add($"{part}.entraId.tenantId", "Guid", "The Entra ID tenant id must be a GUID.");
+        }
+        if (!Guid.TryParse(entra.ClientId, out _))
+        {
+            violations.Add($"{part}.entraId.clientId", "Guid", "The Entra ID client (application) id must be a GUID.");
+        }
+        if (string.IsNullOrEmpty(entra.ClientSecret) && existing?.EntraClientSecretProtected is null)
+        {
+            violations.Add($"{part}.entraId.clientSecret", "Required", "The Entra ID part needs its client secret.");
+        }
+    }
+
+    /// <summary>
+    /// How the server reaches a domain: a domain controller that looks like a host name or address, and an
+    /// account with its password once a domain controller is given (the server binds with it).
+    /// </summary>
+    private static void ValidateDirectoryAccess(
+        string part, string? domainController, string? accountName, string? password, Connection? existing, RuleViolations violations)
+    {
+        if (string.IsNullOrWhiteSpace(domainController))
+        {
+            return;
+        }
+        if (!HostName().IsMatch(domainController.Trim()))
+        {
+            violations.Add($"{part}.domainController", "HostName",
+                $"'{domainController}' is not a domain controller's DNS name or IP address such as dc01.corp.example.com.");
+        }
+        if (string.IsNullOrWhiteSpace(accountName))
+        {
+            violations.Add($"{part}.serviceAccountName", "Required",
+                "The server binds to the domain controller with a service account: give its name (user@domain or DOMAIN\\user).");
+        }
+        else if (password is null && existing?.ServiceAccountPasswordProtected is null)
+        {
+            violations.Add($"{part}.serviceAccountPassword", "Required", "The service account needs its password.");
         }
     }
 
@@ -119,6 +158,8 @@ public static partial class ConnectionRules
                 violations.Add("destination.targetOu", "DistinguishedName",
                     $"'{destination.TargetOu}' is not a distinguished name such as OU=Computers,DC=corp,DC=example,DC=com.");
             }
+            ValidateDirectoryAccess("destination", destination.DomainController, destination.ServiceAccountName,
+                destination.ServiceAccountPassword, existing, violations);
             if (destination.RejoinMethod == RejoinMethod.Online)
             {
                 violations.Require("destination.serviceAccountName", destination.ServiceAccountName,
@@ -140,10 +181,15 @@ public static partial class ConnectionRules
                     "The expiry date of the bulk enrollment token is required, so that Rehome can warn before it lapses.");
             }
         }
+        ValidateEntraId("destination", destination.EntraId, existing, violations);
     }
 
     [GeneratedRegex(@"^[^""/\\\[\]:;|=,+*?<>@]{1,20}$")]
     private static partial Regex LocalAccountName();
+
+    // A DNS name or an IPv4/IPv6 address (letters, digits, dots, hyphens, colons).
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$")]
+    private static partial Regex HostName();
 
     [GeneratedRegex(@"^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")]
     private static partial Regex DnsName();

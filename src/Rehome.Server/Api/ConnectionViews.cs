@@ -21,12 +21,13 @@ public sealed record ConnectionView(
                 c.BreakGlassAdministratorPasswordProtected is not null,
                 c.ConfigurationKeyHash is not null,
                 c.ConfigurationKeyRotatedAt,
-                c.EntraTenantId is null ? null : new EntraIdView(c.EntraTenantId, c.EntraClientId, c.EntraClientSecretProtected is not null, c.EntraEnabled))
+                EntraIdView.From(c),
+                c.DomainDnsName, c.DomainController, c.UseLdaps, c.ServiceAccountName, c.ServiceAccountPasswordProtected is not null)
             : null,
         c.Role == ConnectionRole.Destination
             ? new DestinationConnectionView(
-                c.DomainDnsName, c.TargetOu, c.RejoinMethod, c.ServiceAccountName,
-                c.ServiceAccountPasswordProtected is not null, c.BulkEnrollmentPackage, c.BulkEnrollmentTokenExpiresAt)
+                c.DomainDnsName, c.TargetOu, c.DomainController, c.UseLdaps, c.RejoinMethod, c.ServiceAccountName,
+                c.ServiceAccountPasswordProtected is not null, c.BulkEnrollmentPackage, c.BulkEnrollmentTokenExpiresAt, EntraIdView.From(c))
             : null,
         c.CreatedAt, c.UpdatedAt);
 }
@@ -36,18 +37,30 @@ public sealed record SourceConnectionView(
     bool HasBreakGlassAdministratorPassword,
     bool HasConfigurationKey,
     DateTimeOffset? ConfigurationKeyRotatedAt,
-    EntraIdView? EntraId);
+    EntraIdView? EntraId,
+    string? DomainDnsName,
+    string? DomainController,
+    bool UseLdaps,
+    string? ServiceAccountName,
+    bool HasServiceAccountPassword);
 
-public sealed record EntraIdView(string? TenantId, string? ClientId, bool HasClientSecret, bool Enabled);
+public sealed record EntraIdView(string? TenantId, string? ClientId, bool HasClientSecret, bool Enabled)
+{
+    public static EntraIdView? From(Connection c) =>
+        c.EntraTenantId is null ? null : new EntraIdView(c.EntraTenantId, c.EntraClientId, c.EntraClientSecretProtected is not null, c.EntraEnabled);
+}
 
 public sealed record DestinationConnectionView(
     string? DomainDnsName,
     string? TargetOu,
+    string? DomainController,
+    bool UseLdaps,
     RejoinMethod RejoinMethod,
     string? ServiceAccountName,
     bool HasServiceAccountPassword,
     string? BulkEnrollmentPackage,
-    DateTimeOffset? BulkEnrollmentTokenExpiresAt);
+    DateTimeOffset? BulkEnrollmentTokenExpiresAt,
+    EntraIdView? EntraId);
 
 /// <summary>The answer to creating a source connection or rotating its key: the only time the key is shown.</summary>
 public sealed record ConnectionCreated(ConnectionView Connection, string? ConfigurationKey);

@@ -140,31 +140,40 @@ public static class ConnectionsApi
             connection.BreakGlassAdministratorPasswordProtected = adminName is null
                 ? null
                 : secrets.ProtectOrKeep(source.BreakGlassAdministratorPassword, connection.BreakGlassAdministratorPasswordProtected);
-            if (source.EntraId is { } entra)
-            {
-                connection.EntraTenantId = entra.TenantId?.Trim();
-                connection.EntraClientId = entra.ClientId?.Trim();
-                connection.EntraClientSecretProtected = secrets.ProtectOrKeep(
-                    string.IsNullOrEmpty(entra.ClientSecret) ? null : entra.ClientSecret, connection.EntraClientSecretProtected);
-                connection.EntraEnabled = entra.Enabled;
-            }
-            else
-            {
-                connection.EntraTenantId = null;
-                connection.EntraClientId = null;
-                connection.EntraClientSecretProtected = null;
-                connection.EntraEnabled = false;
-            }
+            ApplyEntraId(connection, source.EntraId, secrets);
+            ApplyDirectoryAccess(connection, source.DomainDnsName, source.DomainController, source.UseLdaps,
+                source.ServiceAccountName, source.ServiceAccountPassword, secrets);
             return;
         }
         var destination = input.Destination!;
-        connection.DomainDnsName = destination.DomainDnsName?.Trim();
         connection.TargetOu = destination.TargetOu?.Trim();
         connection.RejoinMethod = destination.RejoinMethod;
-        connection.ServiceAccountName = destination.ServiceAccountName?.Trim();
-        connection.ServiceAccountPasswordProtected =
-            secrets.ProtectOrKeep(destination.ServiceAccountPassword, connection.ServiceAccountPasswordProtected);
+        ApplyDirectoryAccess(connection, destination.DomainDnsName, destination.DomainController, destination.UseLdaps,
+            destination.ServiceAccountName, destination.ServiceAccountPassword, secrets);
         connection.BulkEnrollmentPackage = destination.BulkEnrollmentPackage?.Trim();
         connection.BulkEnrollmentTokenExpiresAt = destination.BulkEnrollmentTokenExpiresAt;
+        ApplyEntraId(connection, destination.EntraId, secrets);
+    }
+
+    private static void ApplyEntraId(Connection connection, EntraIdInput? entra, SecretProtector secrets)
+    {
+        connection.EntraTenantId = entra?.TenantId?.Trim();
+        connection.EntraClientId = entra?.ClientId?.Trim();
+        connection.EntraClientSecretProtected = entra is null
+            ? null
+            : secrets.ProtectOrKeep(string.IsNullOrEmpty(entra.ClientSecret) ? null : entra.ClientSecret, connection.EntraClientSecretProtected);
+        connection.EntraEnabled = entra?.Enabled ?? false;
+    }
+
+    private static void ApplyDirectoryAccess(Connection connection, string? domainDnsName, string? domainController, bool? useLdaps,
+        string? accountName, string? password, SecretProtector secrets)
+    {
+        connection.DomainDnsName = string.IsNullOrWhiteSpace(domainDnsName) ? null : domainDnsName.Trim();
+        connection.DomainController = string.IsNullOrWhiteSpace(domainController) ? null : domainController.Trim();
+        connection.UseLdaps = useLdaps ?? true;
+        connection.ServiceAccountName = string.IsNullOrWhiteSpace(accountName) ? null : accountName.Trim();
+        connection.ServiceAccountPasswordProtected = connection.ServiceAccountName is null
+            ? null
+            : secrets.ProtectOrKeep(password, connection.ServiceAccountPasswordProtected);
     }
 }

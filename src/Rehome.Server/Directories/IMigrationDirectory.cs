@@ -20,12 +20,18 @@ public interface IMigrationDirectory
     /// </summary>
     Task<DestinationPreparation> PrepareDestinationAsync(DestinationRequest request, CancellationToken ct);
 
+    /// <summary>Whether the destination could be prepared now (name free or reusable, OU present), changing nothing.</summary>
+    Task<DestinationCheck> CheckDestinationAsync(DestinationRequest request, CancellationToken ct);
+
     Task<SidMapAnswer> MapSidsAsync(Project project, PolicySettings policy, IReadOnlyList<SecurityIdentifier> sids, CancellationToken ct);
 
     Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct);
 }
 
-/// <summary>A rejoin job's destination side to prepare.</summary>
+/// <summary>The readiness of a mapping's destination computer, in words.</summary>
+public sealed record DestinationCheck(bool Ready, string Detail);
+
+/// <summary>A rejoin job's destination side to prepare (<see cref="Guid.Empty"/> as the job for a check).</summary>
 public sealed record DestinationRequest(Guid JobId, Mapping Mapping, Project Project, Connection Destination, PolicySettings Policy);
 
 /// <summary>The outcome of a destination preparation.</summary>

@@ -17,6 +17,9 @@ public sealed class NotConnectedDirectory : IMigrationDirectory
     public Task<DestinationPreparation> PrepareDestinationAsync(DestinationRequest request, CancellationToken ct) =>
         Task.FromResult(DestinationPreparation.NotYet);
 
+    public Task<DestinationCheck> CheckDestinationAsync(DestinationRequest request, CancellationToken ct) =>
+        Task.FromResult(new DestinationCheck(false, Why));
+
     public Task<SidMapAnswer> MapSidsAsync(Project project, PolicySettings policy, IReadOnlyList<SecurityIdentifier> sids, CancellationToken ct) =>
         Task.FromResult(new SidMapAnswer([], [.. sids.Select(s => new UnmappedSid(s.ToString(), Why))]));
 

@@ -65,6 +65,15 @@ public sealed class SimulatedDirectory(SimulatedDirectoryOptions options, TimePr
         return Task.FromResult(DestinationPreparation.Prepared(Convert.ToBase64String(data)));
     }
 
+    public Task<DestinationCheck> CheckDestinationAsync(DestinationRequest request, CancellationToken ct)
+    {
+        var name = request.Mapping.DestinationName;
+        var taken = options.TakenComputerNames.Contains(name, StringComparer.OrdinalIgnoreCase);
+        return Task.FromResult(!taken ? new DestinationCheck(true, $"{name} is free in the simulated destination.")
+            : request.Policy.ReuseExistingComputerObject ? new DestinationCheck(true, $"{name} exists and the policy reuses computer objects.")
+            : new DestinationCheck(false, $"{name} is taken in the simulated destination; rename the destination or allow reusing computer objects in the policy."));
+    }
+
     public Task<SidMapAnswer> MapSidsAsync(Project project, PolicySettings policy, IReadOnlyList<SecurityIdentifier> sids, CancellationToken ct)
     {
         var source = new List<DirectoryIdentity>();

@@ -248,7 +248,8 @@ public static class AgentGatewayApi
     }
 
     private static async Task<IResult> MapSidsAsync(
-        Guid id, SidMapRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, CancellationToken ct)
+        Guid id, SidMapRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, DirectoryRetries retries,
+        CancellationToken ct)
     {
         if (request?.Sids is null)
         {
@@ -272,11 +273,13 @@ public static class AgentGatewayApi
         {
             return LeaseLost(id);
         }
-        return Results.Ok(await directory.MapSidsAsync(held.Project, held.Policy, sids, ct));
+        return await InDirectoryAsync(id, http, retries, async () => Results.Ok(await directory.MapSidsAsync(held.Project, held.Policy, sids, ct)),
+            giveUp: reason => Problems.Rule(StatusCodes.Status422UnprocessableEntity, "Identities unavailable", "DirectoryUnavailable", reason));
     }
 
     private static async Task<IResult> RunDirectoryActionAsync(
-        Guid id, DirectoryActionRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, CancellationToken ct)
+        Guid id, DirectoryActionRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, DirectoryRetries retries,
+        CancellationToken ct)
     {
         if (request is null || !Enum.IsDefined(request.Action))
         {
@@ -292,7 +295,38 @@ public static class AgentGatewayApi
         {
             return Problems.Conflict("ActionNotForThisJob", $"{request.Action} belongs to a {expected.DisplayName()} job, not to a {held.Kind.DisplayName()} job.");
         }
-        return Results.Ok(await directory.RunActionAsync(held.Project, held.Mapping, request, ct));
+        return await InDirectoryAsync(id, http, retries, async () => Results.Ok(await directory.RunActionAsync(held.Project, held.Mapping, request, ct)),
+            giveUp: reason => Results.Ok(new DirectoryActionAnswer(DirectoryActionState.Failed, reason, [])));
+    }
+
+    /// <summary>
+    /// Runs a directory call for a job. While the directory is unreachable the agent is told to come back later
+    /// (503 with Retry-After; agents retry network failures with back-off); once the job has waited for the retry
+    /// window, or the directory refuses for good (rights, configuration), <paramref name="giveUp"/> answers with the reason.
+    /// </summary>
+    private static async Task<IResult> InDirectoryAsync(Guid jobId, HttpContext http, DirectoryRetries retries, Func<Task<IResult>> call, Func<string, IResult> giveUp)
+    {
+        try
+        {
+            var result = await call();
+            retries.Succeeded(jobId);
+            return result;
+        }
+        catch (Rehome.Directory.DirectoryUnavailableException e)
+        {
+            var decision = retries.Failed(jobId, e.RetryAfter);
+            if (decision.GiveUp)
+            {
+                return giveUp($"The directory stayed unreachable for the whole retry window: {e.Message}");
+            }
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "DirectoryUnavailable",
+                $"{e.Message} Try again in {decision.RetryAfter.TotalSeconds:0} s.");
+        }
+        catch (Exception e) when (e is InvalidOperationException or Rehome.Directory.ActiveDirectory.ActiveDirectoryException or Rehome.Directory.EntraId.EntraIdException)
+        {
+            return giveUp(e.Message);
+        }
     }
 
     private static async Task<IResult> CompleteAsync(Guid id, CompletionReport? report, JobTransitions transitions, CancellationToken ct)
@@ -343,6 +377,8 @@ public static class AgentGatewayApi
         agent.TenantId = device.TenantId;
         agent.EntraDeviceId = device.EntraDeviceId;
         agent.LoggedOnUsers = string.Join(",", device.LoggedOnUsers ?? []);
+        agent.ProfileSids = string.Join(",", device.ProfileSids ?? []);
+        agent.FreeDiskSpaceBytes = device.FreeDiskSpaceBytes;
     }
 
     private static IResult LeaseLost(Guid id) => Problems.Conflict("LeaseLost",

@@ -1,5 +1,6 @@
 using Rehome.Core.Validation;
 using Rehome.Protocol;
+using Rehome.Security.Sids;
 
 namespace Rehome.Server.Gateway;
 
@@ -41,8 +42,26 @@ public static class AgentMessageRules
         {
             violations.MaxLength("device.loggedOnUsers", user, FieldMaxLength, "A logged-on user");
         }
+        if (facts.ProfileSids is { Count: > MaxProfiles })
+        {
+            violations.Add("device.profileSids", "TooMany", $"At most {MaxProfiles} profile SIDs are reported.");
+        }
+        for (var i = 0; i < (facts.ProfileSids?.Count ?? 0); i++)
+        {
+            if (!SecurityIdentifier.TryParse(facts.ProfileSids![i], out _))
+            {
+                violations.Add($"device.profileSids[{i}]", "InvalidSid", $"Profile SID {i} is not a SID in S-1-… form.");
+            }
+        }
+        if (facts.FreeDiskSpaceBytes is < 0)
+        {
+            violations.Add("device.freeDiskSpaceBytes", "Negative", "The free disk space cannot be negative.");
+        }
         return violations;
     }
+
+    /// <summary>More profiles than any shared device holds; bounds what one facts message stores.</summary>
+    public const int MaxProfiles = 500;
 
     public static RuleViolations Check(ProgressReport report)
     {

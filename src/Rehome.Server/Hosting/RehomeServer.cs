@@ -104,6 +104,7 @@ public static class RehomeServer
             .MapMappingsApi()
             .MapRunsApi()
             .MapAgentsApi()
+            .MapDirectoriesApi()
             .MapAuditApi();
         app.MapAgentGateway();
         return app;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Runs;
 using Rehome.Server.Directories;
+using Rehome.Server.Directories.Connected;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
 
@@ -11,7 +12,9 @@ namespace Rehome.Server.Runs;
 /// them start, or fails them with the directory's reason. Runs on the engine's tick; the move out of
 /// Waiting for destination is conditional, so replicas may race.
 /// </summary>
-public sealed class DestinationPreparer(RehomeDbContext db, JobTransitions transitions, IMigrationDirectory directory, SecretProtector secrets, ILogger<DestinationPreparer> logger)
+public sealed class DestinationPreparer(
+    RehomeDbContext db, JobTransitions transitions, IMigrationDirectory directory, DirectoryRetries retries, ConnectedDirectoryOptions options,
+    SecretProtector secrets, ILogger<DestinationPreparer> logger)
 {
     public const int BatchSize = 500;
 
@@ -31,20 +34,44 @@ public sealed class DestinationPreparer(RehomeDbContext db, JobTransitions trans
             where j.Status == JobStatus.WaitingForDestination
             orderby j.CreatedAt
             select new { JobId = j.Id, Mapping = m, Project = p, Destination = d, policy.Settings }).Take(BatchSize).ToListAsync(ct);
+        // The directory work (LDAP, offline join provisioning) runs a few at a time; the store writes one by one.
+        var due = waiting.Where(j => retries.IsDue(j.JobId)).ToList();
+        var outcomes = new (DestinationPreparation? Prepared, Exception? Error)[due.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, due.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ProvisioningConcurrency), CancellationToken = ct },
+            async (i, token) =>
+            {
+                var job = due[i];
+                try
+                {
+                    outcomes[i] = (await directory.PrepareDestinationAsync(
+                        new DestinationRequest(job.JobId, job.Mapping, job.Project, job.Destination, job.Settings), token), null);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    outcomes[i] = (null, e);
+                }
+            });
         var moved = 0;
-        foreach (var job in waiting)
+        for (var i = 0; i < due.Count; i++)
         {
-            DestinationPreparation prepared;
-            try
+            var job = due[i];
+            if (outcomes[i] is not (DestinationPreparation prepared, null))
             {
-                prepared = await directory.PrepareDestinationAsync(new DestinationRequest(job.JobId, job.Mapping, job.Project, job.Destination, job.Settings), ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // A directory outage leaves the job waiting; the next tick tries again.
-                logger.LogWarning(e, "Preparing the destination of job {JobId} (mapping {MappingId}) failed; will retry", job.JobId, job.Mapping.Id);
+                // An outage leaves the job waiting and tries again with back-off; past the retry window the job fails with the reason.
+                var e = outcomes[i].Error!;
+                var decision = retries.Failed(job.JobId, (e as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter);
+                if (decision.GiveUp)
+                {
+                    moved += await transitions.DestinationPreparedAsync(job.JobId, null, "DirectoryUnavailable",
+                        $"The destination directory could not be reached to prepare {job.Mapping.DestinationName}: {e.Message}", ct) ? 1 : 0;
+                    continue;
+                }
+                logger.LogWarning(e, "Preparing the destination of job {JobId} (mapping {MappingId}) failed; will retry in {Delay}",
+                    job.JobId, job.Mapping.Id, decision.RetryAfter);
                 continue;
             }
+            retries.Succeeded(job.JobId);
             if (prepared.Ready)
             {
                 var payload = prepared.ProvisioningData is { } data ? secrets.Protect(data) : null;

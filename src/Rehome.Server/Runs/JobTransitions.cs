@@ -88,7 +88,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             case StopEffect.StopNow:
                 var stopped = await ExecuteAsync($"""
                     UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
-                      finished_at = @now, updated_at = @now
+                      finished_at = @now, updated_at = @now, destination_payload_protected = NULL
                     WHERE id = @id AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
                     """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor}."),
                     ("now", dialect.Time(now)), ("id", jobId));
@@ -121,7 +121,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var stopped = await ExecuteAsync($"""
             UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
-              finished_at = @now, updated_at = @now
+              finished_at = @now, updated_at = @now, destination_payload_protected = NULL
             WHERE run_id = @run AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
             """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor} (whole run)."),
             ("now", dialect.Time(now)), ("run", runId));
@@ -333,6 +333,9 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     private async Task AfterJobOverAsync(Guid jobId, Guid mappingId, JobStatus status, DateTimeOffset now, CancellationToken ct)
     {
         var kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
+        // The offline join data holds the machine account's password: once the job is over nobody needs it.
+        await ExecuteAsync("UPDATE jobs SET destination_payload_protected = NULL WHERE id = @id AND destination_payload_protected IS NOT NULL",
+            ct, ("id", jobId));
         if (kind == JobKind.RejoinDomain && status is JobStatus.Finished or JobStatus.Exceptions)
         {
             await ExecuteAsync("UPDATE mappings SET rejoined_at = @now WHERE id = @id", ct, ("now", dialect.Time(now)), ("id", mappingId));

@@ -43,7 +43,7 @@ public static class StoreServiceCollectionExtensions
         {
             return options.ConnectionString;
         }
-        Directory.CreateDirectory(options.DataDirectory);
+        System.IO.Directory.CreateDirectory(options.DataDirectory);
         return new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(options.DataDirectory, "rehome.db"),

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Rehome.Directory.ActiveDirectory;
 using Rehome.Directory.OfflineJoin;
 using Rehome.Directory.Tests.ActiveDirectory;
@@ -62,9 +61,9 @@ public sealed class OfflineJoinTests : IDisposable
     public async Task A_member_that_did_not_consume_the_data_is_not_joined()
     {
         // The counterpart of the proof above: testjoin really checks the machine account.
-        var member = WriteMemberConfiguration(SambaDomains.NewComputerName("NOJ-"));
+        var member = SambaMember.WriteConfiguration(Destination, SambaDomains.NewComputerName("NOJ-"), scratch);
 
-        var testJoin = await RunNetAsync("ads", "testjoin", "-s", member);
+        var testJoin = await SambaMember.RunNetAsync(Destination, "ads", "testjoin", "-s", member);
 
         Assert.NotEqual(0, testJoin.ExitCode);
         Assert.DoesNotContain("Join is OK", testJoin.Output, StringComparison.Ordinal);
@@ -158,14 +157,10 @@ public sealed class OfflineJoinTests : IDisposable
     /// <summary>The proof: a scratch member consumes the data with requestodj, and testjoin confirms the join.</summary>
     private async Task AssertJoinsAsync(string name, byte[] data)
     {
-        var member = WriteMemberConfiguration(name);
-        var file = Path.Combine(scratch.FullName, name + ".odj");
-        await File.WriteAllBytesAsync(file, data);
-        var request = await RunNetAsync("offlinejoin", "requestodj", $"loadfile={file}", "-s", member);
-        Assert.True(request.ExitCode == 0, request.Output);
-        var testJoin = await RunNetAsync("ads", "testjoin", "-s", member);
-        Assert.True(testJoin.ExitCode == 0, testJoin.Output);
-        Assert.Contains("Join is OK", testJoin.Output, StringComparison.Ordinal);
+        var joined = await SambaMember.JoinAsync(Destination, name, data, scratch);
+        Assert.True(joined.RequestExitCode == 0, joined.RequestOutput);
+        Assert.True(joined.TestJoinExitCode == 0, joined.TestJoinOutput);
+        Assert.Contains("Join is OK", joined.TestJoinOutput, StringComparison.Ordinal);
     }
 
     private static SambaOfflineJoinProvisioner Provisioner() => new(
@@ -175,41 +170,4 @@ public sealed class OfflineJoinTests : IDisposable
 
     private static string[] TemporaryProvisioningFolders() =>
         [.. System.IO.Directory.GetDirectories(Path.GetTempPath(), "rehome-odj-*").Order()];
-
-    /// <summary>A scratch Samba member: its own private, lock and state folders, nothing shared with the DC.</summary>
-    private string WriteMemberConfiguration(string name)
-    {
-        var folder = scratch.CreateSubdirectory(name).FullName;
-        var configuration = Path.Combine(folder, "member.conf");
-        File.WriteAllText(configuration, $"""
-            [global]
-            	netbios name = {name}
-            	workgroup = {Destination.NetBiosName}
-            	realm = {Destination.Realm}
-            	security = ads
-            	private dir = {folder}
-            	lock directory = {folder}
-            	state directory = {folder}
-            	cache directory = {folder}
-            	log file = {folder}/log
-
-            """);
-        return configuration;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunNetAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Destination.NetCommand, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(deadline.Token);
-        return (process.ExitCode, await output + await errors);
-    }
 }

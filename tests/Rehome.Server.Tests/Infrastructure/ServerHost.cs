@@ -62,13 +62,15 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>Starts a server for API tests: a fake clock that the test moves, and no engine of its own.</summary>
     public static Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings = null) =>
-        StartAsync(provider, settings, realClock: false, folder: null, port: 0);
+        StartAsync(provider, settings, realClock: false, folder: null, port: 0, services: null);
 
     /// <summary>
     /// Starts a server for tests with real agents: the real clock, the engine ticking every 100 ms, the simulated
-    /// directory. <paramref name="folder"/> and <paramref name="port"/> let a test start the same server again.
+    /// directory. <paramref name="folder"/> and <paramref name="port"/> let a test start the same server again;
+    /// <paramref name="services"/> replaces services (a directory factory pointed at stand-ins, say).
     /// </summary>
-    public static Task<ServerHost> StartLiveAsync(Dictionary<string, string?>? settings = null, string? folder = null, int port = 0)
+    public static Task<ServerHost> StartLiveAsync(
+        Dictionary<string, string?>? settings = null, string? folder = null, int port = 0, Action<IServiceCollection>? services = null)
     {
         var live = new Dictionary<string, string?>
         {
@@ -81,13 +83,14 @@ public sealed class ServerHost : IAsyncDisposable
         {
             live[key] = value;
         }
-        return StartAsync(StoreProvider.Sqlite, live, realClock: true, folder, port);
+        return StartAsync(StoreProvider.Sqlite, live, realClock: true, folder, port, services);
     }
 
-    private static async Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings, bool realClock, string? folder, int port)
+    private static async Task<ServerHost> StartAsync(
+        StoreProvider provider, Dictionary<string, string?>? settings, bool realClock, string? folder, int port, Action<IServiceCollection>? services)
     {
         folder ??= Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        System.IO.Directory.CreateDirectory(folder);
         string? database = null;
         var args = new List<string>
         {
@@ -100,6 +103,8 @@ public sealed class ServerHost : IAsyncDisposable
             "--Rehome:Runs:Background=false",
             // Suites sign in many times a minute from 127.0.0.1; the rate-limit test sets its own limit.
             "--Rehome:Auth:SignInsPerMinute=1000",
+            // No directory unless a test names one: rejoins wait for their destination (live servers simulate one).
+            "--Rehome:Directories:Mode=None",
         };
         if (provider == StoreProvider.PostgreSql)
         {
@@ -112,6 +117,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
 
         var builder = RehomeServer.CreateBuilder([.. args]);
+        services?.Invoke(builder.Services);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
         if (!realClock)
         {
@@ -177,7 +183,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
         try
         {
-            Directory.Delete(_folder, recursive: true);
+            System.IO.Directory.Delete(_folder, recursive: true);
         }
         catch (IOException)
         {

@@ -45,7 +45,7 @@ public sealed class StoreTests
     {
         var folder = Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
         var settings = new Dictionary<string, string?> { ["Rehome:Store:ConnectionString"] = $"Data Source={Path.Combine(folder, "kept.db")}" };
-        Directory.CreateDirectory(folder);
+        System.IO.Directory.CreateDirectory(folder);
         string protectedSecret;
         await using (var first = await ServerHost.StartAsync(StoreProvider.Sqlite, settings))
         {
@@ -62,7 +62,7 @@ public sealed class StoreTests
     public async Task With_a_key_certificate_the_key_ring_is_encrypted_in_the_store()
     {
         var folder = Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        System.IO.Directory.CreateDirectory(folder);
         using var key = System.Security.Cryptography.RSA.Create(2048);
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
             "CN=Rehome key ring", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);

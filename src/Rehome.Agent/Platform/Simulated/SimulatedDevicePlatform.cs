@@ -55,6 +55,8 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
             TenantId = s.TenantId,
             EntraDeviceId = s.EntraDeviceId,
             LoggedOnUsers = s.LoggedOnUsers,
+            ProfileSids = [.. s.Profiles.Select(p => p.Sid)],
+            FreeDiskSpaceBytes = s.FreeDiskSpaceBytes,
         };
     }
 

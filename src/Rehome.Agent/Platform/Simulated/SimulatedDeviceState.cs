@@ -60,6 +60,9 @@ public sealed record SimulatedDeviceState
 
     public List<UserProfile> Profiles { get; init; } = [];
 
+    /// <summary>Free space the device reports on its system drive.</summary>
+    public long FreeDiskSpaceBytes { get; init; } = 128L << 30;
+
     /// <summary>What the user answers to the prompts, in order ("StartNow", "Snooze", "NoAnswer"); the last one repeats.</summary>
     public List<PromptAnswer> PromptAnswers { get; init; } = [PromptAnswer.StartNow];
 

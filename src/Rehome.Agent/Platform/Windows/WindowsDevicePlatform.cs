@@ -56,6 +56,8 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
             TenantId = membership.TenantId,
             EntraDeviceId = membership.EntraDeviceId,
             LoggedOnUsers = TerminalSessions.LoggedOnUsers(),
+            ProfileSids = [.. ReadProfiles().Select(p => p.Sid)],
+            FreeDiskSpaceBytes = new DriveInfo(Path.GetPathRoot(Environment.SystemDirectory)!).AvailableFreeSpace,
         };
     }
 
@@ -216,7 +218,9 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<UserProfile>> GetProfilesAsync(CancellationToken ct)
+    public Task<IReadOnlyList<UserProfile>> GetProfilesAsync(CancellationToken ct) => Task.FromResult(ReadProfiles());
+
+    private static IReadOnlyList<UserProfile> ReadProfiles()
     {
         using var profileList = Registry.LocalMachine.OpenSubKey(ProfileListPath)
             ?? throw new InvalidOperationException($@"HKLM\{ProfileListPath} is missing.");
@@ -236,7 +240,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
             }
         }
 
-        return Task.FromResult<IReadOnlyList<UserProfile>>(profiles);
+        return profiles;
     }
 
     public Task SetProfileAsync(string sid, string profileImagePath, CancellationToken ct)

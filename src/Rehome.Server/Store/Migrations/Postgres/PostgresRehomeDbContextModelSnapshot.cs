@@ -88,6 +88,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("entra_device_id");
 
+                    b.Property<long?>("FreeDiskSpaceBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("free_disk_space_bytes");
+
                     b.Property<string>("JoinType")
                         .IsRequired()
                         .HasColumnType("text")
@@ -106,6 +110,11 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("os_version");
+
+                    b.Property<string>("ProfileSids")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("profile_sids");
 
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
@@ -166,6 +175,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DomainController")
+                        .HasColumnType("text")
+                        .HasColumnName("domain_controller");
+
                     b.Property<string>("DomainDnsName")
                         .HasColumnType("text")
                         .HasColumnName("domain_dns_name");
@@ -219,6 +232,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<bool>("UseLdaps")
+                        .HasColumnType("boolean")
+                        .HasColumnName("use_ldaps");
 
                     b.HasKey("Id")
                         .HasName("pk_connections");

@@ -81,6 +81,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("entra_device_id");
 
+                    b.Property<long?>("FreeDiskSpaceBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("free_disk_space_bytes");
+
                     b.Property<string>("JoinType")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -99,6 +103,11 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("os_version");
+
+                    b.Property<string>("ProfileSids")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_sids");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER")
@@ -159,6 +168,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DomainController")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain_controller");
+
                     b.Property<string>("DomainDnsName")
                         .HasColumnType("TEXT")
                         .HasColumnName("domain_dns_name");
@@ -212,6 +225,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
+
+                    b.Property<bool>("UseLdaps")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("use_ldaps");
 
                     b.HasKey("Id")
                         .HasName("pk_connections");

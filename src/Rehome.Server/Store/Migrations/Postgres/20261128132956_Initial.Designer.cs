@@ -12,7 +12,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Store.Migrations.Postgres
 {
     [DbContext(typeof(PostgresRehomeDbContext))]
-    [Migration("20261128104149_Initial")]
+    [Migration("20261128132956_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -91,6 +91,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("entra_device_id");
 
+                    b.Property<long?>("FreeDiskSpaceBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("free_disk_space_bytes");
+
                     b.Property<string>("JoinType")
                         .IsRequired()
                         .HasColumnType("text")
@@ -109,6 +113,11 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("os_version");
+
+                    b.Property<string>("ProfileSids")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("profile_sids");
 
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
@@ -169,6 +178,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DomainController")
+                        .HasColumnType("text")
+                        .HasColumnName("domain_controller");
+
                     b.Property<string>("DomainDnsName")
                         .HasColumnType("text")
                         .HasColumnName("domain_dns_name");
@@ -222,6 +235,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<bool>("UseLdaps")
+                        .HasColumnType("boolean")
+                        .HasColumnName("use_ldaps");
 
                     b.HasKey("Id")
                         .HasName("pk_connections");

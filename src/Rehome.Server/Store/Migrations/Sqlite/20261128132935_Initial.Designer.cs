@@ -10,7 +10,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Store.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteRehomeDbContext))]
-    [Migration("20261128104133_Initial")]
+    [Migration("20261128132935_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -84,6 +84,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("entra_device_id");
 
+                    b.Property<long?>("FreeDiskSpaceBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("free_disk_space_bytes");
+
                     b.Property<string>("JoinType")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -102,6 +106,11 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("os_version");
+
+                    b.Property<string>("ProfileSids")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("profile_sids");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER")
@@ -162,6 +171,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DomainController")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain_controller");
+
                     b.Property<string>("DomainDnsName")
                         .HasColumnType("TEXT")
                         .HasColumnName("domain_dns_name");
@@ -215,6 +228,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
+
+                    b.Property<bool>("UseLdaps")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("use_ldaps");
 
                     b.HasKey("Id")
                         .HasName("pk_connections");
