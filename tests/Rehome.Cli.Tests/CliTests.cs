@@ -161,6 +161,35 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task Readiness_lists_what_stops_each_mapping_and_exits_1_when_one_is_not_ready()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync();
+        await Host.Client.ImportDevicesAsync(project, "RDY-", 2);
+
+        var (exit, output) = await RunAsync("readiness", project.ToString(), "--jobs", "RejoinDomain,MigrateUserProfile");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("RDY-0001", output, StringComparison.Ordinal);
+        Assert.Contains("No agent has enrolled", output, StringComparison.Ordinal);
+        Assert.Contains("2 not ready", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Testing_a_connection_without_a_domain_controller_says_so_and_exits_1()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync();
+        var destination = (await Host.Client.GetJsonAsync($"/api/v1/projects/{project}")).GetProperty("destinationConnectionId").GetGuid();
+
+        var (exit, output) = await RunAsync("connections", "test", destination.ToString());
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Configuration", output, StringComparison.Ordinal);
+        Assert.Contains("domain controller", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_demo_builds_a_project_and_starts_every_job_it_may()
     {
         await using var host = await ServerHost.StartAsync(Rehome.Server.Store.StoreProvider.Sqlite);

@@ -49,6 +49,22 @@ public sealed class GatewayTests
     }
 
     [Fact]
+    public async Task Facts_with_a_profile_sid_that_is_no_sid_or_negative_disk_space_are_refused_and_enroll_nothing()
+    {
+        await using var world = await LiveWorld.StartAsync(1, [JobKind.MigrateEntraIdGroups]);
+        using var anonymous = new HttpClient { BaseAddress = world.Server.BaseAddress };
+        var facts = Facts("CTS-PC00001") with { ProfileSids = ["S-1-5-21-1-2-3-1001", "not-a-sid"], FreeDiskSpaceBytes = -1 };
+
+        var response = await anonymous.PostAsJsonAsync("/agent/v1/enroll", new EnrollRequest(world.Scenario.ConfigurationKey, facts), AgentProtocol.JsonOptions);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("device.profileSids[1]", body, StringComparison.Ordinal);
+        Assert.Contains("device.freeDiskSpaceBytes", body, StringComparison.Ordinal);
+        Assert.Equal(0, (int)(await world.Api.GetAsync("/api/v1/agents", CancellationToken.None))["total"]!);
+    }
+
+    [Fact]
     public async Task Enrollment_is_rate_limited_per_address()
     {
         await using var world = await LiveWorld.StartAsync(1, [JobKind.MigrateEntraIdGroups], settings: new() { ["Rehome:Gateway:EnrollmentsPerMinute"] = "2" });

@@ -41,9 +41,14 @@ public static class RehearseCommand
         var urls = new Option<string>("--urls") { Description = "Where the server listens.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var data = new Option<string?>("--data") { Description = "Folder for the store and the simulated devices (default: a new temporary folder)." };
         var exit = new Option<bool>("--exit") { Description = "Stop when the run is over instead of serving until Ctrl+C." };
+        var samba = new Option<bool>("--samba")
+        {
+            Description = "Rehearse against the Samba test domains (SRC.TEST → DST.TEST, real LDAP and offline join) instead of simulated ones; "
+                + "scripts/rehearse-samba.sh starts them. Runs Rejoin domain, Migrate permissions and Migrate Windows user profile.",
+        };
         var command = new Command("rehearse", "Run the migration jobs end to end on simulated devices with real agents, and check how they end.")
         {
-            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit,
+            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit, samba,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,7 +57,8 @@ public static class RehearseCommand
             {
                 throw new CliException("--devices takes 1 to 50,000.");
             }
-            var kinds = ParseKinds(parse.GetValue(jobs));
+            var sambaDomains = parse.GetValue(samba) ? SambaRehearsal.FromEnvironment() : null;
+            var kinds = ParseKinds(parse.GetValue(jobs), sambaDomains is not null);
             var faults = new SimulatedFaults
             {
                 FailStep = parse.GetValue(failStep),
@@ -75,6 +81,7 @@ public static class RehearseCommand
                 // One process holds both ends of every agent's connection: stay under the descriptor limit.
                 MaxConnections = Math.Max(100, (FileDescriptorLimit() - 6000) / 2),
                 PollSeconds = count > 2000 ? 10 : 25,
+                Samba = sambaDomains,
             };
             var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
             return await RunAsync(context, options, root, parse.GetValue(urls)!, parse.GetValue(exit), ct);
@@ -97,11 +104,14 @@ public static class RehearseCommand
         }
     }
 
-    private static IReadOnlyList<JobKind> ParseKinds(string[]? names)
+    /// <summary>Jobs the Samba domains cannot serve: they need Entra ID tenants.</summary>
+    private static readonly JobKind[] EntraIdJobs = [JobKind.MigrateEntraIdGroups, JobKind.RegisterAutopilot];
+
+    private static IReadOnlyList<JobKind> ParseKinds(string[]? names, bool samba)
     {
         if (names is null || names.Length == 0)
         {
-            return Enum.GetValues<JobKind>();
+            return samba ? [.. Enum.GetValues<JobKind>().Except(EntraIdJobs)] : Enum.GetValues<JobKind>();
         }
         var kinds = new List<JobKind>();
         foreach (var name in names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
@@ -109,6 +119,10 @@ public static class RehearseCommand
             kinds.Add(Enum.TryParse<JobKind>(name, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
                 ? kind
                 : throw new CliException($"'{name}' is not a job; the jobs are {string.Join(", ", Enum.GetNames<JobKind>())}."));
+        }
+        if (samba && kinds.FirstOrDefault(EntraIdJobs.Contains) is var entra && EntraIdJobs.Contains(entra))
+        {
+            throw new CliException($"{entra.DisplayName()} needs Entra ID tenants; the Samba rehearsal has Active Directory only.");
         }
         return kinds;
     }
@@ -121,10 +135,10 @@ public static class RehearseCommand
             $"--urls={urls}",
             $"--Rehome:Store:DataDirectory={Path.Combine(root, "data")}",
             "--Rehome:Store:Provider=Sqlite",
-            "--Rehome:Directories:Mode=Simulated",
             "--Rehome:Runs:TickInterval=00:00:00.200",
             // One client address enrolls every simulated device.
             $"--Rehome:Gateway:EnrollmentsPerMinute={Math.Max(120, options.Devices * 2)}",
+            .. options.Samba?.ServerArguments() ?? ["--Rehome:Directories:Mode=Simulated"],
         ]);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         await using var app = await RehomeServer.BuildAsync(builder, ct);
@@ -148,6 +162,10 @@ public static class RehearseCommand
         RunCommands.PrintStatusTable(context, final);
         var unexpected = await UnexpectedAsync(client, scenario, runId, options, ct);
         unexpected.AddRange(CheckDevices(fleet, scenario, options));
+        if (options.Samba is { } domains)
+        {
+            unexpected.AddRange(await CheckDestinationDomainAsync(domains, scenario, options, ct));
+        }
         var restarts = fleet.Devices.Sum(d => d.Restarts);
         var crashes = fleet.Devices.Sum(d => d.Crashes);
         context.Console.MarkupLineInterpolated(
@@ -231,12 +249,37 @@ public static class RehearseCommand
         {
             var state = fleet.Devices[i - 1].State;
             var shouldHaveMoved = scenario.Expected(i, JobKind.RejoinDomain) == JobStatus.Finished;
-            var moved = state.JoinType == Protocol.DeviceJoinType.EntraId && state.ComputerName == RehearsalScenario.DestinationName(i);
+            var joinType = options.Samba is not null || options.ActiveDirectoryDestination ? Protocol.DeviceJoinType.ActiveDirectory : Protocol.DeviceJoinType.EntraId;
+            var moved = state.JoinType == joinType && state.ComputerName == scenario.DestinationNameOf(i);
             if (moved != shouldHaveMoved)
             {
                 yield return $"{fleet.Devices[i - 1].Name}: the device is {state.ComputerName} ({state.JoinType}); it should {(shouldHaveMoved ? "" : "not ")}have moved.";
             }
         }
+    }
+
+    /// <summary>Rejoined devices whose computer account is not in the real destination domain's target OU.</summary>
+    private static async Task<List<string>> CheckDestinationDomainAsync(SambaRehearsal samba, RehearsalScenario scenario, RehearsalOptions options, CancellationToken ct)
+    {
+        var missing = new List<string>();
+        if (!options.Jobs.Contains(JobKind.RejoinDomain))
+        {
+            return missing;
+        }
+        using var destination = new Directory.ActiveDirectory.LdapActiveDirectoryDirectory(samba.Options(samba.DestinationAddress, samba.DestinationDnsName));
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await foreach (var computer in destination.ListComputersAsync(samba.DestinationOu, cancellationToken: ct))
+        {
+            present.Add(computer.Name);
+        }
+        for (var i = 1; i <= options.Devices; i++)
+        {
+            if (scenario.Expected(i, JobKind.RejoinDomain) == JobStatus.Finished && !present.Contains(scenario.DestinationNameOf(i)))
+            {
+                missing.Add($"{RehearsalScenario.DeviceName(i)}: no computer account {scenario.DestinationNameOf(i)} in {samba.DestinationOu}.");
+            }
+        }
+        return missing;
     }
 
     /// <summary>Every job that ended otherwise than the scenario expects, and every rejoined device not in the destination.</summary>

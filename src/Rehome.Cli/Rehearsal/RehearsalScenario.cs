@@ -33,6 +33,12 @@ public sealed record RehearsalOptions
     /// </summary>
     public bool ActiveDirectoryDestination { get; init; }
 
+    /// <summary>
+    /// The real Samba domains to rehearse against instead of the simulated ones (Active Directory source and
+    /// offline-join destination, made by the server's Connected directories); null for the simulation.
+    /// </summary>
+    public SambaRehearsal? Samba { get; init; }
+
     /// <summary>Connections the in-process fleet may hold (see <see cref="SimulatedFleet.MaxConnections"/>).</summary>
     public int MaxConnections { get; init; } = int.MaxValue;
 }
@@ -50,11 +56,24 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
 
     public string ConfigurationKey { get; private set; } = "";
 
+    /// <summary>Who the devices' users and groups are.</summary>
+    public RehearsalIdentities Identities { get; private set; } = RehearsalIdentities.Simulated;
+
+    /// <summary>
+    /// The start of the destination names: fixed for the simulation; new for each rehearsal against real domains,
+    /// whose computer accounts outlive it.
+    /// </summary>
+    public string DestinationPrefix { get; } = options.Samba is null ? "FAB-PC" : "R" + Guid.NewGuid().ToString("N")[..4].ToUpperInvariant() + "-";
+
+    /// <summary>Device i's destination name in this rehearsal.</summary>
+    public string DestinationNameOf(int i) => string.Create(CultureInfo.InvariantCulture, $"{DestinationPrefix}{i:D5}");
+
     /// <summary>The mapping of each device, by device name.</summary>
     public Dictionary<string, Guid> Mappings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public static string DeviceName(int i) => string.Create(CultureInfo.InvariantCulture, $"CTS-PC{i:D5}");
 
+    /// <summary>Device i's destination name in the simulation.</summary>
     public static string DestinationName(int i) => string.Create(CultureInfo.InvariantCulture, $"FAB-PC{i:D5}");
 
     public static string UserName(int i) => string.Create(CultureInfo.InvariantCulture, $"user{i:D5}");
@@ -63,6 +82,46 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     public async Task SetUpAsync(CancellationToken ct)
     {
         var suffix = Guid.NewGuid().ToString("N")[..6];
+        var (source, destination, policy) = options.Samba is { } samba
+            ? await SambaConnectionsAsync(samba, suffix, ct)
+            : await SimulatedConnectionsAsync(suffix, ct);
+        ConfigurationKey = (string)source["configurationKey"]!;
+        var project = await client.PostAsync("/api/v1/projects", new
+        {
+            name = $"{ProjectName} {suffix}",
+            tags = new[] { "rehearsal" },
+            sourceConnectionId = source["connection"]!["id"]!.GetValue<Guid>(),
+            destinationConnectionId = destination["connection"]!["id"]!.GetValue<Guid>(),
+            policyId = policy["id"]!.GetValue<Guid>(),
+        }, ct);
+        ProjectId = project["id"]!.GetValue<Guid>();
+        var csv = new StringBuilder("SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n");
+        for (var i = 1; i <= options.Devices; i++)
+        {
+            var user = Identities.User(i).Name;
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{DeviceName(i)},{DestinationNameOf(i)},,{Identities.SourceNetBiosName}\\{user},{user}@{Identities.DestinationDnsName}\n");
+        }
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString()));
+        await client.PostCsvAsync($"/api/v1/projects/{ProjectId}/mappings/import", stream, ct);
+        for (var page = 1; Mappings.Count < options.Devices; page++)
+        {
+            var list = await client.GetAsync($"/api/v1/projects/{ProjectId}/mappings?page={page}&pageSize=1000", ct);
+            var items = list["items"]!.AsArray();
+            if (items.Count == 0)
+            {
+                break;
+            }
+            foreach (var item in items)
+            {
+                Mappings[(string)item!["sourceDevice"]!] = item["id"]!.GetValue<Guid>();
+            }
+        }
+    }
+
+    /// <summary>The simulated Contoso source and Fabrikam destination (Entra ID, or Active Directory with offline join).</summary>
+    private async Task<(JsonNode Source, JsonNode Destination, JsonNode Policy)> SimulatedConnectionsAsync(string suffix, CancellationToken ct)
+    {
         var source = await client.PostAsync("/api/v1/connections", new
         {
             name = $"Contoso (simulated source {suffix})",
@@ -70,7 +129,6 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
             kind = "HybridIdentity",
             source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
         }, ct);
-        ConfigurationKey = (string)source["configurationKey"]!;
         var destination = await client.PostAsync("/api/v1/connections", options.ActiveDirectoryDestination
             ? new
             {
@@ -101,36 +159,54 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
             name = $"Rehearsal policy {suffix}",
             settings = new { autopilot = new { register = true } },
         }, ct);
-        var project = await client.PostAsync("/api/v1/projects", new
+        return (source, destination, policy);
+    }
+
+    /// <summary>The Samba pair: the source domain read over LDAP, the destination where the server provisions offline joins.</summary>
+    private async Task<(JsonNode Source, JsonNode Destination, JsonNode Policy)> SambaConnectionsAsync(SambaRehearsal samba, string suffix, CancellationToken ct)
+    {
+        Identities = await RehearsalIdentities.ReadAsync(samba, ct);
+        var source = await client.PostAsync("/api/v1/connections", new
         {
-            name = $"{ProjectName} {suffix}",
-            tags = new[] { "rehearsal" },
-            sourceConnectionId = source["connection"]!["id"]!.GetValue<Guid>(),
-            destinationConnectionId = destination["connection"]!["id"]!.GetValue<Guid>(),
-            policyId = policy["id"]!.GetValue<Guid>(),
+            name = $"{samba.SourceDnsName} (Samba source {suffix})",
+            role = "Source",
+            kind = "ActiveDirectory",
+            source = new
+            {
+                domainDnsName = samba.SourceDnsName,
+                domainController = samba.SourceAddress,
+                serviceAccountName = $"Administrator@{samba.SourceDnsName}",
+                serviceAccountPassword = samba.Password,
+            },
         }, ct);
-        ProjectId = project["id"]!.GetValue<Guid>();
-        var csv = new StringBuilder("SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n");
-        for (var i = 1; i <= options.Devices; i++)
+        var destination = await client.PostAsync("/api/v1/connections", new
         {
-            csv.Append(CultureInfo.InvariantCulture,
-                $"{DeviceName(i)},{DestinationName(i)},,{SimulatedIdentities.SourceNetBiosName}\\{UserName(i)},{UserName(i)}@{SimulatedIdentities.DestinationDnsName}\n");
-        }
-        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString()));
-        await client.PostCsvAsync($"/api/v1/projects/{ProjectId}/mappings/import", stream, ct);
-        for (var page = 1; Mappings.Count < options.Devices; page++)
+            name = $"{samba.DestinationDnsName} (Samba destination {suffix})",
+            role = "Destination",
+            kind = "ActiveDirectory",
+            destination = new
+            {
+                domainDnsName = samba.DestinationDnsName,
+                domainController = samba.DestinationAddress,
+                targetOu = samba.DestinationOu,
+                rejoinMethod = "Offline",
+                serviceAccountName = $"Administrator@{samba.DestinationDnsName}",
+                serviceAccountPassword = samba.Password,
+            },
+        }, ct);
+        var policy = await client.PostAsync("/api/v1/policies", new
         {
-            var list = await client.GetAsync($"/api/v1/projects/{ProjectId}/mappings?page={page}&pageSize=1000", ct);
-            var items = list["items"]!.AsArray();
-            if (items.Count == 0)
+            name = $"Rehearsal policy {suffix}",
+            settings = new
             {
-                break;
-            }
-            foreach (var item in items)
-            {
-                Mappings[(string)item!["sourceDevice"]!] = item["id"]!.GetValue<Guid>();
-            }
-        }
+                identityMapping = new
+                {
+                    upnPrefixAutoMapping = true,
+                    domains = new[] { new { source = Identities.SourceNetBiosName, destination = Identities.DestinationNetBiosName } },
+                },
+            },
+        }, ct);
+        return (source, destination, policy);
     }
 
     /// <summary>Lays out the simulated devices (not started).</summary>
@@ -143,28 +219,30 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         };
         for (var i = 1; i <= options.Devices; i++)
         {
-            fleet.Add(DeviceSpec(i, i <= options.FaultyDevices ? options.Faults : new SimulatedFaults(), options.FilesPerUser));
+            fleet.Add(DeviceSpec(i, i <= options.FaultyDevices ? options.Faults : new SimulatedFaults(), options.FilesPerUser, Identities));
         }
         return fleet;
     }
 
-    /// <summary>A device of the source domain whose primary user is user i; every device also holds a shared colleague's profile.</summary>
-    public static SimulatedDeviceSpec DeviceSpec(int i, SimulatedFaults faults, int filesPerUser = 12) => new()
+    /// <summary>A device of the source domain whose primary user is user i; every device also holds a colleague's profile.</summary>
+    public static SimulatedDeviceSpec DeviceSpec(int i, SimulatedFaults faults, int filesPerUser = 12, RehearsalIdentities? identities = null)
     {
-        DeviceName = DeviceName(i),
-        JoinType = Protocol.DeviceJoinType.HybridEntraId,
-        DomainName = SimulatedIdentities.SourceDnsName,
-        TenantId = null,
-        Users =
-        [
-            new SimulatedUser(UserName(i), SimulatedIdentities.User(SimulatedIdentities.SourceDomain, i).ToString()),
-            new SimulatedUser(UserName(30_000 + (i % 100)), SimulatedIdentities.User(SimulatedIdentities.SourceDomain, 30_000 + (i % 100)).ToString()),
-        ],
-        Groups = [SimulatedIdentities.DomainUsersOf(SimulatedIdentities.SourceDomain).ToString(), SimulatedIdentities.Group(SimulatedIdentities.SourceDomain, 1 + (i % 5)).ToString()],
-        FilesPerUser = filesPerUser,
-        PromptAnswers = [PromptAnswer.StartNow],
-        Faults = faults,
-    };
+        identities ??= RehearsalIdentities.Simulated;
+        var (user, userSid) = identities.User(i);
+        var (colleague, colleagueSid) = identities.Colleague(i);
+        return new SimulatedDeviceSpec
+        {
+            DeviceName = DeviceName(i),
+            JoinType = identities == RehearsalIdentities.Simulated ? Protocol.DeviceJoinType.HybridEntraId : Protocol.DeviceJoinType.ActiveDirectory,
+            DomainName = identities.SourceDnsName,
+            TenantId = null,
+            Users = [new SimulatedUser(user, userSid), new SimulatedUser(colleague, colleagueSid)],
+            Groups = [.. identities.Groups(i)],
+            FilesPerUser = filesPerUser,
+            PromptAnswers = [PromptAnswer.StartNow],
+            Faults = faults,
+        };
+    }
 
     public async Task<Guid> StartRunAsync(CancellationToken ct)
     {

@@ -151,4 +151,61 @@ public class ConnectionRulesTests
         Assert.False(ConfigurationKeys.Matches(other, ConfigurationKeys.Hash(key)));
         Assert.DoesNotContain(key, ConfigurationKeys.Hash(key), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_domain_controller_needs_a_host_name_and_a_service_account_to_bind_with()
+    {
+        var input = AdDestination() with
+        {
+            Destination = new DestinationConnectionInput
+            {
+                DomainDnsName = "fabrikam.example",
+                TargetOu = "OU=Migrated,DC=fabrikam,DC=example",
+                RejoinMethod = RejoinMethod.Offline,
+                DomainController = "dc 01!",
+            },
+        };
+
+        var violations = ConnectionRules.Validate(input);
+
+        Assert.Contains(violations, v => v.Field == "destination.domainController" && v.Rule == "HostName");
+        Assert.Contains(violations, v => v.Field == "destination.serviceAccountName" && v.Rule == "Required");
+    }
+
+    [Fact]
+    public void A_source_domain_with_its_controller_and_account_is_valid_and_its_password_is_kept_on_update()
+    {
+        var input = new ConnectionInput
+        {
+            Name = "Contoso",
+            Role = ConnectionRole.Source,
+            Kind = ConnectionKind.ActiveDirectory,
+            Source = new SourceConnectionInput { DomainDnsName = "contoso.example", DomainController = "10.0.0.5", ServiceAccountName = "CONTOSO\\svc-rehome" },
+        };
+        var stored = new Connection { Name = "Contoso", ServiceAccountPasswordProtected = "protected" };
+
+        Assert.Contains(ConnectionRules.Validate(input), v => v.Field == "source.serviceAccountPassword" && v.Rule == "Required");
+        Assert.Empty(ConnectionRules.Validate(input, stored));
+    }
+
+    [Fact]
+    public void A_destinations_entra_id_part_needs_guids_and_a_secret()
+    {
+        var input = AdDestination() with
+        {
+            Kind = ConnectionKind.HybridIdentity,
+            Destination = new DestinationConnectionInput
+            {
+                DomainDnsName = "fabrikam.example",
+                TargetOu = "OU=Migrated,DC=fabrikam,DC=example",
+                RejoinMethod = RejoinMethod.Offline,
+                EntraId = new EntraIdInput { TenantId = "fabrikam", ClientId = Guid.NewGuid().ToString(), Enabled = true },
+            },
+        };
+
+        var violations = ConnectionRules.Validate(input);
+
+        Assert.Contains(violations, v => v.Field == "destination.entraId.tenantId" && v.Rule == "Guid");
+        Assert.Contains(violations, v => v.Field == "destination.entraId.clientSecret" && v.Rule == "Required");
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Rehome.Directory;
@@ -23,6 +24,7 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
     private FakeGraphServer destination = null!;
     private ServerHost server = null!;
     private Guid projectId;
+    private string configurationKey = "";
 
     public async Task InitializeAsync()
     {
@@ -34,6 +36,7 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
             ["Rehome:Directories:Mode"] = "Connected",
             ["Rehome:Directories:Connected:AutopilotImportWait"] = "00:00:00",
             ["Rehome:Directories:Connected:AutopilotPollInterval"] = "00:00:00.020",
+            ["Rehome:Directories:RetryWindow"] = "00:00:02",
         }, services: s => s.Replace(ServiceDescriptor.Singleton<IDirectoryFactory>(new FakeTenants(tenants))));
         var sourceConnection = await server.Client.PostJsonAsync("/api/v1/connections", new
         {
@@ -42,6 +45,7 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
             kind = "HybridIdentity",
             source = new { entraId = new { tenantId = source.TenantId, clientId = Guid.NewGuid(), clientSecret = "source-secret", enabled = true } },
         });
+        configurationKey = sourceConnection.GetProperty("configurationKey").GetString()!;
         var destinationConnection = await server.Client.PostJsonAsync("/api/v1/connections", new
         {
             name = ApiClient.Unique("fabrikam"),
@@ -176,6 +180,32 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
             var entra = report.GetProperty("parts").EnumerateArray().First(p => p.GetProperty("part").GetString() == "Entra ID");
             Assert.True(entra.GetProperty("succeeded").GetBoolean(), entra.ToString());
         }
+    }
+
+    [Fact]
+    public async Task An_agent_is_told_to_come_back_while_graph_is_down_and_gets_the_reason_once_the_retry_window_is_spent()
+    {
+        await MappingAsync("CTS-PC4", "FAB-PC4");
+        var enrolled = await server.Anonymous.PostAsJsonAsync("/agent/v1/enroll",
+            new EnrollRequest(configurationKey, new DeviceFacts { DeviceName = "CTS-PC4", OsVersion = "Windows 11", AgentVersion = "test" }), AgentProtocol.JsonOptions);
+        var credential = (await enrolled.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!.Credential;
+        using var agent = new HttpClient { BaseAddress = server.BaseAddress };
+        agent.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Agent", credential);
+        await server.Client.PostJsonAsync($"/api/v1/projects/{projectId}/runs", new { kinds = new[] { "RegisterAutopilot" }, filter = new { search = "CTS-PC4" } });
+        var assignment = (await (await agent.PostAsync("/agent/v1/poll?wait=10", null)).Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions))!;
+        destination.Fail("/deviceManagement", 10_000, 503, retryAfterSeconds: 0);
+        var request = new DirectoryActionRequest { LeaseToken = assignment.LeaseToken, Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-503", HardwareHash = HardwareHash };
+
+        var during = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var after = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
+        var answer = (await after.Content.ReadFromJsonAsync<DirectoryActionAnswer>(AgentProtocol.JsonOptions))!;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
+        Assert.NotNull(during.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(DirectoryActionState.Failed, answer.State);
+        Assert.Contains("unreachable", answer.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The real clients, with each tenant's Graph calls sent to its stand-in and a test token.</summary>
