@@ -34,11 +34,13 @@ public sealed class DestinationPreparer(
             where j.Status == JobStatus.WaitingForDestination
             orderby j.CreatedAt
             select new { JobId = j.Id, Mapping = m, Project = p, Destination = d, policy.Settings }).Take(BatchSize).ToListAsync(ct);
-        // The directory work (LDAP, offline join provisioning) runs a few at a time; the store writes one by one.
-        var due = waiting.Where(j => retries.IsDue(j.JobId)).ToList();
+        // The directory work (LDAP, offline join provisioning) runs a few at a time, in small rounds so that the
+        // first jobs start while later ones are still being provisioned; the store writes one by one.
+        var concurrency = Math.Max(1, options.ProvisioningConcurrency);
+        var due = waiting.Where(j => retries.IsDue(j.JobId)).Take(concurrency * 4).ToList();
         var outcomes = new (DestinationPreparation? Prepared, Exception? Error)[due.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, due.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ProvisioningConcurrency), CancellationToken = ct },
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
             async (i, token) =>
             {
                 var job = due[i];

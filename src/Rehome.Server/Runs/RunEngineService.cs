@@ -48,6 +48,9 @@ public sealed class RunEngineService(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>How long one tick spends preparing destinations before it moves on (the next tick goes on).</summary>
+    public static readonly TimeSpan PreparationBudget = TimeSpan.FromSeconds(5);
+
     public async Task TickAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -55,7 +58,10 @@ public sealed class RunEngineService(
         var released = await transitions.ReleaseDueRunsAsync(ct);
         var preparer = scope.ServiceProvider.GetRequiredService<DestinationPreparer>();
         var prepared = 0;
-        for (var batch = -1; batch != 0 && prepared < 20 * DestinationPreparer.BatchSize; prepared += batch)
+        // Real provisioning takes a second or so a computer: a few seconds of it per tick, so that lapsed leases
+        // and scheduled runs are not kept waiting behind thousands of destinations.
+        var budget = System.Diagnostics.Stopwatch.StartNew();
+        for (var batch = -1; batch != 0 && prepared < 20 * DestinationPreparer.BatchSize && budget.Elapsed < PreparationBudget; prepared += batch)
         {
             batch = await preparer.PrepareWaitingAsync(ct);
         }
