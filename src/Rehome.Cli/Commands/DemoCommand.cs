@@ -44,7 +44,11 @@ public static class DemoCommand
                 throw new CliException("--devices takes 1 to 100,000.");
             }
             var builder = RehomeServer.CreateBuilder(
-                [$"--urls={parse.GetValue(urls)}", $"--Rehome:Store:DataDirectory={parse.GetValue(data)}", "--Rehome:Store:Provider=Sqlite"]);
+                [
+                    $"--urls={parse.GetValue(urls)}", $"--Rehome:Store:DataDirectory={parse.GetValue(data)}", "--Rehome:Store:Provider=Sqlite",
+                    // The demo's connections name no real domain: its rejoins wait for their destination.
+                    "--Rehome:Directories:Mode=None",
+                ]);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             await using var app = await RehomeServer.BuildAsync(builder, ct);
             await app.StartAsync(ct);
