@@ -10,10 +10,6 @@ cd "$(dirname "$0")"
 root=$PWD
 export REHOME_TEST_RUN="$root/.test-run"
 export REHOME_TEST_ENV="$REHOME_TEST_RUN/env"
-rm -rf "$REHOME_TEST_RUN"
-mkdir -p "$REHOME_TEST_RUN"
-chmod 755 "$REHOME_TEST_RUN"
-: >"$REHOME_TEST_ENV"
 
 stop_services() {
   for s in scripts/stop/*.sh; do
@@ -21,6 +17,12 @@ stop_services() {
     bash "$s" || echo "warning: $s failed" >&2
   done
 }
+# Services an earlier, interrupted run left behind are stopped before their folder goes.
+stop_services >/dev/null 2>&1 || true
+rm -rf "$REHOME_TEST_RUN"
+mkdir -p "$REHOME_TEST_RUN"
+chmod 755 "$REHOME_TEST_RUN"
+: >"$REHOME_TEST_ENV"
 trap stop_services EXIT
 
 for s in scripts/setup/*.sh; do
