@@ -18,7 +18,11 @@ public interface IDirectoryFactory
     IEntraIdDirectory CreateEntraId(EntraIdConnectionOptions options);
 
     /// <summary>The offline join provisioner of this operating system for a destination domain.</summary>
-    IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential);
+    /// <param name="destination">The destination domain.</param>
+    /// <param name="credential">An account allowed to create computer accounts there.</param>
+    /// <param name="domainController">The DC (DNS name) to provision on, so that the accounts are made where the
+    /// LDAP checks read; any DC of the domain when null.</param>
+    IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential, string? domainController = null);
 }
 
 /// <summary>The platform's implementations: LDAP, Graph, and NetProvisionComputerAccount on Windows or Samba elsewhere.</summary>
@@ -30,8 +34,9 @@ public sealed class DirectoryFactory(SambaOfflineJoinOptions? samba = null) : ID
 
     public IEntraIdDirectory CreateEntraId(EntraIdConnectionOptions options) => new GraphEntraIdDirectory(options);
 
-    public IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential) =>
+    public IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential, string? domainController = null) =>
         OperatingSystem.IsWindows()
-            ? new WindowsOfflineJoinProvisioner(destination, credential, samba?.DomainController)
-            : new SambaOfflineJoinProvisioner(destination, credential, samba);
+            ? new WindowsOfflineJoinProvisioner(destination, credential, domainController ?? samba?.DomainController)
+            : new SambaOfflineJoinProvisioner(destination, credential,
+                (samba ?? new SambaOfflineJoinOptions()) with { DomainController = domainController ?? samba?.DomainController });
 }

@@ -14,6 +14,13 @@ public sealed class LeaseLostException(Guid jobId) : Exception($"The lease on jo
 /// <summary>The server refuses this agent's credential (revoked or removed): it must enroll again.</summary>
 public sealed class AgentRefusedException(string message) : Exception(message);
 
+/// <summary>The server answered 5xx, 429 or 408; <see cref="RetryAfter"/> is how long it asked the agent to wait.</summary>
+public sealed class ServerBusyException(int status, TimeSpan? retryAfter)
+    : HttpRequestException($"The server answered {status}.", null, (HttpStatusCode)status)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>The server answered with an error the agent cannot fix by retrying (a bad message).</summary>
 public sealed class GatewayRejectedException(HttpStatusCode status, string body)
     : Exception($"The server refused the request ({(int)status}): {body}")
@@ -90,8 +97,9 @@ public sealed class GatewayClient(HttpClient http)
             case HttpStatusCode.Unauthorized when authenticated:
                 throw new AgentRefusedException(await response.Content.ReadAsStringAsync(ct));
             case >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout:
-                // The server is unwell or busy: the same as the network being down, for the caller.
-                throw new HttpRequestException($"The server answered {(int)response.StatusCode}.", null, response.StatusCode);
+                // The server is unwell or busy: the same as the network being down, for the caller, who waits at
+                // least as long as the server asked (a directory outage behind it, say).
+                throw new ServerBusyException((int)response.StatusCode, response.Headers.RetryAfter?.Delta);
             case >= HttpStatusCode.BadRequest:
                 throw new GatewayRejectedException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
         }

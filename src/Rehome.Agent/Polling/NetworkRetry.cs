@@ -1,6 +1,9 @@
 namespace Rehome.Agent.Polling;
 
-/// <summary>Calls the server until it answers, waiting longer after each network failure (the device may be offline).</summary>
+/// <summary>
+/// Calls the server until it answers, waiting longer after each network failure (the device may be offline), and at
+/// least as long as a busy server asked.
+/// </summary>
 public static class NetworkRetry
 {
     public static async Task<T> UntilAnsweredAsync<T>(
@@ -16,8 +19,10 @@ public static class NetworkRetry
             }
             catch (HttpRequestException e)
             {
-                onFailure?.Invoke(e, delay);
-                await Task.Delay(delay, time, ct);
+                // The server's Retry-After wins when it asks for longer than the back-off would wait.
+                var wait = e is ServerBusyException { RetryAfter: { } asked } && asked > delay ? asked : delay;
+                onFailure?.Invoke(e, wait);
+                await Task.Delay(wait, time, ct);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
             }
         }

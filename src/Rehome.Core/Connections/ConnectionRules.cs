@@ -86,7 +86,7 @@ public static partial class ConnectionRules
         {
             violations.Add("source.domainDnsName", "DnsName", $"'{source.DomainDnsName}' is not a DNS domain name such as corp.example.com.");
         }
-        ValidateDirectoryAccess("source", source.DomainController, source.ServiceAccountName, source.ServiceAccountPassword, existing, violations);
+        ValidateDirectoryAccess("source", source.DomainController, source.UseLdaps, source.ServiceAccountName, source.ServiceAccountPassword, existing, violations);
     }
 
     /// <summary>An Entra ID part, on either role: tenant and client ids, and a secret unless one is stored.</summary>
@@ -108,6 +108,13 @@ public static partial class ConnectionRules
         {
             violations.Add($"{part}.entraId.clientSecret", "Required", "The Entra ID part needs its client secret.");
         }
+        else if (string.IsNullOrEmpty(entra.ClientSecret) && existing is not null
+            && (!Same(entra.TenantId, existing.EntraTenantId) || !Same(entra.ClientId, existing.EntraClientId)))
+        {
+            // A stored secret only ever goes to the tenant and app it was saved for.
+            violations.Add($"{part}.entraId.clientSecret", "SecretForAnotherApp",
+                "The tenant or client id changed: give the client secret again (a saved secret is never sent to another app).");
+        }
     }
 
     /// <summary>
@@ -115,7 +122,7 @@ public static partial class ConnectionRules
     /// account with its password once a domain controller is given (the server binds with it).
     /// </summary>
     private static void ValidateDirectoryAccess(
-        string part, string? domainController, string? accountName, string? password, Connection? existing, RuleViolations violations)
+        string part, string? domainController, bool? useLdaps, string? accountName, string? password, Connection? existing, RuleViolations violations)
     {
         if (string.IsNullOrWhiteSpace(domainController))
         {
@@ -126,6 +133,12 @@ public static partial class ConnectionRules
             violations.Add($"{part}.domainController", "HostName",
                 $"'{domainController}' is not a domain controller's DNS name or IP address such as dc01.corp.example.com.");
         }
+        if (useLdaps == false)
+        {
+            // The server binds with the account's password: without TLS it would cross the network readable.
+            violations.Add($"{part}.useLdaps", "LdapsRequired",
+                "The server binds with the service account's password, which plain LDAP would send in clear text: use LDAPS (port 636).");
+        }
         if (string.IsNullOrWhiteSpace(accountName))
         {
             violations.Add($"{part}.serviceAccountName", "Required",
@@ -135,7 +148,16 @@ public static partial class ConnectionRules
         {
             violations.Add($"{part}.serviceAccountPassword", "Required", "The service account needs its password.");
         }
+        else if (password is null && existing is not null
+            && (!Same(domainController, existing.DomainController) || !Same(accountName, existing.ServiceAccountName)))
+        {
+            // A saved password only ever goes to the server and account it was saved for.
+            violations.Add($"{part}.serviceAccountPassword", "SecretForAnotherServer",
+                "The domain controller or the account changed: give the password again (a saved password is never sent to another server).");
+        }
     }
+
+    private static bool Same(string? a, string? b) => string.Equals(a?.Trim(), b?.Trim(), StringComparison.OrdinalIgnoreCase);
 
     private static void ValidateDestination(
         ConnectionKind kind, DestinationConnectionInput destination, Connection? existing, RuleViolations violations)
@@ -158,7 +180,7 @@ public static partial class ConnectionRules
                 violations.Add("destination.targetOu", "DistinguishedName",
                     $"'{destination.TargetOu}' is not a distinguished name such as OU=Computers,DC=corp,DC=example,DC=com.");
             }
-            ValidateDirectoryAccess("destination", destination.DomainController, destination.ServiceAccountName,
+            ValidateDirectoryAccess("destination", destination.DomainController, destination.UseLdaps, destination.ServiceAccountName,
                 destination.ServiceAccountPassword, existing, violations);
             if (destination.RejoinMethod == RejoinMethod.Online)
             {

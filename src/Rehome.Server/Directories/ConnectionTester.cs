@@ -46,9 +46,17 @@ public sealed class ConnectionTester(DirectoryClients clients, AuditTrail audit,
         {
             return part;
         }
-        var exists = await clients.ActiveDirectory(connection).ExistsAsync(ou, ct);
-        var check = new ConnectionCheck("Target OU", exists, exists ? $"{ou} exists." : $"{ou} does not exist; create it or change the connection's target OU.");
-        return part with { Succeeded = exists, Checks = [.. part.Checks, check] };
+        ConnectionCheck check;
+        try
+        {
+            var exists = await clients.ActiveDirectory(connection).ExistsAsync(ou, ct);
+            check = new ConnectionCheck("Target OU", exists, exists ? $"{ou} exists." : $"{ou} does not exist; create it or change the connection's target OU.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            check = new ConnectionCheck("Target OU", false, e.Message);
+        }
+        return part with { Succeeded = check.Passed, Checks = [.. part.Checks, check] };
     }
 
     private static async Task<ConnectionTestPart> PartAsync(string name, string? gap, Func<Task<ConnectionTestResult>> test)

@@ -33,12 +33,12 @@ public sealed class DirectoryClients(IDirectoryFactory factory, SecretProtector 
             : !connection.EntraEnabled ? $"The Entra ID part of '{connection.Name}' is not enabled." : null;
 
     /// <summary>The connection's domain over LDAP.</summary>
-    /// <exception cref="InvalidOperationException">The connection cannot reach a domain (<see cref="ActiveDirectoryGap"/>).</exception>
+    /// <exception cref="DirectoryNotConfiguredException">The connection cannot reach a domain (<see cref="ActiveDirectoryGap"/>).</exception>
     public IActiveDirectoryDirectory ActiveDirectory(Connection connection)
     {
         if (ActiveDirectoryGap(connection) is { } gap)
         {
-            throw new InvalidOperationException(gap);
+            throw new DirectoryNotConfiguredException(gap);
         }
         return activeDirectories.GetOrAdd((connection.Id, connection.UpdatedAt), _ =>
         {
@@ -54,12 +54,12 @@ public sealed class DirectoryClients(IDirectoryFactory factory, SecretProtector 
     }
 
     /// <summary>The connection's tenant over Graph.</summary>
-    /// <exception cref="InvalidOperationException">The connection has no usable Entra ID part (<see cref="EntraIdGap"/>).</exception>
+    /// <exception cref="DirectoryNotConfiguredException">The connection has no usable Entra ID part (<see cref="EntraIdGap"/>).</exception>
     public IEntraIdDirectory EntraId(Connection connection)
     {
         if (EntraIdGap(connection) is { } gap)
         {
-            throw new InvalidOperationException(gap);
+            throw new DirectoryNotConfiguredException(gap);
         }
         return entraIds.GetOrAdd((connection.Id, connection.UpdatedAt), _ =>
         {
@@ -76,22 +76,23 @@ public sealed class DirectoryClients(IDirectoryFactory factory, SecretProtector 
         }).Value;
     }
 
-    /// <summary>What makes offline join data for the connection's domain.</summary>
+    /// <summary>What makes offline join data for the connection's domain, on the connection's DC when it names one by DNS name.</summary>
     public IOfflineJoinProvisioner OfflineJoin(Connection connection) =>
-        factory.CreateOfflineJoinProvisioner(ActiveDirectory(connection), Credential(connection));
+        factory.CreateOfflineJoinProvisioner(ActiveDirectory(connection), Credential(connection),
+            System.Net.IPAddress.TryParse(connection.DomainController, out _) ? null : connection.DomainController);
 
     private DirectoryCredential Credential(Connection connection) =>
         new(connection.ServiceAccountName!, secrets.Unprotect(connection.ServiceAccountPasswordProtected!));
 
-    /// <summary>Drops the clients of earlier versions of a connection.</summary>
+    /// <summary>
+    /// Drops the clients of earlier versions of a connection. They are not disposed here: a request may still be
+    /// using one; their connections close when they are collected.
+    /// </summary>
     private static void Evict<T>(ConcurrentDictionary<(Guid, DateTimeOffset), Lazy<T>> clients, Guid connectionId)
     {
         foreach (var key in clients.Keys.Where(k => k.Item1 == connectionId))
         {
-            if (clients.TryRemove(key, out var old) && old.IsValueCreated && old.Value is IDisposable disposable)
-            {
-                disposable.Dispose();
-            }
+            clients.TryRemove(key, out _);
         }
     }
 
@@ -110,3 +111,6 @@ public sealed class DirectoryClients(IDirectoryFactory factory, SecretProtector 
         clients.Clear();
     }
 }
+
+/// <summary>A connection lacks what the server needs to reach its directory (a DC, an account, an Entra ID part): retrying will not help.</summary>
+public sealed class DirectoryNotConfiguredException(string message) : InvalidOperationException(message);

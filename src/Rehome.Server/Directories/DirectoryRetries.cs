@@ -20,7 +20,15 @@ public sealed class DirectoryRetries(DirectoriesOptions options, TimeProvider ti
     private readonly ConcurrentDictionary<Guid, (DateTimeOffset FirstFailure, DateTimeOffset NextTry, TimeSpan Delay)> failing = new();
 
     /// <summary>Whether the job may be tried now (it is not waiting out a back-off).</summary>
-    public bool IsDue(Guid jobId) => !failing.TryGetValue(jobId, out var state) || time.GetUtcNow() >= state.NextTry;
+    public bool IsDue(Guid jobId) => IsDue(jobId, out _);
+
+    /// <summary>Whether the job may be tried now; if not, how long it still waits.</summary>
+    public bool IsDue(Guid jobId, out TimeSpan wait)
+    {
+        var now = time.GetUtcNow();
+        wait = failing.TryGetValue(jobId, out var state) && now < state.NextTry ? state.NextTry - now : TimeSpan.Zero;
+        return wait == TimeSpan.Zero;
+    }
 
     /// <summary>Records a failure to reach the directory and says whether to wait or give up.</summary>
     /// <param name="jobId">The job.</param>

@@ -65,7 +65,12 @@ public sealed class MappingDiscovery(RehomeDbContext db, DirectoryClients client
 
     public async Task<DiscoveryOutcome> AddAsync(Guid projectId, Connection source, DiscoveryInput input, CancellationToken ct)
     {
-        var found = await ListAsync(source, input.OrganizationalUnit!, input.IncludeChildOus, MaxComputers, ct);
+        var found = await ListAsync(source, input.OrganizationalUnit!, input.IncludeChildOus, MaxComputers + 1, ct);
+        if (found.Count > MaxComputers)
+        {
+            return new DiscoveryOutcome(found.Count, 0, 0, 0, [],
+                [new ImportError(0, "OrganizationalUnit", $"More than {MaxComputers:N0} computers are under {input.OrganizationalUnit}; add them OU by OU (without child OUs).")]);
+        }
         var candidates = found.Where(c => input.IncludeDisabled || c.Enabled).ToList();
         var keys = candidates.Select(c => Mapping.KeyOf(c.Name)).ToList();
         var existing = new Dictionary<string, Guid>(StringComparer.Ordinal);

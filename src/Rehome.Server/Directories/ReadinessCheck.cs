@@ -56,6 +56,9 @@ public sealed class ReadinessCheck(
     RehomeDbContext db, IMigrationDirectory directory, AgentRegistry registry, IOptions<GatewayOptions> gateway,
     IOptions<ReadinessOptions> options, TimeProvider time)
 {
+    /// <summary>Set once a directory did not answer: the remaining mappings are not checked against it (each would wait out its timeout).</summary>
+    private string? unreachable;
+
     /// <summary>Most mappings one check covers; select fewer (a filter, a page) for larger projects.</summary>
     public const int MaxMappings = 20_000;
 
@@ -142,6 +145,10 @@ public sealed class ReadinessCheck(
 
     private async Task<ReadinessItem> DestinationCheckAsync(DestinationRequest request, CancellationToken ct)
     {
+        if (unreachable is not null)
+        {
+            return new ReadinessItem("Destination computer", ReadinessOutcome.Failed, $"Not checked: the directory did not answer ({unreachable}).");
+        }
         try
         {
             var check = await directory.CheckDestinationAsync(request, ct);
@@ -149,6 +156,7 @@ public sealed class ReadinessCheck(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            unreachable = e is Rehome.Directory.DirectoryUnavailableException ? e.Message : null;
             return new ReadinessItem("Destination computer", ReadinessOutcome.Failed, $"The destination directory could not be checked: {e.Message}");
         }
     }
@@ -165,6 +173,10 @@ public sealed class ReadinessCheck(
             return new ReadinessItem("Identities", ReadinessOutcome.Warning,
                 "The agent has reported no domain profiles yet; SIDs found in ACLs are mapped (or listed as unmapped) when the job runs.");
         }
+        if (unreachable is not null)
+        {
+            return new ReadinessItem("Identities", ReadinessOutcome.Failed, $"Not checked: the directory did not answer ({unreachable}).");
+        }
         try
         {
             var answer = await directory.MapSidsAsync(project, policy, sids, ct);
@@ -178,6 +190,7 @@ public sealed class ReadinessCheck(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            unreachable = e is Rehome.Directory.DirectoryUnavailableException ? e.Message : null;
             return new ReadinessItem("Identities", ReadinessOutcome.Failed, $"The directories could not be read for the SID map: {e.Message}");
         }
     }

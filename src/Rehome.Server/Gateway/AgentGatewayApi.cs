@@ -306,27 +306,37 @@ public static class AgentGatewayApi
     /// </summary>
     private static async Task<IResult> InDirectoryAsync(Guid jobId, HttpContext http, DirectoryRetries retries, Func<Task<IResult>> call, Func<string, IResult> giveUp)
     {
+        if (!retries.IsDue(jobId, out var wait))
+        {
+            // Still backing off: the directory is not asked again before its time, however often agents call.
+            return ComeBackLater(http, wait, "The directory was unreachable a moment ago.");
+        }
         try
         {
             var result = await call();
             retries.Succeeded(jobId);
             return result;
         }
-        catch (Rehome.Directory.DirectoryUnavailableException e)
-        {
-            var decision = retries.Failed(jobId, e.RetryAfter);
-            if (decision.GiveUp)
-            {
-                return giveUp($"The directory stayed unreachable for the whole retry window: {e.Message}");
-            }
-            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "DirectoryUnavailable",
-                $"{e.Message} Try again in {decision.RetryAfter.TotalSeconds:0} s.");
-        }
-        catch (Exception e) when (e is InvalidOperationException or Rehome.Directory.ActiveDirectory.ActiveDirectoryException or Rehome.Directory.EntraId.EntraIdException)
+        catch (Exception e) when (e is Rehome.Directory.ActiveDirectory.ActiveDirectoryException or Rehome.Directory.EntraId.EntraIdException
+            or DirectoryNotConfiguredException)
         {
             return giveUp(e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+        {
+            // Unreachable, or failing in a way nobody classified: counted against the retry window, never retried blindly.
+            var decision = retries.Failed(jobId, (e as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter);
+            return decision.GiveUp
+                ? giveUp($"The directory stayed unreachable for the whole retry window: {e.Message}")
+                : ComeBackLater(http, decision.RetryAfter, e.Message);
+        }
+    }
+
+    private static IResult ComeBackLater(HttpContext http, TimeSpan wait, string why)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "DirectoryUnavailable", $"{why} Try again in {seconds} s.");
     }
 
     private static async Task<IResult> CompleteAsync(Guid id, CompletionReport? report, JobTransitions transitions, CancellationToken ct)

@@ -9,14 +9,18 @@ namespace Rehome.Server.Runs;
 
 /// <summary>
 /// Prepares the destination of rejoin jobs that wait for it (computer object, offline join data), then lets
-/// them start, or fails them with the directory's reason. Runs on the engine's tick; the move out of
-/// Waiting for destination is conditional, so replicas may race.
+/// them start, or fails them with the directory's reason. Runs on the engine's tick. Each job is claimed first
+/// (one conditional UPDATE), so two ticks or replicas never provision the same computer; a job whose directory
+/// is unreachable waits out its back-off in the store and fails once the retry window is spent.
 /// </summary>
 public sealed class DestinationPreparer(
     RehomeDbContext db, JobTransitions transitions, IMigrationDirectory directory, DirectoryRetries retries, ConnectedDirectoryOptions options,
-    SecretProtector secrets, ILogger<DestinationPreparer> logger)
+    SecretProtector secrets, TimeProvider time, ILogger<DestinationPreparer> logger)
 {
     public const int BatchSize = 500;
+
+    /// <summary>How long one claim holds a job: longer than any provisioning takes.</summary>
+    public static readonly TimeSpan ClaimDuration = TimeSpan.FromMinutes(5);
 
     /// <summary>Returns how many jobs left Waiting for destination.</summary>
     public async Task<int> PrepareWaitingAsync(CancellationToken ct)
@@ -25,65 +29,89 @@ public sealed class DestinationPreparer(
         {
             return 0;
         }
+        // The directory work (LDAP, offline join provisioning) runs a few at a time, in small rounds so that the
+        // first jobs start while later ones are still being provisioned.
+        var concurrency = Math.Max(1, options.ProvisioningConcurrency);
+        var now = time.GetUtcNow();
         var waiting = await (
             from j in db.Jobs.AsNoTracking()
             join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
             join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
-            where j.Status == JobStatus.WaitingForDestination
+            where j.Status == JobStatus.WaitingForDestination && (j.LeaseExpiresAt == null || j.LeaseExpiresAt < now)
             orderby j.CreatedAt
-            select new { JobId = j.Id, Mapping = m, Project = p, Destination = d, policy.Settings }).Take(BatchSize).ToListAsync(ct);
-        // The directory work (LDAP, offline join provisioning) runs a few at a time, in small rounds so that the
-        // first jobs start while later ones are still being provisioned; the store writes one by one.
-        var concurrency = Math.Max(1, options.ProvisioningConcurrency);
-        var due = waiting.Where(j => retries.IsDue(j.JobId)).Take(concurrency * 4).ToList();
-        var outcomes = new (DestinationPreparation? Prepared, Exception? Error)[due.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, due.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
-            async (i, token) =>
-            {
-                var job = due[i];
-                try
-                {
-                    outcomes[i] = (await directory.PrepareDestinationAsync(
-                        new DestinationRequest(job.JobId, job.Mapping, job.Project, job.Destination, job.Settings), token), null);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-                {
-                    outcomes[i] = (null, e);
-                }
-            });
-        var moved = 0;
-        for (var i = 0; i < due.Count; i++)
+            select new { JobId = j.Id, Mapping = m, Project = p, Destination = d, policy.Settings }).Take(concurrency * 4).ToListAsync(ct);
+        var claimed = new List<(Guid JobId, DestinationRequest Request)>();
+        foreach (var job in waiting)
         {
-            var job = due[i];
-            if (outcomes[i] is not (DestinationPreparation prepared, null))
+            if (await transitions.ClaimPreparationAsync(job.JobId, now + ClaimDuration, ct))
             {
-                // An outage leaves the job waiting and tries again with back-off; past the retry window the job fails with the reason.
-                var e = outcomes[i].Error!;
-                var decision = retries.Failed(job.JobId, (e as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter);
-                if (decision.GiveUp)
-                {
-                    moved += await transitions.DestinationPreparedAsync(job.JobId, null, "DirectoryUnavailable",
-                        $"The destination directory could not be reached to prepare {job.Mapping.DestinationName}: {e.Message}", ct) ? 1 : 0;
-                    continue;
-                }
-                logger.LogWarning(e, "Preparing the destination of job {JobId} (mapping {MappingId}) failed; will retry in {Delay}",
-                    job.JobId, job.Mapping.Id, decision.RetryAfter);
-                continue;
-            }
-            retries.Succeeded(job.JobId);
-            if (prepared.Ready)
-            {
-                var payload = prepared.ProvisioningData is { } data ? secrets.Protect(data) : null;
-                moved += await transitions.DestinationPreparedAsync(job.JobId, payload, null, null, ct) ? 1 : 0;
-            }
-            else if (prepared.FailureCode is not null)
-            {
-                moved += await transitions.DestinationPreparedAsync(job.JobId, null, prepared.FailureCode, prepared.FailureMessage, ct) ? 1 : 0;
+                claimed.Add((job.JobId, new DestinationRequest(job.JobId, job.Mapping, job.Project, job.Destination, job.Settings)));
             }
         }
+        // Each result is written as soon as it comes (one writer at a time on this scope's store), and written even
+        // when the server is stopping: a computer account made must not lose its join data.
+        var moved = 0;
+        using var writer = new SemaphoreSlim(1, 1);
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (job, token) =>
+        {
+            DestinationPreparation? prepared = null;
+            Exception? error = null;
+            try
+            {
+                prepared = await directory.PrepareDestinationAsync(job.Request, token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                error = e;
+            }
+            await writer.WaitAsync(CancellationToken.None);
+            try
+            {
+                moved += await RecordAsync(job.JobId, job.Request.Mapping, prepared, error) ? 1 : 0;
+            }
+            finally
+            {
+                writer.Release();
+            }
+        });
         return moved;
+    }
+
+    private async Task<bool> RecordAsync(Guid jobId, Core.Mappings.Mapping mapping, DestinationPreparation? prepared, Exception? error)
+    {
+        var ct = CancellationToken.None;
+        if (error is Rehome.Directory.ActiveDirectory.ActiveDirectoryException or DirectoryNotConfiguredException)
+        {
+            // Rights, credentials, certificate, configuration: waiting will not change them.
+            retries.Succeeded(jobId);
+            return await transitions.DestinationPreparedAsync(jobId, null, "DirectoryRefused",
+                $"The destination directory refused to prepare {mapping.DestinationName}: {error.Message}", ct);
+        }
+        if (error is not null)
+        {
+            // An outage: the job waits (in the store) and is tried again with back-off; past the retry window it fails.
+            var decision = retries.Failed(jobId, (error as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter);
+            if (decision.GiveUp)
+            {
+                return await transitions.DestinationPreparedAsync(jobId, null, "DirectoryUnavailable",
+                    $"The destination directory could not be reached to prepare {mapping.DestinationName}: {error.Message}", ct);
+            }
+            logger.LogWarning(error, "Preparing the destination of job {JobId} (mapping {MappingId}) failed; will retry in {Delay}",
+                jobId, mapping.Id, decision.RetryAfter);
+            var next = time.GetUtcNow() + decision.RetryAfter;
+            await transitions.DeferPreparationAsync(jobId, next,
+                $"The destination directory could not be reached ({error.Message}); trying again at {next:HH:mm:ss} UTC.", ct);
+            return false;
+        }
+        retries.Succeeded(jobId);
+        if (prepared!.Ready)
+        {
+            var payload = prepared.ProvisioningData is { } data ? secrets.Protect(data) : null;
+            return await transitions.DestinationPreparedAsync(jobId, payload, null, null, ct);
+        }
+        return prepared.FailureCode is not null
+            && await transitions.DestinationPreparedAsync(jobId, null, prepared.FailureCode, prepared.FailureMessage, ct);
     }
 }

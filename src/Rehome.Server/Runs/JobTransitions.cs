@@ -295,6 +295,35 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         return lapsed.Count;
     }
 
+    /// <summary>
+    /// Claims a job waiting for its destination for one preparation attempt: no other tick or replica prepares it
+    /// before <paramref name="until"/>. False when another holds it or it no longer waits. The claim and the
+    /// back-off after a failed attempt use the lease's expiry, which a job has no other use for while it waits.
+    /// </summary>
+    public async Task<bool> ClaimPreparationAsync(Guid jobId, DateTimeOffset until, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var claimed = await ExecuteAsync($"""
+            UPDATE jobs SET lease_expires_at = @until
+            WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination} AND (lease_expires_at IS NULL OR lease_expires_at < @now)
+            """, ct, ("until", dialect.Time(until)), ("now", dialect.Time(now)), ("id", jobId)) == 1;
+        await transaction.CommitAsync(ct);
+        return claimed;
+    }
+
+    /// <summary>Leaves a job waiting for its destination until <paramref name="nextTry"/>, saying why on the job.</summary>
+    public async Task DeferPreparationAsync(Guid jobId, DateTimeOffset nextTry, string message, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await ExecuteAsync($"""
+            UPDATE jobs SET lease_expires_at = @next, error_message = @message, updated_at = @now
+            WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
+            """, ct, ("next", dialect.Time(nextTry)), ("message", message), ("now", dialect.Time(now)), ("id", jobId));
+        await transaction.CommitAsync(ct);
+    }
+
     /// <summary>The server prepared the destination (or could not): the job may start, or fails with the reason.</summary>
     public Task<bool> DestinationPreparedAsync(Guid jobId, string? failureCode, string? failureMessage, CancellationToken ct) =>
         DestinationPreparedAsync(jobId, null, failureCode, failureMessage, ct);
@@ -306,7 +335,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var to = failureCode is null ? JobStatus.WaitingToStart : JobStatus.Failed;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var mappingId = await ScalarAsync<Guid?>($"""
-            UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now,
+            UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now, lease_expires_at = NULL,
               destination_payload_protected = @payload, finished_at = {(to == JobStatus.Failed ? "@now" : "NULL")}
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
             RETURNING mapping_id

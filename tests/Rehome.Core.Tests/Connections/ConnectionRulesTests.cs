@@ -125,10 +125,19 @@ public class ConnectionRulesTests
             Kind = ConnectionKind.HybridIdentity,
             Source = new SourceConnectionInput { EntraId = new EntraIdInput { TenantId = Guid.NewGuid().ToString(), ClientId = Guid.NewGuid().ToString() } },
         };
-        var existing = new Connection { Name = "Contoso", Role = ConnectionRole.Source, EntraClientSecretProtected = "cipher" };
+        var existing = new Connection
+        {
+            Name = "Contoso",
+            Role = ConnectionRole.Source,
+            EntraTenantId = input.Source.EntraId.TenantId,
+            EntraClientId = input.Source.EntraId.ClientId,
+            EntraClientSecretProtected = "cipher",
+        };
+        var otherTenant = new Connection { Name = "Contoso", Role = ConnectionRole.Source, EntraTenantId = Guid.NewGuid().ToString(), EntraClientId = existing.EntraClientId, EntraClientSecretProtected = "cipher" };
 
         Assert.Empty(ConnectionRules.Validate(input, existing));
         Assert.NotEmpty(ConnectionRules.Validate(input));
+        Assert.Contains(ConnectionRules.Validate(input, otherTenant), v => v.Rule == "SecretForAnotherApp");
     }
 
     [Fact]
@@ -182,10 +191,14 @@ public class ConnectionRulesTests
             Kind = ConnectionKind.ActiveDirectory,
             Source = new SourceConnectionInput { DomainDnsName = "contoso.example", DomainController = "10.0.0.5", ServiceAccountName = "CONTOSO\\svc-rehome" },
         };
-        var stored = new Connection { Name = "Contoso", ServiceAccountPasswordProtected = "protected" };
+        var stored = new Connection { Name = "Contoso", DomainController = "10.0.0.5", ServiceAccountName = "CONTOSO\\svc-rehome", ServiceAccountPasswordProtected = "protected" };
 
         Assert.Contains(ConnectionRules.Validate(input), v => v.Field == "source.serviceAccountPassword" && v.Rule == "Required");
         Assert.Empty(ConnectionRules.Validate(input, stored));
+        Assert.Contains(ConnectionRules.Validate(input with { Source = input.Source! with { DomainController = "evil.example" } }, stored),
+            v => v.Field == "source.serviceAccountPassword" && v.Rule == "SecretForAnotherServer");
+        Assert.Contains(ConnectionRules.Validate(input with { Source = input.Source! with { UseLdaps = false, ServiceAccountPassword = "x" } }),
+            v => v.Field == "source.useLdaps" && v.Rule == "LdapsRequired");
     }
 
     [Fact]

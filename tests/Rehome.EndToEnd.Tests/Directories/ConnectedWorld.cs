@@ -119,9 +119,15 @@ public sealed class ConnectedWorld : IAsyncDisposable
         while (true)
         {
             var job = await JobAsync(runId, mappingId);
-            if (status(job.GetProperty("status").GetString()!) || DateTime.UtcNow > deadline)
+            if (status(job.GetProperty("status").GetString()!))
             {
                 return job;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                // What the server said meanwhile is what explains a job that did not move.
+                throw new TimeoutException($"Job of mapping {mappingId} is still {job.GetProperty("status")}: {job}\n"
+                    + string.Join("\n", Server.Logs.Lines.Where(l => !l.Contains("Microsoft.AspNetCore", StringComparison.Ordinal)).TakeLast(15)));
             }
             await Task.Delay(100);
         }

@@ -197,12 +197,18 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
         var request = new DirectoryActionRequest { LeaseToken = assignment.LeaseToken, Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-503", HardwareHash = HardwareHash };
 
         var during = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var requestsAfterFirst = destination.Requests().Count;
+        var backingOff = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
+        var requestsAfterSecond = destination.Requests().Count;
+        // The first back-off is 5 s, longer than the 2 s window: the next try after it gives up.
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
         var after = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
         var answer = (await after.Content.ReadFromJsonAsync<DirectoryActionAnswer>(AgentProtocol.JsonOptions))!;
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
         Assert.NotNull(during.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, backingOff.StatusCode);
+        Assert.Equal(requestsAfterFirst, requestsAfterSecond);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal(DirectoryActionState.Failed, answer.State);
         Assert.Contains("unreachable", answer.Message, StringComparison.Ordinal);
@@ -218,7 +224,7 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
         public IEntraIdDirectory CreateEntraId(EntraIdConnectionOptions options) =>
             new GraphEntraIdDirectory(options with { GraphBaseUrl = tenants[options.TenantId].BaseUrl, DefaultRetryAfter = TimeSpan.FromMilliseconds(50) }, new TestTokenCredential());
 
-        public IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential) =>
-            real.CreateOfflineJoinProvisioner(destination, credential);
+        public IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential, string? domainController) =>
+            real.CreateOfflineJoinProvisioner(destination, credential, domainController);
     }
 }

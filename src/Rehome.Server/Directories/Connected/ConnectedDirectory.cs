@@ -23,8 +23,11 @@ namespace Rehome.Server.Directories.Connected;
 /// </summary>
 public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentities identities, IServiceScopeFactory scopes) : IMigrationDirectory
 {
-    /// <summary>Autopilot imports still processing, by job, so the agent's next ask reads the same import again.</summary>
-    private readonly ConcurrentDictionary<Guid, string> autopilotImports = new();
+    /// <summary>
+    /// Autopilot imports still processing, by mapping and serial number (a mapping has one Autopilot job at a
+    /// time), so the agent's next ask, even after its lease lapsed and came back, reads the same import again.
+    /// </summary>
+    private readonly ConcurrentDictionary<(Guid Mapping, string Serial), string> autopilotImports = new();
 
     public async Task<DestinationPreparation> PrepareDestinationAsync(DestinationRequest request, CancellationToken ct)
     {
@@ -88,11 +91,11 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
             return request.Action switch
             {
                 DirectoryAction.MigrateEntraIdGroups => await MigrateGroupsAsync(source, destination, policy, mapping, request, ct),
-                DirectoryAction.ImportAutopilotDevice => await ImportAutopilotAsync(source, destination, policy, request, ct),
+                DirectoryAction.ImportAutopilotDevice => await ImportAutopilotAsync(source, destination, policy, mapping, request, ct),
                 _ => Failed($"Unknown action {request.Action}."),
             };
         }
-        catch (InvalidOperationException e)
+        catch (DirectoryNotConfiguredException e)
         {
             // A connection without the Entra ID part it needs: retrying will not help.
             return Failed(e.Message);
@@ -110,7 +113,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         var destinationTenant = clients.EntraId(destination);
         var sourceDevice = Guid.TryParse(request.SourceEntraDeviceId, out var sourceId)
             ? await sourceTenant.FindDeviceByDeviceIdAsync(sourceId, ct)
-            : (await sourceTenant.FindDevicesByNameAsync(mapping.SourceDevice, ct)).FirstOrDefault();
+            : Single(await sourceTenant.FindDevicesByNameAsync(mapping.SourceDevice, ct));
         if (sourceDevice is null)
         {
             return Failed($"The source tenant has no device {request.SourceEntraDeviceId ?? mapping.SourceDevice}.");
@@ -118,7 +121,15 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         var destinationDevice = Guid.TryParse(request.DestinationEntraDeviceId, out var destinationId)
             ? await destinationTenant.FindDeviceByDeviceIdAsync(destinationId, ct)
             : null;
-        destinationDevice ??= (await destinationTenant.FindDevicesByNameAsync(mapping.DestinationName, ct)).FirstOrDefault();
+        if (destinationDevice is null)
+        {
+            var named = await destinationTenant.FindDevicesByNameAsync(mapping.DestinationName, ct);
+            if (named.Count > 1)
+            {
+                return Failed($"The destination tenant has {named.Count} devices named {mapping.DestinationName}; remove the stale ones or let the device report its device id.");
+            }
+            destinationDevice = named.SingleOrDefault();
+        }
         if (destinationDevice is null)
         {
             return Failed($"The destination tenant has no device {mapping.DestinationName} yet; re-run once the device has registered there.");
@@ -152,7 +163,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
     }
 
     private async Task<DirectoryActionAnswer> ImportAutopilotAsync(
-        Connection source, Connection destination, PolicySettings policy, DirectoryActionRequest request, CancellationToken ct)
+        Connection source, Connection destination, PolicySettings policy, Mapping mapping, DirectoryActionRequest request, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(request.SerialNumber) || string.IsNullOrEmpty(request.HardwareHash) || !IsBase64(request.HardwareHash))
         {
@@ -160,7 +171,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         }
         var destinationTenant = clients.EntraId(destination);
         var sourceTenant = DirectoryClients.EntraIdGap(source) is null ? clients.EntraId(source) : null;
-        var key = request.LeaseToken;
+        var key = (mapping.Id, request.SerialNumber);
         var import = autopilotImports.TryGetValue(key, out var importId)
             ? await destinationTenant.WaitForAutopilotImportAsync(importId, ct)
             : await destinationTenant.ImportAutopilotDeviceAsync(new AutopilotImportRequest(request.SerialNumber, request.HardwareHash, policy.Autopilot.GroupTag), ct);
@@ -187,6 +198,9 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
     }
 
     private static DirectoryActionAnswer Failed(string message) => new(DirectoryActionState.Failed, message, []);
+
+    /// <summary>The one device of a name; none when the name is missing or ambiguous (stale duplicates).</summary>
+    private static EntraDevice? Single(IReadOnlyList<EntraDevice> devices) => devices.Count == 1 ? devices[0] : null;
 
     private static bool IsBase64(string text) => Convert.TryFromBase64String(text, new byte[text.Length], out _);
 

@@ -17,25 +17,30 @@ namespace Rehome.Server.Directories.Connected;
 /// </summary>
 public sealed class ProjectIdentities(DirectoryClients clients, ConnectedDirectoryOptions options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<Guid, Task<LoadedIdentities>> loaded = new();
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<LoadedIdentities>>> loaded = new();
 
     /// <summary>The project's identities, read now if they are missing, stale or of an older connection.</summary>
     public async Task<LoadedIdentities> GetAsync(Guid projectId, Connection source, Connection destination, CancellationToken ct)
     {
-        var identities = await AwaitAsync(projectId, loaded.GetOrAdd(projectId, _ => LoadAsync(source, destination)), ct);
+        // Lazy: of several callers only the one whose value is stored starts a read; the others wait for it.
+        var identities = await AwaitAsync(projectId, loaded.GetOrAdd(projectId, _ => Load(source, destination)), ct);
         var current = identities.SourceVersion == source.UpdatedAt && identities.DestinationVersion == destination.UpdatedAt
             && time.GetUtcNow() - identities.LoadedAt < options.IdentityCacheLifetime;
         if (current)
         {
             return identities;
         }
-        // Stale: one caller starts the new read, the others wait for it.
-        var reload = LoadAsync(source, destination);
-        return await AwaitAsync(projectId, loaded.AddOrUpdate(projectId, reload, (_, held) => held.IsCompleted ? reload : held), ct);
+        // Stale: one caller puts the new read in place, the others wait for it.
+        var reload = Load(source, destination);
+        return await AwaitAsync(projectId, loaded.AddOrUpdate(projectId, reload,
+            (_, held) => held.IsValueCreated && held.Value.IsCompleted ? reload : held), ct);
     }
 
-    private async Task<LoadedIdentities> AwaitAsync(Guid projectId, Task<LoadedIdentities> task, CancellationToken ct)
+    private Lazy<Task<LoadedIdentities>> Load(Connection source, Connection destination) => new(() => LoadAsync(source, destination));
+
+    private async Task<LoadedIdentities> AwaitAsync(Guid projectId, Lazy<Task<LoadedIdentities>> held, CancellationToken ct)
     {
+        var task = held.Value;
         try
         {
             return await task.WaitAsync(ct);
@@ -43,7 +48,7 @@ public sealed class ProjectIdentities(DirectoryClients clients, ConnectedDirecto
         catch (Exception) when (task.IsFaulted)
         {
             // A failed read is not kept: the next request reads again.
-            loaded.TryRemove(new KeyValuePair<Guid, Task<LoadedIdentities>>(projectId, task));
+            loaded.TryRemove(new KeyValuePair<Guid, Lazy<Task<LoadedIdentities>>>(projectId, held));
             throw;
         }
     }
@@ -57,7 +62,7 @@ public sealed class ProjectIdentities(DirectoryClients clients, ConnectedDirecto
 
     /// <summary>What is held for a project, without reading anything.</summary>
     public LoadedIdentities? Peek(Guid projectId) =>
-        loaded.TryGetValue(projectId, out var task) && task.IsCompletedSuccessfully ? task.Result : null;
+        loaded.TryGetValue(projectId, out var held) && held.IsValueCreated && held.Value.IsCompletedSuccessfully ? held.Value.Result : null;
 
     private Task<LoadedIdentities> LoadAsync(Connection source, Connection destination) => Task.Run(async () =>
     {
