@@ -12,17 +12,9 @@ public static class AuditApi
         api.MapGet("/audit", async (string? actor, string? action, int? page, int? pageSize, RehomeDbContext db, CancellationToken ct) =>
         {
             var (number, size) = Paging.Clamp(page, pageSize);
-            var query = db.AuditLog.AsNoTracking();
-            if (!string.IsNullOrWhiteSpace(actor))
-            {
-                query = query.Where(a => a.Actor == actor);
-            }
-            if (!string.IsNullOrWhiteSpace(action))
-            {
-                query = query.Where(a => a.Action.StartsWith(action));
-            }
+            var query = AuditQuery.Apply(db.AuditLog.AsNoTracking(), actor, action);
             var total = await query.CountAsync(ct);
-            var items = await query.OrderByDescending(a => a.Id).Skip((number - 1) * size).Take(size).ToListAsync(ct);
+            var items = await query.Skip((number - 1) * size).Take(size).ToListAsync(ct);
             return Results.Ok(new Page<AuditEntry>(items, total, number, size));
         }).WithTags("Audit").WithName("ListAudit");
         return api;

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
@@ -177,99 +176,31 @@ public static class MappingsApi
         return Results.Ok(MappingView.From(mapping));
     }
 
-    private static async Task<IResult> ImportAsync(
-        Guid projectId, HttpRequest request, RehomeDbContext db, MappingImporter importer, IOptions<ImportOptions> options, CancellationToken ct)
+    private static async Task<IResult> ImportAsync(Guid projectId, HttpRequest request, MappingTransfer transfer, CancellationToken ct)
     {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        var limit = options.Value.MaxBytes;
+        var limit = transfer.MaxBytes;
         if (request.ContentLength > limit)
         {
-            return TooLarge(limit);
+            return Problems.From(MappingTransfer.TooLarge(limit));
         }
         // Kestrel's own limit (30,000,000 bytes) would cut the body first and answer 500; this endpoint's is ours.
         if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = limit + 1;
         }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return TooLarge(limit);
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        buffer.Position = 0;
-        using var text = new StreamReader(buffer, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var (rows, errors) = MappingCsv.Parse(text, options.Value.MaxRows);
-        if (errors.Count == 0 && rows.Count == 0)
-        {
-            errors.Add(new ImportError(2, null, "The file has a header but no mappings."));
-        }
-        var outcome = errors.Count > 0 ? new ImportOutcome(0, 0, errors) : await importer.ImportAsync(projectId, rows, ct);
-        if (!outcome.Succeeded)
-        {
-            return Problems.Rule(StatusCodes.Status400BadRequest, "The import has bad rows; nothing was imported", "ImportRejected",
-                $"{outcome.Errors.Count} problem(s) in the file; nothing was imported. The first: row {outcome.Errors[0].Row}: {outcome.Errors[0].Reason}",
-                new Dictionary<string, object?> { ["errors"] = outcome.Errors });
-        }
-        return Results.Ok(new ImportResult(outcome.Created, outcome.Updated));
+        return (await transfer.ImportAsync(projectId, request.Body, ct)).ToResult(result => Results.Ok(result));
     }
-
-    private static IResult TooLarge(long limit) => Problems.Rule(StatusCodes.Status413PayloadTooLarge, "The file is too large", "FileTooLarge",
-        $"An import is at most {limit / (1024 * 1024)} MiB; split the file. Nothing was imported.");
 
     private static async Task<IResult> ExportAsync(
-        Guid projectId, string? status, string? stage, string? search, RehomeDbContext db, HttpResponse response, CancellationToken ct)
-    {
-        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
-        if (project is null)
+        Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, HttpResponse response, CancellationToken ct) =>
+        (await transfer.ExportAsync(projectId, new MappingFilter { Status = status, Stage = stage, Search = search }, ct)).ToResult(export =>
         {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        var filter = new MappingFilter { Status = status, Stage = stage, Search = search };
-        if (MappingQuery.Check(filter, null) is { } problem)
-        {
-            return Problems.Validation("filter", "Filter", problem);
-        }
-        var mappings = await MappingQuery.Sort(MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter), null)
-            .ToListAsync(ct);
-        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        MappingCsv.Write(text, mappings);
-        response.Headers.ContentDisposition = $"attachment; filename=\"{SafeFileName(project.Name)}-mappings.csv\"";
-        return Results.Text(text.ToString(), "text/csv; charset=utf-8", Encoding.UTF8);
-    }
+            response.Headers.ContentDisposition = $"attachment; filename=\"{export.FileName}\"";
+            return Results.Text(export.Csv, "text/csv; charset=utf-8", Encoding.UTF8);
+        });
 
-    private static async Task<IResult> ReportAsync(Guid id, RehomeDbContext db, CancellationToken ct)
-    {
-        var mapping = await db.Mappings.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct);
-        if (mapping is null)
-        {
-            return Problems.NotFound($"Mapping {id}");
-        }
-        var jobs = await db.Jobs.AsNoTracking().Where(j => j.MappingId == id).ToListAsync(ct);
-        var runIds = jobs.Select(j => j.RunId).Distinct().ToList();
-        var runs = await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).ToListAsync(ct);
-        var report = runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
-            .Select(r => new MappingReportRun(r.Id, r.RequestedBy, r.CreatedAt, r.StartAt,
-                jobs.Where(j => j.RunId == r.Id).OrderBy(j => j.Kind).Select(JobView.From).ToList()))
-            .ToList();
-        var jobIds = jobs.Select(j => j.Id).ToList();
-        var log = await db.JobLogLines.AsNoTracking().Where(l => jobIds.Contains(l.JobId))
-            .OrderByDescending(l => l.Id).Take(MappingReport.MaxLines)
-            .Select(l => new LogLineView(l.JobId, l.At, l.Level, l.Text)).ToListAsync(ct);
-        log.Reverse();
-        var items = await db.JobItems.AsNoTracking().Where(i => jobIds.Contains(i.JobId))
-            .OrderByDescending(i => i.Id).Take(MappingReport.MaxLines)
-            .Select(i => new ItemView(i.JobId, i.Item, i.Outcome, i.Error, i.At)).ToListAsync(ct);
-        return Results.Ok(new MappingReport(MappingView.From(mapping), report, log, items));
-    }
+    private static async Task<IResult> ReportAsync(Guid id, RehomeDbContext db, CancellationToken ct) =>
+        await MappingReports.LoadAsync(db, id, ct) is { } report ? Results.Ok(report) : Problems.NotFound($"Mapping {id}");
 
     private static Task<bool> HasActiveJobsAsync(RehomeDbContext db, Guid mappingId, CancellationToken ct) =>
         db.Jobs.AnyAsync(j => j.MappingId == mappingId && JobStatuses.Active.Contains(j.Status), ct);
@@ -286,5 +217,4 @@ public static class MappingsApi
                 $"The device '{other.SourceDevice}' already has a mapping in the project '{other.Project}'; a device can be in one project only (move it explicitly).");
     }
 
-    private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '-'));
 }

@@ -1,39 +1,35 @@
 using Rehome.Core.Validation;
+using Rehome.Server.Administration;
 
 namespace Rehome.Server.Api;
 
 /// <summary>RFC 9457 problem+json answers with a stable <c>rule</c> that automation can test for.</summary>
 public static class Problems
 {
-    private const string TypeBase = "https://rehome.dev/problems/";
+    public static IResult Validation(IReadOnlyList<RuleViolation> violations, string? detail = null) => From(Failure.Validation(violations, detail));
 
-    public static IResult Validation(IReadOnlyList<RuleViolation> violations, string? detail = null) => Results.Problem(
-        statusCode: StatusCodes.Status400BadRequest,
-        title: "The request breaks a rule",
-        detail: detail ?? string.Join(" ", violations.Select(v => v.Message)),
-        type: TypeBase + "validation",
-        extensions: new Dictionary<string, object?> { ["rule"] = violations.FirstOrDefault()?.Rule, ["errors"] = violations });
+    public static IResult Validation(string field, string rule, string message) => From(Failure.Validation(field, rule, message));
 
-    public static IResult Validation(string field, string rule, string message) =>
-        Validation([new RuleViolation(field, rule, message)]);
+    public static IResult NotFound(string what) => From(Failure.NotFound(what));
 
-    public static IResult NotFound(string what) => Results.Problem(
-        statusCode: StatusCodes.Status404NotFound,
-        title: "Not found",
-        detail: $"{what} does not exist.",
-        type: TypeBase + "not-found",
-        extensions: new Dictionary<string, object?> { ["rule"] = "NotFound" });
+    public static IResult Conflict(string rule, string message, IReadOnlyDictionary<string, object?>? extensions = null) =>
+        From(Failure.Conflict(rule, message, extensions));
 
-    public static IResult Conflict(string rule, string message, IDictionary<string, object?>? extensions = null) =>
-        Rule(StatusCodes.Status409Conflict, "The request conflicts with the current state", rule, message, extensions);
+    public static IResult Rule(int status, string title, string rule, string message, IReadOnlyDictionary<string, object?>? extensions = null) =>
+        From(Failure.ByRule(status, title, rule, message, extensions));
 
-    public static IResult Rule(int status, string title, string rule, string message, IDictionary<string, object?>? extensions = null)
+    /// <summary>A command's failure as problem+json: validation failures list their <c>errors</c>.</summary>
+    public static IResult From(Failure failure)
     {
-        var all = new Dictionary<string, object?>(extensions ?? new Dictionary<string, object?>()) { ["rule"] = rule };
-        return Results.Problem(statusCode: status, title: title, detail: message,
-            type: TypeBase + ToKebab(rule), extensions: all);
+        var extensions = new Dictionary<string, object?>(failure.Extensions ?? new Dictionary<string, object?>()) { ["rule"] = failure.Rule };
+        if (failure.Errors.Count > 0 || failure.Type.EndsWith("/validation", StringComparison.Ordinal))
+        {
+            extensions["errors"] = failure.Errors;
+        }
+        return Results.Problem(statusCode: failure.Status, title: failure.Title, detail: failure.Message, type: failure.Type, extensions: extensions);
     }
 
-    private static string ToKebab(string rule) =>
-        string.Concat(rule.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    /// <summary>The command's value through <paramref name="ok"/>, or its failure as problem+json.</summary>
+    public static IResult ToResult<T>(this Outcome<T> outcome, Func<T, IResult> ok) =>
+        outcome.Failure is { } failure ? From(failure) : ok(outcome.Value!);
 }

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Runs;
-using Rehome.Server.Audit;
+using Rehome.Server.Administration;
 using Rehome.Server.Mappings;
 using Rehome.Server.Runs;
 using Rehome.Server.Store;
@@ -27,11 +27,11 @@ public static class RunsApi
     public static RouteGroupBuilder MapRunsApi(this RouteGroupBuilder api)
     {
         var inProject = api.MapGroup("/projects/{projectId:guid}/runs").WithTags("Runs");
-        inProject.MapPost("/", (Guid projectId, StartRunInput input, RehomeDbContext db, RunEngine engine, CancellationToken ct) =>
-                StartAsync(projectId, input, false, db, engine, ct))
+        inProject.MapPost("/", async (Guid projectId, StartRunInput input, RunCommands runs, CancellationToken ct) =>
+                (await runs.StartAsync(projectId, input, false, ct)).ToResult(ToResult))
             .WithName("StartRun").WithSummary("Starts (or schedules) a run; refused jobs are listed with their reasons.");
-        inProject.MapPost("/preview", (Guid projectId, StartRunInput input, RehomeDbContext db, RunEngine engine, CancellationToken ct) =>
-                StartAsync(projectId, input, true, db, engine, ct))
+        inProject.MapPost("/preview", async (Guid projectId, StartRunInput input, RunCommands runs, CancellationToken ct) =>
+                (await runs.StartAsync(projectId, input, true, ct)).ToResult(o => o.RunRefused is null ? Results.Ok(Result(o)) : ToResult(o)))
             .WithName("PreviewRun").WithSummary("What a run would start and refuse, without starting anything (the confirmation).");
         inProject.MapGet("/", async (Guid projectId, int? page, int? pageSize, RehomeDbContext db, CancellationToken ct) =>
         {
@@ -45,21 +45,10 @@ public static class RunsApi
         var runs = api.MapGroup("/runs").WithTags("Runs");
         runs.MapGet("/{id:guid}", GetRunAsync).WithName("GetRun");
         runs.MapGet("/{id:guid}/jobs", ListJobsAsync).WithName("ListRunJobs");
-        runs.MapPost("/{id:guid}/stop", async (Guid id, RehomeDbContext db, JobTransitions transitions, AuditTrail audit, CancellationToken ct) =>
-        {
-            if (!await db.Runs.AnyAsync(r => r.Id == id, ct))
-            {
-                return Problems.NotFound($"Run {id}");
-            }
-            var (now, requested) = await transitions.StopRunAsync(id, audit.Actor, ct);
-            audit.Record("run.stop", $"run:{id}", $"{now} stopped, {requested} asked to stop");
-            await db.SaveChangesAsync(ct);
-            return Results.Ok(new StopResult(now, requested));
-        }).WithName("StopRun");
-        runs.MapPost("/{id:guid}/rerun", async (Guid id, RerunInput? input, RehomeDbContext db, RunEngine engine, CancellationToken ct) =>
-            await db.Runs.AnyAsync(r => r.Id == id, ct)
-                ? ToResult(await engine.RerunAsync(id, input?.Kinds, null, false, ct))
-                : Problems.NotFound($"Run {id}"))
+        runs.MapPost("/{id:guid}/stop", async (Guid id, RunCommands commands, CancellationToken ct) =>
+            (await commands.StopRunAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopRun");
+        runs.MapPost("/{id:guid}/rerun", async (Guid id, RerunInput? input, RunCommands commands, CancellationToken ct) =>
+            (await commands.RerunRunAsync(id, input?.Kinds, ct)).ToResult(ToResult))
             .WithName("RerunRun").WithSummary("Runs again the jobs of this run that ended Failed, Exceptions or Stopped.");
 
         var jobs = api.MapGroup("/jobs").WithTags("Runs");
@@ -67,63 +56,11 @@ public static class RunsApi
             await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } job
                 ? Results.Ok(JobView.From(job))
                 : Problems.NotFound($"Job {id}")).WithName("GetJob");
-        jobs.MapPost("/{id:guid}/stop", async (Guid id, RehomeDbContext db, JobTransitions transitions, AuditTrail audit, CancellationToken ct) =>
-        {
-            if (!await db.Jobs.AnyAsync(j => j.Id == id, ct))
-            {
-                return Problems.NotFound($"Job {id}");
-            }
-            var effect = await transitions.StopJobAsync(id, audit.Actor, ct);
-            if (effect == StopEffect.AlreadyOver)
-            {
-                return Problems.Conflict("JobAlreadyOver", "The job is already over; there is nothing to stop.");
-            }
-            audit.Record("job.stop", $"job:{id}", effect.ToString());
-            await db.SaveChangesAsync(ct);
-            return Results.Ok(new StopResult(effect == StopEffect.StopNow ? 1 : 0, effect == StopEffect.RequestFromAgent ? 1 : 0));
-        }).WithName("StopJob");
-        jobs.MapPost("/{id:guid}/rerun", async (Guid id, RehomeDbContext db, RunEngine engine, CancellationToken ct) =>
-        {
-            var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
-            if (job is null)
-            {
-                return Problems.NotFound($"Job {id}");
-            }
-            if (!job.Status.CanRerun())
-            {
-                return Problems.Conflict("JobNotRerunnable",
-                    $"Only a job that ended Failed, Exceptions or Stopped can be re-run; this one is {job.Status.DisplayName()}.");
-            }
-            return ToResult(await engine.RerunAsync(job.RunId, null, id, false, ct));
-        }).WithName("RerunJob");
+        jobs.MapPost("/{id:guid}/stop", async (Guid id, RunCommands commands, CancellationToken ct) =>
+            (await commands.StopJobAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopJob");
+        jobs.MapPost("/{id:guid}/rerun", async (Guid id, RunCommands commands, CancellationToken ct) =>
+            (await commands.RerunJobAsync(id, ct)).ToResult(ToResult)).WithName("RerunJob");
         return api;
-    }
-
-    private static async Task<IResult> StartAsync(
-        Guid projectId, StartRunInput input, bool preview, RehomeDbContext db, RunEngine engine, CancellationToken ct)
-    {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        if (input.MappingIds is not null && input.Filter is not null)
-        {
-            return Problems.Validation("filter", "SelectionAmbiguous", "Give either mappingIds or a filter, not both.");
-        }
-        if (input.MappingIds is null && input.Filter is null)
-        {
-            return Problems.Validation("mappingIds", "Required", "Give the mappings to run: mappingIds, or a filter (an empty filter selects every mapping).");
-        }
-        if (input.Filter is { } filter && MappingQuery.Check(filter, null) is { } problem)
-        {
-            return Problems.Validation("filter", "Filter", problem);
-        }
-        var outcome = await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct);
-        if (preview && outcome.RunRefused is null)
-        {
-            return Results.Ok(Result(outcome));
-        }
-        return ToResult(outcome);
     }
 
     private static IResult ToResult(RunStartOutcome outcome)

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Rehome.Server.Administration;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
@@ -34,6 +35,13 @@ public static class RehomeServer
         services.AddHttpContextAccessor();
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();
+        services.AddScoped<MappingTransfer>();
+        services.AddScoped<ConnectionCommands>();
+        services.AddScoped<PolicyCommands>();
+        services.AddScoped<ProjectCommands>();
+        services.AddScoped<AccountCommands>();
+        services.AddScoped<AgentCommands>();
+        services.AddScoped<RunCommands>();
         services.AddScoped<JobTransitions>();
         services.AddScoped<RunEngine>();
         services.AddOptions<RunEngineOptions>().Bind(configuration.GetSection(RunEngineOptions.Section)).ValidateDataAnnotations().ValidateOnStart();

@@ -1,0 +1,134 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Connections;
+using Rehome.Core.Validation;
+using Rehome.Server.Api;
+using Rehome.Server.Audit;
+using Rehome.Server.Auth;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Administration;
+
+/// <summary>
+/// Administrators' passwords and personal API tokens: the one password check behind the API's token sign-in
+/// and the console's cookie sign-in, the first administrator's setup, and the tokens page.
+/// </summary>
+public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time, ILoggerFactory logs)
+{
+    public const int MaxTokenDays = 3650;
+
+    /// <summary>Checked against when the user name is unknown, so that the answer takes as long as for a known one.</summary>
+    private static readonly string DecoyHash = Passwords.Hash(Guid.NewGuid().ToString());
+
+    /// <summary>The account whose name and password these are, or null (and a warning in the log).</summary>
+    public async Task<AdministratorAccount?> VerifyPasswordAsync(string? userName, string? password, CancellationToken ct)
+    {
+        var account = string.IsNullOrEmpty(userName)
+            ? null
+            : await db.Administrators.FirstOrDefaultAsync(a => a.UserName == userName, ct);
+        var verified = Passwords.Verify(password ?? "", account?.PasswordHash ?? DecoyHash);
+        if (account is null || string.IsNullOrEmpty(password) || !verified)
+        {
+            // The name is logged only when it is an account's: a password typed into the name field must not reach the log.
+            logs.CreateLogger("Rehome.Auth").LogWarning("Failed sign-in for {UserName}", account?.UserName ?? "(unknown user name)");
+            return null;
+        }
+        return account;
+    }
+
+    /// <summary>Records a successful sign-in in the audit log (the actor is the account: nobody is signed in yet).</summary>
+    public void RecordSignIn(AdministratorAccount account, string target, string details) =>
+        db.AuditLog.Add(new AuditEntry { At = time.GetUtcNow(), Actor = account.UserName, Action = "auth.sign-in", Target = target, Details = details });
+
+    public Task<bool> AnyAdministratorAsync(CancellationToken ct) => db.Administrators.AnyAsync(ct);
+
+    /// <summary>Creates the first administrator; refused once one exists.</summary>
+    public async Task<Outcome<AdministratorAccount>> CreateFirstAdministratorAsync(string? userName, string? password, CancellationToken ct)
+    {
+        var violations = new RuleViolations();
+        if (violations.Require("userName", userName, "The user name"))
+        {
+            violations.MaxLength("userName", userName, 100, "The user name");
+        }
+        PasswordRules.Check("password", password ?? "", userName ?? "", violations);
+        if (violations.Any)
+        {
+            return Failure.Validation(violations.Items);
+        }
+        if (await db.Administrators.AnyAsync(ct))
+        {
+            return Failure.Conflict("AlreadySetUp", "An administrator already exists; sign in instead.");
+        }
+        var now = time.GetUtcNow();
+        var account = new AdministratorAccount { Id = Guid.CreateVersion7(now), UserName = userName!.Trim(), PasswordHash = Passwords.Hash(password!), CreatedAt = now };
+        db.Administrators.Add(account);
+        db.AuditLog.Add(new AuditEntry { At = now, Actor = account.UserName, Action = "auth.setup", Target = $"administrator:{account.Id}" });
+        await db.SaveChangesAsync(ct);
+        return account;
+    }
+
+    public async Task<Outcome<bool>> ChangePasswordAsync(Guid accountId, string? currentPassword, string? newPassword, CancellationToken ct)
+    {
+        var account = await db.Administrators.FirstAsync(a => a.Id == accountId, ct);
+        if (string.IsNullOrEmpty(currentPassword) || !Passwords.Verify(currentPassword, account.PasswordHash))
+        {
+            return Failure.Validation("currentPassword", "InvalidCredentials", "The current password is wrong.");
+        }
+        var violations = new RuleViolations();
+        PasswordRules.Check("newPassword", newPassword ?? "", account.UserName, violations);
+        if (violations.Any)
+        {
+            return Failure.Validation(violations.Items);
+        }
+        account.PasswordHash = Passwords.Hash(newPassword!);
+        audit.Record("auth.change-password", $"administrator:{accountId}");
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<TokenView>> ListTokensAsync(Guid accountId, CancellationToken ct)
+    {
+        var list = await db.ApiTokens.AsNoTracking().Where(t => t.AccountId == accountId).OrderBy(t => t.CreatedAt).ToListAsync(ct);
+        return list.Select(t => new TokenView(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)).ToList();
+    }
+
+    /// <summary>A new personal API token; the token itself is in the answer only.</summary>
+    public async Task<Outcome<TokenCreated>> CreateTokenAsync(Guid accountId, string? name, int? expiresInDays, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
+        {
+            return Failure.Validation("name", "Required", "A token needs a name of 1 to 100 characters, to recognise it later.");
+        }
+        if (expiresInDays is < 1 or > MaxTokenDays)
+        {
+            return Failure.Validation("expiresInDays", "Range", $"A token lives 1 to {MaxTokenDays} days; leave it out for a token that does not expire.");
+        }
+        var created = Issue(accountId, name.Trim(), expiresInDays);
+        audit.Record("token.create", $"token:{created.Id}", created.Name);
+        await db.SaveChangesAsync(ct);
+        return created;
+    }
+
+    /// <summary>Adds a token for a password sign-in to the unit of work (saved by the caller with its audit entry).</summary>
+    public TokenCreated Issue(Guid accountId, string name, int? expiresInDays)
+    {
+        var now = time.GetUtcNow();
+        var (entity, token) = ApiTokens.Issue(accountId, name, now, expiresInDays is > 0 ? now.AddDays(expiresInDays.Value) : null);
+        db.ApiTokens.Add(entity);
+        return new TokenCreated(entity.Id, name, token, entity.ExpiresAt);
+    }
+
+    public async Task<Outcome<bool>> RevokeTokenAsync(Guid accountId, Guid id, CancellationToken ct)
+    {
+        var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id && t.AccountId == accountId, ct);
+        if (token is null)
+        {
+            return Failure.NotFound($"Token {id}");
+        }
+        token.RevokedAt ??= time.GetUtcNow();
+        audit.Record("token.revoke", $"token:{id}", token.Name);
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public Task SaveAsync(CancellationToken ct) => db.SaveChangesAsync(ct);
+}

@@ -1,0 +1,143 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Projects;
+using Rehome.Core.Runs;
+using Rehome.Server.Api;
+using Rehome.Server.Audit;
+using Rehome.Server.Mappings;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Administration;
+
+/// <summary>Lists, creates, changes and deletes projects: for the API and the console.</summary>
+public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time)
+{
+    public async Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken ct)
+    {
+        var projects = await db.Projects.AsNoTracking().OrderBy(p => p.Name).ToListAsync(ct);
+        var counts = await StatusCountsAsync(db, null, ct);
+        return projects.Select(p => View(p, counts.GetValueOrDefault(p.Id))).ToList();
+    }
+
+    public async Task<ProjectView?> GetAsync(Guid id, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct);
+        if (project is null)
+        {
+            return null;
+        }
+        var counts = await StatusCountsAsync(db, id, ct);
+        return View(project, counts.GetValueOrDefault(id));
+    }
+
+    public async Task<Outcome<ProjectView>> CreateAsync(ProjectInput input, CancellationToken ct)
+    {
+        if (await ValidateAsync(input, null, ct) is { } problem)
+        {
+            return problem;
+        }
+        var now = time.GetUtcNow();
+        var project = new Project
+        {
+            Id = Guid.CreateVersion7(now),
+            Name = input.Name!.Trim(),
+            Tags = input.Tags ?? [],
+            SourceConnectionId = input.SourceConnectionId,
+            DestinationConnectionId = input.DestinationConnectionId,
+            PolicyId = input.PolicyId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Projects.Add(project);
+        audit.Record("project.create", $"project:{project.Id}", $"'{project.Name}'");
+        await db.SaveChangesAsync(ct);
+        return View(project, null);
+    }
+
+    public async Task<Outcome<ProjectView>> UpdateAsync(Guid id, ProjectInput input, CancellationToken ct)
+    {
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == id, ct);
+        if (project is null)
+        {
+            return Failure.NotFound($"Project {id}");
+        }
+        if (await ValidateAsync(input, id, ct) is { } problem)
+        {
+            return problem;
+        }
+        if (project.DestinationConnectionId != input.DestinationConnectionId)
+        {
+            // A new destination: no device of the project has rejoined it yet.
+            await db.Mappings.Where(m => m.ProjectId == id).ExecuteUpdateAsync(s => s.SetProperty(m => m.RejoinedAt, (DateTimeOffset?)null), ct);
+        }
+        project.Name = input.Name!.Trim();
+        project.Tags = input.Tags ?? project.Tags;
+        project.SourceConnectionId = input.SourceConnectionId;
+        project.DestinationConnectionId = input.DestinationConnectionId;
+        project.PolicyId = input.PolicyId;
+        project.UpdatedAt = time.GetUtcNow();
+        audit.Record("project.update", $"project:{id}", $"'{project.Name}'");
+        await db.SaveChangesAsync(ct);
+        var counts = await StatusCountsAsync(db, id, ct);
+        return View(project, counts.GetValueOrDefault(id));
+    }
+
+    public async Task<Outcome<bool>> DeleteAsync(Guid id, CancellationToken ct)
+    {
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == id, ct);
+        if (project is null)
+        {
+            return Failure.NotFound($"Project {id}");
+        }
+        var active = await db.Mappings.Where(m => m.ProjectId == id)
+            .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id)
+            .CountAsync(ct);
+        if (active > 0)
+        {
+            return Failure.Conflict("ProjectHasActiveJobs",
+                $"The project '{project.Name}' has {active} job(s) waiting or in progress; stop its runs before deleting it.");
+        }
+        // Jobs carry no foreign key (see the store): they go first, in the same transaction.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.ProjectId == id), ct);
+        db.Projects.Remove(project);
+        audit.Record("project.delete", $"project:{id}", $"'{project.Name}'");
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    private async Task<Failure?> ValidateAsync(ProjectInput input, Guid? id, CancellationToken ct)
+    {
+        var source = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == input.SourceConnectionId, ct);
+        var destination = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == input.DestinationConnectionId, ct);
+        var policyExists = await db.Policies.AnyAsync(p => p.Id == input.PolicyId, ct);
+        var violations = ProjectRules.Validate(input.Name, input.Tags, source, destination, policyExists);
+        if (violations.Count > 0)
+        {
+            return Failure.Validation(violations);
+        }
+        var name = input.Name!.Trim();
+        return await db.Projects.AnyAsync(p => p.Name == name && p.Id != id, ct)
+            ? Failure.Conflict("NameTaken", $"A project named '{name}' already exists.")
+            : null;
+    }
+
+    private static ProjectView View(Project p, Dictionary<string, int>? counts) => new(
+        p.Id, p.Name, p.Tags, p.SourceConnectionId, p.DestinationConnectionId, p.PolicyId,
+        counts?.Values.Sum() ?? 0, counts ?? [], p.CreatedAt, p.UpdatedAt);
+
+    private static async Task<Dictionary<Guid, Dictionary<string, int>>> StatusCountsAsync(RehomeDbContext db, Guid? projectId, CancellationToken ct)
+    {
+        var query = db.Mappings.AsNoTracking();
+        if (projectId is { } id)
+        {
+            query = query.Where(m => m.ProjectId == id);
+        }
+        var rows = await query.GroupBy(m => new { m.ProjectId, m.Status })
+            .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() })
+            .ToListAsync(ct);
+        return rows.GroupBy(r => r.ProjectId).ToDictionary(
+            g => g.Key,
+            g => g.ToDictionary(r => r.Status?.ToString() ?? MappingQuery.NotStarted, r => r.Count));
+    }
+}

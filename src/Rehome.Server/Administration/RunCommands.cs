@@ -1,0 +1,86 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Runs;
+using Rehome.Server.Api;
+using Rehome.Server.Audit;
+using Rehome.Server.Mappings;
+using Rehome.Server.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Administration;
+
+/// <summary>
+/// Starts, previews, stops and re-runs runs and jobs: the checks of a request before the <see cref="RunEngine"/>
+/// plans it, for the API and the console's Migration menu.
+/// </summary>
+public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransitions transitions, AuditTrail audit)
+{
+    /// <summary>Starts a run, or with <paramref name="preview"/> answers what it would start and refuse, writing nothing.</summary>
+    public async Task<Outcome<RunStartOutcome>> StartAsync(Guid projectId, StartRunInput input, bool preview, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
+        {
+            return Failure.NotFound($"Project {projectId}");
+        }
+        if (input.MappingIds is not null && input.Filter is not null)
+        {
+            return Failure.Validation("filter", "SelectionAmbiguous", "Give either mappingIds or a filter, not both.");
+        }
+        if (input.MappingIds is null && input.Filter is null)
+        {
+            return Failure.Validation("mappingIds", "Required", "Give the mappings to run: mappingIds, or a filter (an empty filter selects every mapping).");
+        }
+        if (input.Filter is { } filter && MappingQuery.Check(filter, null) is { } problem)
+        {
+            return Failure.Validation("filter", "Filter", problem);
+        }
+        return await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct);
+    }
+
+    public async Task<Outcome<StopResult>> StopRunAsync(Guid id, CancellationToken ct)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == id, ct))
+        {
+            return Failure.NotFound($"Run {id}");
+        }
+        var (now, requested) = await transitions.StopRunAsync(id, audit.Actor, ct);
+        audit.Record("run.stop", $"run:{id}", $"{now} stopped, {requested} asked to stop");
+        await db.SaveChangesAsync(ct);
+        return new StopResult(now, requested);
+    }
+
+    public async Task<Outcome<StopResult>> StopJobAsync(Guid id, CancellationToken ct)
+    {
+        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct))
+        {
+            return Failure.NotFound($"Job {id}");
+        }
+        var effect = await transitions.StopJobAsync(id, audit.Actor, ct);
+        if (effect == StopEffect.AlreadyOver)
+        {
+            return Failure.Conflict("JobAlreadyOver", "The job is already over; there is nothing to stop.");
+        }
+        audit.Record("job.stop", $"job:{id}", effect.ToString());
+        await db.SaveChangesAsync(ct);
+        return new StopResult(effect == StopEffect.StopNow ? 1 : 0, effect == StopEffect.RequestFromAgent ? 1 : 0);
+    }
+
+    public async Task<Outcome<RunStartOutcome>> RerunRunAsync(Guid id, IReadOnlyList<JobKind>? kinds, CancellationToken ct) =>
+        await db.Runs.AnyAsync(r => r.Id == id, ct)
+            ? await engine.RerunAsync(id, kinds, null, false, ct)
+            : Failure.NotFound($"Run {id}");
+
+    public async Task<Outcome<RunStartOutcome>> RerunJobAsync(Guid id, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        if (job is null)
+        {
+            return Failure.NotFound($"Job {id}");
+        }
+        if (!job.Status.CanRerun())
+        {
+            return Failure.Conflict("JobNotRerunnable",
+                $"Only a job that ended Failed, Exceptions or Stopped can be re-run; this one is {job.Status.DisplayName()}.");
+        }
+        return await engine.RerunAsync(job.RunId, null, id, false, ct);
+    }
+}
