@@ -15,6 +15,32 @@ public sealed class BootstrapOptions
     /// printed once on the console: there is no fixed default password.
     /// </summary>
     public string? AdminPassword { get; set; }
+
+    /// <summary>
+    /// Without <see cref="AdminPassword"/>: create no administrator, and let the first one be set up in the
+    /// console's setup page with a one-time setup code printed on the server's console.
+    /// </summary>
+    public bool SetupInConsole { get; set; }
+}
+
+/// <summary>
+/// The console's first-run setup: open while no administrator exists, guarded by a code printed once on the
+/// server's console, so that whoever reaches the port first cannot claim the server.
+/// </summary>
+public sealed class FirstRunSetup
+{
+    private string? code;
+
+    public bool IsOpen => Volatile.Read(ref code) is not null;
+
+    public string Open() => Volatile.Read(ref code) ?? Interlocked.CompareExchange(ref code, Passwords.Generate(), null) ?? code!;
+
+    public bool Accepts(string? attempt) =>
+        Volatile.Read(ref code) is { } expected && attempt is not null &&
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(attempt.Trim()), System.Text.Encoding.UTF8.GetBytes(expected));
+
+    public void Close() => Volatile.Write(ref code, null);
 }
 
 /// <summary>Creates the first administrator when the store has none.</summary>
@@ -30,6 +56,14 @@ public static class AdministratorBootstrap
         }
         var options = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<BootstrapOptions>>().Value;
         var generated = string.IsNullOrEmpty(options.AdminPassword);
+        if (generated && options.SetupInConsole)
+        {
+            var setupCode = services.GetRequiredService<FirstRunSetup>().Open();
+            PrintOnce("Rehome first start: no administrator yet.",
+                "  Open the console's /setup page and create one with this setup code:",
+                $"  setup code: {setupCode}");
+            return;
+        }
         var password = generated ? Passwords.Generate() : options.AdminPassword!;
         db.Administrators.Add(new AdministratorAccount
         {
@@ -41,13 +75,21 @@ public static class AdministratorBootstrap
         await db.SaveChangesAsync(cancellationToken);
         if (generated)
         {
-            // Printed once to the console of the person starting the server, never to the log.
-            Console.WriteLine();
-            Console.WriteLine("  Rehome first start: administrator created.");
-            Console.WriteLine($"    user:     {options.AdminUserName}");
-            Console.WriteLine($"    password: {password}");
-            Console.WriteLine("  This password is shown only now. Sign in with 'rehome login' and change it with 'rehome password'.");
-            Console.WriteLine();
+            PrintOnce("Rehome first start: administrator created.",
+                $"  user:     {options.AdminUserName}",
+                $"  password: {password}",
+                "This password is shown only now. Sign in to the console or with 'rehome login', and change it with 'rehome password'.");
         }
+    }
+
+    /// <summary>Printed once to the console of the person starting the server, never to the log.</summary>
+    private static void PrintOnce(params string[] lines)
+    {
+        System.Console.WriteLine();
+        foreach (var line in lines)
+        {
+            System.Console.WriteLine("  " + line);
+        }
+        System.Console.WriteLine();
     }
 }

@@ -5,6 +5,7 @@ using Rehome.Server.Administration;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
+using Rehome.Server.Console;
 using Rehome.Server.Directories;
 using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
@@ -22,7 +23,11 @@ public static class RehomeServer
 {
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application is the server wherever it is hosted (its own Program, the CLI's rehearsal, tests), so the
+        // console's static files are found by the server's name.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(RehomeServer).Assembly.GetName().Name });
+        // Outside a published folder the console's files are found through the build's manifest (a no-op when published).
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRehomeServices(builder.Configuration);
         return builder;
     }
@@ -46,6 +51,7 @@ public static class RehomeServer
         services.AddScoped<RunEngine>();
         services.AddOptions<RunEngineOptions>().Bind(configuration.GetSection(RunEngineOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
+        services.AddSingleton<FirstRunSetup>();
         services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section));
         services.AddScoped<DestinationPreparer>();
         services.AddSingleton<RunEngineService>();
@@ -87,6 +93,7 @@ public static class RehomeServer
         services.AddExceptionHandler<UniqueViolationHandler>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddOpenApi();
+        services.AddRehomeConsole();
         return services;
     }
 
@@ -102,6 +109,7 @@ public static class RehomeServer
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
         app.MapOpenApi().RequireAuthorization();
         var api = app.MapGroup("/api/v1");
@@ -115,6 +123,7 @@ public static class RehomeServer
             .MapDirectoriesApi()
             .MapAuditApi();
         app.MapAgentGateway();
+        app.MapRehomeConsole();
         return app;
     }
 }

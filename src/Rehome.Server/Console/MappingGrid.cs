@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Runs;
+using Rehome.Server.Administration;
+using Rehome.Server.Mappings;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Console;
+
+/// <summary>One row of the mappings grid.</summary>
+public sealed record MappingRow(
+    Guid Id, string SourceDevice, string DestinationName, JobKind? Stage, JobStatus? Status, int ItemsDone, int ItemsTotal,
+    string AgentState, Guid? LastRunId, DateTimeOffset? LastRunAt);
+
+/// <summary>
+/// The rows of the mappings grid, a window at a time (the grid asks only for the rows on screen, so 100,000
+/// mappings cost what 50 do), filtered and sorted by <see cref="MappingQuery"/>: the same filter that a run on
+/// "all N matching" and an export use.
+/// </summary>
+public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents)
+{
+    public async Task<(IReadOnlyList<MappingRow> Rows, int Total)> WindowAsync(
+        Guid projectId, MappingFilter filter, string? sort, int start, int count, CancellationToken ct)
+    {
+        var query = MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter);
+        var total = await query.CountAsync(ct);
+        var page = await MappingQuery.Sort(query, sort).Skip(start).Take(count)
+            .Select(m => new { m.Id, m.SourceDevice, m.DestinationName, m.Stage, m.Status, m.ItemsDone, m.ItemsTotal, m.AgentId, m.LastRunId })
+            .ToListAsync(ct);
+        var agentIds = page.Where(m => m.AgentId != null).Select(m => m.AgentId!.Value).ToList();
+        var states = agentIds.Count == 0 ? [] : await agents.StatesAsync(agentIds, ct);
+        var runIds = page.Where(m => m.LastRunId != null).Select(m => m.LastRunId!.Value).Distinct().ToList();
+        var runs = runIds.Count == 0
+            ? []
+            : await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).Select(r => new { r.Id, r.CreatedAt }).ToDictionaryAsync(r => r.Id, r => r.CreatedAt, ct);
+        var rows = page.Select(m => new MappingRow(
+            m.Id, m.SourceDevice, m.DestinationName, m.Stage, m.Status, m.ItemsDone, m.ItemsTotal,
+            m.AgentId is { } agent ? states.GetValueOrDefault(agent, "removed") : "not enrolled",
+            m.LastRunId, m.LastRunId is { } run && runs.TryGetValue(run, out var at) ? at : null)).ToList();
+        return (rows, total);
+    }
+
+    /// <summary>The active jobs of the selected mappings (ids, or all matching a filter): what Stop stops.</summary>
+    public async Task<List<Guid>> ActiveJobsAsync(Guid projectId, IReadOnlyCollection<Guid>? mappingIds, MappingFilter? filter, CancellationToken ct)
+    {
+        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        mappings = mappingIds is not null ? mappings.Where(m => mappingIds.Contains(m.Id)) : MappingQuery.Apply(mappings, filter ?? new MappingFilter());
+        return await mappings.Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id).ToListAsync(ct);
+    }
+}

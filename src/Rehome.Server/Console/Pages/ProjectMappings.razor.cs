@@ -1,0 +1,299 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.AspNetCore.Components.Web.Virtualization;
+using Rehome.Core.Runs;
+using Rehome.Server.Administration;
+using Rehome.Server.Api;
+using Rehome.Server.Console.Shared;
+using Rehome.Server.Mappings;
+using Rehome.Server.Runs;
+
+namespace Rehome.Server.Console.Pages;
+
+/// <summary>
+/// The project mappings grid: filter, sort, search, a virtualised window of rows read from the store as it
+/// scrolls, selection (rows, the visible rows, or all matching the filter), the Migration menu with its
+/// confirmation, stop, import and export. Visible rows refresh every second, so statuses move as agents report.
+/// </summary>
+public partial class ProjectMappings
+{
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
+    private readonly HashSet<Guid> selected = [];
+    private readonly HashSet<JobKind> kinds = [];
+    private readonly CancellationTokenSource closing = new();
+    private ProjectView? project;
+    private bool missing;
+    private Virtualize<MappingRow>? grid;
+    private IReadOnlyList<MappingRow> visible = [];
+    private int total;
+    private bool allMatching;
+    private bool menuOpen;
+    private DateTime? startAt;
+    private string? menuError;
+    private RunStartOutcome? preview;
+    private string? actionMessage;
+    private string? importMessage;
+    private IReadOnlyList<ImportError> importErrors = [];
+    private string? search;
+    private string? status;
+    private string? stage;
+    private string sort = "sourceDevice";
+    private int ticks;
+
+    [Parameter]
+    public Guid ProjectId { get; set; }
+
+    /// <summary>A status to filter on, as the projects page's counts link with.</summary>
+    [SupplyParameterFromQuery(Name = "status")]
+    public string? StatusQuery { get; set; }
+
+    private int SelectedCount => allMatching ? total : selected.Count;
+
+    private MappingFilter Filter => new() { Status = status, Stage = stage, Search = search };
+
+    private string ExportUrl =>
+        $"/console/projects/{ProjectId}/mappings.csv?status={Uri.EscapeDataString(status ?? "")}&stage={Uri.EscapeDataString(stage ?? "")}&search={Uri.EscapeDataString(search ?? "")}";
+
+    protected override async Task OnInitializedAsync()
+    {
+        status = string.IsNullOrEmpty(StatusQuery) ? null : StatusQuery;
+        await LoadProjectAsync();
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (firstRender)
+        {
+            _ = RefreshLoopAsync(closing.Token);
+        }
+    }
+
+    private async Task LoadProjectAsync()
+    {
+        project = await Session.RunAsync<ProjectCommands, ProjectView?>(p => p.GetAsync(ProjectId, CancellationToken.None));
+        missing = project is null;
+    }
+
+    private async ValueTask<ItemsProviderResult<MappingRow>> LoadRowsAsync(ItemsProviderRequest request)
+    {
+        var filter = Filter;
+        var (rows, count) = await Session.RunAsync<MappingGrid, (IReadOnlyList<MappingRow>, int)>(grid =>
+            grid.WindowAsync(ProjectId, filter, sort, request.StartIndex, request.Count, request.CancellationToken));
+        visible = rows;
+        if (count != total)
+        {
+            total = count;
+            _ = InvokeAsync(StateHasChanged);
+        }
+        return new ItemsProviderResult<MappingRow>(rows, count);
+    }
+
+    /// <summary>Refreshes the rows on screen (and, less often, the project's counts) until the page closes.</summary>
+    private async Task RefreshLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(RefreshInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                await InvokeAsync(async () =>
+                {
+                    if (grid is not null)
+                    {
+                        await grid.RefreshDataAsync();
+                    }
+                    if (++ticks % 5 == 0)
+                    {
+                        await LoadProjectAsync();
+                    }
+                    StateHasChanged();
+                });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The page closed.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The circuit went away.
+        }
+    }
+
+    private Task SetSearchAsync(string? value) => ChangeFilterAsync(() => search = string.IsNullOrWhiteSpace(value) ? null : value.Trim());
+
+    private Task SetStatusAsync(string? value) => ChangeFilterAsync(() => status = string.IsNullOrEmpty(value) ? null : value);
+
+    private Task SetStageAsync(string? value) => ChangeFilterAsync(() => stage = string.IsNullOrEmpty(value) ? null : value);
+
+    private Task SetSortAsync(string? value) => ChangeFilterAsync(() => sort = string.IsNullOrEmpty(value) ? "sourceDevice" : value);
+
+    /// <summary>A new filter selects anew: a selection made under another filter would run what is not on screen.</summary>
+    private async Task ChangeFilterAsync(Action change)
+    {
+        change();
+        ClearSelection();
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
+    }
+
+    private bool IsSelected(Guid id) => allMatching || selected.Contains(id);
+
+    private void Select(Guid id, bool on)
+    {
+        if (allMatching)
+        {
+            // Unticking one row of "all matching" turns the selection into the visible rows less that one.
+            allMatching = false;
+            selected.UnionWith(visible.Select(r => r.Id));
+        }
+        if (on)
+        {
+            selected.Add(id);
+        }
+        else
+        {
+            selected.Remove(id);
+        }
+    }
+
+    private void SelectVisible()
+    {
+        allMatching = false;
+        selected.UnionWith(visible.Select(r => r.Id));
+    }
+
+    private void SelectAllMatching()
+    {
+        selected.Clear();
+        allMatching = true;
+    }
+
+    private void ClearSelection()
+    {
+        selected.Clear();
+        allMatching = false;
+        menuOpen = false;
+    }
+
+    private void Toggle(JobKind kind, bool on)
+    {
+        if (on)
+        {
+            kinds.Add(kind);
+        }
+        else
+        {
+            kinds.Remove(kind);
+        }
+    }
+
+    private StartRunInput Request() => new(
+        kinds.Order().ToList(),
+        allMatching ? null : selected.ToList(),
+        allMatching ? Filter : null,
+        startAt is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null);
+
+    /// <summary>Asks the run rules what would start and what would be refused, starting nothing.</summary>
+    private async Task PreviewAsync()
+    {
+        menuError = null;
+        if (kinds.Count == 0)
+        {
+            menuError = "Choose at least one job.";
+            return;
+        }
+        var request = Request();
+        var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(r => r.StartAsync(ProjectId, request, true, CancellationToken.None));
+        if (outcome.Failure is { } failure)
+        {
+            menuError = failure.Message;
+            return;
+        }
+        preview = outcome.Value;
+        menuOpen = false;
+    }
+
+    private async Task StartAsync()
+    {
+        var request = Request();
+        preview = null;
+        var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(r => r.StartAsync(ProjectId, request, false, CancellationToken.None));
+        if (outcome.Failure is { } failure)
+        {
+            actionMessage = failure.Message;
+            return;
+        }
+        var run = outcome.Value!;
+        actionMessage = run.RunRefused is { } refused
+            ? $"Nothing started: {refused.Message}"
+            : run.Run is null
+                ? $"Nothing started: every job was refused ({run.Refusals.Count})."
+                : $"{(run.Scheduled ? "Scheduled" : "Started")} {Labels.Count(run.JobCount)} job(s) on {Labels.Count(run.MappingCount)} mapping(s); {Labels.Count(run.Refusals.Count)} refused.";
+        ClearSelection();
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
+    }
+
+    private async Task StopSelectedAsync()
+    {
+        var ids = allMatching ? null : selected.ToList();
+        var filter = allMatching ? Filter : null;
+        var (now, requested) = await Session.RunAsync(async services =>
+        {
+            var jobs = await services.GetRequiredService<MappingGrid>().ActiveJobsAsync(ProjectId, ids, filter, CancellationToken.None);
+            var runs = services.GetRequiredService<RunCommands>();
+            int stoppedNow = 0, stopRequested = 0;
+            foreach (var job in jobs)
+            {
+                if ((await runs.StopJobAsync(job, CancellationToken.None)).Value is { } result)
+                {
+                    stoppedNow += result.StoppedNow;
+                    stopRequested += result.StopRequested;
+                }
+            }
+            return (stoppedNow, stopRequested);
+        });
+        actionMessage = $"{Labels.Count(now)} job(s) stopped, {Labels.Count(requested)} asked to stop at their next step.";
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
+    }
+
+    private async Task ImportAsync(InputFileChangeEventArgs e)
+    {
+        importMessage = null;
+        importErrors = [];
+        var outcome = await Session.RunAsync<MappingTransfer, Outcome<ImportResult>>(async transfer =>
+        {
+            await using var file = e.File.OpenReadStream(transfer.MaxBytes);
+            return await transfer.ImportAsync(ProjectId, file, CancellationToken.None);
+        });
+        if (outcome.Failure is { } failure)
+        {
+            importErrors = failure.Extensions?.GetValueOrDefault("errors") as IReadOnlyList<ImportError> ?? [new ImportError(0, null, failure.Message)];
+            return;
+        }
+        importMessage = $"Imported {e.File.Name}: {Labels.Count(outcome.Value!.Created)} created, {Labels.Count(outcome.Value.Updated)} updated.";
+        await LoadProjectAsync();
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
+    }
+
+    private static int Percent(MappingRow row) => row.ItemsTotal == 0 ? 0 : Math.Min(100, row.ItemsDone * 100 / row.ItemsTotal);
+
+    public async ValueTask DisposeAsync()
+    {
+        await closing.CancelAsync();
+        closing.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

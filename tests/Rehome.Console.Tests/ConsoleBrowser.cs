@@ -1,0 +1,97 @@
+using Microsoft.Playwright;
+
+namespace Rehome.Console.Tests;
+
+/// <summary>
+/// Debian's Chromium (installed by scripts/setup/40-chromium.sh), driven headless by Playwright, on one page of
+/// the console. Playwright's own browser download is never used.
+/// </summary>
+public sealed class ConsoleBrowser : IAsyncDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private readonly IPlaywright playwright;
+    private readonly IBrowser browser;
+
+    private ConsoleBrowser(IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page, Uri server)
+    {
+        this.playwright = playwright;
+        this.browser = browser;
+        Context = context;
+        Page = page;
+        Server = server;
+    }
+
+    public IBrowserContext Context { get; }
+
+    public IPage Page { get; }
+
+    public Uri Server { get; }
+
+    public static async Task<ConsoleBrowser> OpenAsync(Uri server)
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: run scripts/setup/40-chromium.sh (./test.sh does).");
+        }
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = server.ToString(),
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+            AcceptDownloads = true,
+        });
+        context.SetDefaultTimeout(30_000);
+        var page = await context.NewPageAsync();
+        return new ConsoleBrowser(playwright, browser, context, page, server);
+    }
+
+    /// <summary>Signs in through the sign-in form and waits for the dashboard.</summary>
+    public async Task SignInAsync(string userName, string password)
+    {
+        await Page.GotoAsync("/sign-in");
+        await Page.GetByLabel("User name").FillAsync(userName);
+        await Page.GetByLabel("Password").FillAsync(password);
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" }).WaitForAsync();
+    }
+
+    /// <summary>Opens a console page and waits until its interactive part is connected (its heading is shown and Blazor has started).</summary>
+    public async Task OpenAsync(string path, string heading)
+    {
+        await Page.GotoAsync(path);
+        await Page.GetByRole(AriaRole.Heading, new() { Name = heading }).First.WaitForAsync();
+    }
+
+    /// <summary>Saves a screenshot of the page as docs/screenshots/NAME.png (the README links them).</summary>
+    public Task ScreenshotAsync(string name) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = false });
+
+    public static string ScreenshotFolder
+    {
+        get
+        {
+            var folder = new DirectoryInfo(AppContext.BaseDirectory);
+            while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Rehome.slnx")))
+            {
+                folder = folder.Parent;
+            }
+            var path = Path.Combine(folder?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
+            Directory.CreateDirectory(path);
+            return path;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Context.DisposeAsync();
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}
