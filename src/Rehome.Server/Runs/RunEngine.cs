@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
 using Rehome.Server.Mappings;
@@ -34,8 +35,12 @@ public sealed class RunEngine(
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var transaction = await BeginLockedAsync(projectId, preview, ct);
         var facts = await ProjectFactsAsync(projectId, ct);
-        var mappingIds = await ResolveSelectionAsync(projectId, selection, ct);
-        var mappings = await MappingFactsAsync(projectId, ct);
+        var selected = Selected(projectId, selection);
+        var mappingIds = selection.MappingIds ?? await selected.Select(m => m.Id).ToListAsync(ct);
+        // No facts are read for a selection larger than a run may hold: the planner refuses it before it looks at any mapping.
+        var mappings = mappingIds.Distinct().Count() > RunRules.MaxMappingsPerRun
+            ? []
+            : await MappingFactsAsync(selected, ct);
         var factsTime = clock.Elapsed;
         var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt), facts, mappings, now);
         var planTime = clock.Elapsed - factsTime;
@@ -73,7 +78,7 @@ public sealed class RunEngine(
             over = over.Where(j => kinds.Contains(j.Kind)).ToList();
         }
         var facts = await ProjectFactsAsync(run.ProjectId, ct);
-        var mappings = await MappingFactsAsync(run.ProjectId, ct);
+        var mappings = await MappingFactsAsync(db.Mappings.Where(m => m.ProjectId == run.ProjectId), ct);
         // Mappings that need the same kinds again are planned together; the plans are then one run.
         var groups = over.GroupBy(j => j.MappingId)
             .GroupBy(g => string.Join(',', g.Select(j => j.Kind).Distinct().Order()), g => g.Key);
@@ -202,29 +207,27 @@ public sealed class RunEngine(
         return new ProjectFacts(source.EntraEnabled, destination.Kind, destination.RejoinMethod, destination.NeedsDestinationPreparation);
     }
 
-    private async Task<IReadOnlyList<Guid>> ResolveSelectionAsync(Guid projectId, RunSelection selection, CancellationToken ct)
+    /// <summary>
+    /// The mappings whose facts a run needs: all matching the filter, or for explicit ids the whole project (tens of
+    /// thousands of ids make no query: a parameter each would pass the database's limit).
+    /// </summary>
+    private IQueryable<Mapping> Selected(Guid projectId, RunSelection selection)
     {
-        if (selection.MappingIds is { } ids)
-        {
-            return ids;
-        }
-        var query = MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), selection.Filter ?? new MappingFilter());
-        return await query.Select(m => m.Id).ToListAsync(ct);
+        var project = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        return selection.MappingIds is null ? MappingQuery.Apply(project, selection.Filter ?? new MappingFilter()) : project;
     }
 
-    /// <summary>The run rules' facts for every mapping of the project, read in two queries whatever the size.</summary>
-    private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(Guid projectId, CancellationToken ct)
+    /// <summary>The run rules' facts for the given mappings (of one project), read in two queries whatever their number.</summary>
+    private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(IQueryable<Mapping> selected, CancellationToken ct)
     {
         // Through the mappings, so the (mapping, status) index answers: jobs carry no project index (see the store).
-        var active = (await db.Mappings.AsNoTracking()
-                .Where(m => m.ProjectId == projectId)
+        var active = (await selected
                 .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => new { j.MappingId, j.Kind })
                 .ToListAsync(ct))
             .GroupBy(j => j.MappingId)
             .ToDictionary(g => g.Key, g => (IReadOnlySet<JobKind>)g.Select(j => j.Kind).ToHashSet());
         var none = (IReadOnlySet<JobKind>)new HashSet<JobKind>();
-        var rows = await db.Mappings.AsNoTracking()
-            .Where(m => m.ProjectId == projectId)
+        var rows = await selected
             .Select(m => new { m.Id, m.SourceDevice, HasUsers = m.PrimaryUser != null && m.DestinationUser != null, Rejoined = m.RejoinedAt != null })
             .ToListAsync(ct);
         var facts = new Dictionary<Guid, MappingFacts>(rows.Count);
