@@ -43,7 +43,14 @@ public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents)
     public async Task<List<Guid>> ActiveJobsAsync(Guid projectId, IReadOnlyCollection<Guid>? mappingIds, MappingFilter? filter, CancellationToken ct)
     {
         var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
-        mappings = mappingIds is not null ? mappings.Where(m => mappingIds.Contains(m.Id)) : MappingQuery.Apply(mappings, filter ?? new MappingFilter());
-        return await mappings.Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id).ToListAsync(ct);
+        if (mappingIds is null)
+        {
+            mappings = MappingQuery.Apply(mappings, filter ?? new MappingFilter());
+        }
+        var active = await mappings.Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => new { j.Id, j.MappingId })
+            .ToListAsync(ct);
+        // Explicit ids are matched here: thousands of them would make as many query parameters.
+        var wanted = mappingIds?.ToHashSet();
+        return active.Where(j => wanted is null || wanted.Contains(j.MappingId)).Select(j => j.Id).ToList();
     }
 }
