@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Rehome.Cli.Commands;
 using Rehome.Cli.Client;
+using Rehome.Cli.Commands;
 using Rehome.Cli.Rehearsal;
 using Rehome.Console.Tests;
 using Rehome.Server.Hosting;
@@ -18,7 +18,7 @@ var mappings = int.Parse(args.ElementAtOrDefault(0) ?? "100000", CultureInfo.Inv
 var repeats = int.Parse(args.ElementAtOrDefault(1) ?? "3", CultureInfo.InvariantCulture);
 const string password = "Bench-Admin-Password-2026";
 var root = Path.Combine(Path.GetTempPath(), "rehome-console-bench", Guid.NewGuid().ToString("N"));
-Directory.CreateDirectory(root);
+System.IO.Directory.CreateDirectory(root);
 
 var builder = RehomeServer.CreateBuilder(
 [
@@ -112,7 +112,7 @@ await browser.DisposeAsync();
 await app.StopAsync();
 try
 {
-    Directory.Delete(root, recursive: true);
+    System.IO.Directory.Delete(root, recursive: true);
 }
 catch (IOException)
 {

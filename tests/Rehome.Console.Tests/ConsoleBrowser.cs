@@ -83,7 +83,7 @@ public sealed class ConsoleBrowser : IAsyncDisposable
                 folder = folder.Parent;
             }
             var path = Path.Combine(folder?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
-            Directory.CreateDirectory(path);
+            System.IO.Directory.CreateDirectory(path);
             return path;
         }
     }

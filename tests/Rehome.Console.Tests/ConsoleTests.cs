@@ -48,6 +48,10 @@ public sealed class ConsoleTests
         await Expect(page.Locator("#configuration-key")).ToHaveCountAsync(0);
         Assert.DoesNotContain(key!, await page.ContentAsync(), StringComparison.Ordinal);
 
+        // Its test shows each check with its result: here, no domain was given, so there is nothing to reach.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test Contoso" }).ClickAsync();
+        await Expect(page.Locator("#connection-test")).ToContainTextAsync("Test of 'Contoso'");
+
         // A destination connection; a bad value is said next to its field, then fixed.
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Fabrikam");
         await page.GetByLabel("Role").SelectOptionAsync("Destination");
@@ -95,6 +99,12 @@ public sealed class ConsoleTests
             "PC-1,NEW-1,,CONTOSO\\alice,alice@fabrikam.example\nPC-2,NEW-2,,,\nPC-3,NEW-3,,,\n"));
         await Expect(page.Locator("#import-result")).ToContainTextAsync("3 created");
         await Expect(page.Locator("#mappings-grid tr[data-device]")).ToHaveCountAsync(3);
+
+        // Adding from the directory needs the source's domain: the form says so instead of adding anything.
+        await page.Locator("#discover-open").ClickAsync();
+        await page.GetByLabel("Source OU").FillAsync("OU=Workstations,DC=contoso,DC=example");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add the OU's computers" }).ClickAsync();
+        await Expect(page.Locator("#discover-failure")).ToBeVisibleAsync();
 
         await browser.OpenAsync("/projects", "Projects");
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Not started: 3" })).ToBeVisibleAsync();
@@ -145,6 +155,13 @@ public sealed class ConsoleTests
             await Expect(page.Locator($"#mappings-grid tr[data-device='CTS-PC0000{i}'] td.status")).ToHaveTextAsync("Finished", Slow);
         }
         await browser.ScreenshotAsync("mappings");
+
+        // The readiness check of the selection, for the jobs ticked in the Migration menu.
+        await page.Locator("#select-all-matching").ClickAsync();
+        await page.Locator("#readiness-check").ClickAsync();
+        await Expect(page.Locator("#readiness")).ToContainTextAsync("Readiness of 3 mapping(s)");
+        await browser.ScreenshotAsync("readiness");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Clear selection" }).ClickAsync();
 
         // The report: every job of the run with its times and the device's log.
         await page.GetByRole(AriaRole.Link, new() { Name = "CTS-PC00001", Exact = true }).ClickAsync();

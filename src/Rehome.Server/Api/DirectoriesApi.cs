@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Connections;
 using Rehome.Core.Projects;
-using Rehome.Directory;
-using Rehome.Directory.ActiveDirectory;
+using Rehome.Server.Administration;
 using Rehome.Server.Audit;
 using Rehome.Server.Directories;
 using Rehome.Server.Directories.Connected;
@@ -37,17 +36,8 @@ public static class DirectoriesApi
         return api;
     }
 
-    private static async Task<IResult> TestAsync(Guid id, RehomeDbContext db, ConnectionTester tester, CancellationToken ct)
-    {
-        var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct);
-        if (connection is null)
-        {
-            return Problems.NotFound($"Connection {id}");
-        }
-        var report = await tester.TestAsync(connection, ct);
-        await db.SaveChangesAsync(ct);
-        return Results.Ok(report);
-    }
+    private static async Task<IResult> TestAsync(Guid id, DirectoryCommands directories, CancellationToken ct) =>
+        (await directories.TestConnectionAsync(id, ct)).ToResult(report => Results.Ok(report));
 
     /// <summary>Lists the computers under an OU of a connection's domain (the connection's whole domain when no OU is given).</summary>
     private static async Task<IResult> ListComputersAsync(
@@ -82,37 +72,8 @@ public static class DirectoriesApi
         });
     }
 
-    private static async Task<IResult> DiscoverAsync(
-        Guid projectId, DiscoveryInput input, RehomeDbContext db, DirectoryClients clients, MappingDiscovery discovery, CancellationToken ct)
-    {
-        var source = await SourceOfAsync(db, projectId, ct);
-        if (source is null)
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        var violations = MappingDiscovery.Validate(input);
-        if (violations.Count > 0)
-        {
-            return Problems.Validation(violations);
-        }
-        if (DirectoryClients.ActiveDirectoryGap(source) is { } gap)
-        {
-            return Problems.Conflict("NotConnected", gap);
-        }
-        return await ReachAsync(async () =>
-        {
-            if (!await clients.ActiveDirectory(source).ExistsAsync(input.OrganizationalUnit!, ct))
-            {
-                return Problems.Validation("organizationalUnit", "Missing", $"{input.OrganizationalUnit} does not exist in {source.DomainDnsName ?? source.Name}.");
-            }
-            var outcome = await discovery.AddAsync(projectId, source, input, ct);
-            return outcome.Errors.Count == 0
-                ? Results.Ok(outcome)
-                : Problems.Rule(StatusCodes.Status422UnprocessableEntity, "Discovered computers refused", "ImportRefused",
-                    $"{outcome.Errors.Count} discovered computer(s) cannot become mappings; nothing was added.",
-                    new Dictionary<string, object?> { ["errors"] = outcome.Errors });
-        });
-    }
+    private static async Task<IResult> DiscoverAsync(Guid projectId, DiscoveryInput input, DirectoryCommands directories, CancellationToken ct) =>
+        (await directories.DiscoverAsync(projectId, input, ct)).ToResult(outcome => Results.Ok(outcome));
 
     private static async Task<IResult> GetIdentitiesAsync(Guid projectId, RehomeDbContext db, ProjectIdentities identities, CancellationToken ct)
     {
@@ -139,26 +100,8 @@ public static class DirectoriesApi
         });
     }
 
-    private static async Task<IResult> ReadinessAsync(Guid projectId, ReadinessInput? input, RehomeDbContext db, ReadinessCheck readiness, CancellationToken ct)
-    {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        input ??= new ReadinessInput(null, null, null);
-        if (input.Kinds?.Any(k => !Enum.IsDefined(k)) == true)
-        {
-            return Problems.Validation("kinds", "UnknownValue", "The jobs are RejoinDomain, MigratePermissions, MigrateUserProfile, MigrateEntraIdGroups and RegisterAutopilot.");
-        }
-        if (input.Filter is { } filter && Mappings.MappingQuery.Check(filter, null) is { } problem)
-        {
-            return Problems.Validation("filter", "InvalidFilter", problem);
-        }
-        var report = await readiness.CheckAsync(projectId, input, ct);
-        return report is null
-            ? Problems.Validation("mappingIds", "TooMany", $"A readiness check covers at most {ReadinessCheck.MaxMappings:N0} mappings; narrow the selection with a filter.")
-            : Results.Ok(report);
-    }
+    private static async Task<IResult> ReadinessAsync(Guid projectId, ReadinessInput? input, DirectoryCommands directories, CancellationToken ct) =>
+        (await directories.ReadinessAsync(projectId, input, ct)).ToResult(report => Results.Ok(report));
 
     private static async Task<ProjectIdentitiesView> ViewAsync(RehomeDbContext db, Project project, LoadedIdentities? loaded, CancellationToken ct)
     {
@@ -175,26 +118,7 @@ public static class DirectoriesApi
             map.Map.Count, map.Unmapped.Count, [.. map.Problems.Select(p => $"{p.Mapping.Source} → {p.Mapping.Destination}: {p.Reason}")]);
     }
 
-    private static async Task<Connection?> SourceOfAsync(RehomeDbContext db, Guid projectId, CancellationToken ct) =>
-        await (from p in db.Projects.AsNoTracking()
-               join c in db.Connections.AsNoTracking() on p.SourceConnectionId equals c.Id
-               where p.Id == projectId
-               select c).FirstOrDefaultAsync(ct);
-
     /// <summary>Turns an unreachable or refusing directory into an answer that says so.</summary>
-    private static async Task<IResult> ReachAsync(Func<Task<IResult>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (DirectoryUnavailableException e)
-        {
-            return Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "DirectoryUnavailable", e.Message);
-        }
-        catch (Exception e) when (e is ActiveDirectoryException or Directory.EntraId.EntraIdException or InvalidOperationException)
-        {
-            return Problems.Rule(StatusCodes.Status502BadGateway, "Directory refused", "DirectoryRefused", e.Message);
-        }
-    }
+    private static async Task<IResult> ReachAsync(Func<Task<IResult>> call) =>
+        (await DirectoryCommands.ReachAsync(async () => new Outcome<IResult>(await call(), null))).ToResult(result => result);
 }

@@ -47,6 +47,7 @@ public static class RehomeServer
         services.AddScoped<AccountCommands>();
         services.AddScoped<AgentCommands>();
         services.AddScoped<RunCommands>();
+        services.AddScoped<DirectoryCommands>();
         services.AddScoped<JobTransitions>();
         services.AddScoped<RunEngine>();
         services.AddOptions<RunEngineOptions>().Bind(configuration.GetSection(RunEngineOptions.Section)).ValidateDataAnnotations().ValidateOnStart();

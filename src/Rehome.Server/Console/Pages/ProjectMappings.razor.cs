@@ -5,6 +5,7 @@ using Rehome.Core.Runs;
 using Rehome.Server.Administration;
 using Rehome.Server.Api;
 using Rehome.Server.Console.Shared;
+using Rehome.Server.Directories;
 using Rehome.Server.Mappings;
 using Rehome.Server.Runs;
 
@@ -40,6 +41,24 @@ public partial class ProjectMappings
     private string? stage;
     private string sort = "sourceDevice";
     private int ticks;
+    private bool discoverOpen;
+    private readonly DiscoveryForm discover = new();
+    private Failure? discoverFailure;
+    private IReadOnlyList<ImportError> discoverErrors = [];
+    private ReadinessReport? readiness;
+
+    private sealed class DiscoveryForm
+    {
+        public string? OrganizationalUnit { get; set; }
+
+        public bool IncludeChildOus { get; set; } = true;
+
+        public bool IncludeDisabled { get; set; }
+
+        public string? DestinationNameFormat { get; set; }
+
+        public string? DestinationOu { get; set; }
+    }
 
     [Parameter]
     public Guid ProjectId { get; set; }
@@ -103,7 +122,7 @@ public partial class ProjectMappings
                     {
                         await grid.RefreshDataAsync();
                     }
-                    if (++ticks % 5 == 0)
+                    if (++ticks % 3 == 0)
                     {
                         await LoadProjectAsync();
                     }
@@ -234,6 +253,7 @@ public partial class ProjectMappings
                 ? $"Nothing started: every job was refused ({run.Refusals.Count})."
                 : $"{(run.Scheduled ? "Scheduled" : "Started")} {Labels.Count(run.JobCount)} job(s) on {Labels.Count(run.MappingCount)} mapping(s); {Labels.Count(run.Refusals.Count)} refused.";
         ClearSelection();
+        await LoadProjectAsync();
         if (grid is not null)
         {
             await grid.RefreshDataAsync();
@@ -286,6 +306,37 @@ public partial class ProjectMappings
         {
             await grid.RefreshDataAsync();
         }
+    }
+
+    /// <summary>Adds the computers of an OU of the project's source domain as mappings (all or nothing).</summary>
+    private async Task DiscoverAsync()
+    {
+        var input = new DiscoveryInput(discover.OrganizationalUnit, discover.IncludeChildOus,
+            string.IsNullOrWhiteSpace(discover.DestinationNameFormat) ? null : discover.DestinationNameFormat,
+            string.IsNullOrWhiteSpace(discover.DestinationOu) ? null : discover.DestinationOu, discover.IncludeDisabled);
+        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<DiscoveryOutcome>>(d => d.DiscoverAsync(ProjectId, input, CancellationToken.None));
+        discoverFailure = outcome.Failure;
+        discoverErrors = outcome.Failure?.Extensions?.GetValueOrDefault("errors") as IReadOnlyList<ImportError> ?? [];
+        if (outcome.Value is { } added)
+        {
+            actionMessage = $"Found {Labels.Count(added.Found)} computer(s): {Labels.Count(added.Created)} added, {Labels.Count(added.AlreadyInProject)} already in the project, " +
+                $"{Labels.Count(added.Disabled)} disabled left out{(added.InOtherProjects.Count > 0 ? $", {added.InOtherProjects.Count} in other projects ({string.Join(", ", added.InOtherProjects.Take(10))})" : "")}.";
+            discoverOpen = false;
+            await LoadProjectAsync();
+            if (grid is not null)
+            {
+                await grid.RefreshDataAsync();
+            }
+        }
+    }
+
+    /// <summary>The readiness check of the selection for the jobs ticked in the Migration menu (all five when none is).</summary>
+    private async Task ReadinessAsync()
+    {
+        var input = new ReadinessInput(kinds.Count == 0 ? null : kinds.Order().ToList(), allMatching ? null : selected.ToList(), allMatching ? Filter : null);
+        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ReadinessReport>>(d => d.ReadinessAsync(ProjectId, input, CancellationToken.None));
+        readiness = outcome.Value;
+        actionMessage = outcome.Failure?.Message;
     }
 
     private static int Percent(MappingRow row) => row.ItemsTotal == 0 ? 0 : Math.Min(100, row.ItemsDone * 100 / row.ItemsTotal);
