@@ -57,7 +57,7 @@ public static class DemoCommand
             using var client = new RehomeApiClient(new Uri(address), token);
 
             var exitCode = await RunDemoAsync(context, client, count, ct);
-            context.Console.MarkupLineInterpolated($"\nRehome serves [bold]{address}[/]: REST API under /api/v1 (OpenAPI at /openapi/v1.json).");
+            context.Console.MarkupLineInterpolated($"\nRehome serves [bold]{address}[/]: the web console, and the REST API under /api/v1 (OpenAPI at /openapi/v1.json).");
             context.Console.MarkupLine("Use the CLI against it: [bold]rehome login --server " + Markup.Escape(address) + "[/] with the administrator's password.");
             if (!parse.GetValue(exit))
             {

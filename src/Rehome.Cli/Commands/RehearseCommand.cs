@@ -174,7 +174,8 @@ public static class RehearseCommand
         {
             context.Console.MarkupLineInterpolated($"[red]Unexpected:[/] {line}");
         }
-        context.Console.MarkupLineInterpolated($"The server is at [bold]{address}[/] (REST API under /api/v1); project '{RehearsalScenario.ProjectName}'.");
+        context.Console.MarkupLineInterpolated($"The server is at [bold]{address}[/] (web console; REST API under /api/v1); project '{RehearsalScenario.ProjectName}'.");
+        context.Console.MarkupLine("Sign in to the console as [bold]admin[/] with the password printed when the server started.");
         if (!exitWhenOver)
         {
             context.Console.MarkupLine("Press Ctrl+C to stop.");
