@@ -69,9 +69,12 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         await Page.GetByRole(AriaRole.Heading, new() { Name = heading }).First.WaitForAsync();
     }
 
-    /// <summary>Saves a screenshot of the page as docs/screenshots/NAME.png (the README links them).</summary>
-    public Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = false });
+    /// <summary>Saves a screenshot of the top of the page as docs/screenshots/NAME.png (the README links them).</summary>
+    public async Task ScreenshotAsync(string name)
+    {
+        await Page.EvaluateAsync("window.scrollTo(0, 0)");
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = false });
+    }
 
     public static string ScreenshotFolder
     {
