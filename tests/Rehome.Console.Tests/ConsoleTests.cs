@@ -131,7 +131,8 @@ public sealed class ConsoleTests
         await Expect(page.Locator("#refusals")).ToContainTextAsync("needs CTS-PC00001 to have rejoined the destination");
         await Expect(page.Locator("#refused-count")).ToHaveTextAsync("3");
         await browser.ScreenshotAsync("confirmation-refused");
-        await page.Locator("#confirm-cancel").ClickAsync();
+        await Expect(page.Locator("#confirm-cancel")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Escape");
         await Expect(page.Locator("#confirm-dialog")).ToHaveCountAsync(0);
         Assert.Equal(0, (int)(await world.Api.GetAsync($"/api/v1/projects/{world.Scenario.ProjectId}/runs", CancellationToken.None))["total"]!);
 
@@ -201,15 +202,21 @@ public sealed class ConsoleTests
     }
 
     [Fact]
-    public async Task The_api_takes_no_console_cookie()
+    public async Task The_api_takes_no_console_cookie_and_a_console_form_without_its_antiforgery_token_is_refused()
     {
         await using var server = await ServerHost.StartLiveAsync();
         await using var browser = await ConsoleBrowser.OpenAsync(server.BaseAddress);
         await browser.SignInAsync("admin", ServerHost.AdminPassword);
 
         var answer = await browser.Context.APIRequest.GetAsync("/api/v1/projects");
+        // A console form posted from elsewhere (no antiforgery token) is refused too.
+        var form = browser.Context.APIRequest.CreateFormData();
+        form.Set("userName", "admin");
+        form.Set("password", ServerHost.AdminPassword);
+        var forged = await browser.Context.APIRequest.PostAsync("/account/sign-in", new() { Form = form, MaxRedirects = 0 });
 
         Assert.Equal(401, answer.Status);
+        Assert.Equal(400, forged.Status);
     }
 
     private static FilePayload Csv(string name, string text) => new() { Name = name, MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(text) };

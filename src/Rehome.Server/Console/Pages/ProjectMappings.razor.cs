@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.Components.Web.Virtualization;
 using Rehome.Core.Runs;
 using Rehome.Server.Administration;
@@ -46,6 +47,8 @@ public partial class ProjectMappings
     private Failure? discoverFailure;
     private IReadOnlyList<ImportError> discoverErrors = [];
     private ReadinessReport? readiness;
+    private ElementReference cancelButton;
+    private bool focusDialog;
 
     private sealed class DiscoveryForm
     {
@@ -80,11 +83,25 @@ public partial class ProjectMappings
         await LoadProjectAsync();
     }
 
-    protected override void OnAfterRender(bool firstRender)
+    protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         if (firstRender)
         {
             _ = RefreshLoopAsync(closing.Token);
+        }
+        if (focusDialog && preview is not null)
+        {
+            // The confirmation takes the keyboard focus (on Cancel, the safe choice); Escape closes it.
+            focusDialog = false;
+            await cancelButton.FocusAsync();
+        }
+    }
+
+    private void DialogKey(KeyboardEventArgs e)
+    {
+        if (e.Key == "Escape")
+        {
+            preview = null;
         }
     }
 
@@ -234,6 +251,7 @@ public partial class ProjectMappings
         }
         preview = outcome.Value;
         menuOpen = false;
+        focusDialog = true;
     }
 
     private async Task StartAsync()
