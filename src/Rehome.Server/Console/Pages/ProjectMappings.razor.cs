@@ -42,6 +42,7 @@ public partial class ProjectMappings
     private string? stage;
     private string sort = "sourceDevice";
     private int ticks;
+    private bool countsStale;
     private bool discoverOpen;
     private readonly DiscoveryForm discover = new();
     private Failure? discoverFailure;
@@ -116,6 +117,9 @@ public partial class ProjectMappings
         var filter = Filter;
         var (rows, count) = await Session.RunAsync<MappingGrid, (IReadOnlyList<MappingRow>, int)>(grid =>
             grid.WindowAsync(ProjectId, filter, sort, request.StartIndex, request.Count, request.CancellationToken));
+        // A status that moved on screen moves the project's counts too: they are read again on the next tick.
+        var before = visible.ToDictionary(r => r.Id, r => r.Status);
+        countsStale |= rows.Any(r => before.TryGetValue(r.Id, out var was) && was != r.Status);
         visible = rows;
         if (count != total)
         {
@@ -139,8 +143,9 @@ public partial class ProjectMappings
                     {
                         await grid.RefreshDataAsync();
                     }
-                    if (++ticks % 3 == 0)
+                    if (countsStale || ++ticks % 10 == 0)
                     {
+                        countsStale = false;
                         await LoadProjectAsync();
                     }
                     StateHasChanged();
