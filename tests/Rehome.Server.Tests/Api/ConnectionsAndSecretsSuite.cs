@@ -38,6 +38,7 @@ public abstract class ConnectionsAndSecretsSuite(ServerHost host)
         const string clientSecret = "CLIENT-SECRET-7f3a9c";
         const string adminPassword = "Break-Glass-Pa55word-91xz";
         const string servicePassword = "SERVICE-ACCOUNT-PW-55e1";
+        var (tenantId, clientId) = (Guid.NewGuid(), Guid.NewGuid());
         var source = await Client.PostJsonAsync("/api/v1/connections", new
         {
             name = ApiClient.Unique("src"),
@@ -47,7 +48,7 @@ public abstract class ConnectionsAndSecretsSuite(ServerHost host)
             {
                 breakGlassAdministratorName = "rescue",
                 breakGlassAdministratorPassword = adminPassword,
-                entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret, enabled = true },
+                entraId = new { tenantId, clientId, clientSecret, enabled = true },
             },
         });
         var destination = await Client.PostJsonAsync("/api/v1/connections", new
@@ -65,13 +66,13 @@ public abstract class ConnectionsAndSecretsSuite(ServerHost host)
             },
         });
         var sourceId = source.GetProperty("connection").Id();
-        // An update that leaves the secrets out keeps them.
+        // An update that leaves the secrets out keeps them (for the same tenant and app).
         await (await Client.PutAsync($"/api/v1/connections/{sourceId}", System.Net.Http.Json.JsonContent.Create(new
         {
             name = source.GetProperty("connection").GetProperty("name").GetString(),
             role = "Source",
             kind = "HybridIdentity",
-            source = new { breakGlassAdministratorName = "rescue", entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), enabled = true } },
+            source = new { breakGlassAdministratorName = "rescue", entraId = new { tenantId, clientId, enabled = true } },
         }, options: ServerHost.Json))).JsonAsync(HttpStatusCode.OK);
 
         var answers = string.Join("\n",
