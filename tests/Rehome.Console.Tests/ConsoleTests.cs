@@ -164,6 +164,11 @@ public sealed class ConsoleTests
         await browser.ScreenshotAsync("readiness");
         await page.GetByRole(AriaRole.Button, new() { Name = "Clear selection" }).ClickAsync();
 
+        // Refreshing the identity cache reaches the real directories: these connections name no domain controller, and the page says so.
+        await page.Locator("#identities-refresh").ClickAsync();
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("The identities could not be read");
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("domain controller");
+
         // The report: every job of the run with its times and the device's log.
         await page.GetByRole(AriaRole.Link, new() { Name = "CTS-PC00001", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "CTS-PC00001" })).ToBeVisibleAsync();

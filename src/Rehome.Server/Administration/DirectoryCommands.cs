@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Directory;
 using Rehome.Directory.ActiveDirectory;
+using Rehome.Server.Audit;
 using Rehome.Server.Directories;
+using Rehome.Server.Directories.Connected;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
 
@@ -13,8 +15,47 @@ namespace Rehome.Server.Administration;
 /// directory is a failure that says so, not an exception.
 /// </summary>
 public sealed class DirectoryCommands(
-    RehomeDbContext db, ConnectionTester tester, DirectoryClients clients, MappingDiscovery discovery, ReadinessCheck readiness)
+    RehomeDbContext db, ConnectionTester tester, DirectoryClients clients, MappingDiscovery discovery, ReadinessCheck readiness,
+    ProjectIdentities identities, AuditTrail audit)
 {
+    /// <summary>What is held of the project's users and groups (the SID map's source), read again first when <paramref name="refresh"/>.</summary>
+    public async Task<Outcome<ProjectIdentitiesView>> IdentitiesAsync(Guid projectId, bool refresh, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null)
+        {
+            return Failure.NotFound($"Project {projectId}");
+        }
+        if (!refresh)
+        {
+            return await ViewAsync(project, identities.Peek(projectId), ct);
+        }
+        var source = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == project.SourceConnectionId, ct);
+        var destination = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == project.DestinationConnectionId, ct);
+        return await ReachAsync<ProjectIdentitiesView>(async () =>
+        {
+            var loaded = await identities.RefreshAsync(projectId, source, destination, ct);
+            audit.Record("project.identities.refresh", $"project:{projectId}", $"{loaded.Source.Count} source, {loaded.Destination.Count} destination identities");
+            await db.SaveChangesAsync(ct);
+            return await ViewAsync(project, loaded, ct);
+        });
+    }
+
+    private async Task<ProjectIdentitiesView> ViewAsync(Core.Projects.Project project, LoadedIdentities? loaded, CancellationToken ct)
+    {
+        if (loaded is null)
+        {
+            return new ProjectIdentitiesView(false, null, 0, 0, 0, 0, 0, 0, []);
+        }
+        var policy = await db.Policies.AsNoTracking().Where(p => p.Id == project.PolicyId).Select(p => p.Settings).FirstAsync(ct);
+        var map = loaded.MapFor(policy);
+        static int Count(IEnumerable<Security.Reacl.DirectoryIdentity> identities, Security.Reacl.IdentityKind kind) => identities.Count(i => i.Kind == kind);
+        return new ProjectIdentitiesView(true, loaded.LoadedAt,
+            Count(loaded.Source, Security.Reacl.IdentityKind.User), Count(loaded.Source, Security.Reacl.IdentityKind.Group),
+            Count(loaded.Destination, Security.Reacl.IdentityKind.User), Count(loaded.Destination, Security.Reacl.IdentityKind.Group),
+            map.Map.Count, map.Unmapped.Count, [.. map.Problems.Select(p => $"{p.Mapping.Source} → {p.Mapping.Destination}: {p.Reason}")]);
+    }
+
     public async Task<Outcome<ConnectionTestReport>> TestConnectionAsync(Guid id, CancellationToken ct)
     {
         var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct);

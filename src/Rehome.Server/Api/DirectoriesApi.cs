@@ -1,20 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Connections;
-using Rehome.Core.Projects;
 using Rehome.Server.Administration;
-using Rehome.Server.Audit;
 using Rehome.Server.Directories;
-using Rehome.Server.Directories.Connected;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Api;
 
 /// <summary>A computer found in the source directory.</summary>
 public sealed record DiscoveredComputer(string Name, string DistinguishedName, string? DnsHostName, string? OperatingSystem, bool Enabled);
-
-/// <summary>What is held of a project's directory identities.</summary>
-public sealed record ProjectIdentitiesView(bool Loaded, DateTimeOffset? LoadedAt, int SourceUsers, int SourceGroups, int DestinationUsers, int DestinationGroups,
-    int Mapped, int Unmapped, IReadOnlyList<string> Problems);
 
 /// <summary>
 /// The directories behind connections and projects: connection tests, discovery of source computers (and
@@ -75,48 +68,14 @@ public static class DirectoriesApi
     private static async Task<IResult> DiscoverAsync(Guid projectId, DiscoveryInput input, DirectoryCommands directories, CancellationToken ct) =>
         (await directories.DiscoverAsync(projectId, input, ct)).ToResult(outcome => Results.Ok(outcome));
 
-    private static async Task<IResult> GetIdentitiesAsync(Guid projectId, RehomeDbContext db, ProjectIdentities identities, CancellationToken ct)
-    {
-        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
-        return project is null ? Problems.NotFound($"Project {projectId}") : Results.Ok(await ViewAsync(db, project, identities.Peek(projectId), ct));
-    }
+    private static async Task<IResult> GetIdentitiesAsync(Guid projectId, DirectoryCommands directories, CancellationToken ct) =>
+        (await directories.IdentitiesAsync(projectId, refresh: false, ct)).ToResult(view => Results.Ok(view));
 
-    private static async Task<IResult> RefreshIdentitiesAsync(
-        Guid projectId, RehomeDbContext db, ProjectIdentities identities, AuditTrail audit, CancellationToken ct)
-    {
-        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
-        if (project is null)
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        var source = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == project.SourceConnectionId, ct);
-        var destination = await db.Connections.AsNoTracking().FirstAsync(c => c.Id == project.DestinationConnectionId, ct);
-        return await ReachAsync(async () =>
-        {
-            var loaded = await identities.RefreshAsync(projectId, source, destination, ct);
-            audit.Record("project.identities.refresh", $"project:{projectId}", $"{loaded.Source.Count} source, {loaded.Destination.Count} destination identities");
-            await db.SaveChangesAsync(ct);
-            return Results.Ok(await ViewAsync(db, project, loaded, ct));
-        });
-    }
+    private static async Task<IResult> RefreshIdentitiesAsync(Guid projectId, DirectoryCommands directories, CancellationToken ct) =>
+        (await directories.IdentitiesAsync(projectId, refresh: true, ct)).ToResult(view => Results.Ok(view));
 
     private static async Task<IResult> ReadinessAsync(Guid projectId, ReadinessInput? input, DirectoryCommands directories, CancellationToken ct) =>
         (await directories.ReadinessAsync(projectId, input, ct)).ToResult(report => Results.Ok(report));
-
-    private static async Task<ProjectIdentitiesView> ViewAsync(RehomeDbContext db, Project project, LoadedIdentities? loaded, CancellationToken ct)
-    {
-        if (loaded is null)
-        {
-            return new ProjectIdentitiesView(false, null, 0, 0, 0, 0, 0, 0, []);
-        }
-        var policy = await db.Policies.AsNoTracking().Where(p => p.Id == project.PolicyId).Select(p => p.Settings).FirstAsync(ct);
-        var map = loaded.MapFor(policy);
-        static int Count(IEnumerable<Security.Reacl.DirectoryIdentity> identities, Security.Reacl.IdentityKind kind) => identities.Count(i => i.Kind == kind);
-        return new ProjectIdentitiesView(true, loaded.LoadedAt,
-            Count(loaded.Source, Security.Reacl.IdentityKind.User), Count(loaded.Source, Security.Reacl.IdentityKind.Group),
-            Count(loaded.Destination, Security.Reacl.IdentityKind.User), Count(loaded.Destination, Security.Reacl.IdentityKind.Group),
-            map.Map.Count, map.Unmapped.Count, [.. map.Problems.Select(p => $"{p.Mapping.Source} → {p.Mapping.Destination}: {p.Reason}")]);
-    }
 
     /// <summary>Turns an unreachable or refusing directory into an answer that says so.</summary>
     private static async Task<IResult> ReachAsync(Func<Task<IResult>> call) =>

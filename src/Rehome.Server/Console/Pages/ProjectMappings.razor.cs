@@ -7,6 +7,7 @@ using Rehome.Server.Administration;
 using Rehome.Server.Api;
 using Rehome.Server.Console.Shared;
 using Rehome.Server.Directories;
+using Rehome.Server.Directories.Connected;
 using Rehome.Server.Mappings;
 using Rehome.Server.Runs;
 
@@ -360,6 +361,16 @@ public partial class ProjectMappings
         var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ReadinessReport>>(d => d.ReadinessAsync(ProjectId, input, CancellationToken.None));
         readiness = outcome.Value;
         actionMessage = outcome.Failure?.Message;
+    }
+
+    /// <summary>Reads the project's users and groups again now and says what was read, or why it could not be.</summary>
+    private async Task RefreshIdentitiesAsync()
+    {
+        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ProjectIdentitiesView>>(d => d.IdentitiesAsync(ProjectId, refresh: true, CancellationToken.None));
+        actionMessage = outcome.Value is { } view
+            ? $"Identities read: source {view.SourceUsers} users and {view.SourceGroups} groups, destination {view.DestinationUsers} users and "
+                + $"{view.DestinationGroups} groups; {view.Mapped} map with the policy, {view.Unmapped} do not."
+            : $"The identities could not be read: {outcome.Failure?.Message}";
     }
 
     private static int Percent(MappingRow row) => row.ItemsTotal == 0 ? 0 : Math.Min(100, row.ItemsDone * 100 / row.ItemsTotal);

@@ -98,6 +98,10 @@ public sealed class ProjectIdentities(DirectoryClients clients, ConnectedDirecto
     }
 }
 
+/// <summary>What is held of a project's directory identities, and how many map with its policy.</summary>
+public sealed record ProjectIdentitiesView(bool Loaded, DateTimeOffset? LoadedAt, int SourceUsers, int SourceGroups, int DestinationUsers, int DestinationGroups,
+    int Mapped, int Unmapped, IReadOnlyList<string> Problems);
+
 /// <summary>One read of a project's two directories, and the SID maps built from it for each policy seen.</summary>
 public sealed class LoadedIdentities(
     IReadOnlyList<ReaclIdentity> source, IReadOnlyList<ReaclIdentity> destination, DateTimeOffset loadedAt,
