@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Connections;
 using Rehome.Directory;
 using Rehome.Directory.ActiveDirectory;
 using Rehome.Server.Audit;
@@ -66,6 +67,39 @@ public sealed class DirectoryCommands(
         var report = await tester.TestAsync(connection, ct);
         await db.SaveChangesAsync(ct);
         return report;
+    }
+
+    /// <summary>The computers under an OU of a connection's domain (its whole domain when no OU is given), paged from the DC.</summary>
+    public async Task<Outcome<IReadOnlyList<DiscoveredComputer>>> ListComputersAsync(
+        Guid connectionId, string? ou, bool includeChildOus, int limit, CancellationToken ct)
+    {
+        var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == connectionId, ct);
+        if (connection is null)
+        {
+            return Failure.NotFound($"Connection {connectionId}");
+        }
+        if (DirectoryClients.ActiveDirectoryGap(connection) is { } gap)
+        {
+            return Failure.Conflict("NotConnected", gap);
+        }
+        if (ou is not null && !DistinguishedNames.IsValid(ou))
+        {
+            return Failure.Validation("ou", "DistinguishedName", $"'{ou}' is not a distinguished name such as OU=Workstations,DC=corp,DC=example,DC=com.");
+        }
+        if (limit is < 1 or > 10_000)
+        {
+            return Failure.Validation("limit", "Range", "The limit is between 1 and 10,000.");
+        }
+        return await ReachAsync<IReadOnlyList<DiscoveredComputer>>(async () =>
+        {
+            var searchBase = ou ?? (await clients.ActiveDirectory(connection).ReadDomainAsync(ct)).DistinguishedName;
+            if (!await clients.ActiveDirectory(connection).ExistsAsync(searchBase, ct))
+            {
+                return Failure.Validation("ou", "Missing", $"{searchBase} does not exist in {connection.DomainDnsName ?? connection.Name}.");
+            }
+            var computers = await discovery.ListAsync(connection, searchBase, includeChildOus, limit, ct);
+            return computers.Select(c => new DiscoveredComputer(c.Name, c.DistinguishedName, c.DnsHostName, c.OperatingSystem, c.Enabled)).ToList();
+        });
     }
 
     /// <summary>Adds the computers of an OU of the project's source domain as mappings, all or nothing.</summary>

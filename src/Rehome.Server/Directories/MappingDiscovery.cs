@@ -17,6 +17,9 @@ namespace Rehome.Server.Directories;
 public sealed record DiscoveryInput(
     string? OrganizationalUnit, bool IncludeChildOus = true, string? DestinationNameFormat = null, string? DestinationOu = null, bool IncludeDisabled = false);
 
+/// <summary>A computer found in the source directory.</summary>
+public sealed record DiscoveredComputer(string Name, string DistinguishedName, string? DnsHostName, string? OperatingSystem, bool Enabled);
+
 /// <summary>What adding from discovery did: mappings created, devices skipped and why, rows refused.</summary>
 public sealed record DiscoveryOutcome(
     int Found, int Created, int AlreadyInProject, int Disabled, IReadOnlyList<string> InOtherProjects, IReadOnlyList<ImportError> Errors);
