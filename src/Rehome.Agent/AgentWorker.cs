@@ -9,6 +9,9 @@ namespace Rehome.Agent;
 /// <summary>The agent as a service: one runtime for this device, started again after each restart of a simulated device.</summary>
 public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplicationLifetime lifetime, ILogger<AgentWorker> logger) : BackgroundService
 {
+    /// <summary>How long the agent waits for the restart it asked for before it takes the job up again.</summary>
+    public static TimeSpan RestartWait { get; set; } = TimeSpan.FromMinutes(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -28,9 +31,16 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplication
             }
             if (exit == AgentExit.Restarted && OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(settings))
             {
-                // Windows is shutting down: the service stops with it and the journal resumes after the boot.
-                await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                return;
+                // Windows is shutting down: the service stops with it and the journal resumes after the boot. A
+                // restart somebody aborted (shutdown /a) never comes: after a while the agent goes on from its
+                // journal, whose restart step sees the same boot and asks again.
+                await Task.Delay(RestartWait, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                logger.LogWarning("The restart did not come in {Minutes} min (aborted?); going on from the journal", RestartWait.TotalMinutes);
+                continue;
             }
             if (exit == AgentExit.Stopped)
             {

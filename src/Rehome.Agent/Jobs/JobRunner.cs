@@ -25,21 +25,29 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// <summary>Longest pause between two progress reports while a step runs.</summary>
     public static TimeSpan MaxReportInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Longest pause between two tries of a step after the point of no return.</summary>
+    public static TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>First pause between two tries of a step after the point of no return (doubling up to <see cref="MaxRetryDelay"/>).</summary>
+    public static TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     public async Task<JobOutcome> RunAsync(JobJournal journal, CancellationToken agentStopping)
     {
-        var steps = JobPlans.For(journal.Record.Assignment.Kind, enrolledAs);
+        var plan = JobPlans.For(journal.Record.Assignment.Kind, enrolledAs);
         var log = new JobLog(journal.PathOf("log.jsonl"), time);
         using var work = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
         var context = new JobContext(journal, log, platform, session, gateway, time, work.Token);
-        var state = new RunState(steps);
+        var state = new RunState(plan.Steps);
         if (journal.Record.Phase == JournalPhase.Running)
         {
+            // A power request, not a thread's execution state: it holds while the job runs, whichever thread works.
+            using var awake = plan.KeepsDeviceAwake ? platform.Power.KeepAwake($"Rehome: {journal.Record.Assignment.Kind}") : null;
             using var reporting = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
             var reporter = ReportLoopAsync(context, state, work, reporting.Token);
             CompletionReport completion;
             try
             {
-                completion = await RunStepsAsync(context, state);
+                completion = await RunStepsAsync(context, state, plan);
             }
             catch (OperationCanceledException) when (state.LeaseLost && !agentStopping.IsCancellationRequested)
             {
@@ -60,10 +68,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         return await CompleteAsync(context, agentStopping);
     }
 
-    private async Task<CompletionReport> RunStepsAsync(JobContext context, RunState state)
+    private async Task<CompletionReport> RunStepsAsync(JobContext context, RunState state, JobPlan plan)
     {
         var journal = context.Journal;
         var steps = state.Steps;
+        if (journal.Record.Returning)
+        {
+            return await ReturnToSourceAsync(context, state, plan);
+        }
         if (journal.Record.Failure is { } earlier)
         {
             return await RollBackAsync(context, state, earlier);
@@ -79,27 +91,21 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 {
                     return await StopAsync(context, state, i);
                 }
-                var resumed = journal.Record.RunningStep == step.Name;
-                journal.Update(r => r with { RunningStep = step.Name });
-                context.Step = step.Name;
-                context.Message = null;
-                context.Log.Information($"Step {i + 1} of {steps.Count}: {step.Name}{(resumed ? " (resumed after a restart)" : "")}");
-                state.Nudge();
-                if (resumed && await step.IsAlreadyDoneAsync(context))
+                var afterLeaving = state.PastPointOfNoReturn(i);
+                var failure = afterLeaving
+                    ? await RunWithRetriesAsync(context, state, step, i, steps.Count, step.Attempts)
+                    : await RunOnceAsync(context, state, step, i, steps.Count, catchFailure: false);
+                if (failure is not null && step.WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn)
                 {
-                    context.Log.Information($"{step.Name} had already taken effect before the restart.");
+                    // The device is where it should be: the failure is the job's exception, not a reason to move it.
+                    context.Log.Error($"{failure.Step} failed: {failure.Message} The device stays where it is; the job goes on.");
+                    context.ReportFailure(new ItemResult(failure.Step, ItemOutcome.Failed, failure.Message));
                 }
-                else
+                else if (failure is not null)
                 {
-                    if (faults is not null)
-                    {
-                        await faults.AtStepAsync(step.Name, afterEffect: false, context.Cancellation);
-                    }
-                    await step.RunAsync(context);
-                    if (faults is not null)
-                    {
-                        await faults.AtStepAsync(step.Name, afterEffect: true, context.Cancellation);
-                    }
+                    context.Log.Error($"{failure.Step} failed after the device left its source: {failure.Message} It goes back to its source through its return ticket.");
+                    journal.Update(r => r with { Failure = failure, Returning = true, ReturnNextStep = 0, RunningStep = null });
+                    return await ReturnToSourceAsync(context, state, plan);
                 }
                 var next = i + 1;
                 journal.Update(r => r with { NextStep = next, RunningStep = null });
@@ -128,6 +134,93 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         context.Log.Information(status == CompletionStatus.Finished ? "Job finished." : $"Job finished with {context.ItemsFailed} item error(s).");
         return Completion(context, status, status == CompletionStatus.Exceptions ? "ItemErrors" : null,
             status == CompletionStatus.Exceptions ? $"{context.ItemsFailed} item(s) could not be changed; see the mapping's report." : null);
+    }
+
+    /// <summary>
+    /// Runs one step (checking first, when it was interrupted, whether its effect already happened). With
+    /// <paramref name="catchFailure"/>, a failure comes back as data instead of an exception.
+    /// </summary>
+    private async Task<StepFailure?> RunOnceAsync(JobContext context, RunState state, JobStep step, int index, int count, bool catchFailure, string prefix = "")
+    {
+        var journal = context.Journal;
+        var resumed = journal.Record.RunningStep == step.Name;
+        journal.Update(r => r with { RunningStep = step.Name });
+        context.Step = prefix + step.Name;
+        context.Message = null;
+        context.Log.Information($"{prefix}Step {index + 1} of {count}: {step.Name}{(resumed ? " (resumed after a restart)" : "")}");
+        state.Nudge();
+        try
+        {
+            if (resumed && await step.IsAlreadyDoneAsync(context))
+            {
+                context.Log.Information($"{step.Name} had already taken effect before the restart.");
+                return null;
+            }
+            if (faults is not null)
+            {
+                await faults.AtStepAsync(step.Name, afterEffect: false, context.Cancellation);
+            }
+            await step.RunAsync(context);
+            if (faults is not null)
+            {
+                await faults.AtStepAsync(step.Name, afterEffect: true, context.Cancellation);
+            }
+            return null;
+        }
+        catch (Exception e) when (catchFailure && e is not AgentTerminatedException and not OperationCanceledException and not LeaseLostException)
+        {
+            return new StepFailure(step.Name, e is StepFailedException f ? f.Code : "StepFailed", e.Message);
+        }
+    }
+
+    /// <summary>Tries a step up to <paramref name="attempts"/> times (0: until it succeeds), waiting longer each time; the last failure comes back.</summary>
+    private async Task<StepFailure?> RunWithRetriesAsync(JobContext context, RunState state, JobStep step, int index, int count, int attempts, string prefix = "")
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            var failure = await RunOnceAsync(context, state, step, index, count, catchFailure: true, prefix);
+            if (failure is null || (attempts > 0 && attempt >= attempts))
+            {
+                return failure;
+            }
+            var next = time.GetUtcNow() + delay;
+            context.Log.Warning($"{step.Name} failed (attempt {attempt}): {failure.Message} Trying again at {next:HH:mm:ss} UTC.");
+            context.Message = $"{step.Name} failed ({failure.Message}); trying again at {next:HH:mm:ss} UTC";
+            // The step is tried afresh: the journal's "running" mark would make the next try look like a resume.
+            context.Journal.Update(r => r with { RunningStep = null });
+            await Task.Delay(delay, time, context.Cancellation);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// The way back after the point of no return: the plan's return steps, each tried until it succeeds (there is
+    /// nowhere better to go), journaled like the others so a restart or a crash resumes them.
+    /// </summary>
+    private async Task<CompletionReport> ReturnToSourceAsync(JobContext context, RunState state, JobPlan plan)
+    {
+        var journal = context.Journal;
+        var failure = journal.Record.Failure!;
+        var steps = plan.ReturnSteps;
+        for (var i = journal.Record.ReturnNextStep; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            var problem = await RunWithRetriesAsync(context, state, step, i, steps.Count,
+                step.WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn ? 1 : 0, "Return: ");
+            if (problem is not null)
+            {
+                context.Log.Error($"{problem.Step} failed: {problem.Message}");
+                context.ReportFailure(new ItemResult(problem.Step, ItemOutcome.Failed, problem.Message));
+            }
+            var next = i + 1;
+            journal.Update(r => r with { ReturnNextStep = next, RunningStep = null });
+        }
+        var previous = RejoinDomain.RecordMembershipStep.Previous(context);
+        var where = $"{previous.DomainName ?? previous.TenantId} as {previous.ComputerName}";
+        context.Log.Warning($"Back in the source, {where}, after the failure of {failure.Step}.");
+        return Completion(context, CompletionStatus.Failed, failure.Code,
+            $"{failure.Step} failed: {failure.Message} The device went back to its source, {where}, through its return ticket.");
     }
 
     /// <summary>Undoes the steps that ran (the failed one too: its effect may be partial), newest first.</summary>

@@ -31,6 +31,7 @@ public sealed class AgentRuntime(
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
         await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
+        await LiftOrphanedLockAsync(ct);
         while (!ct.IsCancellationRequested)
         {
             // A job the journal left unfinished goes first: if its lease still holds, it simply goes on.
@@ -73,6 +74,19 @@ public sealed class AgentRuntime(
             }
             logger.LogInformation("Job {JobId}: {Kind} for {Device}", assignment.JobId, assignment.Kind, assignment.Mapping.SourceDevice);
             await runner.RunAsync(journal, ct);
+        }
+    }
+
+    /// <summary>
+    /// Sign-in stays blocked only while a job that blocked it runs: a block no running job holds (the agent crashed
+    /// between locking and journaling, say) is lifted at start, so a crash never leaves users locked out.
+    /// </summary>
+    private async Task LiftOrphanedLockAsync(CancellationToken ct)
+    {
+        if (session.IsLocked && !JobJournal.Unfinished(JobsFolder).Any(j => j.Record.Phase == JournalPhase.Running))
+        {
+            logger.LogWarning("Sign-in was blocked with no job running; lifting the block");
+            await session.UnlockAsync(ct);
         }
     }
 

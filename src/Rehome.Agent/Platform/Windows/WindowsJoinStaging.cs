@@ -8,8 +8,8 @@ using Rehome.Protocol;
 namespace Rehome.Agent.Platform.Windows;
 
 /// <summary>
-/// The destination join data between <see cref="WindowsDevicePlatform.PrepareJoinAsync"/> and
-/// <see cref="WindowsDevicePlatform.JoinDestinationAsync"/>, in a folder only SYSTEM and Administrators can open.
+/// The destination join data between staging and
+/// applying, in a folder only SYSTEM and Administrators can open.
 /// The offline join blob holds the new computer account's password, so it is also sealed with DPAPI (machine scope);
 /// the provisioning package stays a plain .ppkg because Install-ProvisioningPackage reads it. Both are deleted once
 /// applied; a fingerprint of the applied join remains so that a replayed join step knows it is done.

@@ -9,5 +9,5 @@ public static class WindowsPlatformFactory
     /// <summary>The device, its users, no injected faults, and a plain HTTP handler.</summary>
     /// <param name="logger">Where the platform and sessions log what they did to the device; none when null.</param>
     public static (IDevicePlatform Platform, IUserSession Session, IStepFaults? Faults, HttpMessageHandler Handler) Create(ILogger? logger = null) =>
-        (new WindowsDevicePlatform(logger), new WindowsUserSession(logger), null, new SocketsHttpHandler());
+        throw new PlatformNotSupportedException("Branch contract: the Windows platform is being rewritten.");
 }
