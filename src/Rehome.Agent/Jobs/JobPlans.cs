@@ -13,7 +13,31 @@ namespace Rehome.Agent.Jobs;
 /// step that fails (every attempt spent) hands over to <see cref="ReturnSteps"/>, which put the device back into
 /// its source through the return ticket.
 /// </summary>
-public sealed record JobPlan(IReadOnlyList<JobStep> Steps, IReadOnlyList<JobStep> ReturnSteps, bool KeepsDeviceAwake);
+public sealed record JobPlan(IReadOnlyList<JobStep> Steps, IReadOnlyList<JobStep> ReturnSteps, bool KeepsDeviceAwake)
+{
+    /// <summary>
+    /// How the job ends when <paramref name="step"/> fails every time (null when the plan has no such step):
+    /// Failed before the point of no return (rolled back) and for a step whose failure sends the device back to
+    /// its source; Exceptions for a step after which the device stays where it is.
+    /// </summary>
+    public CompletionStatus? EndWhenAlwaysFailing(string step)
+    {
+        var index = Steps.ToList().FindIndex(s => s.Name == step);
+        if (index < 0)
+        {
+            return null;
+        }
+        var afterLeaving = Steps.Take(index + 1).Any(s => s.PointOfNoReturn);
+        return afterLeaving && Steps[index].WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn ? CompletionStatus.Exceptions : CompletionStatus.Failed;
+    }
+
+    /// <summary>Whether the device is back in its source when <paramref name="step"/> fails every time.</summary>
+    public bool ReturnsToSourceWhenFailing(string step)
+    {
+        var index = Steps.ToList().FindIndex(s => s.Name == step);
+        return index >= 0 && Steps.Take(index + 1).Any(s => s.PointOfNoReturn) && Steps[index].WhenFailedAfterLeaving == AfterLeavingFailure.ReturnToSource;
+    }
+}
 
 /// <summary>The steps of each job, in order. A step's name is its identity in the journal: rename with care.</summary>
 public static class JobPlans

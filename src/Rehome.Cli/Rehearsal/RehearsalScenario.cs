@@ -253,8 +253,10 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     public Task<JsonNode> StatusAsync(Guid runId, CancellationToken ct) => client.GetAsync($"/api/v1/runs/{runId}", ct);
 
     /// <summary>
-    /// What each job of each device should end as: Finished, except where a fault makes a step fail (that job
-    /// Failed, and for a rejoin the jobs waiting for it too). Crashes, slowness and outages must not change the end.
+    /// What each job of each device should end as: Finished, except where a fault makes a step fail. Before the
+    /// device leaves its source that job is rolled back and Failed (and for a rejoin the jobs waiting for it
+    /// too); after it, a rejoin whose join cannot complete goes back to its source (Failed), and a failure once the
+    /// device is in its destination ends the job with Exceptions. Crashes, slowness and outages must not change the end.
     /// </summary>
     public JobStatus Expected(int device, JobKind kind)
     {
@@ -262,10 +264,20 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         {
             return JobStatus.Finished;
         }
-        var failing = Agent.Jobs.JobPlans.For((Protocol.AgentJobKind)kind, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" })
-            .Any(s => s.Name == step);
-        var rejoinFails = options.Jobs.Contains(JobKind.RejoinDomain)
-            && Agent.Jobs.JobPlans.For(Protocol.AgentJobKind.RejoinDomain, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Any(s => s.Name == step);
-        return failing || (rejoinFails && kind.NeedsRejoin()) ? JobStatus.Failed : JobStatus.Finished;
+        var own = Plan(kind).EndWhenAlwaysFailing(step);
+        var rejoin = options.Jobs.Contains(JobKind.RejoinDomain) ? Plan(JobKind.RejoinDomain).EndWhenAlwaysFailing(step) : null;
+        if (own == Protocol.CompletionStatus.Failed || (rejoin == Protocol.CompletionStatus.Failed && kind.NeedsRejoin()))
+        {
+            return JobStatus.Failed;
+        }
+        return own == Protocol.CompletionStatus.Exceptions ? JobStatus.Exceptions : JobStatus.Finished;
     }
+
+    /// <summary>Where each device should belong at the end: in its source when its rejoin failed, else in the destination (when the run rejoins).</summary>
+    public bool ExpectedInSource(int device) =>
+        !options.Jobs.Contains(JobKind.RejoinDomain)
+        || (device <= options.FaultyDevices && options.Faults.FailStep is { } step && Plan(JobKind.RejoinDomain).EndWhenAlwaysFailing(step) == Protocol.CompletionStatus.Failed);
+
+    private static Agent.Jobs.JobPlan Plan(JobKind kind) =>
+        Agent.Jobs.JobPlans.For((Protocol.AgentJobKind)kind, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" });
 }

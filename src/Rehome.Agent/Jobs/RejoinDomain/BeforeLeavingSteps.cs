@@ -42,6 +42,8 @@ public sealed class CacheCredentialsStep : JobStep
 {
     private const int MinimumCachedLogons = 10;
 
+    public override bool UndoOnStop => true;
+
     public override async Task RunAsync(JobContext context)
     {
         var join = Join(context);
@@ -86,6 +88,8 @@ public sealed class CacheCredentialsStep : JobStep
 /// <summary>Stages the destination join (offline data, one-time password or provisioning package) while the device still belongs to its source.</summary>
 public sealed class PrepareJoinStep : JobStep
 {
+    public override bool UndoOnStop => true;
+
     public override async Task RunAsync(JobContext context)
     {
         var join = CacheCredentialsStep.Join(context);
@@ -119,6 +123,8 @@ public sealed class PrepareJoinStep : JobStep
 public sealed class CreateBreakGlassStep : JobStep
 {
     internal const string CreatedKey = "rejoin.breakGlassCreated";
+
+    public override bool UndoOnStop => true;
 
     public override async Task RunAsync(JobContext context)
     {
