@@ -120,4 +120,40 @@ public sealed class ResilienceEndToEndTests
         Assert.Equal(RehearsalScenario.DeviceName(1), world.Device(1).State.ComputerName);
         Assert.Equal(RehearsalScenario.DestinationName(2), world.Device(2).State.ComputerName);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_rejoin_whose_destination_join_cannot_complete_ends_back_in_the_source_never_in_a_workgroup(bool activeDirectoryDestination)
+    {
+        await using var world = await LiveWorld.StartAsync(2, [JobKind.RejoinDomain, JobKind.MigratePermissions],
+            i => i == 2 ? new SimulatedFaults { FailStep = "JoinDestination" } : new SimulatedFaults(), activeDirectoryDestination: activeDirectoryDestination);
+        world.Fleet.StartAll();
+        var runId = await world.RunAsync(JobKind.RejoinDomain, JobKind.MigratePermissions);
+
+        await world.WaitForRunAsync(runId, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.RejoinDomain)));
+        var failed = await world.JobAsync(runId, 2, JobKind.RejoinDomain);
+        Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(failed));
+        Assert.Contains("went back to its source", (string?)failed["errorMessage"], StringComparison.Ordinal);
+        Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(await world.JobAsync(runId, 2, JobKind.MigratePermissions)));
+        var device = world.Device(2).State;
+        Assert.Equal(RehearsalScenario.DeviceName(2), device.ComputerName);
+        Assert.Equal(DeviceJoinType.ActiveDirectory, device.JoinType);
+        Assert.Equal(world.Scenario.Identities.SourceDnsName, device.DomainName);
+        Assert.False(device.SignInBlocked);
+        Assert.Equal(RehearsalScenario.DestinationName(1), world.Device(1).State.ComputerName);
+    }
+
+    [Fact]
+    public async Task A_sign_in_block_that_no_running_job_holds_is_lifted_when_the_agent_starts()
+    {
+        await using var world = await LiveWorld.StartAsync(1, [JobKind.RejoinDomain]);
+        new SimulatedDeviceStateFile(world.Device(1).DeviceFolder).Change(s => s with { SignInBlocked = true, LockNotice = "left by a crash" });
+
+        world.Fleet.Start(world.Device(1));
+
+        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(!world.Device(1).State.SignInBlocked), TimeSpan.FromSeconds(30), "the block to be lifted");
+    }
 }
