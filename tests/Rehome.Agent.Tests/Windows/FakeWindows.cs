@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Rehome.Agent.Platform.Windows;
 
 namespace Rehome.Agent.Tests.Windows;
@@ -259,10 +260,12 @@ internal sealed class FakeWindowsDevice : IDisposable
         Staging = new WindowsJoinStaging(Path.Combine(Folder, "staging"), Protection);
         var system = new WindowsSystem(NetSetup, Naming, Shutdown, PowerRequests, Tools, Registry, new FakeErrors());
         Membership = new WindowsMembership(system, Staging, () => Boots, WindowsFolder, NullLogger.Instance);
-        Power = new WindowsPower(system, () => Boots, NullLogger.Instance);
+        Power = new WindowsPower(system, () => Boots, NullLogger.Instance, Time);
     }
 
     public List<string> Calls { get; } = [];
+
+    public FakeTimeProvider Time { get; } = new();
 
     public FakeNetSetup NetSetup { get; }
 

@@ -59,12 +59,29 @@ public sealed class WindowsPowerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_restart_enables_the_shutdown_privilege_asks_windows_and_ends_the_agent()
+    public async Task A_restart_enables_the_shutdown_privilege_asks_windows_and_ends_the_agent_when_the_service_stops()
     {
-        await Assert.ThrowsAsync<DeviceRestartingException>(() => device.Power.RestartAsync("Rehome: join", default));
+        using var serviceStopping = new CancellationTokenSource();
 
+        var restart = device.Power.RestartAsync("Rehome: join", serviceStopping.Token);
+        Assert.False(restart.IsCompleted);
+        await serviceStopping.CancelAsync();
+
+        await Assert.ThrowsAsync<DeviceRestartingException>(() => restart);
         Assert.Equal(["EnableShutdownPrivilege", "InitiateShutdown(30)"], device.Calls);
         Assert.Equal(WindowsPower.ShutdownRestart | WindowsPower.ShutdownForceOthers, device.Shutdown.LastFlags);
+    }
+
+    [Fact]
+    public async Task A_restart_somebody_aborted_ends_the_wait_so_the_journal_asks_again()
+    {
+        var restart = device.Power.RestartAsync("Rehome", default);
+
+        device.Time.Advance(WindowsPower.RestartWait - TimeSpan.FromSeconds(1));
+        Assert.False(restart.IsCompleted);
+        device.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await Assert.ThrowsAsync<DeviceRestartingException>(() => restart);
     }
 
     [Fact]
@@ -72,7 +89,10 @@ public sealed class WindowsPowerTests : IDisposable
     {
         device.Shutdown.ShutdownResult = WindowsErrors.ShutdownInProgress;
 
-        await Assert.ThrowsAsync<DeviceRestartingException>(() => device.Power.RestartAsync("Rehome", default));
+        var restart = device.Power.RestartAsync("Rehome", default);
+        device.Time.Advance(WindowsPower.RestartWait);
+
+        await Assert.ThrowsAsync<DeviceRestartingException>(() => restart);
     }
 
     [Fact]

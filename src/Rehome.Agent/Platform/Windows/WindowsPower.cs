@@ -5,9 +5,17 @@ namespace Rehome.Agent.Platform.Windows;
 /// <see cref="WindowsBootCounter"/>, restarts through InitiateShutdown, and a power request (not a per-thread
 /// execution state, which a service thread pool would lose) that keeps the system from sleeping while a job works.
 /// </summary>
-internal sealed class WindowsPower(WindowsSystem system, Func<long> bootCount, ILogger logger) : IDevicePower
+internal sealed class WindowsPower(WindowsSystem system, Func<long> bootCount, ILogger logger, TimeProvider? time = null) : IDevicePower
 {
     internal const uint RestartGraceSeconds = 30;
+
+    /// <summary>
+    /// How long after asking the agent waits for Windows to end it: the grace period and a margin for the services
+    /// to stop. A restart that has not come by then was aborted; the runtime ends and the journal asks again.
+    /// </summary>
+    internal static readonly TimeSpan RestartWait = TimeSpan.FromSeconds(RestartGraceSeconds + 60);
+
+    private readonly TimeProvider time = time ?? TimeProvider.System;
     internal const uint ShutdownForceOthers = 0x1;
     internal const uint ShutdownRestart = 0x4;
 
@@ -22,7 +30,7 @@ internal sealed class WindowsPower(WindowsSystem system, Func<long> bootCount, I
 
     public long BootCount => bootCount();
 
-    public Task RestartAsync(string reason, CancellationToken ct)
+    public async Task RestartAsync(string reason, CancellationToken ct)
     {
         WindowsErrors.Check(system.Errors, system.Shutdown.EnableShutdownPrivilege(), "AdjustTokenPrivileges(SeShutdownPrivilege)");
         var status = system.Shutdown.InitiateShutdown(reason, RestartGraceSeconds, ShutdownRestart | ShutdownForceOthers, ReasonPlannedReconfiguration);
@@ -33,6 +41,17 @@ internal sealed class WindowsPower(WindowsSystem system, Func<long> bootCount, I
         }
 
         logger.LogInformation("Restarting in {Seconds} s: {Reason}", RestartGraceSeconds, reason);
+        // Waiting here, not ending at once, keeps a new runtime from asking again every moment of the grace period.
+        try
+        {
+            await Task.Delay(RestartWait, time, ct);
+            logger.LogWarning("No restart came within {Wait}: somebody aborted it; the job asks again from its journal", RestartWait);
+        }
+        catch (OperationCanceledException)
+        {
+            // The service is being stopped: by the restart, as asked.
+        }
+
         throw new DeviceRestartingException(reason);
     }
 
