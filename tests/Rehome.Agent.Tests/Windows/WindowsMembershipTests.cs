@@ -290,6 +290,19 @@ public sealed class WindowsMembershipTests : IDisposable
     }
 
     [Fact]
+    public async Task A_hybrid_identity_destination_joins_its_domain_offline_like_active_directory()
+    {
+        var hybrid = OfflineJoin with { Kind = JoinKind.HybridIdentity, TenantId = DestinationTenant };
+        await device.Membership.StageAsync(JoinPurpose.Destination, hybrid, null, default);
+        device.Calls.Clear();
+
+        await device.Membership.ApplyAsync(JoinPurpose.Destination, hybrid, default);
+
+        Assert.Equal([$"NetRequestOfflineDomainJoin(0x40000000, {FakeWindowsDevice.WindowsFolder})"], device.Calls);
+        Assert.Equal("fabrikam.com", (await device.Membership.GetAsync(default)).PendingJoin);
+    }
+
+    [Fact]
     public async Task Applying_the_same_join_again_before_the_restart_calls_windows_once()
     {
         await device.Membership.StageAsync(JoinPurpose.Destination, OfflineJoin, null, default);

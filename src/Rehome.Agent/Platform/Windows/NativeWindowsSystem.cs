@@ -282,12 +282,18 @@ internal sealed class NativeWin32Errors : IWin32Errors
     private readonly Lazy<nint> netmsg = new(() =>
         NativeMethods.LoadLibraryEx(Path.Combine(Environment.SystemDirectory, "netmsg.dll"), 0, NativeMethods.LoadLibraryAsDatafile));
 
-    public unsafe string Describe(int code)
+    public string Describe(int code)
     {
-        var fromNetmsg = WindowsErrors.IsNetApiStatus(code) && netmsg.Value != 0;
-        var flags = NativeMethods.FormatMessageIgnoreInserts | (fromNetmsg ? NativeMethods.FormatMessageFromHModule : NativeMethods.FormatMessageFromSystem);
+        // A NET_API code netmsg.dll does not know may still be in the system table.
+        var text = WindowsErrors.IsNetApiStatus(code) && netmsg.Value != 0 ? Format(code, netmsg.Value) : "";
+        return text.Length > 0 ? text : Format(code, 0);
+    }
+
+    private static unsafe string Format(int code, nint module)
+    {
+        var flags = NativeMethods.FormatMessageIgnoreInserts | (module != 0 ? NativeMethods.FormatMessageFromHModule : NativeMethods.FormatMessageFromSystem);
         var buffer = stackalloc char[1024];
-        var length = NativeMethods.FormatMessage(flags, fromNetmsg ? netmsg.Value : 0, unchecked((uint)code), 0, buffer, 1024, 0);
+        var length = NativeMethods.FormatMessage(flags, module, unchecked((uint)code), 0, buffer, 1024, 0);
         return length == 0 ? "" : new string(buffer, 0, (int)length).Trim();
     }
 }
