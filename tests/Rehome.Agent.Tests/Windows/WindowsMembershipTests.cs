@@ -132,6 +132,20 @@ public sealed class WindowsMembershipTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_left_where_a_secret_is_written_is_replaced_not_written_through()
+    {
+        Directory.CreateDirectory(device.Staging.Folder);
+        var outside = Path.Combine(device.Folder, "readable-by-someone-else");
+        File.WriteAllText(outside, "theirs");
+        File.CreateSymbolicLink(device.StagedFile("destination.offline-join.sealed.tmp"), outside);
+
+        await device.Membership.StageAsync(JoinPurpose.Destination, OfflineJoin, null, default);
+
+        Assert.Equal("theirs", File.ReadAllText(outside));
+        Assert.Equal("destination djoin blob", Encoding.UTF8.GetString(device.Staging.Read(JoinPurpose.Destination, StagedSecret.OfflineJoin)!));
+    }
+
+    [Fact]
     public async Task An_offline_join_stages_even_when_no_domain_controller_answers_now()
     {
         await device.Membership.StageAsync(JoinPurpose.Destination, OfflineJoin, null, default);

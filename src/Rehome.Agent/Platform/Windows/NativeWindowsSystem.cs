@@ -307,10 +307,11 @@ internal sealed class WindowsStagingProtection : IStagingProtection
     public void SecureFolder(string folder)
     {
         var administrators = new SecurityIdentifier(WellKnownSidType.BuiltinAdministratorsSid, null);
+        var system = new SecurityIdentifier(WellKnownSidType.LocalSystemSid, null);
         var security = new DirectorySecurity();
         security.SetOwner(administrators);
         security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false);
-        foreach (var account in new[] { new SecurityIdentifier(WellKnownSidType.LocalSystemSid, null), administrators })
+        foreach (var account in new[] { system, administrators })
         {
             security.AddAccessRule(new FileSystemAccessRule(
                 account,
@@ -330,6 +331,15 @@ internal sealed class WindowsStagingProtection : IStagingProtection
         if (directory.Attributes.HasFlag(FileAttributes.ReparsePoint))
         {
             throw new InvalidOperationException($"{folder} is a link, not the agent's folder: refusing to stage secrets there.");
+        }
+
+        // Made by someone else (a local user before the agent): nothing in it is trusted, so it starts again empty.
+        var owner = directory.GetAccessControl().GetOwner(typeof(SecurityIdentifier));
+        if (owner != administrators && owner != system)
+        {
+            directory.Delete(recursive: true);
+            directory.Create(security);
+            return;
         }
 
         directory.SetAccessControl(security);

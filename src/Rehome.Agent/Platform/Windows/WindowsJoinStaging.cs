@@ -71,7 +71,14 @@ internal sealed class WindowsJoinStaging(string folder, IStagingProtection prote
         var content = kind == StagedSecret.Package ? data : protection.Seal(data);
         var path = PathOf(purpose, kind);
         var temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, content);
+        // A new file, never one left behind (it could be a link to a file someone else reads).
+        File.Delete(temporary);
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
         File.Move(temporary, path, overwrite: true);
     }
 
