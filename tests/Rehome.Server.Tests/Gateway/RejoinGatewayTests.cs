@@ -203,3 +203,36 @@ public sealed class ReturnTicketWithoutDirectoryTests(SqliteServer server) : ICl
         Assert.Contains("No directory is connected", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The return ticket while the source domain controller does not answer: come back later, not a failure.</summary>
+public sealed class ReturnTicketDuringAnOutageTests : IAsyncLifetime
+{
+    private ServerHost host = null!;
+
+    public async Task InitializeAsync() => host = await ServerHost.StartAsync(StoreProvider.Sqlite, new() { ["Rehome:Directories:Mode"] = "Connected" });
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task An_unreachable_source_domain_controller_answers_503_with_Retry_After_and_audits_nothing()
+    {
+        // Nothing listens on 127.0.0.9: the source's DC is down. The Entra ID destination needs no preparation.
+        using var device = await host.EnrollDeviceAsync(AgentWorld.EntraDestination(), source: new
+        {
+            domainDnsName = "contoso.example",
+            domainController = "127.0.0.9",
+            serviceAccountName = "svc-rehome@contoso.example",
+            serviceAccountPassword = "Service-Account-Pa55",
+        });
+        var job = await host.RunAndPollAsync(device, "RejoinDomain");
+
+        var response = await device.Agent.AskReturnTicketAsync(job.JobId,
+            new ReturnTicketRequest(job.LeaseToken, device.DeviceName, DeviceJoinType.HybridEntraId, "contoso.example", null));
+
+        var problem = await response.JsonAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("DirectoryUnavailable", problem.GetProperty("rule").GetString());
+        Assert.True(int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        await using var scope = host.Scope();
+        Assert.False(await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().AuditLog.AnyAsync(a => a.Target == $"job:{job.JobId}"));
+    }
+}
