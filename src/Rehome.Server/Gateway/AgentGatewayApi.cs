@@ -369,7 +369,10 @@ public static class AgentGatewayApi
     private static async Task<IResult> DownloadPackageAsync(
         Guid id, string purpose, HttpContext http, RehomeDbContext db, SecretProtector secrets, ILogger<ReturnTickets> logger, CancellationToken ct)
     {
-        if (!Enum.TryParse<JoinPurpose>(purpose, ignoreCase: true, out var which) || !Enum.IsDefined(which) || char.IsAsciiDigit(purpose[0]))
+        // By name only: Enum.TryParse would also take numbers and comma lists.
+        var which = Enum.GetValues<JoinPurpose>().Select(p => (JoinPurpose?)p)
+            .FirstOrDefault(p => string.Equals(p.ToString(), purpose, StringComparison.OrdinalIgnoreCase));
+        if (which is null)
         {
             return Problems.Validation("purpose", "UnknownValue", "The purpose must be destination or return.");
         }
@@ -393,7 +396,7 @@ public static class AgentGatewayApi
             : null;
         if (package is null)
         {
-            return Problems.NotFound($"A provisioning package on the {which.ToString().ToLowerInvariant()} connection '{connection.Name}'");
+            return Problems.NotFound($"A provisioning package on the {which.Value.ToString().ToLowerInvariant()} connection '{connection.Name}'");
         }
         var content = secrets.UnprotectBytes(package.ProtectedContent);
         logger.LogInformation("Agent {AgentId} downloads the {Purpose} provisioning package of job {JobId} (mapping {MappingId}, {Bytes} bytes)",

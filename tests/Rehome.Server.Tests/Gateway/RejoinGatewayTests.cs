@@ -156,7 +156,10 @@ public sealed class RejoinGatewayTests(SimulatedDirectoryServer server) : IClass
 
         Assert.Equal(HttpStatusCode.Conflict, (await device.Agent.DownloadPackageAsync(job.JobId, "destination", Guid.NewGuid())).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await device.Agent.DownloadPackageAsync(job.JobId, "destination", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await device.Agent.DownloadPackageAsync(job.JobId, "elsewhere", job.LeaseToken)).StatusCode);
+        foreach (var purpose in new[] { "elsewhere", "0", "destination,return" })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, (await device.Agent.DownloadPackageAsync(job.JobId, purpose, job.LeaseToken)).StatusCode);
+        }
         Assert.Equal(HttpStatusCode.Unauthorized, (await Host.Anonymous.DownloadPackageAsync(job.JobId, "destination", job.LeaseToken)).StatusCode);
         // The source is Hybrid Identity: its way back is offline join data, not a package.
         Assert.Equal(HttpStatusCode.NotFound, (await device.Agent.DownloadPackageAsync(job.JobId, "return", job.LeaseToken)).StatusCode);
