@@ -150,10 +150,15 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
                 destination = (object)new
                 {
                     rejoinMethod = "Offline",
-                    bulkEnrollmentPackage = Convert.ToBase64String(Encoding.UTF8.GetBytes("simulated provisioning package")),
                     bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
                 },
             }, ct);
+        if (!options.ActiveDirectoryDestination)
+        {
+            // The package is a file the server keeps encrypted and streams to each device with its lease.
+            using var package = new MemoryStream(Encoding.UTF8.GetBytes("simulated provisioning package"));
+            await client.PutFileAsync($"/api/v1/connections/{destination["connection"]!["id"]}/bulk-enrollment-package", package, ct);
+        }
         var policy = await client.PostAsync("/api/v1/policies", new
         {
             name = $"Rehearsal policy {suffix}",

@@ -37,24 +37,50 @@ public sealed class ConnectedWorld : IAsyncDisposable
 
     public IMigrationDirectory Directory => Server.App.Services.GetRequiredService<IMigrationDirectory>();
 
+    /// <summary>
+    /// Samba's <c>net</c> for both test domains: each DC's <c>net</c> resolves only its own domain (its own DNS), where
+    /// a real server's DNS resolves the source (return tickets) and the destination alike; this picks by the domain argument.
+    /// </summary>
+    private static readonly Lazy<string> NetForBothDomains = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"rehome-net-{Guid.NewGuid():N}.sh");
+        File.WriteAllText(path, $"""
+            #!/bin/sh
+            for argument in "$@"; do
+              case "$argument" in
+                domain={Source.DnsName}|domain={Source.Realm}) exec {Source.NetCommand} "$@" ;;
+              esac
+            done
+            exec {Destination.NetCommand} "$@"
+
+            """);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
+    });
+
     public static Dictionary<string, string?> Settings(string? retryWindow = null) => new()
     {
         ["Rehome:Directories:Mode"] = "Connected",
         ["Rehome:Directories:Connected:TrustedCertificatesDirectory"] = SambaDomains.CertificateAuthorityDirectory,
-        ["Rehome:Directories:Connected:NetCommand"] = Destination.NetCommand,
+        ["Rehome:Directories:Connected:NetCommand"] = NetForBothDomains.Value,
         ["Rehome:Directories:RetryWindow"] = retryWindow ?? "00:30:00",
     };
 
     /// <param name="destinationController">The destination DC the connection names (an address where nothing answers, to rehearse an outage).</param>
     /// <param name="retryWindow">How long an unreachable directory is retried.</param>
-    public static async Task<ConnectedWorld> StartAsync(string? destinationController = null, string? retryWindow = null)
+    /// <param name="rejoinMethod">How the destination is joined: Offline (djoin data) or Online (a one-time password).</param>
+    public static async Task<ConnectedWorld> StartAsync(string? destinationController = null, string? retryWindow = null, string rejoinMethod = "Offline")
     {
         var world = new ConnectedWorld(await ServerHost.StartLiveAsync(Settings(retryWindow)));
         var source = await world.Api.PostJsonAsync("/api/v1/connections", SourceConnection(ApiClient.Unique("src")));
         world.SourceConnectionId = source.GetProperty("connection").Id();
         world.ConfigurationKey = source.GetProperty("configurationKey").GetString()!;
         world.DestinationConnectionId = (await world.Api.PostJsonAsync("/api/v1/connections",
-            DestinationConnection(ApiClient.Unique("dst"), destinationController ?? Destination.Address))).GetProperty("connection").Id();
+            DestinationConnection(ApiClient.Unique("dst"), destinationController ?? Destination.Address, rejoinMethod: rejoinMethod))).GetProperty("connection").Id();
         var policy = await world.Api.PostJsonAsync("/api/v1/policies", new
         {
             name = ApiClient.Unique("policy"),
@@ -84,7 +110,7 @@ public sealed class ConnectedWorld : IAsyncDisposable
         },
     };
 
-    public static object DestinationConnection(string name, string controller, string? password = null) => new
+    public static object DestinationConnection(string name, string controller, string? password = null, string rejoinMethod = "Offline") => new
     {
         name,
         role = "Destination",
@@ -94,7 +120,7 @@ public sealed class ConnectedWorld : IAsyncDisposable
             domainDnsName = Destination.DnsName,
             domainController = controller,
             targetOu = Destination.Workstations,
-            rejoinMethod = "Offline",
+            rejoinMethod,
             serviceAccountName = $"Administrator@{Destination.DnsName}",
             serviceAccountPassword = password ?? SambaDomains.Password,
         },
