@@ -27,7 +27,7 @@ public static class AgentGatewayApi
     public const string EnrollmentRateLimit = "agent-enrollment";
 
     /// <summary>Carries the job's lease token on the calls without a body (the package download).</summary>
-    public const string LeaseHeader = "X-Rehome-Lease";
+    public const string LeaseHeader = AgentProtocol.LeaseHeader;
 
     public static IEndpointRouteBuilder MapAgentGateway(this IEndpointRouteBuilder app)
     {

@@ -139,8 +139,8 @@ internal sealed class SimulatedSettings(SimulatedDeviceStateFile state) : IDevic
     public Task<int> EscrowBitLockerKeysAsync(DestinationJoin join, CancellationToken ct)
     {
         var s = state.Read();
-        var where = join.Kind == JoinKind.EntraId ? s.TenantId : s.DomainName;
-        if (where is null)
+        var where = s.JoinType == DeviceJoinType.EntraId ? s.TenantId ?? "Entra ID" : s.DomainName;
+        if (s.JoinType == DeviceJoinType.Workgroup || where is null)
         {
             throw new StepFailedException("NotJoined", "BitLocker keys are escrowed to the directory the device belongs to, and it belongs to none.");
         }
