@@ -16,6 +16,9 @@ internal sealed class FakeLocalAccountCalls : ILocalAccountCalls
 
     public List<string> Calls { get; } = [];
 
+    /// <summary>The NET_API status NetUserAdd answers (NERR_PasswordTooShort …); 0 creates.</summary>
+    public int RefuseNewUsers { get; set; }
+
     private int nextRid = 1000;
 
     public int NameOfSid(string sid, out string? name)
@@ -65,6 +68,11 @@ internal sealed class FakeLocalAccountCalls : ILocalAccountCalls
     public int AddUser(string userName, string password, string comment)
     {
         Calls.Add($"NetUserAdd {userName}");
+        if (RefuseNewUsers != 0)
+        {
+            return RefuseNewUsers;
+        }
+
         if (Users.ContainsKey(userName))
         {
             return 2224;

@@ -105,6 +105,16 @@ public sealed class WindowsLocalAccountsTests
     }
 
     [Fact]
+    public async Task An_account_Windows_refused_to_create_is_not_recorded_as_ours()
+    {
+        calls.RefuseNewUsers = 2245;
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Accounts().CreateBreakGlassAsync(new BreakGlassAccount("rehome-bg", "short"), CancellationToken.None));
+
+        Assert.Null(registry.Get(WindowsBootCounter.AgentKeyPath, WindowsLocalAccounts.OwnedAccountsValue));
+    }
+
+    [Fact]
     public async Task The_password_never_appears_in_a_log_line()
     {
         await Accounts().CreateBreakGlassAsync(new BreakGlassAccount("rehome-bg", Password), CancellationToken.None);

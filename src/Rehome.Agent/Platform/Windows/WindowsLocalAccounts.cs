@@ -88,7 +88,13 @@ public sealed class WindowsLocalAccounts : ILocalAccounts
                 return Task.FromResult(false);
             }
 
-            NativeMethods.Check(added, $"NetUserAdd({name})");
+            if (added != NativeMethods.Success)
+            {
+                // No account: nothing may later be taken for ours under this name (an account an administrator makes).
+                Record(name, owned: false);
+                throw NativeMethods.Failure(added, $"NetUserAdd({name})");
+            }
+
             logger.LogInformation("Break-glass account {UserName} created", name);
         }
 
