@@ -24,8 +24,18 @@ internal sealed class FakeLogonRights : ILogonRights
         return 0;
     }
 
+    /// <summary>After this many more rights are added, the next add ends the agent (a crash); null never.</summary>
+    public int? CrashAfterAdds { get; set; }
+
     public int Add(string sid, string right)
     {
+        if (CrashAfterAdds is { } left && left-- <= 0)
+        {
+            throw new InvalidOperationException("The agent ended here.");
+        }
+
+        CrashAfterAdds = CrashAfterAdds is null ? null : CrashAfterAdds - 1;
+
         if (!Rights.TryGetValue(sid, out var held))
         {
             Rights[sid] = held = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

@@ -111,6 +111,26 @@ public sealed class WindowsUserSessionTests
         Assert.Empty(rights.Snapshot());
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5)]
+    public async Task A_crash_in_the_middle_of_locking_is_undone_by_the_next_agents_unlock(int addsBeforeCrash)
+    {
+        rights.Add(WindowsUserSession.OtherOrganization, "SeDenyInteractiveLogonRight");
+        var before = rights.Snapshot();
+        rights.CrashAfterAdds = addsBeforeCrash;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Session().LockAsync(Reason, CancellationToken.None));
+        rights.CrashAfterAdds = null;
+        Assert.True(Session().IsLocked);
+        await Session().UnlockAsync(CancellationToken.None);
+
+        Assert.Equal(before, rights.Snapshot());
+        Assert.Equal("Acme", registry.Get(WindowsUserSession.PolicyKey, WindowsUserSession.CaptionValue));
+        Assert.False(Session().IsLocked);
+    }
+
     [Fact]
     public async Task Unlocking_twice_or_without_a_lock_changes_nothing()
     {
