@@ -26,7 +26,7 @@ internal sealed record SignInBlock(string Reason, IReadOnlyList<DeniedRight> Add
 /// domain controller authenticates (S-1-5-15 This Organization, S-1-5-1000 Other Organization, present in the tokens
 /// of domain accounts only, whichever domain, so the block holds before and after the rejoin's restart) and for each
 /// domain or Entra ID account with a profile on the device (a second line for cached logons). Local accounts (the
-/// break-glass account, local administrators) are never denied. BUILTIN\Users cannot be the target: it holds
+/// break-glass account, local administrator accounts) are never denied. BUILTIN\Users cannot be the target: it holds
 /// INTERACTIVE and Authenticated Users, so every token carries it, the break-glass account's too. A legal notice
 /// (LegalNoticeCaption/Text) says why at the sign-in screen. All of it is recorded (<see cref="SignInBlock"/>)
 /// before it is done, so <see cref="UnlockAsync"/> undoes exactly it, after a restart or a crash too.</item>
