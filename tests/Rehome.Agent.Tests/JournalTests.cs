@@ -79,7 +79,7 @@ public sealed class JournalTests
     {
         foreach (var kind in Enum.GetValues<AgentJobKind>())
         {
-            var names = Jobs.JobPlans.For(kind, new DeviceFacts { DeviceName = "x", OsVersion = "", AgentVersion = "" }).Select(s => s.Name).ToList();
+            var names = Jobs.JobPlans.For(kind, new DeviceFacts { DeviceName = "x", OsVersion = "", AgentVersion = "" }).Steps.Select(s => s.Name).ToList();
             Assert.Equal(names.Count, names.Distinct().Count());
         }
     }
