@@ -1,9 +1,39 @@
 using Rehome.Agent;
+using Rehome.Agent.Platform.Windows.Installation;
+
+// The agent's own commands (install, uninstall) run and exit; any other arguments are the host's.
+if (AgentCommandLine.Parse(args) is { } command)
+{
+    if (!OperatingSystem.IsWindows())
+    {
+        Console.Error.WriteLine("install, uninstall and selftest are Windows commands; a simulated agent is configured through appsettings.json or the environment.");
+        return 1;
+    }
+
+    return AgentCommands.Run(command, Console.Out, Console.Error);
+}
 
 // The Rehome agent: a Windows service on Windows, a systemd service elsewhere (simulated devices).
 var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddWindowsService(o => o.ServiceName = "Rehome Agent");
+var startup = AgentStartupCheck.None;
+if (OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(builder.Configuration[$"{AgentOptions.Section}:Platform"]))
+{
+    // Before anything is read from %ProgramData%\Rehome: a folder a user could have planted or changed is refused.
+    var stateFolder = builder.Configuration[$"{AgentOptions.Section}:StateFolder"];
+    var folders = new ProtectedFolders(ProtectedFolders.DefaultRoot, new WindowsFolderSecurity(), stateFolder is null ? null : [stateFolder]);
+    var refusals = folders.Check();
+    startup = new AgentStartupCheck(refusals, refusals.Count == 0 ? AgentSettingsFile.DefaultPath : null);
+    if (startup.SettingsFile is { } settingsFile)
+    {
+        // Last, so the protected file the installer wrote wins over appsettings.json and the environment.
+        builder.Configuration.AddJsonFile(settingsFile, optional: true, reloadOnChange: false);
+    }
+}
+
+builder.Services.AddWindowsService(o => o.ServiceName = AgentInstaller.ServiceName);
 builder.Services.AddSystemd();
+builder.Services.AddSingleton(startup);
 builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section));
 builder.Services.AddHostedService<AgentWorker>();
 await builder.Build().RunAsync();
+return Environment.ExitCode;

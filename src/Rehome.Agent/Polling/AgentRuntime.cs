@@ -25,9 +25,13 @@ public sealed class AgentRuntime(
 
     public AgentIdentity? Identity { get; private set; }
 
+    /// <summary>Called once the agent holds its identity, enrolled now or before (the Windows agent then deletes its configuration key).</summary>
+    public Action? IdentityReady { get; set; }
+
     public async Task RunAsync(CancellationToken ct)
     {
         Identity = await EnsureEnrolledAsync(ct);
+        IdentityReady?.Invoke();
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
         await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);

@@ -1,0 +1,67 @@
+using System.Runtime.Versioning;
+using Rehome.Agent.Platform.Windows.Installation;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Platform.Windows.SelfTest;
+
+/// <summary>The installer's parts in a scratch folder: protected folders, settings file, join staging, the service control manager.</summary>
+[SupportedOSPlatform("windows")]
+internal sealed class InstallationProbes : ISelfTestProbes
+{
+    private const string ProbeService = "RehomeSelfTest";
+
+    public IEnumerable<(string Name, Func<string> Run)> Probes(SelfTestContext context)
+    {
+        var folders = new ProtectedFolders(Path.Combine(context.Scratch, "Rehome"), new WindowsFolderSecurity());
+        yield return ("protected-folders-create", () =>
+        {
+            var refusals = folders.Ensure();
+            return refusals.Count == 0
+                ? $"{folders.Folders.Count} folders created under {folders.Root}"
+                : throw new InvalidOperationException(string.Join(" | ", refusals));
+        });
+        yield return ("protected-folders-check", () =>
+        {
+            var refusals = folders.Check();
+            return refusals.Count == 0 ? "owner and DACL exactly as required" : throw new InvalidOperationException(string.Join(" | ", refusals));
+        });
+        yield return ("settings-file", () =>
+        {
+            var file = new AgentSettingsFile(Path.Combine(context.Scratch, "agent.json"));
+            file.Write(new AgentSettings("https://rehome.example.test", "probe-key", 25));
+            var removed = file.ForgetConfigurationKey();
+            var read = file.Read();
+            return removed && read is { ServerUrl: "https://rehome.example.test", ConfigurationKey: null, PollSeconds: 25 }
+                ? "written, read, key forgotten"
+                : throw new InvalidOperationException($"Read back {read}.");
+        });
+        yield return ("join-staging", () =>
+        {
+            var staging = new WindowsJoinStaging(Path.Combine(context.Scratch, "staging"));
+            var join = new DestinationJoin { Kind = JoinKind.ActiveDirectory, Offline = true, DomainDnsName = "probe.test", ComputerName = "PROBE" };
+            staging.StageOfflineJoin([1, 2, 3]);
+            var read = staging.ReadOfflineJoin();
+            staging.MarkApplied(join);
+            return read is [1, 2, 3] && staging.WasApplied(join) && staging.ReadOfflineJoin() is null
+                ? "staged (DPAPI sealed), read, applied, secrets deleted"
+                : throw new InvalidOperationException("The staged join did not come back as staged.");
+        });
+        yield return ("service-control", () =>
+        {
+            var services = new WindowsServiceControl();
+            var definition = AgentInstaller.Definition(Environment.ProcessPath!, delayedAutoStart: false) with { Name = ProbeService, DisplayName = "Rehome self-test" };
+            if (services.Query(ProbeService) is not null)
+            {
+                services.Delete(ProbeService);
+            }
+
+            var skipped = services.Create(definition).ToList();
+            var created = services.Query(ProbeService);
+            skipped.AddRange(services.Update(definition with { DelayedAutoStart = true }));
+            services.Delete(ProbeService);
+            return created == ServiceRunState.Stopped
+                ? $"created (description, recovery, delayed start), updated, deleted{(skipped.Count == 0 ? "" : "; " + string.Join(" ", skipped.Distinct()))}"
+                : throw new InvalidOperationException($"A new service is {created}, not stopped.");
+        });
+    }
+}

@@ -1,0 +1,24 @@
+using System.Runtime.Versioning;
+
+namespace Rehome.Agent.Platform.Windows.SelfTest;
+
+/// <summary>Where the device belongs and who is signed in: NetGetJoinInformation, DsRole, the Entra join keys, WTS.</summary>
+[SupportedOSPlatform("windows")]
+internal sealed class MembershipProbes : ISelfTestProbes
+{
+    public IEnumerable<(string Name, Func<string> Run)> Probes(SelfTestContext context)
+    {
+        yield return ("membership", () =>
+        {
+            var membership = WindowsMembership.Read();
+            return $"{membership.ComputerName}: {membership.JoinType} {membership.DomainName}{membership.TenantId}";
+        });
+        yield return ("terminal-sessions", () =>
+        {
+            var sessions = TerminalSessions.Enumerate();
+            return sessions.Count == 0
+                ? throw new InvalidOperationException("WTSEnumerateSessions listed no session at all (not even session 0).")
+                : $"{sessions.Count} sessions: {string.Join(", ", sessions.Select(s => $"{s.Id} {s.State} {s.User}"))}";
+        });
+    }
+}
