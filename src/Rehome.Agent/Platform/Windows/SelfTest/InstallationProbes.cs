@@ -13,55 +13,66 @@ internal sealed class InstallationProbes : ISelfTestProbes
     public IEnumerable<(string Name, Func<string> Run)> Probes(SelfTestContext context)
     {
         var folders = new ProtectedFolders(Path.Combine(context.Scratch, "Rehome"), new WindowsFolderSecurity());
-        yield return ("protected-folders-create", () =>
-        {
-            var refusals = folders.Ensure();
-            return refusals.Count == 0
-                ? $"{folders.Folders.Count} folders created under {folders.Root}"
-                : throw new InvalidOperationException(string.Join(" | ", refusals));
-        });
-        yield return ("protected-folders-check", () =>
-        {
-            var refusals = folders.Check();
-            return refusals.Count == 0 ? "owner and DACL exactly as required" : throw new InvalidOperationException(string.Join(" | ", refusals));
-        });
-        yield return ("settings-file", () =>
-        {
-            var file = new AgentSettingsFile(Path.Combine(context.Scratch, "agent.json"));
-            file.Write(new AgentSettings("https://rehome.example.test", "probe-key", 25));
-            var removed = file.ForgetConfigurationKey();
-            var read = file.Read();
-            return removed && read is { ServerUrl: "https://rehome.example.test", ConfigurationKey: null, PollSeconds: 25 }
-                ? "written, read, key forgotten"
-                : throw new InvalidOperationException($"Read back {read}.");
-        });
-        yield return ("join-staging", () =>
-        {
-            var staging = new WindowsJoinStaging(Path.Combine(context.Scratch, "staging"));
-            var join = new DestinationJoin { Kind = JoinKind.ActiveDirectory, Offline = true, DomainDnsName = "probe.test", ComputerName = "PROBE" };
-            staging.StageOfflineJoin([1, 2, 3]);
-            var read = staging.ReadOfflineJoin();
-            staging.MarkApplied(join);
-            return read is [1, 2, 3] && staging.WasApplied(join) && staging.ReadOfflineJoin() is null
-                ? "staged (DPAPI sealed), read, applied, secrets deleted"
-                : throw new InvalidOperationException("The staged join did not come back as staged.");
-        });
-        yield return ("service-control", () =>
-        {
-            var services = new WindowsServiceControl();
-            var definition = AgentInstaller.Definition(Environment.ProcessPath!, delayedAutoStart: false) with { Name = ProbeService, DisplayName = "Rehome self-test" };
-            if (services.Query(ProbeService) is not null)
-            {
-                services.Delete(ProbeService);
-            }
+        yield return ("protected-folders-create", () => CreateFolders(folders));
+        yield return ("protected-folders-check", () => CheckFolders(folders));
+        yield return ("settings-file", () => SettingsFile(Path.Combine(context.Scratch, "agent.json")));
+        yield return ("join-staging", () => JoinStaging(Path.Combine(context.Scratch, "staging")));
+        yield return ("service-control", ServiceControl);
+    }
 
-            var skipped = services.Create(definition).ToList();
-            var created = services.Query(ProbeService);
-            skipped.AddRange(services.Update(definition with { DelayedAutoStart = true }));
+    private static string CreateFolders(ProtectedFolders folders)
+    {
+        var refusals = folders.Ensure();
+        return refusals.Count == 0
+            ? $"{folders.Folders.Count} folders created under {folders.Root}"
+            : throw new InvalidOperationException(string.Join(" | ", refusals));
+    }
+
+    private static string CheckFolders(ProtectedFolders folders)
+    {
+        var refusals = folders.Check();
+        return refusals.Count == 0 ? "owner and DACL exactly as required" : throw new InvalidOperationException(string.Join(" | ", refusals));
+    }
+
+    private static string SettingsFile(string path)
+    {
+        var file = new AgentSettingsFile(path);
+        file.Write(new AgentSettings("https://rehome.example.test", "probe-key", 25));
+        var removed = file.ForgetConfigurationKey();
+        var read = file.Read();
+        return removed && read is { ServerUrl: "https://rehome.example.test", ConfigurationKey: null, PollSeconds: 25 }
+            ? "written, read, key forgotten"
+            : throw new InvalidOperationException($"Read back {read}.");
+    }
+
+    private static string JoinStaging(string folder)
+    {
+        var staging = new WindowsJoinStaging(folder);
+        var join = new DestinationJoin { Kind = JoinKind.ActiveDirectory, Offline = true, DomainDnsName = "probe.test", ComputerName = "PROBE" };
+        staging.StageOfflineJoin([1, 2, 3]);
+        var read = staging.ReadOfflineJoin();
+        staging.MarkApplied(join);
+        return read is [1, 2, 3] && staging.WasApplied(join) && staging.ReadOfflineJoin() is null
+            ? "staged (DPAPI sealed), read, applied, secrets deleted"
+            : throw new InvalidOperationException("The staged join did not come back as staged.");
+    }
+
+    /// <summary>A throwaway service through every call the installer makes, except starting it.</summary>
+    private static string ServiceControl()
+    {
+        var services = new WindowsServiceControl();
+        var definition = AgentInstaller.Definition(Environment.ProcessPath!, delayedAutoStart: false) with { Name = ProbeService, DisplayName = "Rehome self-test" };
+        if (services.Query(ProbeService) is not null)
+        {
             services.Delete(ProbeService);
-            return created == ServiceRunState.Stopped
-                ? $"created (description, recovery, delayed start), updated, deleted{(skipped.Count == 0 ? "" : "; " + string.Join(" ", skipped.Distinct()))}"
-                : throw new InvalidOperationException($"A new service is {created}, not stopped.");
-        });
+        }
+
+        var skipped = services.Create(definition).ToList();
+        var created = services.Query(ProbeService);
+        skipped.AddRange(services.Update(definition with { DelayedAutoStart = true }));
+        services.Delete(ProbeService);
+        return created == ServiceRunState.Stopped
+            ? $"created (description, recovery, delayed start), updated, deleted{(skipped.Count == 0 ? "" : "; " + string.Join(" ", skipped.Distinct()))}"
+            : throw new InvalidOperationException($"A new service is {created}, not stopped.");
     }
 }

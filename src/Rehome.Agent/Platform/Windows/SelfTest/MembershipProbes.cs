@@ -8,17 +8,21 @@ internal sealed class MembershipProbes : ISelfTestProbes
 {
     public IEnumerable<(string Name, Func<string> Run)> Probes(SelfTestContext context)
     {
-        yield return ("membership", () =>
-        {
-            var membership = WindowsMembership.Read();
-            return $"{membership.ComputerName}: {membership.JoinType} {membership.DomainName}{membership.TenantId}";
-        });
-        yield return ("terminal-sessions", () =>
-        {
-            var sessions = TerminalSessions.Enumerate();
-            return sessions.Count == 0
-                ? throw new InvalidOperationException("WTSEnumerateSessions listed no session at all (not even session 0).")
-                : $"{sessions.Count} sessions: {string.Join(", ", sessions.Select(s => $"{s.Id} {s.State} {s.User}"))}";
-        });
+        yield return ("membership", Membership);
+        yield return ("terminal-sessions", Sessions);
+    }
+
+    private static string Membership()
+    {
+        var membership = WindowsMembership.Read();
+        return $"{membership.ComputerName}: {membership.JoinType} {membership.DomainName}{membership.TenantId}";
+    }
+
+    private static string Sessions()
+    {
+        var sessions = TerminalSessions.Enumerate();
+        return sessions.Count == 0
+            ? throw new InvalidOperationException("WTSEnumerateSessions listed no session at all (not even session 0).")
+            : $"{sessions.Count} sessions: {string.Join(", ", sessions.Select(s => $"{s.Id} {s.State} {s.User}"))}";
     }
 }

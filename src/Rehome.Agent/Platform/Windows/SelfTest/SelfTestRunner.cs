@@ -70,6 +70,11 @@ internal static class SelfTestRunner
             }
         }
 
+        if (scratch is null)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
         return failed == 0 ? 0 : 1;
     }
 }
