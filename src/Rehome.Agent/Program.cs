@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting.WindowsServices;
 using Rehome.Agent;
 using Rehome.Agent.Platform.Windows.Installation;
 
@@ -14,20 +15,30 @@ if (AgentCommandLine.Parse(args) is { } command)
 }
 
 // The Rehome agent: a Windows service on Windows, a systemd service elsewhere (simulated devices).
-var builder = Host.CreateApplicationBuilder(args);
+// A service starts in System32: its appsettings.json is the one beside the executable.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = WindowsServiceHelpers.IsWindowsService() ? AppContext.BaseDirectory : null,
+});
 var startup = AgentStartupCheck.None;
 if (OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(builder.Configuration[$"{AgentOptions.Section}:Platform"]))
 {
     // Before anything is read from %ProgramData%\Rehome: a folder a user could have planted or changed is refused.
-    var stateFolder = builder.Configuration[$"{AgentOptions.Section}:StateFolder"];
-    var folders = new ProtectedFolders(ProtectedFolders.DefaultRoot, new WindowsFolderSecurity(), stateFolder is null ? null : [stateFolder]);
-    var refusals = folders.Check();
-    startup = new AgentStartupCheck(refusals, refusals.Count == 0 ? AgentSettingsFile.DefaultPath : null);
-    if (startup.SettingsFile is { } settingsFile)
+    var security = new WindowsFolderSecurity();
+    var refusals = new ProtectedFolders(ProtectedFolders.DefaultRoot, security).Check();
+    if (refusals.Count == 0)
     {
         // Last, so the protected file the installer wrote wins over appsettings.json and the environment.
-        builder.Configuration.AddJsonFile(settingsFile, optional: true, reloadOnChange: false);
+        builder.Configuration.AddJsonFile(AgentSettingsFile.DefaultPath, optional: true, reloadOnChange: false);
+        if (builder.Configuration[$"{AgentOptions.Section}:StateFolder"] is { } stateFolder)
+        {
+            // A state folder configured elsewhere must be as protected as the default one.
+            refusals = new ProtectedFolders(ProtectedFolders.DefaultRoot, security, [stateFolder]).Check();
+        }
     }
+
+    startup = new AgentStartupCheck(refusals, refusals.Count == 0 ? AgentSettingsFile.DefaultPath : null);
 }
 
 builder.Services.AddWindowsService(o => o.ServiceName = AgentInstaller.ServiceName);
