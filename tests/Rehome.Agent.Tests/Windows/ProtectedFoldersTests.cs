@@ -114,6 +114,17 @@ public sealed class ProtectedFoldersTests
     }
 
     [Fact]
+    public void A_folder_whose_permissions_the_agent_may_not_even_read_is_refused()
+    {
+        AllProtected();
+        security.Entries[Staging] = new FolderFacts(IsDirectory: true, IsReparsePoint: false, []);
+
+        Assert.Contains("takeown", Assert.Single(Folders().Check()).Fix, StringComparison.Ordinal);
+        Assert.Single(Folders().Ensure());
+        Assert.Empty(security.Applied);
+    }
+
+    [Fact]
     public void A_file_in_place_of_a_folder_is_refused()
     {
         AllProtected();

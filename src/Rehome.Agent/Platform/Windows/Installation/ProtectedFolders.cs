@@ -7,7 +7,7 @@ namespace Rehome.Agent.Platform.Windows.Installation;
 /// <summary>What the seam sees at a path: nothing, a file, a folder or a reparse point, and its owner and DACL.</summary>
 /// <param name="IsDirectory">A folder (a junction to a folder is one too, with <paramref name="IsReparsePoint"/>).</param>
 /// <param name="IsReparsePoint">A junction, symbolic link or mount point: the path leads somewhere else.</param>
-/// <param name="Descriptor">The self-relative security descriptor with at least the owner and the DACL; empty for a reparse point (never followed).</param>
+/// <param name="Descriptor">The self-relative security descriptor with at least the owner and the DACL; empty for a reparse point (never followed) and when the agent may not read it.</param>
 internal sealed record FolderFacts(bool IsDirectory, bool IsReparsePoint, byte[] Descriptor);
 
 /// <summary>The few file system security calls the protected folders need, so that every decision is tested with a fake.</summary>
@@ -144,6 +144,11 @@ internal sealed class ProtectedFolders(string root, IFolderSecurity security, IE
         if (!facts.IsDirectory)
         {
             return new FolderRefusal(folder, "is a file, not a folder.", "Delete it, then run 'rehome-agent install' as Administrator.");
+        }
+
+        if (facts.Descriptor.Length == 0)
+        {
+            return new FolderRefusal(folder, "denies the agent even reading its owner and permissions: somebody else controls it.", "Take ownership as Administrator (takeown /f), look at what it holds, delete it, then run 'rehome-agent install'.");
         }
 
         SecurityDescriptor descriptor;

@@ -46,7 +46,8 @@ internal sealed class WindowsFolderSecurity : IFolderSecurity
 
     public IEnumerable<(string Path, FolderFacts Facts)> EnumerateContents(string folder)
     {
-        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false };
+        // A subfolder that may not be listed is still judged by its own owner (yielded before its contents).
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = true };
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos("*", options))
         {
             var facts = Facts(entry.FullName, entry.Attributes);
@@ -70,9 +71,17 @@ internal sealed class WindowsFolderSecurity : IFolderSecurity
             return new FolderFacts(isDirectory, IsReparsePoint: true, []);
         }
 
-        FileSystemSecurity security = isDirectory
-            ? new DirectoryInfo(path).GetAccessControl(OwnerAndDacl)
-            : new FileInfo(path).GetAccessControl(OwnerAndDacl);
-        return new FolderFacts(isDirectory, IsReparsePoint: false, security.GetSecurityDescriptorBinaryForm());
+        try
+        {
+            FileSystemSecurity security = isDirectory
+                ? new DirectoryInfo(path).GetAccessControl(OwnerAndDacl)
+                : new FileInfo(path).GetAccessControl(OwnerAndDacl);
+            return new FolderFacts(isDirectory, IsReparsePoint: false, security.GetSecurityDescriptorBinaryForm());
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // A DACL that denies even SYSTEM and Administrators READ_CONTROL: refused as unreadable, not a crash.
+            return new FolderFacts(isDirectory, IsReparsePoint: false, []);
+        }
     }
 }
