@@ -30,6 +30,7 @@ internal static class SelfTestRunner
         new SecurityProbes(),
         new MembershipProbes(),
         new InstallationProbes(),
+        new CommandProbes(),
     ];
 
     public static int Run(string? allowListPath, string? scratch, TextWriter output)
