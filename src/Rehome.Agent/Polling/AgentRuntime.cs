@@ -25,9 +25,13 @@ public sealed class AgentRuntime(
 
     public AgentIdentity? Identity { get; private set; }
 
+    /// <summary>Called once the agent holds its identity, enrolled now or before (the Windows agent then deletes its configuration key).</summary>
+    public Action? IdentityReady { get; set; }
+
     public async Task RunAsync(CancellationToken ct)
     {
         Identity = await EnsureEnrolledAsync(ct);
+        IdentityReady?.Invoke();
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
         await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
@@ -86,7 +90,16 @@ public sealed class AgentRuntime(
         if (session.IsLocked && !JobJournal.Unfinished(JobsFolder).Any(j => j.Record.Phase == JournalPhase.Running))
         {
             logger.LogWarning("Sign-in was blocked with no job running; lifting the block");
-            await session.UnlockAsync(ct);
+            try
+            {
+                await session.UnlockAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A block record the agent did not write is not guessed at: an administrator lifts it (the break-glass
+                // account signs in); the agent goes on serving jobs.
+                logger.LogError(e, "The sign-in block could not be lifted; sign in with the break-glass or a local administrator account and check docs/windows.md");
+            }
         }
     }
 

@@ -28,7 +28,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
         """;
 
     private readonly FakeSettingsTools tools = new();
-    private readonly FakeRegistry registry = new();
+    private readonly FakeRegistryValues registry = new();
     private readonly string folder = Directory.CreateTempSubdirectory("rehome-settings-").FullName;
 
     public void Dispose() => Directory.Delete(folder, recursive: true);

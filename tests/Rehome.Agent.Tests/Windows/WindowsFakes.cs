@@ -6,7 +6,7 @@ namespace Rehome.Agent.Tests.Windows;
 // Fakes of the Windows platform's native seams: dictionaries that answer as Windows does (status codes included),
 // so that the decisions of the Windows classes run here. One file per seam; the shared ones here.
 
-internal sealed class FakeRegistry : IRegistryValues
+internal sealed class FakeRegistryValues : IRegistryValues
 {
     public Dictionary<(string Key, string Name), object> Values { get; } = [];
 

@@ -14,7 +14,7 @@ public sealed class WindowsLocalAccountsTests
     private const string Password = "Tr0ub4dor&3-correct-horse";
 
     private readonly FakeLocalAccountCalls calls = new();
-    private readonly FakeRegistry registry = new();
+    private readonly FakeRegistryValues registry = new();
     private readonly RecordingLogger log = new();
 
     private WindowsLocalAccounts Accounts() => new(calls, registry, log);

@@ -14,7 +14,7 @@ public sealed class WindowsUserSessionTests
 
     private readonly FakeSessionCalls sessions = new();
     private readonly FakeLogonRights rights = new();
-    private readonly FakeRegistry registry = new();
+    private readonly FakeRegistryValues registry = new();
     private readonly RecordingLogger log = new();
 
     public WindowsUserSessionTests()
