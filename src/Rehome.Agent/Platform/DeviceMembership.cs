@@ -34,6 +34,19 @@ public sealed record DeviceMembership
     public bool SameMembershipAs(DeviceMembership other) =>
         JoinType == other.JoinType && Same(DomainName, other.DomainName) && Same(TenantId, other.TenantId);
 
+    /// <summary>
+    /// Whether the device is back where <paramref name="previous"/> was, under its name: the same tenant for an Entra
+    /// ID device; the same domain for a domain device (a Hybrid device comes back domain joined and registers with
+    /// Entra ID again by itself).
+    /// </summary>
+    public bool IsBackIn(DeviceMembership previous) =>
+        string.Equals(ComputerName, previous.ComputerName, StringComparison.OrdinalIgnoreCase) && (previous.JoinType switch
+        {
+            DeviceJoinType.EntraId => JoinType == DeviceJoinType.EntraId && Same(TenantId, previous.TenantId),
+            DeviceJoinType.Workgroup => JoinType == DeviceJoinType.Workgroup,
+            _ => JoinType is DeviceJoinType.ActiveDirectory or DeviceJoinType.HybridEntraId && Same(DomainName, previous.DomainName),
+        });
+
     private static bool Same(string? a, string? b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 }
 

@@ -22,7 +22,12 @@ public sealed partial class FakeGateway : HttpMessageHandler
     /// <summary>Answers the return-ticket request; null: 422 (the server cannot make one).</summary>
     public Func<ReturnTicketRequest, DestinationJoin?> ReturnTicket { get; set; } = request => new DestinationJoin
     {
-        Kind = request.JoinType == DeviceJoinType.EntraId ? JoinKind.EntraId : JoinKind.ActiveDirectory,
+        Kind = request.JoinType switch
+        {
+            DeviceJoinType.EntraId => JoinKind.EntraId,
+            DeviceJoinType.HybridEntraId => JoinKind.HybridIdentity,
+            _ => JoinKind.ActiveDirectory,
+        },
         Offline = true,
         DomainDnsName = request.DomainName,
         TenantId = request.TenantId,

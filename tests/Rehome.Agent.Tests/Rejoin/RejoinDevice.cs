@@ -25,14 +25,17 @@ public sealed class RejoinDevice : IDisposable
         JobRunner.MaxRetryDelay = TimeSpan.FromMilliseconds(5);
     }
 
-    public RejoinDevice(DestinationJoin join, SimulatedFaults? faults = null, BreakGlassAccount? breakGlass = null, JobPolicy? policy = null, bool loggedOn = true)
+    public RejoinDevice(DestinationJoin join, SimulatedFaults? faults = null, BreakGlassAccount? breakGlass = null, JobPolicy? policy = null, bool loggedOn = true,
+        DeviceJoinType sourceJoinType = DeviceJoinType.ActiveDirectory)
     {
         Folder = Path.Combine(Path.GetTempPath(), "rehome-agent-tests", Guid.NewGuid().ToString("N"));
         DeviceFolder = Path.Combine(Folder, "device");
         SimulatedDeviceBuilder.Create(DeviceFolder, new SimulatedDeviceSpec
         {
             DeviceName = SourceName,
+            JoinType = sourceJoinType,
             DomainName = SourceDomain,
+            TenantId = sourceJoinType == DeviceJoinType.HybridEntraId ? "99999999-2222-3333-4444-555555555555" : null,
             Users = [new SimulatedUser("user00001", UserSid)],
             LoggedOn = loggedOn,
             FilesPerUser = 1,

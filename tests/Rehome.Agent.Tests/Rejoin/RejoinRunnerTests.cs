@@ -68,6 +68,19 @@ public sealed class RejoinRunnerTests
     }
 
     [Fact]
+    public async Task A_hybrid_source_device_goes_back_into_its_domain_and_is_taken_as_home_before_its_registration_returns()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { FailStep = "JoinDestination" }, BreakGlass,
+            sourceJoinType: DeviceJoinType.HybridEntraId);
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Failed, completion.Status);
+        Assert.Equal("InjectedFailure", completion.ErrorCode);
+        AssertBackInSource(device.State);
+    }
+
+    [Fact]
     public async Task A_device_that_comes_back_outside_its_destination_after_the_restart_goes_back_through_its_ticket()
     {
         using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { JoinIgnoredAtRestart = true }, BreakGlass);

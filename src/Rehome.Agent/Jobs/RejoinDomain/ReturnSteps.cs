@@ -44,7 +44,7 @@ public sealed class ConfirmSourceStep : JobStep
     {
         var previous = RecordMembershipStep.Previous(context);
         var now = await context.Platform.Membership.GetAsync(context.Cancellation);
-        if (!now.SameMembershipAs(previous) || !string.Equals(now.ComputerName, previous.ComputerName, StringComparison.OrdinalIgnoreCase))
+        if (!now.IsBackIn(previous))
         {
             throw new StepFailedException("NotBackInSource",
                 $"After the return restart the device is {now.JoinType} {now.DomainName ?? now.TenantId} as {now.ComputerName}, not back in {previous.DomainName ?? previous.TenantId} as {previous.ComputerName}.");
