@@ -27,7 +27,7 @@ public sealed class AgentUnderWineTests(WinePrefix wine) : IClassFixture<WinePre
         var failed = probes.Where(p => p.Outcome == "failed").Select(p => $"{p.Probe}: {p.Detail}").ToList();
         Assert.True(failed.Count == 0, "Probes failed under Wine (fix them, or name them in wine-allowlist.txt with the reason):\n" + string.Join('\n', failed));
         Assert.Equal(0, run.ExitCode);
-        Assert.True(probes.Count >= 17, $"Only {probes.Count} probes ran:\n{run.Output}\n{run.Error}");
+        Assert.True(probes.Count >= 26, $"Only {probes.Count} probes ran:\n{run.Output}\n{run.Error}");
         var passing = probes.Where(p => p.Outcome == "ok" && allowed.Contains(p.Probe)).Select(p => p.Probe).ToList();
         Assert.True(passing.Count == 0, "These probes now pass under Wine; remove them from wine-allowlist.txt: " + string.Join(", ", passing));
         var unknown = allowed.Except(probes.Select(p => p.Probe)).ToList();

@@ -167,10 +167,29 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         return (source, destination, policy);
     }
 
+    /// <summary>
+    /// The devices' own computer accounts in the source domain (kept across rehearsals): a device leaves its
+    /// source only with a return ticket, which the server makes for the account it has there.
+    /// </summary>
+    private async Task EnsureSourceComputersAsync(SambaRehearsal samba, CancellationToken ct)
+    {
+        using var source = new Directory.ActiveDirectory.LdapActiveDirectoryDirectory(samba.Options(samba.SourceAddress, samba.SourceDnsName));
+        var computers = "CN=Computers," + string.Join(',', samba.SourceDnsName.Split('.').Select(part => "DC=" + part));
+        for (var i = 1; i <= options.Devices; i++)
+        {
+            var made = await source.EnsureComputerAccountAsync(new Directory.ActiveDirectory.ComputerAccountRequest(DeviceName(i), computers, ReuseExisting: true), ct);
+            if (made.Outcome == Directory.ActiveDirectory.ComputerAccountOutcome.Refused)
+            {
+                throw new InvalidOperationException($"{samba.SourceDnsName} refused the computer account {DeviceName(i)}: {made.Message}");
+            }
+        }
+    }
+
     /// <summary>The Samba pair: the source domain read over LDAP, the destination where the server provisions offline joins.</summary>
     private async Task<(JsonNode Source, JsonNode Destination, JsonNode Policy)> SambaConnectionsAsync(SambaRehearsal samba, string suffix, CancellationToken ct)
     {
         Identities = await RehearsalIdentities.ReadAsync(samba, ct);
+        await EnsureSourceComputersAsync(samba, ct);
         var source = await client.PostAsync("/api/v1/connections", new
         {
             name = $"{samba.SourceDnsName} (Samba source {suffix})",

@@ -72,7 +72,10 @@ public sealed class NativeLayoutTests
             .Select(t => t.Name)
             .Order();
 
-        Assert.Equal(["DomainControllerInfo", "DsRolePrimaryDomainInfo", "NetlogonInfo2", "ReasonContext", "TokenPrivilege", "WtsSessionInfo"], structures);
+        // This class's own, and those of the accounts, LSA and session calls (NativeStructureLayoutTests).
+        string[] covered = ["DomainControllerInfo", "DsRolePrimaryDomainInfo", "NetlogonInfo2", "ReasonContext", "TokenPrivilege", "WtsSessionInfo"];
+        var sessionStructures = NativeStructureLayoutTests.Sizes().Select(row => ((Type)row[0]).Name);
+        Assert.Equal(covered.Concat(sessionStructures).Order(), structures);
     }
 
     private static void AssertOffsets<T>(params (string Field, int Offset)[] expected)

@@ -37,36 +37,12 @@ public sealed class ConnectedWorld : IAsyncDisposable
 
     public IMigrationDirectory Directory => Server.App.Services.GetRequiredService<IMigrationDirectory>();
 
-    /// <summary>
-    /// Samba's <c>net</c> for both test domains: each DC's <c>net</c> resolves only its own domain (its own DNS), where
-    /// a real server's DNS resolves the source (return tickets) and the destination alike; this picks by the domain argument.
-    /// </summary>
-    private static readonly Lazy<string> NetForBothDomains = new(() =>
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"rehome-net-{Guid.NewGuid():N}.sh");
-        File.WriteAllText(path, $"""
-            #!/bin/sh
-            for argument in "$@"; do
-              case "$argument" in
-                domain={Source.DnsName}|domain={Source.Realm}) exec {Source.NetCommand} "$@" ;;
-              esac
-            done
-            exec {Destination.NetCommand} "$@"
-
-            """);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
-        return path;
-    });
-
     public static Dictionary<string, string?> Settings(string? retryWindow = null) => new()
     {
         ["Rehome:Directories:Mode"] = "Connected",
         ["Rehome:Directories:Connected:TrustedCertificatesDirectory"] = SambaDomains.CertificateAuthorityDirectory,
-        ["Rehome:Directories:Connected:NetCommand"] = NetForBothDomains.Value,
+        // The start script's `net` for both domains (each DC's own resolves only its domain).
+        ["Rehome:Directories:Connected:NetCommand"] = Environment.GetEnvironmentVariable("REHOME_TEST_SAMBA_NET"),
         ["Rehome:Directories:RetryWindow"] = retryWindow ?? "00:30:00",
     };
 
