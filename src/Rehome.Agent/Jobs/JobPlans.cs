@@ -69,6 +69,7 @@ public static class JobPlans
             new ImportAppAssociationsStep(),
             new EscrowBitLockerKeysStep(),
             new RemoveBreakGlassStep(),
+            new DiscardStagedStep(),
         ],
         [
             new ApplyReturnTicketStep(),
@@ -76,6 +77,7 @@ public static class JobPlans
             new ConfirmSourceStep(),
             new UnlockSessionStep(),
             new RemoveBreakGlassStep(),
+            new DiscardStagedStep(),
         ],
         KeepsDeviceAwake: true),
         AgentJobKind.MigratePermissions => new(

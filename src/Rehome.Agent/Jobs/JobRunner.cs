@@ -37,7 +37,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         var log = new JobLog(journal.PathOf("log.jsonl"), time);
         using var work = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
         var context = new JobContext(journal, log, platform, session, gateway, time, work.Token);
-        var state = new RunState(plan.Steps);
+        var state = new RunState(plan.Steps, journal, agentStopping);
         if (journal.Record.Phase == JournalPhase.Running)
         {
             // A power request, not a thread's execution state: it holds while the job runs, whichever thread works.
@@ -59,7 +59,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 await reporting.CancelAsync();
                 await reporter;
             }
-            if (state.LeaseLost)
+            if (state.LeaseLost && !state.LeftSource)
             {
                 return JobOutcome.LeaseLost;
             }
@@ -111,11 +111,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 journal.Update(r => r with { NextStep = next, RunningStep = null });
             }
         }
-        catch (OperationCanceledException) when (state.StopRequested && !state.LeaseLost)
+        catch (OperationCanceledException) when (state.StopRequested && !state.LeaseLost && !state.PastPointOfNoReturn(i) && !state.AgentStopping.IsCancellationRequested)
         {
             return await StopAsync(context, state, i);
         }
-        catch (LeaseLostException)
+        catch (LeaseLostException) when (!state.PastPointOfNoReturn(i))
         {
             // A step's own call learned it first: the job is no longer ours, so neither a failure nor a rollback
             // (the journal keeps the step, and the job resumes here if the server hands it back).
@@ -125,6 +125,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         catch (Exception e) when (e is not AgentTerminatedException and not OperationCanceledException)
         {
             var failure = new StepFailure(steps[i].Name, e is StepFailedException f ? f.Code : "StepFailed", e.Message);
+            if (state.PastPointOfNoReturn(i))
+            {
+                // The step crossed the point of no return before it failed (the return ticket came, and with it the
+                // source account's new password): going back is the only safe end.
+                context.Log.Error($"{failure.Step} failed after the point of no return: {failure.Message} The device goes back to its source.");
+                journal.Update(r => r with { Failure = failure, Returning = true, ReturnNextStep = 0, RunningStep = null });
+                return await ReturnToSourceAsync(context, state, plan);
+            }
             context.Log.Error($"{failure.Step} failed: {failure.Message}");
             journal.Update(r => r with { Failure = failure });
             return await RollBackAsync(context, state, failure);
@@ -167,9 +175,10 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             }
             return null;
         }
-        catch (Exception e) when (catchFailure && e is not AgentTerminatedException and not OperationCanceledException and not LeaseLostException)
+        catch (Exception e) when (catchFailure && e is not AgentTerminatedException and not OperationCanceledException)
         {
-            return new StepFailure(step.Name, e is StepFailedException f ? f.Code : "StepFailed", e.Message);
+            // Past the point of no return a lost lease is one more failure to retry: the device must still reach a safe end.
+            return new StepFailure(step.Name, e is StepFailedException f ? f.Code : e is LeaseLostException ? "LeaseLost" : "StepFailed", e.Message);
         }
     }
 
@@ -194,24 +203,46 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         }
     }
 
+    /// <summary>How many times the way back is tried from its start (a fresh ticket each time) before the job asks for an administrator.</summary>
+    public const int MaxReturnCycles = 3;
+
+    private const string ReturnCyclesKey = "return.cycles";
+
     /// <summary>
-    /// The way back after the point of no return: the plan's return steps, each tried until it succeeds (there is
-    /// nowhere better to go), journaled like the others so a restart or a crash resumes them.
+    /// The way back after the point of no return: the plan's return steps, journaled like the others so a restart
+    /// or a crash resumes them. A step that keeps failing sends the way back to its start (a fresh return ticket);
+    /// after <see cref="MaxReturnCycles"/> the sign-in block is lifted, the break-glass account stays, and the job ends
+    /// asking for an administrator: never a device nobody can sign in to, never a loop without end.
     /// </summary>
     private async Task<CompletionReport> ReturnToSourceAsync(JobContext context, RunState state, JobPlan plan)
     {
         var journal = context.Journal;
         var failure = journal.Record.Failure!;
         var steps = plan.ReturnSteps;
+        state.Returning = true;
+        var cycles = int.TryParse(journal.Get(ReturnCyclesKey), System.Globalization.CultureInfo.InvariantCulture, out var saved) ? saved : 0;
         for (var i = journal.Record.ReturnNextStep; i < steps.Count; i++)
         {
             var step = steps[i];
-            var problem = await RunWithRetriesAsync(context, state, step, i, steps.Count,
-                step.WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn ? 1 : 0, "Return: ");
-            if (problem is not null)
+            state.Current = state.Steps.Count - 1;
+            var problem = await RunWithRetriesAsync(context, state, step, i, steps.Count, step.Attempts, "Return: ");
+            if (problem is not null && step.WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn)
             {
                 context.Log.Error($"{problem.Step} failed: {problem.Message}");
                 context.ReportFailure(new ItemResult(problem.Step, ItemOutcome.Failed, problem.Message));
+            }
+            else if (problem is not null)
+            {
+                cycles++;
+                journal.Set(ReturnCyclesKey, cycles.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (cycles >= MaxReturnCycles)
+                {
+                    return await GiveUpReturningAsync(context, failure, problem);
+                }
+                context.Log.Error($"Going back failed at {problem.Step}: {problem.Message} Starting the way back again with a fresh ticket ({cycles} of {MaxReturnCycles}).");
+                journal.Update(r => r with { ReturnNextStep = 0, RunningStep = null });
+                i = -1;
+                continue;
             }
             var next = i + 1;
             journal.Update(r => r with { ReturnNextStep = next, RunningStep = null });
@@ -221,6 +252,23 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         context.Log.Warning($"Back in the source, {where}, after the failure of {failure.Step}.");
         return Completion(context, CompletionStatus.Failed, failure.Code,
             $"{failure.Step} failed: {failure.Message} The device went back to its source, {where}, through its return ticket.");
+    }
+
+    /// <summary>Neither the destination nor the source could be reached: users are let in again and an administrator is asked for.</summary>
+    private static async Task<CompletionReport> GiveUpReturningAsync(JobContext context, StepFailure failure, StepFailure problem)
+    {
+        try
+        {
+            await context.Session.UnlockAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is not AgentTerminatedException)
+        {
+            context.Log.Error($"The sign-in block could not be lifted: {e.Message}");
+        }
+        var account = context.Journal.Get(RejoinDomain.CreateBreakGlassStep.CreatedKey) is { Length: > 0 } name ? $" Sign in with the break-glass account {name}." : "";
+        context.Log.Error($"The device could not go back to its source ({problem.Step}: {problem.Message}); it needs an administrator.{account}");
+        return Completion(context, CompletionStatus.Failed, "NeedsAdministrator",
+            $"{failure.Step} failed: {failure.Message} Going back to the source failed too ({problem.Step}: {problem.Message}); the device needs an administrator.{account}");
     }
 
     /// <summary>Undoes the steps that ran (the failed one too: its effect may be partial), newest first.</summary>
@@ -325,6 +373,12 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             catch (LeaseLostException)
             {
                 state.LeaseLost = true;
+                if (state.PastPointOfNoReturn(state.Current))
+                {
+                    // The device left its source: it goes on to a safe end whatever the server thinks, and reports then.
+                    context.Log.Warning("The server took the job back after the device left its source; the device goes on to a safe end and reports when it can.");
+                    return;
+                }
                 await work.CancelAsync();
                 return;
             }
@@ -382,8 +436,27 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         }
     }
 
-    private sealed class RunState(IReadOnlyList<JobStep> steps)
+    /// <summary>Whether the job's device left its source (or holds a return ticket): from then on only a safe end will do.</summary>
+    public static bool LeftSource(JobJournal journal)
     {
+        var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
+        return new RunState(steps, journal, CancellationToken.None).LeftSource
+            || steps.Any(s => s.PointOfNoReturn && s.Name == journal.Record.RunningStep);
+    }
+
+    private sealed class RunState(IReadOnlyList<JobStep> steps, JobJournal journal, CancellationToken agentStopping)
+    {
+        /// <summary>The agent's own stop (a shutdown), as opposed to an administrator's stop request.</summary>
+        public CancellationToken AgentStopping { get; } = agentStopping;
+
+        private volatile bool returning;
+
+        public bool Returning { get => returning || journal.Record.Returning; set => returning = value; }
+
+        /// <summary>Whether the device left its source (or holds a return ticket, which reset the source account).</summary>
+        public bool LeftSource => Returning || journal.Get(RejoinDomain.ObtainReturnTicketStep.ReceivedKey) is not null
+            || Steps.Take(journal.Record.NextStep).Any(s => s.PointOfNoReturn);
+
         private readonly SemaphoreSlim nudge = new(0, 1);
 
         public IReadOnlyList<JobStep> Steps { get; } = steps;
@@ -398,7 +471,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
 
         public int Current { get => current; set => current = value; }
 
-        public bool PastPointOfNoReturn(int current) => Steps.Take(current + 1).Any(s => s.PointOfNoReturn);
+        public bool PastPointOfNoReturn(int current) => LeftSource || Steps.Take(current + 1).Any(s => s.PointOfNoReturn);
 
         public void Nudge()
         {

@@ -118,6 +118,12 @@ public sealed class AgentRuntime(
                     Message = "The agent restarted; resuming from its journal.",
                 }, ct);
             }
+            catch (LeaseLostException) when (JobRunner.LeftSource(journal))
+            {
+                // The device left its source: it goes on to its destination (or back to its source) whatever the
+                // server thinks, and reports the end when the server hands the job back.
+                logger.LogWarning("Job {JobId}: the lease was lost after the device left its source; going on to a safe end", journal.JobId);
+            }
             catch (LeaseLostException)
             {
                 // The job went back to its queue: the poll brings it back and it resumes from here (or the

@@ -37,6 +37,11 @@ public sealed partial class FakeGateway : HttpMessageHandler
 
     public byte[] Package { get; set; } = "provisioning package"u8.ToArray();
 
+    /// <summary>From the first progress report of this step on, every job call answers 409 (the server took the job back).</summary>
+    public string? LoseLeaseAtStep { get; set; }
+
+    private volatile bool leaseLost;
+
     /// <summary>The progress answers ask the agent to stop once this is set.</summary>
     public bool StopRequested { get; set; }
 
@@ -46,6 +51,15 @@ public sealed partial class FakeGateway : HttpMessageHandler
         var match = JobPath().Match(path);
         var action = match.Success ? match.Groups["action"].Value : path;
         Calls.Enqueue(action);
+        if (action == "progress" && LoseLeaseAtStep is { } at)
+        {
+            var report = (await request.Content!.ReadFromJsonAsync<ProgressReport>(AgentProtocol.JsonOptions, cancellationToken))!;
+            leaseLost |= report.Step == at;
+        }
+        if (leaseLost && match.Success)
+        {
+            return new HttpResponseMessage(HttpStatusCode.Conflict);
+        }
         switch (action)
         {
             case "progress":

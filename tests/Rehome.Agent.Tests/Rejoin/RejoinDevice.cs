@@ -97,6 +97,14 @@ public sealed class RejoinDevice : IDisposable
     /// <summary>Runs the job to its completion through as many agent lives as restarts and crashes take.</summary>
     public async Task<CompletionReport> RunAsync()
     {
+        var outcome = await RunToEndAsync();
+        Assert.Equal(JobOutcome.Completed, outcome);
+        return Assert.Single(Gateway.Completions);
+    }
+
+    /// <summary>Runs the job until the runner ends it (completed, or the lease lost) through as many agent lives as it takes.</summary>
+    public async Task<JobOutcome> RunToEndAsync()
+    {
         for (Agents = 1; Agents <= 20; Agents++)
         {
             var platform = new SimulatedDevicePlatform(DeviceFolder, new NetworkGate(), TimeProvider.System);
@@ -106,9 +114,7 @@ public sealed class RejoinDevice : IDisposable
             var runner = new JobRunner(platform, platform.Session, client, platform, facts, TimeProvider.System);
             try
             {
-                var outcome = await runner.RunAsync(Journal, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
-                Assert.Equal(JobOutcome.Completed, outcome);
-                return Assert.Single(Gateway.Completions);
+                return await runner.RunAsync(Journal, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
             }
             catch (AgentTerminatedException)
             {

@@ -43,6 +43,7 @@ public sealed class RejoinRunnerTests
         Assert.Equal(state.DefaultAppAssociations, state.ImportedAppAssociations);
         Assert.Equal([$"C: → {join.DomainDnsName ?? join.TenantId}"], state.EscrowedRecoveryKeys);
         Assert.Null(state.StagedJoin);
+        Assert.Null(state.StagedReturn);
         // The primary user was a local administrator: its destination identity is one now (added after the restart).
         Assert.Contains(FakeGateway.DestinationDomainSid + "-10001", state.LocalAdministrators);
         Assert.Contains(RejoinDevice.UserSid, state.LocalAdministrators);
@@ -78,6 +79,69 @@ public sealed class RejoinRunnerTests
         Assert.Equal(CompletionStatus.Failed, completion.Status);
         Assert.Equal("InjectedFailure", completion.ErrorCode);
         AssertBackInSource(device.State);
+    }
+
+    [Theory]
+    [InlineData("LeaveSource")]
+    [InlineData("JoinDestination")]
+    [InlineData("ConfirmDestination")]
+    public async Task A_lease_lost_after_the_device_left_does_not_stop_it_short_of_its_destination(string step)
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, breakGlass: BreakGlass);
+        device.Gateway.LoseLeaseAtStep = step;
+
+        var outcome = await device.RunToEndAsync();
+
+        Assert.Equal(JobOutcome.LeaseLost, outcome);
+        var state = device.State;
+        Assert.Equal(RejoinDevice.DestinationName, state.ComputerName);
+        Assert.Equal(DeviceJoinType.ActiveDirectory, state.JoinType);
+        Assert.False(state.SignInBlocked);
+        Assert.Empty(state.BreakGlassAccounts);
+        Assert.Null(state.StagedReturn);
+    }
+
+    [Fact]
+    public async Task A_leave_that_fails_after_the_ticket_was_made_goes_back_through_the_ticket()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { FailStep = "LeaveSource" }, BreakGlass);
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Failed, completion.Status);
+        AssertBackInSource(device.State);
+        // The ticket reset the source account's password: the device rejoined its source with it (one restart).
+        Assert.Equal(2, device.State.BootCount);
+    }
+
+    [Fact]
+    public async Task A_return_ticket_that_does_not_take_is_tried_again_with_a_fresh_one()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { FailStep = "JoinDestination", ReturnJoinFailures = 1 }, BreakGlass);
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Failed, completion.Status);
+        Assert.Equal("InjectedFailure", completion.ErrorCode);
+        AssertBackInSource(device.State);
+        Assert.Equal(3, device.State.BootCount);
+        Assert.Equal(2, device.Gateway.Calls.Count(c => c == "return-ticket"));
+    }
+
+    [Fact]
+    public async Task When_neither_destination_nor_source_can_be_reached_sign_in_is_lifted_the_break_glass_account_stays_and_an_administrator_is_asked_for()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { FailStep = "JoinDestination", ReturnJoinFailures = 100 }, BreakGlass);
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Failed, completion.Status);
+        Assert.Equal("NeedsAdministrator", completion.ErrorCode);
+        Assert.Contains(BreakGlass.UserName, completion.ErrorMessage, StringComparison.Ordinal);
+        var state = device.State;
+        Assert.False(state.SignInBlocked);
+        Assert.Equal([BreakGlass.UserName], state.BreakGlassAccounts);
+        Assert.Equal(1 + JobRunner.MaxReturnCycles, state.BootCount);
     }
 
     [Fact]

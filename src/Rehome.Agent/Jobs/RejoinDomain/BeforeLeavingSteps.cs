@@ -179,20 +179,30 @@ public sealed class ObtainReturnTicketStep : JobStep
 {
     internal const string Key = "rejoin.returnTicket";
 
-    public override async Task RunAsync(JobContext context)
+    /// <summary>
+    /// Set the moment the server answered with a ticket: making it reset the source computer account's password,
+    /// so from then on the job is past its point of no return (a failure goes back through a ticket, never rolls back).
+    /// </summary>
+    internal const string ReceivedKey = "rejoin.returnTicketReceived";
+
+    public override async Task RunAsync(JobContext context) => await ObtainAsync(context);
+
+    /// <summary>Asks the server for a (new) return ticket, stages it and journals where it leads.</summary>
+    internal static async Task<DestinationJoin> ObtainAsync(JobContext context)
     {
         var previous = RecordMembershipStep.Previous(context);
-        var request = new ReturnTicketRequest(context.Assignment.LeaseToken, previous.ComputerName, previous.JoinType, previous.DomainName, previous.TenantId);
         DestinationJoin ticket;
         try
         {
-            ticket = await context.CallServerAsync(ct => context.Gateway.GetReturnTicketAsync(context.JobId, request with { LeaseToken = context.Assignment.LeaseToken }, ct));
+            ticket = await context.CallServerAsync(ct => context.Gateway.GetReturnTicketAsync(context.JobId,
+                new ReturnTicketRequest(context.Assignment.LeaseToken, previous.ComputerName, previous.JoinType, previous.DomainName, previous.TenantId), ct));
         }
         catch (GatewayRejectedException e)
         {
             throw new StepFailedException("NoReturnTicket",
                 $"The server made no return ticket for {previous.ComputerName}, so the device does not leave {previous.DomainName ?? previous.TenantId}: {e.Message}");
         }
+        context.Journal.Set(ReceivedKey, "true");
         var expected = previous.JoinType == DeviceJoinType.EntraId ? ticket.Kind == JoinKind.EntraId : ticket.Kind != JoinKind.EntraId;
         if (!string.Equals(ticket.ComputerName, previous.ComputerName, StringComparison.OrdinalIgnoreCase) || !expected)
         {
@@ -202,6 +212,7 @@ public sealed class ObtainReturnTicketStep : JobStep
         await context.Platform.Membership.StageAsync(JoinPurpose.Return, ticket, package, context.Cancellation);
         context.Journal.Set(Key, JsonSerializer.Serialize(ticket with { ProvisioningData = null, OneTimePassword = null }, AgentProtocol.JsonOptions));
         context.Log.Information($"Return ticket to {ticket.DomainDnsName ?? ticket.TenantId} as {ticket.ComputerName} staged.");
+        return ticket;
     }
 
     /// <summary>Where the return ticket leads (without its secret part).</summary>

@@ -12,11 +12,9 @@ public sealed class LeaveSourceStep : JobStep
 {
     public override bool PointOfNoReturn => true;
 
-    public override async Task<bool> IsAlreadyDoneAsync(JobContext context)
-    {
-        var now = await context.Platform.Membership.GetAsync(context.Cancellation);
-        return !now.SameMembershipAs(RecordMembershipStep.Previous(context));
-    }
+    /// <summary>Done only when nothing is left of the source: a Hybrid device that left Entra ID but not its domain leaves again.</summary>
+    public override async Task<bool> IsAlreadyDoneAsync(JobContext context) =>
+        (await context.Platform.Membership.GetAsync(context.Cancellation)).JoinType == DeviceJoinType.Workgroup;
 
     public override async Task RunAsync(JobContext context)
     {

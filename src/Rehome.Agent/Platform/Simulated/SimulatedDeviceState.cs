@@ -30,6 +30,9 @@ public sealed record SimulatedFaults
     /// <summary>No domain controller of the destination (nor Entra ID) answers after the restart.</summary>
     public bool DestinationUnreachable { get; init; }
 
+    /// <summary>The first this many return tickets applied do not take at the restart either.</summary>
+    public int ReturnJoinFailures { get; init; }
+
     /// <summary>Hybrid Identity: the Entra ID registration never appears.</summary>
     public bool HybridNeverRegisters { get; init; }
 }
@@ -71,6 +74,9 @@ public sealed record SimulatedDeviceState
     public string? HybridTenantId { get; init; }
 
     public bool HybridTriggered { get; init; }
+
+    /// <summary>How many applied return tickets did not take (see <see cref="SimulatedFaults.ReturnJoinFailures"/>).</summary>
+    public int ReturnJoinsIgnored { get; init; }
 
     /// <summary>Sign-in is blocked (kept across restarts, as the real block is).</summary>
     public bool SignInBlocked { get; init; }

@@ -55,7 +55,9 @@ internal sealed class SimulatedMembership(SimulatedDeviceStateFile state) : IDev
             var left = purpose == JoinPurpose.Return && s.JoinType != DeviceJoinType.Workgroup
                 ? s with { JoinType = DeviceJoinType.Workgroup, DomainName = null, TenantId = null, EntraDeviceId = null }
                 : s;
-            return left with { PendingJoin = staged, PendingPurpose = purpose };
+            // As on Windows, the staged secret is gone once applied.
+            var applied = purpose == JoinPurpose.Destination ? left with { StagedJoin = null } : left with { StagedReturn = null };
+            return applied with { PendingJoin = staged, PendingPurpose = purpose };
         });
         return Task.CompletedTask;
     }
@@ -95,10 +97,14 @@ internal sealed class SimulatedMembership(SimulatedDeviceStateFile state) : IDev
         {
             return s;
         }
-        var cleared = s with { PendingJoin = null, StagedJoin = s.PendingPurpose == JoinPurpose.Destination ? null : s.StagedJoin };
+        var cleared = s with { PendingJoin = null };
         if (s.PendingPurpose == JoinPurpose.Destination && s.Faults.JoinIgnoredAtRestart)
         {
             return cleared;
+        }
+        if (s.PendingPurpose == JoinPurpose.Return && s.ReturnJoinsIgnored < s.Faults.ReturnJoinFailures)
+        {
+            return cleared with { ReturnJoinsIgnored = s.ReturnJoinsIgnored + 1 };
         }
         return cleared with
         {

@@ -110,7 +110,8 @@ internal sealed class NativeLocalAccountCalls : ILocalAccountCalls
             }
             finally
             {
-                if (buffer != 0)
+                // Only an answer with members wrote the buffer (LibraryImport does not zero an out value).
+                if (status is NativeMethods.Success or NativeMethods.ErrorMoreData && buffer != 0)
                 {
                     _ = NativeMethods.NetBufferFree(buffer);
                 }

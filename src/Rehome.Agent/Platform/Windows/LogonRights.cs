@@ -33,13 +33,16 @@ internal sealed class NativeLogonRights : ILogonRights
         return WithPolicy(NativeMethods.PolicyLookupNames, policy =>
         {
             var status = NativeMethods.LsaEnumerateAccountRights(policy, NativeLocalAccountCalls.Binary(sid), out var buffer, out var count);
+            var error = (int)NativeMethods.LsaNtStatusToWinError(status);
+            if (error != NativeMethods.Success)
+            {
+                // The out values are not written on a failure (LibraryImport does not zero them): nothing to free.
+                // Found by the Wine stage, where freeing them crashed the process.
+                return error == NativeMethods.ErrorFileNotFound ? NativeMethods.Success : error;
+            }
+
             try
             {
-                var error = (int)NativeMethods.LsaNtStatusToWinError(status);
-                if (error != NativeMethods.Success)
-                {
-                    return error == NativeMethods.ErrorFileNotFound ? NativeMethods.Success : error;
-                }
 
                 var size = Marshal.SizeOf<NativeMethods.LsaUnicodeString>();
                 for (var i = 0; i < count; i++)
@@ -78,7 +81,8 @@ internal sealed class NativeLogonRights : ILogonRights
             }
             finally
             {
-                if (buffer != 0)
+                // Only a success wrote the buffer (see above).
+                if (error == NativeMethods.Success && buffer != 0)
                 {
                     _ = NativeMethods.LsaFreeMemory(buffer);
                 }
@@ -100,6 +104,7 @@ internal sealed class NativeLogonRights : ILogonRights
     {
         var attributes = new NativeMethods.LsaObjectAttributes { Length = (uint)Marshal.SizeOf<NativeMethods.LsaObjectAttributes>() };
         var opened = (int)NativeMethods.LsaNtStatusToWinError(NativeMethods.LsaOpenPolicy(0, attributes, access, out var policy));
+        // As with every out value here: only a success wrote the handle.
         if (opened != NativeMethods.Success)
         {
             return opened;
