@@ -136,7 +136,7 @@ public sealed class ResilienceEndToEndTests
         Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.RejoinDomain)));
         var failed = await world.JobAsync(runId, 2, JobKind.RejoinDomain);
         Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(failed));
-        Assert.Contains("went back to its source", (string?)failed["errorMessage"], StringComparison.Ordinal);
+        Assert.True(((string?)failed["errorMessage"])?.Contains("went back to its source", StringComparison.Ordinal), (string?)failed["errorMessage"]);
         Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(await world.JobAsync(runId, 2, JobKind.MigratePermissions)));
         var device = world.Device(2).State;
         Assert.Equal(RehearsalScenario.DeviceName(2), device.ComputerName);

@@ -87,6 +87,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 var step = steps[i];
                 state.Current = i;
+                if (state.LeaseLost && state.SafeEndReached)
+                {
+                    // The device is safe in its destination: the rest waits until the server hands the job back.
+                    throw new OperationCanceledException("The lease was lost after the device reached a safe end.");
+                }
                 if (state.StopRequested && !state.PastPointOfNoReturn(i))
                 {
                     return await StopAsync(context, state, i);
@@ -115,7 +120,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         {
             return await StopAsync(context, state, i);
         }
-        catch (LeaseLostException) when (!state.PastPointOfNoReturn(i))
+        catch (LeaseLostException) when (!state.PastPointOfNoReturn(i) || state.SafeEndReached)
         {
             // A step's own call learned it first: the job is no longer ours, so neither a failure nor a rollback
             // (the journal keeps the step, and the job resumes here if the server hands it back).
@@ -175,7 +180,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             }
             return null;
         }
-        catch (Exception e) when (catchFailure && e is not AgentTerminatedException and not OperationCanceledException)
+        catch (Exception e) when (catchFailure && e is not AgentTerminatedException and not OperationCanceledException
+            && !(e is LeaseLostException && state.SafeEndReached))
         {
             // Past the point of no return a lost lease is one more failure to retry: the device must still reach a safe end.
             return new StepFailure(step.Name, e is StepFailedException f ? f.Code : e is LeaseLostException ? "LeaseLost" : "StepFailed", e.Message);
@@ -373,7 +379,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             catch (LeaseLostException)
             {
                 state.LeaseLost = true;
-                if (state.PastPointOfNoReturn(state.Current))
+                if (state.PastPointOfNoReturn(state.Current) && !state.SafeEndReached)
                 {
                     // The device left its source: it goes on to a safe end whatever the server thinks, and reports then.
                     context.Log.Warning("The server took the job back after the device left its source; the device goes on to a safe end and reports when it can.");
@@ -436,12 +442,22 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         }
     }
 
-    /// <summary>Whether the job's device left its source (or holds a return ticket): from then on only a safe end will do.</summary>
-    public static bool LeftSource(JobJournal journal)
+    /// <summary>
+    /// Whether the job's device left its source (or holds a return ticket) and has not reached a safe end yet: such
+    /// a job goes on without its lease, since stopping there would strand the device.
+    /// </summary>
+    public static bool MustGoOnAlone(JobJournal journal)
     {
         var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
-        return new RunState(steps, journal, CancellationToken.None).LeftSource
-            || steps.Any(s => s.PointOfNoReturn && s.Name == journal.Record.RunningStep);
+        var state = new RunState(steps, journal, CancellationToken.None);
+        return (state.LeftSource || steps.Any(s => s.PointOfNoReturn && s.Name == journal.Record.RunningStep)) && !state.SafeEndReached;
+    }
+
+    /// <summary>Whether the job reached a safe end after its device left its source (the rest waits for the server).</summary>
+    public static bool WaitsForItsLease(JobJournal journal)
+    {
+        var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
+        return new RunState(steps, journal, CancellationToken.None).SafeEndReached;
     }
 
     private sealed class RunState(IReadOnlyList<JobStep> steps, JobJournal journal, CancellationToken agentStopping)
@@ -470,6 +486,9 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         public bool LeaseLost { get => leaseLost; set => leaseLost = value; }
 
         public int Current { get => current; set => current = value; }
+
+        /// <summary>A step marked <see cref="JobStep.SafeEnd"/> is done (and the device is not on its way back).</summary>
+        public bool SafeEndReached => !Returning && Steps.Take(journal.Record.NextStep).Any(s => s.SafeEnd);
 
         public bool PastPointOfNoReturn(int current) => LeftSource || Steps.Take(current + 1).Any(s => s.PointOfNoReturn);
 

@@ -24,6 +24,12 @@ public abstract class JobStep
     /// </summary>
     public virtual bool PointOfNoReturn => false;
 
+    /// <summary>
+    /// Once this step is done the device is safe whatever happens next (in its destination, users let in): a lease
+    /// lost after it stops the job until the server hands it back, rather than the device going on alone.
+    /// </summary>
+    public virtual bool SafeEnd => false;
+
     /// <summary>Whether a stop undoes this step (a locked session is unlocked; a changed ACL stays, revertable).</summary>
     public virtual bool UndoOnStop => false;
 

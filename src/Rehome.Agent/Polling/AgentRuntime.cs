@@ -118,11 +118,16 @@ public sealed class AgentRuntime(
                     Message = "The agent restarted; resuming from its journal.",
                 }, ct);
             }
-            catch (LeaseLostException) when (JobRunner.LeftSource(journal))
+            catch (LeaseLostException) when (JobRunner.MustGoOnAlone(journal))
             {
                 // The device left its source: it goes on to its destination (or back to its source) whatever the
                 // server thinks, and reports the end when the server hands the job back.
                 logger.LogWarning("Job {JobId}: the lease was lost after the device left its source; going on to a safe end", journal.JobId);
+            }
+            catch (LeaseLostException) when (JobRunner.WaitsForItsLease(journal))
+            {
+                // Safe in its destination: the rest of the job waits for the poll to bring it back (the journal stays).
+                return;
             }
             catch (LeaseLostException)
             {

@@ -127,7 +127,7 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
             name = $"Contoso (simulated source {suffix})",
             role = "Source",
             kind = "HybridIdentity",
-            source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
+            source = new { domainDnsName = SimulatedIdentities.SourceDnsName, entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
         }, ct);
         var destination = await client.PostAsync("/api/v1/connections", options.ActiveDirectoryDestination
             ? new

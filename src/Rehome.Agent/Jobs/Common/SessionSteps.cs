@@ -79,6 +79,9 @@ public sealed class UnlockSessionStep : JobStep
 {
     public override AfterLeavingFailure WhenFailedAfterLeaving => AfterLeavingFailure.CarryOn;
 
+    /// <summary>In a rejoin it comes once the device proved it is in its destination.</summary>
+    public override bool SafeEnd => true;
+
     public override async Task RunAsync(JobContext context)
     {
         await context.Session.UnlockAsync(context.Cancellation);
