@@ -1,6 +1,6 @@
 using Rehome.Agent.Jobs;
-using Rehome.Agent.Journal;
 using Rehome.Agent.Jobs.RejoinDomain;
+using Rehome.Agent.Journal;
 using Rehome.Agent.Platform.Simulated;
 using Rehome.Protocol;
 
