@@ -50,6 +50,12 @@ dotnet format Rehome.slnx --verify-no-changes
 echo "== build"
 dotnet build Rehome.slnx -c Release -warnaserror
 
+# The self-contained Windows agent (no .NET on devices): a broken publish fails CI here, and the Wine tests run
+# this output. A folder, not PublishSingleFile: a single-file bundle does not start under Wine (CoreLib fails to load).
+echo "== publish: win-x64 agent"
+export REHOME_AGENT_WIN_X64="$REHOME_TEST_RUN/agent-win-x64"
+dotnet publish src/Rehome.Agent -c Release -r win-x64 --self-contained -o "$REHOME_AGENT_WIN_X64"
+
 echo "== tests"
 results="$REHOME_TEST_RUN/results"
 status=0

@@ -179,7 +179,7 @@ static async Task<Guid> CreateProjectAsync(HttpClient http)
         name = "bench-destination",
         role = "Destination",
         kind = "EntraId",
-        destination = new { rejoinMethod = "Offline", bulkEnrollmentPackage = "bench.ppkg", bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(90) },
+        destination = new { rejoinMethod = "Offline", bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(90) },
     });
     var policy = await Post("/api/v1/policies", new { name = "bench-policy" });
     var project = await Post("/api/v1/projects", new

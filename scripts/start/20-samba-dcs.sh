@@ -223,6 +223,19 @@ cat >"$dir/krb5.conf" <<KRB5
 KRB5
 echo "$password" | KRB5_CONFIG="$dir/krb5.conf" KRB5CCNAME="FILE:$dir/krb5cc" kinit Administrator@DST.TEST >/dev/null
 
+# One `net` for both domains, as a real server's DNS resolves the source (return tickets) and the destination
+# alike: it picks the DC's namespace by the domain argument.
+cat >"$dir/net" <<NET
+#!/bin/sh
+for argument in "\$@"; do
+  case "\$argument" in
+    domain=src.test|domain=SRC.TEST|domain=SRC) exec "$dir/src/net" "\$@" ;;
+  esac
+done
+exec "$dir/dst/net" "\$@"
+NET
+chmod 755 "$dir/net"
+
 sed -i '/^REHOME_TEST_SAMBA_/d; /^KRB5_CONFIG=/d; /^KRB5CCNAME=/d; /^LDAPSASL_NOCANON=/d' "$REHOME_TEST_ENV"
 cat >>"$REHOME_TEST_ENV" <<ENV
 REHOME_TEST_SAMBA_PASSWORD=$password
@@ -243,6 +256,7 @@ REHOME_TEST_SAMBA_DST_DOMAIN=DST
 REHOME_TEST_SAMBA_DST_BASE_DN=DC=dst,DC=test
 REHOME_TEST_SAMBA_DST_DC_NAME=dc-dst.dst.test
 REHOME_TEST_SAMBA_DST_NET=$dir/dst/net
+REHOME_TEST_SAMBA_NET=$dir/net
 ENV
 awk -v from="$started" -v to="$EPOCHREALTIME" \
   'BEGIN { printf "samba DCs SRC.TEST on 127.0.0.2 and DST.TEST on 127.0.0.3 up in %.1f s\n", to - from }'

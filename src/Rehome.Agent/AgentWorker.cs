@@ -2,15 +2,31 @@ using Microsoft.Extensions.Options;
 using Rehome.Agent.Platform;
 using Rehome.Agent.Platform.Simulated;
 using Rehome.Agent.Platform.Windows;
+using Rehome.Agent.Platform.Windows.Installation;
 using Rehome.Agent.Polling;
 
 namespace Rehome.Agent;
 
 /// <summary>The agent as a service: one runtime for this device, started again after each restart of a simulated device.</summary>
-public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplicationLifetime lifetime, ILogger<AgentWorker> logger) : BackgroundService
+public sealed class AgentWorker(IOptions<AgentOptions> options, AgentStartupCheck startup, IHostApplicationLifetime lifetime, ILogger<AgentWorker> logger) : BackgroundService
 {
+    /// <summary>How long the agent waits for the restart it asked for before it takes the job up again.</summary>
+    public static TimeSpan RestartWait { get; set; } = TimeSpan.FromMinutes(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (startup.Refusals.Count > 0)
+        {
+            foreach (var refusal in startup.Refusals)
+            {
+                logger.LogCritical("Refusing to run: {Folder} {Problem} {Fix}", refusal.Folder, refusal.Problem, refusal.Fix);
+            }
+
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+            return;
+        }
+
         var settings = options.Value;
         if (string.IsNullOrWhiteSpace(settings.ServerUrl))
         {
@@ -28,9 +44,16 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplication
             }
             if (exit == AgentExit.Restarted && OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(settings))
             {
-                // Windows is shutting down: the service stops with it and the journal resumes after the boot.
-                await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                return;
+                // Windows is shutting down: the service stops with it and the journal resumes after the boot. A
+                // restart somebody aborted (shutdown /a) never comes: after a while the agent goes on from its
+                // journal, whose restart step sees the same boot and asks again.
+                await Task.Delay(RestartWait, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                logger.LogWarning("The restart did not come in {Minutes} min (aborted?); going on from the journal", RestartWait.TotalMinutes);
+                continue;
             }
             if (exit == AgentExit.Stopped)
             {
@@ -43,14 +66,37 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, IHostApplication
     {
         var (platform, session, faults, handler) = DevicePlatforms.Create(settings, TimeProvider.System, logger);
         var http = new HttpClient(handler) { BaseAddress = new Uri(settings.ServerUrl!), Timeout = TimeSpan.FromSeconds(settings.PollSeconds + 30) };
-        return new AgentRuntime(settings, platform, session, faults, new GatewayClient(http), TimeProvider.System, logger);
+        return new AgentRuntime(settings, platform, session, faults, new GatewayClient(http), TimeProvider.System, logger)
+        {
+            IdentityReady = ForgetConfigurationKey,
+        };
     }
+
+    /// <summary>The key only enrolls: once the agent holds its identity, the settings file no longer keeps it.</summary>
+    private void ForgetConfigurationKey()
+    {
+        if (startup.SettingsFile is { } path && new AgentSettingsFile(path).ForgetConfigurationKey())
+        {
+            logger.LogInformation("Enrolled: the configuration key is removed from {SettingsFile}", path);
+        }
+    }
+}
+
+/// <summary>
+/// What Program found before the host read any state: on Windows, the protected folders that are not as they must be
+/// (the agent then refuses to run) and the settings file it reads; on a simulated device, nothing.
+/// </summary>
+public sealed record AgentStartupCheck(IReadOnlyList<FolderRefusal> Refusals, string? SettingsFile)
+{
+    public static AgentStartupCheck None { get; } = new([], null);
 }
 
 /// <summary>Chooses the device platform from the settings.</summary>
 public static class DevicePlatforms
 {
-    public static bool IsSimulated(AgentOptions settings) => string.Equals(settings.Platform, "Simulated", StringComparison.OrdinalIgnoreCase);
+    public static bool IsSimulated(AgentOptions settings) => IsSimulated(settings.Platform);
+
+    public static bool IsSimulated(string? platform) => string.Equals(platform, "Simulated", StringComparison.OrdinalIgnoreCase);
 
     public static (IDevicePlatform Platform, IUserSession Session, IStepFaults? Faults, HttpMessageHandler Handler) Create(
         AgentOptions settings, TimeProvider time, ILogger logger)

@@ -16,6 +16,9 @@ public static class AgentProtocol
 
     public const string AuthorizationScheme = "Agent";
 
+    /// <summary>The header that carries the job's lease token on a GET (a provisioning package download).</summary>
+    public const string LeaseHeader = "X-Rehome-Lease";
+
     /// <summary>The longest a poll waits for a job before answering 204; the agent then polls again.</summary>
     public const int MaxPollSeconds = 55;
 

@@ -37,6 +37,19 @@ public sealed record JobAssignment
 
     /// <summary>Where and how the device joins (rejoin jobs only).</summary>
     public DestinationJoin? Join { get; init; }
+
+    /// <summary>
+    /// The local administrator the source connection asks for on each device during a rejoin (created before the
+    /// device leaves its source, removed when the job ends); null when the connection asks for none.
+    /// </summary>
+    public BreakGlassAccount? BreakGlass { get; init; }
+}
+
+/// <summary>A local administrator account that keeps a device reachable while it belongs to no domain.</summary>
+public sealed record BreakGlassAccount(string UserName, string Password)
+{
+    /// <summary>Never printed: the password is a secret.</summary>
+    public override string ToString() => $"BreakGlassAccount {{ UserName = {UserName} }}";
 }
 
 /// <summary>The mapping the job works on.</summary>
@@ -66,6 +79,9 @@ public sealed record JobPolicy
     public IReadOnlyList<string> IgnoredFileSystemPaths { get; init; } = [];
 
     public IReadOnlyList<string> IgnoredRegistryKeys { get; init; } = [];
+
+    /// <summary>Hybrid Identity: how long the job waits after the restart for the device's Entra ID registration.</summary>
+    public int HybridRegistrationWaitSeconds { get; init; } = 3600;
 }
 
 /// <summary>What the Re-ACL does with an ACE naming a source identity.</summary>
@@ -103,8 +119,42 @@ public sealed record DestinationJoin
     public string? OrganizationalUnit { get; init; }
 
     /// <summary>
-    /// The offline join blob (djoin) or the bulk-enrollment provisioning package, base64, made by the server
-    /// for this device; null for online joins.
+    /// Active Directory offline: the offline join blob (djoin), base64, made by the server for this device and
+    /// this job. Null for online joins and for Entra ID (its package is downloaded, see <see cref="PackageBytes"/>).
     /// </summary>
     public string? ProvisioningData { get; init; }
+
+    /// <summary>
+    /// Active Directory online: the one-time password of the computer account the server created for this device.
+    /// The agent joins with it (an unsecure join with the machine password passed): no directory credential
+    /// ever reaches the device.
+    /// </summary>
+    public string? OneTimePassword { get; init; }
+
+    /// <summary>
+    /// Entra ID offline: the size of the bulk enrollment provisioning package, which the agent downloads with its
+    /// lease (<c>GET jobs/{id}/package/{purpose}</c>); null when there is none.
+    /// </summary>
+    public long? PackageBytes { get; init; }
+
+    /// <summary>Never printed: the join data and password are secrets.</summary>
+    public override string ToString() => $"DestinationJoin {{ Kind = {Kind}, Offline = {Offline}, Domain = {DomainDnsName}, Tenant = {TenantId}, ComputerName = {ComputerName} }}";
 }
+
+/// <summary>Which join a provisioning package is for.</summary>
+public enum JoinPurpose
+{
+    /// <summary>The destination of the rejoin.</summary>
+    Destination,
+
+    /// <summary>The return ticket: the way back into the source when the destination join cannot complete.</summary>
+    Return,
+}
+
+/// <summary>
+/// The agent asks, right before the device leaves its source, for its return ticket: the join data that puts
+/// the device back into its source under its source name (offline join data for its own computer account, or
+/// the source tenant's provisioning package). The server makes it then, not earlier, because making it resets
+/// the source computer account's password and so ends the device's secure channel with its source.
+/// </summary>
+public sealed record ReturnTicketRequest(Guid LeaseToken, string ComputerName, DeviceJoinType JoinType, string? DomainName, string? TenantId);

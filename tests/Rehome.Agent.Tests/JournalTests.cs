@@ -79,8 +79,12 @@ public sealed class JournalTests
     {
         foreach (var kind in Enum.GetValues<AgentJobKind>())
         {
-            var names = Jobs.JobPlans.For(kind, new DeviceFacts { DeviceName = "x", OsVersion = "", AgentVersion = "" }).Select(s => s.Name).ToList();
-            Assert.Equal(names.Count, names.Distinct().Count());
+            var plan = Jobs.JobPlans.For(kind, new DeviceFacts { DeviceName = "x", OsVersion = "", AgentVersion = "" });
+            foreach (var steps in new[] { plan.Steps, plan.ReturnSteps })
+            {
+                var names = steps.Select(s => s.Name).ToList();
+                Assert.Equal(names.Count, names.Distinct().Count());
+            }
         }
     }
 }

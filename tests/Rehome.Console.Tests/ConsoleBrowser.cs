@@ -69,7 +69,10 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         await Page.GetByRole(AriaRole.Heading, new() { Name = heading }).First.WaitForAsync();
     }
 
-    /// <summary>Saves a screenshot of the top of the page as docs/screenshots/NAME.png (the README links them).</summary>
+    /// <summary>
+    /// Saves a screenshot of the top of the page as NAME.png: in docs/screenshots (the README links them) when
+    /// REHOME_SAVE_SCREENSHOTS=1, otherwise in a temporary folder, so that a test run leaves the tree as it was.
+    /// </summary>
     public async Task ScreenshotAsync(string name)
     {
         await Page.EvaluateAsync("window.scrollTo(0, 0)");
@@ -80,6 +83,12 @@ public sealed class ConsoleBrowser : IAsyncDisposable
     {
         get
         {
+            if (Environment.GetEnvironmentVariable("REHOME_SAVE_SCREENSHOTS") != "1")
+            {
+                var temporary = Path.Combine(Path.GetTempPath(), "rehome-screenshots");
+                System.IO.Directory.CreateDirectory(temporary);
+                return temporary;
+            }
             var folder = new DirectoryInfo(AppContext.BaseDirectory);
             while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Rehome.slnx")))
             {

@@ -9,7 +9,7 @@ namespace Rehome.Console.Tests;
 
 /// <summary>
 /// The console in Debian's Chromium against the real server; the runs use real agents on simulated devices.
-/// Each test saves screenshots of the pages it passes through to docs/screenshots.
+/// Each test saves screenshots of the pages it passes through (to docs/screenshots with REHOME_SAVE_SCREENSHOTS=1).
 /// </summary>
 public sealed class ConsoleTests
 {

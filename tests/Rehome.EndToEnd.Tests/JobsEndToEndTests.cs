@@ -68,10 +68,10 @@ public sealed class JobsEndToEndTests
     }
 
     [Fact]
-    public async Task A_failing_step_rolls_the_rejoin_back_and_fails_its_dependents()
+    public async Task A_step_failing_before_the_device_leaves_rolls_the_rejoin_back_and_fails_its_dependents()
     {
         await using var world = await LiveWorld.StartAsync(1, [JobKind.RejoinDomain, JobKind.MigrateUserProfile],
-            _ => new SimulatedFaults { FailStep = "JoinDestination" });
+            _ => new SimulatedFaults { FailStep = "ExportAppAssociations" });
         world.Fleet.StartAll();
         var runId = await world.RunAsync(JobKind.RejoinDomain, JobKind.MigrateUserProfile);
 
@@ -86,6 +86,8 @@ public sealed class JobsEndToEndTests
         Assert.Equal(RehearsalScenario.DeviceName(1), device.ComputerName);
         Assert.Equal(SimulatedIdentities.SourceDnsName, device.DomainName);
         Assert.False(device.Locked);
+        Assert.False(device.SignInBlocked);
+        Assert.Null(device.StagedJoin);
         Assert.Equal(1, device.BootCount);
     }
 

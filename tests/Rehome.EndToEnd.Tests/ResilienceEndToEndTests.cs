@@ -10,7 +10,7 @@ namespace Rehome.EndToEnd.Tests;
 public sealed class ResilienceEndToEndTests
 {
     private static readonly string[] RejoinSteps =
-        [.. JobPlans.For(AgentJobKind.RejoinDomain, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Select(s => s.Name)];
+        [.. JobPlans.For(AgentJobKind.RejoinDomain, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps.Select(s => s.Name)];
 
     [Fact]
     public async Task A_device_crash_at_every_step_of_rejoin_resumes_and_ends_as_without_the_crash()
@@ -38,6 +38,8 @@ public sealed class ResilienceEndToEndTests
             Assert.Equal(reference.JoinType, device.JoinType);
             Assert.Equal(reference.BootCount, device.BootCount);
             Assert.Equal(reference.Locked, device.Locked);
+            Assert.False(device.SignInBlocked, $"{what}: sign-in is still blocked");
+            Assert.Equal(reference.EscrowedRecoveryKeys.Distinct(), device.EscrowedRecoveryKeys.Distinct());
             Assert.Equal(reference.LocalAdministrators.Count, device.LocalAdministrators.Count);
             // Leaving the source and joining the destination took effect once, whatever the crash.
             Assert.True(device.StepRuns.GetValueOrDefault("LeaveSource") <= 1, $"{what}: LeaveSource ran twice");
@@ -86,7 +88,7 @@ public sealed class ResilienceEndToEndTests
         await using var world = await LiveWorld.StartAsync(3, [JobKind.RejoinDomain, JobKind.MigratePermissions], i => i switch
         {
             // Device 1 is slow while still in its source, device 2 after it left the source.
-            1 => new SimulatedFaults { SlowStep = "PrepareJoin", SlowSeconds = 30 },
+            1 => new SimulatedFaults { SlowStep = "ExportAppAssociations", SlowSeconds = 30 },
             2 => new SimulatedFaults { SlowStep = "JoinDestination", SlowSeconds = 4 },
             _ => new SimulatedFaults(),
         });
@@ -101,7 +103,7 @@ public sealed class ResilienceEndToEndTests
 
         world.Fleet.Start(world.Device(1));
         world.Fleet.Start(world.Device(2));
-        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(world.Device(1).State.StagedJoin is null && world.Device(1).State.Locked), TimeSpan.FromSeconds(30), "device 1 to lock");
+        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(world.Device(1).State.StagedJoin is not null && world.Device(1).State.SignInBlocked), TimeSpan.FromSeconds(30), "device 1 to lock");
         await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(world.Device(2).State.JoinType == DeviceJoinType.Workgroup), TimeSpan.FromSeconds(30), "device 2 to leave its source");
 
         // In progress: the agents are asked; device 1 stops (and unlocks), device 2 is past leaving its source and finishes.
@@ -113,7 +115,45 @@ public sealed class ResilienceEndToEndTests
         await world.WaitForJobAsync(runId, 1, JobKind.RejoinDomain, s => s == JobStatus.Stopped, "device 1's rejoin to stop");
         await world.WaitForJobAsync(runId, 2, JobKind.RejoinDomain, s => s == JobStatus.Finished, "device 2's rejoin to finish");
         Assert.False(world.Device(1).State.Locked);
+        Assert.False(world.Device(1).State.SignInBlocked);
+        Assert.Null(world.Device(1).State.StagedJoin);
         Assert.Equal(RehearsalScenario.DeviceName(1), world.Device(1).State.ComputerName);
         Assert.Equal(RehearsalScenario.DestinationName(2), world.Device(2).State.ComputerName);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_rejoin_whose_destination_join_cannot_complete_ends_back_in_the_source_never_in_a_workgroup(bool activeDirectoryDestination)
+    {
+        await using var world = await LiveWorld.StartAsync(2, [JobKind.RejoinDomain, JobKind.MigratePermissions],
+            i => i == 2 ? new SimulatedFaults { FailStep = "JoinDestination" } : new SimulatedFaults(), activeDirectoryDestination: activeDirectoryDestination);
+        world.Fleet.StartAll();
+        var runId = await world.RunAsync(JobKind.RejoinDomain, JobKind.MigratePermissions);
+
+        await world.WaitForRunAsync(runId, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.RejoinDomain)));
+        var failed = await world.JobAsync(runId, 2, JobKind.RejoinDomain);
+        Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(failed));
+        Assert.True(((string?)failed["errorMessage"])?.Contains("went back to its source", StringComparison.Ordinal), (string?)failed["errorMessage"]);
+        Assert.Equal(JobStatus.Failed, LiveWorld.StatusOf(await world.JobAsync(runId, 2, JobKind.MigratePermissions)));
+        var device = world.Device(2).State;
+        Assert.Equal(RehearsalScenario.DeviceName(2), device.ComputerName);
+        Assert.Equal(DeviceJoinType.ActiveDirectory, device.JoinType);
+        Assert.Equal(world.Scenario.Identities.SourceDnsName, device.DomainName);
+        Assert.False(device.SignInBlocked);
+        Assert.Equal(RehearsalScenario.DestinationName(1), world.Device(1).State.ComputerName);
+    }
+
+    [Fact]
+    public async Task A_sign_in_block_that_no_running_job_holds_is_lifted_when_the_agent_starts()
+    {
+        await using var world = await LiveWorld.StartAsync(1, [JobKind.RejoinDomain]);
+        new SimulatedDeviceStateFile(world.Device(1).DeviceFolder).Change(s => s with { SignInBlocked = true, LockNotice = "left by a crash" });
+
+        world.Fleet.Start(world.Device(1));
+
+        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(!world.Device(1).State.SignInBlocked), TimeSpan.FromSeconds(30), "the block to be lifted");
     }
 }

@@ -14,7 +14,8 @@ public sealed class JobContext(
     private int itemsDone;
     private int itemsTotal;
     private int itemsChanged;
-    private int itemsFailed;
+    // Failures reported one by one before a restart count after it.
+    private int itemsFailed = int.TryParse(journal.Get(FailedItemsKey), System.Globalization.CultureInfo.InvariantCulture, out var failed) ? failed : 0;
 
     public JobJournal Journal { get; } = journal;
 
@@ -63,6 +64,20 @@ public sealed class JobContext(
     public Task<T> CallServerAsync<T>(Func<CancellationToken, Task<T>> call) =>
         NetworkRetry.UntilAnsweredAsync(call, Time, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(15),
             (e, _) => Message = "Waiting for the server: " + e.Message, Cancellation);
+
+    private const string FailedItemsKey = "job.failedItems";
+
+    /// <summary>
+    /// Records an item that failed in a job that counts its failures one by one (a rejoin's carry-overs); the count
+    /// is journaled, so failures before a restart still make the job end with Exceptions.
+    /// </summary>
+    public void ReportFailure(ItemResult item)
+    {
+        Report(item);
+        var failed = (int.TryParse(Journal.Get(FailedItemsKey), System.Globalization.CultureInfo.InvariantCulture, out var before) ? before : 0) + 1;
+        Journal.Set(FailedItemsKey, failed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Volatile.Write(ref itemsFailed, Math.Max(Volatile.Read(ref itemsFailed), failed));
+    }
 
     /// <summary>Records an item result to send with the next progress report.</summary>
     public void Report(ItemResult item) => pendingItems.Enqueue(item);

@@ -8,42 +8,95 @@ using Rehome.Protocol;
 
 namespace Rehome.Agent.Jobs;
 
+/// <summary>
+/// A job's steps, in order, and the way back for a job that can leave its source: after the point of no return a
+/// step that fails (every attempt spent) hands over to <see cref="ReturnSteps"/>, which put the device back into
+/// its source through the return ticket.
+/// </summary>
+public sealed record JobPlan(IReadOnlyList<JobStep> Steps, IReadOnlyList<JobStep> ReturnSteps, bool KeepsDeviceAwake)
+{
+    /// <summary>
+    /// How the job ends when <paramref name="step"/> fails every time (null when the plan has no such step):
+    /// Failed before the point of no return (rolled back) and for a step whose failure sends the device back to
+    /// its source; Exceptions for a step after which the device stays where it is.
+    /// </summary>
+    public CompletionStatus? EndWhenAlwaysFailing(string step)
+    {
+        var index = Steps.ToList().FindIndex(s => s.Name == step);
+        if (index < 0)
+        {
+            return null;
+        }
+        var afterLeaving = Steps.Take(index + 1).Any(s => s.PointOfNoReturn);
+        return afterLeaving && Steps[index].WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn ? CompletionStatus.Exceptions : CompletionStatus.Failed;
+    }
+
+    /// <summary>Whether the device is back in its source when <paramref name="step"/> fails every time.</summary>
+    public bool ReturnsToSourceWhenFailing(string step)
+    {
+        var index = Steps.ToList().FindIndex(s => s.Name == step);
+        return index >= 0 && Steps.Take(index + 1).Any(s => s.PointOfNoReturn) && Steps[index].WhenFailedAfterLeaving == AfterLeavingFailure.ReturnToSource;
+    }
+}
+
 /// <summary>The steps of each job, in order. A step's name is its identity in the journal: rename with care.</summary>
 public static class JobPlans
 {
+    private const string RejoinNotice = "Your device is moving to its new organisation. Sign-in is back when it is done.";
+    private const string ProfileNotice = "Your profile is being handed over to your new account. Sign-in is back when it is done.";
+
     /// <param name="kind">The job.</param>
     /// <param name="enrolledAs">The device as it enrolled (its source Entra ID device id, which a rejoin removes).</param>
-    public static IReadOnlyList<JobStep> For(AgentJobKind kind, DeviceFacts enrolledAs) => kind switch
+    public static JobPlan For(AgentJobKind kind, DeviceFacts enrolledAs) => kind switch
     {
-        AgentJobKind.RejoinDomain =>
+        AgentJobKind.RejoinDomain => new(
         [
             new RecordMembershipStep(),
             new AskUserStep("The move of your device to its new organisation"),
-            new LockSessionStep(),
+            new CacheCredentialsStep(),
             new PrepareJoinStep(),
+            new LockSessionStep(RejoinNotice),
+            new CreateBreakGlassStep(),
+            new ExportAppAssociationsStep(),
+            new ObtainReturnTicketStep(),
             new LeaveSourceStep(),
             new JoinDestinationStep(),
-            new CarryOverLocalAdministratorsStep(),
-            new RestartStep(),
+            new RestartStep("Restart", "to finish moving to its new organisation"),
             new ConfirmDestinationStep(),
+            new DiscardStagedStep(),
+            new UnlockSessionStep(),
+            new WaitForHybridRegistrationStep(),
+            new CarryOverLocalAdministratorsStep(),
+            new ImportAppAssociationsStep(),
+            new EscrowBitLockerKeysStep(),
+            new RemoveBreakGlassStep(),
         ],
-        AgentJobKind.MigratePermissions =>
+        [
+            new ApplyReturnTicketStep(),
+            new RestartStep("RestartToSource", "to go back to its organisation", ApplyReturnTicketStep.Applied),
+            new ConfirmSourceStep(),
+            new UnlockSessionStep(),
+            new RemoveBreakGlassStep(),
+            new DiscardStagedStep(),
+        ],
+        KeepsDeviceAwake: true),
+        AgentJobKind.MigratePermissions => new(
         [
             new MapIdentitiesStep(PermissionsAreas.Of, PermissionsAreas.MapFile),
             new TranslateDescriptorsStep(PermissionsAreas.Of, PermissionsAreas.MapFile),
-        ],
-        AgentJobKind.MigrateUserProfile =>
+        ], [], KeepsDeviceAwake: true),
+        AgentJobKind.MigrateUserProfile => new(
         [
             new FindProfileStep(),
             new AskUserStep("The hand-over of your profile to your new account"),
-            new LockSessionStep(),
+            new LockSessionStep(ProfileNotice),
             new MapIdentitiesStep(FindProfileStep.AreasOf, FindProfileStep.MapFile, c => [FindProfileStep.Source(c).Sid]),
             new TranslateDescriptorsStep(FindProfileStep.AreasOf, FindProfileStep.MapFile),
             new RepointProfileStep(),
             new UnlockSessionStep(),
-        ],
-        AgentJobKind.MigrateEntraIdGroups => [new MigrateGroupsStep(enrolledAs.EntraDeviceId)],
-        AgentJobKind.RegisterAutopilot => [new ImportAutopilotStep()],
+        ], [], KeepsDeviceAwake: true),
+        AgentJobKind.MigrateEntraIdGroups => new([new MigrateGroupsStep(enrolledAs.EntraDeviceId)], [], KeepsDeviceAwake: false),
+        AgentJobKind.RegisterAutopilot => new([new ImportAutopilotStep()], [], KeepsDeviceAwake: false),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown job kind."),
     };
 }

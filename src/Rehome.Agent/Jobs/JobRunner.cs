@@ -25,21 +25,29 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// <summary>Longest pause between two progress reports while a step runs.</summary>
     public static TimeSpan MaxReportInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Longest pause between two tries of a step after the point of no return.</summary>
+    public static TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>First pause between two tries of a step after the point of no return (doubling up to <see cref="MaxRetryDelay"/>).</summary>
+    public static TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     public async Task<JobOutcome> RunAsync(JobJournal journal, CancellationToken agentStopping)
     {
-        var steps = JobPlans.For(journal.Record.Assignment.Kind, enrolledAs);
+        var plan = JobPlans.For(journal.Record.Assignment.Kind, enrolledAs);
         var log = new JobLog(journal.PathOf("log.jsonl"), time);
         using var work = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
         var context = new JobContext(journal, log, platform, session, gateway, time, work.Token);
-        var state = new RunState(steps);
+        var state = new RunState(plan.Steps, journal, agentStopping);
         if (journal.Record.Phase == JournalPhase.Running)
         {
+            // A power request, not a thread's execution state: it holds while the job runs, whichever thread works.
+            using var awake = plan.KeepsDeviceAwake ? platform.Power.KeepAwake($"Rehome: {journal.Record.Assignment.Kind}") : null;
             using var reporting = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
             var reporter = ReportLoopAsync(context, state, work, reporting.Token);
             CompletionReport completion;
             try
             {
-                completion = await RunStepsAsync(context, state);
+                completion = await RunStepsAsync(context, state, plan);
             }
             catch (OperationCanceledException) when (state.LeaseLost && !agentStopping.IsCancellationRequested)
             {
@@ -51,7 +59,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 await reporting.CancelAsync();
                 await reporter;
             }
-            if (state.LeaseLost)
+            if (state.LeaseLost && !state.LeftSource)
             {
                 return JobOutcome.LeaseLost;
             }
@@ -60,10 +68,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         return await CompleteAsync(context, agentStopping);
     }
 
-    private async Task<CompletionReport> RunStepsAsync(JobContext context, RunState state)
+    private async Task<CompletionReport> RunStepsAsync(JobContext context, RunState state, JobPlan plan)
     {
         var journal = context.Journal;
         var steps = state.Steps;
+        if (journal.Record.Returning)
+        {
+            return await ReturnToSourceAsync(context, state, plan);
+        }
         if (journal.Record.Failure is { } earlier)
         {
             return await RollBackAsync(context, state, earlier);
@@ -75,41 +87,40 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 var step = steps[i];
                 state.Current = i;
+                if (state.LeaseLost && state.SafeEndReached)
+                {
+                    // The device is safe in its destination: the rest waits until the server hands the job back.
+                    throw new OperationCanceledException("The lease was lost after the device reached a safe end.");
+                }
                 if (state.StopRequested && !state.PastPointOfNoReturn(i))
                 {
                     return await StopAsync(context, state, i);
                 }
-                var resumed = journal.Record.RunningStep == step.Name;
-                journal.Update(r => r with { RunningStep = step.Name });
-                context.Step = step.Name;
-                context.Message = null;
-                context.Log.Information($"Step {i + 1} of {steps.Count}: {step.Name}{(resumed ? " (resumed after a restart)" : "")}");
-                state.Nudge();
-                if (resumed && await step.IsAlreadyDoneAsync(context))
+                var afterLeaving = state.PastPointOfNoReturn(i);
+                var failure = afterLeaving
+                    ? await RunWithRetriesAsync(context, state, step, i, steps.Count, step.Attempts)
+                    : await RunOnceAsync(context, state, step, i, steps.Count, catchFailure: false);
+                if (failure is not null && step.WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn)
                 {
-                    context.Log.Information($"{step.Name} had already taken effect before the restart.");
+                    // The device is where it should be: the failure is the job's exception, not a reason to move it.
+                    context.Log.Error($"{failure.Step} failed: {failure.Message} The device stays where it is; the job goes on.");
+                    context.ReportFailure(new ItemResult(failure.Step, ItemOutcome.Failed, failure.Message));
                 }
-                else
+                else if (failure is not null)
                 {
-                    if (faults is not null)
-                    {
-                        await faults.AtStepAsync(step.Name, afterEffect: false, context.Cancellation);
-                    }
-                    await step.RunAsync(context);
-                    if (faults is not null)
-                    {
-                        await faults.AtStepAsync(step.Name, afterEffect: true, context.Cancellation);
-                    }
+                    context.Log.Error($"{failure.Step} failed after the device left its source: {failure.Message} It goes back to its source through its return ticket.");
+                    journal.Update(r => r with { Failure = failure, Returning = true, ReturnNextStep = 0, RunningStep = null });
+                    return await ReturnToSourceAsync(context, state, plan);
                 }
                 var next = i + 1;
                 journal.Update(r => r with { NextStep = next, RunningStep = null });
             }
         }
-        catch (OperationCanceledException) when (state.StopRequested && !state.LeaseLost)
+        catch (OperationCanceledException) when (state.StopRequested && !state.LeaseLost && !state.PastPointOfNoReturn(i) && !state.AgentStopping.IsCancellationRequested)
         {
             return await StopAsync(context, state, i);
         }
-        catch (LeaseLostException)
+        catch (LeaseLostException) when (!state.PastPointOfNoReturn(i) || state.SafeEndReached)
         {
             // A step's own call learned it first: the job is no longer ours, so neither a failure nor a rollback
             // (the journal keeps the step, and the job resumes here if the server hands it back).
@@ -119,6 +130,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         catch (Exception e) when (e is not AgentTerminatedException and not OperationCanceledException)
         {
             var failure = new StepFailure(steps[i].Name, e is StepFailedException f ? f.Code : "StepFailed", e.Message);
+            if (state.PastPointOfNoReturn(i))
+            {
+                // The step crossed the point of no return before it failed (the return ticket came, and with it the
+                // source account's new password): going back is the only safe end.
+                context.Log.Error($"{failure.Step} failed after the point of no return: {failure.Message} The device goes back to its source.");
+                journal.Update(r => r with { Failure = failure, Returning = true, ReturnNextStep = 0, RunningStep = null });
+                return await ReturnToSourceAsync(context, state, plan);
+            }
             context.Log.Error($"{failure.Step} failed: {failure.Message}");
             journal.Update(r => r with { Failure = failure });
             return await RollBackAsync(context, state, failure);
@@ -128,6 +147,134 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         context.Log.Information(status == CompletionStatus.Finished ? "Job finished." : $"Job finished with {context.ItemsFailed} item error(s).");
         return Completion(context, status, status == CompletionStatus.Exceptions ? "ItemErrors" : null,
             status == CompletionStatus.Exceptions ? $"{context.ItemsFailed} item(s) could not be changed; see the mapping's report." : null);
+    }
+
+    /// <summary>
+    /// Runs one step (checking first, when it was interrupted, whether its effect already happened). With
+    /// <paramref name="catchFailure"/>, a failure comes back as data instead of an exception.
+    /// </summary>
+    private async Task<StepFailure?> RunOnceAsync(JobContext context, RunState state, JobStep step, int index, int count, bool catchFailure, string prefix = "")
+    {
+        var journal = context.Journal;
+        var resumed = journal.Record.RunningStep == step.Name;
+        journal.Update(r => r with { RunningStep = step.Name });
+        context.Step = prefix + step.Name;
+        context.Message = null;
+        context.Log.Information($"{prefix}Step {index + 1} of {count}: {step.Name}{(resumed ? " (resumed after a restart)" : "")}");
+        state.Nudge();
+        try
+        {
+            if (resumed && await step.IsAlreadyDoneAsync(context))
+            {
+                context.Log.Information($"{step.Name} had already taken effect before the restart.");
+                return null;
+            }
+            if (faults is not null)
+            {
+                await faults.AtStepAsync(step.Name, afterEffect: false, context.Cancellation);
+            }
+            await step.RunAsync(context);
+            if (faults is not null)
+            {
+                await faults.AtStepAsync(step.Name, afterEffect: true, context.Cancellation);
+            }
+            return null;
+        }
+        catch (Exception e) when (catchFailure && e is not AgentTerminatedException and not OperationCanceledException
+            && !(e is LeaseLostException && state.SafeEndReached))
+        {
+            // Past the point of no return a lost lease is one more failure to retry: the device must still reach a safe end.
+            return new StepFailure(step.Name, e is StepFailedException f ? f.Code : e is LeaseLostException ? "LeaseLost" : "StepFailed", e.Message);
+        }
+    }
+
+    /// <summary>Tries a step up to <paramref name="attempts"/> times (0: until it succeeds), waiting longer each time; the last failure comes back.</summary>
+    private async Task<StepFailure?> RunWithRetriesAsync(JobContext context, RunState state, JobStep step, int index, int count, int attempts, string prefix = "")
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            var failure = await RunOnceAsync(context, state, step, index, count, catchFailure: true, prefix);
+            if (failure is null || (attempts > 0 && attempt >= attempts))
+            {
+                return failure;
+            }
+            var next = time.GetUtcNow() + delay;
+            context.Log.Warning($"{step.Name} failed (attempt {attempt}): {failure.Message} Trying again at {next:HH:mm:ss} UTC.");
+            context.Message = $"{step.Name} failed ({failure.Message}); trying again at {next:HH:mm:ss} UTC";
+            // The step is tried afresh: the journal's "running" mark would make the next try look like a resume.
+            context.Journal.Update(r => r with { RunningStep = null });
+            await Task.Delay(delay, time, context.Cancellation);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>How many times the way back is tried from its start (a fresh ticket each time) before the job asks for an administrator.</summary>
+    public const int MaxReturnCycles = 3;
+
+    private const string ReturnCyclesKey = "return.cycles";
+
+    /// <summary>
+    /// The way back after the point of no return: the plan's return steps, journaled like the others so a restart
+    /// or a crash resumes them. A step that keeps failing sends the way back to its start (a fresh return ticket);
+    /// after <see cref="MaxReturnCycles"/> the sign-in block is lifted, the break-glass account stays, and the job ends
+    /// asking for an administrator: never a device nobody can sign in to, never a loop without end.
+    /// </summary>
+    private async Task<CompletionReport> ReturnToSourceAsync(JobContext context, RunState state, JobPlan plan)
+    {
+        var journal = context.Journal;
+        var failure = journal.Record.Failure!;
+        var steps = plan.ReturnSteps;
+        state.Returning = true;
+        var cycles = int.TryParse(journal.Get(ReturnCyclesKey), System.Globalization.CultureInfo.InvariantCulture, out var saved) ? saved : 0;
+        for (var i = journal.Record.ReturnNextStep; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            state.Current = state.Steps.Count - 1;
+            var problem = await RunWithRetriesAsync(context, state, step, i, steps.Count, step.Attempts, "Return: ");
+            if (problem is not null && step.WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn)
+            {
+                context.Log.Error($"{problem.Step} failed: {problem.Message}");
+                context.ReportFailure(new ItemResult(problem.Step, ItemOutcome.Failed, problem.Message));
+            }
+            else if (problem is not null)
+            {
+                cycles++;
+                journal.Set(ReturnCyclesKey, cycles.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (cycles >= MaxReturnCycles)
+                {
+                    return await GiveUpReturningAsync(context, failure, problem);
+                }
+                context.Log.Error($"Going back failed at {problem.Step}: {problem.Message} Starting the way back again with a fresh ticket ({cycles} of {MaxReturnCycles}).");
+                journal.Update(r => r with { ReturnNextStep = 0, RunningStep = null });
+                i = -1;
+                continue;
+            }
+            var next = i + 1;
+            journal.Update(r => r with { ReturnNextStep = next, RunningStep = null });
+        }
+        var previous = RejoinDomain.RecordMembershipStep.Previous(context);
+        var where = $"{previous.DomainName ?? previous.TenantId} as {previous.ComputerName}";
+        context.Log.Warning($"Back in the source, {where}, after the failure of {failure.Step}.");
+        return Completion(context, CompletionStatus.Failed, failure.Code,
+            $"{failure.Step} failed: {failure.Message} The device went back to its source, {where}, through its return ticket.");
+    }
+
+    /// <summary>Neither the destination nor the source could be reached: users are let in again and an administrator is asked for.</summary>
+    private static async Task<CompletionReport> GiveUpReturningAsync(JobContext context, StepFailure failure, StepFailure problem)
+    {
+        try
+        {
+            await context.Session.UnlockAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is not AgentTerminatedException)
+        {
+            context.Log.Error($"The sign-in block could not be lifted: {e.Message}");
+        }
+        var account = context.Journal.Get(RejoinDomain.CreateBreakGlassStep.CreatedKey) is { Length: > 0 } name ? $" Sign in with the break-glass account {name}." : "";
+        context.Log.Error($"The device could not go back to its source ({problem.Step}: {problem.Message}); it needs an administrator.{account}");
+        return Completion(context, CompletionStatus.Failed, "NeedsAdministrator",
+            $"{failure.Step} failed: {failure.Message} Going back to the source failed too ({problem.Step}: {problem.Message}); the device needs an administrator.{account}");
     }
 
     /// <summary>Undoes the steps that ran (the failed one too: its effect may be partial), newest first.</summary>
@@ -232,6 +379,12 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             catch (LeaseLostException)
             {
                 state.LeaseLost = true;
+                if (state.PastPointOfNoReturn(state.Current) && !state.SafeEndReached)
+                {
+                    // The device left its source: it goes on to a safe end whatever the server thinks, and reports then.
+                    context.Log.Warning("The server took the job back after the device left its source; the device goes on to a safe end and reports when it can.");
+                    return;
+                }
                 await work.CancelAsync();
                 return;
             }
@@ -289,8 +442,37 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         }
     }
 
-    private sealed class RunState(IReadOnlyList<JobStep> steps)
+    /// <summary>
+    /// Whether the job's device left its source (or holds a return ticket) and has not reached a safe end yet: such
+    /// a job goes on without its lease, since stopping there would strand the device.
+    /// </summary>
+    public static bool MustGoOnAlone(JobJournal journal)
     {
+        var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
+        var state = new RunState(steps, journal, CancellationToken.None);
+        return (state.LeftSource || steps.Any(s => s.PointOfNoReturn && s.Name == journal.Record.RunningStep)) && !state.SafeEndReached;
+    }
+
+    /// <summary>Whether the job reached a safe end after its device left its source (the rest waits for the server).</summary>
+    public static bool WaitsForItsLease(JobJournal journal)
+    {
+        var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
+        return new RunState(steps, journal, CancellationToken.None).SafeEndReached;
+    }
+
+    private sealed class RunState(IReadOnlyList<JobStep> steps, JobJournal journal, CancellationToken agentStopping)
+    {
+        /// <summary>The agent's own stop (a shutdown), as opposed to an administrator's stop request.</summary>
+        public CancellationToken AgentStopping { get; } = agentStopping;
+
+        private volatile bool returning;
+
+        public bool Returning { get => returning || journal.Record.Returning; set => returning = value; }
+
+        /// <summary>Whether the device left its source (or holds a return ticket, which reset the source account).</summary>
+        public bool LeftSource => Returning || journal.Get(RejoinDomain.ObtainReturnTicketStep.ReceivedKey) is not null
+            || Steps.Take(journal.Record.NextStep).Any(s => s.PointOfNoReturn);
+
         private readonly SemaphoreSlim nudge = new(0, 1);
 
         public IReadOnlyList<JobStep> Steps { get; } = steps;
@@ -305,7 +487,10 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
 
         public int Current { get => current; set => current = value; }
 
-        public bool PastPointOfNoReturn(int current) => Steps.Take(current + 1).Any(s => s.PointOfNoReturn);
+        /// <summary>A step marked <see cref="JobStep.SafeEnd"/> is done (and the device is not on its way back).</summary>
+        public bool SafeEndReached => !Returning && Steps.Take(journal.Record.NextStep).Any(s => s.SafeEnd);
+
+        public bool PastPointOfNoReturn(int current) => LeftSource || Steps.Take(current + 1).Any(s => s.PointOfNoReturn);
 
         public void Nudge()
         {

@@ -1,5 +1,15 @@
 namespace Rehome.Agent.Jobs;
 
+/// <summary>What the runner does when a step fails after the job's point of no return (the device left its source).</summary>
+public enum AfterLeavingFailure
+{
+    /// <summary>The device cannot reach its destination this way: it goes back to its source through the return ticket.</summary>
+    ReturnToSource,
+
+    /// <summary>The device is where it should be; the failure is reported (the job ends with Exceptions) and the job goes on.</summary>
+    CarryOn,
+}
+
 /// <summary>
 /// One step of a job. The runner journals the step before its effect and after it; when the agent stopped in
 /// between, <see cref="IsAlreadyDoneAsync"/> decides whether the effect happened, and the step runs again if not.
@@ -9,13 +19,25 @@ public abstract class JobStep
     public virtual string Name => GetType().Name.Replace("Step", "", StringComparison.Ordinal);
 
     /// <summary>
-    /// Once this step has begun, the job is finished rather than stopped or rolled back by the runner (a device
-    /// that left its source goes on to its destination: stopping there would strand it).
+    /// Once this step has begun, the job is never stopped or rolled back: a device that left its source goes on
+    /// to its destination, or back to its source through its return ticket, never to a half state.
     /// </summary>
     public virtual bool PointOfNoReturn => false;
 
+    /// <summary>
+    /// Once this step is done the device is safe whatever happens next (in its destination, users let in): a lease
+    /// lost after it stops the job until the server hands it back, rather than the device going on alone.
+    /// </summary>
+    public virtual bool SafeEnd => false;
+
     /// <summary>Whether a stop undoes this step (a locked session is unlocked; a changed ACL stays, revertable).</summary>
     public virtual bool UndoOnStop => false;
+
+    /// <summary>After the point of no return: how many times the runner tries the step before <see cref="WhenFailedAfterLeaving"/>.</summary>
+    public virtual int Attempts => 1;
+
+    /// <summary>After the point of no return: what a failure of this step (every attempt spent) leads to.</summary>
+    public virtual AfterLeavingFailure WhenFailedAfterLeaving => AfterLeavingFailure.ReturnToSource;
 
     public virtual Task<bool> IsAlreadyDoneAsync(JobContext context) => Task.FromResult(false);
 

@@ -34,8 +34,17 @@ public sealed record JournalRecord
     /// <summary>Steps undone after a failure, in the order they were undone.</summary>
     public List<string> Undone { get; init; } = [];
 
-    /// <summary>Why the job failed, once it did: the rollback then continues from <see cref="Undone"/> after a restart.</summary>
+    /// <summary>
+    /// Why the job failed, once it did: before the point of no return the rollback then continues from
+    /// <see cref="Undone"/> after a restart; after it, the device goes back to its source (<see cref="Returning"/>).
+    /// </summary>
     public StepFailure? Failure { get; init; }
+
+    /// <summary>The device is going back to its source through its return ticket (the plan's return steps).</summary>
+    public bool Returning { get; init; }
+
+    /// <summary>Return steps [0, ReturnNextStep) are done.</summary>
+    public int ReturnNextStep { get; init; }
 
     public CompletionReport? Completion { get; init; }
 

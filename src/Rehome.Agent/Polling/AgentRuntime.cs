@@ -25,12 +25,17 @@ public sealed class AgentRuntime(
 
     public AgentIdentity? Identity { get; private set; }
 
+    /// <summary>Called once the agent holds its identity, enrolled now or before (the Windows agent then deletes its configuration key).</summary>
+    public Action? IdentityReady { get; set; }
+
     public async Task RunAsync(CancellationToken ct)
     {
         Identity = await EnsureEnrolledAsync(ct);
+        IdentityReady?.Invoke();
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
         await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
+        await LiftOrphanedLockAsync(ct);
         while (!ct.IsCancellationRequested)
         {
             // A job the journal left unfinished goes first: if its lease still holds, it simply goes on.
@@ -76,6 +81,28 @@ public sealed class AgentRuntime(
         }
     }
 
+    /// <summary>
+    /// Sign-in stays blocked only while a job that blocked it runs: a block no running job holds (the agent crashed
+    /// between locking and journaling, say) is lifted at start, so a crash never leaves users locked out.
+    /// </summary>
+    private async Task LiftOrphanedLockAsync(CancellationToken ct)
+    {
+        if (session.IsLocked && !JobJournal.Unfinished(JobsFolder).Any(j => j.Record.Phase == JournalPhase.Running))
+        {
+            logger.LogWarning("Sign-in was blocked with no job running; lifting the block");
+            try
+            {
+                await session.UnlockAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A block record the agent did not write is not guessed at: an administrator lifts it (the break-glass
+                // account signs in); the agent goes on serving jobs.
+                logger.LogError(e, "The sign-in block could not be lifted; sign in with the break-glass or a local administrator account and check docs/windows.md");
+            }
+        }
+    }
+
     private async Task ResumeAsync(JobRunner runner, JobJournal journal, CancellationToken ct)
     {
         var record = journal.Record;
@@ -90,6 +117,17 @@ public sealed class AgentRuntime(
                     Step = record.RunningStep ?? "Resuming",
                     Message = "The agent restarted; resuming from its journal.",
                 }, ct);
+            }
+            catch (LeaseLostException) when (JobRunner.MustGoOnAlone(journal))
+            {
+                // The device left its source: it goes on to its destination (or back to its source) whatever the
+                // server thinks, and reports the end when the server hands the job back.
+                logger.LogWarning("Job {JobId}: the lease was lost after the device left its source; going on to a safe end", journal.JobId);
+            }
+            catch (LeaseLostException) when (JobRunner.WaitsForItsLease(journal))
+            {
+                // Safe in its destination: the rest of the job waits for the poll to bring it back (the journal stays).
+                return;
             }
             catch (LeaseLostException)
             {

@@ -61,6 +61,41 @@ public sealed class GatewayClient(HttpClient http)
     public async Task<DirectoryActionAnswer> RunDirectoryActionAsync(Guid jobId, DirectoryActionRequest request, CancellationToken ct) =>
         (await SendAsync<DirectoryActionAnswer>(HttpMethod.Post, $"jobs/{jobId}/directory-action", request, true, ct, jobId))!;
 
+    /// <summary>The way back into the source, made by the server now (see <see cref="ReturnTicketRequest"/>).</summary>
+    public async Task<DestinationJoin> GetReturnTicketAsync(Guid jobId, ReturnTicketRequest request, CancellationToken ct) =>
+        (await SendAsync<DestinationJoin>(HttpMethod.Post, $"jobs/{jobId}/return-ticket", request, true, ct, jobId))!;
+
+    /// <summary>Largest provisioning package the agent takes (a bulk enrollment package is a few MB).</summary>
+    public const long MaxPackageBytes = 64L << 20;
+
+    /// <summary>Downloads the job's provisioning package for <paramref name="purpose"/> (the lease proves the job is this agent's).</summary>
+    public async Task<byte[]> DownloadPackageAsync(Guid jobId, Guid leaseToken, JoinPurpose purpose, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{AgentProtocol.BasePath}/jobs/{jobId}/package/{purpose.ToString().ToLowerInvariant()}");
+        request.Headers.Authorization = new AuthenticationHeaderValue(AgentProtocol.AuthorizationScheme,
+            credential ?? throw new InvalidOperationException("The agent has no credential yet; enroll first."));
+        request.Headers.Add(AgentProtocol.LeaseHeader, leaseToken.ToString());
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await ThrowOnErrorAsync(response, jobId, ct);
+        if (response.Content.Headers.ContentLength is > MaxPackageBytes)
+        {
+            throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {MaxPackageBytes} bytes.");
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxPackageBytes)
+            {
+                throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {MaxPackageBytes} bytes.");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
     public Task CompleteAsync(Guid jobId, CompletionReport report, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Post, $"jobs/{jobId}/complete", report, true, ct, jobId);
 
@@ -88,10 +123,18 @@ public sealed class GatewayClient(HttpClient http)
             throw new HttpRequestException($"The server did not answer in {http.Timeout.TotalSeconds:F0} s.", e);
         }
         using var response = sent;
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+        await ThrowOnErrorAsync(response, jobId, ct, authenticated);
+        return typeof(T) == typeof(object) ? null : await response.Content.ReadFromJsonAsync<T>(AgentProtocol.JsonOptions, ct);
+    }
+
+    private static async Task ThrowOnErrorAsync(HttpResponseMessage response, Guid? jobId, CancellationToken ct, bool authenticated = true)
+    {
         switch (response.StatusCode)
         {
-            case HttpStatusCode.NoContent:
-                return null;
             case HttpStatusCode.Conflict when jobId is { } id:
                 throw new LeaseLostException(id);
             case HttpStatusCode.Unauthorized when authenticated:
@@ -103,6 +146,5 @@ public sealed class GatewayClient(HttpClient http)
             case >= HttpStatusCode.BadRequest:
                 throw new GatewayRejectedException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
         }
-        return typeof(T) == typeof(object) ? null : await response.Content.ReadFromJsonAsync<T>(AgentProtocol.JsonOptions, ct);
     }
 }

@@ -43,10 +43,22 @@ public sealed class RehomeApiClient : IDisposable
     public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Delete, path, null, ct);
 
     /// <summary>Sends a CSV file; Expect: 100-continue lets the server refuse a file that is too large before it is sent.</summary>
-    public async Task<JsonNode> PostCsvAsync(string path, Stream csv, CancellationToken ct)
+    public Task<JsonNode> PostCsvAsync(string path, Stream csv, CancellationToken ct) =>
+        SendFileAsync(HttpMethod.Post, path, csv, new MediaTypeHeaderValue("text/csv") { CharSet = "utf-8" }, ct);
+
+    /// <summary>Puts a binary file (a provisioning package) as the request's raw body.</summary>
+    public Task<JsonNode> PutFileAsync(string path, Stream file, CancellationToken ct) =>
+        SendFileAsync(HttpMethod.Put, path, file, new MediaTypeHeaderValue("application/octet-stream"), ct);
+
+    /// <summary>Expect: 100-continue lets the server refuse a file that is too large before it is sent.</summary>
+    private async Task<JsonNode> SendFileAsync(HttpMethod method, string path, Stream file, MediaTypeHeaderValue type, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StreamContent(csv) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/csv") { CharSet = "utf-8" };
+        using var request = new HttpRequestMessage(method, path) { Content = new StreamContent(file) };
+        request.Content.Headers.ContentType = type;
+        if (file.CanSeek)
+        {
+            request.Content.Headers.ContentLength = file.Length - file.Position;
+        }
         request.Headers.ExpectContinue = true;
         return await ReadAsync(await _http.SendAsync(request, ct), ct);
     }

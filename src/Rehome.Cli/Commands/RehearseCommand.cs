@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -161,7 +162,7 @@ public static class RehearseCommand
         var seconds = clock.Elapsed.TotalSeconds;
         RunCommands.PrintStatusTable(context, final);
         var unexpected = await UnexpectedAsync(client, scenario, runId, options, ct);
-        unexpected.AddRange(CheckDevices(fleet, scenario, options));
+        unexpected.AddRange(CheckDevices(context, fleet, scenario, options));
         if (options.Samba is { } domains)
         {
             unexpected.AddRange(await CheckDestinationDomainAsync(domains, scenario, options, ct));
@@ -239,24 +240,55 @@ public static class RehearseCommand
         return status;
     }
 
-    /// <summary>Devices whose rejoin should have finished but that are not in the destination under their new name.</summary>
-    private static IEnumerable<string> CheckDevices(SimulatedFleet fleet, RehearsalScenario scenario, RehearsalOptions options)
+    /// <summary>
+    /// Where every device ended: in its destination under its new name, back in its source under its own name, or
+    /// neither (stranded: in a workgroup, or half way). Prints the table and returns the devices that are not where
+    /// the scenario expects them.
+    /// </summary>
+    private static List<string> CheckDevices(CliContext context, SimulatedFleet fleet, RehearsalScenario scenario, RehearsalOptions options)
     {
+        var unexpected = new List<string>();
         if (!options.Jobs.Contains(JobKind.RejoinDomain))
         {
-            yield break;
+            return unexpected;
         }
+        var joinType = options.Samba is not null || options.ActiveDirectoryDestination ? Protocol.DeviceJoinType.ActiveDirectory : Protocol.DeviceJoinType.EntraId;
+        int inDestination = 0, inSource = 0, stranded = 0, faultyInSource = 0;
         for (var i = 1; i <= fleet.Devices.Count; i++)
         {
-            var state = fleet.Devices[i - 1].State;
-            var shouldHaveMoved = scenario.Expected(i, JobKind.RejoinDomain) == JobStatus.Finished;
-            var joinType = options.Samba is not null || options.ActiveDirectoryDestination ? Protocol.DeviceJoinType.ActiveDirectory : Protocol.DeviceJoinType.EntraId;
+            var device = fleet.Devices[i - 1];
+            var state = device.State;
             var moved = state.JoinType == joinType && state.ComputerName == scenario.DestinationNameOf(i);
-            if (moved != shouldHaveMoved)
+            var home = state.JoinType is Protocol.DeviceJoinType.ActiveDirectory or Protocol.DeviceJoinType.HybridEntraId
+                && string.Equals(state.DomainName, scenario.Identities.SourceDnsName, StringComparison.OrdinalIgnoreCase)
+                && state.ComputerName == device.Name;
+            inDestination += moved ? 1 : 0;
+            inSource += home ? 1 : 0;
+            faultyInSource += home && i <= options.FaultyDevices ? 1 : 0;
+            stranded += moved || home ? 0 : 1;
+            var shouldBeHome = scenario.ExpectedInSource(i);
+            if (!moved && !home)
             {
-                yield return $"{fleet.Devices[i - 1].Name}: the device is {state.ComputerName} ({state.JoinType}); it should {(shouldHaveMoved ? "" : "not ")}have moved.";
+                unexpected.Add($"{device.Name}: stranded as {state.ComputerName} ({state.JoinType} {state.DomainName ?? state.TenantId}).");
+            }
+            else if (home != shouldBeHome)
+            {
+                unexpected.Add($"{device.Name}: the device is {state.ComputerName} ({state.JoinType}); it should be in its {(shouldBeHome ? "source" : "destination")}.");
+            }
+            if (state.SignInBlocked)
+            {
+                unexpected.Add($"{device.Name}: sign-in is still blocked.");
+            }
+            if (state.BreakGlassAccounts.Count > 0)
+            {
+                unexpected.Add($"{device.Name}: the break-glass account {state.BreakGlassAccounts[0]} was not removed.");
             }
         }
+        var table = new Table().AddColumns("Devices", "In the destination", "Back in the source", $"Of which faulty ({options.FaultyDevices})", "Stranded");
+        table.AddRow(fleet.Devices.Count.ToString(CultureInfo.InvariantCulture), inDestination.ToString(CultureInfo.InvariantCulture),
+            inSource.ToString(CultureInfo.InvariantCulture), faultyInSource.ToString(CultureInfo.InvariantCulture), stranded.ToString(CultureInfo.InvariantCulture));
+        context.Console.Write(table);
+        return unexpected;
     }
 
     /// <summary>Rejoined devices whose computer account is not in the real destination domain's target OU.</summary>

@@ -48,7 +48,33 @@ public static class ResourceCommands
             ShowKey(context, (await client.PostAsync($"/api/v1/connections/{parse.GetValue(id)}/configuration-key", new { }, ct))["configurationKey"]);
             return 0;
         });
-        return new Command("connections", "Source and destination directories.") { list, create, rotate, DirectoryCommands.TestConnection(context) };
+        return new Command("connections", "Source and destination directories.") { list, create, rotate, Package(context), DirectoryCommands.TestConnection(context) };
+    }
+
+    /// <summary><c>rehome connections package set|remove</c>: an Entra ID connection's bulk enrollment provisioning package.</summary>
+    private static Command Package(CliContext context)
+    {
+        var id = new Argument<Guid>("connection-id");
+        var file = new Option<FileInfo>("--file") { Description = "The .ppkg file made with Windows Configuration Designer.", Required = true };
+        var set = new Command("set", "Upload the connection's provisioning package (stored encrypted; never shown again).") { id, file };
+        set.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            await using var package = parse.GetValue(file)!.OpenRead();
+            var answer = await client.PutFileAsync($"/api/v1/connections/{parse.GetValue(id)}/bulk-enrollment-package", package, ct);
+            var part = answer["destination"] ?? answer["source"];
+            context.Console.MarkupLineInterpolated($"Uploaded the provisioning package of [bold]{(string?)answer["name"]}[/] ({(long?)part?["bulkEnrollmentPackageBytes"]:N0} bytes).");
+            return 0;
+        });
+        var remove = new Command("remove", "Remove the connection's provisioning package.") { id };
+        remove.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            await client.DeleteAsync($"/api/v1/connections/{parse.GetValue(id)}/bulk-enrollment-package", ct);
+            context.Console.MarkupLine("Removed the provisioning package.");
+            return 0;
+        });
+        return new Command("package", "An Entra ID connection's bulk enrollment provisioning package (the destination's join, or a source's way back).") { set, remove };
     }
 
     private static void ShowKey(CliContext context, JsonNode? key)

@@ -95,7 +95,7 @@ public sealed record SambaRehearsal(
     public static SambaRehearsal FromEnvironment() => new(
         Require("REHOME_TEST_SAMBA_SRC_ADDRESS"), Require("REHOME_TEST_SAMBA_SRC_REALM").ToLowerInvariant(),
         Require("REHOME_TEST_SAMBA_DST_ADDRESS"), Require("REHOME_TEST_SAMBA_DST_REALM").ToLowerInvariant(), Require("REHOME_TEST_SAMBA_DST_BASE_DN"),
-        Require("REHOME_TEST_SAMBA_PASSWORD"), Require("REHOME_TEST_SAMBA_CA_DIRECTORY"), Require("REHOME_TEST_SAMBA_DST_NET"));
+        Require("REHOME_TEST_SAMBA_PASSWORD"), Require("REHOME_TEST_SAMBA_CA_DIRECTORY"), Require("REHOME_TEST_SAMBA_NET"));
 
     public ActiveDirectoryConnectionOptions Options(string address, string dnsName) => new()
     {

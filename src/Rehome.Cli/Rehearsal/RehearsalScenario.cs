@@ -127,7 +127,7 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
             name = $"Contoso (simulated source {suffix})",
             role = "Source",
             kind = "HybridIdentity",
-            source = new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
+            source = new { domainDnsName = SimulatedIdentities.SourceDnsName, entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "simulated-not-a-secret", enabled = true } },
         }, ct);
         var destination = await client.PostAsync("/api/v1/connections", options.ActiveDirectoryDestination
             ? new
@@ -150,10 +150,15 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
                 destination = (object)new
                 {
                     rejoinMethod = "Offline",
-                    bulkEnrollmentPackage = Convert.ToBase64String(Encoding.UTF8.GetBytes("simulated provisioning package")),
                     bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(30),
                 },
             }, ct);
+        if (!options.ActiveDirectoryDestination)
+        {
+            // The package is a file the server keeps encrypted and streams to each device with its lease.
+            using var package = new MemoryStream(Encoding.UTF8.GetBytes("simulated provisioning package"));
+            await client.PutFileAsync($"/api/v1/connections/{destination["connection"]!["id"]}/bulk-enrollment-package", package, ct);
+        }
         var policy = await client.PostAsync("/api/v1/policies", new
         {
             name = $"Rehearsal policy {suffix}",
@@ -162,10 +167,29 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         return (source, destination, policy);
     }
 
+    /// <summary>
+    /// The devices' own computer accounts in the source domain (kept across rehearsals): a device leaves its
+    /// source only with a return ticket, which the server makes for the account it has there.
+    /// </summary>
+    private async Task EnsureSourceComputersAsync(SambaRehearsal samba, CancellationToken ct)
+    {
+        using var source = new Directory.ActiveDirectory.LdapActiveDirectoryDirectory(samba.Options(samba.SourceAddress, samba.SourceDnsName));
+        var computers = "CN=Computers," + string.Join(',', samba.SourceDnsName.Split('.').Select(part => "DC=" + part));
+        for (var i = 1; i <= options.Devices; i++)
+        {
+            var made = await source.EnsureComputerAccountAsync(new Directory.ActiveDirectory.ComputerAccountRequest(DeviceName(i), computers, ReuseExisting: true), ct);
+            if (made.Outcome == Directory.ActiveDirectory.ComputerAccountOutcome.Refused)
+            {
+                throw new InvalidOperationException($"{samba.SourceDnsName} refused the computer account {DeviceName(i)}: {made.Message}");
+            }
+        }
+    }
+
     /// <summary>The Samba pair: the source domain read over LDAP, the destination where the server provisions offline joins.</summary>
     private async Task<(JsonNode Source, JsonNode Destination, JsonNode Policy)> SambaConnectionsAsync(SambaRehearsal samba, string suffix, CancellationToken ct)
     {
         Identities = await RehearsalIdentities.ReadAsync(samba, ct);
+        await EnsureSourceComputersAsync(samba, ct);
         var source = await client.PostAsync("/api/v1/connections", new
         {
             name = $"{samba.SourceDnsName} (Samba source {suffix})",
@@ -253,8 +277,10 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     public Task<JsonNode> StatusAsync(Guid runId, CancellationToken ct) => client.GetAsync($"/api/v1/runs/{runId}", ct);
 
     /// <summary>
-    /// What each job of each device should end as: Finished, except where a fault makes a step fail (that job
-    /// Failed, and for a rejoin the jobs waiting for it too). Crashes, slowness and outages must not change the end.
+    /// What each job of each device should end as: Finished, except where a fault makes a step fail. Before the
+    /// device leaves its source that job is rolled back and Failed (and for a rejoin the jobs waiting for it
+    /// too); after it, a rejoin whose join cannot complete goes back to its source (Failed), and a failure once the
+    /// device is in its destination ends the job with Exceptions. Crashes, slowness and outages must not change the end.
     /// </summary>
     public JobStatus Expected(int device, JobKind kind)
     {
@@ -262,10 +288,20 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         {
             return JobStatus.Finished;
         }
-        var failing = Agent.Jobs.JobPlans.For((Protocol.AgentJobKind)kind, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" })
-            .Any(s => s.Name == step);
-        var rejoinFails = options.Jobs.Contains(JobKind.RejoinDomain)
-            && Agent.Jobs.JobPlans.For(Protocol.AgentJobKind.RejoinDomain, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Any(s => s.Name == step);
-        return failing || (rejoinFails && kind.NeedsRejoin()) ? JobStatus.Failed : JobStatus.Finished;
+        var own = Plan(kind).EndWhenAlwaysFailing(step);
+        var rejoin = options.Jobs.Contains(JobKind.RejoinDomain) ? Plan(JobKind.RejoinDomain).EndWhenAlwaysFailing(step) : null;
+        if (own == Protocol.CompletionStatus.Failed || (rejoin == Protocol.CompletionStatus.Failed && kind.NeedsRejoin()))
+        {
+            return JobStatus.Failed;
+        }
+        return own == Protocol.CompletionStatus.Exceptions ? JobStatus.Exceptions : JobStatus.Finished;
     }
+
+    /// <summary>Where each device should belong at the end: in its source when its rejoin failed, else in the destination (when the run rejoins).</summary>
+    public bool ExpectedInSource(int device) =>
+        !options.Jobs.Contains(JobKind.RejoinDomain)
+        || (device <= options.FaultyDevices && options.Faults.FailStep is { } step && Plan(JobKind.RejoinDomain).EndWhenAlwaysFailing(step) == Protocol.CompletionStatus.Failed);
+
+    private static Agent.Jobs.JobPlan Plan(JobKind kind) =>
+        Agent.Jobs.JobPlans.For((Protocol.AgentJobKind)kind, new Protocol.DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" });
 }

@@ -62,9 +62,17 @@ public sealed class Connection
 
     public RejoinMethod RejoinMethod { get; set; }
 
-    /// <summary>Reference to the bulk enrollment provisioning package (Entra ID offline rejoin).</summary>
-    public string? BulkEnrollmentPackage { get; set; }
+    // ---- Entra ID provisioning package (a destination's offline join; a source's return ticket) ----
 
+    /// <summary>
+    /// The size of the uploaded bulk enrollment provisioning package (.ppkg); null when none is uploaded. The
+    /// package itself is a secret (it holds a bulk enrollment token) kept encrypted in its own table, and never read back.
+    /// </summary>
+    public long? BulkEnrollmentPackageBytes { get; set; }
+
+    public DateTimeOffset? BulkEnrollmentPackageUploadedAt { get; set; }
+
+    /// <summary>When the bulk enrollment token inside the package lapses, so that Rehome can warn before.</summary>
     public DateTimeOffset? BulkEnrollmentTokenExpiresAt { get; set; }
 
     /// <summary>Whether devices rejoining through this destination need the server to prepare something first.</summary>

@@ -39,6 +39,12 @@ public sealed record SourceConnectionInput
     public string? ServiceAccountName { get; init; }
 
     public string? ServiceAccountPassword { get; init; }
+
+    /// <summary>
+    /// Entra ID source: when the bulk enrollment token of the source tenant's provisioning package (the return
+    /// ticket) lapses; optional.
+    /// </summary>
+    public DateTimeOffset? BulkEnrollmentTokenExpiresAt { get; init; }
 }
 
 /// <summary>
@@ -75,8 +81,10 @@ public sealed record DestinationConnectionInput
 
     public string? ServiceAccountPassword { get; init; }
 
-    public string? BulkEnrollmentPackage { get; init; }
-
+    /// <summary>
+    /// Entra ID offline: when the bulk enrollment token of the connection's provisioning package lapses. The
+    /// package itself is uploaded as a file (<c>PUT connections/{id}/bulk-enrollment-package</c>).
+    /// </summary>
     public DateTimeOffset? BulkEnrollmentTokenExpiresAt { get; init; }
 
     public EntraIdInput? EntraId { get; init; }

@@ -8,6 +8,12 @@ public static partial class ConnectionRules
 {
     public const int NameMaxLength = 100;
 
+    /// <summary>The largest bulk enrollment provisioning package the server accepts (a .ppkg is a few MiB at most).</summary>
+    public const long BulkEnrollmentPackageMaxBytes = 64L * 1024 * 1024;
+
+    /// <summary>Stable rule names that callers outside validation (readiness, console) also test for.</summary>
+    public const string EntraIdOnlineNotSupported = "EntraIdOnlineNotSupported";
+
     /// <summary>Validates an input. <paramref name="existing"/> is the stored connection on update, for secrets left unchanged.</summary>
     public static IReadOnlyList<RuleViolation> Validate(ConnectionInput input, Connection? existing = null)
     {
@@ -193,10 +199,16 @@ public static partial class ConnectionRules
                 }
             }
         }
+        else if (kind == ConnectionKind.EntraId && destination.RejoinMethod == RejoinMethod.Online)
+        {
+            // Windows joins Entra ID online only with a user's credentials (OOBE, Settings, Autopilot); a service
+            // running as SYSTEM has none, so the agent could not do it.
+            violations.Add("destination.rejoinMethod", EntraIdOnlineNotSupported,
+                "Windows joins Microsoft Entra ID online only with a user's credentials, which the agent never has: use Offline with a bulk enrollment package.");
+        }
         else if (kind == ConnectionKind.EntraId && destination.RejoinMethod == RejoinMethod.Offline)
         {
-            violations.Require("destination.bulkEnrollmentPackage", destination.BulkEnrollmentPackage,
-                "The bulk enrollment provisioning package");
+            // The package itself is uploaded as a file once the connection exists; the readiness check says when it is missing.
             if (destination.BulkEnrollmentTokenExpiresAt is null)
             {
                 violations.Add("destination.bulkEnrollmentTokenExpiresAt", "Required",
@@ -204,6 +216,32 @@ public static partial class ConnectionRules
             }
         }
         ValidateEntraId("destination", destination.EntraId, existing, violations);
+    }
+
+    /// <summary>
+    /// Whether a bulk enrollment provisioning package of <paramref name="length"/> bytes may be uploaded to the
+    /// connection: only Microsoft Entra ID connections have one (a destination's offline join, a source's return
+    /// ticket), it is not empty, and at most <see cref="BulkEnrollmentPackageMaxBytes"/>.
+    /// </summary>
+    public static IReadOnlyList<RuleViolation> ValidatePackage(Connection connection, long length)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var violations = new RuleViolations();
+        if (connection.Kind != ConnectionKind.EntraId)
+        {
+            violations.Add("bulkEnrollmentPackage", "NotEntraId",
+                $"'{connection.Name}' is a {connection.Kind} connection: only Microsoft Entra ID connections take a bulk enrollment provisioning package (Active Directory joins use offline join data the server makes).");
+        }
+        if (length <= 0)
+        {
+            violations.Add("bulkEnrollmentPackage", "Required", "The provisioning package is empty: upload the .ppkg file made with Windows Configuration Designer.");
+        }
+        else if (length > BulkEnrollmentPackageMaxBytes)
+        {
+            violations.Add("bulkEnrollmentPackage", "TooLarge",
+                $"The provisioning package is larger than {BulkEnrollmentPackageMaxBytes / (1024 * 1024)} MiB.");
+        }
+        return violations.Items;
     }
 
     [GeneratedRegex(@"^[^""/\\\[\]:;|=,+*?<>@]{1,20}$")]

@@ -28,6 +28,14 @@ public static class DistinguishedNames
         return true;
     }
 
+    /// <summary>The container of an entry ("OU=Laptops,DC=corp,DC=example" for "CN=PC-01,OU=Laptops,…"); null for a top entry.</summary>
+    public static string? Parent(string distinguishedName)
+    {
+        ArgumentNullException.ThrowIfNull(distinguishedName);
+        var parts = SplitUnescaped(distinguishedName);
+        return parts.Count < 2 ? null : distinguishedName[(parts[0].Length + 1)..].TrimStart();
+    }
+
     private static List<string> SplitUnescaped(string value)
     {
         var parts = new List<string>();

@@ -17,6 +17,8 @@ public sealed class MigrationPolicy
 /// <summary>Everything a policy decides about how devices migrate.</summary>
 public sealed record PolicySettings
 {
+    public const int DefaultHybridRegistrationWaitSeconds = 3600;
+
     public ForcedRejoinSettings ForcedRejoin { get; init; } = new();
 
     /// <summary>Keep the users' cached credentials so they can sign in before the device reaches the destination.</summary>
@@ -34,6 +36,12 @@ public sealed record PolicySettings
     public AreaSettings AreasToIgnore { get; init; } = new();
 
     public ReaclMode ReaclMode { get; init; } = ReaclMode.Replace;
+
+    /// <summary>
+    /// Hybrid Identity: how long a rejoin waits, after the device's restart, for its Microsoft Entra ID hybrid
+    /// registration to appear before it reports the wait as a failure.
+    /// </summary>
+    public int HybridRegistrationWaitSeconds { get; init; } = DefaultHybridRegistrationWaitSeconds;
 }
 
 /// <summary>How the user is warned before a rejoin, and when it starts anyway.</summary>

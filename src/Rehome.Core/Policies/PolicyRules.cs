@@ -7,6 +7,8 @@ public static class PolicyRules
 {
     public const int NameMaxLength = 100;
     public const int MaxExplicitMappings = 200_000;
+    public const int MinHybridRegistrationWaitSeconds = 60;
+    public const int MaxHybridRegistrationWaitSeconds = 24 * 3600;
     private static readonly string[] RegistryRoots =
         ["HKLM", "HKEY_LOCAL_MACHINE", "HKU", "HKEY_USERS", "HKCR", "HKEY_CLASSES_ROOT", "HKCU", "HKEY_CURRENT_USER"];
 
@@ -21,6 +23,13 @@ public static class PolicyRules
         if (forced.ForceAfter < TimeSpan.Zero || forced.ForceAfter > TimeSpan.FromDays(30))
         {
             violations.Add("settings.forcedRejoin.forceAfter", "Range", "The forced rejoin period must be between 0 and 30 days.");
+        }
+        if (settings.HybridRegistrationWaitSeconds is < MinHybridRegistrationWaitSeconds or > MaxHybridRegistrationWaitSeconds)
+        {
+            // Entra ID Connect syncs devices every 30 minutes by default: less than a minute cannot succeed, and a
+            // job kept waiting past a day is forgotten rather than helped.
+            violations.Add("settings.hybridRegistrationWaitSeconds", "Range",
+                $"The wait for the hybrid registration must be between {MinHybridRegistrationWaitSeconds} s and {MaxHybridRegistrationWaitSeconds} s (24 hours).");
         }
         if (!Enum.IsDefined(settings.ReaclMode))
         {

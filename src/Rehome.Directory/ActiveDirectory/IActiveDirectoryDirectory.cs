@@ -50,6 +50,14 @@ public interface IActiveDirectoryDirectory : IDirectoryIdentitySource
     Task<ComputerAccountResult> EnsureComputerAccountAsync(
         ComputerAccountRequest request,
         CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets a computer account's password (LDAP <c>unicodePwd</c>, over LDAPS only: the DC refuses it in clear),
+    /// so that a device can join the pre-created account with that password and no directory credential.
+    /// A missing right or a password the domain's policy refuses is an <see cref="ActiveDirectoryException"/>;
+    /// its message never holds the password.
+    /// </summary>
+    Task SetComputerPasswordAsync(string distinguishedName, string password, CancellationToken cancellationToken = default);
 }
 
 /// <summary>An LDAP operation the DC refused for a reason that retrying will not change.</summary>

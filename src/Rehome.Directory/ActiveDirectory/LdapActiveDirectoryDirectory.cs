@@ -244,6 +244,43 @@ public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, ID
             $"Created the computer account '{created.DistinguishedName}'.");
     }
 
+    public async Task SetComputerPasswordAsync(string distinguishedName, string password, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(distinguishedName);
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        if (!options.UseLdaps)
+        {
+            throw new ActiveDirectoryException(
+                $"The password of '{distinguishedName}' can be set over LDAPS only: the domain controller refuses unicodePwd over plain LDAP.");
+        }
+
+        // MS-ADTS 3.1.1.3.1.5.1: the new password in double quotes, UTF-16LE, replaced in one modification.
+        var value = System.Text.Encoding.Unicode.GetBytes($"\"{password}\"");
+        try
+        {
+            await SendAsync(new ModifyRequest(distinguishedName, DirectoryAttributeOperation.Replace, "unicodePwd", value), cancellationToken);
+        }
+        catch (DirectoryOperationException exception) when (exception.Response?.ResultCode == ResultCode.InsufficientAccessRights)
+        {
+            throw new ActiveDirectoryException(
+                $"The connection's account may not reset the password of the computer account '{distinguishedName}'.", exception);
+        }
+        catch (DirectoryOperationException exception) when (exception.Response?.ResultCode == ResultCode.NoSuchObject)
+        {
+            throw new ActiveDirectoryException($"The computer account '{distinguishedName}' does not exist.", exception);
+        }
+        catch (DirectoryOperationException exception)
+            when (exception.Response?.ResultCode is ResultCode.ConstraintViolation or ResultCode.UnwillingToPerform)
+        {
+            throw new ActiveDirectoryException(
+                $"The domain refused the new password of '{distinguishedName}' ({exception.Response!.ResultCode}): check its password policy.", exception);
+        }
+        finally
+        {
+            Array.Clear(value);
+        }
+    }
+
     public async IAsyncEnumerable<DirectoryIdentity> ListIdentitiesAsync(
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -65,9 +65,75 @@ public sealed class ConnectionCommands(RehomeDbContext db, SecretProtector secre
         connection.Name = name;
         connection.Kind = input.Kind;
         Apply(connection, input, time.GetUtcNow());
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (connection.Kind != ConnectionKind.EntraId && connection.BulkEnrollmentPackageBytes is not null)
+        {
+            // Only Entra ID connections have a package: one left from an earlier kind goes.
+            await RemovePackageOfAsync(connection, ct);
+        }
         audit.Record("connection.update", $"connection:{connection.Id}", $"'{connection.Name}'");
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return ConnectionView.From(connection);
+    }
+
+    /// <summary>
+    /// Stores the connection's bulk enrollment provisioning package, encrypted, replacing any earlier one. It is
+    /// never read back: views show its size; only an agent holding a rejoin's lease downloads it.
+    /// </summary>
+    public async Task<Outcome<ConnectionView>> SetPackageAsync(Guid id, byte[] content, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == id, ct);
+        if (connection is null)
+        {
+            return Failure.NotFound($"Connection {id}");
+        }
+        var violations = ConnectionRules.ValidatePackage(connection, content.LongLength);
+        if (violations.Count > 0)
+        {
+            return Failure.Validation(violations);
+        }
+        var package = new ConnectionPackage { ConnectionId = id, ProtectedContent = secrets.ProtectBytes(content) };
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.ConnectionPackages.Where(p => p.ConnectionId == id).ExecuteDeleteAsync(ct);
+        db.ConnectionPackages.Add(package);
+        connection.BulkEnrollmentPackageBytes = content.LongLength;
+        connection.BulkEnrollmentPackageUploadedAt = now;
+        connection.UpdatedAt = now;
+        audit.Record("connection.package.set", $"connection:{id}", $"'{connection.Name}': provisioning package of {content.LongLength:N0} bytes");
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return ConnectionView.From(connection);
+    }
+
+    /// <summary>Removes the connection's provisioning package (nothing to do when there is none).</summary>
+    public async Task<Outcome<ConnectionView>> RemovePackageAsync(Guid id, CancellationToken ct)
+    {
+        var connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == id, ct);
+        if (connection is null)
+        {
+            return Failure.NotFound($"Connection {id}");
+        }
+        if (connection.BulkEnrollmentPackageBytes is null)
+        {
+            return ConnectionView.From(connection);
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await RemovePackageOfAsync(connection, ct);
+        connection.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return ConnectionView.From(connection);
+    }
+
+    private async Task RemovePackageOfAsync(Connection connection, CancellationToken ct)
+    {
+        await db.ConnectionPackages.Where(p => p.ConnectionId == connection.Id).ExecuteDeleteAsync(ct);
+        connection.BulkEnrollmentPackageBytes = null;
+        connection.BulkEnrollmentPackageUploadedAt = null;
+        audit.Record("connection.package.remove", $"connection:{connection.Id}", $"'{connection.Name}'");
     }
 
     public async Task<Outcome<bool>> DeleteAsync(Guid id, CancellationToken ct)
@@ -128,6 +194,7 @@ public sealed class ConnectionCommands(RehomeDbContext db, SecretProtector secre
             ApplyEntraId(connection, source.EntraId);
             ApplyDirectoryAccess(connection, source.DomainDnsName, source.DomainController, source.UseLdaps,
                 source.ServiceAccountName, source.ServiceAccountPassword);
+            connection.BulkEnrollmentTokenExpiresAt = source.BulkEnrollmentTokenExpiresAt;
             return;
         }
         var destination = input.Destination!;
@@ -135,7 +202,6 @@ public sealed class ConnectionCommands(RehomeDbContext db, SecretProtector secre
         connection.RejoinMethod = destination.RejoinMethod;
         ApplyDirectoryAccess(connection, destination.DomainDnsName, destination.DomainController, destination.UseLdaps,
             destination.ServiceAccountName, destination.ServiceAccountPassword);
-        connection.BulkEnrollmentPackage = destination.BulkEnrollmentPackage?.Trim();
         connection.BulkEnrollmentTokenExpiresAt = destination.BulkEnrollmentTokenExpiresAt;
         ApplyEntraId(connection, destination.EntraId);
     }

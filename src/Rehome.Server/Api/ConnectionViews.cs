@@ -2,7 +2,10 @@ using Rehome.Core.Connections;
 
 namespace Rehome.Server.Api;
 
-/// <summary>A connection as the API shows it: every setting, and for each secret only whether it is set.</summary>
+/// <summary>
+/// A connection as the API shows it: every setting, and for each secret only whether it is set (a provisioning
+/// package: its size and when it was uploaded).
+/// </summary>
 public sealed record ConnectionView(
     Guid Id,
     string Name,
@@ -22,12 +25,14 @@ public sealed record ConnectionView(
                 c.ConfigurationKeyHash is not null,
                 c.ConfigurationKeyRotatedAt,
                 EntraIdView.From(c),
-                c.DomainDnsName, c.DomainController, c.UseLdaps, c.ServiceAccountName, c.ServiceAccountPasswordProtected is not null)
+                c.DomainDnsName, c.DomainController, c.UseLdaps, c.ServiceAccountName, c.ServiceAccountPasswordProtected is not null,
+                c.BulkEnrollmentPackageBytes, c.BulkEnrollmentPackageUploadedAt, c.BulkEnrollmentTokenExpiresAt)
             : null,
         c.Role == ConnectionRole.Destination
             ? new DestinationConnectionView(
                 c.DomainDnsName, c.TargetOu, c.DomainController, c.UseLdaps, c.RejoinMethod, c.ServiceAccountName,
-                c.ServiceAccountPasswordProtected is not null, c.BulkEnrollmentPackage, c.BulkEnrollmentTokenExpiresAt, EntraIdView.From(c))
+                c.ServiceAccountPasswordProtected is not null, c.BulkEnrollmentPackageBytes, c.BulkEnrollmentPackageUploadedAt,
+                c.BulkEnrollmentTokenExpiresAt, EntraIdView.From(c))
             : null,
         c.CreatedAt, c.UpdatedAt);
 }
@@ -42,7 +47,10 @@ public sealed record SourceConnectionView(
     string? DomainController,
     bool UseLdaps,
     string? ServiceAccountName,
-    bool HasServiceAccountPassword);
+    bool HasServiceAccountPassword,
+    long? BulkEnrollmentPackageBytes,
+    DateTimeOffset? BulkEnrollmentPackageUploadedAt,
+    DateTimeOffset? BulkEnrollmentTokenExpiresAt);
 
 public sealed record EntraIdView(string? TenantId, string? ClientId, bool HasClientSecret, bool Enabled)
 {
@@ -58,7 +66,8 @@ public sealed record DestinationConnectionView(
     RejoinMethod RejoinMethod,
     string? ServiceAccountName,
     bool HasServiceAccountPassword,
-    string? BulkEnrollmentPackage,
+    long? BulkEnrollmentPackageBytes,
+    DateTimeOffset? BulkEnrollmentPackageUploadedAt,
     DateTimeOffset? BulkEnrollmentTokenExpiresAt,
     EntraIdView? EntraId);
 

@@ -1,6 +1,7 @@
 using Rehome.Core.Connections;
 using Rehome.Directory;
 using Rehome.Server.Audit;
+using Rehome.Server.Gateway;
 
 namespace Rehome.Server.Directories;
 
@@ -29,7 +30,7 @@ public sealed class ConnectionTester(DirectoryClients clients, AuditTrail audit,
             parts.Add(await PartAsync("Entra ID", DirectoryClients.EntraIdGap(connection),
                 () => clients.EntraId(connection).TestConnectionAsync(ct)));
         }
-        if (connection.Role == ConnectionRole.Destination && connection.Kind == ConnectionKind.EntraId && connection.RejoinMethod == RejoinMethod.Offline)
+        if (connection.Kind == ConnectionKind.EntraId && (connection.Role == ConnectionRole.Source || connection.RejoinMethod == RejoinMethod.Offline))
         {
             parts.Add(BulkEnrollment(connection));
         }
@@ -78,11 +79,17 @@ public sealed class ConnectionTester(DirectoryClients clients, AuditTrail audit,
 
     private ConnectionTestPart BulkEnrollment(Connection connection)
     {
+        var gap = ReturnTickets.PackageGap(connection);
+        var package = new ConnectionCheck("Provisioning package", gap is null,
+            gap ?? $"Uploaded {connection.BulkEnrollmentPackageUploadedAt:yyyy-MM-dd} ({connection.BulkEnrollmentPackageBytes:N0} bytes).");
         var expires = connection.BulkEnrollmentTokenExpiresAt;
         var now = time.GetUtcNow();
         var check = expires is null ? new ConnectionCheck("Bulk enrollment token", false, "No expiry date is recorded for the bulk enrollment token.")
             : expires <= now ? new ConnectionCheck("Bulk enrollment token", false, $"The bulk enrollment token expired on {expires:yyyy-MM-dd}; make a new provisioning package.")
             : new ConnectionCheck("Bulk enrollment token", true, $"Valid until {expires:yyyy-MM-dd} ({(expires.Value - now).TotalDays:0} days).");
-        return new ConnectionTestPart("Bulk enrollment", check.Passed, [check]);
+        // A source's expiry date is optional (its package is only the way back); a destination's is required.
+        return connection.Role == ConnectionRole.Source && expires is null
+            ? new ConnectionTestPart("Bulk enrollment", package.Passed, [package])
+            : new ConnectionTestPart("Bulk enrollment", package.Passed && check.Passed, [package, check]);
     }
 }

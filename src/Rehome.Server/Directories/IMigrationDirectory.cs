@@ -26,6 +26,29 @@ public interface IMigrationDirectory
     Task<SidMapAnswer> MapSidsAsync(Project project, PolicySettings policy, IReadOnlyList<SecurityIdentifier> sids, CancellationToken ct);
 
     Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct);
+
+    /// <summary>
+    /// Makes the return ticket of a rejoin: offline join data that puts the device back into its source Active
+    /// Directory domain under its existing computer account. Making it resets that account's password, so it is
+    /// made only when the device is about to leave its source. An unreachable domain throws
+    /// <see cref="Rehome.Directory.DirectoryUnavailableException"/>; anything retrying will not change is
+    /// <see cref="ReturnTicket.Unavailable"/> with what the administrator must do.
+    /// </summary>
+    Task<ReturnTicket> MakeReturnTicketAsync(ReturnTicketRequirement request, CancellationToken ct);
+}
+
+/// <summary>A rejoin's way back: the device's source computer account in the source connection's domain.</summary>
+public sealed record ReturnTicketRequirement(Guid JobId, Mapping Mapping, Connection Source);
+
+/// <summary>The offline join data of a return ticket (base64, a secret), or why there is none.</summary>
+public sealed record ReturnTicket(string? ProvisioningData, string? FailureMessage)
+{
+    public static ReturnTicket Made(string provisioningData) => new(provisioningData, null);
+
+    public static ReturnTicket Unavailable(string message) => new(null, message);
+
+    /// <summary>Never printed: the join data is a secret.</summary>
+    public override string ToString() => ProvisioningData is null ? $"No return ticket: {FailureMessage}" : "Return ticket (hidden)";
 }
 
 /// <summary>The readiness of a mapping's destination computer, in words.</summary>
@@ -35,6 +58,11 @@ public sealed record DestinationCheck(bool Ready, string Detail);
 public sealed record DestinationRequest(Guid JobId, Mapping Mapping, Project Project, Connection Destination, PolicySettings Policy);
 
 /// <summary>The outcome of a destination preparation.</summary>
+/// <param name="Ready">The destination is prepared.</param>
+/// <param name="ProvisioningData">Offline: the join data (base64). Online Active Directory: the computer account's
+/// one-time password. A secret either way, stored encrypted on the job.</param>
+/// <param name="FailureCode">Why it failed, stable.</param>
+/// <param name="FailureMessage">Why it failed, in words.</param>
 public sealed record DestinationPreparation(bool Ready, string? ProvisioningData, string? FailureCode, string? FailureMessage)
 {
     public static DestinationPreparation Prepared(string? provisioningData) => new(true, provisioningData, null, null);
@@ -42,4 +70,7 @@ public sealed record DestinationPreparation(bool Ready, string? ProvisioningData
     public static DestinationPreparation Failed(string code, string message) => new(false, null, code, message);
 
     public static DestinationPreparation NotYet { get; } = new(false, null, null, null);
+
+    /// <summary>Never printed: the join data or password is a secret.</summary>
+    public override string ToString() => Ready ? "Prepared (join data hidden)" : $"Not prepared: {FailureCode} {FailureMessage}";
 }

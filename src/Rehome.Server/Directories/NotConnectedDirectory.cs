@@ -25,4 +25,7 @@ public sealed class NotConnectedDirectory : IMigrationDirectory
 
     public Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct) =>
         Task.FromResult(new DirectoryActionAnswer(DirectoryActionState.Failed, Why, []));
+
+    public Task<ReturnTicket> MakeReturnTicketAsync(ReturnTicketRequirement request, CancellationToken ct) =>
+        Task.FromResult(ReturnTicket.Unavailable($"{Why} Connect the server to the source domain (Connected mode, with the source connection's domain controller and service account) so that it can make return tickets."));
 }

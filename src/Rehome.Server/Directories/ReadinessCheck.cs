@@ -215,6 +215,21 @@ public sealed class ReadinessCheck(
                 : connected ? DirectoryClients.EntraIdGap(destination) : null;
             checks.Add(new ReadinessItem("Autopilot", gap is null ? ReadinessOutcome.Passed : ReadinessOutcome.Failed, gap ?? "Autopilot prerequisites are met."));
         }
+        if (kinds.Contains(JobKind.RejoinDomain))
+        {
+            // A device leaves its source only with a way back in hand; without one its rejoin fails before it leaves.
+            var gap = ReturnTickets.Gap(source, directory);
+            checks.Add(new ReadinessItem("Return ticket", gap is null ? ReadinessOutcome.Passed : ReadinessOutcome.Failed,
+                gap is null ? $"The server can make return tickets into '{source.Name}'." : $"{gap} Without a return ticket no device leaves its source."));
+            if (destination.Kind == ConnectionKind.EntraId)
+            {
+                var package = destination.RejoinMethod == RejoinMethod.Online
+                    ? "Windows joins Microsoft Entra ID online only with a user's credentials: change the destination to Offline with a bulk enrollment package."
+                    : ReturnTickets.PackageGap(destination);
+                checks.Add(new ReadinessItem("Provisioning package", package is null ? ReadinessOutcome.Passed : ReadinessOutcome.Failed,
+                    package ?? $"The destination's provisioning package is uploaded ({destination.BulkEnrollmentPackageBytes:N0} bytes)."));
+            }
+        }
         if (destination.Kind == ConnectionKind.EntraId && destination.RejoinMethod == RejoinMethod.Offline
             && (kinds.Contains(JobKind.RejoinDomain) || kinds.Contains(JobKind.RegisterAutopilot)))
         {

@@ -5,6 +5,7 @@ using Rehome.Core.Connections;
 using Rehome.Core.Mappings;
 using Rehome.Core.Policies;
 using Rehome.Core.Projects;
+using Rehome.Directory.ActiveDirectory;
 using Rehome.Protocol;
 using Rehome.Security.Reacl;
 using Rehome.Security.Sids;
@@ -30,6 +31,7 @@ public sealed class SimulatedDirectoryOptions
 public sealed class SimulatedDirectory(SimulatedDirectoryOptions options, TimeProvider time) : IMigrationDirectory
 {
     private readonly ConcurrentDictionary<string, Guid> computers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Guid> sourceComputers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTimeOffset> autopilotImports = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, IReadOnlyList<string>> groupMemberships = new(StringComparer.OrdinalIgnoreCase);
 
@@ -50,20 +52,33 @@ public sealed class SimulatedDirectory(SimulatedDirectoryOptions options, TimePr
         var objectId = computers.GetOrAdd(name, _ => Guid.NewGuid());
         if (request.Destination.RejoinMethod != RejoinMethod.Offline)
         {
-            return Task.FromResult(DestinationPreparation.Prepared(null));
+            // Online: the computer account's one-time password, as the connected directory sets it.
+            return Task.FromResult(DestinationPreparation.Prepared(MachinePasswords.Generate()));
         }
-        // Stands in for the djoin blob or provisioning package: what the device needs to join without a DC.
-        var data = JsonSerializer.SerializeToUtf8Bytes(new
+        return Task.FromResult(DestinationPreparation.Prepared(FakeJoinData(request.Destination,
+            request.Destination.DomainDnsName ?? SimulatedIdentities.DestinationDnsName, name, objectId, request.Mapping.DestinationOu ?? request.Destination.TargetOu)));
+    }
+
+    /// <summary>The source domain takes every device back under its source name (its account exists there).</summary>
+    public Task<ReturnTicket> MakeReturnTicketAsync(ReturnTicketRequirement request, CancellationToken ct)
+    {
+        var name = request.Mapping.SourceDevice;
+        var objectId = sourceComputers.GetOrAdd(name, _ => Guid.NewGuid());
+        return Task.FromResult(ReturnTicket.Made(FakeJoinData(request.Source,
+            request.Source.DomainDnsName ?? SimulatedIdentities.SourceDnsName, name, objectId, ou: null)));
+    }
+
+    /// <summary>Stands in for a djoin blob: what the device needs to join a domain without a DC, as base64.</summary>
+    private static string FakeJoinData(Connection connection, string domain, string computerName, Guid objectId, string? ou) =>
+        Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new
         {
             simulated = true,
-            kind = request.Destination.Kind.ToString(),
-            domain = request.Destination.DomainDnsName ?? SimulatedIdentities.DestinationDnsName,
-            computerName = name,
+            kind = connection.Kind.ToString(),
+            domain,
+            computerName,
             objectId,
-            ou = request.Mapping.DestinationOu ?? request.Destination.TargetOu,
-        });
-        return Task.FromResult(DestinationPreparation.Prepared(Convert.ToBase64String(data)));
-    }
+            ou,
+        }));
 
     public Task<DestinationCheck> CheckDestinationAsync(DestinationRequest request, CancellationToken ct)
     {

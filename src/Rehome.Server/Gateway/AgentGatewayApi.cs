@@ -12,6 +12,7 @@ using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Directories;
 using Rehome.Server.Runs;
+using Rehome.Server.Secrets;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Gateway;
@@ -25,6 +26,9 @@ public static class AgentGatewayApi
 {
     public const string EnrollmentRateLimit = "agent-enrollment";
 
+    /// <summary>Carries the job's lease token on the calls without a body (the package download).</summary>
+    public const string LeaseHeader = AgentProtocol.LeaseHeader;
+
     public static IEndpointRouteBuilder MapAgentGateway(this IEndpointRouteBuilder app)
     {
         var gateway = app.MapGroup(AgentProtocol.BasePath).WithTags("Agent gateway")
@@ -36,6 +40,8 @@ public static class AgentGatewayApi
         gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
         gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");
         gateway.MapPost("/jobs/{id:guid}/directory-action", RunDirectoryActionAsync).WithName("RunJobDirectoryAction");
+        gateway.MapPost("/jobs/{id:guid}/return-ticket", MakeReturnTicketAsync).WithName("MakeJobReturnTicket");
+        gateway.MapGet("/jobs/{id:guid}/package/{purpose}", DownloadPackageAsync).WithName("DownloadJobPackage");
         gateway.MapPost("/jobs/{id:guid}/complete", CompleteAsync).WithName("CompleteJob");
         return app;
     }
@@ -300,6 +306,105 @@ public static class AgentGatewayApi
     }
 
     /// <summary>
+    /// The rejoin's way back into its source, made now (see <see cref="ReturnTickets"/>): 200 with the join data,
+    /// 503 while the source directory is unreachable, 422 when it cannot be made (what to configure, in words).
+    /// The answer is a secret: it is audited and logged without its data.
+    /// </summary>
+    private static async Task<IResult> MakeReturnTicketAsync(
+        Guid id, ReturnTicketRequest? request, HttpContext http, RehomeDbContext db, ReturnTickets tickets, DirectoryRetries retries,
+        AuditTrail audit, ILogger<ReturnTickets> logger, CancellationToken ct)
+    {
+        if (request is null)
+        {
+            return Problems.Validation("body", "Required", "A return ticket request is required.");
+        }
+        var violations = AgentMessageRules.Check(request);
+        if (violations.Any)
+        {
+            return Problems.Validation(violations.Items);
+        }
+        var agentId = http.Agent().AgentId;
+        var held = await HeldJobAsync(db, id, agentId, request.LeaseToken, ct);
+        if (held is null)
+        {
+            return LeaseLost(id);
+        }
+        if (held.Kind != JobKind.RejoinDomain)
+        {
+            return Problems.Conflict("ReturnTicketNotForThisJob", $"A return ticket belongs to a Rejoin domain job, not to a {held.Kind.DisplayName()} job.");
+        }
+        var computerName = request.ComputerName.Trim();
+        if (Mapping.KeyOf(computerName) != held.Mapping.SourceDeviceKey)
+        {
+            // Only the device's own account: a ticket for another name would hand over another computer's account.
+            return Problems.Validation("computerName", "NotThisDevice",
+                $"The return ticket is for the mapping's source device {held.Mapping.SourceDevice}, not for '{Truncate(computerName)}'.");
+        }
+        IResult Refused(string reason)
+        {
+            audit.Record("job.return-ticket.refused", $"job:{id}", $"{held.Mapping.SourceDevice} into '{held.Source.Name}': {reason}");
+            logger.LogWarning("No return ticket for job {JobId} (mapping {MappingId}, agent {AgentId}): {Reason}", id, held.Mapping.Id, agentId, reason);
+            return Problems.Rule(StatusCodes.Status422UnprocessableEntity, "Return ticket unavailable", "ReturnTicketUnavailable", reason);
+        }
+        var answer = await InDirectoryAsync(id, http, retries, async () =>
+        {
+            var (ticket, refusal) = await tickets.MakeAsync(id, held.Mapping, held.Source, computerName, ct);
+            if (ticket is null)
+            {
+                return Refused(refusal!);
+            }
+            audit.Record("job.return-ticket", $"job:{id}", $"{held.Mapping.SourceDevice} back into '{held.Source.Name}' ({ticket.Kind})");
+            logger.LogInformation("Made the return ticket of job {JobId} (mapping {MappingId}, agent {AgentId}) into {Source}",
+                id, held.Mapping.Id, agentId, held.Source.Name);
+            return Results.Ok(ticket);
+        }, giveUp: Refused);
+        await db.SaveChangesAsync(ct);
+        return answer;
+    }
+
+    /// <summary>
+    /// Streams a rejoin's provisioning package (Entra ID: the destination's, or the source's for the return
+    /// ticket) to the agent holding the job's lease, given in the <c>X-Rehome-Lease</c> header.
+    /// </summary>
+    private static async Task<IResult> DownloadPackageAsync(
+        Guid id, string purpose, HttpContext http, RehomeDbContext db, SecretProtector secrets, ILogger<ReturnTickets> logger, CancellationToken ct)
+    {
+        // By name only: Enum.TryParse would also take numbers and comma lists.
+        var which = Enum.GetValues<JoinPurpose>().Select(p => (JoinPurpose?)p)
+            .FirstOrDefault(p => string.Equals(p.ToString(), purpose, StringComparison.OrdinalIgnoreCase));
+        if (which is null)
+        {
+            return Problems.Validation("purpose", "UnknownValue", "The purpose must be destination or return.");
+        }
+        if (!Guid.TryParse(http.Request.Headers[LeaseHeader].ToString(), out var leaseToken))
+        {
+            return Problems.Validation(LeaseHeader, "Required", $"The {LeaseHeader} header must carry the job's lease token.");
+        }
+        var agentId = http.Agent().AgentId;
+        var held = await HeldJobAsync(db, id, agentId, leaseToken, ct);
+        if (held is null)
+        {
+            return LeaseLost(id);
+        }
+        if (held.Kind != JobKind.RejoinDomain)
+        {
+            return Problems.Conflict("PackageNotForThisJob", $"A provisioning package belongs to a Rejoin domain job, not to a {held.Kind.DisplayName()} job.");
+        }
+        var connection = which == JoinPurpose.Destination ? held.Destination : held.Source;
+        var package = connection.Kind == ConnectionKind.EntraId
+            ? await db.ConnectionPackages.AsNoTracking().FirstOrDefaultAsync(p => p.ConnectionId == connection.Id, ct)
+            : null;
+        if (package is null)
+        {
+            return Problems.NotFound($"A provisioning package on the {which.Value.ToString().ToLowerInvariant()} connection '{connection.Name}'");
+        }
+        var content = secrets.UnprotectBytes(package.ProtectedContent);
+        logger.LogInformation("Agent {AgentId} downloads the {Purpose} provisioning package of job {JobId} (mapping {MappingId}, {Bytes} bytes)",
+            agentId, which, id, held.Mapping.Id, content.Length);
+        return Results.File(content, "application/octet-stream");
+    }
+
+    /// <summary>
     /// Runs a directory call for a job. While the directory is unreachable the agent is told to come back later
     /// (503 with Retry-After; agents retry network failures with back-off); once the job has waited for the retry
     /// window, or the directory refuses for good (rights, configuration), <paramref name="giveUp"/> answers with the reason.
@@ -362,15 +467,18 @@ public static class AgentGatewayApi
         return completed ? Results.NoContent() : LeaseLost(id);
     }
 
-    private sealed record HeldJob(JobKind Kind, Core.Mappings.Mapping Mapping, Core.Projects.Project Project, Core.Policies.PolicySettings Policy);
+    private sealed record HeldJob(
+        JobKind Kind, Core.Mappings.Mapping Mapping, Core.Projects.Project Project, Core.Policies.PolicySettings Policy, Connection Source, Connection Destination);
 
     private static Task<HeldJob?> HeldJobAsync(RehomeDbContext db, Guid jobId, Guid agentId, Guid leaseToken, CancellationToken ct) => (
         from j in db.Jobs.AsNoTracking()
         join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
         join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
         join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
+        join s in db.Connections.AsNoTracking() on p.SourceConnectionId equals s.Id
+        join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
         where j.Id == jobId && j.LeaseOwner == agentId && j.LeaseToken == leaseToken && j.Status == JobStatus.InProgress
-        select new HeldJob(j.Kind, m, p, policy.Settings)).FirstOrDefaultAsync(ct);
+        select new HeldJob(j.Kind, m, p, policy.Settings, s, d)).FirstOrDefaultAsync(ct);
 
     private static Task<Guid?> MappingOfAsync(RehomeDbContext db, string deviceKey, Guid connectionId, CancellationToken ct) => (
         from m in db.Mappings.AsNoTracking()

@@ -63,6 +63,25 @@ public static class AgentMessageRules
     /// <summary>More profiles than any shared device holds; bounds what one facts message stores.</summary>
     public const int MaxProfiles = 500;
 
+    /// <summary>A return ticket request: the device's own name and a join state it can be in.</summary>
+    public static RuleViolations Check(ReturnTicketRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var violations = new RuleViolations();
+        if (violations.Require("computerName", request.ComputerName, "The computer name"))
+        {
+            violations.MaxLength("computerName", request.ComputerName, DeviceNameMaxLength, "The computer name");
+            Printable(violations, "computerName", request.ComputerName);
+        }
+        if (!Enum.IsDefined(request.JoinType))
+        {
+            violations.Add("joinType", "UnknownValue", "The join type must be Workgroup, ActiveDirectory, HybridEntraId or EntraId.");
+        }
+        violations.MaxLength("domainName", request.DomainName, FieldMaxLength, "The domain name");
+        violations.MaxLength("tenantId", request.TenantId, FieldMaxLength, "The tenant id");
+        return violations;
+    }
+
     public static RuleViolations Check(ProgressReport report)
     {
         var violations = new RuleViolations();

@@ -15,26 +15,29 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
 {
     public async Task<JobAssignment> BuildAsync(Job job, CancellationToken ct) => (await BuildManyAsync([job], ct))[0];
 
-    /// <summary>The assignments of many leased jobs, with one query for their mappings, projects, destinations and policies.</summary>
+    /// <summary>The assignments of many leased jobs, with one query for their mappings, projects, connections and policies.</summary>
     public async Task<IReadOnlyList<JobAssignment>> BuildManyAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
     {
         var mappingIds = jobs.Select(j => j.MappingId).ToList();
         var contexts = await (
             from m in db.Mappings.AsNoTracking()
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
+            join s in db.Connections.AsNoTracking() on p.SourceConnectionId equals s.Id
             join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
             join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
             where mappingIds.Contains(m.Id)
-            select new { Mapping = m, Destination = d, policy.Settings }).ToDictionaryAsync(c => c.Mapping.Id, ct);
+            select new { Mapping = m, Source = s, Destination = d, policy.Settings }).ToDictionaryAsync(c => c.Mapping.Id, ct);
         return [.. jobs.Select(job =>
         {
             var context = contexts[job.MappingId];
-            return Build(job, context.Mapping, context.Destination, context.Settings);
+            return Build(job, context.Mapping, context.Source, context.Destination, context.Settings);
         })];
     }
 
-    private JobAssignment Build(Job job, Core.Mappings.Mapping mapping, Connection destination, PolicySettings settings) =>
-        new()
+    private JobAssignment Build(Job job, Core.Mappings.Mapping mapping, Connection source, Connection destination, PolicySettings settings)
+    {
+        var rejoin = job.Kind == JobKind.RejoinDomain;
+        return new()
         {
             JobId = job.Id,
             RunId = job.RunId,
@@ -44,27 +47,40 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
             Attempt = job.Attempts,
             Mapping = new MappingTarget(mapping.SourceDevice, mapping.DestinationName, mapping.DestinationOu, mapping.PrimaryUser, mapping.DestinationUser),
             Policy = PolicyFor(settings),
-            Join = job.Kind == JobKind.RejoinDomain ? JoinFor(destination, mapping.DestinationName, mapping.DestinationOu, job) : null,
+            Join = rejoin ? JoinFor(destination, mapping.DestinationName, mapping.DestinationOu, job) : null,
+            // The source asks for a local administrator that keeps the device reachable while it is in no domain.
+            BreakGlass = rejoin && source is { BreakGlassAdministratorName: { } name, BreakGlassAdministratorPasswordProtected: { } password }
+                ? new BreakGlassAccount(name, secrets.Unprotect(password))
+                : null,
         };
+    }
 
-    private DestinationJoin JoinFor(Connection destination, string computerName, string? ou, Job job) => new()
+    private DestinationJoin JoinFor(Connection destination, string computerName, string? ou, Job job)
     {
-        Kind = destination.Kind switch
+        var offline = destination.RejoinMethod == RejoinMethod.Offline;
+        // What the server prepared for this job: offline, the djoin blob; online (Active Directory), the computer
+        // account's one-time password.
+        var prepared = job.DestinationPayloadProtected is { } data ? secrets.Unprotect(data) : null;
+        return new()
         {
-            ConnectionKind.EntraId => JoinKind.EntraId,
-            ConnectionKind.HybridIdentity => JoinKind.HybridIdentity,
-            _ => JoinKind.ActiveDirectory,
-        },
-        Offline = destination.RejoinMethod == RejoinMethod.Offline,
-        DomainDnsName = destination.DomainDnsName,
-        TenantId = destination.EntraTenantId,
-        ComputerName = computerName,
-        OrganizationalUnit = ou ?? destination.TargetOu,
-        // Active Directory offline: the djoin blob the server made for this device. Entra ID offline: the
-        // connection's bulk-enrollment provisioning package, the same for every device.
-        ProvisioningData = job.DestinationPayloadProtected is { } data ? secrets.Unprotect(data)
-            : destination is { Kind: ConnectionKind.EntraId, RejoinMethod: RejoinMethod.Offline } ? destination.BulkEnrollmentPackage
-            : null,
+            Kind = KindOf(destination),
+            Offline = offline,
+            DomainDnsName = destination.DomainDnsName,
+            TenantId = destination.EntraTenantId,
+            ComputerName = computerName,
+            OrganizationalUnit = ou ?? destination.TargetOu,
+            ProvisioningData = offline ? prepared : null,
+            OneTimePassword = offline ? null : prepared,
+            // Entra ID offline: the connection's provisioning package, downloaded with the lease (the same for every device).
+            PackageBytes = destination is { Kind: ConnectionKind.EntraId, RejoinMethod: RejoinMethod.Offline } ? destination.BulkEnrollmentPackageBytes : null,
+        };
+    }
+
+    internal static JoinKind KindOf(Connection connection) => connection.Kind switch
+    {
+        ConnectionKind.EntraId => JoinKind.EntraId,
+        ConnectionKind.HybridIdentity => JoinKind.HybridIdentity,
+        _ => JoinKind.ActiveDirectory,
     };
 
     internal static JobPolicy PolicyFor(PolicySettings settings) => new()
@@ -79,5 +95,6 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
         RegistryKeys = settings.Areas.RegistryKeys,
         IgnoredFileSystemPaths = settings.AreasToIgnore.FileSystemPaths,
         IgnoredRegistryKeys = settings.AreasToIgnore.RegistryKeys,
+        HybridRegistrationWaitSeconds = settings.HybridRegistrationWaitSeconds,
     };
 }

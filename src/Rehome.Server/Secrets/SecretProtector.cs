@@ -14,6 +14,11 @@ public sealed class SecretProtector(IDataProtectionProvider provider)
 
     public string Unprotect(string protectedSecret) => _protector.Unprotect(protectedSecret);
 
+    /// <summary>A secret file (a provisioning package), encrypted and authenticated as a whole.</summary>
+    public byte[] ProtectBytes(byte[] secret) => _protector.Protect(secret);
+
+    public byte[] UnprotectBytes(byte[] protectedSecret) => _protector.Unprotect(protectedSecret);
+
     /// <summary>Protects <paramref name="secret"/> when given, otherwise keeps <paramref name="current"/>.</summary>
     public string? ProtectOrKeep(string? secret, string? current) => secret is null ? current : Protect(secret);
 }

@@ -26,6 +26,8 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<Connection> Connections => Set<Connection>();
 
+    public DbSet<ConnectionPackage> ConnectionPackages => Set<ConnectionPackage>();
+
     public DbSet<MigrationPolicy> Policies => Set<MigrationPolicy>();
 
     public DbSet<Project> Projects => Set<Project>();
@@ -61,6 +63,12 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(c => c.Name).IsUnique();
             e.Property(c => c.Name).HasMaxLength(ConnectionRules.NameMaxLength);
             e.Ignore(c => c.NeedsDestinationPreparation);
+        });
+        modelBuilder.Entity<ConnectionPackage>(e =>
+        {
+            e.ToTable("connection_packages");
+            e.HasKey(p => p.ConnectionId);
+            e.HasOne<Connection>().WithOne().HasForeignKey<ConnectionPackage>(p => p.ConnectionId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<MigrationPolicy>(e =>
         {

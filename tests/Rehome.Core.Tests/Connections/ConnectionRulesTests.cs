@@ -17,6 +17,14 @@ public class ConnectionRulesTests
         },
     };
 
+    private static ConnectionInput EntraDestination(RejoinMethod method) => new()
+    {
+        Name = "Contoso cloud",
+        Role = ConnectionRole.Destination,
+        Kind = ConnectionKind.EntraId,
+        Destination = new DestinationConnectionInput { RejoinMethod = method },
+    };
+
     [Fact]
     public void A_complete_offline_Active_Directory_destination_is_valid() => Assert.Empty(ConnectionRules.Validate(AdDestination()));
 
@@ -49,20 +57,40 @@ public class ConnectionRulesTests
     }
 
     [Fact]
-    public void An_Entra_ID_offline_destination_needs_its_bulk_enrollment_package_and_token_expiry()
+    public void An_Entra_ID_offline_destination_needs_its_token_expiry_and_takes_its_package_as_an_upload_later()
     {
-        var input = new ConnectionInput
-        {
-            Name = "Contoso cloud",
-            Role = ConnectionRole.Destination,
-            Kind = ConnectionKind.EntraId,
-            Destination = new DestinationConnectionInput { RejoinMethod = RejoinMethod.Offline },
-        };
+        var input = EntraDestination(RejoinMethod.Offline);
 
         var fields = ConnectionRules.Validate(input).Select(v => v.Field).ToList();
 
-        Assert.Contains("destination.bulkEnrollmentPackage", fields);
-        Assert.Contains("destination.bulkEnrollmentTokenExpiresAt", fields);
+        Assert.Equal(["destination.bulkEnrollmentTokenExpiresAt"], fields);
+    }
+
+    [Fact]
+    public void An_Entra_ID_online_destination_is_refused_because_Windows_needs_a_user_to_join_it()
+    {
+        var input = EntraDestination(RejoinMethod.Online);
+
+        var violation = Assert.Single(ConnectionRules.Validate(input));
+
+        Assert.Equal(("destination.rejoinMethod", ConnectionRules.EntraIdOnlineNotSupported), (violation.Field, violation.Rule));
+        Assert.Contains("use Offline with a bulk enrollment package", violation.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(ConnectionKind.EntraId, 1L, null)]
+    [InlineData(ConnectionKind.EntraId, ConnectionRules.BulkEnrollmentPackageMaxBytes, null)]
+    [InlineData(ConnectionKind.EntraId, 0L, "Required")]
+    [InlineData(ConnectionKind.EntraId, ConnectionRules.BulkEnrollmentPackageMaxBytes + 1, "TooLarge")]
+    [InlineData(ConnectionKind.ActiveDirectory, 100L, "NotEntraId")]
+    [InlineData(ConnectionKind.HybridIdentity, 100L, "NotEntraId")]
+    public void A_provisioning_package_is_for_Entra_ID_connections_and_neither_empty_nor_too_large(ConnectionKind kind, long length, string? rule)
+    {
+        var connection = new Connection { Name = "Contoso", Kind = kind, Role = ConnectionRole.Source };
+
+        var violations = ConnectionRules.ValidatePackage(connection, length);
+
+        Assert.Equal(rule is null ? [] : [("bulkEnrollmentPackage", rule)], violations.Select(v => (v.Field, v.Rule)).ToList());
     }
 
     [Theory]

@@ -36,6 +36,28 @@ public class PolicyRulesTests
         Assert.Equal(["settings.areas.fileSystemPaths[2]", "settings.areas.registryKeys[1]"], fields);
     }
 
+    [Theory]
+    [InlineData(PolicySettings.DefaultHybridRegistrationWaitSeconds, true)]
+    [InlineData(PolicyRules.MinHybridRegistrationWaitSeconds, true)]
+    [InlineData(PolicyRules.MaxHybridRegistrationWaitSeconds, true)]
+    [InlineData(PolicyRules.MinHybridRegistrationWaitSeconds - 1, false)]
+    [InlineData(PolicyRules.MaxHybridRegistrationWaitSeconds + 1, false)]
+    [InlineData(-5, false)]
+    public void The_hybrid_registration_wait_is_between_a_minute_and_a_day(int seconds, bool valid)
+    {
+        var violations = PolicyRules.Validate("P", new PolicySettings { HybridRegistrationWaitSeconds = seconds });
+
+        Assert.Equal(valid ? [] : [("settings.hybridRegistrationWaitSeconds", "Range")], violations.Select(v => (v.Field, v.Rule)).ToList());
+    }
+
+    [Fact]
+    public void A_stored_policy_without_the_hybrid_registration_wait_reads_with_the_default_of_an_hour()
+    {
+        var settings = System.Text.Json.JsonSerializer.Deserialize<PolicySettings>("{}", new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+
+        Assert.Equal(3600, settings.HybridRegistrationWaitSeconds);
+    }
+
     [Fact]
     public void The_forced_rejoin_period_is_bounded() =>
         Assert.Contains(PolicyRules.Validate("P", new PolicySettings { ForcedRejoin = new ForcedRejoinSettings { ForceAfter = TimeSpan.FromDays(31) } }),

@@ -22,6 +22,65 @@ public sealed class ComputerAccountTests
     }
 
     [Fact]
+    public async Task A_one_time_password_set_on_a_new_computer_account_lets_that_account_bind()
+    {
+        using var directory = new LdapActiveDirectoryDirectory(Destination.Options());
+        var name = SambaDomains.NewComputerName("OTP-");
+        var created = await directory.EnsureComputerAccountAsync(new ComputerAccountRequest(name, Destination.Workstations, ReuseExisting: false));
+        var password = MachinePasswords.Generate();
+
+        await directory.SetComputerPasswordAsync(created.Computer!.DistinguishedName, password);
+
+        // The device proves the password the same way: by authenticating as the computer account.
+        using var asComputer = new LdapActiveDirectoryDirectory(Destination.Options(user: name + "$", password: password));
+        Assert.Equal(Destination.DnsName, (await asComputer.ReadDomainAsync()).DnsName, ignoreCase: true);
+        using var withAnotherPassword = new LdapActiveDirectoryDirectory(Destination.Options(user: name + "$", password: MachinePasswords.Generate()));
+        await Assert.ThrowsAnyAsync<Exception>(() => withAnotherPassword.ReadDomainAsync());
+    }
+
+    [Fact]
+    public async Task Setting_a_computer_password_without_the_right_fails_and_never_names_the_password()
+    {
+        using var administrator = new LdapActiveDirectoryDirectory(Destination.Options());
+        var created = await administrator.EnsureComputerAccountAsync(
+            new ComputerAccountRequest(SambaDomains.NewComputerName("OTPDENY-"), Destination.Workstations, ReuseExisting: false));
+        using var unprivileged = new LdapActiveDirectoryDirectory(Destination.Options(user: SambaDomains.UnprivilegedUser));
+        var password = MachinePasswords.Generate();
+
+        var refused = await Assert.ThrowsAsync<ActiveDirectoryException>(() => unprivileged.SetComputerPasswordAsync(created.Computer!.DistinguishedName, password));
+
+        Assert.Contains("may not reset the password", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, refused.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_computer_password_is_never_sent_over_plain_LDAP()
+    {
+        using var directory = new LdapActiveDirectoryDirectory(Destination.Options(ldaps: false));
+
+        var refused = await Assert.ThrowsAsync<ActiveDirectoryException>(() => directory.SetComputerPasswordAsync($"CN=PC-01,{Destination.Workstations}", "x"));
+
+        Assert.Contains("LDAPS", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_time_machine_passwords_are_long_random_and_have_every_character_class()
+    {
+        var passwords = Enumerable.Range(0, 50).Select(_ => MachinePasswords.Generate()).ToList();
+
+        Assert.Equal(50, passwords.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(passwords, p =>
+        {
+            Assert.Equal(MachinePasswords.Length, p.Length);
+            Assert.Contains(p, char.IsAsciiLetterUpper);
+            Assert.Contains(p, char.IsAsciiLetterLower);
+            Assert.Contains(p, char.IsAsciiDigit);
+            Assert.Contains(p, c => !char.IsAsciiLetterOrDigit(c));
+            Assert.DoesNotContain(p, c => c is '"' or '\\' or ' ');
+        });
+    }
+
+    [Fact]
     public async Task An_existing_computer_is_a_conflict_unless_the_policy_reuses_computer_objects()
     {
         using var directory = new LdapActiveDirectoryDirectory(Destination.Options());

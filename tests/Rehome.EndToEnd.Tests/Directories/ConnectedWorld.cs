@@ -41,20 +41,22 @@ public sealed class ConnectedWorld : IAsyncDisposable
     {
         ["Rehome:Directories:Mode"] = "Connected",
         ["Rehome:Directories:Connected:TrustedCertificatesDirectory"] = SambaDomains.CertificateAuthorityDirectory,
-        ["Rehome:Directories:Connected:NetCommand"] = Destination.NetCommand,
+        // The start script's `net` for both domains (each DC's own resolves only its domain).
+        ["Rehome:Directories:Connected:NetCommand"] = Environment.GetEnvironmentVariable("REHOME_TEST_SAMBA_NET"),
         ["Rehome:Directories:RetryWindow"] = retryWindow ?? "00:30:00",
     };
 
     /// <param name="destinationController">The destination DC the connection names (an address where nothing answers, to rehearse an outage).</param>
     /// <param name="retryWindow">How long an unreachable directory is retried.</param>
-    public static async Task<ConnectedWorld> StartAsync(string? destinationController = null, string? retryWindow = null)
+    /// <param name="rejoinMethod">How the destination is joined: Offline (djoin data) or Online (a one-time password).</param>
+    public static async Task<ConnectedWorld> StartAsync(string? destinationController = null, string? retryWindow = null, string rejoinMethod = "Offline")
     {
         var world = new ConnectedWorld(await ServerHost.StartLiveAsync(Settings(retryWindow)));
         var source = await world.Api.PostJsonAsync("/api/v1/connections", SourceConnection(ApiClient.Unique("src")));
         world.SourceConnectionId = source.GetProperty("connection").Id();
         world.ConfigurationKey = source.GetProperty("configurationKey").GetString()!;
         world.DestinationConnectionId = (await world.Api.PostJsonAsync("/api/v1/connections",
-            DestinationConnection(ApiClient.Unique("dst"), destinationController ?? Destination.Address))).GetProperty("connection").Id();
+            DestinationConnection(ApiClient.Unique("dst"), destinationController ?? Destination.Address, rejoinMethod: rejoinMethod))).GetProperty("connection").Id();
         var policy = await world.Api.PostJsonAsync("/api/v1/policies", new
         {
             name = ApiClient.Unique("policy"),
@@ -84,7 +86,7 @@ public sealed class ConnectedWorld : IAsyncDisposable
         },
     };
 
-    public static object DestinationConnection(string name, string controller, string? password = null) => new
+    public static object DestinationConnection(string name, string controller, string? password = null, string rejoinMethod = "Offline") => new
     {
         name,
         role = "Destination",
@@ -94,7 +96,7 @@ public sealed class ConnectedWorld : IAsyncDisposable
             domainDnsName = Destination.DnsName,
             domainController = controller,
             targetOu = Destination.Workstations,
-            rejoinMethod = "Offline",
+            rejoinMethod,
             serviceAccountName = $"Administrator@{Destination.DnsName}",
             serviceAccountPassword = password ?? SambaDomains.Password,
         },

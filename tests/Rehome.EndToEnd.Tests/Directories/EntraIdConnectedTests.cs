@@ -54,11 +54,11 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
             destination = new
             {
                 rejoinMethod = "Offline",
-                bulkEnrollmentPackage = "packages/fabrikam.ppkg",
                 bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(60),
                 entraId = new { tenantId = destination.TenantId, clientId = Guid.NewGuid(), clientSecret = "destination-secret", enabled = true },
             },
         });
+        await server.Client.UploadPackageAsync(destinationConnection.GetProperty("connection").Id(), "fabrikam provisioning package"u8.ToArray());
         var policy = await server.Client.PostJsonAsync("/api/v1/policies", new
         {
             name = ApiClient.Unique("policy"),

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Server.Store;
@@ -156,6 +157,91 @@ public abstract class ConnectionsAndSecretsSuite(ServerHost host)
         }, HttpStatusCode.BadRequest);
 
         Assert.Equal("WrongRole", problem.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task A_provisioning_package_is_stored_encrypted_and_no_read_ever_returns_it_only_its_size()
+    {
+        var package = System.Text.Encoding.UTF8.GetBytes("PPKG-SECRET-" + Guid.NewGuid().ToString("N"));
+        var created = await Client.PostJsonAsync("/api/v1/connections", AgentWorld.EntraDestination());
+        var id = created.GetProperty("connection").Id();
+
+        var uploaded = await Client.UploadPackageAsync(id, package);
+
+        Assert.Equal(package.Length, uploaded.GetProperty("destination").GetProperty("bulkEnrollmentPackageBytes").GetInt64());
+        var answers = string.Join("\n", uploaded.GetRawText(),
+            (await Client.GetJsonAsync("/api/v1/connections")).GetRawText(),
+            (await Client.GetJsonAsync($"/api/v1/connections/{id}")).GetRawText(),
+            (await Client.GetJsonAsync("/api/v1/audit?pageSize=1000")).GetRawText(),
+            string.Join("\n", host.Logs.Lines));
+        Assert.DoesNotContain("PPKG-SECRET-", answers, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(package)[..16], answers, StringComparison.Ordinal);
+        await using var scope = host.Scope();
+        var stored = await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().ConnectionPackages.AsNoTracking().SingleAsync(p => p.ConnectionId == id);
+        Assert.DoesNotContain("PPKG-SECRET-", System.Text.Encoding.UTF8.GetString(stored.ProtectedContent), StringComparison.Ordinal);
+        Assert.Equal(package, scope.ServiceProvider.GetRequiredService<Secrets.SecretProtector>().UnprotectBytes(stored.ProtectedContent));
+    }
+
+    [Fact]
+    public async Task Removing_a_provisioning_package_deletes_it_and_the_view_shows_none()
+    {
+        var id = (await Client.PostJsonAsync("/api/v1/connections", AgentWorld.EntraDestination())).GetProperty("connection").Id();
+        await Client.UploadPackageAsync(id, [1, 2, 3]);
+
+        await (await Client.DeleteAsync(new Uri($"/api/v1/connections/{id}/bulk-enrollment-package", UriKind.Relative))).JsonAsync(HttpStatusCode.NoContent);
+
+        var view = await Client.GetJsonAsync($"/api/v1/connections/{id}");
+        Assert.Equal(JsonValueKind.Null, view.GetProperty("destination").GetProperty("bulkEnrollmentPackageBytes").ValueKind);
+        await using var scope = host.Scope();
+        Assert.False(await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().ConnectionPackages.AnyAsync(p => p.ConnectionId == id));
+    }
+
+    [Fact]
+    public async Task A_provisioning_package_is_refused_on_an_Active_Directory_connection_and_when_empty_and_nothing_changes()
+    {
+        var id = (await Client.PostJsonAsync("/api/v1/connections", new { name = ApiClient.Unique("src"), role = "Source", kind = "ActiveDirectory" }))
+            .GetProperty("connection").Id();
+
+        var refused = await Client.UploadPackageAsync(id, [1, 2, 3], HttpStatusCode.BadRequest);
+        var entra = (await Client.PostJsonAsync("/api/v1/connections", AgentWorld.EntraDestination())).GetProperty("connection").Id();
+        var empty = await Client.UploadPackageAsync(entra, [], HttpStatusCode.BadRequest);
+
+        Assert.Equal("NotEntraId", refused.GetProperty("rule").GetString());
+        Assert.Equal("bulkEnrollmentPackage", empty.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.Equal(JsonValueKind.Null, (await Client.GetJsonAsync($"/api/v1/connections/{entra}")).GetProperty("destination").GetProperty("bulkEnrollmentPackageBytes").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_provisioning_package_larger_than_the_limit_gets_413_before_its_body_is_read()
+    {
+        var id = (await Client.PostJsonAsync("/api/v1/connections", AgentWorld.EntraDestination())).GetProperty("connection").Id();
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/connections/{id}/bulk-enrollment-package")
+        {
+            Content = new StreamContent(new MemoryStream(new byte[1024])),
+        };
+        request.Content.Headers.ContentLength = Core.Connections.ConnectionRules.BulkEnrollmentPackageMaxBytes + 1;
+        request.Headers.ExpectContinue = true;
+
+        var response = await Client.SendAsync(request);
+
+        var problem = await response.JsonAsync(HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal("PackageTooLarge", problem.GetProperty("rule").GetString());
+        Assert.Equal(JsonValueKind.Null, (await Client.GetJsonAsync($"/api/v1/connections/{id}")).GetProperty("destination").GetProperty("bulkEnrollmentPackageBytes").ValueKind);
+    }
+
+    [Fact]
+    public async Task An_Entra_ID_destination_joined_online_is_refused_naming_the_rejoin_method()
+    {
+        var problem = await Client.PostJsonAsync("/api/v1/connections", new
+        {
+            name = ApiClient.Unique("dst"),
+            role = "Destination",
+            kind = "EntraId",
+            destination = new { rejoinMethod = "Online" },
+        }, HttpStatusCode.BadRequest);
+
+        Assert.Equal("EntraIdOnlineNotSupported", problem.GetProperty("rule").GetString());
+        Assert.Equal("destination.rejoinMethod", problem.GetProperty("errors")[0].GetProperty("field").GetString());
     }
 
     [Fact]

@@ -264,7 +264,7 @@ public abstract class RunsSuite(ServerHost host)
     [Fact]
     public async Task Stopping_a_run_stops_its_waiting_jobs_and_asks_running_ones()
     {
-        var project = await Client.CreateProjectAsync("EntraId", "Online");
+        var project = await Client.CreateProjectAsync("EntraId", "Offline");
         var ids = await Client.ImportDevicesAsync(project, Prefix(), 3);
         var run = await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigrateUserProfile" }, mappingIds = ids });
         await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));

@@ -44,16 +44,7 @@ public static class ApiClient
                 ? new { entraId = new { tenantId = Guid.NewGuid(), clientId = Guid.NewGuid(), clientSecret = "entra-secret-value", enabled = true } }
                 : null,
         });
-        object destinationPart = destinationKind == "EntraId"
-            ? new { rejoinMethod, bulkEnrollmentPackage = "packages/contoso.ppkg", bulkEnrollmentTokenExpiresAt = "2027-06-01T00:00:00Z" }
-            : new { domainDnsName = "fabrikam.example", targetOu = "OU=Migrated,DC=fabrikam,DC=example", rejoinMethod, serviceAccountName = "FABRIKAM\\svc-join", serviceAccountPassword = "svc-join-password" };
-        var destination = await client.PostJsonAsync("/api/v1/connections", new
-        {
-            name = Unique("dst"),
-            role = "Destination",
-            kind = destinationKind,
-            destination = destinationPart,
-        });
+        var destination = await client.PostJsonAsync("/api/v1/connections", DestinationConnection(destinationKind, rejoinMethod));
         var policy = await client.PostJsonAsync("/api/v1/policies", new { name = Unique("policy") });
         var project = await client.PostJsonAsync("/api/v1/projects", new
         {
@@ -65,6 +56,27 @@ public static class ApiClient
         });
         return project.Id();
     }
+
+    /// <summary>
+    /// A destination connection to create: Entra ID (its package uploaded separately), or an Active Directory or
+    /// Hybrid Identity domain with a service account.
+    /// </summary>
+    public static object DestinationConnection(string kind, string rejoinMethod) => new
+    {
+        name = Unique("dst"),
+        role = "Destination",
+        kind,
+        destination = kind == "EntraId"
+            ? new { rejoinMethod, bulkEnrollmentTokenExpiresAt = "2027-06-01T00:00:00Z" }
+            : (object)new
+            {
+                domainDnsName = "fabrikam.example",
+                targetOu = "OU=Migrated,DC=fabrikam,DC=example",
+                rejoinMethod,
+                serviceAccountName = "FABRIKAM\\svc-join",
+                serviceAccountPassword = "svc-join-password",
+            },
+    };
 
     /// <summary>Imports devices named <c>{prefix}0001</c>… with users, and returns their mapping ids in order.</summary>
     public static async Task<List<Guid>> ImportDevicesAsync(this HttpClient client, Guid projectId, string prefix, int count)

@@ -57,25 +57,34 @@ public sealed class AskUserStep(string what) : JobStep
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }
 
-/// <summary>Locks the sessions while the device changes; undone (unlocked) by a rollback or a stop.</summary>
-public sealed class LockSessionStep : JobStep
+/// <summary>
+/// Locks the sessions behind a notice that says why and blocks sign-in while the device changes (the platform
+/// keeps the block across restarts and lifts it when no job holds it); undone by a rollback or a stop.
+/// </summary>
+public sealed class LockSessionStep(string why) : JobStep
 {
     public override bool UndoOnStop => true;
 
     public override async Task RunAsync(JobContext context)
     {
-        if (context.Session.LoggedOnUsers.Count > 0)
-        {
-            await context.Session.LockAsync(context.Cancellation);
-            context.Log.Information("Sessions locked.");
-        }
+        await context.Session.LockAsync(why, context.Cancellation);
+        context.Log.Information($"Sessions locked and sign-in blocked: {why}");
     }
 
     public override Task UndoAsync(JobContext context) => context.Session.UnlockAsync(CancellationToken.None);
 }
 
-/// <summary>Unlocks the sessions at the end of a job that locked them.</summary>
+/// <summary>Unlocks the sessions and lets users sign in again, at the end of a job that locked them.</summary>
 public sealed class UnlockSessionStep : JobStep
 {
-    public override Task RunAsync(JobContext context) => context.Session.UnlockAsync(context.Cancellation);
+    public override AfterLeavingFailure WhenFailedAfterLeaving => AfterLeavingFailure.CarryOn;
+
+    /// <summary>In a rejoin it comes once the device proved it is in its destination.</summary>
+    public override bool SafeEnd => true;
+
+    public override async Task RunAsync(JobContext context)
+    {
+        await context.Session.UnlockAsync(context.Cancellation);
+        context.Log.Information("Sign-in allowed again.");
+    }
 }

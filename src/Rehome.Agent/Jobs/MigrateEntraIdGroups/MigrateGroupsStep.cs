@@ -12,7 +12,7 @@ public sealed class MigrateGroupsStep(string? sourceEntraDeviceId) : JobStep
 
     public override async Task RunAsync(JobContext context)
     {
-        var membership = await context.Platform.GetMembershipAsync(context.Cancellation);
+        var membership = await context.Platform.Membership.GetAsync(context.Cancellation);
         var request = new DirectoryActionRequest
         {
             LeaseToken = context.Assignment.LeaseToken,

@@ -20,7 +20,7 @@ public sealed class FindProfileStep : JobStep
         var user = context.Assignment.Mapping.PrimaryUser
             ?? throw new StepFailedException("NoPrimaryUser", "The mapping names no primary user, so there is no profile to hand over.");
         var account = user.Contains('\\', StringComparison.Ordinal) ? user[(user.LastIndexOf('\\') + 1)..] : user.Split('@')[0];
-        var profiles = await context.Platform.GetProfilesAsync(context.Cancellation);
+        var profiles = await context.Platform.Profiles.GetAsync(context.Cancellation);
         var profile = profiles.FirstOrDefault(p => string.Equals(LastSegment(p.ProfileImagePath), account, StringComparison.OrdinalIgnoreCase))
             ?? throw new StepFailedException("ProfileNotFound", $"No profile of {user} on this device (ProfileList has {profiles.Count} profiles).");
         context.Journal.Set(Key, JsonSerializer.Serialize(profile, AgentProtocol.JsonOptions));
@@ -47,7 +47,7 @@ public sealed class RepointProfileStep : JobStep
     public override async Task<bool> IsAlreadyDoneAsync(JobContext context)
     {
         var destination = context.Journal.Get(DestinationKey);
-        var profiles = await context.Platform.GetProfilesAsync(context.Cancellation);
+        var profiles = await context.Platform.Profiles.GetAsync(context.Cancellation);
         var source = FindProfileStep.Source(context);
         return destination is not null && profiles.Any(p => p.Sid == destination) && profiles.All(p => p.Sid != source.Sid);
     }
@@ -62,8 +62,8 @@ public sealed class RepointProfileStep : JobStep
                 $"The profile's account {source.Sid} has no destination account: add a user mapping to the policy or check the destination directory.");
         }
         context.Journal.Set(DestinationKey, destination.ToString());
-        await context.Platform.SetProfileAsync(destination.ToString(), source.ProfileImagePath, context.Cancellation);
-        await context.Platform.RemoveProfileAsync(source.Sid, context.Cancellation);
+        await context.Platform.Profiles.SetAsync(destination.ToString(), source.ProfileImagePath, context.Cancellation);
+        await context.Platform.Profiles.RemoveAsync(source.Sid, context.Cancellation);
         context.Report(new ItemResult($"ProfileList: {source.ProfileImagePath}", ItemOutcome.Changed, null));
         context.Log.Information($"ProfileList: {source.ProfileImagePath} now belongs to {destination}.");
     }
@@ -75,10 +75,10 @@ public sealed class RepointProfileStep : JobStep
             return;
         }
         var source = FindProfileStep.Source(context);
-        await context.Platform.SetProfileAsync(source.Sid, source.ProfileImagePath, CancellationToken.None);
+        await context.Platform.Profiles.SetAsync(source.Sid, source.ProfileImagePath, CancellationToken.None);
         if (context.Journal.Get(DestinationKey) is { } destination)
         {
-            await context.Platform.RemoveProfileAsync(destination, CancellationToken.None);
+            await context.Platform.Profiles.RemoveAsync(destination, CancellationToken.None);
         }
     }
 }

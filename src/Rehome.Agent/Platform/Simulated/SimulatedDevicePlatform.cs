@@ -8,10 +8,13 @@ namespace Rehome.Agent.Platform.Simulated;
 public sealed class SimulatedCrashException(string step) : AgentTerminatedException($"Simulated crash at {step}.");
 
 /// <summary>
-/// A Windows device modelled in a folder: membership, computer name, local Administrators, ProfileList,
-/// hardware identity and boot count in <c>device.json</c>; files, folders and registry keys with their security
-/// descriptors in a <see cref="FolderSecurityStore"/>. A restart ends the agent (the caller starts a new one on
-/// the same folder), as a real restart ends the service. Faults come from the state's <see cref="SimulatedFaults"/>.
+/// A Windows device modelled in a folder: membership, computer name, local accounts and Administrators,
+/// ProfileList, settings, hardware identity and boot count in <c>device.json</c>; files, folders and registry keys
+/// with their security descriptors in a <see cref="FolderSecurityStore"/>. It behaves as Windows does where the
+/// jobs' decisions depend on it: a join applied completes at the restart, sign-in stays blocked across restarts,
+/// a power request ends with the agent's process, a domain SID cannot be added to a group while the device
+/// belongs to no domain. A restart ends the agent (the caller starts a new one on the same folder), as a real
+/// restart ends the service. Faults come from the state's <see cref="SimulatedFaults"/>.
 /// </summary>
 public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 {
@@ -26,6 +29,14 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         Network = network;
         this.time = time;
         Session = new SimulatedUserSession(state);
+        var membership = new SimulatedMembership(state);
+        Membership = membership;
+        Power = new SimulatedPower(state, membership);
+        Accounts = new SimulatedAccounts(state);
+        Profiles = new SimulatedProfiles(state);
+        Settings = new SimulatedSettings(state);
+        // A new agent process: whatever power request the last one held ended with it.
+        state.Change(s => s.KeptAwake ? s with { KeptAwake = false } : s);
     }
 
     public string Folder { get; }
@@ -40,7 +51,15 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ISecurityStore SecurityStore => Store;
 
-    public long BootCount => state.Read().BootCount;
+    public IDeviceMembership Membership { get; }
+
+    public IDevicePower Power { get; }
+
+    public ILocalAccounts Accounts { get; }
+
+    public IUserProfiles Profiles { get; }
+
+    public IDeviceSettings Settings { get; }
 
     public DeviceFacts ReadFacts(string agentVersion)
     {
@@ -60,104 +79,6 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         };
     }
 
-    public Task<DeviceMembership> GetMembershipAsync(CancellationToken ct)
-    {
-        var s = state.Read();
-        return Task.FromResult(new DeviceMembership
-        {
-            ComputerName = s.ComputerName,
-            JoinType = s.JoinType,
-            DomainName = s.DomainName,
-            TenantId = s.TenantId,
-            EntraDeviceId = s.EntraDeviceId,
-        });
-    }
-
-    public Task PrepareJoinAsync(DestinationJoin join, CancellationToken ct)
-    {
-        if (join.Offline && (join.ProvisioningData is null || !Convert.TryFromBase64String(join.ProvisioningData, new byte[join.ProvisioningData.Length], out _)))
-        {
-            throw new StepFailedException("NoOfflineJoinData", "The server sent no readable offline join data for this device.");
-        }
-        state.Change(s => s with { StagedJoin = join });
-        return Task.CompletedTask;
-    }
-
-    public Task LeaveSourceAsync(DeviceMembership source, bool keepCachedCredentials, CancellationToken ct)
-    {
-        state.Change(s => s with { JoinType = DeviceJoinType.Workgroup, DomainName = null, TenantId = null, EntraDeviceId = null });
-        return Task.CompletedTask;
-    }
-
-    public Task JoinDestinationAsync(DestinationJoin join, CancellationToken ct)
-    {
-        var staged = state.Read().StagedJoin ?? throw new StepFailedException("JoinNotPrepared", "The destination join was not prepared on this device.");
-        state.Change(s => s with
-        {
-            ComputerName = staged.ComputerName,
-            JoinType = staged.Kind switch
-            {
-                JoinKind.EntraId => DeviceJoinType.EntraId,
-                JoinKind.HybridIdentity => DeviceJoinType.HybridEntraId,
-                _ => DeviceJoinType.ActiveDirectory,
-            },
-            DomainName = staged.Kind == JoinKind.EntraId ? null : staged.DomainDnsName,
-            TenantId = staged.TenantId,
-            EntraDeviceId = staged.Kind == JoinKind.ActiveDirectory ? null : DeterministicGuid(staged.ComputerName + "@" + staged.TenantId).ToString(),
-            StagedJoin = null,
-        });
-        return Task.CompletedTask;
-    }
-
-    public Task RestoreMembershipAsync(DeviceMembership previous, CancellationToken ct)
-    {
-        state.Change(s => s with
-        {
-            ComputerName = previous.ComputerName,
-            JoinType = previous.JoinType,
-            DomainName = previous.DomainName,
-            TenantId = previous.TenantId,
-            EntraDeviceId = previous.EntraDeviceId,
-            StagedJoin = null,
-        });
-        return Task.CompletedTask;
-    }
-
-    public Task RestartAsync(string reason, CancellationToken ct)
-    {
-        state.Change(s => s with { BootCount = s.BootCount + 1, Locked = false });
-        throw new DeviceRestartingException(reason);
-    }
-
-    public Task<IReadOnlyList<string>> GetLocalAdministratorsAsync(CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<string>>(state.Read().LocalAdministrators);
-
-    public Task AddLocalAdministratorAsync(string sid, CancellationToken ct)
-    {
-        state.Change(s => s.LocalAdministrators.Contains(sid) ? s : s with { LocalAdministrators = [.. s.LocalAdministrators, sid] });
-        return Task.CompletedTask;
-    }
-
-    public Task RemoveLocalAdministratorAsync(string sid, CancellationToken ct)
-    {
-        state.Change(s => s with { LocalAdministrators = [.. s.LocalAdministrators.Where(a => a != sid)] });
-        return Task.CompletedTask;
-    }
-
-    public Task<IReadOnlyList<UserProfile>> GetProfilesAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<UserProfile>>(state.Read().Profiles);
-
-    public Task SetProfileAsync(string sid, string profileImagePath, CancellationToken ct)
-    {
-        state.Change(s => s with { Profiles = [.. s.Profiles.Where(p => p.Sid != sid), new UserProfile(sid, profileImagePath)] });
-        return Task.CompletedTask;
-    }
-
-    public Task RemoveProfileAsync(string sid, CancellationToken ct)
-    {
-        state.Change(s => s with { Profiles = [.. s.Profiles.Where(p => p.Sid != sid)] });
-        return Task.CompletedTask;
-    }
-
     public Task<HardwareIdentity> GetHardwareIdentityAsync(CancellationToken ct)
     {
         var s = state.Read();
@@ -169,7 +90,11 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         var faults = state.Read().Faults;
         if (afterEffect)
         {
-            state.Change(s => s with { StepRuns = new Dictionary<string, int>(s.StepRuns) { [step] = s.StepRuns.GetValueOrDefault(step) + 1 } });
+            state.Change(s => s with
+            {
+                StepRuns = new Dictionary<string, int>(s.StepRuns) { [step] = s.StepRuns.GetValueOrDefault(step) + 1 },
+                StepsRunAwake = s.KeptAwake && !s.StepsRunAwake.Contains(step) ? [.. s.StepsRunAwake, step] : s.StepsRunAwake,
+            });
         }
         else
         {

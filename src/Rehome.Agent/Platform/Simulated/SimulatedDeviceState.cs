@@ -23,6 +23,18 @@ public sealed record SimulatedFaults
     public string? OfflineStep { get; init; }
 
     public double OfflineSeconds { get; init; }
+
+    /// <summary>The destination join does not take at the restart: the device comes back in a workgroup.</summary>
+    public bool JoinIgnoredAtRestart { get; init; }
+
+    /// <summary>No domain controller of the destination (nor Entra ID) answers after the restart.</summary>
+    public bool DestinationUnreachable { get; init; }
+
+    /// <summary>The first this many return tickets applied do not take at the restart either.</summary>
+    public int ReturnJoinFailures { get; init; }
+
+    /// <summary>Hybrid Identity: the Entra ID registration never appears.</summary>
+    public bool HybridNeverRegisters { get; init; }
 }
 
 /// <summary>A simulated Windows device's state, kept in <c>device.json</c> and saved atomically after each change.</summary>
@@ -47,8 +59,59 @@ public sealed record SimulatedDeviceState
 
     public string OsVersion { get; init; } = "Microsoft Windows NT 10.0.26100.0";
 
-    /// <summary>The destination join staged by PrepareJoin.</summary>
+    /// <summary>The destination join staged by PrepareJoin (with its secret data, as the real platform's protected folder holds it).</summary>
     public DestinationJoin? StagedJoin { get; init; }
+
+    /// <summary>The return ticket staged before the device left its source.</summary>
+    public DestinationJoin? StagedReturn { get; init; }
+
+    /// <summary>A join applied that completes at the next restart.</summary>
+    public DestinationJoin? PendingJoin { get; init; }
+
+    public JoinPurpose PendingPurpose { get; init; }
+
+    /// <summary>Hybrid Identity: the tenant the device registers in once its registration is triggered.</summary>
+    public string? HybridTenantId { get; init; }
+
+    public bool HybridTriggered { get; init; }
+
+    /// <summary>How many applied return tickets did not take (see <see cref="SimulatedFaults.ReturnJoinFailures"/>).</summary>
+    public int ReturnJoinsIgnored { get; init; }
+
+    /// <summary>Sign-in is blocked (kept across restarts, as the real block is).</summary>
+    public bool SignInBlocked { get; init; }
+
+    /// <summary>What the lock screen says while sign-in is blocked.</summary>
+    public string? LockNotice { get; init; }
+
+    /// <summary>A power request holds the device awake (gone with the agent's process).</summary>
+    public bool KeptAwake { get; init; }
+
+    /// <summary>The steps whose effect ran while the device was kept awake.</summary>
+    public List<string> StepsRunAwake { get; init; } = [];
+
+    /// <summary>Local user accounts by name.</summary>
+    public List<string> LocalAccounts { get; init; } = ["Administrator"];
+
+    /// <summary>The break-glass accounts the agent created (and has not removed).</summary>
+    public List<string> BreakGlassAccounts { get; init; } = [];
+
+    public int? CachedLogonsCount { get; init; } = 10;
+
+    /// <summary>Destination accounts whose logon Windows cached.</summary>
+    public List<string> CachedCredentials { get; init; } = [];
+
+    /// <summary>The default app associations (DISM's XML) Windows would export; null when none are set.</summary>
+    public string? DefaultAppAssociations { get; init; } = "<DefaultAssociations><Association Identifier=\".pdf\" ProgId=\"AcroExch.Document.DC\" ApplicationName=\"Adobe Acrobat\" /></DefaultAssociations>";
+
+    /// <summary>What the last import of default app associations set.</summary>
+    public string? ImportedAppAssociations { get; init; }
+
+    /// <summary>Fixed volumes protected by BitLocker.</summary>
+    public List<string> BitLockerVolumes { get; init; } = ["C:"];
+
+    /// <summary>Where each volume's recovery password was escrowed ("C: → fabrikam.com").</summary>
+    public List<string> EscrowedRecoveryKeys { get; init; } = [];
 
     public long BootCount { get; init; } = 1;
 

@@ -5,6 +5,8 @@ public sealed class SimulatedUserSession(SimulatedDeviceStateFile state) : IUser
 {
     public IReadOnlyList<string> LoggedOnUsers => state.Read().LoggedOnUsers;
 
+    public bool IsLocked => state.Read().SignInBlocked;
+
     public Task NotifyAsync(string message, CancellationToken ct)
     {
         state.Change(s => s with { Notifications = [.. s.Notifications, message] });
@@ -19,15 +21,25 @@ public sealed class SimulatedUserSession(SimulatedDeviceStateFile state) : IUser
         return Task.FromResult(answer == PromptAnswer.Snooze && !snoozeAllowed ? PromptAnswer.NoAnswer : answer);
     }
 
-    public Task LockAsync(CancellationToken ct)
+    public Task LockAsync(string reason, CancellationToken ct)
     {
-        state.Change(s => s with { Locked = true });
+        state.Change(s => s with { Locked = s.LoggedOnUsers.Count > 0, SignInBlocked = true, LockNotice = reason });
         return Task.CompletedTask;
     }
 
     public Task UnlockAsync(CancellationToken ct)
     {
-        state.Change(s => s with { Locked = false });
+        state.Change(s => s with { Locked = false, SignInBlocked = false, LockNotice = null });
         return Task.CompletedTask;
+    }
+
+    public Task<CredentialCaching> CacheCredentialsAsync(string destinationUser, CancellationToken ct)
+    {
+        if (state.Read().LoggedOnUsers.Count == 0)
+        {
+            return Task.FromResult(CredentialCaching.NobodySignedIn);
+        }
+        state.Change(s => s.CachedCredentials.Contains(destinationUser) ? s : s with { CachedCredentials = [.. s.CachedCredentials, destinationUser] });
+        return Task.FromResult(CredentialCaching.Cached);
     }
 }

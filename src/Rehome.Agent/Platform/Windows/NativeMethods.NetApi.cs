@@ -33,79 +33,54 @@ internal sealed class DsRoleBuffer : NativeBuffer
     }
 }
 
-/// <summary>netapi32: join state, joins and unjoins, domain controller discovery, local groups.</summary>
+/// <summary>netapi32: join state, joins and unjoins, domain controller discovery, the secure channel, local groups.</summary>
 internal static partial class NativeMethods
 {
-    internal const int NetSetupDomainName = 3;
     internal const int DsRolePrimaryDomainInfoBasic = 1;
 
-    /// <summary>Required when the offline join is applied to the running Windows (lpWindowsPath is its own folder).</summary>
-    internal const uint NetSetupProvisionOnlineCaller = 0x40000000;
-
-    internal const uint DsDirectoryServiceRequired = 0x00000010;
-    internal const uint DsIsDnsName = 0x00020000;
-    internal const uint DsReturnDnsName = 0x40000000;
+    /// <summary>NETLOGON_CONTROL_TC_QUERY: the status of the secure channel with a domain.</summary>
+    internal const uint NetlogonControlTcQuery = 6;
 
     internal const int ErrorMemberNotInAlias = 1377;
     internal const int ErrorMemberInAlias = 1378;
     internal const int NerrSetupNotJoined = 2692;
     internal const int MaxPreferredLength = -1;
 
-    /// <summary>DSROLE_PRIMARY_DOMAIN_INFO_BASIC.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct DsRolePrimaryDomainInfo
-    {
-        public int MachineRole;
-        public uint Flags;
-        public nint DomainNameFlat;
-        public nint DomainNameDns;
-        public nint DomainForestName;
-        public Guid DomainGuid;
-    }
+    [LibraryImport("netapi32.dll")]
+    internal static partial int NetApiBufferFree(nint buffer);
 
-    /// <summary>DOMAIN_CONTROLLER_INFOW.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct DomainControllerInfo
-    {
-        public nint DomainControllerName;
-        public nint DomainControllerAddress;
-        public uint DomainControllerAddressType;
-        public Guid DomainGuid;
-        public nint DomainName;
-        public nint DnsForestName;
-        public uint Flags;
-        public nint DcSiteName;
-        public nint ClientSiteName;
-    }
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetGetJoinInformation(string? server, out NetApiBuffer nameBuffer, out int bufferType);
 
-    [DllImport("netapi32.dll", ExactSpelling = true)]
-    internal static extern int NetApiBufferFree(nint buffer);
+    [LibraryImport("netapi32.dll")]
+    internal static partial int DsRoleGetPrimaryDomainInformation(nint server, int infoLevel, out DsRoleBuffer buffer);
 
-    [DllImport("netapi32.dll", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int NetGetJoinInformation(string? server, out NetApiBuffer nameBuffer, out int bufferType);
+    [LibraryImport("netapi32.dll")]
+    internal static partial void DsRoleFreeMemory(nint buffer);
 
-    [DllImport("netapi32.dll", ExactSpelling = true)]
-    internal static extern int DsRoleGetPrimaryDomainInformation(nint server, int infoLevel, out DsRoleBuffer buffer);
+    [LibraryImport("netapi32.dll", EntryPoint = "DsGetDcNameW", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int DsGetDcName(string? computerName, string domainName, nint domainGuid, string? siteName, uint flags, out NetApiBuffer info);
 
-    [DllImport("netapi32.dll", ExactSpelling = true)]
-    internal static extern void DsRoleFreeMemory(nint buffer);
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetUnjoinDomain(string? server, string? account, string? password, uint options);
 
-    [DllImport("netapi32.dll", EntryPoint = "DsGetDcNameW", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int DsGetDcName(string? computerName, string domainName, nint domainGuid, string? siteName, uint flags, out NetApiBuffer info);
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetJoinDomain(string? server, string domain, string? machineAccountOu, string? account, string? password, uint options);
 
-    [DllImport("netapi32.dll", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int NetUnjoinDomain(string? server, string? account, string? password, uint options);
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetRequestOfflineDomainJoin(byte[] provisionData, uint provisionDataSize, uint options, string windowsPath);
 
-    [DllImport("netapi32.dll", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int NetRequestOfflineDomainJoin(byte[] provisionData, uint provisionDataSize, uint options, string windowsPath);
+    /// <summary><paramref name="data"/> holds a pointer to the domain's name (TC_QUERY); the answer is a NETLOGON_INFO_2.</summary>
+    [LibraryImport("netapi32.dll")]
+    internal static partial int I_NetLogonControl2(nint serverName, uint functionCode, uint queryLevel, ref nint data, out NetApiBuffer buffer);
 
-    [DllImport("netapi32.dll", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int NetLocalGroupGetMembers(string? server, string groupName, int level, out NetApiBuffer buffer, int preferredMaximumLength, out int entriesRead, out int totalEntries, ref nint resumeHandle);
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetLocalGroupGetMembers(string? server, string groupName, int level, out NetApiBuffer buffer, int preferredMaximumLength, out int entriesRead, out int totalEntries, ref nint resumeHandle);
 
     /// <summary>Level 0: <paramref name="members"/> is an array of LOCALGROUP_MEMBERS_INFO_0 (one SID pointer each).</summary>
-    [DllImport("netapi32.dll", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int NetLocalGroupAddMembers(string? server, string groupName, int level, ref nint members, int totalEntries);
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetLocalGroupAddMembers(string? server, string groupName, int level, ref nint members, int totalEntries);
 
-    [DllImport("netapi32.dll", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int NetLocalGroupDelMembers(string? server, string groupName, int level, ref nint members, int totalEntries);
+    [LibraryImport("netapi32.dll", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int NetLocalGroupDelMembers(string? server, string groupName, int level, ref nint members, int totalEntries);
 }

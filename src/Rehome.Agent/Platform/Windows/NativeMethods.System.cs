@@ -1,7 +1,20 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
 
 namespace Rehome.Agent.Platform.Windows;
+
+/// <summary>A kernel object handle (a process token); closed with CloseHandle.</summary>
+[SupportedOSPlatform("windows")]
+internal sealed class KernelHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public KernelHandle()
+        : base(ownsHandle: true)
+    {
+    }
+
+    protected override bool ReleaseHandle() => NativeMethods.CloseHandle(handle);
+}
 
 /// <summary>Token privileges for the process; enabling one fails clearly when the account does not hold it.</summary>
 [SupportedOSPlatform("windows")]
@@ -14,74 +27,102 @@ internal static class ProcessPrivileges
 
     public static void Enable(string privilege)
     {
+        var error = TryEnable(privilege);
+        if (error != NativeMethods.Success)
+        {
+            throw NativeMethods.Failure(error, $"AdjustTokenPrivileges({privilege}): the agent's account does not hold it (run the service as LocalSystem)");
+        }
+    }
+
+    /// <summary>Enables <paramref name="privilege"/>; returns the Win32 error (ERROR_NOT_ALL_ASSIGNED when the account does not hold it).</summary>
+    public static int TryEnable(string privilege)
+    {
         if (!NativeMethods.OpenProcessToken(NativeMethods.GetCurrentProcess(), AdjustPrivileges | QueryToken, out var token))
         {
-            throw NativeMethods.Failure(Marshal.GetLastPInvokeError(), "OpenProcessToken");
+            return Marshal.GetLastPInvokeError();
         }
 
         using (token)
         {
             if (!NativeMethods.LookupPrivilegeValue(null, privilege, out var luid))
             {
-                throw NativeMethods.Failure(Marshal.GetLastPInvokeError(), $"LookupPrivilegeValue({privilege})");
+                return Marshal.GetLastPInvokeError();
             }
 
             var state = new NativeMethods.TokenPrivilege { Count = 1, Luid = luid, Attributes = PrivilegeEnabled };
             var adjusted = NativeMethods.AdjustTokenPrivileges(token, false, ref state, 0, 0, 0);
             var error = Marshal.GetLastPInvokeError();
-            if (!adjusted || error == NotAllAssigned)
-            {
-                throw NativeMethods.Failure(error, $"AdjustTokenPrivileges({privilege}): the agent's account does not hold it (run the service as LocalSystem)");
-            }
+            return !adjusted ? error : error == NotAllAssigned ? NotAllAssigned : NativeMethods.Success;
         }
     }
 }
 
-/// <summary>kernel32 and advapi32: restarting, naming the computer, privileges, account names.</summary>
+/// <summary>kernel32 and advapi32: restarting, naming the computer, privileges, account names, power requests, messages.</summary>
 internal static partial class NativeMethods
 {
-    internal const uint ShutdownForceOthers = 0x1;
-    internal const uint ShutdownRestart = 0x4;
-    internal const uint ShutdownGraceOverride = 0x20;
-
-    /// <summary>SHTDN_REASON_FLAG_PLANNED | SHTDN_REASON_MAJOR_OPERATINGSYSTEM | SHTDN_REASON_MINOR_RECONFIG.</summary>
-    internal const uint ShutdownReasonPlannedReconfiguration = 0x80000000 | 0x00020000 | 0x00000004;
-
     internal const int ComputerNamePhysicalDnsHostname = 5;
 
-    /// <summary>TOKEN_PRIVILEGES with a single LUID_AND_ATTRIBUTES.</summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    internal struct TokenPrivilege
-    {
-        public uint Count;
-        public long Luid;
-        public uint Attributes;
-    }
+    /// <summary>POWER_REQUEST_CONTEXT_VERSION (DIAGNOSTIC_REASON_VERSION).</summary>
+    internal const uint PowerRequestContextVersion = 0;
 
-    [DllImport("kernel32.dll", ExactSpelling = true)]
-    internal static extern nint GetCurrentProcess();
+    internal const uint PowerRequestContextSimpleString = 0x1;
 
-    [DllImport("advapi32.dll", ExactSpelling = true, SetLastError = true)]
+    internal const uint FormatMessageIgnoreInserts = 0x00000200;
+    internal const uint FormatMessageFromHModule = 0x00000800;
+    internal const uint FormatMessageFromSystem = 0x00001000;
+    internal const uint LoadLibraryAsDatafile = 0x00000002;
+
+    [LibraryImport("kernel32.dll")]
+    internal static partial nint GetCurrentProcess();
+
+    [LibraryImport("kernel32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool OpenProcessToken(nint process, uint access, out Microsoft.Win32.SafeHandles.SafeAccessTokenHandle token);
+    internal static partial bool CloseHandle(nint handle);
 
-    [DllImport("advapi32.dll", EntryPoint = "LookupPrivilegeValueW", ExactSpelling = true, SetLastError = true, CharSet = CharSet.Unicode)]
+    [LibraryImport("advapi32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool LookupPrivilegeValue(string? system, string name, out long luid);
+    internal static partial bool OpenProcessToken(nint process, uint access, out KernelHandle token);
 
-    [DllImport("advapi32.dll", ExactSpelling = true, SetLastError = true)]
+    [LibraryImport("advapi32.dll", EntryPoint = "LookupPrivilegeValueW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool AdjustTokenPrivileges(Microsoft.Win32.SafeHandles.SafeAccessTokenHandle token, [MarshalAs(UnmanagedType.Bool)] bool disableAll, ref TokenPrivilege newState, uint length, nint previousState, nint returnLength);
+    internal static partial bool LookupPrivilegeValue(string? system, string name, out long luid);
+
+    [LibraryImport("advapi32.dll", SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static partial bool AdjustTokenPrivileges(KernelHandle token, [MarshalAs(UnmanagedType.Bool)] bool disableAll, ref TokenPrivilege newState, uint length, nint previousState, nint returnLength);
 
     /// <summary>Returns a Win32 error code (0 on success), not a BOOL.</summary>
-    [DllImport("advapi32.dll", EntryPoint = "InitiateShutdownW", ExactSpelling = true, CharSet = CharSet.Unicode)]
-    internal static extern int InitiateShutdown(string? machineName, string? message, uint gracePeriodSeconds, uint flags, uint reason);
+    [LibraryImport("advapi32.dll", EntryPoint = "InitiateShutdownW", StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial int InitiateShutdown(string? machineName, string? message, uint gracePeriodSeconds, uint flags, uint reason);
 
-    [DllImport("kernel32.dll", EntryPoint = "SetComputerNameExW", ExactSpelling = true, SetLastError = true, CharSet = CharSet.Unicode)]
+    [LibraryImport("kernel32.dll", EntryPoint = "SetComputerNameExW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool SetComputerNameEx(int nameType, string name);
+    internal static partial bool SetComputerNameEx(int nameType, string name);
 
-    [DllImport("advapi32.dll", EntryPoint = "LookupAccountSidW", ExactSpelling = true, SetLastError = true, CharSet = CharSet.Unicode)]
+    /// <summary><paramref name="size"/> is in characters: the buffer's on the way in, the name's (or the one needed) on the way out.</summary>
+    [LibraryImport("kernel32.dll", EntryPoint = "GetComputerNameExW", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool LookupAccountSid(string? systemName, byte[] sid, char[]? name, ref int nameLength, char[]? domainName, ref int domainNameLength, out int use);
+    internal static unsafe partial bool GetComputerNameEx(int nameType, char* buffer, ref uint size);
+
+    [LibraryImport("advapi32.dll", EntryPoint = "LookupAccountSidW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static partial bool LookupAccountSid(string? systemName, byte[] sid, [Out] char[]? name, ref int nameLength, [Out] char[]? domainName, ref int domainNameLength, out int use);
+
+    /// <summary>Returns INVALID_HANDLE_VALUE (-1) on failure.</summary>
+    [LibraryImport("kernel32.dll", SetLastError = true)]
+    internal static partial nint PowerCreateRequest(in ReasonContext context);
+
+    [LibraryImport("kernel32.dll", SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static partial bool PowerSetRequest(nint request, PowerRequestType type);
+
+    [LibraryImport("kernel32.dll", SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    internal static partial bool PowerClearRequest(nint request, PowerRequestType type);
+
+    [LibraryImport("kernel32.dll", EntryPoint = "FormatMessageW", SetLastError = true)]
+    internal static unsafe partial uint FormatMessage(uint flags, nint source, uint messageId, uint languageId, char* buffer, uint size, nint arguments);
+
+    [LibraryImport("kernel32.dll", EntryPoint = "LoadLibraryExW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
+    internal static partial nint LoadLibraryEx(string fileName, nint file, uint flags);
 }

@@ -31,47 +31,23 @@ internal static partial class NativeMethods
     internal const int IdNo = 7;
     internal const int IdTimeout = 32000;
 
-    /// <summary>WTS_CONNECTSTATE_CLASS.</summary>
-    internal enum WtsConnectState
-    {
-        Active,
-        Connected,
-        ConnectQuery,
-        Shadow,
-        Disconnected,
-        Idle,
-        Listen,
-        Reset,
-        Down,
-        Init,
-    }
+    [LibraryImport("wtsapi32.dll")]
+    internal static partial void WTSFreeMemory(nint memory);
 
-    /// <summary>WTS_SESSION_INFOW.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct WtsSessionInfo
-    {
-        public int SessionId;
-        public nint WinStationName;
-        public WtsConnectState State;
-    }
-
-    [DllImport("wtsapi32.dll", ExactSpelling = true)]
-    internal static extern void WTSFreeMemory(nint memory);
-
-    [DllImport("wtsapi32.dll", EntryPoint = "WTSEnumerateSessionsW", ExactSpelling = true, SetLastError = true)]
+    [LibraryImport("wtsapi32.dll", EntryPoint = "WTSEnumerateSessionsW", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool WTSEnumerateSessions(nint server, int reserved, int version, out WtsMemory sessions, out int count);
+    internal static partial bool WTSEnumerateSessions(nint server, int reserved, int version, out WtsMemory sessions, out int count);
 
-    [DllImport("wtsapi32.dll", EntryPoint = "WTSQuerySessionInformationW", ExactSpelling = true, SetLastError = true)]
+    [LibraryImport("wtsapi32.dll", EntryPoint = "WTSQuerySessionInformationW", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool WTSQuerySessionInformation(nint server, int sessionId, int infoClass, out WtsMemory buffer, out int bytesReturned);
+    internal static partial bool WTSQuerySessionInformation(nint server, int sessionId, int infoClass, out WtsMemory buffer, out int bytesReturned);
 
     /// <summary>Lengths are in bytes; <paramref name="timeoutSeconds"/> 0 waits forever.</summary>
-    [DllImport("wtsapi32.dll", EntryPoint = "WTSSendMessageW", ExactSpelling = true, SetLastError = true, CharSet = CharSet.Unicode)]
+    [LibraryImport("wtsapi32.dll", EntryPoint = "WTSSendMessageW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool WTSSendMessage(nint server, int sessionId, string title, int titleLength, string message, int messageLength, uint style, int timeoutSeconds, out int response, [MarshalAs(UnmanagedType.Bool)] bool wait);
+    internal static partial bool WTSSendMessage(nint server, int sessionId, string title, int titleLength, string message, int messageLength, uint style, int timeoutSeconds, out int response, [MarshalAs(UnmanagedType.Bool)] bool wait);
 
-    [DllImport("wtsapi32.dll", ExactSpelling = true, SetLastError = true)]
+    [LibraryImport("wtsapi32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    internal static extern bool WTSDisconnectSession(nint server, int sessionId, [MarshalAs(UnmanagedType.Bool)] bool wait);
+    internal static partial bool WTSDisconnectSession(nint server, int sessionId, [MarshalAs(UnmanagedType.Bool)] bool wait);
 }

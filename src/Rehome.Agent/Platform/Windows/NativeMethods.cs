@@ -4,8 +4,9 @@ using System.Runtime.Versioning;
 namespace Rehome.Agent.Platform.Windows;
 
 /// <summary>
-/// The Win32 calls of the Windows platform, one file per library area. Every failure becomes a
-/// <see cref="Win32Exception"/> whose message names the call, so a log line says what Windows refused.
+/// The Win32 calls of the Windows platform, one file per library area, all source-generated (<c>LibraryImport</c>).
+/// Every failure becomes a <see cref="Win32Exception"/> whose message names the call and carries Windows' text
+/// (NET_API codes included, from netmsg.dll), so a log line says what Windows refused.
 /// </summary>
 [SupportedOSPlatform("windows")]
 internal static partial class NativeMethods
@@ -23,5 +24,5 @@ internal static partial class NativeMethods
     }
 
     internal static Win32Exception Failure(int status, string call) =>
-        new(status, $"{call} failed with error {status} (0x{status:X8}): {new Win32Exception(status).Message}");
+        new(status, WindowsErrors.Describe(NativeWin32Errors.Instance, status, call));
 }

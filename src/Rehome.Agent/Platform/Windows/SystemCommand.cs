@@ -3,7 +3,7 @@ using System.Runtime.Versioning;
 
 namespace Rehome.Agent.Platform.Windows;
 
-/// <summary>Runs a Windows tool (dsregcmd, powershell) without a window and fails with its output when it fails.</summary>
+/// <summary>Runs a Windows tool (dsregcmd, powershell, schtasks) without a window.</summary>
 [SupportedOSPlatform("windows")]
 internal static class SystemCommand
 {
@@ -13,6 +13,18 @@ internal static class SystemCommand
 
     /// <summary>Runs <paramref name="program"/> and returns its standard output; throws when it exits with a non-zero code.</summary>
     public static async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken ct)
+    {
+        var result = await StartAsync(program, arguments, ct);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', arguments)} exited with code {result.ExitCode}: {result.Detail}");
+        }
+
+        return result.Output;
+    }
+
+    /// <summary>Runs <paramref name="program"/> to its end (killed with its children when <paramref name="ct"/> fires).</summary>
+    public static async Task<ToolResult> StartAsync(string program, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -39,14 +51,6 @@ internal static class SystemCommand
             throw;
         }
 
-        var standardOutput = await output;
-        var standardError = await error;
-        if (process.ExitCode != 0)
-        {
-            var detail = string.IsNullOrWhiteSpace(standardError) ? standardOutput : standardError;
-            throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', arguments)} exited with code {process.ExitCode}: {detail.Trim()}");
-        }
-
-        return standardOutput;
+        return new ToolResult(process.ExitCode, await output, await error);
     }
 }

@@ -12,7 +12,7 @@ namespace Rehome.Agent.Platform.Windows;
 /// </summary>
 /// <remarks>
 /// A Fast Startup "shut down" hibernates the kernel session and keeps volatile keys, so it is not counted; the
-/// restarts the agent asks for (<see cref="WindowsDevicePlatform.RestartAsync"/>) are full restarts and always are.
+/// restarts the agent asks for (the platform's restart) are full restarts and always are.
 /// </remarks>
 [SupportedOSPlatform("windows")]
 public static class WindowsBootCounter

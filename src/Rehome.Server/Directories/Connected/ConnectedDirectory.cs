@@ -46,10 +46,46 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
                 ? DestinationPreparation.Prepared(OfflineJoinFile.ToBase64Text(result.Data))
                 : DestinationPreparation.Failed(FailureCode(result.Failure), result.Message);
         }
-        var account = await clients.ActiveDirectory(destination).EnsureComputerAccountAsync(new ComputerAccountRequest(name, ou, reuse), ct);
-        return account.Outcome == ComputerAccountOutcome.Refused
-            ? DestinationPreparation.Failed(FailureCode(account.Refusal), account.Message)
-            : DestinationPreparation.Prepared(null);
+        // Online: the server pre-creates (or reuses) the account and gives it a one-time password, with which the
+        // device joins by itself (an unsecure join with the machine password passed): no directory credential
+        // ever reaches the device. Run again after a lapsed claim, it sets a new password, which the job then holds.
+        var directory = clients.ActiveDirectory(destination);
+        var account = await directory.EnsureComputerAccountAsync(new ComputerAccountRequest(name, ou, reuse), ct);
+        if (account.Outcome == ComputerAccountOutcome.Refused)
+        {
+            return DestinationPreparation.Failed(FailureCode(account.Refusal), account.Message);
+        }
+        if (account.Computer is { Enabled: false } disabled)
+        {
+            return DestinationPreparation.Failed("ComputerAccountDisabled",
+                $"The computer account '{disabled.DistinguishedName}' the policy reuses is disabled: enable it or delete it, then re-run.");
+        }
+        var password = MachinePasswords.Generate();
+        await directory.SetComputerPasswordAsync(account.Computer!.DistinguishedName, password, ct);
+        return DestinationPreparation.Prepared(password);
+    }
+
+    public async Task<ReturnTicket> MakeReturnTicketAsync(ReturnTicketRequirement request, CancellationToken ct)
+    {
+        var source = request.Source;
+        if (DirectoryClients.ActiveDirectoryGap(source) is { } gap)
+        {
+            return ReturnTicket.Unavailable($"{gap} Without it the server cannot make the offline join data that takes a device back into its source.");
+        }
+        var name = request.Mapping.SourceDevice;
+        var computer = await clients.ActiveDirectory(source).FindComputerAsync(name, ct);
+        if (computer is null)
+        {
+            return ReturnTicket.Unavailable(
+                $"{source.DomainDnsName ?? source.Name} has no computer account named {name}: the device cannot be sent back to its source under that name.");
+        }
+        // The device's own account, where it is: provisioning resets its password (the device's secure channel with
+        // its source ends here, which is why the ticket is made only when the device is about to leave).
+        var result = await clients.OfflineJoin(source).ProvisionAsync(
+            new OfflineJoinRequest(name, DistinguishedNames.Parent(computer.DistinguishedName), ReuseExistingAccount: true), ct);
+        return result.Succeeded
+            ? ReturnTicket.Made(OfflineJoinFile.ToBase64Text(result.Data))
+            : ReturnTicket.Unavailable($"The source domain refused the return ticket of {name}: {result.Message}");
     }
 
     public async Task<DestinationCheck> CheckDestinationAsync(DestinationRequest request, CancellationToken ct)

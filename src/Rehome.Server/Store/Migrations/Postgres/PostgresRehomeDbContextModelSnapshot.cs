@@ -155,9 +155,13 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("break_glass_administrator_password_protected");
 
-                    b.Property<string>("BulkEnrollmentPackage")
-                        .HasColumnType("text")
-                        .HasColumnName("bulk_enrollment_package");
+                    b.Property<long?>("BulkEnrollmentPackageBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bulk_enrollment_package_bytes");
+
+                    b.Property<DateTimeOffset?>("BulkEnrollmentPackageUploadedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("bulk_enrollment_package_uploaded_at");
 
                     b.Property<DateTimeOffset?>("BulkEnrollmentTokenExpiresAt")
                         .HasColumnType("timestamp with time zone")
@@ -849,6 +853,23 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<byte[]>("ProtectedContent")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("protected_content");
+
+                    b.HasKey("ConnectionId")
+                        .HasName("pk_connection_packages");
+
+                    b.ToTable("connection_packages", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
                 {
                     b.HasOne("Rehome.Core.Projects.Project", null)
@@ -901,6 +922,16 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_tokens_administrators_account_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
+                {
+                    b.HasOne("Rehome.Core.Connections.Connection", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.Store.ConnectionPackage", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_connection_packages_connections_connection_id");
                 });
 #pragma warning restore 612, 618
         }

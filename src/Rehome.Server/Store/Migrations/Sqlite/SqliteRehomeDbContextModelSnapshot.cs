@@ -148,9 +148,13 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("break_glass_administrator_password_protected");
 
-                    b.Property<string>("BulkEnrollmentPackage")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("bulk_enrollment_package");
+                    b.Property<long?>("BulkEnrollmentPackageBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bulk_enrollment_package_bytes");
+
+                    b.Property<long?>("BulkEnrollmentPackageUploadedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bulk_enrollment_package_uploaded_at");
 
                     b.Property<long?>("BulkEnrollmentTokenExpiresAt")
                         .HasColumnType("INTEGER")
@@ -847,6 +851,23 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
+                {
+                    b.Property<byte[]>("ConnectionId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("connection_id");
+
+                    b.Property<byte[]>("ProtectedContent")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("protected_content");
+
+                    b.HasKey("ConnectionId")
+                        .HasName("pk_connection_packages");
+
+                    b.ToTable("connection_packages", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
                 {
                     b.HasOne("Rehome.Core.Projects.Project", null)
@@ -899,6 +920,16 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_tokens_administrators_account_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
+                {
+                    b.HasOne("Rehome.Core.Connections.Connection", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.Store.ConnectionPackage", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_connection_packages_connections_connection_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Rehome.Protocol;
+using Rehome.Server.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Tests.Infrastructure;
+
+/// <summary>One server on SQLite with the simulated directory, shared by the tests of a class.</summary>
+public sealed class SimulatedDirectoryServer : IAsyncLifetime
+{
+    public ServerHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await ServerHost.StartAsync(StoreProvider.Sqlite, new()
+    {
+        ["Rehome:Directories:Mode"] = "Simulated",
+        ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+    });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>A project of one device whose agent enrolled, as a device would, through the real gateway.</summary>
+public sealed record EnrolledDevice(Guid ProjectId, Guid SourceId, Guid DestinationId, Guid MappingId, string DeviceName, HttpClient Agent) : IDisposable
+{
+    public void Dispose() => Agent.Dispose();
+}
+
+/// <summary>Sets up connections, a project and an enrolled agent, and drives runs to the agent's poll.</summary>
+public static class AgentWorld
+{
+    /// <summary>
+    /// A source (its settings from <paramref name="source"/>), a destination, a policy (from <paramref name="policy"/>),
+    /// a project with one device, and that device's agent enrolled with the source's configuration key.
+    /// </summary>
+    public static async Task<EnrolledDevice> EnrollDeviceAsync(
+        this ServerHost host, object destination, string sourceKind = "HybridIdentity", object? source = null, object? policy = null)
+    {
+        var client = host.Client;
+        var sourceConnection = await client.PostJsonAsync("/api/v1/connections", new { name = ApiClient.Unique("src"), role = "Source", kind = sourceKind, source });
+        var destinationConnection = await client.PostJsonAsync("/api/v1/connections", destination);
+        var createdPolicy = await client.PostJsonAsync("/api/v1/policies", new { name = ApiClient.Unique("policy"), settings = policy });
+        var project = await client.PostJsonAsync("/api/v1/projects", new
+        {
+            name = ApiClient.Unique("project"),
+            sourceConnectionId = sourceConnection.GetProperty("connection").Id(),
+            destinationConnectionId = destinationConnection.GetProperty("connection").Id(),
+            policyId = createdPolicy.Id(),
+        });
+        var device = "PC" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var mappings = await client.PostCsvAsync($"/api/v1/projects/{project.Id()}/mappings/import",
+            $"SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n{device},,,CONTOSO\\ann,ann@fabrikam.example\n");
+        var mapping = (await client.GetJsonAsync($"/api/v1/projects/{project.Id()}/mappings?search={device}")).GetProperty("items")[0].Id();
+
+        var key = sourceConnection.GetProperty("configurationKey").GetString()!;
+        var enrolled = await host.Anonymous.PostAsJsonAsync("/agent/v1/enroll",
+            new EnrollRequest(key, new DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "test" }), AgentProtocol.JsonOptions);
+        Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
+        var answer = (await enrolled.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!;
+        Assert.Equal(mapping, answer.MappingId);
+        var agent = new HttpClient { BaseAddress = host.BaseAddress };
+        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Agent", answer.Credential);
+        return new EnrolledDevice(project.Id(), sourceConnection.GetProperty("connection").Id(), destinationConnection.GetProperty("connection").Id(),
+            mapping, device, agent);
+    }
+
+    /// <summary>Runs <paramref name="kinds"/> on the device, lets the engine prepare the destination, and returns the agent's first assignment.</summary>
+    public static async Task<JobAssignment> RunAndPollAsync(this ServerHost host, EnrolledDevice device, params string[] kinds)
+    {
+        await host.Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/runs", new { kinds, mappingIds = new[] { device.MappingId } });
+        await using (var scope = host.Scope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
+        }
+        var response = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"The poll answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions))!;
+    }
+
+    public static Task<HttpResponseMessage> AskReturnTicketAsync(this HttpClient agent, Guid jobId, ReturnTicketRequest request) =>
+        agent.PostAsJsonAsync($"/agent/v1/jobs/{jobId}/return-ticket", request, AgentProtocol.JsonOptions);
+
+    public static async Task<HttpResponseMessage> DownloadPackageAsync(this HttpClient agent, Guid jobId, string purpose, Guid? leaseToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/agent/v1/jobs/{jobId}/package/{purpose}");
+        if (leaseToken is { } token)
+        {
+            request.Headers.Add("X-Rehome-Lease", token.ToString());
+        }
+        return await agent.SendAsync(request);
+    }
+
+    public static async Task<JsonElement> UploadPackageAsync(this HttpClient client, Guid connectionId, byte[] content, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var body = new ByteArrayContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return await (await client.PutAsync(new Uri($"/api/v1/connections/{connectionId}/bulk-enrollment-package", UriKind.Relative), body)).JsonAsync(expected);
+    }
+
+    /// <summary>An Entra ID offline destination (its package uploaded separately).</summary>
+    public static object EntraDestination() => ApiClient.DestinationConnection("EntraId", "Offline");
+
+    /// <summary>An Active Directory destination joined <paramref name="rejoinMethod"/>.</summary>
+    public static object ActiveDirectoryDestination(string rejoinMethod) => ApiClient.DestinationConnection("ActiveDirectory", rejoinMethod);
+}
