@@ -44,5 +44,8 @@ public static class RunRules
     public const string RejoinRequired = "RejoinRequired";
     public const string SourceEntraIdDisabled = "SourceEntraIdDisabled";
     public const string AutopilotNeedsEntraIdOffline = "AutopilotNeedsEntraIdOffline";
+
+    /// <summary>Windows joins Microsoft Entra ID only with a user's credentials or a provisioning package: no online rejoin.</summary>
+    public const string EntraIdOnlineRejoinNotSupported = "EntraIdOnlineRejoinNotSupported";
     public const string ProfileNeedsUsers = "ProfileNeedsUsers";
 }

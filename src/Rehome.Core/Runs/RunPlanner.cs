@@ -98,6 +98,10 @@ public static class RunPlanner
             case JobKind.MigrateEntraIdGroups when !project.SourceEntraIdEnabled:
                 return Refuse(RunRules.SourceEntraIdDisabled,
                     $"{job} needs the project's source connection to have its Entra ID part enabled; enable it on the source connection.");
+            case JobKind.RejoinDomain when project.DestinationKind == ConnectionKind.EntraId && project.DestinationRejoinMethod == RejoinMethod.Online:
+                // The connection rules refuse this combination now; a connection saved before them still has it.
+                return Refuse(RunRules.EntraIdOnlineRejoinNotSupported,
+                    $"{job} cannot join Microsoft Entra ID online: Windows needs a user's credentials for that. Set the destination connection to offline rejoin and upload its bulk enrollment package.");
             case JobKind.RegisterAutopilot when project.DestinationKind != ConnectionKind.EntraId || project.DestinationRejoinMethod != RejoinMethod.Offline:
                 return Refuse(RunRules.AutopilotNeedsEntraIdOffline,
                     $"{job} is supported only when the destination is Microsoft Entra ID with offline rejoin; this project's destination is " +

@@ -137,6 +137,17 @@ public class RunPlannerTests
     }
 
     [Fact]
+    public void A_rejoin_to_Entra_ID_online_is_refused_with_what_to_do()
+    {
+        var plan = Plan(new ProjectFacts(true, ConnectionKind.EntraId, RejoinMethod.Online, false), [Mapping("PC01")], [JobKind.RejoinDomain]);
+
+        var refusal = Assert.Single(plan.Refusals);
+        Assert.Equal(RunRules.EntraIdOnlineRejoinNotSupported, refusal.Rule);
+        Assert.Contains("bulk enrollment package", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(plan.Jobs);
+    }
+
+    [Fact]
     public void Autopilot_starts_for_an_Entra_ID_offline_destination()
     {
         var plan = Plan(EntraOffline, [Mapping("PC01")], [JobKind.RegisterAutopilot]);
