@@ -44,7 +44,9 @@ public sealed record DeviceMembership
         {
             DeviceJoinType.EntraId => JoinType == DeviceJoinType.EntraId && Same(TenantId, previous.TenantId),
             DeviceJoinType.Workgroup => JoinType == DeviceJoinType.Workgroup,
-            _ => JoinType is DeviceJoinType.ActiveDirectory or DeviceJoinType.HybridEntraId && Same(DomainName, previous.DomainName),
+            // Registered in no tenant yet, or in its own again; never in another (the destination's) one.
+            _ => JoinType is DeviceJoinType.ActiveDirectory or DeviceJoinType.HybridEntraId && Same(DomainName, previous.DomainName)
+                && (TenantId is null || Same(TenantId, previous.TenantId)),
         });
 
     private static bool Same(string? a, string? b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);

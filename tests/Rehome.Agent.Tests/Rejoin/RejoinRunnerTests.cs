@@ -148,6 +148,18 @@ public sealed class RejoinRunnerTests
     }
 
     [Fact]
+    public async Task A_destination_that_refuses_once_right_after_the_boot_is_asked_again_and_the_device_stays()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { DestinationRefusals = 1 });
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.Equal(RejoinDevice.DestinationName, device.State.ComputerName);
+        Assert.Equal(1, device.State.DestinationRefusalsGiven);
+    }
+
+    [Fact]
     public async Task A_device_that_comes_back_outside_its_destination_after_the_restart_goes_back_through_its_ticket()
     {
         using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { JoinIgnoredAtRestart = true }, BreakGlass);

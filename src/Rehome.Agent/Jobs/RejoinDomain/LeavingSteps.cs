@@ -84,8 +84,8 @@ public sealed class RestartStep(string name, string reason, Func<JobContext, boo
 /// <summary>
 /// After the restart, proves the device is in its destination: the secure channel with a domain controller (or
 /// the Entra ID join state), not only the configuration. A device that came back anywhere else goes back to its
-/// source. A destination that does not answer yet is waited for; past the wait the device stays (it is joined)
-/// and the job reports that the secure channel could not be checked.
+/// source. A destination that does not answer yet, or refuses right after the boot, is asked again; past the wait
+/// a refusal sends the device back, and silence leaves it (it is joined) with the secure channel reported unchecked.
 /// </summary>
 public sealed class ConfirmDestinationStep : JobStep
 {
@@ -111,11 +111,13 @@ public sealed class ConfirmDestinationStep : JobStep
                 context.Log.Information($"In the destination: {verified.Detail}");
                 return;
             }
-            if (verified.Reachable)
+            var waited = context.Time.GetUtcNow() - start;
+            if (verified.Reachable && waited >= ReachWait)
             {
+                // Refused all along (not once, right after the boot): the join did not work.
                 throw new StepFailedException("DestinationRefusesDevice", $"The destination does not accept the device: {verified.Detail}");
             }
-            if (context.Time.GetUtcNow() - start >= ReachWait)
+            if (!verified.Reachable && waited >= ReachWait)
             {
                 context.Log.Warning($"The device is configured in {join.DomainDnsName ?? join.TenantId} but nothing there answered for {ReachWait.TotalMinutes:F0} min: {verified.Detail}");
                 context.ReportFailure(new ItemResult("Secure channel", ItemOutcome.Failed, $"Not verified: {verified.Detail}"));

@@ -30,6 +30,9 @@ public sealed record SimulatedFaults
     /// <summary>No domain controller of the destination (nor Entra ID) answers after the restart.</summary>
     public bool DestinationUnreachable { get; init; }
 
+    /// <summary>The first this many checks of the destination after the restart answer "refused" (a DC not ready after the boot).</summary>
+    public int DestinationRefusals { get; init; }
+
     /// <summary>The first this many return tickets applied do not take at the restart either.</summary>
     public int ReturnJoinFailures { get; init; }
 
@@ -77,6 +80,9 @@ public sealed record SimulatedDeviceState
 
     /// <summary>How many applied return tickets did not take (see <see cref="SimulatedFaults.ReturnJoinFailures"/>).</summary>
     public int ReturnJoinsIgnored { get; init; }
+
+    /// <summary>How many destination checks answered "refused" (see <see cref="SimulatedFaults.DestinationRefusals"/>).</summary>
+    public int DestinationRefusalsGiven { get; init; }
 
     /// <summary>Sign-in is blocked (kept across restarts, as the real block is).</summary>
     public bool SignInBlocked { get; init; }

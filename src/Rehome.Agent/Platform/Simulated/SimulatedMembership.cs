@@ -64,6 +64,12 @@ internal sealed class SimulatedMembership(SimulatedDeviceStateFile state) : IDev
 
     public Task<JoinVerification> VerifyAsync(DestinationJoin join, CancellationToken ct)
     {
+        var before = state.Read();
+        if (before.PendingPurpose == JoinPurpose.Destination && before.DestinationRefusalsGiven < before.Faults.DestinationRefusals)
+        {
+            state.Change(s => s with { DestinationRefusalsGiven = s.DestinationRefusalsGiven + 1 });
+            return Task.FromResult(new JoinVerification(false, true, "the domain controller refused the secure channel (not ready after the boot)"));
+        }
         var s = state.Read();
         var unreachable = s.Faults.DestinationUnreachable && s.PendingPurpose == JoinPurpose.Destination;
         var member = s.ComputerName.Equals(join.ComputerName, StringComparison.OrdinalIgnoreCase)
