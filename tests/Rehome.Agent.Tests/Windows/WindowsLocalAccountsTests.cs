@@ -17,7 +17,7 @@ public sealed class WindowsLocalAccountsTests
     private readonly FakeRegistryValues registry = new();
     private readonly RecordingLogger log = new();
 
-    private WindowsLocalAccounts Accounts() => new(calls, registry, log);
+    private WindowsLocalAccounts Accounts() => new(calls, registry, log, new FakeErrors());
 
     [Fact]
     public async Task Administrators_are_read_from_the_group_by_its_localised_name()
@@ -109,7 +109,10 @@ public sealed class WindowsLocalAccountsTests
     {
         calls.RefuseNewUsers = 2245;
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Accounts().CreateBreakGlassAsync(new BreakGlassAccount("rehome-bg", "short"), CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<System.ComponentModel.Win32Exception>(() => Accounts().CreateBreakGlassAsync(new BreakGlassAccount("rehome-bg", "short"), CancellationToken.None));
+
+        Assert.Equal(2245, refusal.NativeErrorCode);
+        Assert.Contains("NetUserAdd(rehome-bg)", refusal.Message, StringComparison.Ordinal);
 
         Assert.Null(registry.Get(WindowsBootCounter.AgentKeyPath, WindowsLocalAccounts.OwnedAccountsValue));
     }

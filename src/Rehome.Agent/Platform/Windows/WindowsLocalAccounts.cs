@@ -30,12 +30,19 @@ public sealed class WindowsLocalAccounts : ILocalAccounts
     {
     }
 
-    internal WindowsLocalAccounts(ILocalAccountCalls calls, IRegistryValues registry, ILogger? logger = null)
+    // errors: where the texts of Windows' error codes come from (netmsg.dll and the system table on Windows).
+    internal WindowsLocalAccounts(ILocalAccountCalls calls, IRegistryValues registry, ILogger? logger = null, IWin32Errors? errors = null)
     {
         this.calls = calls;
         this.registry = registry;
         this.logger = logger ?? NullLogger.Instance;
+        this.errors = errors ?? NativeWin32Errors.Instance;
     }
+
+    private readonly IWin32Errors errors;
+
+    /// <summary>A refusal of Windows as an exception naming the call, its code and its text (through the seam).</summary>
+    private System.ComponentModel.Win32Exception Failure(int status, string call) => new(status, WindowsErrors.Describe(errors, status, call));
 
     public Task<IReadOnlyList<string>> GetAdministratorsAsync(CancellationToken ct)
     {
@@ -62,7 +69,7 @@ public sealed class WindowsLocalAccounts : ILocalAccounts
         var found = calls.FindUser(name);
         if (found is not (NativeMethods.Success or NativeMethods.NerrUserNotFound))
         {
-            throw NativeMethods.Failure(found, $"NetUserGetInfo({name})");
+            throw Failure(found, $"NetUserGetInfo({name})");
         }
 
         if (found == NativeMethods.Success && !ours)
@@ -92,7 +99,7 @@ public sealed class WindowsLocalAccounts : ILocalAccounts
             {
                 // No account: nothing may later be taken for ours under this name (an account an administrator makes).
                 Record(name, owned: false);
-                throw NativeMethods.Failure(added, $"NetUserAdd({name})");
+                throw Failure(added, $"NetUserAdd({name})");
             }
 
             logger.LogInformation("Break-glass account {UserName} created", name);
@@ -121,7 +128,7 @@ public sealed class WindowsLocalAccounts : ILocalAccounts
         var status = calls.DeleteUser(userName);
         if (status is not (NativeMethods.Success or NativeMethods.NerrUserNotFound))
         {
-            throw NativeMethods.Failure(status, $"NetUserDel({userName})");
+            throw Failure(status, $"NetUserDel({userName})");
         }
 
         Record(userName, owned: false);
@@ -150,7 +157,7 @@ public sealed class WindowsLocalAccounts : ILocalAccounts
     private MemberChange Change(string group, string sid, bool add)
     {
         var status = add ? calls.AddGroupMember(group, sid) : calls.RemoveGroupMember(group, sid);
-        var outcome = Outcome(status, add) ?? throw NativeMethods.Failure(status, $"{(add ? "NetLocalGroupAddMembers" : "NetLocalGroupDelMembers")}({group}, {sid})");
+        var outcome = Outcome(status, add) ?? throw Failure(status, $"{(add ? "NetLocalGroupAddMembers" : "NetLocalGroupDelMembers")}({group}, {sid})");
         logger.LogInformation("{Change} {Sid} in {Group}: {Outcome}", add ? "Adding" : "Removing", sid, group, outcome);
         return outcome;
     }
