@@ -30,13 +30,6 @@ public sealed record JobPlan(IReadOnlyList<JobStep> Steps, IReadOnlyList<JobStep
         var afterLeaving = Steps.Take(index + 1).Any(s => s.PointOfNoReturn);
         return afterLeaving && Steps[index].WhenFailedAfterLeaving == AfterLeavingFailure.CarryOn ? CompletionStatus.Exceptions : CompletionStatus.Failed;
     }
-
-    /// <summary>Whether the device is back in its source when <paramref name="step"/> fails every time.</summary>
-    public bool ReturnsToSourceWhenFailing(string step)
-    {
-        var index = Steps.ToList().FindIndex(s => s.Name == step);
-        return index >= 0 && Steps.Take(index + 1).Any(s => s.PointOfNoReturn) && Steps[index].WhenFailedAfterLeaving == AfterLeavingFailure.ReturnToSource;
-    }
 }
 
 /// <summary>The steps of each job, in order. A step's name is its identity in the journal: rename with care.</summary>

@@ -97,7 +97,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
     [Fact]
     public async Task An_Active_Directory_join_escrows_with_manage_bde()
     {
-        tools.Answer = (tool, _) => tool == SettingsTool.PowerShell ? new ToolRun(0, Inventory, "") : new ToolRun(0, "", "");
+        tools.Answer = (tool, _) => tool == SettingsTool.PowerShell ? new ToolResult(0, Inventory, "") : new ToolResult(0, "", "");
 
         var count = await Settings().EscrowBitLockerKeysAsync(Join(JoinKind.ActiveDirectory), CancellationToken.None);
 
@@ -126,9 +126,9 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
     [Fact]
     public async Task A_failed_escrow_is_reported_after_trying_every_volume_and_never_shows_a_password()
     {
-        tools.Answer = (tool, arguments) => tool == SettingsTool.PowerShell ? new ToolRun(0, Inventory, "")
-            : arguments.Contains("C:") ? new ToolRun(-2147024891, $"ERROR: Access is denied. {RecoveryPassword}", "")
-            : new ToolRun(0, "", "");
+        tools.Answer = (tool, arguments) => tool == SettingsTool.PowerShell ? new ToolResult(0, Inventory, "")
+            : arguments.Contains("C:") ? new ToolResult(-2147024891, $"ERROR: Access is denied. {RecoveryPassword}", "")
+            : new ToolResult(0, "", "");
 
         var failure = await Assert.ThrowsAsync<StepFailedException>(() => Settings().EscrowBitLockerKeysAsync(Join(JoinKind.ActiveDirectory), CancellationToken.None));
 
@@ -141,7 +141,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
     [Fact]
     public async Task An_unreadable_inventory_fails_the_escrow()
     {
-        tools.Answer = (_, _) => new ToolRun(1, "", "Get-CimInstance : Access denied");
+        tools.Answer = (_, _) => new ToolResult(1, "", "Get-CimInstance : Access denied");
 
         var failure = await Assert.ThrowsAsync<StepFailedException>(() => Settings().EscrowBitLockerKeysAsync(Join(JoinKind.EntraId), CancellationToken.None));
 
@@ -155,7 +155,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
         tools.Answer = (_, arguments) =>
         {
             File.WriteAllText(arguments[1]["/Export-DefaultAppAssociations:".Length..], Associations);
-            return new ToolRun(0, "The operation completed successfully.", "");
+            return new ToolResult(0, "The operation completed successfully.", "");
         };
 
         Assert.True(await Settings().ExportDefaultAppAssociationsAsync(file, CancellationToken.None));
@@ -169,7 +169,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
         tools.Answer = (_, _) =>
         {
             File.WriteAllText(file, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<DefaultAssociations />");
-            return new ToolRun(0, "", "");
+            return new ToolResult(0, "", "");
         };
 
         Assert.False(await Settings().ExportDefaultAppAssociationsAsync(file, CancellationToken.None));
@@ -182,7 +182,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
     [InlineData(-2146498529, "0x800F081F")]
     public async Task A_dism_failure_says_what_its_exit_code_means(int exitCode, string expected)
     {
-        tools.Answer = (_, _) => new ToolRun(exitCode, "Error: " + exitCode, "");
+        tools.Answer = (_, _) => new ToolResult(exitCode, "Error: " + exitCode, "");
 
         var failure = await Assert.ThrowsAsync<StepFailedException>(() => Settings().ExportDefaultAppAssociationsAsync(Path.Combine(folder, "apps.xml"), CancellationToken.None));
 
@@ -195,7 +195,7 @@ public sealed class WindowsDeviceSettingsTests : IDisposable
     {
         var file = Path.Combine(folder, "apps.xml");
         await File.WriteAllTextAsync(file, Associations);
-        tools.Answer = (_, _) => new ToolRun(3010, "", "");
+        tools.Answer = (_, _) => new ToolResult(3010, "", "");
 
         await Settings().ImportDefaultAppAssociationsAsync(file, CancellationToken.None);
 

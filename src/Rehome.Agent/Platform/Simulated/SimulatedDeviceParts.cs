@@ -4,13 +4,12 @@ using Rehome.Protocol;
 namespace Rehome.Agent.Platform.Simulated;
 
 /// <summary>Boots: a restart completes the pending join, ends the sessions (not the sign-in block) and the agent.</summary>
-internal sealed class SimulatedPower(SimulatedDeviceStateFile state, SimulatedMembership membership) : IDevicePower
+internal sealed class SimulatedPower(SimulatedDeviceStateFile state) : IDevicePower
 {
     public long BootCount => state.Read().BootCount;
 
     public Task RestartAsync(string reason, CancellationToken ct)
     {
-        _ = membership;
         state.Change(s => SimulatedMembership.CompleteAtRestart(s) with { BootCount = s.BootCount + 1, Locked = false, KeptAwake = false });
         throw new DeviceRestartingException(reason);
     }

@@ -29,9 +29,8 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         Network = network;
         this.time = time;
         Session = new SimulatedUserSession(state);
-        var membership = new SimulatedMembership(state);
-        Membership = membership;
-        Power = new SimulatedPower(state, membership);
+        Membership = new SimulatedMembership(state);
+        Power = new SimulatedPower(state);
         Accounts = new SimulatedAccounts(state);
         Profiles = new SimulatedProfiles(state);
         Settings = new SimulatedSettings(state);

@@ -189,7 +189,7 @@ public sealed class WindowsDeviceSettings : IDeviceSettings
 
     internal static bool DismSucceeded(int exitCode) => exitCode is 0 or RebootRequired;
 
-    internal static string DismFailure(ToolRun run, string what)
+    internal static string DismFailure(ToolResult run, string what)
     {
         var why = run.ExitCode switch
         {
@@ -204,7 +204,7 @@ public sealed class WindowsDeviceSettings : IDeviceSettings
     private static string Directory(JoinKind kind) => kind == JoinKind.EntraId ? "Entra ID" : "Active Directory";
 
     /// <summary>What a tool wrote, redacted and cut short: for the job's message, not for decisions.</summary>
-    private static string Detail(ToolRun run)
+    private static string Detail(ToolResult run)
     {
         var text = BitLockerInventory.Redact((string.IsNullOrWhiteSpace(run.Error) ? run.Output : run.Error).Trim());
         return text.Length <= MaxDetail ? text : text[..MaxDetail] + "…";
