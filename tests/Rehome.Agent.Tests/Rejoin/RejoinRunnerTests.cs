@@ -88,7 +88,8 @@ public sealed class RejoinRunnerTests
     [InlineData("ConfirmDestination")]
     public async Task A_lease_lost_after_the_device_left_does_not_stop_it_short_of_its_destination(string step)
     {
-        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, breakGlass: BreakGlass);
+        // The step is slow, so that its progress report (where the server answers 409 from then on) surely goes out.
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { SlowStep = step, SlowSeconds = 1 }, BreakGlass);
         device.Gateway.LoseLeaseAtStep = step;
 
         var outcome = await device.RunToEndAsync();
