@@ -152,7 +152,7 @@ static async Task<string> TokenAsync(IServiceProvider services)
 {
     await using var scope = services.CreateAsyncScope();
     var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-    var admin = await db.Administrators.FirstAsync();
+    var admin = await db.Accounts.FirstAsync();
     var (entity, token) = ApiTokens.Issue(admin.Id, "bench", DateTimeOffset.UtcNow, null);
     db.ApiTokens.Add(entity);
     await db.SaveChangesAsync();

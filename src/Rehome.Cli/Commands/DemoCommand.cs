@@ -82,7 +82,7 @@ public static class DemoCommand
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var admin = await db.Administrators.OrderBy(a => a.CreatedAt).FirstAsync(ct);
+        var admin = await db.Accounts.OrderBy(a => a.CreatedAt).FirstAsync(ct);
         var now = DateTimeOffset.UtcNow;
         var (entity, token) = ApiTokens.Issue(admin.Id, "rehome demo session", now, now.AddDays(1));
         db.ApiTokens.Add(entity);

@@ -20,13 +20,13 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
     private static readonly string DecoyHash = Passwords.Hash(Guid.NewGuid().ToString());
 
     /// <summary>The account whose name and password these are, or null (and a warning in the log).</summary>
-    public async Task<AdministratorAccount?> VerifyPasswordAsync(string? userName, string? password, CancellationToken ct)
+    public async Task<Account?> VerifyPasswordAsync(string? userName, string? password, CancellationToken ct)
     {
         var account = string.IsNullOrEmpty(userName)
             ? null
-            : await db.Administrators.FirstOrDefaultAsync(a => a.UserName == userName, ct);
+            : await db.Accounts.FirstOrDefaultAsync(a => a.UserName == userName, ct);
         var verified = Passwords.Verify(password ?? "", account?.PasswordHash ?? DecoyHash);
-        if (account is null || string.IsNullOrEmpty(password) || !verified)
+        if (account is null || string.IsNullOrEmpty(password) || !verified || account.DisabledAt is not null)
         {
             // The name is logged only when it is an account's: a password typed into the name field must not reach the log.
             logs.CreateLogger("Rehome.Auth").LogWarning("Failed sign-in for {UserName}", account?.UserName ?? "(unknown user name)");
@@ -36,13 +36,13 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
     }
 
     /// <summary>Records a successful sign-in in the audit log (the actor is the account: nobody is signed in yet).</summary>
-    public void RecordSignIn(AdministratorAccount account, string target, string details) =>
+    public void RecordSignIn(Account account, string target, string details) =>
         db.AuditLog.Add(new AuditEntry { At = time.GetUtcNow(), Actor = account.UserName, Action = "auth.sign-in", Target = target, Details = details });
 
-    public Task<bool> AnyAdministratorAsync(CancellationToken ct) => db.Administrators.AnyAsync(ct);
+    public Task<bool> AnyAdministratorAsync(CancellationToken ct) => db.Accounts.AnyAsync(ct);
 
     /// <summary>Creates the first administrator; refused once one exists.</summary>
-    public async Task<Outcome<AdministratorAccount>> CreateFirstAdministratorAsync(string? userName, string? password, CancellationToken ct)
+    public async Task<Outcome<Account>> CreateFirstAdministratorAsync(string? userName, string? password, CancellationToken ct)
     {
         var violations = new RuleViolations();
         if (violations.Require("userName", userName, "The user name"))
@@ -54,13 +54,13 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return Failure.Validation(violations.Items);
         }
-        if (await db.Administrators.AnyAsync(ct))
+        if (await db.Accounts.AnyAsync(ct))
         {
             return Failure.Conflict("AlreadySetUp", "An administrator already exists; sign in instead.");
         }
         var now = time.GetUtcNow();
-        var account = new AdministratorAccount { Id = Guid.CreateVersion7(now), UserName = userName!.Trim(), PasswordHash = Passwords.Hash(password!), CreatedAt = now };
-        db.Administrators.Add(account);
+        var account = new Account { Id = Guid.CreateVersion7(now), UserName = userName!.Trim(), PasswordHash = Passwords.Hash(password!), CreatedAt = now };
+        db.Accounts.Add(account);
         db.AuditLog.Add(new AuditEntry { At = now, Actor = account.UserName, Action = "auth.setup", Target = $"administrator:{account.Id}" });
         await db.SaveChangesAsync(ct);
         return account;
@@ -68,7 +68,11 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
 
     public async Task<Outcome<bool>> ChangePasswordAsync(Guid accountId, string? currentPassword, string? newPassword, CancellationToken ct)
     {
-        var account = await db.Administrators.FirstAsync(a => a.Id == accountId, ct);
+        var account = await db.Accounts.FirstAsync(a => a.Id == accountId, ct);
+        if (account.PasswordHash is null)
+        {
+            return Failure.Validation("currentPassword", "SingleSignOnAccount", "This account signs in through single sign-on and has no password here.");
+        }
         if (string.IsNullOrEmpty(currentPassword) || !Passwords.Verify(currentPassword, account.PasswordHash))
         {
             return Failure.Validation("currentPassword", "InvalidCredentials", "The current password is wrong.");

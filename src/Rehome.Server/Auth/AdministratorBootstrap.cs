@@ -50,7 +50,7 @@ public static class AdministratorBootstrap
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        if (await db.Administrators.AnyAsync(cancellationToken))
+        if (await db.Accounts.AnyAsync(cancellationToken))
         {
             return;
         }
@@ -65,7 +65,7 @@ public static class AdministratorBootstrap
             return;
         }
         var password = generated ? Passwords.Generate() : options.AdminPassword!;
-        db.Administrators.Add(new AdministratorAccount
+        db.Accounts.Add(new Account
         {
             Id = Guid.CreateVersion7(),
             UserName = options.AdminUserName,

@@ -37,11 +37,11 @@ public sealed class BearerTokenAuthenticationHandler(
         var now = time.GetUtcNow();
         var found = await db.ApiTokens
             .Where(t => t.TokenHash == hash)
-            .Join(db.Administrators, t => t.AccountId, a => a.Id, (t, a) => new { Token = t, a.UserName })
+            .Join(db.Accounts, t => t.AccountId, a => a.Id, (t, a) => new { Token = t, a.UserName, a.Role, a.DisabledAt })
             .FirstOrDefaultAsync(Context.RequestAborted);
-        if (found is null || found.Token.RevokedAt is not null || (found.Token.ExpiresAt is { } expires && expires <= now))
+        if (found is null || found.Token.RevokedAt is not null || (found.Token.ExpiresAt is { } expires && expires <= now) || found.DisabledAt is not null)
         {
-            return AuthenticateResult.Fail("The API token is unknown, revoked or expired.");
+            return AuthenticateResult.Fail("The API token is unknown, revoked or expired, or its account is disabled.");
         }
         if (found.Token.LastUsedAt is not { } last || now - last > LastUsedResolution)
         {
@@ -52,6 +52,7 @@ public sealed class BearerTokenAuthenticationHandler(
             [
                 new Claim(ClaimTypes.NameIdentifier, found.Token.AccountId.ToString()),
                 new Claim(ClaimTypes.Name, found.UserName),
+                new Claim(ClaimTypes.Role, Roles.Narrowest(found.Role, found.Token.Scope).ToString()),
                 new Claim("token_id", found.Token.Id.ToString()),
             ],
             SchemeName);

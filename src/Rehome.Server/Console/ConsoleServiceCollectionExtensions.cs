@@ -90,9 +90,14 @@ public static class ConsoleServiceCollectionExtensions
     }
 
     /// <summary>Issues the console's cookie for an administrator whose password was checked.</summary>
-    public static Task SignInCookieAsync(HttpContext http, AdministratorAccount account) =>
+    public static Task SignInCookieAsync(HttpContext http, Account account) =>
         http.SignInAsync(CookieScheme, new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, account.Id.ToString()), new Claim(ClaimTypes.Name, account.UserName)], CookieScheme)));
+            [
+                new Claim(ClaimTypes.NameIdentifier, account.Id.ToString()),
+                new Claim(ClaimTypes.Name, account.UserName),
+                new Claim(ClaimTypes.Role, account.Role.ToString()),
+                new Claim(Roles.SecurityStampClaim, account.SecurityStamp),
+            ], CookieScheme)));
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

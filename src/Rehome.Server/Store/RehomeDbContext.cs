@@ -44,7 +44,9 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<DeviceAgent> Agents => Set<DeviceAgent>();
 
-    public DbSet<AdministratorAccount> Administrators => Set<AdministratorAccount>();
+    public DbSet<Account> Accounts => Set<Account>();
+
+    public DbSet<AccountProject> AccountProjects => Set<AccountProject>();
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
@@ -142,16 +144,28 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(a => a.DeviceKey);
             e.HasIndex(a => a.LastSeenAt);
         });
-        modelBuilder.Entity<AdministratorAccount>(e =>
+        modelBuilder.Entity<Account>(e =>
         {
-            e.ToTable("administrators");
+            e.ToTable("accounts");
             e.HasIndex(a => a.UserName).IsUnique();
+            e.Property(a => a.UserName).HasMaxLength(100);
+            e.Property(a => a.Role).HasConversion<string>().HasMaxLength(20);
+            e.Property(a => a.SecurityStamp).HasMaxLength(64);
+            e.HasIndex(a => new { a.ExternalIssuer, a.ExternalSubject }).IsUnique();
+        });
+        modelBuilder.Entity<AccountProject>(e =>
+        {
+            e.ToTable("account_projects");
+            e.HasKey(p => new { p.AccountId, p.ProjectId });
+            e.HasOne<Account>().WithMany().HasForeignKey(p => p.AccountId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Project>().WithMany().HasForeignKey(p => p.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<ApiToken>(e =>
         {
             e.ToTable("api_tokens");
             e.HasIndex(t => t.TokenHash).IsUnique();
-            e.HasOne<AdministratorAccount>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(t => t.Scope).HasConversion<string>().HasMaxLength(20);
+            e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<AuditEntry>(e =>
         {

@@ -767,7 +767,7 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.ToTable("audit_log", (string)null);
                 });
 
-            modelBuilder.Entity("Rehome.Server.Auth.AdministratorAccount", b =>
+            modelBuilder.Entity("Rehome.Server.Auth.Account", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -778,24 +778,71 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("DisabledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("disabled_at");
+
+                    b.Property<string>("ExternalIssuer")
+                        .HasColumnType("text")
+                        .HasColumnName("external_issuer");
+
+                    b.Property<string>("ExternalSubject")
+                        .HasColumnType("text")
+                        .HasColumnName("external_subject");
+
                     b.Property<string>("PasswordHash")
-                        .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("password_hash");
 
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("role");
+
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("security_stamp");
+
                     b.Property<string>("UserName")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
                         .HasColumnName("user_name");
 
                     b.HasKey("Id")
-                        .HasName("pk_administrators");
+                        .HasName("pk_accounts");
 
                     b.HasIndex("UserName")
                         .IsUnique()
-                        .HasDatabaseName("ix_administrators_user_name");
+                        .HasDatabaseName("ix_accounts_user_name");
 
-                    b.ToTable("administrators", (string)null);
+                    b.HasIndex("ExternalIssuer", "ExternalSubject")
+                        .IsUnique()
+                        .HasDatabaseName("ix_accounts_external_issuer_external_subject");
+
+                    b.ToTable("accounts", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>
+                {
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.HasKey("AccountId", "ProjectId")
+                        .HasName("pk_account_projects");
+
+                    b.HasIndex("ProjectId")
+                        .HasDatabaseName("ix_account_projects_project_id");
+
+                    b.ToTable("account_projects", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
@@ -834,6 +881,11 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
+
+                    b.Property<string>("Scope")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("scope");
 
                     b.Property<string>("TokenHash")
                         .IsRequired()
@@ -914,14 +966,31 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasConstraintName("fk_runs_projects_project_id");
                 });
 
-            modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
+            modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>
                 {
-                    b.HasOne("Rehome.Server.Auth.AdministratorAccount", null)
+                    b.HasOne("Rehome.Server.Auth.Account", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_api_tokens_administrators_account_id");
+                        .HasConstraintName("fk_account_projects_accounts_account_id");
+
+                    b.HasOne("Rehome.Core.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_projects_projects_project_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
+                {
+                    b.HasOne("Rehome.Server.Auth.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_api_tokens_accounts_account_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>

@@ -764,7 +764,7 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.ToTable("audit_log", (string)null);
                 });
 
-            modelBuilder.Entity("Rehome.Server.Auth.AdministratorAccount", b =>
+            modelBuilder.Entity("Rehome.Server.Auth.Account", b =>
                 {
                     b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
@@ -775,24 +775,71 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("disabled_at");
+
+                    b.Property<string>("ExternalIssuer")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("external_issuer");
+
+                    b.Property<string>("ExternalSubject")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("external_subject");
+
                     b.Property<string>("PasswordHash")
-                        .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("password_hash");
 
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role");
+
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("security_stamp");
+
                     b.Property<string>("UserName")
                         .IsRequired()
+                        .HasMaxLength(100)
                         .HasColumnType("TEXT")
                         .HasColumnName("user_name");
 
                     b.HasKey("Id")
-                        .HasName("pk_administrators");
+                        .HasName("pk_accounts");
 
                     b.HasIndex("UserName")
                         .IsUnique()
-                        .HasDatabaseName("ix_administrators_user_name");
+                        .HasDatabaseName("ix_accounts_user_name");
 
-                    b.ToTable("administrators", (string)null);
+                    b.HasIndex("ExternalIssuer", "ExternalSubject")
+                        .IsUnique()
+                        .HasDatabaseName("ix_accounts_external_issuer_external_subject");
+
+                    b.ToTable("accounts", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>
+                {
+                    b.Property<byte[]>("AccountId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("account_id");
+
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("project_id");
+
+                    b.HasKey("AccountId", "ProjectId")
+                        .HasName("pk_account_projects");
+
+                    b.HasIndex("ProjectId")
+                        .HasDatabaseName("ix_account_projects_project_id");
+
+                    b.ToTable("account_projects", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
@@ -832,6 +879,11 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
+
+                    b.Property<string>("Scope")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scope");
 
                     b.Property<string>("TokenHash")
                         .IsRequired()
@@ -912,14 +964,31 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasConstraintName("fk_runs_projects_project_id");
                 });
 
-            modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
+            modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>
                 {
-                    b.HasOne("Rehome.Server.Auth.AdministratorAccount", null)
+                    b.HasOne("Rehome.Server.Auth.Account", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_api_tokens_administrators_account_id");
+                        .HasConstraintName("fk_account_projects_accounts_account_id");
+
+                    b.HasOne("Rehome.Core.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_projects_projects_project_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
+                {
+                    b.HasOne("Rehome.Server.Auth.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_api_tokens_accounts_account_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
