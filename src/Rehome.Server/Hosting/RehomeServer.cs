@@ -67,7 +67,8 @@ public static class RehomeServer
         // the agent gateway requires an agent instead, and agents' credentials open nothing else.
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
-            .AddPolicy(AgentAuthenticationHandler.PolicyName, new AuthorizationPolicyBuilder(AgentAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+            .AddPolicy(AgentAuthenticationHandler.PolicyName, new AuthorizationPolicyBuilder(AgentAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddRolePolicies(BearerTokenAuthenticationHandler.SchemeName);
 
         services.AddRateLimiter(o =>
         {
