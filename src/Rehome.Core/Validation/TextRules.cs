@@ -68,12 +68,12 @@ public static class TextRules
     }
 
     /// <summary>
-    /// The text with every refused character (tabs and line breaks too) replaced by its escape, such as
-    /// <c>\u001B</c>: what a terminal or a log may show of text that came from outside.
+    /// The text with every refused character (tabs and line breaks too, unless <paramref name="multiLine"/>)
+    /// replaced by its escape, such as <c>\u001B</c>: what a terminal or a log may show of text that came from outside.
     /// </summary>
-    public static string Neutralise(string? value)
+    public static string Neutralise(string? value, bool multiLine = false)
     {
-        if (string.IsNullOrEmpty(value) || IndexOfRefused(value) < 0)
+        if (string.IsNullOrEmpty(value) || IndexOfRefused(value, multiLine) < 0)
         {
             return value ?? "";
         }
@@ -85,7 +85,7 @@ public static class TextRules
             {
                 safe.Append(c).Append(value[++i]);
             }
-            else if (char.IsSurrogate(c) || IsRefused(c))
+            else if (char.IsSurrogate(c) || IsRefused(c, multiLine))
             {
                 safe.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
             }
@@ -100,4 +100,23 @@ public static class TextRules
     private static string Describe(char c) => char.IsSurrogate(c)
         ? $"an unpaired surrogate (U+{(int)c:X4})"
         : IsBidiControl(c) ? $"a bidirectional control character (U+{(int)c:X4})" : $"a control character (U+{(int)c:X4})";
+
+    /// <summary>
+    /// <see cref="Neutralise"/>d text cut to <paramref name="maxLength"/> characters (ending with "…" when cut, never
+    /// between the two halves of a surrogate pair): text that passes <see cref="Text"/> whatever it was.
+    /// </summary>
+    public static string Fit(string? value, int maxLength, bool multiLine = false)
+    {
+        var safe = Neutralise(value, multiLine);
+        if (safe.Length <= maxLength)
+        {
+            return safe;
+        }
+        var cut = maxLength - 1;
+        if (cut > 0 && char.IsHighSurrogate(safe[cut - 1]))
+        {
+            cut--;
+        }
+        return safe[..cut] + "…";
+    }
 }

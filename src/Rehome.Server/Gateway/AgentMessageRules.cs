@@ -9,10 +9,10 @@ public static class AgentMessageRules
 {
     public const int DeviceNameMaxLength = 63;
     public const int FieldMaxLength = 256;
-    public const int StepMaxLength = 100;
-    public const int MessageMaxLength = 4000;
-    public const int ItemMaxLength = 2048;
-    public const int LogLineMaxLength = 8000;
+    public const int StepMaxLength = AgentProtocol.MaxStepLength;
+    public const int MessageMaxLength = AgentProtocol.MaxMessageLength;
+    public const int ItemMaxLength = AgentProtocol.MaxItemLength;
+    public const int LogLineMaxLength = AgentProtocol.MaxLogLineLength;
 
     private static readonly string[] Levels = ["Trace", "Debug", "Information", "Warning", "Error", "Critical"];
 

@@ -73,4 +73,18 @@ public class TextRulesTests
     [Fact]
     public void Neutralised_text_shows_each_refused_character_as_its_escape() =>
         Assert.Equal(@"PC\u001B[31m\u202Eexe\u0007 😀", TextRules.Neutralise("PC\u001B[31m\u202Eexe\u0007 😀"));
+
+    [Fact]
+    public void Fitted_text_always_passes_the_rule_it_is_fitted_to()
+    {
+        var violations = new RuleViolations();
+        var text = "line\r\n\u001B[31m" + new string('x', 50) + "😀" + new string('y', 50);
+
+        var fitted = TextRules.Fit(text, 62, multiLine: true);
+        violations.Text("text", fitted, 62, "The text", multiLine: true);
+
+        Assert.False(violations.Any, string.Join(" ", violations.Items.Select(v => v.Message)));
+        Assert.StartsWith("line\r\n\\u001B[31m", fitted, StringComparison.Ordinal);
+        Assert.EndsWith("…", fitted, StringComparison.Ordinal);
+    }
 }
