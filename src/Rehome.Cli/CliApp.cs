@@ -10,6 +10,7 @@ public static class CliApp
 {
     public static async Task<int> RunAsync(string[] args, IAnsiConsole console, CancellationToken ct = default)
     {
+        console = Terminal.Protect(console);
         var context = new CliContext(console);
         var root = new RootCommand("rehome: the Rehome device-migration platform from the command line.")
         {

@@ -22,6 +22,18 @@ public static class AgentProtocol
     /// <summary>The longest a poll waits for a job before answering 204; the agent then polls again.</summary>
     public const int MaxPollSeconds = 55;
 
+    /// <summary>The longest step name or error code the server takes; longer texts are refused (400), so agents cut theirs.</summary>
+    public const int MaxStepLength = 100;
+
+    /// <summary>The longest progress message, error message or item error.</summary>
+    public const int MaxMessageLength = 4000;
+
+    /// <summary>The longest item (a path, a key, a group) in an item result.</summary>
+    public const int MaxItemLength = 2048;
+
+    /// <summary>The longest log line.</summary>
+    public const int MaxLogLineLength = 8000;
+
     /// <summary>The JSON settings of every gateway message: camelCase, enums as names.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
 

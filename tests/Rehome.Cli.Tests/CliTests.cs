@@ -1,6 +1,9 @@
 using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Rehome.Cli.Client;
 using Rehome.Cli.Commands;
+using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 using Spectre.Console;
 
@@ -146,6 +149,35 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
         var revoked = await RunAsync("agents", "list", "--state", "revoked", "--search", device);
         Assert.Contains(device, revoked.Output, StringComparison.Ordinal);
         Assert.Contains("revoked", revoked.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agent_supplied_escape_sequences_and_bidi_overrides_are_printed_as_escapes_not_obeyed()
+    {
+        await LoginAsync();
+        var source = await Host.Client.PostJsonAsync("/api/v1/connections",
+            new { name = "CLI escapes " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
+        var device = "CLI-ESC-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        var enrolled = await Host.Anonymous.PostAsync(new Uri("/agent/v1/enroll", UriKind.Relative), new StringContent(
+            $$$"""{"configurationKey":"{{{source.GetProperty("configurationKey").GetString()}}}","device":{"deviceName":"{{{device}}}","osVersion":"Windows 11","agentVersion":"1.0"}}""",
+            Encoding.UTF8, "application/json"));
+        enrolled.EnsureSuccessStatusCode();
+        // Stored before the server refused such text (or by a server that did not): the CLI must not trust the store either.
+        await using (var scope = Host.Scope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+            await db.Agents.Where(a => a.DeviceKey == device).ExecuteUpdateAsync(u => u
+                .SetProperty(a => a.DeviceName, device + "\u001b]0;owned\u0007\u001b[2J")
+                .SetProperty(a => a.AgentVersion, "1.0\u202Egnp.exe")
+                .SetProperty(a => a.DomainName, "contoso\u001b[31m.example\u009b0m"));
+        }
+
+        var (exit, output) = await RunAsync("agents", "list", "--search", device);
+
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain(output, c => c is '\u001b' or '\u0007' or '\u202E' or '\u009b');
+        Assert.Contains(device + "\\u001B]0;owned", output, StringComparison.Ordinal);
+        Assert.Contains("1.0\\u202Egnp.exe", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Rehome.Agent.Journal;
 using Rehome.Agent.Platform;
 using Rehome.Agent.Polling;
+using Rehome.Core.Validation;
 using Rehome.Protocol;
 
 namespace Rehome.Agent.Jobs;
@@ -328,9 +329,16 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         ItemsTotal = context.ItemsTotal,
         ItemsChanged = context.ItemsChanged,
         ItemsFailed = context.ItemsFailed,
-        ErrorCode = code,
-        ErrorMessage = message,
+        ErrorCode = Outgoing(code, AgentProtocol.MaxStepLength, multiLine: false),
+        ErrorMessage = Outgoing(message, AgentProtocol.MaxMessageLength),
     };
+
+    /// <summary>
+    /// Text as the server takes it: it refuses control characters and overlong text (400), and a refused report
+    /// renews no lease, so what the device says is made to fit rather than lost with the job.
+    /// </summary>
+    private static string? Outgoing(string? text, int maxLength, bool multiLine = true) =>
+        text is null ? null : TextRules.Fit(text, maxLength, multiLine);
 
     /// <summary>Renews the lease with progress (at each step and every few seconds), uploads the log, hears stop requests.</summary>
     private async Task ReportLoopAsync(JobContext context, RunState state, CancellationTokenSource work, CancellationToken ct)
@@ -347,15 +355,19 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                     var answer = await gateway.ReportProgressAsync(context.JobId, new ProgressReport
                     {
                         LeaseToken = context.Assignment.LeaseToken,
-                        Step = context.Step.Length == 0 ? "Starting" : context.Step,
+                        Step = context.Step.Length == 0 ? "Starting" : Outgoing(context.Step, AgentProtocol.MaxStepLength, multiLine: false)!,
                         StepNumber = state.Current + 1,
                         StepCount = state.Steps.Count,
                         ItemsDone = context.ItemsDone,
                         ItemsTotal = context.ItemsTotal,
                         ItemsChanged = context.ItemsChanged,
                         ItemsFailed = context.ItemsFailed,
-                        Message = context.Message,
-                        Items = items,
+                        Message = Outgoing(context.Message, AgentProtocol.MaxMessageLength),
+                        Items = [.. items.Select(i => i with
+                        {
+                            Item = Outgoing(i.Item, AgentProtocol.MaxItemLength, multiLine: false)!,
+                            Error = Outgoing(i.Error, AgentProtocol.MaxMessageLength),
+                        })],
                     }, ct);
                     if (answer.StopRequested && !state.StopRequested)
                     {
@@ -415,7 +427,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 return;
             }
-            await gateway.UploadLogAsync(context.JobId, new LogChunk { Sequence = uploaded, Lines = lines }, ct);
+            await gateway.UploadLogAsync(context.JobId, new LogChunk
+            {
+                Sequence = uploaded,
+                Lines = [.. lines.Select(l => l with { Text = Outgoing(l.Text, AgentProtocol.MaxLogLineLength) ?? "" })],
+            }, ct);
             context.Journal.Update(r => r with { LogLinesUploaded = uploaded + lines.Count });
         }
     }

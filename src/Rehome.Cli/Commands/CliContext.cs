@@ -50,7 +50,8 @@ public sealed class CliContext(IAnsiConsole console)
         return Guid.Parse((string)match["id"]!);
     }
 
-    public static string Text(JsonNode? node) => node?.ToString() ?? "";
+    /// <summary>A value from the server as the terminal may show it (see <see cref="Terminal"/>).</summary>
+    public static string Text(JsonNode? node) => Terminal.Safe(node?.ToString());
 }
 
 /// <summary>An error the CLI explains in one sentence and exits non-zero for.</summary>

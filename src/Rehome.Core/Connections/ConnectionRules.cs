@@ -8,6 +8,12 @@ public static partial class ConnectionRules
 {
     public const int NameMaxLength = 100;
 
+    /// <summary>Host names, account names, DNs and ids: far more than any real one.</summary>
+    public const int FieldMaxLength = 1024;
+
+    /// <summary>Passwords and client secrets: bounded only (they are never shown, so no character is refused).</summary>
+    public const int SecretMaxLength = 1024;
+
     /// <summary>The largest bulk enrollment provisioning package the server accepts (a .ppkg is a few MiB at most).</summary>
     public const long BulkEnrollmentPackageMaxBytes = 64L * 1024 * 1024;
 
@@ -20,8 +26,9 @@ public static partial class ConnectionRules
         var violations = new RuleViolations();
         if (violations.Require("name", input.Name, "The connection name"))
         {
-            violations.MaxLength("name", input.Name, NameMaxLength, "The connection name");
+            violations.Text("name", input.Name, NameMaxLength, "The connection name");
         }
+        CheckTexts(input, violations);
         if (!Enum.IsDefined(input.Role))
         {
             violations.Add("role", "UnknownValue", "The role must be Source or Destination.");
@@ -59,6 +66,44 @@ public static partial class ConnectionRules
             }
         }
         return violations.Items;
+    }
+
+    /// <summary>Every other text of a connection, bounded and printable wherever it is.</summary>
+    private static void CheckTexts(ConnectionInput input, RuleViolations violations)
+    {
+        var source = input.Source;
+        var destination = input.Destination;
+        var texts = new (string Field, string? Value)[]
+        {
+            ("source.breakGlassAdministratorName", source?.BreakGlassAdministratorName),
+            ("source.domainDnsName", source?.DomainDnsName),
+            ("source.domainController", source?.DomainController),
+            ("source.serviceAccountName", source?.ServiceAccountName),
+            ("source.entraId.tenantId", source?.EntraId?.TenantId),
+            ("source.entraId.clientId", source?.EntraId?.ClientId),
+            ("destination.domainDnsName", destination?.DomainDnsName),
+            ("destination.targetOu", destination?.TargetOu),
+            ("destination.domainController", destination?.DomainController),
+            ("destination.serviceAccountName", destination?.ServiceAccountName),
+            ("destination.entraId.tenantId", destination?.EntraId?.TenantId),
+            ("destination.entraId.clientId", destination?.EntraId?.ClientId),
+        };
+        foreach (var (field, value) in texts)
+        {
+            violations.Text(field, value, FieldMaxLength, $"The {field}");
+        }
+        var secrets = new (string Field, string? Value)[]
+        {
+            ("source.breakGlassAdministratorPassword", source?.BreakGlassAdministratorPassword),
+            ("source.serviceAccountPassword", source?.ServiceAccountPassword),
+            ("source.entraId.clientSecret", source?.EntraId?.ClientSecret),
+            ("destination.serviceAccountPassword", destination?.ServiceAccountPassword),
+            ("destination.entraId.clientSecret", destination?.EntraId?.ClientSecret),
+        };
+        foreach (var (field, value) in secrets)
+        {
+            violations.MaxLength(field, value, SecretMaxLength, $"The {field}");
+        }
     }
 
     private static void ValidateSource(SourceConnectionInput source, Connection? existing, RuleViolations violations)

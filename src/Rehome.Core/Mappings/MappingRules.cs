@@ -10,6 +10,9 @@ public static partial class MappingRules
     /// <summary>NetBIOS computer names have at most 15 characters.</summary>
     public const int ComputerNameMaxLength = 15;
 
+    /// <summary>An OU's distinguished name or a user name: far more than any real one.</summary>
+    public const int FieldMaxLength = 1024;
+
     public static IReadOnlyList<RuleViolation> Validate(MappingInput input)
     {
         var violations = new RuleViolations();
@@ -28,12 +31,13 @@ public static partial class MappingRules
             violations.Add("destinationOu", "DistinguishedName",
                 $"'{input.DestinationOu}' is not a distinguished name such as OU=Computers,DC=corp,DC=example,DC=com.");
         }
-        foreach (var (field, value) in new[] { ("destinationOu", input.DestinationOu), ("primaryUser", input.PrimaryUser), ("destinationUser", input.DestinationUser) })
+        foreach (var (field, value) in new[]
+                 {
+                     ("sourceDevice", input.SourceDevice), ("destinationName", input.DestinationName), ("destinationOu", input.DestinationOu),
+                     ("primaryUser", input.PrimaryUser), ("destinationUser", input.DestinationUser),
+                 })
         {
-            if (value is not null && value.Any(char.IsControl))
-            {
-                violations.Add(field, "ControlCharacter", $"The {field} holds a control character (such as NUL or a line break).");
-            }
+            violations.Text(field, value, FieldMaxLength, $"The {field}");
         }
         CheckUser("primaryUser", input.PrimaryUser, violations);
         CheckUser("destinationUser", input.DestinationUser, violations);
@@ -61,7 +65,7 @@ public static partial class MappingRules
     {
         if (name.Length > ComputerNameMaxLength)
         {
-            violations.Add(field, "ComputerName", $"The {what} '{name}' is longer than {ComputerNameMaxLength} characters.");
+            violations.Add(field, "ComputerName", $"The {what} is longer than {ComputerNameMaxLength} characters.");
         }
         else if (!ComputerName().IsMatch(name))
         {

@@ -9,6 +9,14 @@ public static class PolicyRules
     public const int MaxExplicitMappings = 200_000;
     public const int MinHybridRegistrationWaitSeconds = 60;
     public const int MaxHybridRegistrationWaitSeconds = 24 * 3600;
+
+    /// <summary>A user, group or domain name of an explicit mapping (a UPN is at most 1,024 characters in Entra ID).</summary>
+    public const int IdentityMaxLength = 1024;
+
+    /// <summary>Windows' long-path limit.</summary>
+    public const int PathMaxLength = 32_767;
+
+    public const int MaxAreaEntries = 1000;
     private static readonly string[] RegistryRoots =
         ["HKLM", "HKEY_LOCAL_MACHINE", "HKU", "HKEY_USERS", "HKCR", "HKEY_CLASSES_ROOT", "HKCU", "HKEY_CURRENT_USER"];
 
@@ -17,7 +25,23 @@ public static class PolicyRules
         var violations = new RuleViolations();
         if (violations.Require("name", name, "The policy name"))
         {
-            violations.MaxLength("name", name, NameMaxLength, "The policy name");
+            violations.Text("name", name, NameMaxLength, "The policy name");
+        }
+        // JSON can say null where the model has a default; the rules below read every part.
+        var parts = new (string Field, object? Value)[]
+        {
+            ("settings.forcedRejoin", settings.ForcedRejoin), ("settings.autopilot", settings.Autopilot),
+            ("settings.identityMapping", settings.IdentityMapping), ("settings.identityMapping.users", settings.IdentityMapping?.Users),
+            ("settings.identityMapping.groups", settings.IdentityMapping?.Groups), ("settings.identityMapping.domains", settings.IdentityMapping?.Domains),
+            ("settings.areas", settings.Areas), ("settings.areasToIgnore", settings.AreasToIgnore),
+        };
+        foreach (var (field, value) in parts.Where(p => p.Value is null))
+        {
+            violations.Add(field, "Required", $"The {field} cannot be null; leave it out for its default.");
+        }
+        if (violations.Items.Any(v => v.Rule == "Required" && v.Field.StartsWith("settings.", StringComparison.Ordinal)))
+        {
+            return violations.Items;
         }
         var forced = settings.ForcedRejoin;
         if (forced.ForceAfter < TimeSpan.Zero || forced.ForceAfter > TimeSpan.FromDays(30))
@@ -35,11 +59,8 @@ public static class PolicyRules
         {
             violations.Add("settings.reaclMode", "UnknownValue", "The Re-ACL mode must be Replace, Add or Remove.");
         }
-        if (settings.Autopilot.GroupTag is { Length: > 200 })
-        {
-            violations.Add("settings.autopilot.groupTag", "MaxLength", "The Autopilot group tag is longer than 200 characters.");
-        }
-        var mapping = settings.IdentityMapping;
+        violations.Text("settings.autopilot.groupTag", settings.Autopilot.GroupTag, 200, "The Autopilot group tag");
+        var mapping = settings.IdentityMapping!; // checked above
         CheckPairs("settings.identityMapping.users", mapping.Users, "user", violations);
         CheckPairs("settings.identityMapping.groups", mapping.Groups, "group", violations);
         CheckPairs("settings.identityMapping.domains", mapping.Domains, "domain", violations);
@@ -59,11 +80,19 @@ public static class PolicyRules
         for (var i = 0; i < pairs.Count; i++)
         {
             var pair = pairs[i];
-            if (string.IsNullOrWhiteSpace(pair.Source) || string.IsNullOrWhiteSpace(pair.Destination))
+            if (pair is null || string.IsNullOrWhiteSpace(pair.Source) || string.IsNullOrWhiteSpace(pair.Destination))
             {
                 violations.Add($"{field}[{i}]", "Required", $"Explicit {what} mapping {i + 1} needs both a source and a destination.");
+                continue;
             }
-            else if (!seen.Add(pair.Source.Trim()))
+            var before = violations.Items.Count;
+            violations.Text($"{field}[{i}].source", pair.Source, IdentityMaxLength, $"The source {what} of mapping {i + 1}");
+            violations.Text($"{field}[{i}].destination", pair.Destination, IdentityMaxLength, $"The destination {what} of mapping {i + 1}");
+            if (violations.Items.Count > before)
+            {
+                continue;
+            }
+            if (!seen.Add(pair.Source.Trim()))
             {
                 violations.Add($"{field}[{i}]", "Duplicate",
                     $"The source {what} '{pair.Source}' is mapped more than once; keep one mapping for it.");
@@ -73,9 +102,25 @@ public static class PolicyRules
 
     private static void CheckAreas(string field, AreaSettings areas, RuleViolations violations)
     {
+        if (areas.FileSystemPaths is null || areas.FileSystemPaths.Count > MaxAreaEntries)
+        {
+            violations.Add($"{field}.fileSystemPaths", "TooMany", $"Give at most {MaxAreaEntries:N0} paths (an empty list for none).");
+            return;
+        }
+        if (areas.RegistryKeys is null || areas.RegistryKeys.Count > MaxAreaEntries)
+        {
+            violations.Add($"{field}.registryKeys", "TooMany", $"Give at most {MaxAreaEntries:N0} registry keys (an empty list for none).");
+            return;
+        }
         for (var i = 0; i < areas.FileSystemPaths.Count; i++)
         {
-            var path = areas.FileSystemPaths[i];
+            var path = areas.FileSystemPaths[i] ?? "";
+            var before = violations.Items.Count;
+            violations.Text($"{field}.fileSystemPaths[{i}]", path, PathMaxLength, $"Path {i + 1}");
+            if (violations.Items.Count > before)
+            {
+                continue;
+            }
             if (!IsAbsoluteWindowsPath(path))
             {
                 violations.Add($"{field}.fileSystemPaths[{i}]", "WindowsPath",
@@ -84,7 +129,13 @@ public static class PolicyRules
         }
         for (var i = 0; i < areas.RegistryKeys.Count; i++)
         {
-            var key = areas.RegistryKeys[i];
+            var key = areas.RegistryKeys[i] ?? "";
+            var before = violations.Items.Count;
+            violations.Text($"{field}.registryKeys[{i}]", key, PathMaxLength, $"Registry key {i + 1}");
+            if (violations.Items.Count > before)
+            {
+                continue;
+            }
             var root = key.Split('\\', 2)[0];
             if (!RegistryRoots.Contains(root, StringComparer.OrdinalIgnoreCase))
             {

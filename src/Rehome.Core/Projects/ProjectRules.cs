@@ -8,6 +8,7 @@ public static class ProjectRules
 {
     public const int NameMaxLength = 100;
     public const int MaxTags = 20;
+    public const int TagMaxLength = 50;
 
     public static IReadOnlyList<RuleViolation> Validate(
         string? name, IReadOnlyList<string>? tags, Connection? source, Connection? destination, bool policyExists)
@@ -15,15 +16,22 @@ public static class ProjectRules
         var violations = new RuleViolations();
         if (violations.Require("name", name, "The project name"))
         {
-            violations.MaxLength("name", name, NameMaxLength, "The project name");
+            violations.Text("name", name, NameMaxLength, "The project name");
         }
         if (tags is { Count: > MaxTags })
         {
             violations.Add("tags", "TooMany", $"A project has at most {MaxTags} tags.");
         }
-        if (tags is not null && tags.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 50))
+        else if (tags is not null && tags.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > TagMaxLength))
         {
-            violations.Add("tags", "Tag", "Each tag has 1 to 50 characters.");
+            violations.Add("tags", "Tag", $"Each tag has 1 to {TagMaxLength} characters.");
+        }
+        else
+        {
+            for (var i = 0; i < (tags?.Count ?? 0); i++)
+            {
+                violations.Text($"tags[{i}]", tags![i], TagMaxLength, $"Tag {i + 1}");
+            }
         }
         if (source is null)
         {

@@ -15,8 +15,8 @@ public sealed record PlannedJob(
 /// </summary>
 public sealed record Refusal(Guid MappingId, string SourceDevice, JobKind Kind, string Rule, string Message);
 
-/// <summary>Why a whole run was refused (nothing was started).</summary>
-public sealed record RunRefusal(string Rule, string Message);
+/// <summary>Why a whole run was refused (nothing was started); <see cref="Field"/> names the part of the request at fault, if one is.</summary>
+public sealed record RunRefusal(string Rule, string Message, string? Field = null);
 
 /// <summary>The outcome of the run rules: the jobs to write and the refusals to show, or a refusal of the whole run.</summary>
 public sealed record RunPlan(
@@ -34,6 +34,11 @@ public static class RunRules
 {
     /// <summary>Ten times the 5,000 mappings the commercial product advises as a ceiling.</summary>
     public const int MaxMappingsPerRun = 50_000;
+
+    /// <summary>How far ahead a run may be scheduled: beyond a year a start time is a typo, not a plan.</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(365);
+
+    public const string StartTooFarAhead = "StartTooFarAhead";
 
     public const string RunTooLarge = "RunTooLarge";
     public const string NoMappings = "NoMappings";

@@ -16,25 +16,31 @@ public static class RunPlanner
         var kinds = request.Kinds.Distinct().Order().ToList();
         var mappingIds = request.MappingIds.Distinct().ToList();
 
+        if (startAt > now + RunRules.MaxScheduleAhead)
+        {
+            return Refused(RunRules.StartTooFarAhead,
+                $"A run starts at most {RunRules.MaxScheduleAhead.TotalDays:N0} days ahead (by {now + RunRules.MaxScheduleAhead:yyyy-MM-dd HH:mm} UTC); choose an earlier start time.",
+                now, "startAt");
+        }
         if (kinds.Count == 0)
         {
-            return Refused(RunRules.NoJobKinds, "Choose at least one job to run.", startAt);
+            return Refused(RunRules.NoJobKinds, "Choose at least one job to run.", startAt, "kinds");
         }
         var unknown = kinds.Where(k => !Enum.IsDefined(k)).ToList();
         if (unknown.Count > 0)
         {
-            return Refused(RunRules.UnknownJobKind, $"'{(int)unknown[0]}' is not a job kind.", startAt);
+            return Refused(RunRules.UnknownJobKind, $"'{(int)unknown[0]}' is not a job kind.", startAt, "kinds");
         }
         if (mappingIds.Count == 0)
         {
-            return Refused(RunRules.NoMappings, "Select at least one mapping to run.", startAt);
+            return Refused(RunRules.NoMappings, "Select at least one mapping to run.", startAt, "mappingIds");
         }
         if (mappingIds.Count > RunRules.MaxMappingsPerRun)
         {
             return Refused(RunRules.RunTooLarge,
                 $"A run holds at most {RunRules.MaxMappingsPerRun:N0} mappings and {mappingIds.Count:N0} were selected. " +
                 $"Split the selection into runs of {RunRules.MaxMappingsPerRun:N0} or fewer (for example by filter or by page).",
-                startAt);
+                startAt, "mappingIds");
         }
 
         var jobs = new List<PlannedJob>(mappingIds.Count * kinds.Count);
@@ -113,6 +119,6 @@ public static class RunPlanner
         Refusal Refuse(string rule, string message) => new(mapping.Id, mapping.SourceDevice, kind, rule, message);
     }
 
-    private static RunPlan Refused(string rule, string message, DateTimeOffset startAt) =>
-        new([], [], new RunRefusal(rule, message), false, startAt);
+    private static RunPlan Refused(string rule, string message, DateTimeOffset startAt, string field) =>
+        new([], [], new RunRefusal(rule, message, field), false, startAt);
 }

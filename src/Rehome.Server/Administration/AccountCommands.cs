@@ -47,7 +47,7 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
         var violations = new RuleViolations();
         if (violations.Require("userName", userName, "The user name"))
         {
-            violations.MaxLength("userName", userName, 100, "The user name");
+            violations.Text("userName", userName, 100, "The user name");
         }
         PasswordRules.Check("password", password ?? "", userName ?? "", violations);
         if (violations.Any)
@@ -95,12 +95,24 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
         return list.Select(t => new TokenView(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)).ToList();
     }
 
+    /// <summary>A token's name is shown in lists and the audit log: no control characters.</summary>
+    public static IReadOnlyList<RuleViolation> TokenNameViolations(string? name, string field = "name")
+    {
+        var violations = new RuleViolations();
+        violations.Text(field, name, 100, "The token name");
+        return violations.Items;
+    }
+
     /// <summary>A new personal API token; the token itself is in the answer only.</summary>
     public async Task<Outcome<TokenCreated>> CreateTokenAsync(Guid accountId, string? name, int? expiresInDays, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
         {
             return Failure.Validation("name", "Required", "A token needs a name of 1 to 100 characters, to recognise it later.");
+        }
+        if (TokenNameViolations(name) is { Count: > 0 } refused)
+        {
+            return Failure.Validation(refused);
         }
         if (expiresInDays is < 1 or > MaxTokenDays)
         {

@@ -149,9 +149,9 @@ public sealed class DirectoryCommands(
         {
             return Failure.Validation("kinds", "UnknownValue", "The jobs are RejoinDomain, MigratePermissions, MigrateUserProfile, MigrateEntraIdGroups and RegisterAutopilot.");
         }
-        if (input.Filter is { } filter && MappingQuery.Check(filter, null) is { } problem)
+        if (input.Filter is { } filter && MappingQuery.Check(filter, null, "filter.") is { } problem)
         {
-            return Failure.Validation("filter", "InvalidFilter", problem);
+            return Failure.Validation([problem]);
         }
         var report = await readiness.CheckAsync(projectId, input, ct);
         return report is null

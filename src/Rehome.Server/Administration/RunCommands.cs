@@ -29,9 +29,9 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         {
             return Failure.Validation("mappingIds", "Required", "Give the mappings to run: mappingIds, or a filter (an empty filter selects every mapping).");
         }
-        if (input.Filter is { } filter && MappingQuery.Check(filter, null) is { } problem)
+        if (input.Filter is { } filter && MappingQuery.Check(filter, null, "filter.") is { } problem)
         {
-            return Failure.Validation("filter", "Filter", problem);
+            return Failure.Validation([problem]);
         }
         return await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct);
     }

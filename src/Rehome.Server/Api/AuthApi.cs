@@ -48,6 +48,10 @@ public static class AuthApi
         {
             return Problems.Validation("expiresInDays", "Range", $"A token lives 1 to {AccountCommands.MaxTokenDays} days.");
         }
+        if (AccountCommands.TokenNameViolations(input.TokenName, "tokenName") is { Count: > 0 } refused)
+        {
+            return Problems.Validation(refused);
+        }
         var account = await accounts.VerifyPasswordAsync(input.UserName, input.Password, ct);
         if (account is null)
         {

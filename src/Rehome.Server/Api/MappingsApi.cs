@@ -50,7 +50,7 @@ public static class MappingsApi
         var filter = new MappingFilter { Status = status, Stage = stage, Search = search };
         if (MappingQuery.Check(filter, sort) is { } problem)
         {
-            return Problems.Validation("filter", "Filter", problem);
+            return Problems.Validation([problem]);
         }
         var (number, size) = Paging.Clamp(page, pageSize);
         var query = MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter);
@@ -188,7 +188,15 @@ public static class MappingsApi
         {
             bodySize.MaxRequestBodySize = limit + 1;
         }
-        return (await transfer.ImportAsync(projectId, request.Body, ct)).ToResult(result => Results.Ok(result));
+        try
+        {
+            return (await transfer.ImportAsync(projectId, request.Body, ct)).ToResult(result => Results.Ok(result));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body has no length to check first: Kestrel stops it at the limit set above.
+            return Problems.From(MappingTransfer.TooLarge(limit));
+        }
     }
 
     private static async Task<IResult> ExportAsync(

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Runs;
+using Rehome.Core.Validation;
 using Rehome.Server.Administration;
 using Rehome.Server.Mappings;
 using Rehome.Server.Runs;
@@ -67,7 +68,8 @@ public static class RunsApi
     {
         if (outcome.RunRefused is { } refused)
         {
-            return Problems.Rule(StatusCodes.Status400BadRequest, "The run was refused; nothing started", refused.Rule, refused.Message);
+            var failure = Failure.ByRule(StatusCodes.Status400BadRequest, "The run was refused; nothing started", refused.Rule, refused.Message);
+            return Problems.From(refused.Field is { } field ? failure with { Errors = [new RuleViolation(field, refused.Rule, refused.Message)] } : failure);
         }
         if (outcome.Run is null)
         {

@@ -101,6 +101,12 @@ public static class ConsoleServiceCollectionExtensions
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
+    /// <summary>
+    /// A path on this site to go back to after sign-in. Browsers drop tabs and line breaks from URLs, so
+    /// "/\t/evil.example" would become "//evil.example": any control character makes it not local (and
+    /// LocalRedirect would throw on it).
+    /// </summary>
     public static bool IsLocal(string? url) =>
-        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+        !string.IsNullOrEmpty(url) && url.Length <= 2048 && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal)
+        && !url.StartsWith("/\\", StringComparison.Ordinal) && Rehome.Core.Validation.TextRules.IndexOfRefused(url) < 0;
 }

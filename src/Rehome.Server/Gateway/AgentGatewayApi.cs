@@ -199,7 +199,7 @@ public static class AgentGatewayApi
         {
             return LeaseLost(id);
         }
-        if (report.Items.Count > 0)
+        if (report.Items is { Count: > 0 })
         {
             var now = time.GetUtcNow();
             db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = id, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
@@ -270,7 +270,7 @@ public static class AgentGatewayApi
         {
             if (!SecurityIdentifier.TryParse(request.Sids[i], out var sid))
             {
-                return Problems.Validation($"sids[{i}]", "InvalidSid", $"SID {i} ('{Truncate(request.Sids[i])}') is not a SID in S-1-… form.");
+                return Problems.Validation($"sids[{i}]", "InvalidSid", $"SID {i} is not a SID in S-1-… form.");
             }
             sids.Add(sid!);
         }
@@ -287,9 +287,13 @@ public static class AgentGatewayApi
         Guid id, DirectoryActionRequest? request, HttpContext http, RehomeDbContext db, IMigrationDirectory directory, DirectoryRetries retries,
         CancellationToken ct)
     {
-        if (request is null || !Enum.IsDefined(request.Action))
+        if (request is null)
         {
-            return Problems.Validation("action", "UnknownAction", "The action must be MigrateEntraIdGroups or ImportAutopilotDevice.");
+            return Problems.Validation("body", "Required", "A directory action request is required.");
+        }
+        if (AgentMessageRules.Check(request) is { Any: true } violations)
+        {
+            return Problems.Validation(violations.Items);
         }
         var held = await HeldJobAsync(db, id, http.Agent().AgentId, request.LeaseToken, ct);
         if (held is null)
@@ -338,7 +342,7 @@ public static class AgentGatewayApi
         {
             // Only the device's own account: a ticket for another name would hand over another computer's account.
             return Problems.Validation("computerName", "NotThisDevice",
-                $"The return ticket is for the mapping's source device {held.Mapping.SourceDevice}, not for '{Truncate(computerName)}'.");
+                $"The return ticket is for the mapping's source device {held.Mapping.SourceDevice}, not for '{computerName}'.");
         }
         IResult Refused(string reason)
         {
@@ -503,6 +507,4 @@ public static class AgentGatewayApi
         $"This agent does not hold job {id} (its lease lapsed, it was taken over or stopped, or it is another agent's job); stop working on it.");
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static string Truncate(string? text) => text is null ? "" : text.Length > 80 ? text[..80] + "…" : text;
 }

@@ -9,10 +9,10 @@ public static class AgentMessageRules
 {
     public const int DeviceNameMaxLength = 63;
     public const int FieldMaxLength = 256;
-    public const int StepMaxLength = 100;
-    public const int MessageMaxLength = 4000;
-    public const int ItemMaxLength = 2048;
-    public const int LogLineMaxLength = 8000;
+    public const int StepMaxLength = AgentProtocol.MaxStepLength;
+    public const int MessageMaxLength = AgentProtocol.MaxMessageLength;
+    public const int ItemMaxLength = AgentProtocol.MaxItemLength;
+    public const int LogLineMaxLength = AgentProtocol.MaxLogLineLength;
 
     private static readonly string[] Levels = ["Trace", "Debug", "Information", "Warning", "Error", "Critical"];
 
@@ -26,21 +26,23 @@ public static class AgentMessageRules
         }
         if (violations.Require("device.deviceName", facts.DeviceName, "The device name"))
         {
-            violations.MaxLength("device.deviceName", facts.DeviceName, DeviceNameMaxLength, "The device name");
-            Printable(violations, "device.deviceName", facts.DeviceName);
+            violations.Text("device.deviceName", facts.DeviceName, DeviceNameMaxLength, "The device name");
         }
-        violations.MaxLength("device.osVersion", facts.OsVersion, FieldMaxLength, "The OS version");
-        violations.MaxLength("device.agentVersion", facts.AgentVersion, FieldMaxLength, "The agent version");
-        violations.MaxLength("device.domainName", facts.DomainName, FieldMaxLength, "The domain name");
-        violations.MaxLength("device.tenantId", facts.TenantId, FieldMaxLength, "The tenant id");
-        violations.MaxLength("device.entraDeviceId", facts.EntraDeviceId, FieldMaxLength, "The Entra ID device id");
+        violations.Text("device.osVersion", facts.OsVersion, FieldMaxLength, "The OS version");
+        violations.Text("device.agentVersion", facts.AgentVersion, FieldMaxLength, "The agent version");
+        violations.Text("device.domainName", facts.DomainName, FieldMaxLength, "The domain name");
+        violations.Text("device.tenantId", facts.TenantId, FieldMaxLength, "The tenant id");
+        violations.Text("device.entraDeviceId", facts.EntraDeviceId, FieldMaxLength, "The Entra ID device id");
         if (facts.LoggedOnUsers is { Count: > 100 })
         {
             violations.Add("device.loggedOnUsers", "TooMany", "At most 100 logged-on users are reported.");
         }
-        foreach (var user in facts.LoggedOnUsers ?? [])
+        for (var i = 0; i < (facts.LoggedOnUsers?.Count ?? 0); i++)
         {
-            violations.MaxLength("device.loggedOnUsers", user, FieldMaxLength, "A logged-on user");
+            if (violations.Require($"device.loggedOnUsers[{i}]", facts.LoggedOnUsers![i], $"Logged-on user {i}"))
+            {
+                violations.Text($"device.loggedOnUsers[{i}]", facts.LoggedOnUsers[i], FieldMaxLength, $"Logged-on user {i}");
+            }
         }
         if (facts.ProfileSids is { Count: > MaxProfiles })
         {
@@ -70,38 +72,60 @@ public static class AgentMessageRules
         var violations = new RuleViolations();
         if (violations.Require("computerName", request.ComputerName, "The computer name"))
         {
-            violations.MaxLength("computerName", request.ComputerName, DeviceNameMaxLength, "The computer name");
-            Printable(violations, "computerName", request.ComputerName);
+            violations.Text("computerName", request.ComputerName, DeviceNameMaxLength, "The computer name");
         }
         if (!Enum.IsDefined(request.JoinType))
         {
             violations.Add("joinType", "UnknownValue", "The join type must be Workgroup, ActiveDirectory, HybridEntraId or EntraId.");
         }
-        violations.MaxLength("domainName", request.DomainName, FieldMaxLength, "The domain name");
-        violations.MaxLength("tenantId", request.TenantId, FieldMaxLength, "The tenant id");
+        violations.Text("domainName", request.DomainName, FieldMaxLength, "The domain name");
+        violations.Text("tenantId", request.TenantId, FieldMaxLength, "The tenant id");
         return violations;
     }
 
     public static RuleViolations Check(ProgressReport report)
     {
+        ArgumentNullException.ThrowIfNull(report);
         var violations = new RuleViolations();
-        violations.Require("step", report.Step, "The step");
-        violations.MaxLength("step", report.Step, StepMaxLength, "The step");
-        violations.MaxLength("message", report.Message, MessageMaxLength, "The message");
+        if (violations.Require("step", report.Step, "The step"))
+        {
+            violations.Text("step", report.Step, StepMaxLength, "The step");
+        }
+        violations.Text("message", report.Message, MessageMaxLength, "The message", multiLine: true);
         Counters(violations, report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed);
         Items(violations, report.Items);
         return violations;
     }
 
+    /// <summary>A directory action: the ids, serial number and hardware hash the server passes on to Microsoft Graph.</summary>
+    public static RuleViolations Check(DirectoryActionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var violations = new RuleViolations();
+        if (!Enum.IsDefined(request.Action))
+        {
+            violations.Add("action", "UnknownAction", "The action must be MigrateEntraIdGroups or ImportAutopilotDevice.");
+        }
+        violations.Text("sourceEntraDeviceId", request.SourceEntraDeviceId, FieldMaxLength, "The source Entra ID device id");
+        violations.Text("destinationEntraDeviceId", request.DestinationEntraDeviceId, FieldMaxLength, "The destination Entra ID device id");
+        violations.Text("serialNumber", request.SerialNumber, FieldMaxLength, "The serial number");
+        violations.Text("hardwareHash", request.HardwareHash, HardwareHashMaxLength, "The hardware hash");
+        return violations;
+    }
+
+    /// <summary>A Windows hardware hash is about 4 KB of base64; this leaves room and bounds what one request carries.</summary>
+    public const int HardwareHashMaxLength = 64 * 1024;
+
     public static RuleViolations Check(CompletionReport report)
     {
+        ArgumentNullException.ThrowIfNull(report);
         var violations = new RuleViolations();
         if (!Enum.IsDefined(report.Status))
         {
             violations.Add("status", "UnknownStatus", "The status must be Finished, Exceptions, Failed or Stopped.");
         }
-        violations.MaxLength("errorCode", report.ErrorCode, StepMaxLength, "The error code");
-        violations.MaxLength("errorMessage", report.ErrorMessage, MessageMaxLength, "The error message");
+        violations.Text("errorCode", report.ErrorCode, StepMaxLength, "The error code");
+        violations.Text("errorMessage", report.ErrorMessage, MessageMaxLength, "The error message", multiLine: true);
         Counters(violations, report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed);
         return violations;
     }
@@ -121,21 +145,34 @@ public static class AgentMessageRules
         for (var i = 0; i < chunk.Lines.Count; i++)
         {
             var line = chunk.Lines[i];
-            if (line is null || !Levels.Contains(line.Level))
+            if (line is null)
             {
-                violations.Add($"lines[{i}].level", "UnknownLevel", $"Line {i}: the level must be one of {string.Join(", ", Levels)}.");
+                violations.Add($"lines[{i}]", "Required", $"Line {i} is null.");
                 continue;
             }
-            violations.MaxLength($"lines[{i}].text", line.Text, LogLineMaxLength, $"Line {i}");
+            if (!Levels.Contains(line.Level))
+            {
+                violations.Add($"lines[{i}].level", "UnknownLevel", $"Line {i}: the level must be one of {string.Join(", ", Levels)}.");
+            }
+            if (line.Text is null)
+            {
+                violations.Add($"lines[{i}].text", "Required", $"Line {i} has no text (an empty line is \"\").");
+                continue;
+            }
+            violations.Text($"lines[{i}].text", line.Text, LogLineMaxLength, $"Line {i}", multiLine: true);
         }
         return violations;
     }
 
-    private static void Counters(RuleViolations violations, params int[] counters)
+    private static void Counters(RuleViolations violations, int done, int total, int changed, int failed)
     {
-        if (counters.Any(c => c < 0))
+        if (done < 0 || total < 0 || changed < 0 || failed < 0)
         {
             violations.Add("items", "Negative", "Item counters cannot be negative.");
+        }
+        else if (done > total)
+        {
+            violations.Add("itemsDone", "MoreThanTotal", $"{done:N0} items done of {total:N0}: the items done cannot exceed the total.");
         }
     }
 
@@ -154,16 +191,8 @@ public static class AgentMessageRules
                 violations.Add($"items[{i}]", "Invalid", $"Item result {i} needs an item and an outcome.");
                 continue;
             }
-            violations.MaxLength($"items[{i}].item", item.Item, ItemMaxLength, $"Item {i}");
-            violations.MaxLength($"items[{i}].error", item.Error, MessageMaxLength, $"Item {i}'s error");
-        }
-    }
-
-    private static void Printable(RuleViolations violations, string field, string value)
-    {
-        if (value.Any(char.IsControl))
-        {
-            violations.Add(field, "ControlCharacters", "The device name contains control characters.");
+            violations.Text($"items[{i}].item", item.Item, ItemMaxLength, $"Item {i}");
+            violations.Text($"items[{i}].error", item.Error, MessageMaxLength, $"Item {i}'s error", multiLine: true);
         }
     }
 }

@@ -91,9 +91,17 @@ public static class RehomeServer
                     QueueLimit = 0,
                 }));
         });
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = BadRequestHandler.Complete);
         services.AddExceptionHandler<UniqueViolationHandler>();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // Binding failures throw, so that BadRequestHandler answers them with the field at fault (not a bare 400).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<BadRequestHandler>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // {"name": "a", "name": "b"} is ambiguous: which one a check saw and which one was stored must not differ.
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
         services.AddOpenApi();
         services.AddRehomeConsole();
         return services;

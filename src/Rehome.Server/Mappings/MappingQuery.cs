@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
+using Rehome.Core.Validation;
 
 namespace Rehome.Server.Mappings;
 
@@ -26,23 +27,42 @@ public static class MappingQuery
 
     public static readonly string[] SortKeys = ["sourceDevice", "destinationName", "status", "stage", "updatedAt"];
 
-    /// <summary>Checks a filter's words before it is used; returns the problem in words, or null.</summary>
-    public static string? Check(MappingFilter filter, string? sort)
+    /// <summary>
+    /// The longest search: far more than any name it can match, and far below SQLite's limit on a LIKE pattern
+    /// (50,000 bytes, "pattern too complex" beyond).
+    /// </summary>
+    public const int SearchMaxLength = 200;
+
+    /// <summary>
+    /// Checks a filter's words before it is used; returns what is wrong, with the field named under
+    /// <paramref name="prefix"/> (<c>filter.</c> in a run's body, nothing in a query string), or null.
+    /// </summary>
+    public static RuleViolation? Check(MappingFilter filter, string? sort, string prefix = "")
     {
-        if (filter.Status is { Length: > 0 } status && status != NotStarted && !Enum.TryParse<JobStatus>(status, true, out _))
+        if (filter.Status is { Length: > 0 } status && status != NotStarted && !IsName<JobStatus>(status))
         {
-            return $"'{status}' is not a status; use one of {string.Join(", ", Enum.GetNames<JobStatus>().Append(NotStarted))}.";
+            return new(prefix + "status", "Filter", $"That is not a status; use one of {string.Join(", ", Enum.GetNames<JobStatus>().Append(NotStarted))}.");
         }
-        if (filter.Stage is { Length: > 0 } stage && !Enum.TryParse<JobKind>(stage, true, out _))
+        if (filter.Stage is { Length: > 0 } stage && !IsName<JobKind>(stage))
         {
-            return $"'{stage}' is not a stage; use one of {string.Join(", ", Enum.GetNames<JobKind>())}.";
+            return new(prefix + "stage", "Filter", $"That is not a stage; use one of {string.Join(", ", Enum.GetNames<JobKind>())}.");
+        }
+        var search = new RuleViolations();
+        search.Text(prefix + "search", filter.Search, SearchMaxLength, "The search");
+        if (search.Any)
+        {
+            return search.Items[0];
         }
         if (sort is { Length: > 0 } && !SortKeys.Contains(sort.TrimStart('-'), StringComparer.OrdinalIgnoreCase))
         {
-            return $"'{sort}' is not a sort key; use one of {string.Join(", ", SortKeys)} (prefix '-' for descending).";
+            return new("sort", "Filter", $"That is not a sort key; use one of {string.Join(", ", SortKeys)} (prefix '-' for descending).");
         }
         return null;
     }
+
+    /// <summary>A name of <typeparamref name="TEnum"/>, in any case (not a number, nor a comma list as Enum.TryParse takes).</summary>
+    private static bool IsName<TEnum>(string text) where TEnum : struct, Enum =>
+        Enum.GetNames<TEnum>().Contains(text.Trim(), StringComparer.OrdinalIgnoreCase);
 
     public static IQueryable<Mapping> Apply(IQueryable<Mapping> query, MappingFilter filter)
     {

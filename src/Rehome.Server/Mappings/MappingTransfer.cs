@@ -61,7 +61,7 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
         }
         if (MappingQuery.Check(filter, null) is { } problem)
         {
-            return Failure.Validation("filter", "Filter", problem);
+            return Failure.Validation([problem]);
         }
         var mappings = await MappingQuery.Sort(MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter), null)
             .ToListAsync(ct);
