@@ -92,7 +92,7 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
     public async Task<IReadOnlyList<TokenView>> ListTokensAsync(Guid accountId, CancellationToken ct)
     {
         var list = await db.ApiTokens.AsNoTracking().Where(t => t.AccountId == accountId).OrderBy(t => t.CreatedAt).ToListAsync(ct);
-        return list.Select(t => new TokenView(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)).ToList();
+        return list.Select(t => new TokenView(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt, t.Scope)).ToList();
     }
 
     /// <summary>A token's name is shown in lists and the audit log: no control characters.</summary>
@@ -103,8 +103,13 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
         return violations.Items;
     }
 
-    /// <summary>A new personal API token; the token itself is in the answer only.</summary>
-    public async Task<Outcome<TokenCreated>> CreateTokenAsync(Guid accountId, string? name, int? expiresInDays, CancellationToken ct)
+    /// <summary>
+    /// A new personal API token; the token itself is in the answer only. <paramref name="callerRole"/> is the role
+    /// of whoever asks (a token's own scope): the new token's <paramref name="scope"/> must be a role it covers,
+    /// and without one the new token carries the caller's role, so a narrow token never makes a wider one.
+    /// </summary>
+    public async Task<Outcome<TokenCreated>> CreateTokenAsync(
+        Guid accountId, Role callerRole, string? name, int? expiresInDays, string? scope, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
         {
@@ -118,19 +123,34 @@ public sealed class AccountCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return Failure.Validation("expiresInDays", "Range", $"A token lives 1 to {MaxTokenDays} days; leave it out for a token that does not expire.");
         }
-        var created = Issue(accountId, name.Trim(), expiresInDays);
-        audit.Record("token.create", $"token:{created.Id}", created.Name);
+        var account = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == accountId, ct);
+        // The caller's role as the store sees it now: a console page may hold a role that was narrowed since.
+        var most = Roles.Narrowest(account.Role, callerRole);
+        Role? carried = most == account.Role ? null : most;
+        if (!string.IsNullOrWhiteSpace(scope))
+        {
+            var asked = Enum.GetValues<Role>().Where(r => string.Equals(r.ToString(), scope.Trim(), StringComparison.OrdinalIgnoreCase)).Select(r => (Role?)r).FirstOrDefault();
+            if (asked is not { } role || !Roles.Covers(most, role))
+            {
+                var allowed = string.Join(", ", Enum.GetValues<Role>().Where(r => Roles.Covers(most, r)));
+                return Failure.Validation("scope", "ScopeNotCovered", $"A token's scope is a role that yours ({most}) covers: {allowed}.");
+            }
+            carried = role == account.Role ? null : role;
+        }
+        var created = Issue(accountId, name.Trim(), expiresInDays, carried);
+        audit.Record("token.create", $"token:{created.Id}", carried is { } narrower ? $"{created.Name} (scope {narrower})" : created.Name);
         await db.SaveChangesAsync(ct);
         return created;
     }
 
     /// <summary>Adds a token for a password sign-in to the unit of work (saved by the caller with its audit entry).</summary>
-    public TokenCreated Issue(Guid accountId, string name, int? expiresInDays)
+    public TokenCreated Issue(Guid accountId, string name, int? expiresInDays, Role? scope = null)
     {
         var now = time.GetUtcNow();
         var (entity, token) = ApiTokens.Issue(accountId, name, now, expiresInDays is > 0 ? now.AddDays(expiresInDays.Value) : null);
+        entity.Scope = scope;
         db.ApiTokens.Add(entity);
-        return new TokenCreated(entity.Id, name, token, entity.ExpiresAt);
+        return new TokenCreated(entity.Id, name, token, entity.ExpiresAt, scope);
     }
 
     public async Task<Outcome<bool>> RevokeTokenAsync(Guid accountId, Guid id, CancellationToken ct)

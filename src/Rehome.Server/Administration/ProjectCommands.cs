@@ -3,6 +3,7 @@ using Rehome.Core.Projects;
 using Rehome.Core.Runs;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
+using Rehome.Server.Auth;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
 
@@ -31,6 +32,12 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
 
     public async Task<Outcome<ProjectView>> CreateAsync(ProjectInput input, CancellationToken ct)
     {
+        if (ProjectLimits.IsLimited(db))
+        {
+            // Limits say which projects an account reaches; a new project would widen them by itself.
+            return Failure.ByRule(StatusCodes.Status403Forbidden, "Limited to some projects", "ProjectLimited",
+                "This account is limited to some projects and cannot create one; ask an administrator to create it and add it to your projects.");
+        }
         if (await ValidateAsync(input, null, ct) is { } problem)
         {
             return problem;

@@ -1,5 +1,6 @@
 using Rehome.Core.Runs;
 using Rehome.Server.Administration;
+using Rehome.Server.Auth;
 
 namespace Rehome.Server.Api;
 
@@ -19,13 +20,13 @@ public static class AgentsApi
         var group = api.MapGroup("/agents").WithTags("Agents");
         // state is online, offline or revoked; search matches device names.
         group.MapGet("/", async (string? state, string? search, int? page, int? pageSize, AgentCommands agents, CancellationToken ct) =>
-            (await agents.ListAsync(state, search, page, pageSize, ct)).ToResult(list => Results.Ok(list))).WithName("ListAgents");
+            (await agents.ListAsync(state, search, page, pageSize, ct)).ToResult(list => Results.Ok(list))).WithName("ListAgents").RequireRole(Role.Viewer);
         group.MapGet("/{id:guid}", async (Guid id, AgentCommands agents, CancellationToken ct) =>
-            await agents.GetAsync(id, ct) is { } agent ? Results.Ok(agent) : Problems.NotFound($"Agent {id}")).WithName("GetAgent");
+            await agents.GetAsync(id, ct) is { } agent ? Results.Ok(agent) : Problems.NotFound($"Agent {id}")).WithName("GetAgent").RequireRole(Role.Viewer);
         group.MapPost("/{id:guid}/revoke", async (Guid id, AgentCommands agents, CancellationToken ct) =>
-            (await agents.RevokeAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("RevokeAgent");
+            (await agents.RevokeAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("RevokeAgent").RequireRole(Role.Administrator);
         group.MapDelete("/{id:guid}", async (Guid id, AgentCommands agents, CancellationToken ct) =>
-            (await agents.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("DeleteAgent");
+            (await agents.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("DeleteAgent").RequireRole(Role.Administrator);
         return api;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Server.Audit;
+using Rehome.Server.Auth;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Api;
@@ -16,7 +17,7 @@ public static class AuditApi
             var total = await query.CountAsync(ct);
             var items = await query.Skip((number - 1) * size).Take(size).ToListAsync(ct);
             return Results.Ok(new Page<AuditEntry>(items, total, number, size));
-        }).WithTags("Audit").WithName("ListAudit");
+        }).WithTags("Audit").WithName("ListAudit").RequireRole(Role.Auditor);
         return api;
     }
 }

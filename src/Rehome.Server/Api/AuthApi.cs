@@ -1,15 +1,19 @@
 using System.Security.Claims;
 using Rehome.Server.Administration;
+using Rehome.Server.Auth;
 
 namespace Rehome.Server.Api;
 
 public sealed record LoginInput(string? UserName, string? Password, string? TokenName, int? ExpiresInDays);
 
-public sealed record TokenCreated(Guid Id, string Name, string Token, DateTimeOffset? ExpiresAt);
+/// <summary>A new token (shown once); <c>Scope</c> is the narrower role it carries, null for its account's role.</summary>
+public sealed record TokenCreated(Guid Id, string Name, string Token, DateTimeOffset? ExpiresAt, Role? Scope = null);
 
-public sealed record TokenView(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+public sealed record TokenView(
+    Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, Role? Scope);
 
-public sealed record CreateTokenInput(string? Name, int? ExpiresInDays);
+/// <summary><c>Scope</c> names a role the caller's covers (Administrator, Operator, Viewer, Auditor); left out, the caller's own.</summary>
+public sealed record CreateTokenInput(string? Name, int? ExpiresInDays, string? Scope = null);
 
 public sealed record ChangePasswordInput(string? CurrentPassword, string? NewPassword);
 
@@ -26,19 +30,19 @@ public static class AuthApi
         // The one endpoint open without a token: it is how a token is obtained, with the password.
         auth.MapPost("/token", LoginAsync).AllowAnonymous().RequireRateLimiting(SignInRateLimit).WithName("CreateTokenWithPassword")
             .WithSummary("Exchanges an administrator's user name and password for a personal API token (shown once).");
-        auth.MapGet("/me", (ClaimsPrincipal user) => Results.Ok(new MeView(AccountId(user), user.Identity!.Name!))).WithName("GetMe");
+        auth.MapGet("/me", (ClaimsPrincipal user) => Results.Ok(new MeView(AccountId(user), user.Identity!.Name!))).WithName("GetMe").RequireSignedIn();
         auth.MapPost("/password", async (ChangePasswordInput input, ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
             (await accounts.ChangePasswordAsync(AccountId(user), input.CurrentPassword, input.NewPassword, ct)).ToResult(_ => Results.NoContent()))
-            .WithName("ChangePassword");
+            .WithName("ChangePassword").RequireSignedIn();
 
         var tokens = api.MapGroup("/tokens").WithTags("Authentication");
         tokens.MapGet("/", async (ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
-            Results.Ok(await accounts.ListTokensAsync(AccountId(user), ct))).WithName("ListTokens");
+            Results.Ok(await accounts.ListTokensAsync(AccountId(user), ct))).WithName("ListTokens").RequireSignedIn();
         tokens.MapPost("/", async (CreateTokenInput input, ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
-            (await accounts.CreateTokenAsync(AccountId(user), input.Name, input.ExpiresInDays, ct))
-                .ToResult(created => Results.Created($"/api/v1/tokens/{created.Id}", created))).WithName("CreateToken");
+            (await accounts.CreateTokenAsync(AccountId(user), Roles.Of(user)!.Value, input.Name, input.ExpiresInDays, input.Scope, ct))
+                .ToResult(created => Results.Created($"/api/v1/tokens/{created.Id}", created))).WithName("CreateToken").RequireSignedIn();
         tokens.MapDelete("/{id:guid}", async (Guid id, ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
-            (await accounts.RevokeTokenAsync(AccountId(user), id, ct)).ToResult(_ => Results.NoContent())).WithName("RevokeToken");
+            (await accounts.RevokeTokenAsync(AccountId(user), id, ct)).ToResult(_ => Results.NoContent())).WithName("RevokeToken").RequireSignedIn();
         return api;
     }
 

@@ -1,5 +1,6 @@
 using Rehome.Core.Connections;
 using Rehome.Server.Administration;
+using Rehome.Server.Auth;
 
 namespace Rehome.Server.Api;
 
@@ -10,29 +11,29 @@ public static class ConnectionsApi
     {
         var group = api.MapGroup("/connections").WithTags("Connections");
         group.MapGet("/", async (ConnectionCommands commands, CancellationToken ct) => Results.Ok(await commands.ListAsync(ct)))
-            .WithName("ListConnections");
+            .WithName("ListConnections").RequireRole(Role.Viewer);
         group.MapGet("/{id:guid}", async (Guid id, ConnectionCommands commands, CancellationToken ct) =>
             await commands.GetAsync(id, ct) is { } connection ? Results.Ok(connection) : Problems.NotFound($"Connection {id}"))
-            .WithName("GetConnection");
+            .WithName("GetConnection").RequireRole(Role.Viewer);
         group.MapPost("/", async (ConnectionInput input, ConnectionCommands commands, CancellationToken ct) =>
             (await commands.CreateAsync(input, ct)).ToResult(created => Results.Created($"/api/v1/connections/{created.Connection.Id}", created)))
-            .WithName("CreateConnection");
+            .WithName("CreateConnection").RequireRole(Role.Administrator);
         group.MapPut("/{id:guid}", async (Guid id, ConnectionInput input, ConnectionCommands commands, CancellationToken ct) =>
             (await commands.UpdateAsync(id, input, ct)).ToResult(v => Results.Ok(v)))
-            .WithName("UpdateConnection");
+            .WithName("UpdateConnection").RequireRole(Role.Administrator);
         group.MapDelete("/{id:guid}", async (Guid id, ConnectionCommands commands, CancellationToken ct) =>
             (await commands.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent()))
-            .WithName("DeleteConnection");
+            .WithName("DeleteConnection").RequireRole(Role.Administrator);
         group.MapPost("/{id:guid}/configuration-key", async (Guid id, ConnectionCommands commands, CancellationToken ct) =>
             (await commands.RotateKeyAsync(id, ct)).ToResult(v => Results.Ok(v)))
-            .WithName("RotateConfigurationKey")
+            .WithName("RotateConfigurationKey").RequireRole(Role.Administrator)
             .WithSummary("Replaces a source connection's configuration key; the old key enrolls no more agents.");
         group.MapPut("/{id:guid}/bulk-enrollment-package", SetPackageAsync)
-            .WithName("SetBulkEnrollmentPackage")
+            .WithName("SetBulkEnrollmentPackage").RequireRole(Role.Administrator)
             .WithSummary("Uploads an Entra ID connection's bulk enrollment provisioning package (the raw .ppkg file); it is stored encrypted and never returned.");
         group.MapDelete("/{id:guid}/bulk-enrollment-package", async (Guid id, ConnectionCommands commands, CancellationToken ct) =>
             (await commands.RemovePackageAsync(id, ct)).ToResult(_ => Results.NoContent()))
-            .WithName("RemoveBulkEnrollmentPackage");
+            .WithName("RemoveBulkEnrollmentPackage").RequireRole(Role.Administrator);
         return api;
     }
 

@@ -1,4 +1,5 @@
 using Rehome.Server.Administration;
+using Rehome.Server.Auth;
 using Rehome.Server.Directories;
 
 namespace Rehome.Server.Api;
@@ -12,14 +13,14 @@ public static class DirectoriesApi
     public static RouteGroupBuilder MapDirectoriesApi(this RouteGroupBuilder api)
     {
         var connections = api.MapGroup("/connections/{id:guid}").WithTags("Connections");
-        connections.MapPost("/test", TestAsync).WithName("TestConnection");
-        connections.MapGet("/computers", ListComputersAsync).WithName("DiscoverComputers");
+        connections.MapPost("/test", TestAsync).WithName("TestConnection").RequireRole(Role.Administrator);
+        connections.MapGet("/computers", ListComputersAsync).WithName("DiscoverComputers").RequireRole(Role.Operator);
 
         var projects = api.MapGroup("/projects/{projectId:guid}").WithTags("Projects");
-        projects.MapPost("/mappings/discover", DiscoverAsync).WithName("AddMappingsFromDirectory");
-        projects.MapGet("/identities", GetIdentitiesAsync).WithName("GetProjectIdentities");
-        projects.MapPost("/identities/refresh", RefreshIdentitiesAsync).WithName("RefreshProjectIdentities");
-        projects.MapPost("/readiness", ReadinessAsync).WithName("CheckReadiness");
+        projects.MapPost("/mappings/discover", DiscoverAsync).WithName("AddMappingsFromDirectory").RequireRole(Role.Operator);
+        projects.MapGet("/identities", GetIdentitiesAsync).WithName("GetProjectIdentities").RequireRole(Role.Viewer);
+        projects.MapPost("/identities/refresh", RefreshIdentitiesAsync).WithName("RefreshProjectIdentities").RequireRole(Role.Operator);
+        projects.MapPost("/readiness", ReadinessAsync).WithName("CheckReadiness").RequireRole(Role.Operator);
         return api;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
+using Rehome.Server.Auth;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
 
@@ -18,24 +19,24 @@ public static class MappingsApi
     public static RouteGroupBuilder MapMappingsApi(this RouteGroupBuilder api)
     {
         var inProject = api.MapGroup("/projects/{projectId:guid}/mappings").WithTags("Mappings");
-        inProject.MapGet("/", ListAsync).WithName("ListMappings")
+        inProject.MapGet("/", ListAsync).WithName("ListMappings").RequireRole(Role.Viewer)
             .WithSummary("A page of the project's mappings, filtered by status, stage and text, sorted.");
-        inProject.MapPost("/", CreateAsync).WithName("CreateMapping");
-        inProject.MapPost("/import", ImportAsync).WithName("ImportMappings")
+        inProject.MapPost("/", CreateAsync).WithName("CreateMapping").RequireRole(Role.Operator);
+        inProject.MapPost("/import", ImportAsync).WithName("ImportMappings").RequireRole(Role.Operator)
             .Accepts<string>("text/csv")
             .WithSummary("Imports a CSV of mappings, all or nothing; rows for devices already in the project update them.");
-        inProject.MapGet("/export", ExportAsync).WithName("ExportMappings").Produces<string>(200, "text/csv");
+        inProject.MapGet("/export", ExportAsync).WithName("ExportMappings").RequireRole(Role.Viewer).Produces<string>(200, "text/csv");
 
         var single = api.MapGroup("/mappings").WithTags("Mappings");
         single.MapGet("/{id:guid}", async (Guid id, RehomeDbContext db, CancellationToken ct) =>
             await db.Mappings.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct) is { } m
                 ? Results.Ok(MappingView.From(m))
-                : Problems.NotFound($"Mapping {id}")).WithName("GetMapping");
-        single.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateMapping");
-        single.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteMapping");
-        single.MapPost("/{id:guid}/move", MoveAsync).WithName("MoveMapping")
+                : Problems.NotFound($"Mapping {id}")).WithName("GetMapping").RequireRole(Role.Viewer);
+        single.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateMapping").RequireRole(Role.Operator);
+        single.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteMapping").RequireRole(Role.Operator);
+        single.MapPost("/{id:guid}/move", MoveAsync).WithName("MoveMapping").RequireRole(Role.Operator)
             .WithSummary("Moves a mapping to another project: the one way a device changes project.");
-        single.MapGet("/{id:guid}/report", ReportAsync).WithName("GetMappingReport");
+        single.MapGet("/{id:guid}/report", ReportAsync).WithName("GetMappingReport").RequireRole(Role.Viewer);
         return api;
     }
 

@@ -1,4 +1,5 @@
 using Rehome.Server.Administration;
+using Rehome.Server.Auth;
 
 namespace Rehome.Server.Api;
 
@@ -15,15 +16,15 @@ public static class ProjectsApi
     public static RouteGroupBuilder MapProjectsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/projects").WithTags("Projects");
-        group.MapGet("/", async (ProjectCommands commands, CancellationToken ct) => Results.Ok(await commands.ListAsync(ct))).WithName("ListProjects");
+        group.MapGet("/", async (ProjectCommands commands, CancellationToken ct) => Results.Ok(await commands.ListAsync(ct))).WithName("ListProjects").RequireRole(Role.Viewer);
         group.MapGet("/{id:guid}", async (Guid id, ProjectCommands commands, CancellationToken ct) =>
-            await commands.GetAsync(id, ct) is { } project ? Results.Ok(project) : Problems.NotFound($"Project {id}")).WithName("GetProject");
+            await commands.GetAsync(id, ct) is { } project ? Results.Ok(project) : Problems.NotFound($"Project {id}")).WithName("GetProject").RequireRole(Role.Viewer);
         group.MapPost("/", async (ProjectInput input, ProjectCommands commands, CancellationToken ct) =>
-            (await commands.CreateAsync(input, ct)).ToResult(project => Results.Created($"/api/v1/projects/{project.Id}", project))).WithName("CreateProject");
+            (await commands.CreateAsync(input, ct)).ToResult(project => Results.Created($"/api/v1/projects/{project.Id}", project))).WithName("CreateProject").RequireRole(Role.Operator);
         group.MapPut("/{id:guid}", async (Guid id, ProjectInput input, ProjectCommands commands, CancellationToken ct) =>
-            (await commands.UpdateAsync(id, input, ct)).ToResult(project => Results.Ok(project))).WithName("UpdateProject");
+            (await commands.UpdateAsync(id, input, ct)).ToResult(project => Results.Ok(project))).WithName("UpdateProject").RequireRole(Role.Operator);
         group.MapDelete("/{id:guid}", async (Guid id, ProjectCommands commands, CancellationToken ct) =>
-            (await commands.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("DeleteProject");
+            (await commands.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("DeleteProject").RequireRole(Role.Operator);
         return api;
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Runs;
 using Rehome.Core.Validation;
 using Rehome.Server.Administration;
+using Rehome.Server.Auth;
 using Rehome.Server.Mappings;
 using Rehome.Server.Runs;
 using Rehome.Server.Store;
@@ -30,10 +31,10 @@ public static class RunsApi
         var inProject = api.MapGroup("/projects/{projectId:guid}/runs").WithTags("Runs");
         inProject.MapPost("/", async (Guid projectId, StartRunInput input, RunCommands runs, CancellationToken ct) =>
                 (await runs.StartAsync(projectId, input, false, ct)).ToResult(ToResult))
-            .WithName("StartRun").WithSummary("Starts (or schedules) a run; refused jobs are listed with their reasons.");
+            .WithName("StartRun").RequireRole(Role.Operator).WithSummary("Starts (or schedules) a run; refused jobs are listed with their reasons.");
         inProject.MapPost("/preview", async (Guid projectId, StartRunInput input, RunCommands runs, CancellationToken ct) =>
                 (await runs.StartAsync(projectId, input, true, ct)).ToResult(o => o.RunRefused is null ? Results.Ok(Result(o)) : ToResult(o)))
-            .WithName("PreviewRun").WithSummary("What a run would start and refuse, without starting anything (the confirmation).");
+            .WithName("PreviewRun").RequireRole(Role.Operator).WithSummary("What a run would start and refuse, without starting anything (the confirmation).");
         inProject.MapGet("/", async (Guid projectId, int? page, int? pageSize, RehomeDbContext db, CancellationToken ct) =>
         {
             var (number, size) = Paging.Clamp(page, pageSize);
@@ -41,26 +42,26 @@ public static class RunsApi
             var total = await query.CountAsync(ct);
             var runs = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip((number - 1) * size).Take(size).ToListAsync(ct);
             return Results.Ok(new Page<RunView>(runs.Select(RunView.From).ToList(), total, number, size));
-        }).WithName("ListRuns");
+        }).WithName("ListRuns").RequireRole(Role.Viewer);
 
         var runs = api.MapGroup("/runs").WithTags("Runs");
-        runs.MapGet("/{id:guid}", GetRunAsync).WithName("GetRun");
-        runs.MapGet("/{id:guid}/jobs", ListJobsAsync).WithName("ListRunJobs");
+        runs.MapGet("/{id:guid}", GetRunAsync).WithName("GetRun").RequireRole(Role.Viewer);
+        runs.MapGet("/{id:guid}/jobs", ListJobsAsync).WithName("ListRunJobs").RequireRole(Role.Viewer);
         runs.MapPost("/{id:guid}/stop", async (Guid id, RunCommands commands, CancellationToken ct) =>
-            (await commands.StopRunAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopRun");
+            (await commands.StopRunAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopRun").RequireRole(Role.Operator);
         runs.MapPost("/{id:guid}/rerun", async (Guid id, RerunInput? input, RunCommands commands, CancellationToken ct) =>
             (await commands.RerunRunAsync(id, input?.Kinds, ct)).ToResult(ToResult))
-            .WithName("RerunRun").WithSummary("Runs again the jobs of this run that ended Failed, Exceptions or Stopped.");
+            .WithName("RerunRun").RequireRole(Role.Operator).WithSummary("Runs again the jobs of this run that ended Failed, Exceptions or Stopped.");
 
         var jobs = api.MapGroup("/jobs").WithTags("Runs");
         jobs.MapGet("/{id:guid}", async (Guid id, RehomeDbContext db, CancellationToken ct) =>
             await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } job
                 ? Results.Ok(JobView.From(job))
-                : Problems.NotFound($"Job {id}")).WithName("GetJob");
+                : Problems.NotFound($"Job {id}")).WithName("GetJob").RequireRole(Role.Viewer);
         jobs.MapPost("/{id:guid}/stop", async (Guid id, RunCommands commands, CancellationToken ct) =>
-            (await commands.StopJobAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopJob");
+            (await commands.StopJobAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopJob").RequireRole(Role.Operator);
         jobs.MapPost("/{id:guid}/rerun", async (Guid id, RunCommands commands, CancellationToken ct) =>
-            (await commands.RerunJobAsync(id, ct)).ToResult(ToResult)).WithName("RerunJob");
+            (await commands.RerunJobAsync(id, ct)).ToResult(ToResult)).WithName("RerunJob").RequireRole(Role.Operator);
         return api;
     }
 

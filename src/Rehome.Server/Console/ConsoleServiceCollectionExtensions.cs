@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -20,6 +21,7 @@ public static class ConsoleServiceCollectionExtensions
     public const string PolicyName = "Console";
     public const string SignInPath = "/sign-in";
     public const string SetupPath = "/setup";
+    public const string DeniedPath = "/denied";
 
     public static IServiceCollection AddRehomeConsole(this IServiceCollection services)
     {
@@ -31,7 +33,7 @@ public static class ConsoleServiceCollectionExtensions
         {
             o.LoginPath = SignInPath;
             o.LogoutPath = "/account/sign-out";
-            o.AccessDeniedPath = SignInPath;
+            o.AccessDeniedPath = DeniedPath;
             o.Cookie.Name = "rehome-console";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
@@ -40,7 +42,8 @@ public static class ConsoleServiceCollectionExtensions
             o.SlidingExpiration = true;
         });
         services.AddAuthorizationBuilder()
-            .AddPolicy(PolicyName, new AuthorizationPolicyBuilder(CookieScheme).RequireAuthenticatedUser().Build());
+            .AddPolicy(PolicyName, new AuthorizationPolicyBuilder(CookieScheme).RequireAuthenticatedUser().Build())
+            .AddConsoleRolePolicies(CookieScheme);
         return services;
     }
 
@@ -63,13 +66,18 @@ public static class ConsoleServiceCollectionExtensions
                     response.Headers.ContentDisposition = $"attachment; filename=\"{export.FileName}\"";
                     return Results.Text(export.Csv, "text/csv; charset=utf-8", System.Text.Encoding.UTF8);
                 }))
-            .RequireAuthorization(PolicyName).ExcludeFromDescription();
+            .RequireAuthorization(PolicyName, ConsolePolicies.Viewer).ExcludeFromDescription();
         app.MapPost("/account/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(AuthApi.SignInRateLimit).ExcludeFromDescription();
         app.MapPost("/account/sign-out", async (HttpContext http) =>
         {
+            // The layout's form carries the token; a post without it (another site's) signs nobody out.
+            if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
+            {
+                return Results.BadRequest();
+            }
             await http.SignOutAsync(CookieScheme);
             return Results.LocalRedirect(SignInPath);
-        }).RequireAuthorization(PolicyName).ExcludeFromDescription();
+        }).RequireAuthorization(PolicyName).WithMetadata(new RequireAntiforgeryTokenAttribute()).ExcludeFromDescription();
         return app;
     }
 

@@ -63,10 +63,11 @@ public static class RehomeServer
         services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenAuthenticationHandler>(BearerTokenAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AgentAuthenticationHandler>(AgentAuthenticationHandler.SchemeName, null);
-        // Every endpoint requires a signed-in administrator unless it says otherwise (sign-in and enrollment);
-        // the agent gateway requires an agent instead, and agents' credentials open nothing else.
+        // Every endpoint declares the least role it needs (RequireRole) or that it is open (sign-in, enrollment);
+        // one that declares nothing is refused to everybody. The agent gateway requires an agent instead, and
+        // agents' credentials open nothing else.
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .SetFallbackPolicy(RoleAuthorization.DenyUndeclared(BearerTokenAuthenticationHandler.SchemeName))
             .AddPolicy(AgentAuthenticationHandler.PolicyName, new AuthorizationPolicyBuilder(AgentAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
             .AddRolePolicies(BearerTokenAuthenticationHandler.SchemeName);
 
@@ -102,7 +103,7 @@ public static class RehomeServer
             // {"name": "a", "name": "b"} is ambiguous: which one a check saw and which one was stored must not differ.
             o.SerializerOptions.AllowDuplicateProperties = false;
         });
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddRoleSecurity());
         services.AddRehomeConsole();
         return services;
     }
@@ -119,9 +120,10 @@ public static class RehomeServer
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseProjectLimits();
         app.UseAntiforgery();
 
-        app.MapOpenApi().RequireAuthorization();
+        app.MapOpenApi().RequireSignedIn();
         var api = app.MapGroup("/api/v1");
         api.MapAuthApi()
             .MapConnectionsApi()

@@ -57,6 +57,19 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     /// <summary>Which SQL dialect the hand-written statements use.</summary>
     public abstract StoreProvider Provider { get; }
 
+    /// <summary>
+    /// The projects this unit of work may see, when it acts for an account limited to some projects
+    /// (<see cref="AccountProject"/>); null sees every project (the engine, the gateway, unlimited accounts).
+    /// Set once per request or console action by <see cref="ProjectLimits"/>. Projects, their mappings, runs
+    /// and jobs, and the agents of those mappings are filtered by it in every query, so a project outside the
+    /// limits is absent from lists and answers 404 like one that does not exist.
+    /// </summary>
+    public Guid[]? VisibleProjects { get; private set; }
+
+    /// <summary>Limits this unit of work to <paramref name="projects"/> (see <see cref="VisibleProjects"/>); only ever narrows.</summary>
+    public void LimitToProjects(IEnumerable<Guid> projects) =>
+        VisibleProjects = VisibleProjects is null ? [.. projects] : [.. VisibleProjects.Intersect(projects)];
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Connection>(e =>
@@ -86,6 +99,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasOne<Connection>().WithMany().HasForeignKey(p => p.SourceConnectionId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<Connection>().WithMany().HasForeignKey(p => p.DestinationConnectionId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<MigrationPolicy>().WithMany().HasForeignKey(p => p.PolicyId).OnDelete(DeleteBehavior.Restrict);
+            e.HasQueryFilter(p => VisibleProjects == null || VisibleProjects.Contains(p.Id));
         });
         modelBuilder.Entity<Mapping>(e =>
         {
@@ -98,6 +112,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(m => new { m.ProjectId, m.DestinationName });
             e.HasIndex(m => m.LastRunId);
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasQueryFilter(m => VisibleProjects == null || VisibleProjects.Contains(m.ProjectId));
         });
         modelBuilder.Entity<Run>(e =>
         {
@@ -105,6 +120,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(r => new { r.ProjectId, r.CreatedAt });
             e.HasIndex(r => r.ReleasedAt);
             e.HasOne<Project>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasQueryFilter(r => VisibleProjects == null || VisibleProjects.Contains(r.ProjectId));
         });
         modelBuilder.Entity<Job>(e =>
         {
@@ -126,6 +142,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             // No foreign keys: PostgreSQL checks each with a trigger per row, a second per job on a 250,000-job
             // run. Jobs are written only by the run engine, in the transaction that writes their run, and are
             // deleted with their mapping or project by the API (MappingsApi, ProjectsApi).
+            e.HasQueryFilter(j => VisibleProjects == null || VisibleProjects.Contains(j.ProjectId));
         });
         modelBuilder.Entity<JobLogLine>(e =>
         {
@@ -143,6 +160,8 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.ToTable("agents");
             e.HasIndex(a => a.DeviceKey);
             e.HasIndex(a => a.LastSeenAt);
+            // An agent belongs to the project of its mapping; one linked to no mapping is in no project.
+            e.HasQueryFilter(a => VisibleProjects == null || Mappings.Any(m => m.AgentId == a.Id));
         });
         modelBuilder.Entity<Account>(e =>
         {

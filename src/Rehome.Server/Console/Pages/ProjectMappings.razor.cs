@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Components.Web.Virtualization;
 using Rehome.Core.Runs;
 using Rehome.Server.Administration;
 using Rehome.Server.Api;
+using Rehome.Server.Auth;
 using Rehome.Server.Console.Shared;
 using Rehome.Server.Directories;
 using Rehome.Server.Directories.Connected;
@@ -79,8 +80,12 @@ public partial class ProjectMappings
     private string ExportUrl =>
         $"/console/projects/{ProjectId}/mappings.csv?status={Uri.EscapeDataString(status ?? "")}&stage={Uri.EscapeDataString(stage ?? "")}&search={Uri.EscapeDataString(search ?? "")}";
 
+    /// <summary>Whether the role may change the project (an operator's): a viewer sees the grid and its reports only.</summary>
+    private bool mayChange;
+
     protected override async Task OnInitializedAsync()
     {
+        mayChange = await Session.MayAsync(Role.Operator);
         status = string.IsNullOrEmpty(StatusQuery) ? null : StatusQuery;
         await LoadProjectAsync();
     }
@@ -109,14 +114,14 @@ public partial class ProjectMappings
 
     private async Task LoadProjectAsync()
     {
-        project = await Session.RunAsync<ProjectCommands, ProjectView?>(p => p.GetAsync(ProjectId, CancellationToken.None));
+        project = await Session.RunAsync<ProjectCommands, ProjectView?>(Role.Viewer, p => p.GetAsync(ProjectId, CancellationToken.None));
         missing = project is null;
     }
 
     private async ValueTask<ItemsProviderResult<MappingRow>> LoadRowsAsync(ItemsProviderRequest request)
     {
         var filter = Filter;
-        var (rows, count) = await Session.RunAsync<MappingGrid, (IReadOnlyList<MappingRow>, int)>(grid =>
+        var (rows, count) = await Session.RunAsync<MappingGrid, (IReadOnlyList<MappingRow>, int)>(Role.Viewer, grid =>
             grid.WindowAsync(ProjectId, filter, sort, request.StartIndex, request.Count, request.CancellationToken));
         // A status that moved on screen moves the project's counts too: they are read again on the next tick.
         var before = visible.ToDictionary(r => r.Id, r => r.Status);
@@ -249,7 +254,7 @@ public partial class ProjectMappings
             return;
         }
         var request = Request();
-        var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(r => r.StartAsync(ProjectId, request, true, CancellationToken.None));
+        var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(Role.Operator, r => r.StartAsync(ProjectId, request, true, CancellationToken.None));
         if (outcome.Failure is { } failure)
         {
             menuError = failure.Message;
@@ -264,7 +269,7 @@ public partial class ProjectMappings
     {
         var request = Request();
         preview = null;
-        var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(r => r.StartAsync(ProjectId, request, false, CancellationToken.None));
+        var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(Role.Operator, r => r.StartAsync(ProjectId, request, false, CancellationToken.None));
         if (outcome.Failure is { } failure)
         {
             actionMessage = failure.Message;
@@ -288,7 +293,7 @@ public partial class ProjectMappings
     {
         var ids = allMatching ? null : selected.ToList();
         var filter = allMatching ? Filter : null;
-        var (now, requested) = await Session.RunAsync(async services =>
+        var (now, requested) = await Session.RunAsync(Role.Operator, async services =>
         {
             var jobs = await services.GetRequiredService<MappingGrid>().ActiveJobsAsync(ProjectId, ids, filter, CancellationToken.None);
             var runs = services.GetRequiredService<RunCommands>();
@@ -314,7 +319,7 @@ public partial class ProjectMappings
     {
         importMessage = null;
         importErrors = [];
-        var outcome = await Session.RunAsync<MappingTransfer, Outcome<ImportResult>>(async transfer =>
+        var outcome = await Session.RunAsync<MappingTransfer, Outcome<ImportResult>>(Role.Operator, async transfer =>
         {
             await using var file = e.File.OpenReadStream(transfer.MaxBytes);
             return await transfer.ImportAsync(ProjectId, file, CancellationToken.None);
@@ -338,7 +343,7 @@ public partial class ProjectMappings
         var input = new DiscoveryInput(discover.OrganizationalUnit, discover.IncludeChildOus,
             string.IsNullOrWhiteSpace(discover.DestinationNameFormat) ? null : discover.DestinationNameFormat,
             string.IsNullOrWhiteSpace(discover.DestinationOu) ? null : discover.DestinationOu, discover.IncludeDisabled);
-        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<DiscoveryOutcome>>(d => d.DiscoverAsync(ProjectId, input, CancellationToken.None));
+        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<DiscoveryOutcome>>(Role.Operator, d => d.DiscoverAsync(ProjectId, input, CancellationToken.None));
         discoverFailure = outcome.Failure;
         discoverErrors = outcome.Failure?.Extensions?.GetValueOrDefault("errors") as IReadOnlyList<ImportError> ?? [];
         if (outcome.Value is { } added)
@@ -358,7 +363,7 @@ public partial class ProjectMappings
     private async Task ReadinessAsync()
     {
         var input = new ReadinessInput(kinds.Count == 0 ? null : kinds.Order().ToList(), allMatching ? null : selected.ToList(), allMatching ? Filter : null);
-        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ReadinessReport>>(d => d.ReadinessAsync(ProjectId, input, CancellationToken.None));
+        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ReadinessReport>>(Role.Operator, d => d.ReadinessAsync(ProjectId, input, CancellationToken.None));
         readiness = outcome.Value;
         actionMessage = outcome.Failure?.Message;
     }
@@ -366,7 +371,7 @@ public partial class ProjectMappings
     /// <summary>Reads the project's users and groups again now and says what was read, or why it could not be.</summary>
     private async Task RefreshIdentitiesAsync()
     {
-        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ProjectIdentitiesView>>(d => d.IdentitiesAsync(ProjectId, refresh: true, CancellationToken.None));
+        var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ProjectIdentitiesView>>(Role.Operator, d => d.IdentitiesAsync(ProjectId, refresh: true, CancellationToken.None));
         actionMessage = outcome.Value is { } view
             ? $"Identities read: source {view.SourceUsers} users and {view.SourceGroups} groups, destination {view.DestinationUsers} users and "
                 + $"{view.DestinationGroups} groups; {view.Mapped} map with the policy, {view.Unmapped} do not."
