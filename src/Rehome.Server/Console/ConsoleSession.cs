@@ -14,6 +14,11 @@ public sealed class ConsoleSession(IServiceScopeFactory scopes, AuthenticationSt
     public async Task<T> RunAsync<T>(Func<IServiceProvider, Task<T>> work)
     {
         var user = (await authentication.GetAuthenticationStateAsync()).User;
+        if (user.Identity?.IsAuthenticated != true)
+        {
+            // The page's session ended while it was open (signed out elsewhere, disabled): it acts for nobody.
+            throw new InvalidOperationException("The console session has ended; sign in again.");
+        }
         await using var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<AuditTrail>().ActAs(user.Identity?.Name);
         return await work(scope.ServiceProvider);
