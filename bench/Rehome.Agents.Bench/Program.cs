@@ -77,7 +77,7 @@ async Task<(WebApplication App, Uri Address, RehomeApiClient Api)> StartServerAs
         "--Rehome:Directories:Mode=Simulated",
         "--Rehome:Runs:TickInterval=00:00:00.200",
         $"--Rehome:Gateway:EnrollmentsPerMinute={agents * 2}",
-        "--Rehome:Bootstrap:AdminPassword=Bench-Admin-Password-2026",
+        "--Rehome:Bootstrap:AdminPassword=Bench-Rehome-Passw0rd-2026",
     ]);
     builder.Logging.SetMinimumLevel(LogLevel.Error);
     if (Environment.GetEnvironmentVariable("REHOME_BENCH_TRACE") is not null)

@@ -16,7 +16,7 @@ using Rehome.Server.Hosting;
 // Usage: dotnet run -c Release --project bench/Rehome.Console.Bench -- [mappings] [repeats]
 var mappings = int.Parse(args.ElementAtOrDefault(0) ?? "100000", CultureInfo.InvariantCulture);
 var repeats = int.Parse(args.ElementAtOrDefault(1) ?? "3", CultureInfo.InvariantCulture);
-const string password = "Bench-Admin-Password-2026";
+const string password = "Bench-Rehome-Passw0rd-2026";
 var root = Path.Combine(Path.GetTempPath(), "rehome-console-bench", Guid.NewGuid().ToString("N"));
 System.IO.Directory.CreateDirectory(root);
 

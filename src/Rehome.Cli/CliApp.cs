@@ -21,6 +21,7 @@ public static class CliApp
             ResourceCommands.Projects(context),
             MappingCommands.Create(context),
             AgentCommands.Create(context),
+            AccountCommands.Create(context),
             DirectoryCommands.Identities(context),
             DirectoryCommands.Readiness(context),
             DemoCommand.Create(context),

@@ -181,6 +181,32 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task Accounts_are_created_given_a_role_disabled_enabled_reset_and_deleted_by_name()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync();
+        var name = "cli-" + Guid.NewGuid().ToString("N")[..6];
+
+        Assert.Equal(0, (await RunAsync("accounts", "create", name, "--role", "Viewer", "--password", "First-Passw0rd-of-it")).Exit);
+        var promoted = await RunAsync("accounts", "set-role", name, "Operator", "--project", project.ToString());
+        Assert.Contains($"{name} is now Operator", promoted.Output, StringComparison.Ordinal);
+        var listed = await RunAsync("accounts", "list");
+        Assert.Contains(name, listed.Output, StringComparison.Ordinal);
+        Assert.Contains("1 project(s)", listed.Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await RunAsync("accounts", "disable", name)).Exit);
+        Assert.Contains("disabled", (await RunAsync("accounts", "list")).Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await RunAsync("accounts", "enable", name)).Exit);
+        var weak = await RunAsync("accounts", "reset-password", name, "--password", "weak");
+        Assert.Equal(2, weak.Exit);
+        Assert.Contains("newPassword", weak.Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await RunAsync("accounts", "reset-password", name, "--password", "Second-Passw0rd-of-it")).Exit);
+        Assert.False(string.IsNullOrEmpty(await Host.SignInAsync(name, "Second-Passw0rd-of-it")));
+        Assert.Equal(0, (await RunAsync("accounts", "delete", name)).Exit);
+
+        Assert.DoesNotContain(name, (await RunAsync("accounts", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_job_kind_is_named_in_the_error()
     {
         await LoginAsync();

@@ -40,6 +40,9 @@ public sealed class RehomeApiClient : IDisposable
     public Task<JsonNode> PostAsync(string path, object body, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, path, JsonContent.Create(body, options: Json), ct);
 
+    public Task<JsonNode> PutAsync(string path, object body, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, path, JsonContent.Create(body, options: Json), ct);
+
     public Task<JsonNode> DeleteAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Delete, path, null, ct);
 
     /// <summary>Sends a CSV file; Expect: 100-continue lets the server refuse a file that is too large before it is sent.</summary>

@@ -12,8 +12,11 @@ public sealed record TokenCreated(Guid Id, string Name, string Token, DateTimeOf
 public sealed record TokenView(
     Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, Role? Scope);
 
-/// <summary><c>Scope</c> names a role the caller's covers (Administrator, Operator, Viewer, Auditor); left out, the caller's own.</summary>
-public sealed record CreateTokenInput(string? Name, int? ExpiresInDays, string? Scope = null);
+/// <summary>
+/// A token to create: without <c>ExpiresInDays</c> it lives the server's default (90 days); <c>NeverExpires</c> only where
+/// allowed. <c>Scope</c> names a role the caller's covers (Administrator, Operator, Viewer, Auditor); left out, the caller's own.
+/// </summary>
+public sealed record CreateTokenInput(string? Name, int? ExpiresInDays, bool? NeverExpires = null, string? Scope = null);
 
 public sealed record ChangePasswordInput(string? CurrentPassword, string? NewPassword);
 
@@ -29,24 +32,25 @@ public static class AuthApi
         var auth = api.MapGroup("/auth").WithTags("Authentication");
         // The one endpoint open without a token: it is how a token is obtained, with the password.
         auth.MapPost("/token", LoginAsync).AllowAnonymous().RequireRateLimiting(SignInRateLimit).WithName("CreateTokenWithPassword")
-            .WithSummary("Exchanges an administrator's user name and password for a personal API token (shown once).");
+            .WithSummary("Exchanges an account's user name and password for a personal API token (shown once).");
         auth.MapGet("/me", (ClaimsPrincipal user) => Results.Ok(new MeView(AccountId(user), user.Identity!.Name!))).WithName("GetMe").RequireSignedIn();
         auth.MapPost("/password", async (ChangePasswordInput input, ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
-            (await accounts.ChangePasswordAsync(AccountId(user), input.CurrentPassword, input.NewPassword, ct)).ToResult(_ => Results.NoContent()))
-            .WithName("ChangePassword").RequireSignedIn();
+            (await accounts.ChangePasswordAsync(AccountId(user), input.CurrentPassword, input.NewPassword, TokenId(user), ct)).ToResult(_ => Results.NoContent()))
+            .WithName("ChangePassword").RequireSignedIn()
+            .WithSummary("Changes your password; your other tokens are revoked and your console sessions end (the token making the call stays).");
 
         var tokens = api.MapGroup("/tokens").WithTags("Authentication");
         tokens.MapGet("/", async (ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
             Results.Ok(await accounts.ListTokensAsync(AccountId(user), ct))).WithName("ListTokens").RequireSignedIn();
         tokens.MapPost("/", async (CreateTokenInput input, ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
-            (await accounts.CreateTokenAsync(AccountId(user), Roles.Of(user)!.Value, input.Name, input.ExpiresInDays, input.Scope, ct))
+            (await accounts.CreateTokenAsync(AccountId(user), Roles.Of(user)!.Value, input.Name, input.ExpiresInDays, input.NeverExpires ?? false, input.Scope, ct))
                 .ToResult(created => Results.Created($"/api/v1/tokens/{created.Id}", created))).WithName("CreateToken").RequireSignedIn();
         tokens.MapDelete("/{id:guid}", async (Guid id, ClaimsPrincipal user, AccountCommands accounts, CancellationToken ct) =>
             (await accounts.RevokeTokenAsync(AccountId(user), id, ct)).ToResult(_ => Results.NoContent())).WithName("RevokeToken").RequireSignedIn();
         return api;
     }
 
-    private static async Task<IResult> LoginAsync(LoginInput input, AccountCommands accounts, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> LoginAsync(LoginInput input, HttpContext http, AccountCommands accounts, TimeProvider time, CancellationToken ct)
     {
         if (input.ExpiresInDays is < 1 or > AccountCommands.MaxTokenDays)
         {
@@ -56,7 +60,7 @@ public static class AuthApi
         {
             return Problems.Validation(refused);
         }
-        var account = await accounts.VerifyPasswordAsync(input.UserName, input.Password, ct);
+        var account = await accounts.VerifyPasswordAsync(input.UserName, input.Password, "api", http.Connection.RemoteIpAddress, ct);
         if (account is null)
         {
             return Problems.Rule(StatusCodes.Status401Unauthorized, "Sign-in failed", "InvalidCredentials", "The user name or password is wrong.");
@@ -69,4 +73,7 @@ public static class AuthApi
     }
 
     public static Guid AccountId(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!);
+
+    /// <summary>The token that authenticated the request (none for a console cookie).</summary>
+    public static Guid? TokenId(ClaimsPrincipal user) => Guid.TryParse(user.FindFirstValue("token_id"), out var id) ? id : null;
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Validation;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Auth;
@@ -21,6 +22,12 @@ public sealed class BootstrapOptions
     /// console's setup page with a one-time setup code printed on the server's console.
     /// </summary>
     public bool SetupInConsole { get; set; }
+
+    /// <summary>
+    /// For a server nobody can administer any more (the last administrator's password lost): at start, the account
+    /// <see cref="AdminUserName"/> becomes an enabled administrator with <see cref="AdminPassword"/>. Remove it after use.
+    /// </summary>
+    public bool RecoverAdministrator { get; set; }
 }
 
 /// <summary>
@@ -43,19 +50,28 @@ public sealed class FirstRunSetup
     public void Close() => Volatile.Write(ref code, null);
 }
 
-/// <summary>Creates the first administrator when the store has none.</summary>
+/// <summary>
+/// Creates the first administrator when the store has none, and gives a locked-out server its administrator
+/// back when asked to (<see cref="BootstrapOptions.RecoverAdministrator"/>).
+/// </summary>
 public static class AdministratorBootstrap
 {
     public static async Task EnsureAdministratorAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        if (await db.Accounts.AnyAsync(cancellationToken))
+        var options = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<BootstrapOptions>>().Value;
+        var recovering = options.RecoverAdministrator;
+        if (!recovering && await db.Accounts.AnyAsync(cancellationToken))
         {
             return;
         }
-        var options = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<BootstrapOptions>>().Value;
         var generated = string.IsNullOrEmpty(options.AdminPassword);
+        if (generated && recovering)
+        {
+            throw new InvalidOperationException(
+                $"{BootstrapOptions.Section}:RecoverAdministrator needs {BootstrapOptions.Section}:AdminPassword (Rehome__Bootstrap__AdminPassword): the administrator's new password.");
+        }
         if (generated && options.SetupInConsole)
         {
             var setupCode = services.GetRequiredService<FirstRunSetup>().Open();
@@ -65,12 +81,19 @@ public static class AdministratorBootstrap
             return;
         }
         var password = generated ? Passwords.Generate() : options.AdminPassword!;
+        CheckSettings(options.AdminUserName, password);
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (recovering)
+        {
+            await RecoverAsync(db, options.AdminUserName, password, now, cancellationToken);
+            return;
+        }
         db.Accounts.Add(new Account
         {
             Id = Guid.CreateVersion7(),
-            UserName = options.AdminUserName,
+            UserName = options.AdminUserName.Trim(),
             PasswordHash = Passwords.Hash(password),
-            CreatedAt = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow(),
+            CreatedAt = now,
         });
         await db.SaveChangesAsync(cancellationToken);
         if (generated)
@@ -80,6 +103,45 @@ public static class AdministratorBootstrap
                 $"  password: {password}",
                 "This password is shown only now. Sign in to the console or with 'rehome login', and change it with 'rehome password'.");
         }
+    }
+
+    /// <summary>The configured administrator obeys the rules of every account: refused at start, naming the setting.</summary>
+    private static void CheckSettings(string userName, string password)
+    {
+        var violations = new RuleViolations();
+        AccountRules.CheckUserName("AdminUserName", userName, violations);
+        AccountRules.CheckPassword("AdminPassword", password, userName.Trim(), violations);
+        if (violations.Any)
+        {
+            throw new InvalidOperationException(string.Join(" ", violations.Items.Select(v =>
+                $"{BootstrapOptions.Section}:{v.Field} (Rehome__Bootstrap__{v.Field}) is refused: {v.Message}")));
+        }
+    }
+
+    /// <summary>
+    /// The named account (made if missing) becomes an enabled administrator with the configured password; whatever
+    /// was issued to it before ends. Only whoever controls the server's configuration and restarts it can do this.
+    /// </summary>
+    private static async Task RecoverAsync(RehomeDbContext db, string userName, string password, DateTimeOffset now, CancellationToken ct)
+    {
+        var name = userName.Trim();
+        var upper = name.ToUpperInvariant();
+        var account = await db.Accounts.FirstOrDefaultAsync(a => a.UserName.ToUpper() == upper, ct);
+        if (account is null)
+        {
+            account = new Account { Id = Guid.CreateVersion7(now), UserName = name, CreatedAt = now };
+            db.Accounts.Add(account);
+        }
+        account.Role = Role.Administrator;
+        account.DisabledAt = null;
+        account.PasswordHash = Passwords.Hash(password);
+        account.SecurityStamp = Account.NewSecurityStamp();
+        await db.ApiTokens.Where(t => t.AccountId == account.Id && t.RevokedAt == null).ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        await db.ConsoleSignIns.Where(s => s.AccountId == account.Id && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), ct);
+        db.AuditLog.Add(new Audit.AuditEntry { At = now, Actor = "system", Action = "auth.recover", Target = $"account:{account.Id}", Details = $"'{name}' made an enabled administrator with the configured password" });
+        await db.SaveChangesAsync(ct);
+        PrintOnce($"Rehome: '{name}' is an enabled administrator again, with the password of {BootstrapOptions.Section}:AdminPassword.",
+            $"  Remove {BootstrapOptions.Section}:RecoverAdministrator now: while it is set, every start resets that password.");
     }
 
     /// <summary>Printed once to the console of the person starting the server, never to the log.</summary>

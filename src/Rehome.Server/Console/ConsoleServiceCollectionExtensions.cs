@@ -1,6 +1,4 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Rehome.Server.Administration;
@@ -40,7 +38,9 @@ public static class ConsoleServiceCollectionExtensions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
             o.SlidingExpiration = true;
+            o.Events.OnValidatePrincipal = ConsoleSignIns.ValidateAsync;
         });
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, ConsoleSessionRevalidation>();
         services.AddAuthorizationBuilder()
             .AddPolicy(PolicyName, new AuthorizationPolicyBuilder(CookieScheme).RequireAuthenticatedUser().Build())
             .AddConsoleRolePolicies(CookieScheme);
@@ -75,7 +75,7 @@ public static class ConsoleServiceCollectionExtensions
             {
                 return Results.BadRequest();
             }
-            await http.SignOutAsync(CookieScheme);
+            await ConsoleSignIns.SignOutAsync(http);
             return Results.LocalRedirect(SignInPath);
         }).RequireAuthorization(PolicyName).WithMetadata(new RequireAntiforgeryTokenAttribute()).ExcludeFromDescription();
         return app;
@@ -86,26 +86,24 @@ public static class ConsoleServiceCollectionExtensions
         CancellationToken ct)
     {
         var back = IsLocal(returnUrl) ? returnUrl! : "/";
-        var account = await accounts.VerifyPasswordAsync(userName, password, ct);
+        var account = await accounts.VerifyPasswordAsync(userName, password, "console", http.Connection.RemoteIpAddress, ct);
         if (account is null)
         {
-            return Results.LocalRedirect($"{SignInPath}?failed=1&userName={Uri.EscapeDataString(userName ?? "")}&returnUrl={Uri.EscapeDataString(back)}");
+            // The typed name is not sent back in the address: it may be a password typed into the wrong field, and
+            // addresses reach browser histories and request logs.
+            return Results.LocalRedirect($"{SignInPath}?failed=1&returnUrl={Uri.EscapeDataString(back)}");
         }
         await SignInCookieAsync(http, account);
-        accounts.RecordSignIn(account, $"administrator:{account.Id}", "console");
+        accounts.RecordSignIn(account, $"account:{account.Id}", "console");
         await accounts.SaveAsync(ct);
         return Results.LocalRedirect(back);
     }
 
-    /// <summary>Issues the console's cookie for an administrator whose password was checked.</summary>
-    public static Task SignInCookieAsync(HttpContext http, Account account) =>
-        http.SignInAsync(CookieScheme, new ClaimsPrincipal(new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.NameIdentifier, account.Id.ToString()),
-                new Claim(ClaimTypes.Name, account.UserName),
-                new Claim(ClaimTypes.Role, account.Role.ToString()),
-                new Claim(Roles.SecurityStampClaim, account.SecurityStamp),
-            ], CookieScheme)));
+    /// <summary>
+    /// Issues the console's cookie for an account whose credentials were checked: the one place a console cookie
+    /// is made (password sign-in, first-run setup, single sign-on), each with its server-side session.
+    /// </summary>
+    public static Task SignInCookieAsync(HttpContext http, Account account) => ConsoleSignIns.SignInAsync(http, account);
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

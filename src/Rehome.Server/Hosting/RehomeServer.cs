@@ -54,6 +54,7 @@ public static class RehomeServer
         services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
         services.AddSingleton<FirstRunSetup>();
         services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section));
+        services.AddOptions<TokenOptions>().Bind(configuration.GetSection(TokenOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<DestinationPreparer>();
         services.AddSingleton<RunEngineService>();
         services.AddRehomeGateway(configuration);
@@ -126,6 +127,7 @@ public static class RehomeServer
         app.MapOpenApi().RequireSignedIn();
         var api = app.MapGroup("/api/v1");
         api.MapAuthApi()
+            .MapAccountsApi()
             .MapConnectionsApi()
             .MapPoliciesApi()
             .MapProjectsApi()

@@ -50,6 +50,8 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
+    public DbSet<ConsoleSignIn> ConsoleSignIns => Set<ConsoleSignIn>();
+
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -185,6 +187,13 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(t => t.TokenHash).IsUnique();
             e.Property(t => t.Scope).HasConversion<string>().HasMaxLength(20);
             e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ConsoleSignIn>(e =>
+        {
+            e.ToTable("console_sessions");
+            // An account's open sessions are ended at once on a password change, a reset or a disable.
+            e.HasIndex(s => s.AccountId);
+            e.HasOne<Account>().WithMany().HasForeignKey(s => s.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<AuditEntry>(e =>
         {

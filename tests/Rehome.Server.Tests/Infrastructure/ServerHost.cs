@@ -22,7 +22,7 @@ namespace Rehome.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable
 {
-    public const string AdminPassword = "Test-Admin-Password-2026";
+    public const string AdminPassword = "Test-Rehome-Passw0rd-2026";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
