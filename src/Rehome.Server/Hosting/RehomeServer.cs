@@ -96,6 +96,7 @@ public static class RehomeServer
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddOpenApi();
         services.AddRehomeConsole();
+        services.AddRehomeSingleSignOn(configuration);
         return services;
     }
 
@@ -126,6 +127,7 @@ public static class RehomeServer
             .MapAuditApi();
         app.MapAgentGateway();
         app.MapRehomeConsole();
+        app.MapSingleSignOn();
         return app;
     }
 }
