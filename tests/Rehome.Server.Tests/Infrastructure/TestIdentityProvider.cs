@@ -44,7 +44,11 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>Who signs in at the next authorization request (null: the request is refused with access_denied).</summary>
     public TestUser? CurrentUser { get; set; }
 
-    public static async Task<TestIdentityProvider> StartAsync()
+    /// <param name="hostName">
+    /// The name the provider is reached by: <c>localhost</c> puts it on another site than a Rehome server on
+    /// 127.0.0.1, as a real provider is, so that a browser applies its cross-site cookie rules.
+    /// </param>
+    public static async Task<TestIdentityProvider> StartAsync(string hostName = "127.0.0.1")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -74,7 +78,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                 : Results.Forbid(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        provider = new TestIdentityProvider(app, new Uri(address + "/"));
+        provider = new TestIdentityProvider(app, new UriBuilder(address) { Host = hostName, Path = "/" }.Uri);
         return provider;
     }
 
