@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Encodings.Web;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -44,6 +45,12 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>Who signs in at the next authorization request (null: the request is refused with access_denied).</summary>
     public TestUser? CurrentUser { get; set; }
 
+    /// <summary>
+    /// Shows a page with a Continue button first, as a real provider's sign-in page: the way back to Rehome then
+    /// starts on the provider's site (a browser treats it as a cross-site navigation).
+    /// </summary>
+    public bool AsksToContinue { get; set; }
+
     /// <param name="hostName">
     /// The name the provider is reached by: <c>localhost</c> puts it on another site than a Rehome server on
     /// 127.0.0.1, as a real provider is, so that a browser applies its cross-site cookie rules.
@@ -73,7 +80,8 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         var app = builder.Build();
         TestIdentityProvider? provider = null;
         app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], (HttpContext http) =>
-            provider!.CurrentUser is { } user
+            provider!.AsksToContinue && HttpMethods.IsGet(http.Request.Method) ? ContinuePage(http.Request.Query)
+            : provider.CurrentUser is { } user
                 ? Results.SignIn(Principal(user, http.GetOpenIddictServerRequest()!), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)
                 : Results.Forbid(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]));
         await app.StartAsync();
@@ -118,6 +126,15 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         ["Rehome:SingleSignOn:RoleGroups:Viewer:0"] = "rehome-viewers",
         ["Rehome:SingleSignOn:RoleGroups:Auditor:0"] = "rehome-auditors",
     };
+
+    private static IResult ContinuePage(IQueryCollection query)
+    {
+        var fields = string.Concat(query.Select(p =>
+            $"<input type=\"hidden\" name=\"{HtmlEncoder.Default.Encode(p.Key)}\" value=\"{HtmlEncoder.Default.Encode(p.Value.ToString())}\">"));
+        return Results.Content(
+            $"<!DOCTYPE html><html><body><form method=\"post\" action=\"/connect/authorize\">{fields}<button type=\"submit\">Continue</button></form></body></html>",
+            "text/html");
+    }
 
     private static ClaimsPrincipal Principal(TestUser user, OpenIddictRequest request)
     {
