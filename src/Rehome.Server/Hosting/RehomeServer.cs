@@ -106,6 +106,7 @@ public static class RehomeServer
         });
         services.AddOpenApi(o => o.AddRoleSecurity());
         services.AddRehomeConsole();
+        services.AddRehomeSingleSignOn(configuration);
         return services;
     }
 
@@ -138,6 +139,7 @@ public static class RehomeServer
             .MapAuditApi();
         app.MapAgentGateway();
         app.MapRehomeConsole();
+        app.MapSingleSignOn();
         return app;
     }
 }
