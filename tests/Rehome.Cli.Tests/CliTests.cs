@@ -130,9 +130,7 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
             new { name = "CLI agents " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
         var key = source.GetProperty("configurationKey").GetString()!;
         var device = "CLI-AGENT-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
-        var enrolled = await Host.Anonymous.PostAsync(new Uri("/agent/v1/enroll", UriKind.Relative), new StringContent(
-            $$$"""{"configurationKey":"{{{key}}}","device":{"deviceName":"{{{device}}}","osVersion":"Windows 11","agentVersion":"9.9.9"}}""",
-            Encoding.UTF8, "application/json"));
+        var enrolled = await Host.EnrollAsync(key, new Rehome.Protocol.DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "9.9.9" });
         enrolled.EnsureSuccessStatusCode();
         var agentId = System.Text.Json.JsonDocument.Parse(await enrolled.Content.ReadAsStringAsync()).RootElement.GetProperty("agentId").GetString()!;
 
