@@ -147,6 +147,28 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task A_held_enrollment_is_listed_and_approved_from_the_CLI()
+    {
+        await LoginAsync();
+        var source = await Host.Client.PostJsonAsync("/api/v1/connections",
+            new { name = "CLI held " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
+        var key = source.GetProperty("configurationKey").GetString()!;
+        var device = "CLI-HELD-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        var facts = new Rehome.Protocol.DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "9.9.9" };
+        var first = await (await Host.EnrollAsync(key, facts)).JsonAsync(System.Net.HttpStatusCode.OK);
+        var held = await (await Host.EnrollAsync(key, facts, hardwareId: "OTHER-HW")).JsonAsync(System.Net.HttpStatusCode.Accepted);
+
+        var listed = await RunAsync("agents", "list", "--state", "awaiting-approval", "--search", device);
+        var approved = await RunAsync("agents", "approve", held.GetProperty("agentId").GetString()!);
+
+        Assert.Contains("OTHER-HW", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("awaiting-approval", listed.Output, StringComparison.Ordinal);
+        Assert.Equal(0, approved.Exit);
+        var replaced = await Host.Client.GetJsonAsync($"/api/v1/agents/{first.GetProperty("agentId").GetString()}");
+        Assert.Equal("revoked", replaced.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task An_unknown_job_kind_is_named_in_the_error()
     {
         await LoginAsync();
