@@ -136,14 +136,14 @@ static async Task<string[]> EnrollAllAsync(HttpClient http, string configuration
     var credentials = new string[agents];
     await Parallel.ForAsync(0, agents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
     {
-        var response = await http.PostAsJsonAsync("/agent/v1/enroll", new EnrollRequest(configurationKey, new DeviceFacts
-        {
-            DeviceName = RehearsalScenario.DeviceName(i + 1),
-            OsVersion = "bench",
-            AgentVersion = "bench",
-        }), AgentProtocol.JsonOptions, ct);
+        // Each simulated device proves a key of its own, as agents do.
+        using var deviceKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var facts = new DeviceFacts { DeviceName = RehearsalScenario.DeviceName(i + 1), OsVersion = "bench", AgentVersion = "bench" };
+        var response = await http.PostAsJsonAsync("/agent/v1/enroll",
+            EnrollRequest.Signed(configurationKey, facts, deviceKey, $"BENCH-{i + 1}", DateTimeOffset.UtcNow), AgentProtocol.JsonOptions, ct);
         response.EnsureSuccessStatusCode();
-        credentials[i] = (await response.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions, ct))!.Credential;
+        credentials[i] = (await response.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions, ct))!.Credential
+            ?? throw new InvalidOperationException($"The enrollment of {facts.DeviceName} was held for approval.");
     });
     Console.WriteLine($"{agents:N0} agents enrolled in {clock.Elapsed.TotalSeconds:F1} s ({agents / clock.Elapsed.TotalSeconds:F0}/s)");
     return credentials;

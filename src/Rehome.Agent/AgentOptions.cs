@@ -23,4 +23,7 @@ public sealed class AgentOptions
 
     /// <summary>How long one poll waits at the server for a job.</summary>
     public int PollSeconds { get; set; } = 25;
+
+    /// <summary>How often an enrollment held for an administrator's approval (or refused) asks again.</summary>
+    public int ApprovalRetrySeconds { get; set; } = 120;
 }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Rehome.Protocol;
 
 /// <summary>How a device belongs to a directory.</summary>
@@ -38,8 +40,21 @@ public sealed record DeviceFacts
     public long? FreeDiskSpaceBytes { get; init; }
 }
 
-/// <summary>Enrollment: a source connection's configuration key and the device's facts.</summary>
-public sealed record EnrollRequest(string ConfigurationKey, DeviceFacts Device);
+/// <summary>
+/// Enrollment: a source connection's configuration key, the device's facts, and the proof of the device's key
+/// (<see cref="DeviceProof.ForEnrollment"/>; required).
+/// </summary>
+public sealed record EnrollRequest(string ConfigurationKey, DeviceFacts Device, DeviceProof? Proof = null)
+{
+    /// <summary>An enrollment proved with a key in memory (the agent signs with its device key instead, which never leaves the OS).</summary>
+    public static EnrollRequest Signed(string configurationKey, DeviceFacts device, ECDsa key, string hardwareId, DateTimeOffset signedAt) =>
+        new(configurationKey, device, DeviceProof.ForEnrollment(configurationKey, device.DeviceName, key.ExportSubjectPublicKeyInfo(), hardwareId, signedAt,
+            data => key.SignData(data, HashAlgorithmName.SHA256)));
+}
 
-/// <summary>The agent's own credential (shown once) and the mapping it was linked to by device name, if any.</summary>
-public sealed record EnrollResponse(Guid AgentId, string Credential, Guid? MappingId);
+/// <summary>
+/// The agent's own credential (shown once) and the mapping it was linked to by device name, if any. When the
+/// device already has an agent with another key the enrollment is held (HTTP 202): no credential until an
+/// administrator approves it; the agent asks again with the same key, and gets its credential once approved.
+/// </summary>
+public sealed record EnrollResponse(Guid AgentId, string? Credential, Guid? MappingId, bool AwaitingApproval = false);

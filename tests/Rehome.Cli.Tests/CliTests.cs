@@ -133,9 +133,7 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
             new { name = "CLI agents " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
         var key = source.GetProperty("configurationKey").GetString()!;
         var device = "CLI-AGENT-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
-        var enrolled = await Host.Anonymous.PostAsync(new Uri("/agent/v1/enroll", UriKind.Relative), new StringContent(
-            $$$"""{"configurationKey":"{{{key}}}","device":{"deviceName":"{{{device}}}","osVersion":"Windows 11","agentVersion":"9.9.9"}}""",
-            Encoding.UTF8, "application/json"));
+        var enrolled = await Host.EnrollAsync(key, new Rehome.Protocol.DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "9.9.9" });
         enrolled.EnsureSuccessStatusCode();
         var agentId = System.Text.Json.JsonDocument.Parse(await enrolled.Content.ReadAsStringAsync()).RootElement.GetProperty("agentId").GetString()!;
 
@@ -158,9 +156,8 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
         var source = await Host.Client.PostJsonAsync("/api/v1/connections",
             new { name = "CLI escapes " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
         var device = "CLI-ESC-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
-        var enrolled = await Host.Anonymous.PostAsync(new Uri("/agent/v1/enroll", UriKind.Relative), new StringContent(
-            $$$"""{"configurationKey":"{{{source.GetProperty("configurationKey").GetString()}}}","device":{"deviceName":"{{{device}}}","osVersion":"Windows 11","agentVersion":"1.0"}}""",
-            Encoding.UTF8, "application/json"));
+        var enrolled = await Host.EnrollAsync(source.GetProperty("configurationKey").GetString()!,
+            new Rehome.Protocol.DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "1.0" });
         enrolled.EnsureSuccessStatusCode();
         // Stored before the server refused such text (or by a server that did not): the CLI must not trust the store either.
         await using (var scope = Host.Scope())
@@ -204,6 +201,28 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
         Assert.Equal(0, (await RunAsync("accounts", "delete", name)).Exit);
 
         Assert.DoesNotContain(name, (await RunAsync("accounts", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_held_enrollment_is_listed_and_approved_from_the_CLI()
+    {
+        await LoginAsync();
+        var source = await Host.Client.PostJsonAsync("/api/v1/connections",
+            new { name = "CLI held " + Guid.NewGuid().ToString("N")[..6], role = "Source", kind = "ActiveDirectory" });
+        var key = source.GetProperty("configurationKey").GetString()!;
+        var device = "CLI-HELD-" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        var facts = new Rehome.Protocol.DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "9.9.9" };
+        var first = await (await Host.EnrollAsync(key, facts)).JsonAsync(System.Net.HttpStatusCode.OK);
+        var held = await (await Host.EnrollAsync(key, facts, hardwareId: "OTHER-HW")).JsonAsync(System.Net.HttpStatusCode.Accepted);
+
+        var listed = await RunAsync("agents", "list", "--state", "awaiting-approval", "--search", device);
+        var approved = await RunAsync("agents", "approve", held.GetProperty("agentId").GetString()!);
+
+        Assert.Contains("OTHER-HW", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("awaiting-approval", listed.Output, StringComparison.Ordinal);
+        Assert.Equal(0, approved.Exit);
+        var replaced = await Host.Client.GetJsonAsync($"/api/v1/agents/{first.GetProperty("agentId").GetString()}");
+        Assert.Equal("revoked", replaced.GetProperty("state").GetString());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Rehome.Cli.Rehearsal;
 using Rehome.Core.Runs;
 using Rehome.Protocol;
+using Rehome.Server.Tests.Infrastructure;
 
 namespace Rehome.EndToEnd.Tests;
 
@@ -14,8 +15,7 @@ public sealed class GatewayTests
 
     private static async Task<(Guid AgentId, HttpClient Client)> EnrollAsync(LiveWorld world, string device)
     {
-        using var anonymous = new HttpClient { BaseAddress = world.Server.BaseAddress };
-        var response = await anonymous.PostAsJsonAsync("/agent/v1/enroll", new EnrollRequest(world.Scenario.ConfigurationKey, Facts(device)), AgentProtocol.JsonOptions);
+        var response = await world.Server.EnrollAsync(world.Scenario.ConfigurationKey, Facts(device));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var enrolled = (await response.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!;
         Assert.Equal(world.Scenario.Mappings[device], enrolled.MappingId);
@@ -55,7 +55,7 @@ public sealed class GatewayTests
         using var anonymous = new HttpClient { BaseAddress = world.Server.BaseAddress };
         var facts = Facts("CTS-PC00001") with { ProfileSids = ["S-1-5-21-1-2-3-1001", "not-a-sid"], FreeDiskSpaceBytes = -1 };
 
-        var response = await anonymous.PostAsJsonAsync("/agent/v1/enroll", new EnrollRequest(world.Scenario.ConfigurationKey, facts), AgentProtocol.JsonOptions);
+        var response = await world.Server.EnrollAsync(world.Scenario.ConfigurationKey, facts);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();

@@ -17,6 +17,9 @@ public sealed record AgentIdentity
     public required string ProtectedCredential { get; init; }
 
     public required DeviceFacts EnrolledAs { get; init; }
+
+    /// <summary>Whether the server holds this agent's device key: false for agents enrolled before device keys, which bind theirs once.</summary>
+    public bool DeviceKeyBound { get; init; }
 }
 
 /// <summary>Keeps the agent's identity in its state folder; the credential never sits in plain text on Windows.</summary>

@@ -32,6 +32,9 @@ public interface IDevicePlatform
     ISecurityStore SecurityStore { get; }
 
     Task<HardwareIdentity> GetHardwareIdentityAsync(CancellationToken ct);
+
+    /// <summary>The device's own identity (hardware id and device key) that enrollment proves.</summary>
+    Enrollment.IDeviceIdentity Identity { get; }
 }
 
 /// <summary>Where the simulated platform injects faults; the Windows platform has none.</summary>

@@ -33,6 +33,7 @@ public sealed class AgentRuntime(
         Identity = await EnsureEnrolledAsync(ct);
         IdentityReady?.Invoke();
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
+        await BindDeviceKeyAsync(ct);
         await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
         await LiftOrphanedLockAsync(ct);
@@ -156,17 +157,61 @@ public sealed class AgentRuntime(
             throw new InvalidOperationException("The agent is not enrolled and has no configuration key (Rehome:Agent:ConfigurationKey).");
         }
         var facts = platform.ReadFacts(Version);
-        var answer = await RetryAsync(() => gateway.EnrollAsync(new EnrollRequest(options.ConfigurationKey, facts), ct), ct);
-        var identity = new AgentIdentity
+        while (true)
         {
-            AgentId = answer.AgentId,
-            ServerUrl = options.ServerUrl ?? gateway.Http.BaseAddress?.ToString() ?? "",
-            ProtectedCredential = AgentIdentityStore.Protect(answer.Credential),
-            EnrolledAs = facts,
-        };
-        identities.Save(identity);
-        logger.LogInformation("Enrolled as agent {AgentId}", answer.AgentId);
-        return identity;
+            // Signed again on every attempt: the server takes a proof only once and only while it is fresh.
+            EnrollResponse answer;
+            try
+            {
+                answer = await RetryAsync(() => gateway.EnrollAsync(DeviceProofs.Enrollment(options.ConfigurationKey, facts, platform.Identity, time.GetUtcNow()), ct), ct);
+            }
+            catch (GatewayRejectedException e) when (e.Status == System.Net.HttpStatusCode.Forbidden)
+            {
+                logger.LogError("The enrollment was refused by an administrator ({Reason}); asking again in {Seconds} s", e.Message, options.ApprovalRetrySeconds);
+                await Task.Delay(TimeSpan.FromSeconds(options.ApprovalRetrySeconds), time, ct);
+                continue;
+            }
+            if (answer.AwaitingApproval || answer.Credential is null)
+            {
+                // The device already has an agent with another key (or none bound yet): an administrator decides.
+                logger.LogWarning("The enrollment waits for an administrator's approval (agent {AgentId} in the console's Agents page); asking again in {Seconds} s",
+                    answer.AgentId, options.ApprovalRetrySeconds);
+                await Task.Delay(TimeSpan.FromSeconds(options.ApprovalRetrySeconds), time, ct);
+                continue;
+            }
+            var identity = new AgentIdentity
+            {
+                AgentId = answer.AgentId,
+                ServerUrl = options.ServerUrl ?? gateway.Http.BaseAddress?.ToString() ?? "",
+                ProtectedCredential = AgentIdentityStore.Protect(answer.Credential),
+                EnrolledAs = facts,
+                DeviceKeyBound = true,
+            };
+            identities.Save(identity);
+            logger.LogInformation("Enrolled as agent {AgentId}", answer.AgentId);
+            return identity;
+        }
+    }
+
+    /// <summary>An agent enrolled before device keys binds its device key once, so a later enrollment for its device must prove it.</summary>
+    private async Task BindDeviceKeyAsync(CancellationToken ct)
+    {
+        if (Identity is not { DeviceKeyBound: false } known)
+        {
+            return;
+        }
+        try
+        {
+            await RetryAsync(() => gateway.BindIdentityAsync(DeviceProofs.Binding(known.AgentId, platform.Identity, time.GetUtcNow()), ct), ct);
+            Identity = known with { DeviceKeyBound = true };
+            identities.Save(Identity);
+            logger.LogInformation("Bound the device key to agent {AgentId}", known.AgentId);
+        }
+        catch (GatewayRejectedException e)
+        {
+            // Bound to another key already (or the server is older): the agent still works; the next start tries again.
+            logger.LogWarning("The device key could not be bound to agent {AgentId}: {Reason}", known.AgentId, e.Message);
+        }
     }
 
     private Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct) =>

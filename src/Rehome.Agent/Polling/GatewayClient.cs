@@ -43,6 +43,9 @@ public sealed class GatewayClient(HttpClient http)
     public async Task<EnrollResponse> EnrollAsync(EnrollRequest request, CancellationToken ct) =>
         (await SendAsync<EnrollResponse>(HttpMethod.Post, "enroll", request, authenticated: false, ct))!;
 
+    /// <summary>Binds the device key to this agent's credential (agents enrolled before device keys).</summary>
+    public Task BindIdentityAsync(BindIdentityRequest request, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, "identity", request, true, ct);
+
     public Task ReportFactsAsync(DeviceFacts facts, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, "facts", facts, true, ct);
 
     /// <summary>Waits up to <paramref name="waitSeconds"/> for a job; null when none came.</summary>

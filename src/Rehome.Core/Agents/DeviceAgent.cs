@@ -40,8 +40,36 @@ public sealed class DeviceAgent
 
     public DateTimeOffset LastSeenAt { get; set; }
 
+    /// <summary>Whether the agent may work: held enrollments wait for an administrator and hold no credential.</summary>
+    public AgentApproval Approval { get; set; }
+
+    /// <summary>The device key the agent proved (ECDSA P-256 SubjectPublicKeyInfo, base64); null for agents enrolled before keys.</summary>
+    public string? PublicKey { get; set; }
+
+    /// <summary>The hardware identity the device reported with its proof (SMBIOS UUID on Windows); shown, never trusted alone.</summary>
+    public string? HardwareId { get; set; }
+
+    /// <summary>The time of the newest proof taken for this agent: a proof must be newer, so a replayed request is refused.</summary>
+    public DateTimeOffset? ProofSignedAt { get; set; }
+
+    /// <summary>The client address the enrollment came from (shown with a held enrollment).</summary>
+    public string? EnrolledFrom { get; set; }
+
     /// <summary>Set when an administrator revoked the agent: every later call is refused.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
 
     public string? RevokedBy { get; set; }
+}
+
+/// <summary>Whether an enrolled agent may work for its device.</summary>
+public enum AgentApproval
+{
+    /// <summary>The device's agent (every agent enrolled before approvals existed is one).</summary>
+    Active,
+
+    /// <summary>Enrolled for a device that already has an agent with another key: waits for an administrator.</summary>
+    AwaitingApproval,
+
+    /// <summary>An administrator refused it; the same key is refused again for this device.</summary>
+    Refused,
 }

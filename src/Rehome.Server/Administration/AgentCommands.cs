@@ -9,17 +9,22 @@ using Rehome.Server.Store;
 
 namespace Rehome.Server.Administration;
 
-/// <summary>The enrolled agents, their state, revocation and removal: for the API and the console.</summary>
+/// <summary>The enrolled agents, their state, revocation, removal and the approval of held enrollments: for the API and the console.</summary>
 public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IOptions<GatewayOptions> options, AuditTrail audit, TimeProvider time)
 {
     private readonly GatewayOptions gateway = options.Value;
 
-    /// <summary>Lists agents; <paramref name="state"/> is online, offline or revoked; <paramref name="search"/> matches device names.</summary>
+    public const string AwaitingApproval = "awaiting-approval";
+
+    /// <summary>
+    /// Lists agents; <paramref name="state"/> is online, offline, revoked (refused enrollments among them) or
+    /// awaiting-approval; <paramref name="search"/> matches device names.
+    /// </summary>
     public async Task<Outcome<Page<AgentView>>> ListAsync(string? state, string? search, int? page, int? pageSize, CancellationToken ct)
     {
-        if (state is not null and not ("online" or "offline" or "revoked"))
+        if (state is not null and not ("online" or "offline" or "revoked" or AwaitingApproval))
         {
-            return Failure.Validation("state", "UnknownState", "The state filter is online, offline or revoked.");
+            return Failure.Validation("state", "UnknownState", $"The state filter is online, offline, revoked or {AwaitingApproval}.");
         }
         var (number, size) = Paging.Clamp(page, pageSize);
         var query = db.Agents.AsNoTracking();
@@ -33,8 +38,9 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
         query = state switch
         {
             "revoked" => query.Where(a => a.RevokedAt != null),
-            "online" => query.Where(a => a.RevokedAt == null && a.LastSeenAt >= onlineSince - gateway.PresenceFlushInterval),
-            "offline" => query.Where(a => a.RevokedAt == null && a.LastSeenAt < onlineSince - gateway.PresenceFlushInterval),
+            AwaitingApproval => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.AwaitingApproval),
+            "online" => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt >= onlineSince - gateway.PresenceFlushInterval),
+            "offline" => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < onlineSince - gateway.PresenceFlushInterval),
             _ => query,
         };
         var total = await query.CountAsync(ct);
@@ -67,6 +73,70 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
         return true;
     }
 
+    /// <summary>
+    /// Approves a held enrollment: the device's agent is revoked, the held one becomes the device's agent (its
+    /// mapping and the jobs to come are its own) and gets its credential when it next asks with its key.
+    /// </summary>
+    public async Task<Outcome<bool>> ApproveAsync(Guid id, CancellationToken ct)
+    {
+        var (held, failure) = await HeldAsync(id, ct);
+        if (held is null)
+        {
+            return failure!;
+        }
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var replaced = await db.Agents.Where(a => a.ConnectionId == held.ConnectionId && a.DeviceKey == held.DeviceKey && a.Id != held.Id
+            && a.RevokedAt == null && a.Approval == AgentApproval.Active).ToListAsync(ct);
+        foreach (var old in replaced)
+        {
+            old.RevokedAt = now;
+            old.RevokedBy = $"{audit.Actor}, approving agent {held.Id}";
+        }
+        held.Approval = AgentApproval.Active;
+        var mapping = await AgentEnrollment.MappingOfAsync(db, held.DeviceKey, held.ConnectionId, ct);
+        if (mapping is not null)
+        {
+            await db.Mappings.Where(m => m.Id == mapping).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, held.Id), ct);
+        }
+        audit.Record("agent.enrollment-approved", $"agent/{id}",
+            $"{held.DeviceName} (hardware id {held.HardwareId}, from {held.EnrolledFrom ?? "unknown"}) replaces {string.Join(", ", replaced.Select(r => "agent/" + r.Id))}");
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        foreach (var old in replaced)
+        {
+            registry.Revoke(old.Id);
+        }
+        return true;
+    }
+
+    /// <summary>Refuses a held enrollment: the device's agent stays; the same key is refused for this device from now on.</summary>
+    public async Task<Outcome<bool>> RefuseAsync(Guid id, CancellationToken ct)
+    {
+        var (held, failure) = await HeldAsync(id, ct);
+        if (held is null)
+        {
+            return failure!;
+        }
+        held.Approval = AgentApproval.Refused;
+        held.RevokedAt = time.GetUtcNow();
+        held.RevokedBy = audit.Actor;
+        audit.Record("agent.enrollment-refused", $"agent/{id}", $"{held.DeviceName} (hardware id {held.HardwareId}, from {held.EnrolledFrom ?? "unknown"})");
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    private async Task<Outcome<DeviceAgent>> HeldAsync(Guid id, CancellationToken ct)
+    {
+        var held = await db.Agents.FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (held is null)
+        {
+            return Failure.NotFound($"Agent {id}");
+        }
+        return held.Approval == AgentApproval.AwaitingApproval && held.RevokedAt is null ? held
+            : Failure.Conflict("NotAwaitingApproval", $"The agent of {held.DeviceName} is not an enrollment awaiting approval.");
+    }
+
     /// <summary>Removes the agent (revoking it first); its device must enroll again to get jobs.</summary>
     public async Task<Outcome<bool>> DeleteAsync(Guid id, CancellationToken ct)
     {
@@ -95,13 +165,24 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
             .ToListAsync(ct);
         var mappings = await db.Mappings.AsNoTracking().Where(m => m.AgentId != null && ids.Contains(m.AgentId.Value))
             .Select(m => new { Agent = m.AgentId!.Value, m.Id }).ToListAsync(ct);
+        // A held enrollment is shown against the device's agent it would replace: what differs is what an administrator judges.
+        var heldDevices = agents.Where(a => a.Approval == AgentApproval.AwaitingApproval && a.RevokedAt == null).Select(a => a.DeviceKey).Distinct().ToList();
+        var current = heldDevices.Count == 0 ? [] : await db.Agents.AsNoTracking()
+            .Where(a => heldDevices.Contains(a.DeviceKey) && a.RevokedAt == null && a.Approval == AgentApproval.Active).ToListAsync(ct);
         return [.. agents.Select(a =>
         {
-            var (state, seen) = StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince);
+            var (state, seen) = StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval);
             var job = running.FirstOrDefault(r => r.Agent == a.Id)?.View;
+            var replaces = a.Approval == AgentApproval.AwaitingApproval && a.RevokedAt == null
+                ? current.FirstOrDefault(c => c.DeviceKey == a.DeviceKey && c.ConnectionId == a.ConnectionId)
+                : null;
             return new AgentView(a.Id, a.DeviceName, state, seen, a.EnrolledAt, a.AgentVersion, a.OsVersion, a.JoinType, a.DomainName, a.TenantId,
                 a.LoggedOnUsers.Length == 0 ? [] : a.LoggedOnUsers.Split(','), mappings.FirstOrDefault(m => m.Agent == a.Id)?.Id,
-                job is null ? null : job with { KindName = job.Kind.DisplayName() }, a.RevokedAt, a.RevokedBy);
+                job is null ? null : job with { KindName = job.Kind.DisplayName() }, a.RevokedAt, a.RevokedBy)
+            {
+                Identity = IdentityOf(a),
+                Replaces = replaces is null ? null : new AgentReplacedView(replaces.Id, replaces.EnrolledAt, IdentityOf(replaces)),
+            };
         })];
     }
 
@@ -109,14 +190,25 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
     public async Task<Dictionary<Guid, string>> StatesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         var onlineSince = time.GetUtcNow() - gateway.OnlineWindow;
-        var rows = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).Select(a => new { a.Id, a.LastSeenAt, a.RevokedAt }).ToListAsync(ct);
-        return rows.ToDictionary(a => a.Id, a => StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince).State);
+        var rows = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).Select(a => new { a.Id, a.LastSeenAt, a.RevokedAt, a.Approval }).ToListAsync(ct);
+        return rows.ToDictionary(a => a.Id, a => StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval).State);
     }
 
     /// <summary>The store's last-seen lags the registry's by up to the flush interval: the newer of the two counts.</summary>
-    private (string State, DateTimeOffset Seen) StateOf(Guid id, DateTimeOffset storedLastSeen, DateTimeOffset? revokedAt, DateTimeOffset onlineSince)
+    private (string State, DateTimeOffset Seen) StateOf(
+        Guid id, DateTimeOffset storedLastSeen, DateTimeOffset? revokedAt, DateTimeOffset onlineSince, AgentApproval approval)
     {
         var seen = registry.LastSeen(id) is { } memory && memory > storedLastSeen ? memory : storedLastSeen;
-        return (revokedAt is not null ? "revoked" : seen >= onlineSince ? "online" : "offline", seen);
+        return (approval == AgentApproval.Refused ? "refused"
+            : revokedAt is not null ? "revoked"
+            : approval == AgentApproval.AwaitingApproval ? AwaitingApproval
+            : seen >= onlineSince ? "online" : "offline", seen);
     }
+
+    private static AgentIdentityView IdentityOf(DeviceAgent agent) => new(KeyFingerprint(agent.PublicKey), agent.HardwareId, agent.EnrolledFrom);
+
+    /// <summary>The first 16 bytes of the key's SHA-256, in hex pairs: enough to tell two keys apart at a glance.</summary>
+    internal static string? KeyFingerprint(string? publicKey) => publicKey is null ? null
+        : string.Join(':', Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Convert.FromBase64String(publicKey)))
+            .Chunk(2).Take(16).Select(pair => new string(pair)));
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
-using Rehome.Core.Agents;
 using Rehome.Core.Connections;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
@@ -18,9 +17,9 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Gateway;
 
 /// <summary>
-/// /agent/v1: what devices call. Enrollment takes a configuration key; every other call takes the agent's own
-/// credential and reaches only that agent's jobs (the lease token, given only to the agent that leased, is
-/// checked on every write about a job).
+/// /agent/v1: what devices call. Enrollment takes a configuration key and the proof of the device's key (see
+/// <see cref="AgentEnrollment"/>); every other call takes the agent's own credential and reaches only that agent's
+/// jobs: every write about a job must come from the agent that holds its lease, with the lease token.
 /// </summary>
 public static class AgentGatewayApi
 {
@@ -34,6 +33,7 @@ public static class AgentGatewayApi
         var gateway = app.MapGroup(AgentProtocol.BasePath).WithTags("Agent gateway")
             .RequireAuthorization(AgentAuthenticationHandler.PolicyName);
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
+        gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
         gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
         gateway.MapPost("/poll", PollAsync).WithName("PollForJob");
         gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress");
@@ -46,69 +46,12 @@ public static class AgentGatewayApi
         return app;
     }
 
-    private static async Task<IResult> EnrollAsync(
-        EnrollRequest? request, RehomeDbContext db, AgentRegistry registry, AuditTrail audit, TimeProvider time, ILogger<AgentRegistry> logger, CancellationToken ct)
-    {
-        // The configuration key is this endpoint's credential: without a current one, nothing else is looked at.
-        var hash = string.IsNullOrWhiteSpace(request?.ConfigurationKey) ? null : ConfigurationKeys.Hash(request.ConfigurationKey.Trim());
-        var connection = hash is null ? null : await db.Connections.AsNoTracking()
-            .FirstOrDefaultAsync(c => c.ConfigurationKeyHash == hash && c.Role == ConnectionRole.Source, ct);
-        if (connection is null)
-        {
-            return Problems.Rule(StatusCodes.Status401Unauthorized, "Enrollment refused", "ConfigurationKeyInvalid",
-                "Enrollment takes the current configuration key of a source connection (it may have been rotated).");
-        }
-        var violations = AgentMessageRules.Check(request!.Device);
-        if (violations.Any)
-        {
-            return Problems.Validation(violations.Items);
-        }
-        var now = time.GetUtcNow();
-        var device = request.Device;
-        var key = Mapping.KeyOf(device.DeviceName);
-        var agent = new DeviceAgent
-        {
-            Id = Guid.CreateVersion7(now),
-            ConnectionId = connection.Id,
-            DeviceName = device.DeviceName.Trim(),
-            DeviceKey = key,
-            CredentialHash = "",
-            EnrolledAt = now,
-            LastSeenAt = now,
-        };
-        Apply(agent, device);
-        var (credential, credentialHash) = AgentCredentials.Issue(agent.Id);
-        agent.CredentialHash = credentialHash;
+    private static async Task<IResult> EnrollAsync(EnrollRequest? request, HttpContext http, AgentEnrollment enrollment, CancellationToken ct) =>
+        (await enrollment.EnrollAsync(request, http.Connection.RemoteIpAddress?.ToString(), ct))
+            .ToResult(done => done.Held ? Results.Json(done.Response, statusCode: StatusCodes.Status202Accepted) : Results.Ok(done.Response));
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // A device that enrolls again (reinstalled, re-imaged) replaces its earlier agent: one credential per device.
-        var earlier = await db.Agents.Where(a => a.DeviceKey == key && a.ConnectionId == connection.Id && a.RevokedAt == null).ToListAsync(ct);
-        foreach (var old in earlier)
-        {
-            old.RevokedAt = now;
-            old.RevokedBy = "re-enrollment";
-        }
-        db.Agents.Add(agent);
-        var mapping = await MappingOfAsync(db, key, connection.Id, ct);
-        if (mapping is not null)
-        {
-            await db.Mappings.Where(m => m.Id == mapping).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, agent.Id), ct);
-        }
-        audit.Record("agent.enroll", $"agent/{agent.Id}", $"{agent.DeviceName} with the key of {connection.Name}");
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-
-        foreach (var old in earlier)
-        {
-            registry.Revoke(old.Id);
-        }
-        registry.Add(agent);
-        var entry = (await registry.FindAsync(agent.Id, ct))!;
-        entry.MappingId = mapping;
-        entry.MappingCheckedAt = Stopwatch.GetTimestamp();
-        logger.LogInformation("Agent {AgentId} enrolled for device {DeviceName} (mapping {MappingId})", agent.Id, agent.DeviceName, mapping);
-        return Results.Ok(new EnrollResponse(agent.Id, credential, mapping));
-    }
+    private static async Task<IResult> BindIdentityAsync(BindIdentityRequest? request, HttpContext http, AgentEnrollment enrollment, CancellationToken ct) =>
+        (await enrollment.BindKeyAsync(http.Agent().AgentId, request, http.Connection.RemoteIpAddress?.ToString(), ct)).ToResult(_ => Results.NoContent());
 
     private static async Task<IResult> ReportFactsAsync(DeviceFacts? facts, HttpContext http, RehomeDbContext db, CancellationToken ct)
     {
@@ -118,7 +61,7 @@ public static class AgentGatewayApi
             return Problems.Validation(violations.Items);
         }
         var agent = await db.Agents.FirstAsync(a => a.Id == http.Agent().AgentId, ct);
-        Apply(agent, facts!);
+        AgentEnrollment.Apply(agent, facts!);
         await db.SaveChangesAsync(ct);
         return Results.NoContent();
     }
@@ -142,7 +85,7 @@ public static class AgentGatewayApi
             }
             if (entry.MappingId is null && Stopwatch.GetElapsedTime(entry.MappingCheckedAt) >= recheck)
             {
-                entry.MappingId = await MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
+                entry.MappingId = await AgentEnrollment.MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
                 entry.MappingCheckedAt = Stopwatch.GetTimestamp();
                 if (entry.MappingId is { } found)
                 {
@@ -193,7 +136,7 @@ public static class AgentGatewayApi
         {
             return Problems.Validation(violations.Items);
         }
-        var renewal = await transitions.RenewAsync(id, report.LeaseToken, runOptions.Value.LeaseDuration,
+        var renewal = await transitions.RenewAsync(id, http.Agent().AgentId, report.LeaseToken, runOptions.Value.LeaseDuration,
             new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, report.Step, report.Message), ct);
         if (renewal == LeaseRenewal.Lost)
         {
@@ -220,9 +163,15 @@ public static class AgentGatewayApi
             return Problems.Validation(violations.Items);
         }
         var agentId = http.Agent().AgentId;
-        if (!await db.Jobs.AnyAsync(j => j.Id == id && j.AgentId == agentId, ct))
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == id && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.Status }).FirstOrDefaultAsync(ct);
+        if (job is null)
         {
             return Problems.NotFound($"Job {id} of this agent");
+        }
+        if (job.LeaseOwner != agentId || job.Status != JobStatus.InProgress)
+        {
+            // Only the lease holder writes about a job, its log too.
+            return LeaseLost(id);
         }
         // A chunk resent because its answer was lost (or raced in twice) is stored once: the unique index
         // (job, sequence, line) turns the repeat into nothing.
@@ -448,7 +397,7 @@ public static class AgentGatewayApi
         return Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "DirectoryUnavailable", $"{why} Try again in {seconds} s.");
     }
 
-    private static async Task<IResult> CompleteAsync(Guid id, CompletionReport? report, JobTransitions transitions, CancellationToken ct)
+    private static async Task<IResult> CompleteAsync(Guid id, CompletionReport? report, HttpContext http, JobTransitions transitions, CancellationToken ct)
     {
         if (report is null)
         {
@@ -466,7 +415,7 @@ public static class AgentGatewayApi
             CompletionStatus.Stopped => JobStatus.Stopped,
             _ => JobStatus.Failed,
         };
-        var completed = await transitions.CompleteAsync(id, report.LeaseToken, new JobCompletion(status,
+        var completed = await transitions.CompleteAsync(id, http.Agent().AgentId, report.LeaseToken, new JobCompletion(status,
             new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed), report.ErrorCode, report.ErrorMessage), ct);
         return completed ? Results.NoContent() : LeaseLost(id);
     }
@@ -483,25 +432,6 @@ public static class AgentGatewayApi
         join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
         where j.Id == jobId && j.LeaseOwner == agentId && j.LeaseToken == leaseToken && j.Status == JobStatus.InProgress
         select new HeldJob(j.Kind, m, p, policy.Settings, s, d)).FirstOrDefaultAsync(ct);
-
-    private static Task<Guid?> MappingOfAsync(RehomeDbContext db, string deviceKey, Guid connectionId, CancellationToken ct) => (
-        from m in db.Mappings.AsNoTracking()
-        join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
-        where m.SourceDeviceKey == deviceKey && p.SourceConnectionId == connectionId
-        select (Guid?)m.Id).FirstOrDefaultAsync(ct);
-
-    private static void Apply(DeviceAgent agent, DeviceFacts device)
-    {
-        agent.OsVersion = device.OsVersion ?? "";
-        agent.AgentVersion = device.AgentVersion ?? "";
-        agent.JoinType = device.JoinType.ToString();
-        agent.DomainName = device.DomainName;
-        agent.TenantId = device.TenantId;
-        agent.EntraDeviceId = device.EntraDeviceId;
-        agent.LoggedOnUsers = string.Join(",", device.LoggedOnUsers ?? []);
-        agent.ProfileSids = string.Join(",", device.ProfileSids ?? []);
-        agent.FreeDiskSpaceBytes = device.FreeDiskSpaceBytes;
-    }
 
     private static IResult LeaseLost(Guid id) => Problems.Conflict("LeaseLost",
         $"This agent does not hold job {id} (its lease lapsed, it was taken over or stopped, or it is another agent's job); stop working on it.");

@@ -9,6 +9,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<AgentRegistry>();
         services.AddSingleton<JobSignals>();
         services.AddScoped<AssignmentBuilder>();
+        services.AddScoped<AgentEnrollment>();
         services.AddScoped<ReturnTickets>();
         services.AddSingleton<LeaseBatcher>();
         return services;

@@ -185,19 +185,19 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
     }
 
-    /// <summary>Extends a lease and records progress, if the caller still holds the lease.</summary>
-    public async Task<LeaseRenewal> RenewAsync(Guid jobId, Guid leaseToken, TimeSpan duration, JobProgress progress, CancellationToken ct)
+    /// <summary>Extends a lease and records progress, if the calling agent still holds the lease (its owner and its token).</summary>
+    public async Task<LeaseRenewal> RenewAsync(Guid jobId, Guid agentId, Guid leaseToken, TimeSpan duration, JobProgress progress, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var stopRequested = await ScalarAsync<bool?>($"""
             UPDATE jobs SET lease_expires_at = @expires, items_done = @done, items_total = @total, items_changed = @changed,
               items_failed = @failed, step = COALESCE(@step, step), message = COALESCE(@message, message), updated_at = @now
-            WHERE id = @id AND lease_token = @token AND status = {InProgress}
+            WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
             RETURNING stop_requested
             """, ct, ("expires", dialect.Time(now + duration)), ("done", progress.ItemsDone), ("total", progress.ItemsTotal),
             ("changed", progress.ItemsChanged), ("failed", progress.ItemsFailed), ("step", progress.Step), ("message", progress.Message),
-            ("now", dialect.Time(now)), ("id", jobId), ("token", leaseToken));
+            ("now", dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (stopRequested is null)
         {
             await transaction.RollbackAsync(ct);
@@ -211,8 +211,8 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         return stopRequested.Value ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
     }
 
-    /// <summary>Ends a job the caller holds; releases or fails the jobs that waited for it. False when the lease was lost.</summary>
-    public async Task<bool> CompleteAsync(Guid jobId, Guid leaseToken, JobCompletion completion, CancellationToken ct)
+    /// <summary>Ends a job the calling agent holds; releases or fails the jobs that waited for it. False when it does not hold the lease.</summary>
+    public async Task<bool> CompleteAsync(Guid jobId, Guid agentId, Guid leaseToken, JobCompletion completion, CancellationToken ct)
     {
         if (!JobStateMachine.CanMove(JobStatus.InProgress, completion.Status) || completion.Status == JobStatus.WaitingToStart)
         {
@@ -225,11 +225,11 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             UPDATE jobs SET status = @status, items_done = @done, items_total = @total, items_changed = @changed, items_failed = @failed,
               error_code = @code, error_message = @message, finished_at = @now, updated_at = @now,
               lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-            WHERE id = @id AND lease_token = @token AND status = {InProgress}
+            WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
             RETURNING mapping_id
             """, ct, ("status", (int)completion.Status), ("done", p.ItemsDone), ("total", p.ItemsTotal), ("changed", p.ItemsChanged),
             ("failed", p.ItemsFailed), ("code", completion.ErrorCode), ("message", completion.ErrorMessage), ("now", dialect.Time(now)),
-            ("id", jobId), ("token", leaseToken));
+            ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (mappingId is not { } mapping)
         {
             await transaction.RollbackAsync(ct);

@@ -148,7 +148,7 @@ public sealed class ConnectedWorld : IAsyncDisposable
             ProfileSids = profileSids ?? [],
             FreeDiskSpaceBytes = freeDisk,
         };
-        var response = await Server.Anonymous.PostAsJsonAsync("/agent/v1/enroll", new EnrollRequest(ConfigurationKey, facts), AgentProtocol.JsonOptions);
+        var response = await Server.EnrollAsync(ConfigurationKey, facts);
         response.EnsureSuccessStatusCode();
         var enrolled = (await response.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!;
         var client = new HttpClient { BaseAddress = Server.BaseAddress };

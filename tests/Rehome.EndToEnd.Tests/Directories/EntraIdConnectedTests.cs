@@ -186,8 +186,7 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
     public async Task An_agent_is_told_to_come_back_while_graph_is_down_and_gets_the_reason_once_the_retry_window_is_spent()
     {
         await MappingAsync("CTS-PC4", "FAB-PC4");
-        var enrolled = await server.Anonymous.PostAsJsonAsync("/agent/v1/enroll",
-            new EnrollRequest(configurationKey, new DeviceFacts { DeviceName = "CTS-PC4", OsVersion = "Windows 11", AgentVersion = "test" }), AgentProtocol.JsonOptions);
+        var enrolled = await server.EnrollAsync(configurationKey, new DeviceFacts { DeviceName = "CTS-PC4", OsVersion = "Windows 11", AgentVersion = "test" });
         var credential = (await enrolled.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!.Credential;
         using var agent = new HttpClient { BaseAddress = server.BaseAddress };
         agent.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Agent", credential);

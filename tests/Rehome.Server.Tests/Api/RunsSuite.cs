@@ -175,7 +175,7 @@ public abstract class RunsSuite(ServerHost host)
         var nothingElse = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
         Assert.Null(nothingElse);
 
-        var completed = await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseToken!.Value,
+        var completed = await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
             new JobCompletion(JobStatus.Finished, new JobProgress(10, 10, 4, 0), null, null), CancellationToken.None));
 
         Assert.True(completed);
@@ -197,7 +197,7 @@ public abstract class RunsSuite(ServerHost host)
         await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigratePermissions", "MigrateUserProfile" }, mappingIds = ids });
         var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
 
-        await WithTransitionsAsync(t => t.CompleteAsync(leased!.Id, leased.LeaseToken!.Value,
+        await WithTransitionsAsync(t => t.CompleteAsync(leased!.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
             new JobCompletion(JobStatus.Failed, new JobProgress(0, 0, 0, 0), "JoinFailed", "The destination refused the join."), CancellationToken.None));
 
         var jobs = await JobsOfMappingAsync(ids[0]);
@@ -248,9 +248,9 @@ public abstract class RunsSuite(ServerHost host)
         // A running job is asked to stop; its agent hears it on renewal and ends the job as Stopped.
         Assert.Equal(1, (await Stop(leased!.Id)).GetProperty("stopRequested").GetInt32());
         Assert.Equal(JobStatus.InProgress, Status(await Client.GetJsonAsync($"/api/v1/jobs/{leased.Id}")));
-        var renewal = await WithTransitionsAsync(t => t.RenewAsync(leased.Id, leased.LeaseToken!.Value, Lease, new JobProgress(1, 5, 0, 0), CancellationToken.None));
+        var renewal = await WithTransitionsAsync(t => t.RenewAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, Lease, new JobProgress(1, 5, 0, 0), CancellationToken.None));
         Assert.Equal(LeaseRenewal.StopRequested, renewal);
-        await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseToken!.Value,
+        await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
             new JobCompletion(JobStatus.Stopped, new JobProgress(1, 5, 0, 0), JobErrorCodes.StoppedByAdministrator, "Stopped on request."), CancellationToken.None));
         Assert.Equal(JobStatus.Stopped, Status(await Client.GetJsonAsync($"/api/v1/jobs/{leased.Id}")));
         // The permissions job that waited for the stopped rejoin failed with the reason.
@@ -359,11 +359,11 @@ public abstract class RunsSuite(ServerHost host)
         var job = await Client.GetJsonAsync($"/api/v1/jobs/{first!.Id}");
         Assert.Equal(JobStatus.WaitingToStart, Status(job));
         Assert.Equal(JobErrorCodes.LeaseLapsed, job.GetProperty("errorCode").GetString());
-        var renewal = await WithTransitionsAsync(t => t.RenewAsync(first.Id, first.LeaseToken!.Value, Lease, new JobProgress(1, 1, 1, 0), CancellationToken.None));
+        var renewal = await WithTransitionsAsync(t => t.RenewAsync(first.Id, first.LeaseOwner!.Value, first.LeaseToken!.Value, Lease, new JobProgress(1, 1, 1, 0), CancellationToken.None));
         Assert.Equal(LeaseRenewal.Lost, renewal);
         var second = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
         Assert.Equal(2, second!.Attempts);
-        var stale = await WithTransitionsAsync(t => t.CompleteAsync(first.Id, first.LeaseToken!.Value,
+        var stale = await WithTransitionsAsync(t => t.CompleteAsync(first.Id, first.LeaseOwner!.Value, first.LeaseToken!.Value,
             new JobCompletion(JobStatus.Finished, new JobProgress(1, 1, 1, 0), null, null), CancellationToken.None));
         Assert.False(stale);
         Assert.Equal(JobStatus.InProgress, Status(await Client.GetJsonAsync($"/api/v1/jobs/{first.Id}")));
@@ -410,7 +410,7 @@ public abstract class RunsSuite(ServerHost host)
         foreach (var (mapping, outcome) in new[] { (ids[0], JobStatus.Failed), (ids[1], JobStatus.Finished) })
         {
             var job = await WithTransitionsAsync(t => t.LeaseNextAsync(mapping, Guid.NewGuid(), Lease, CancellationToken.None));
-            await WithTransitionsAsync(t => t.CompleteAsync(job!.Id, job.LeaseToken!.Value,
+            await WithTransitionsAsync(t => t.CompleteAsync(job!.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
                 new JobCompletion(outcome, new JobProgress(0, 0, 0, 0), outcome == JobStatus.Failed ? "JoinFailed" : null, null), CancellationToken.None));
         }
 

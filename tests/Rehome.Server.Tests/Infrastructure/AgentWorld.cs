@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Protocol;
@@ -23,10 +24,19 @@ public sealed class SimulatedDirectoryServer : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
-/// <summary>A project of one device whose agent enrolled, as a device would, through the real gateway.</summary>
-public sealed record EnrolledDevice(Guid ProjectId, Guid SourceId, Guid DestinationId, Guid MappingId, string DeviceName, HttpClient Agent) : IDisposable
+/// <summary>
+/// A project of one device whose agent enrolled, as a device would, through the real gateway, proving
+/// <paramref name="DeviceKey"/> (the device's key pair) with <paramref name="ConfigurationKey"/>.
+/// </summary>
+public sealed record EnrolledDevice(
+    Guid ProjectId, Guid SourceId, Guid DestinationId, Guid MappingId, string DeviceName, HttpClient Agent, Guid AgentId, string ConfigurationKey, ECDsa DeviceKey)
+    : IDisposable
 {
-    public void Dispose() => Agent.Dispose();
+    public void Dispose()
+    {
+        Agent.Dispose();
+        DeviceKey.Dispose();
+    }
 }
 
 /// <summary>Sets up connections, a project and an enrolled agent, and drives runs to the agent's poll.</summary>
@@ -56,15 +66,37 @@ public static class AgentWorld
         var mapping = (await client.GetJsonAsync($"/api/v1/projects/{project.Id()}/mappings?search={device}")).GetProperty("items")[0].Id();
 
         var key = sourceConnection.GetProperty("configurationKey").GetString()!;
-        var enrolled = await host.Anonymous.PostAsJsonAsync("/agent/v1/enroll",
-            new EnrollRequest(key, new DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "test" }), AgentProtocol.JsonOptions);
+        var deviceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var enrolled = await host.EnrollAsync(key, device, deviceKey);
         Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
         var answer = (await enrolled.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!;
         Assert.Equal(mapping, answer.MappingId);
-        var agent = new HttpClient { BaseAddress = host.BaseAddress };
-        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Agent", answer.Credential);
         return new EnrolledDevice(project.Id(), sourceConnection.GetProperty("connection").Id(), destinationConnection.GetProperty("connection").Id(),
-            mapping, device, agent);
+            mapping, device, host.AgentClient(answer.Credential!), answer.AgentId, key, deviceKey);
+    }
+
+    /// <summary>Enrolls <paramref name="device"/> as an agent would, proving <paramref name="deviceKey"/> at the server's time (or <paramref name="signedAt"/>).</summary>
+    public static Task<HttpResponseMessage> EnrollAsync(
+        this ServerHost host, string configurationKey, string device, ECDsa deviceKey, string hardwareId = "4C4C4544-0042-3010-8052-B4C04F383232",
+        DateTimeOffset? signedAt = null) =>
+        host.EnrollAsync(configurationKey, new DeviceFacts { DeviceName = device, OsVersion = "Windows 11", AgentVersion = "test" }, deviceKey, hardwareId, signedAt);
+
+    /// <summary>Enrolls a device with <paramref name="facts"/>, proving <paramref name="deviceKey"/> (a new one when null) at the server's time.</summary>
+    public static async Task<HttpResponseMessage> EnrollAsync(
+        this ServerHost host, string configurationKey, DeviceFacts facts, ECDsa? deviceKey = null, string hardwareId = "4C4C4544-0042-3010-8052-B4C04F383232",
+        DateTimeOffset? signedAt = null)
+    {
+        using var made = deviceKey is null ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+        return await host.Anonymous.PostAsJsonAsync("/agent/v1/enroll",
+            EnrollRequest.Signed(configurationKey, facts, deviceKey ?? made!, hardwareId, signedAt ?? host.Now), AgentProtocol.JsonOptions);
+    }
+
+    /// <summary>A client that calls the gateway with an agent's credential.</summary>
+    public static HttpClient AgentClient(this ServerHost host, string credential)
+    {
+        var agent = new HttpClient { BaseAddress = host.BaseAddress };
+        agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Agent", credential);
+        return agent;
     }
 
     /// <summary>Runs <paramref name="kinds"/> on the device, lets the engine prepare the destination, and returns the agent's first assignment.</summary>

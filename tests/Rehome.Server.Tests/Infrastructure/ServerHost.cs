@@ -50,6 +50,9 @@ public sealed class ServerHost : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
+    /// <summary>The server's clock: <see cref="Time"/>, or the real one for a live server.</summary>
+    public DateTimeOffset Now => App.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+
     public LogCapture Logs { get; }
 
     /// <summary>A client with no credentials.</summary>

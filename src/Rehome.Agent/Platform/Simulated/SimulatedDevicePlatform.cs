@@ -1,3 +1,4 @@
+using Rehome.Agent.Enrollment;
 using Rehome.Agent.Jobs;
 using Rehome.Protocol;
 using Rehome.Security.Stores;
@@ -34,6 +35,8 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         Accounts = new SimulatedAccounts(state);
         Profiles = new SimulatedProfiles(state);
         Settings = new SimulatedSettings(state);
+        // The key belongs to the device, not to the agent's install: a reinstalled agent proves the same device.
+        Identity = new FolderDeviceIdentity(folder);
         // A new agent process: whatever power request the last one held ended with it.
         state.Change(s => s.KeptAwake ? s with { KeptAwake = false } : s);
     }
@@ -59,6 +62,8 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
     public IUserProfiles Profiles { get; }
 
     public IDeviceSettings Settings { get; }
+
+    public IDeviceIdentity Identity { get; }
 
     public DeviceFacts ReadFacts(string agentVersion)
     {

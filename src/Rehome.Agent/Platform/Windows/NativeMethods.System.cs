@@ -75,6 +75,10 @@ internal static partial class NativeMethods
     [LibraryImport("kernel32.dll")]
     internal static partial nint GetCurrentProcess();
 
+    /// <summary>The firmware table <paramref name="firmwareTableId"/> of a provider ('RSMB': the raw SMBIOS data); returns the bytes needed or written.</summary>
+    [LibraryImport("kernel32.dll", SetLastError = true)]
+    internal static partial uint GetSystemFirmwareTable(uint firmwareTableProviderSignature, uint firmwareTableId, byte[]? firmwareTableBuffer, uint bufferSize);
+
     [LibraryImport("kernel32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
     internal static partial bool CloseHandle(nint handle);

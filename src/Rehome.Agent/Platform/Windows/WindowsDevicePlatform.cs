@@ -36,7 +36,10 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
         Power = new WindowsPower(system, () => WindowsBootCounter.Current, log);
         Accounts = accounts;
         Settings = settings;
+        Identity = new WindowsDeviceIdentity(log);
     }
+
+    public Enrollment.IDeviceIdentity Identity { get; }
 
     public IDeviceMembership Membership => membership;
 

@@ -57,6 +57,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("agent_version");
 
+                    b.Property<int>("Approval")
+                        .HasColumnType("integer")
+                        .HasColumnName("approval");
+
                     b.Property<Guid>("ConnectionId")
                         .HasColumnType("uuid")
                         .HasColumnName("connection_id");
@@ -84,6 +88,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("enrolled_at");
 
+                    b.Property<string>("EnrolledFrom")
+                        .HasColumnType("text")
+                        .HasColumnName("enrolled_from");
+
                     b.Property<string>("EntraDeviceId")
                         .HasColumnType("text")
                         .HasColumnName("entra_device_id");
@@ -91,6 +99,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<long?>("FreeDiskSpaceBytes")
                         .HasColumnType("bigint")
                         .HasColumnName("free_disk_space_bytes");
+
+                    b.Property<string>("HardwareId")
+                        .HasColumnType("text")
+                        .HasColumnName("hardware_id");
 
                     b.Property<string>("JoinType")
                         .IsRequired()
@@ -115,6 +127,14 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("profile_sids");
+
+                    b.Property<DateTimeOffset?>("ProofSignedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("proof_signed_at");
+
+                    b.Property<string>("PublicKey")
+                        .HasColumnType("text")
+                        .HasColumnName("public_key");
 
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")

@@ -49,6 +49,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("agent_version");
 
+                    b.Property<int>("Approval")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("approval");
+
                     b.Property<byte[]>("ConnectionId")
                         .IsRequired()
                         .HasColumnType("BLOB")
@@ -77,6 +81,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("enrolled_at");
 
+                    b.Property<string>("EnrolledFrom")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("enrolled_from");
+
                     b.Property<string>("EntraDeviceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("entra_device_id");
@@ -84,6 +92,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<long?>("FreeDiskSpaceBytes")
                         .HasColumnType("INTEGER")
                         .HasColumnName("free_disk_space_bytes");
+
+                    b.Property<string>("HardwareId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hardware_id");
 
                     b.Property<string>("JoinType")
                         .IsRequired()
@@ -108,6 +120,14 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("profile_sids");
+
+                    b.Property<long?>("ProofSignedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("proof_signed_at");
+
+                    b.Property<string>("PublicKey")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("public_key");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER")
