@@ -192,12 +192,15 @@ public static class MappingsApi
     }
 
     private static async Task<IResult> ExportAsync(
-        Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, HttpResponse response, CancellationToken ct) =>
-        (await transfer.ExportAsync(projectId, new MappingFilter { Status = status, Stage = stage, Search = search }, ct)).ToResult(export =>
-        {
-            response.Headers.ContentDisposition = $"attachment; filename=\"{export.FileName}\"";
-            return Results.Text(export.Csv, "text/csv; charset=utf-8", Encoding.UTF8);
-        });
+        Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, CancellationToken ct) =>
+        (await transfer.ExportAsync(projectId, new MappingFilter { Status = status, Stage = stage, Search = search }, ct)).ToResult(Download);
+
+    /// <summary>
+    /// The export as an attachment. A file result writes Content-Disposition per RFC 6266: an ASCII
+    /// <c>filename</c> and the project's own letters in <c>filename*</c> (a raw non-ASCII header value fails the answer).
+    /// </summary>
+    public static IResult Download(MappingExport export) =>
+        Results.File(Encoding.UTF8.GetBytes(export.Csv), "text/csv; charset=utf-8", export.FileName);
 
     private static async Task<IResult> ReportAsync(Guid id, RehomeDbContext db, CancellationToken ct) =>
         await MappingReports.LoadAsync(db, id, ct) is { } report ? Results.Ok(report) : Problems.NotFound($"Mapping {id}");

@@ -56,13 +56,9 @@ public static class ConsoleServiceCollectionExtensions
         // the API's token sign-in, and rate limited the same way.
         // The grid's export: the console's cookie, the same filter and CSV as the API's export.
         app.MapGet("/console/projects/{projectId:guid}/mappings.csv", async (
-                Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, HttpResponse response, CancellationToken ct) =>
+                Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, CancellationToken ct) =>
             (await transfer.ExportAsync(projectId, new MappingFilter { Status = Empty(status), Stage = Empty(stage), Search = Empty(search) }, ct))
-                .ToResult(export =>
-                {
-                    response.Headers.ContentDisposition = $"attachment; filename=\"{export.FileName}\"";
-                    return Results.Text(export.Csv, "text/csv; charset=utf-8", System.Text.Encoding.UTF8);
-                }))
+                .ToResult(MappingsApi.Download))
             .RequireAuthorization(PolicyName).ExcludeFromDescription();
         app.MapPost("/account/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(AuthApi.SignInRateLimit).ExcludeFromDescription();
         app.MapPost("/account/sign-out", async (HttpContext http) =>

@@ -127,6 +127,20 @@ public abstract class MappingsSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task Export_of_a_project_named_in_any_letters_names_its_file_per_rfc_6266()
+    {
+        var project = await Client.CreateProjectAsync();
+        var name = $"Überprüfung Zürich ✓ {Prefix()}";
+        await Client.RenameProjectAsync(project, name);
+
+        using var answer = await Client.GetAsync(new Uri($"/api/v1/projects/{project}/mappings/export", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("text/csv", answer.Content.Headers.ContentType?.MediaType);
+        ExportFileName.AssertNames(answer, name);
+    }
+
+    [Fact]
     public async Task Export_guards_cells_a_spreadsheet_would_run_as_formulas_and_import_reads_them_back()
     {
         var project = await Client.CreateProjectAsync();
