@@ -10,7 +10,11 @@ namespace Rehome.Server.Api;
 
 public sealed record MoveMappingInput(Guid ProjectId);
 
-public sealed record ImportResult(int Created, int Updated);
+/// <summary>
+/// What an import did. <paramref name="IgnoredColumns"/> are columns of the file that Rehome does not know (an
+/// administrator's notes, say), left alone; <paramref name="Note"/> says so in a sentence, or is null.
+/// </summary>
+public sealed record ImportResult(int Created, int Updated, IReadOnlyList<string> IgnoredColumns, string? Note);
 
 /// <summary>/api/v1/projects/{id}/mappings and /api/v1/mappings/{id}.</summary>
 public static class MappingsApi

@@ -78,11 +78,26 @@ public abstract class MappingsSuite(ServerHost host)
         Assert.Equal(0, page.GetProperty("total").GetInt32());
     }
 
+    [Fact]
+    public async Task An_import_leaves_columns_rehome_does_not_know_alone_and_names_them()
+    {
+        var project = await Client.CreateProjectAsync();
+        var p = Prefix();
+
+        var answer = await Client.PostCsvAsync($"/api/v1/projects/{project}/mappings/import", $"SourceDevice,Notes,DestinationName\n{p}01,ask Ann first,{p}01-NEW\n");
+
+        Assert.Equal(1, answer.GetProperty("created").GetInt32());
+        Assert.Equal(["Notes"], answer.GetProperty("ignoredColumns").EnumerateArray().Select(c => c.GetString()));
+        Assert.Contains("'Notes'", answer.GetProperty("note").GetString(), StringComparison.Ordinal);
+        var page = await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?search={p}");
+        Assert.Equal($"{p}01-NEW", page.GetProperty("items")[0].GetProperty("destinationName").GetString());
+    }
+
     [Theory]
     [InlineData("", "empty")]
-    [InlineData("Device,Name\nPC01,PC01\n", "Unknown column 'Device'")]
+    [InlineData("Device,Name\nPC01,PC01\n", "The column 'SourceDevice' is required")]
     [InlineData("SourceDevice\n", "no mappings")]
-    [InlineData("SourceDevice,DestinationName\n\"PC01,PC01\nPC02,\"PC\"02\"\n", "not well-formed")]
+    [InlineData("SourceDevice,DestinationName\n\"PC01,PC01\nPC02,\"PC\"02\"\n", "quotation mark out of place")]
     public async Task A_malformed_file_is_rejected_with_the_reason(string csv, string expected)
     {
         var project = await Client.CreateProjectAsync();

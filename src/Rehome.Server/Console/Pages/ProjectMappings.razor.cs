@@ -324,7 +324,7 @@ public partial class ProjectMappings
             importErrors = failure.Extensions?.GetValueOrDefault("errors") as IReadOnlyList<ImportError> ?? [new ImportError(0, null, failure.Message)];
             return;
         }
-        importMessage = $"Imported {e.File.Name}: {Labels.Count(outcome.Value!.Created)} created, {Labels.Count(outcome.Value.Updated)} updated.";
+        importMessage = $"Imported {e.File.Name}: {Labels.Count(outcome.Value!.Created)} created, {Labels.Count(outcome.Value.Updated)} updated.{(outcome.Value.Note is { } note ? " " + note : "")}";
         await LoadProjectAsync();
         if (grid is not null)
         {
