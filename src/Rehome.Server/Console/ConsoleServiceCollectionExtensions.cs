@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -20,6 +21,7 @@ public static class ConsoleServiceCollectionExtensions
     public const string PolicyName = "Console";
     public const string SignInPath = "/sign-in";
     public const string SetupPath = "/setup";
+    public const string AntiforgeryField = "__RequestVerificationToken";
 
     public static IServiceCollection AddRehomeConsole(this IServiceCollection services)
     {
@@ -38,6 +40,12 @@ public static class ConsoleServiceCollectionExtensions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
             o.SlidingExpiration = true;
+        });
+        // The antiforgery cookie is Secure over HTTPS, like the console's own (its default would send it in clear too).
+        services.AddAntiforgery(o =>
+        {
+            o.FormFieldName = AntiforgeryField;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddAuthorizationBuilder()
             .AddPolicy(PolicyName, new AuthorizationPolicyBuilder(CookieScheme).RequireAuthenticatedUser().Build());
@@ -61,8 +69,15 @@ public static class ConsoleServiceCollectionExtensions
                 .ToResult(MappingsApi.Download))
             .RequireAuthorization(PolicyName).ExcludeFromDescription();
         app.MapPost("/account/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(AuthApi.SignInRateLimit).ExcludeFromDescription();
-        app.MapPost("/account/sign-out", async (HttpContext http) =>
+        // Checked here: the antiforgery middleware only records a bad token, and an endpoint without form fields
+        // would never look, so another site could sign an administrator out.
+        app.MapPost("/account/sign-out", async (HttpContext http, IAntiforgery antiforgery) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Problems.Validation(AntiforgeryField, "Antiforgery",
+                    "The sign-out form's antiforgery token is missing or does not match; sign out with the console's own button.");
+            }
             await http.SignOutAsync(CookieScheme);
             return Results.LocalRedirect(SignInPath);
         }).RequireAuthorization(PolicyName).ExcludeFromDescription();

@@ -373,7 +373,6 @@ public partial class ProjectMappings
             : $"The identities could not be read: {outcome.Failure?.Message}";
     }
 
-    private static int Percent(MappingRow row) => row.ItemsTotal == 0 ? 0 : Math.Min(100, row.ItemsDone * 100 / row.ItemsTotal);
 
     public async ValueTask DisposeAsync()
     {
