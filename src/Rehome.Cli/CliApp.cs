@@ -31,7 +31,7 @@ public static class CliApp
         {
             root.Add(command);
         }
-        var output = new StringWriterConsoleBridge(console);
+        var output = new ConsoleBridge(console);
         try
         {
             return await root.Parse(args).InvokeAsync(
@@ -48,13 +48,27 @@ public static class CliApp
         }
     }
 
-    /// <summary>Sends System.CommandLine's own text (help, parse errors) to the same console as everything else.</summary>
-    private sealed class StringWriterConsoleBridge(IAnsiConsole console) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
+    /// <summary>
+    /// Sends System.CommandLine's own text (help, parse errors) to the same console as everything else. A
+    /// TextWriter, not a StringWriter: the help writes its blank lines through <c>Write(char[], int, int)</c>,
+    /// which a StringWriter keeps in its own buffer, so every such newline was lost.
+    /// </summary>
+    private sealed class ConsoleBridge(IAnsiConsole console) : TextWriter
     {
-        public override void Write(char value) => console.Profile.Out.Writer.Write(value);
+        private TextWriter Out => console.Profile.Out.Writer;
 
-        public override void Write(string? value) => console.Profile.Out.Writer.Write(value);
+        public override System.Text.Encoding Encoding => Out.Encoding;
 
-        public override void WriteLine(string? value) => console.Profile.Out.Writer.WriteLine(value);
+        public override IFormatProvider FormatProvider => System.Globalization.CultureInfo.InvariantCulture;
+
+        public override void Write(char value) => Out.Write(value);
+
+        public override void Write(char[] buffer, int index, int count) => Out.Write(buffer, index, count);
+
+        public override void Write(string? value) => Out.Write(value);
+
+        public override void WriteLine(string? value) => Out.WriteLine(value);
+
+        public override void WriteLine() => Out.WriteLine();
     }
 }

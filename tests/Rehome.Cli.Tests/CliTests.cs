@@ -55,6 +55,19 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
     }
 
     [Fact]
+    public async Task Help_puts_each_option_and_command_on_a_line_of_its_own()
+    {
+        var (exit, output) = await RunAsync("--help");
+
+        Assert.Equal(0, exit);
+        var lines = output.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains("Usage:", lines);
+        Assert.Contains("Commands:", lines);
+        Assert.Contains(lines, l => l.StartsWith("projects", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mappings", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_refused_and_nothing_is_saved()
     {
         var (exit, output) = await RunAsync("login", "--server", Host.BaseAddress.ToString(), "--user", "admin", "--password", "nope");

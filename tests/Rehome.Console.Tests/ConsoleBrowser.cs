@@ -22,7 +22,12 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         Server = server;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> violations = new();
+
     public IBrowserContext Context { get; }
+
+    /// <summary>What the page's Content-Security-Policy blocked so far, as Chromium said it.</summary>
+    public IReadOnlyCollection<string> CspViolations => violations;
 
     public IPage Page { get; }
 
@@ -49,7 +54,16 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         });
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
-        return new ConsoleBrowser(playwright, browser, context, page, server);
+        var opened = new ConsoleBrowser(playwright, browser, context, page, server);
+        // Chromium reports what the Content-Security-Policy blocked on the page's console.
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                opened.violations.Enqueue($"{message.Text} ({message.Location} on {page.Url})");
+            }
+        };
+        return opened;
     }
 
     /// <summary>Signs in through the sign-in form and waits for the dashboard.</summary>

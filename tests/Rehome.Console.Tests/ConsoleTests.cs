@@ -36,12 +36,7 @@ public sealed class ConsoleTests
         await browser.SignInAsync("admin", ServerHost.AdminPassword);
 
         // A source connection: its configuration key is shown once, with the agent's install instructions.
-        await browser.OpenAsync("/connections", "Connections");
-        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Contoso");
-        await page.GetByLabel("Kind").SelectOptionAsync("HybridIdentity");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Create connection" }).ClickAsync();
-        await Expect(page.Locator("#configuration-key")).ToContainTextAsync("rhk_");
-        var key = await page.Locator("#configuration-key").TextContentAsync();
+        var key = await CreateSourceConnectionAsync(browser, "Contoso");
         await Expect(page.GetByText("Install the agent on the source devices")).ToBeVisibleAsync();
         await browser.ScreenshotAsync("connections");
         await page.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
@@ -185,6 +180,7 @@ public sealed class ConsoleTests
         await browser.OpenAsync("/audit", "Audit log");
         await Expect(page.Locator("#audit")).ToContainTextAsync("run.start");
         await browser.ScreenshotAsync("audit");
+        Assert.True(browser.CspViolations.Count == 0, string.Join("\n", browser.CspViolations));
     }
 
     [Fact]
@@ -222,6 +218,45 @@ public sealed class ConsoleTests
 
         Assert.Equal(401, answer.Status);
         Assert.Equal(400, forged.Status);
+    }
+
+    [Fact]
+    public async Task The_console_works_under_a_policy_of_its_own_scripts_and_styles_without_a_single_violation()
+    {
+        await using var server = await ServerHost.StartLiveAsync();
+        await using var browser = await ConsoleBrowser.OpenAsync(server.BaseAddress);
+        await browser.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        var page = browser.Page;
+
+        var signIn = await page.GotoAsync("/sign-in");
+        var policy = await signIn!.HeaderValueAsync("content-security-policy");
+        Assert.NotNull(policy);
+        Assert.Contains("script-src 'self';", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe", policy.Replace("style-src-attr 'unsafe-inline'", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        await browser.SignInAsync("admin", ServerHost.AdminPassword);
+
+        // The Copy button of a secret shown once works without an inline handler.
+        var key = await CreateSourceConnectionAsync(browser, "Contoso");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
+        Assert.Equal(key, await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
+
+        foreach (var (path, heading) in new[] { ("/", "Dashboard"), ("/projects", "Projects"), ("/policies", "Migration policies"), ("/agents", "Agents"), ("/tokens", "API tokens"), ("/audit", "Audit log") })
+        {
+            await browser.OpenAsync(path, heading);
+        }
+        Assert.True(browser.CspViolations.Count == 0, string.Join("\n", browser.CspViolations));
+    }
+
+    /// <summary>Creates a source connection in the connections page and returns its configuration key, shown once.</summary>
+    private static async Task<string?> CreateSourceConnectionAsync(ConsoleBrowser browser, string name)
+    {
+        var page = browser.Page;
+        await browser.OpenAsync("/connections", "Connections");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("Kind").SelectOptionAsync("HybridIdentity");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create connection" }).ClickAsync();
+        await Expect(page.Locator("#configuration-key")).ToContainTextAsync("rhk_");
+        return await page.Locator("#configuration-key").TextContentAsync();
     }
 
     private static FilePayload Csv(string name, string text) => new() { Name = name, MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(text) };

@@ -45,6 +45,10 @@ public static class MappingCommands
             await using var stream = parse.GetValue(file)!.OpenRead();
             var answer = await client.PostCsvAsync($"/api/v1/projects/{id}/mappings/import", stream, ct);
             context.Console.MarkupLineInterpolated($"Imported: {answer["created"]} created, {answer["updated"]} updated.");
+            if (CliContext.Text(answer["note"]) is { Length: > 0 } note)
+            {
+                context.Console.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+            }
             return 0;
         });
 

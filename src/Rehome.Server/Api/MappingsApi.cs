@@ -11,7 +11,11 @@ namespace Rehome.Server.Api;
 
 public sealed record MoveMappingInput(Guid ProjectId);
 
-public sealed record ImportResult(int Created, int Updated);
+/// <summary>
+/// What an import did. <paramref name="IgnoredColumns"/> are columns of the file that Rehome does not know (an
+/// administrator's notes, say), left alone; <paramref name="Note"/> says so in a sentence, or is null.
+/// </summary>
+public sealed record ImportResult(int Created, int Updated, IReadOnlyList<string> IgnoredColumns, string? Note);
 
 /// <summary>/api/v1/projects/{id}/mappings and /api/v1/mappings/{id}.</summary>
 public static class MappingsApi
@@ -201,12 +205,15 @@ public static class MappingsApi
     }
 
     private static async Task<IResult> ExportAsync(
-        Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, HttpResponse response, CancellationToken ct) =>
-        (await transfer.ExportAsync(projectId, new MappingFilter { Status = status, Stage = stage, Search = search }, ct)).ToResult(export =>
-        {
-            response.Headers.ContentDisposition = $"attachment; filename=\"{export.FileName}\"";
-            return Results.Text(export.Csv, "text/csv; charset=utf-8", Encoding.UTF8);
-        });
+        Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, CancellationToken ct) =>
+        (await transfer.ExportAsync(projectId, new MappingFilter { Status = status, Stage = stage, Search = search }, ct)).ToResult(Download);
+
+    /// <summary>
+    /// The export as an attachment. A file result writes Content-Disposition per RFC 6266: an ASCII
+    /// <c>filename</c> and the project's own letters in <c>filename*</c> (a raw non-ASCII header value fails the answer).
+    /// </summary>
+    public static IResult Download(MappingExport export) =>
+        Results.File(Encoding.UTF8.GetBytes(export.Csv), "text/csv; charset=utf-8", export.FileName);
 
     private static async Task<IResult> ReportAsync(Guid id, RehomeDbContext db, CancellationToken ct) =>
         await MappingReports.LoadAsync(db, id, ct) is { } report ? Results.Ok(report) : Problems.NotFound($"Mapping {id}");

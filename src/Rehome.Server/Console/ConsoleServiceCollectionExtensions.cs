@@ -20,6 +20,7 @@ public static class ConsoleServiceCollectionExtensions
     public const string SignInPath = "/sign-in";
     public const string SetupPath = "/setup";
     public const string DeniedPath = "/denied";
+    public const string AntiforgeryField = "__RequestVerificationToken";
 
     public static IServiceCollection AddRehomeConsole(this IServiceCollection services)
     {
@@ -41,6 +42,12 @@ public static class ConsoleServiceCollectionExtensions
             o.Events.OnValidatePrincipal = ConsoleSignIns.ValidateAsync;
         });
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, ConsoleSessionRevalidation>();
+        // The antiforgery cookie is Secure over HTTPS, like the console's own (its default would send it in clear too).
+        services.AddAntiforgery(o =>
+        {
+            o.FormFieldName = AntiforgeryField;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
         services.AddAuthorizationBuilder()
             .AddPolicy(PolicyName, new AuthorizationPolicyBuilder(CookieScheme).RequireAuthenticatedUser().Build())
             .AddConsoleRolePolicies(CookieScheme);
@@ -59,21 +66,19 @@ public static class ConsoleServiceCollectionExtensions
         // the API's token sign-in, and rate limited the same way.
         // The grid's export: the console's cookie, the same filter and CSV as the API's export.
         app.MapGet("/console/projects/{projectId:guid}/mappings.csv", async (
-                Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, HttpResponse response, CancellationToken ct) =>
+                Guid projectId, string? status, string? stage, string? search, MappingTransfer transfer, CancellationToken ct) =>
             (await transfer.ExportAsync(projectId, new MappingFilter { Status = Empty(status), Stage = Empty(stage), Search = Empty(search) }, ct))
-                .ToResult(export =>
-                {
-                    response.Headers.ContentDisposition = $"attachment; filename=\"{export.FileName}\"";
-                    return Results.Text(export.Csv, "text/csv; charset=utf-8", System.Text.Encoding.UTF8);
-                }))
+                .ToResult(MappingsApi.Download))
             .RequireAuthorization(PolicyName, ConsolePolicies.Viewer).ExcludeFromDescription();
         app.MapPost("/account/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(AuthApi.SignInRateLimit).ExcludeFromDescription();
-        app.MapPost("/account/sign-out", async (HttpContext http) =>
+        // Checked here: the antiforgery middleware only records a bad token, and an endpoint without form fields
+        // would never look, so another site could sign an administrator out.
+        app.MapPost("/account/sign-out", async (HttpContext http, IAntiforgery antiforgery) =>
         {
-            // The layout's form carries the token; a post without it (another site's) signs nobody out.
-            if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
+            if (!await antiforgery.IsRequestValidAsync(http))
             {
-                return Results.BadRequest();
+                return Problems.Validation(AntiforgeryField, "Antiforgery",
+                    "The sign-out form's antiforgery token is missing or does not match; sign out with the console's own button.");
             }
             await ConsoleSignIns.SignOutAsync(http);
             return Results.LocalRedirect(SignInPath);

@@ -117,6 +117,7 @@ public static class RehomeServer
         await app.Services.MigrateStoreAsync(cancellationToken);
         await AdministratorBootstrap.EnsureAdministratorAsync(app.Services, cancellationToken);
 
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();

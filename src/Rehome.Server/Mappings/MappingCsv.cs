@@ -11,6 +11,9 @@ public sealed record ImportError(int Row, string? Column, string Reason);
 /// <summary>A parsed row and where it stood in the file.</summary>
 public sealed record ImportRow(int Row, MappingInput Mapping);
 
+/// <summary>What a mappings CSV holds: its rows or everything wrong with it, and the columns left alone.</summary>
+public sealed record ParsedMappings(List<ImportRow> Rows, List<ImportError> Errors, IReadOnlyList<string> IgnoredColumns);
+
 /// <summary>
 /// The CSV form of mappings. Headers are matched without regard to case or surrounding spaces; the
 /// delimiter (comma, semicolon, tab) is detected, since spreadsheets export with the one of their locale.
@@ -28,11 +31,16 @@ public static class MappingCsv
 
     public static readonly string[] Columns = [SourceDevice, DestinationName, DestinationOu, PrimaryUser, DestinationUser];
 
-    /// <summary>Parses the whole file; either every row or the list of everything wrong with it.</summary>
-    public static (List<ImportRow> Rows, List<ImportError> Errors) Parse(TextReader text, int maxRows)
+    /// <summary>
+    /// Parses the whole file: every row, or the list of everything wrong with it. Columns Rehome does not know
+    /// (administrators keep notes beside their mappings) are left alone and named in <see cref="ParsedMappings.IgnoredColumns"/>.
+    /// </summary>
+    public static ParsedMappings Parse(TextReader text, int maxRows)
     {
         var rows = new List<ImportRow>();
         var errors = new List<ImportError>();
+        var ignored = new List<string>();
+        var badRows = new HashSet<int>();
         var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             DetectDelimiter = true,
@@ -40,6 +48,15 @@ public static class MappingCsv
             TrimOptions = TrimOptions.Trim,
             IgnoreBlankLines = true,
             MissingFieldFound = null,
+            // Said in our words and collected, so that one import names every broken row, not the first only.
+            BadDataFound = bad =>
+            {
+                var row = bad.Context.Parser?.Row ?? 0;
+                if (badRows.Add(row))
+                {
+                    errors.Add(new ImportError(row, null, BrokenQuotation(row)));
+                }
+            },
         };
         using var csv = new CsvReader(text, configuration);
         try
@@ -47,12 +64,12 @@ public static class MappingCsv
             if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { Length: > 0 } header)
             {
                 errors.Add(new ImportError(1, null, $"The file is empty: the first row must name the columns ({string.Join(", ", Columns)})."));
-                return (rows, errors);
+                return new ParsedMappings(rows, errors, ignored);
             }
-            var index = MapHeader(header, errors);
+            var index = MapHeader(header, errors, ignored);
             if (errors.Count > 0)
             {
-                return (rows, errors);
+                return new ParsedMappings(rows, errors, ignored);
             }
             while (csv.Read())
             {
@@ -60,7 +77,7 @@ public static class MappingCsv
                 if (rows.Count >= maxRows)
                 {
                     errors.Add(new ImportError(row, null, $"The file has more than {maxRows:N0} rows; split it into several imports."));
-                    return (rows, errors);
+                    break;
                 }
                 string? Field(string column) => index.TryGetValue(column, out var i) && i < csv.Parser.Count ? Unguard(NullIfEmpty(csv.GetField(i))) : null;
                 rows.Add(new ImportRow(row, new MappingInput
@@ -75,11 +92,20 @@ public static class MappingCsv
         }
         catch (CsvHelperException e)
         {
+            // The parser's own message names its types and settings: the administrator gets the row and what to check.
             var row = e.Context?.Parser?.Row ?? 0;
-            errors.Add(new ImportError(row, null, $"The file is not well-formed CSV at row {row}: {FirstLine(e.Message)}"));
+            errors.Add(new ImportError(row, null, $"Row {row} cannot be read as CSV; check its quotation marks and delimiters."));
         }
-        return (rows, errors);
+        return new ParsedMappings(rows, errors.OrderBy(e => e.Row).ToList(), ignored);
     }
+
+    /// <summary>
+    /// A quotation mark out of place: inside a value that does not start with one, or one that opens a value
+    /// and is never closed (the rest of the file then reads as that one value).
+    /// </summary>
+    private static string BrokenQuotation(int row) =>
+        $"Row {row} has a quotation mark out of place: a value with a quotation mark in it must be enclosed in quotation marks, " +
+        "with each quotation mark inside doubled (\"\"), and every opening quotation mark needs its closing one.";
 
     public static void Write(TextWriter text, IEnumerable<Mapping> mappings)
     {
@@ -102,7 +128,7 @@ public static class MappingCsv
         }
     }
 
-    private static Dictionary<string, int> MapHeader(string[] header, List<ImportError> errors)
+    private static Dictionary<string, int> MapHeader(string[] header, List<ImportError> errors, List<string> ignored)
     {
         var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < header.Length; i++)
@@ -111,7 +137,11 @@ public static class MappingCsv
             var known = Columns.Concat(InformationColumns).FirstOrDefault(c => string.Equals(c, name, StringComparison.OrdinalIgnoreCase));
             if (known is null)
             {
-                errors.Add(new ImportError(1, name, $"Unknown column '{name}'; the columns are {string.Join(", ", Columns)}."));
+                var shown = name.Length > 0 ? name : $"(column {i + 1}, without a name)";
+                if (!ignored.Contains(shown, StringComparer.OrdinalIgnoreCase))
+                {
+                    ignored.Add(shown);
+                }
             }
             else if (!index.TryAdd(known, i))
             {
@@ -120,7 +150,7 @@ public static class MappingCsv
         }
         if (!index.ContainsKey(SourceDevice))
         {
-            errors.Add(new ImportError(1, SourceDevice, $"The column '{SourceDevice}' is required."));
+            errors.Add(new ImportError(1, SourceDevice, $"The column '{SourceDevice}' is required; the columns are {string.Join(", ", Columns)}."));
         }
         return index;
     }
@@ -137,6 +167,4 @@ public static class MappingCsv
     /// <summary>The import takes back what <see cref="Guard"/> wrote.</summary>
     private static string? Unguard(string? value) =>
         value is { Length: > 1 } && value[0] == '\'' && FormulaStarts.Contains(value[1]) ? value[1..] : value;
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

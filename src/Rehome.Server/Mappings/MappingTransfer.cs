@@ -33,7 +33,7 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
         }
         buffer.Position = 0;
         using var text = new StreamReader(buffer, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var (rows, errors) = MappingCsv.Parse(text, options.Value.MaxRows);
+        var (rows, errors, ignored) = MappingCsv.Parse(text, options.Value.MaxRows);
         if (errors.Count == 0 && rows.Count == 0)
         {
             errors.Add(new ImportError(2, null, "The file has a header but no mappings."));
@@ -45,8 +45,16 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
                 $"{outcome.Errors.Count} problem(s) in the file; nothing was imported. The first: row {outcome.Errors[0].Row}: {outcome.Errors[0].Reason}",
                 new Dictionary<string, object?> { ["errors"] = outcome.Errors });
         }
-        return new ImportResult(outcome.Created, outcome.Updated);
+        return new ImportResult(outcome.Created, outcome.Updated, ignored, IgnoredNote(ignored));
     }
+
+    /// <summary>Says which columns were left alone, so that a misspelt column name does not pass unseen.</summary>
+    private static string? IgnoredNote(IReadOnlyList<string> ignored) => ignored.Count switch
+    {
+        0 => null,
+        1 => $"The column '{ignored[0]}' is not one of Rehome's ({string.Join(", ", MappingCsv.Columns)}) and was ignored.",
+        _ => $"The columns {string.Join(", ", ignored.Select(c => $"'{c}'"))} are not Rehome's ({string.Join(", ", MappingCsv.Columns)}) and were ignored.",
+    };
 
     public static Failure TooLarge(long limit) => Failure.ByRule(StatusCodes.Status413PayloadTooLarge, "The file is too large", "FileTooLarge",
         $"An import is at most {limit / (1024 * 1024)} MiB; split the file. Nothing was imported.");

@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Secrets;
@@ -23,6 +25,7 @@ public static class SecretsServiceCollectionExtensions
     /// <summary>Data Protection with its keys in the store (every replica reads them), protected as configured.</summary>
     public static IServiceCollection AddRehomeSecrets(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section));
         var options = configuration.GetSection(SecretsOptions.Section).Get<SecretsOptions>() ?? new SecretsOptions();
         var builder = services.AddDataProtection().SetApplicationName("Rehome").PersistKeysToDbContext<RehomeDbContext>();
         if (!string.IsNullOrEmpty(options.KeyCertificatePath))
@@ -34,7 +37,32 @@ public static class SecretsServiceCollectionExtensions
         {
             builder.ProtectKeysWithDpapi(protectToLocalMachine: true);
         }
+        else
+        {
+            // Unencrypted, said so: the framework's own warning (at each new key, without the fix) gives way to
+            // the one at every start below.
+            services.Configure<KeyManagementOptions>(o => o.XmlEncryptor = new NullXmlEncryptor());
+            services.AddHostedService<UnprotectedKeyRingWarning>();
+        }
         services.AddSingleton<SecretProtector>();
         return services;
     }
+}
+
+/// <summary>Says once at start, when the key ring sits unencrypted beside the secrets it protects, how to protect it.</summary>
+internal sealed class UnprotectedKeyRingWarning(ILogger<UnprotectedKeyRingWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        logger.LogWarning(
+            "The Data Protection key ring is stored unencrypted in the store, beside the secrets it protects: whoever reads the " +
+            "database can decrypt them. Set {Setting} (and {PasswordSetting}) to a PFX file whose certificate encrypts the keys, " +
+            "e.g. made with: openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj /CN=rehome-keys -keyout keys.key -out keys.crt " +
+            "&& openssl pkcs12 -export -inkey keys.key -in keys.crt -out keys.pfx",
+            $"{SecretsOptions.Section}:{nameof(SecretsOptions.KeyCertificatePath)}",
+            $"{SecretsOptions.Section}:{nameof(SecretsOptions.KeyCertificatePassword)}");
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

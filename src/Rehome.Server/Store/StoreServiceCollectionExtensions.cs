@@ -43,7 +43,6 @@ public static class StoreServiceCollectionExtensions
         {
             return options.ConnectionString;
         }
-        System.IO.Directory.CreateDirectory(options.DataDirectory);
         return new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(options.DataDirectory, "rehome.db"),
@@ -52,9 +51,17 @@ public static class StoreServiceCollectionExtensions
         }.ToString();
     }
 
-    /// <summary>Creates or upgrades the schema; on SQLite also switches the file to write-ahead logging.</summary>
+    /// <summary>
+    /// Creates or upgrades the schema; on SQLite first makes its folder and file the server's alone (see
+    /// <see cref="DataFolder"/>), and switches the file to write-ahead logging.
+    /// </summary>
     public static async Task MigrateStoreAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
+        var options = services.GetRequiredService<IOptions<StoreOptions>>().Value;
+        if (options.Provider == StoreProvider.Sqlite && DataFolder.Secure(SqliteConnectionString(options)) is { } warning)
+        {
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DataFolder)).LogWarning("{Warning}", warning);
+        }
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         if (db.Provider == StoreProvider.Sqlite)

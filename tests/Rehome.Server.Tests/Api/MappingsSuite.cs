@@ -78,11 +78,26 @@ public abstract class MappingsSuite(ServerHost host)
         Assert.Equal(0, page.GetProperty("total").GetInt32());
     }
 
+    [Fact]
+    public async Task An_import_leaves_columns_rehome_does_not_know_alone_and_names_them()
+    {
+        var project = await Client.CreateProjectAsync();
+        var p = Prefix();
+
+        var answer = await Client.PostCsvAsync($"/api/v1/projects/{project}/mappings/import", $"SourceDevice,Notes,DestinationName\n{p}01,ask Ann first,{p}01-NEW\n");
+
+        Assert.Equal(1, answer.GetProperty("created").GetInt32());
+        Assert.Equal(["Notes"], answer.GetProperty("ignoredColumns").EnumerateArray().Select(c => c.GetString()));
+        Assert.Contains("'Notes'", answer.GetProperty("note").GetString(), StringComparison.Ordinal);
+        var page = await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?search={p}");
+        Assert.Equal($"{p}01-NEW", page.GetProperty("items")[0].GetProperty("destinationName").GetString());
+    }
+
     [Theory]
     [InlineData("", "empty")]
-    [InlineData("Device,Name\nPC01,PC01\n", "Unknown column 'Device'")]
+    [InlineData("Device,Name\nPC01,PC01\n", "The column 'SourceDevice' is required")]
     [InlineData("SourceDevice\n", "no mappings")]
-    [InlineData("SourceDevice,DestinationName\n\"PC01,PC01\nPC02,\"PC\"02\"\n", "not well-formed")]
+    [InlineData("SourceDevice,DestinationName\n\"PC01,PC01\nPC02,\"PC\"02\"\n", "quotation mark out of place")]
     public async Task A_malformed_file_is_rejected_with_the_reason(string csv, string expected)
     {
         var project = await Client.CreateProjectAsync();
@@ -124,6 +139,20 @@ public abstract class MappingsSuite(ServerHost host)
         Assert.Equal($"{p}0001,{p}0001,,CONTOSO\\user1,user1@fabrikam.example,,", lines[1].Trim());
         var reimport = await Client.PostCsvAsync($"/api/v1/projects/{project}/mappings/import", csv);
         Assert.Equal(3, reimport.GetProperty("updated").GetInt32());
+    }
+
+    [Fact]
+    public async Task Export_of_a_project_named_in_any_letters_names_its_file_per_rfc_6266()
+    {
+        var project = await Client.CreateProjectAsync();
+        var name = $"Überprüfung Zürich ✓ {Prefix()}";
+        await Client.RenameProjectAsync(project, name);
+
+        using var answer = await Client.GetAsync(new Uri($"/api/v1/projects/{project}/mappings/export", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("text/csv", answer.Content.Headers.ContentType?.MediaType);
+        ExportFileName.AssertNames(answer, name);
     }
 
     [Fact]

@@ -90,4 +90,19 @@ public static class ApiClient
         var page = await client.GetJsonAsync($"/api/v1/projects/{projectId}/mappings?search={prefix}&pageSize=1000");
         return page.GetProperty("items").EnumerateArray().Select(m => m.Id()).ToList();
     }
+
+    /// <summary>Gives a project another name (its connections and policy stay).</summary>
+    public static async Task RenameProjectAsync(this HttpClient client, Guid projectId, string name)
+    {
+        var project = await client.GetJsonAsync($"/api/v1/projects/{projectId}");
+        var answer = await client.PutAsJsonAsync($"/api/v1/projects/{projectId}", new
+        {
+            name,
+            tags = project.GetProperty("tags"),
+            sourceConnectionId = project.GetProperty("sourceConnectionId").GetGuid(),
+            destinationConnectionId = project.GetProperty("destinationConnectionId").GetGuid(),
+            policyId = project.GetProperty("policyId").GetGuid(),
+        }, ServerHost.Json);
+        await answer.JsonAsync(HttpStatusCode.OK);
+    }
 }

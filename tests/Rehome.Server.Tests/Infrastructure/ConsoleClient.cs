@@ -19,6 +19,28 @@ public sealed partial class ConsoleClient : IDisposable
         client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = server };
     }
 
+    public HttpClient Http => client;
+
+    public CookieContainer Cookies => cookies;
+
+    /// <summary>Signs in through the sign-in form, as the first administrator.</summary>
+    public static async Task<ConsoleClient> SignInAsync(ServerHost host)
+    {
+        var console = new ConsoleClient(host.BaseAddress);
+        if (!await console.SignInAsync("admin", ServerHost.AdminPassword))
+        {
+            throw new InvalidOperationException("The console sign-in sent the administrator back to the sign-in page.");
+        }
+        return console;
+    }
+
+    /// <summary>Posts a form as the browser would from <paramref name="page"/>: with that page's antiforgery token.</summary>
+    public async Task<HttpResponseMessage> PostFormAsync(string page, string action, Dictionary<string, string> fields)
+    {
+        fields["__RequestVerificationToken"] = await AntiforgeryTokenAsync(page);
+        return await client.PostAsync(new Uri(action, UriKind.Relative), new FormUrlEncodedContent(fields));
+    }
+
     /// <summary>The Cookie header this browser sends (the console cookie and the antiforgery cookie): what a thief would copy.</summary>
     public string CookieHeader => cookies.GetCookieHeader(server);
 
@@ -65,7 +87,8 @@ public sealed partial class ConsoleClient : IDisposable
         };
     }
 
-    private async Task<string> AntiforgeryTokenAsync(string page)
+    /// <summary>The antiforgery token of the form that <paramref name="page"/> renders.</summary>
+    public async Task<string> AntiforgeryTokenAsync(string page)
     {
         var html = await client.GetStringAsync(new Uri(page, UriKind.Relative));
         var match = AntiforgeryInput().Match(html);

@@ -329,7 +329,7 @@ public partial class ProjectMappings
             importErrors = failure.Extensions?.GetValueOrDefault("errors") as IReadOnlyList<ImportError> ?? [new ImportError(0, null, failure.Message)];
             return;
         }
-        importMessage = $"Imported {e.File.Name}: {Labels.Count(outcome.Value!.Created)} created, {Labels.Count(outcome.Value.Updated)} updated.";
+        importMessage = $"Imported {e.File.Name}: {Labels.Count(outcome.Value!.Created)} created, {Labels.Count(outcome.Value.Updated)} updated.{(outcome.Value.Note is { } note ? " " + note : "")}";
         await LoadProjectAsync();
         if (grid is not null)
         {
@@ -378,7 +378,6 @@ public partial class ProjectMappings
             : $"The identities could not be read: {outcome.Failure?.Message}";
     }
 
-    private static int Percent(MappingRow row) => row.ItemsTotal == 0 ? 0 : Math.Min(100, row.ItemsDone * 100 / row.ItemsTotal);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,42 @@
+namespace Rehome.Server.Hosting;
+
+/// <summary>
+/// Headers every answer carries, the API's and the console's alike: no content sniffing, no referrer (URLs carry
+/// project and mapping ids), a Content-Security-Policy that allows only the server's own scripts, style sheets and
+/// connections (the console has no inline script or style element, and Blazor's websocket is same-origin), and HSTS
+/// over HTTPS, so that a browser that once reached the console over HTTPS never again tries it in clear.
+/// Style attributes alone are allowed (<c>style-src-attr</c>): the mappings grid's virtualization sizes its spacer
+/// rows with them; they run no script, and what they could load is held by <c>img-src</c> and <c>font-src</c>.
+/// </summary>
+public static class SecurityHeaders
+{
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+    /// <summary>One year; without includeSubDomains, since other services may share the parent domain.</summary>
+    public const string StrictTransportSecurity = "max-age=31536000";
+
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            // Set when the answer starts, so that error pages and answers of later middleware carry them too.
+            context.Response.OnStarting(() =>
+            {
+                Apply(context.Response.Headers, context.Request.IsHttps);
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
+
+    public static void Apply(IHeaderDictionary headers, bool overHttps)
+    {
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        if (overHttps)
+        {
+            headers.StrictTransportSecurity = StrictTransportSecurity;
+        }
+    }
+}
