@@ -82,7 +82,7 @@ public static class ConsoleServiceCollectionExtensions
             }
             await ConsoleSignIns.SignOutAsync(http);
             return Results.LocalRedirect(SignInPath);
-        }).RequireAuthorization(PolicyName).WithMetadata(new RequireAntiforgeryTokenAttribute()).ExcludeFromDescription();
+        }).RequireAuthorization(PolicyName).ExcludeFromDescription();
         return app;
     }
 
