@@ -317,7 +317,10 @@ public sealed class AccountCommands(
         }
         var account = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == accountId, ct);
         // The caller's role as the store sees it now: a console page may hold a role that was narrowed since.
-        var most = Roles.Narrowest(account.Role, callerRole);
+        if (Roles.Effective(account.Role, callerRole) is not { } most)
+        {
+            return Failure.Validation("scope", "ScopeNotCovered", $"Your role is now {account.Role}: sign in again to make tokens.");
+        }
         Role? carried = most == account.Role ? null : most;
         if (!string.IsNullOrWhiteSpace(scope))
         {
@@ -383,7 +386,13 @@ public sealed class AccountCommands(
         }
         if (role == Role.Administrator)
         {
-            violations.Add("projects", "AdministratorReachesEveryProject", "An administrator manages every project; limit operators, viewers and auditors instead.");
+            violations.Add("projects", "AdministratorReachesEveryProject", "An administrator manages every project; limit operators and viewers instead.");
+            return ids;
+        }
+        if (role == Role.Auditor)
+        {
+            // The audit log is one log: entries are not all about a project, so it cannot be cut to some projects.
+            violations.Add("projects", "AuditorReadsTheWholeLog", "An auditor reads the whole audit log; limit operators and viewers instead.");
             return ids;
         }
         if (ids.Count > MaxProjects)

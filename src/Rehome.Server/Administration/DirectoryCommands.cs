@@ -74,7 +74,8 @@ public sealed class DirectoryCommands(
         Guid connectionId, string? ou, bool includeChildOus, int limit, CancellationToken ct)
     {
         var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == connectionId, ct);
-        if (connection is null)
+        // An account limited to projects discovers only in the sources of its projects (the filter hides the others).
+        if (connection is null || (db.VisibleProjects is not null && !await db.Projects.AnyAsync(p => p.SourceConnectionId == connectionId, ct)))
         {
             return Failure.NotFound($"Connection {connectionId}");
         }

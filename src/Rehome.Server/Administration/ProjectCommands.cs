@@ -103,6 +103,16 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
             return Failure.Conflict("ProjectHasActiveJobs",
                 $"The project '{project.Name}' has {active} job(s) waiting or in progress; stop its runs before deleting it.");
         }
+        // An account limited to projects sees only those; were this project's row to go with it, an account limited to it
+        // alone would have no limit left and see every project. Its limits change first, by an administrator.
+        var limited = await db.AccountProjects.IgnoreQueryFilters().Where(p => p.ProjectId == id)
+            .Join(db.Accounts, p => p.AccountId, a => a.Id, (p, a) => a.UserName).OrderBy(n => n).ToListAsync(ct);
+        if (limited.Count > 0)
+        {
+            return Failure.Conflict("ProjectInAccountLimits",
+                $"The accounts {string.Join(", ", limited.Take(10))}{(limited.Count > 10 ? " …" : "")} are limited to the project '{project.Name}': " +
+                "an administrator removes it from their projects (or changes their limits) before the project is deleted.");
+        }
         // Jobs carry no foreign key (see the store): they go first, in the same transaction.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.ProjectId == id), ct);

@@ -81,6 +81,12 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
             return Failure.Conflict("JobNotRerunnable",
                 $"Only a job that ended Failed, Exceptions or Stopped can be re-run; this one is {job.Status.DisplayName()}.");
         }
+        // A job of a mapping moved here from another project belongs to that project's run, which an account limited
+        // to this project does not see (and may not re-run).
+        if (!await db.Runs.AnyAsync(r => r.Id == job.RunId, ct))
+        {
+            return Failure.NotFound($"Run {job.RunId}");
+        }
         return await engine.RerunAsync(job.RunId, null, id, false, ct);
     }
 }

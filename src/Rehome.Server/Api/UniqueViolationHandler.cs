@@ -18,12 +18,13 @@ public sealed class UniqueViolationHandler : IExceptionHandler
             return false;
         }
         await Problems.Conflict("AlreadyExists",
-                "Another request created the same name or device at the same moment; reload and try again.")
+                "The same name or device exists already (made by another request at the same moment, or where you cannot see it); reload and try again.")
             .ExecuteAsync(httpContext);
         return true;
     }
 
-    public static bool IsUniqueViolation(Exception exception) => exception is DbUpdateException { InnerException: var inner } && inner switch
+    /// <summary>A unique index refused a write: through EF Core, or from the bulk writers' own commands (the raw provider exception).</summary>
+    public static bool IsUniqueViolation(Exception exception) => (exception is DbUpdateException { InnerException: { } inner } ? inner : exception) switch
     {
         // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,

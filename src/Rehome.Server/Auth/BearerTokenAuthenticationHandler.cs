@@ -43,6 +43,10 @@ public sealed class BearerTokenAuthenticationHandler(
         {
             return AuthenticateResult.Fail("The API token is unknown, revoked or expired, or its account is disabled.");
         }
+        if (Roles.Effective(found.Role, found.Token.Scope) is not { } role)
+        {
+            return AuthenticateResult.Fail("The API token's scope is no longer within its account's role; make a new token.");
+        }
         if (found.Token.LastUsedAt is not { } last || now - last > LastUsedResolution)
         {
             await db.ApiTokens.Where(t => t.Id == found.Token.Id)
@@ -52,7 +56,7 @@ public sealed class BearerTokenAuthenticationHandler(
             [
                 new Claim(ClaimTypes.NameIdentifier, found.Token.AccountId.ToString()),
                 new Claim(ClaimTypes.Name, found.UserName),
-                new Claim(ClaimTypes.Role, Roles.Narrowest(found.Role, found.Token.Scope).ToString()),
+                new Claim(ClaimTypes.Role, role.ToString()),
                 new Claim("token_id", found.Token.Id.ToString()),
             ],
             SchemeName);

@@ -12,10 +12,16 @@ public static class Roles
     public static bool Covers(Role role, Role other) => role == other || role == Role.Administrator || (role == Role.Operator && other == Role.Viewer);
 
     /// <summary>
-    /// A token's effective role: its scope when the account's role covers it, else the account's role (a token
-    /// never carries more than its account, even after the account's role was narrowed).
+    /// A token's effective role: its scope when the account's role covers it, the account's role when it has no scope,
+    /// and none (the token is refused) when the account's role no longer covers the scope: a token made for the audit
+    /// log by an administrator who is now an operator must not become an operator's token.
     /// </summary>
-    public static Role Narrowest(Role account, Role? scope) => scope is { } s && Covers(account, s) ? s : account;
+    public static Role? Effective(Role account, Role? scope) => scope switch
+    {
+        null => account,
+        { } s when Covers(account, s) => s,
+        _ => null,
+    };
 
     public static Role? Of(ClaimsPrincipal user) =>
         Enum.TryParse<Role>(user.FindFirstValue(ClaimTypes.Role), out var role) ? role : null;

@@ -74,8 +74,10 @@ public sealed class SingleSignOnAccounts(
     private async Task<string> FreeUserNameAsync(SingleSignOnIdentity identity, CancellationToken ct)
     {
         var wanted = SingleSignOnRules.BaseUserName(identity.SuggestedUserName, identity.Subject);
-        var taken = await db.Accounts.Where(a => a.UserName.StartsWith(wanted)).Select(a => a.UserName).ToListAsync(ct);
-        return SingleSignOnRules.UniqueUserName(wanted, taken.ToHashSet(StringComparer.Ordinal));
+        // User names are unique in any case: a provider's "Admin" must not sit beside the local "admin".
+        var upper = wanted.ToUpperInvariant();
+        var taken = await db.Accounts.Where(a => a.UserName.ToUpper().StartsWith(upper)).Select(a => a.UserName).ToListAsync(ct);
+        return SingleSignOnRules.UniqueUserName(wanted, taken.ToHashSet(StringComparer.OrdinalIgnoreCase));
     }
 
     private void Audit(string actor, string action, Account account, string details) =>

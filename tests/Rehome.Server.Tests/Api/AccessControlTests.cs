@@ -143,6 +143,87 @@ public sealed class AccessControlTests(SqliteServer server) : IClassFixture<Sqli
     }
 
     [Fact]
+    public async Task A_project_an_account_is_limited_to_cannot_be_deleted_so_the_limit_never_vanishes()
+    {
+        var (mine, _) = await ProjectWithMappingAsync();
+        var (other, _) = await ProjectWithMappingAsync();
+        var account = await Host.CreateAsync(Role.Operator, [mine]);
+        using var client = account.Client(Host);
+
+        var byItself = await client.DeleteAsync(new Uri($"/api/v1/projects/{mine}", UriKind.Relative));
+        var byAnAdministrator = await Host.Client.DeleteAsync(new Uri($"/api/v1/projects/{mine}", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Conflict, byItself.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, byAnAdministrator.StatusCode);
+        Assert.Contains("ProjectInAccountLimits", await byAnAdministrator.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await client.GetJsonAsync($"/api/v1/projects/{other}", HttpStatusCode.NotFound);
+        Assert.Equal([mine], (await client.GetJsonAsync("/api/v1/projects")).EnumerateArray().Select(p => p.Id()));
+    }
+
+    [Fact]
+    public async Task A_limited_account_discovers_computers_only_in_the_sources_of_its_projects()
+    {
+        var (mine, _) = await ProjectWithMappingAsync();
+        var (other, _) = await ProjectWithMappingAsync();
+        var account = await Host.CreateAsync(Role.Operator, [mine]);
+        using var client = account.Client(Host);
+        var mySource = (await Host.Client.GetJsonAsync($"/api/v1/projects/{mine}")).GetProperty("sourceConnectionId").GetGuid();
+        var otherSource = (await Host.Client.GetJsonAsync($"/api/v1/projects/{other}")).GetProperty("sourceConnectionId").GetGuid();
+
+        var elsewhere = await client.GetAsync(new Uri($"/api/v1/connections/{otherSource}/computers", UriKind.Relative));
+        var own = await client.GetAsync(new Uri($"/api/v1/connections/{mySource}/computers", UriKind.Relative));
+
+        Assert.NotEqual(mySource, otherSource);
+        Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
+        Assert.NotEqual(HttpStatusCode.NotFound, own.StatusCode);
+    }
+
+    [Fact]
+    public async Task Importing_a_device_mapped_in_a_project_the_account_cannot_see_is_a_conflict_not_a_failure()
+    {
+        var (mine, _) = await ProjectWithMappingAsync();
+        var (other, _) = await ProjectWithMappingAsync();
+        var device = ApiClient.Unique("PC");
+        await Host.Client.PostJsonAsync($"/api/v1/projects/{other}/mappings", new { sourceDevice = device });
+        var account = await Host.CreateAsync(Role.Operator, [mine]);
+        using var client = account.Client(Host);
+
+        using var csv = new StringContent($"SourceDevice\n{device}\n", System.Text.Encoding.UTF8, "text/csv");
+        var imported = await client.PostAsync(new Uri($"/api/v1/projects/{mine}/mappings/import", UriKind.Relative), csv);
+
+        Assert.Equal(HttpStatusCode.Conflict, imported.StatusCode);
+        Assert.DoesNotContain(other.ToString(), await imported.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task An_auditor_is_not_limited_to_projects_because_the_audit_log_is_one_log()
+    {
+        var (project, _) = await ProjectWithMappingAsync();
+
+        var refused = await Host.Client.PostJsonAsync("/api/v1/accounts",
+            new { userName = ApiClient.Unique("auditor").ToLowerInvariant(), role = "Auditor", password = "Audit-Passw0rd-2026-x", projects = new[] { project } },
+            HttpStatusCode.BadRequest);
+
+        Assert.Equal("projects", refused.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.Equal("AuditorReadsTheWholeLog", refused.GetProperty("errors")[0].GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task A_scoped_token_whose_account_was_narrowed_below_its_scope_opens_nothing()
+    {
+        var account = await Host.CreateAsync(Role.Administrator);
+        using var client = account.Client(Host);
+        var scoped = await client.PostJsonAsync("/api/v1/tokens", new { name = "audit export", scope = "Auditor" });
+        using var auditToken = Host.ClientWith(scoped.GetProperty("token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await auditToken.GetAsync(new Uri("/api/v1/audit", UriKind.Relative))).StatusCode);
+
+        (await Host.Client.PutAsJsonAsync($"/api/v1/accounts/{account.Id}", new { role = "Operator" }, ServerHost.Json)).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await auditToken.GetAsync(new Uri("/api/v1/audit", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await auditToken.GetAsync(new Uri("/api/v1/projects", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
     public async Task A_scoped_token_makes_no_token_wider_than_itself()
     {
         var account = await Host.CreateAsync(Role.Administrator);

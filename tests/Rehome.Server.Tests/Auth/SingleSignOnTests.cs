@@ -181,16 +181,19 @@ public sealed class SingleSignOnTests(SingleSignOnWorld world) : IClassFixture<S
         Assert.Null(await AccountOfAsync(user));
     }
 
-    [Fact]
-    public async Task A_provider_user_named_like_a_local_account_gets_an_account_of_their_own()
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("Admin")]
+    public async Task A_provider_user_named_like_a_local_account_in_any_case_gets_an_account_of_their_own(string providerName)
     {
-        var user = new TestUser(Guid.NewGuid().ToString(), "admin", ["rehome-viewers"]);
+        var user = new TestUser(Guid.NewGuid().ToString(), providerName, ["rehome-viewers"]);
 
         await SignInAtProviderAsync(new Browser(Host.BaseAddress), user);
 
         var account = (await AccountOfAsync(user))!;
-        Assert.Equal("admin-2", account.UserName);
+        Assert.StartsWith(providerName + "-", account.UserName, StringComparison.Ordinal);
         Assert.Equal(Role.Viewer, account.Role);
+        Assert.False(string.IsNullOrEmpty(await Host.SignInAsync("admin", ServerHost.AdminPassword)));
     }
 
     [Fact]
@@ -360,12 +363,12 @@ public sealed class SingleSignOnRulesTests
     }
 
     [Fact]
-    public void A_new_account_name_loses_control_characters_and_takes_the_first_free_number()
+    public void A_new_account_name_keeps_what_a_user_name_may_hold_and_takes_the_first_free_number_in_any_case()
     {
-        var wanted = SingleSignOnRules.BaseUserName("jo\u001b[31m\n", "subject");
+        var wanted = SingleSignOnRules.BaseUserName("jo\u001b[31m\n\u202Eo", "subject");
 
-        Assert.Equal("jo[31m", wanted);
-        Assert.Equal("jo[31m-3", SingleSignOnRules.UniqueUserName(wanted, new HashSet<string> { "jo[31m", "jo[31m-2" }));
+        Assert.Equal("jo31mo", wanted);
+        Assert.Equal("jo31mo-3", SingleSignOnRules.UniqueUserName(wanted, new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "JO31MO", "jo31mo-2" }));
         Assert.Equal("sso-subject", SingleSignOnRules.BaseUserName("  ", "subject"));
     }
 
