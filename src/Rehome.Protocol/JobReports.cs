@@ -44,6 +44,9 @@ public sealed record ProgressAnswer(bool StopRequested);
 /// <summary>A chunk of the device's log for a job; <see cref="Sequence"/> makes a resent chunk harmless.</summary>
 public sealed record LogChunk
 {
+    /// <summary>The job's lease token: only the lease holder writes the job's log.</summary>
+    public required Guid LeaseToken { get; init; }
+
     public required long Sequence { get; init; }
 
     public required IReadOnlyList<LogLine> Lines { get; init; }

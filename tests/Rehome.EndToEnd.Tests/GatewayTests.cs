@@ -116,7 +116,7 @@ public sealed class GatewayTests
                 new ProgressReport { LeaseToken = Guid.NewGuid(), Step = "Hijack" }, AgentProtocol.JsonOptions);
             Assert.Equal(HttpStatusCode.Conflict, progress.StatusCode);
             var log = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/log",
-                new LogChunk { Sequence = 0, Lines = [new LogLine(DateTimeOffset.UtcNow, "Information", "not mine")] }, AgentProtocol.JsonOptions);
+                new LogChunk { LeaseToken = job.LeaseToken, Sequence = 0, Lines = [new LogLine(DateTimeOffset.UtcNow, "Information", "not mine")] }, AgentProtocol.JsonOptions);
             Assert.Equal(HttpStatusCode.NotFound, log.StatusCode);
             var action = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/directory-action",
                 new DirectoryActionRequest { LeaseToken = job.LeaseToken, Action = DirectoryAction.MigrateEntraIdGroups, SourceEntraDeviceId = "x" }, AgentProtocol.JsonOptions);

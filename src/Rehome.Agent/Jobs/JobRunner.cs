@@ -429,6 +429,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             }
             await gateway.UploadLogAsync(context.JobId, new LogChunk
             {
+                LeaseToken = context.Assignment.LeaseToken,
                 Sequence = uploaded,
                 Lines = [.. lines.Select(l => l with { Text = Outgoing(l.Text, AgentProtocol.MaxLogLineLength) ?? "" })],
             }, ct);

@@ -163,14 +163,14 @@ public static class AgentGatewayApi
             return Problems.Validation(violations.Items);
         }
         var agentId = http.Agent().AgentId;
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == id && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.Status }).FirstOrDefaultAsync(ct);
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == id && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.LeaseToken, j.Status }).FirstOrDefaultAsync(ct);
         if (job is null)
         {
             return Problems.NotFound($"Job {id} of this agent");
         }
-        if (job.LeaseOwner != agentId || job.Status != JobStatus.InProgress)
+        if (job.LeaseOwner != agentId || job.LeaseToken != chunk.LeaseToken || job.Status != JobStatus.InProgress)
         {
-            // Only the lease holder writes about a job, its log too.
+            // Only the lease holder writes about a job, its log too; a lapsed lease's token no longer does, even from the same agent.
             return LeaseLost(id);
         }
         // A chunk resent because its answer was lost (or raced in twice) is stored once: the unique index

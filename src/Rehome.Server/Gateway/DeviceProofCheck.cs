@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Rehome.Core.Validation;
 using Rehome.Protocol;
@@ -31,10 +32,12 @@ public static class DeviceProofCheck
         }
         if (violations.Require($"{field}.hardwareId", proof.HardwareId, "The hardware id"))
         {
-            violations.MaxLength($"{field}.hardwareId", proof.HardwareId, DeviceProof.MaxHardwareIdLength, "The hardware id");
-            if (proof.HardwareId.Any(char.IsControl))
+            violations.Text($"{field}.hardwareId", proof.HardwareId, DeviceProof.MaxHardwareIdLength, "The hardware id");
+            // An administrator compares hardware ids by eye: invisible format characters (zero-width and the like) would make two look alike.
+            if (!violations.Any && proof.HardwareId.FirstOrDefault(c => char.GetUnicodeCategory(c) == UnicodeCategory.Format) is var format and not '\0')
             {
-                violations.Add($"{field}.hardwareId", "ControlCharacters", "The hardware id contains control characters.");
+                violations.Add($"{field}.hardwareId", TextRules.ControlCharacterRule,
+                    $"The hardware id holds the invisible format character U+{(int)format:X4}; format characters are refused.");
             }
         }
         using var key = ReadKey(proof.PublicKey);

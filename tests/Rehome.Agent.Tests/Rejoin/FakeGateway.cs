@@ -19,6 +19,9 @@ public sealed partial class FakeGateway : HttpMessageHandler
 
     public ConcurrentQueue<string> Calls { get; } = new();
 
+    /// <summary>The lease token of every log chunk sent.</summary>
+    public ConcurrentQueue<Guid> LogLeaseTokens { get; } = new();
+
     /// <summary>Answers the return-ticket request; null: 422 (the server cannot make one).</summary>
     public Func<ReturnTicketRequest, DestinationJoin?> ReturnTicket { get; set; } = request => new DestinationJoin
     {
@@ -65,6 +68,7 @@ public sealed partial class FakeGateway : HttpMessageHandler
             case "progress":
                 return Json(new ProgressAnswer(StopRequested));
             case "log":
+                LogLeaseTokens.Enqueue((await request.Content!.ReadFromJsonAsync<LogChunk>(AgentProtocol.JsonOptions, cancellationToken))!.LeaseToken);
                 return new HttpResponseMessage(HttpStatusCode.NoContent);
             case "complete":
                 Completions.Enqueue((await request.Content!.ReadFromJsonAsync<CompletionReport>(AgentProtocol.JsonOptions, cancellationToken))!);

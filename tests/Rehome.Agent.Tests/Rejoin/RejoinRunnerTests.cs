@@ -50,6 +50,8 @@ public sealed class RejoinRunnerTests
         Assert.Contains(RejoinDevice.UserSid, state.LocalAdministrators);
         Assert.Equal(join.Kind == JoinKind.EntraId, device.Gateway.Calls.Contains("package/destination"));
         Assert.Contains("return-ticket", device.Gateway.Calls);
+        // The log goes up under the job's lease like every other write about the job.
+        Assert.Equal([device.Assignment.LeaseToken], device.Gateway.LogLeaseTokens.Distinct());
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public abstract class BadAgentInputSuite(ServerHost host)
         using var _ = device;
 
         var response = await PostRawAsync(device.Agent, $"/agent/v1/jobs/{job.JobId}/log",
-            "{\"sequence\": 0, \"lines\": [{\"at\": \"2026-11-28T09:00:00Z\", \"level\": \"Information\", \"text\": null}]}");
+            $"{{\"leaseToken\": \"{job.LeaseToken}\", \"sequence\": 0, \"lines\": [{{\"at\": \"2026-11-28T09:00:00Z\", \"level\": \"Information\", \"text\": null}}]}}");
 
         await AssertRefusedAsync(response, "lines[0].text", "Required");
     }
@@ -51,7 +51,7 @@ public abstract class BadAgentInputSuite(ServerHost host)
     {
         var (device, job) = await LeasedJobAsync();
         using var _ = device;
-        var chunk = new LogChunk { Sequence = 0, Lines = [new LogLine(DateTimeOffset.UnixEpoch, "Information", "fine\r\n\tmulti-line"), new LogLine(DateTimeOffset.UnixEpoch, "Warning", text)] };
+        var chunk = new LogChunk { LeaseToken = job.LeaseToken, Sequence = 0, Lines = [new LogLine(DateTimeOffset.UnixEpoch, "Information", "fine\r\n\tmulti-line"), new LogLine(DateTimeOffset.UnixEpoch, "Warning", text)] };
 
         var response = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/log", chunk, AgentProtocol.JsonOptions);
 

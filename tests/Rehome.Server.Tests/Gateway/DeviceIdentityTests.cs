@@ -193,6 +193,74 @@ public sealed class DeviceIdentityTests(SimulatedDirectoryServer server) : IClas
     }
 
     [Fact]
+    public async Task After_its_agent_is_revoked_a_device_is_held_for_any_key_its_own_too_until_an_administrator_deletes_the_revoked_agent()
+    {
+        using var device = await Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        using var attacker = NewKey();
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Client.PostAsJsonAsync($"/api/v1/agents/{device.AgentId}/revoke", new { })).StatusCode);
+        Host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var other = await AnswerAsync(await Host.EnrollAsync(device.ConfigurationKey, device.DeviceName, attacker, "ATTACKER-HW"), HttpStatusCode.Accepted);
+        var own = await AnswerAsync(await Host.EnrollAsync(device.ConfigurationKey, device.DeviceName, device.DeviceKey), HttpStatusCode.Accepted);
+
+        foreach (var held in new[] { other, own })
+        {
+            Assert.Equal((true, null, null), (held.AwaitingApproval, held.Credential, held.MappingId));
+            Assert.Equal("awaiting-approval", (await AgentAsync(held.AgentId)).GetProperty("state").GetString());
+        }
+        Assert.NotEqual(other.AgentId, own.AgentId);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Client.DeleteAsync(new Uri($"/api/v1/agents/{device.AgentId}", UriKind.Relative))).StatusCode);
+        Host.Time.Advance(TimeSpan.FromSeconds(1));
+        var freed = await AnswerAsync(await Host.EnrollAsync(device.ConfigurationKey, device.DeviceName, device.DeviceKey), HttpStatusCode.OK);
+        Assert.NotNull(freed.Credential);
+    }
+
+    [Theory]
+    [InlineData("HW\u202Egnp.exe")]
+    [InlineData("HW\u2066ID\u2069")]
+    [InlineData("HW\u200BID")]
+    [InlineData("HW\u001B[2J")]
+    public async Task A_hardware_id_with_a_control_bidi_or_format_character_is_refused_naming_the_field_and_enrolls_nothing(string hardwareId)
+    {
+        using var device = await Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        using var newcomer = NewKey();
+        Host.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var problem = await (await Host.EnrollAsync(device.ConfigurationKey, device.DeviceName, newcomer, hardwareId)).JsonAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal(("proof.hardwareId", "ControlCharacter"),
+            (problem.GetProperty("errors")[0].GetProperty("field").GetString(), problem.GetProperty("errors")[0].GetProperty("rule").GetString()));
+        var agents = await Host.Client.GetJsonAsync($"/api/v1/agents?search={device.DeviceName}");
+        Assert.Equal([device.AgentId], agents.GetProperty("items").EnumerateArray().Select(a => a.Id()));
+    }
+
+    [Fact]
+    public async Task A_log_chunk_with_a_stale_lease_token_of_the_same_agent_is_refused_and_stores_nothing()
+    {
+        using var device = await Host.EnrollDeviceAsync(AgentWorld.EntraDestination());
+        var first = await Host.RunAndPollAsync(device, "RejoinDomain");
+        Host.Time.Advance(TimeSpan.FromSeconds(first.LeaseSeconds + 1));
+        await using (var scope = Host.Scope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Rehome.Server.Runs.RunEngineService>().TickAsync(CancellationToken.None);
+        }
+        var poll = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+        var second = (await poll.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions))!;
+        Assert.Equal(first.JobId, second.JobId);
+        Assert.NotEqual(first.LeaseToken, second.LeaseToken);
+
+        LogChunk Chunk(Guid lease, string text) => new() { LeaseToken = lease, Sequence = 0, Lines = [new LogLine(DateTimeOffset.UnixEpoch, "Information", text)] };
+        var stale = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{first.JobId}/log", Chunk(first.LeaseToken, "stale"), AgentProtocol.JsonOptions);
+        var current = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{first.JobId}/log", Chunk(second.LeaseToken, "current"), AgentProtocol.JsonOptions);
+
+        Assert.Equal("LeaseLost", (await stale.JsonAsync(HttpStatusCode.Conflict)).GetProperty("rule").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, current.StatusCode);
+        await using var read = Host.Scope();
+        Assert.Equal(["current"], await read.ServiceProvider.GetRequiredService<RehomeDbContext>().JobLogLines.AsNoTracking()
+            .Where(l => l.JobId == first.JobId).Select(l => l.Text).ToListAsync());
+    }
+
+    [Fact]
     public async Task Another_agent_presenting_the_lease_token_of_a_job_writes_nothing_about_it()
     {
         using var holder = await Host.EnrollDeviceAsync(AgentWorld.EntraDestination());
@@ -207,7 +275,7 @@ public sealed class DeviceIdentityTests(SimulatedDirectoryServer server) : IClas
             ("progress", await agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
                 new ProgressReport { LeaseToken = lease, Step = "Hijacked", ItemsDone = 7, ItemsTotal = 7 }, AgentProtocol.JsonOptions)),
             ("log", await agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/log",
-                new LogChunk { Sequence = 0, Lines = [new LogLine(DateTimeOffset.UtcNow, "Information", "not mine")] }, AgentProtocol.JsonOptions)),
+                new LogChunk { LeaseToken = lease, Sequence = 0, Lines = [new LogLine(DateTimeOffset.UtcNow, "Information", "not mine")] }, AgentProtocol.JsonOptions)),
             ("sid-map", await agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/sid-map", new SidMapRequest(lease, ["S-1-5-21-1-2-3-1001"]), AgentProtocol.JsonOptions)),
             ("directory-action", await agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/directory-action",
                 new DirectoryActionRequest { LeaseToken = lease, Action = DirectoryAction.MigrateEntraIdGroups, SourceEntraDeviceId = "x" }, AgentProtocol.JsonOptions)),
