@@ -294,7 +294,7 @@ public sealed class AccountCommands(
     public async Task<Outcome<TokenCreated>> CreateTokenAsync(
         Guid accountId, Role callerRole, string? name, int? expiresInDays, bool neverExpires, string? scope, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
+        if (string.IsNullOrWhiteSpace(name))
         {
             return Failure.Validation("name", "Required", "A token needs a name of 1 to 100 characters, to recognise it later.");
         }

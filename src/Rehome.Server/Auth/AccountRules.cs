@@ -32,11 +32,14 @@ public static class AccountRules
         }
         var name = userName!.Trim();
         violations.MaxLength(field, name, UserNameMaxLength, "The user name");
-        if (!name.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@'))
+        if (!name.All(IsUserNameCharacter))
         {
             violations.Add(field, "UserNameCharacters", "A user name holds letters, digits and . _ - @ only.");
         }
     }
+
+    /// <summary>What a user name may hold: letters, digits and <c>. _ - @</c> (the names single sign-on makes follow it too).</summary>
+    public static bool IsUserNameCharacter(char c) => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@';
 
     /// <summary>A new password (set by its owner or by an administrator): the one strength rule of every password.</summary>
     public static void CheckPassword(string field, string? password, string? userName, RuleViolations violations) =>

@@ -84,8 +84,7 @@ public static class SingleSignOnRules
     }
 
     /// <summary>Keeps what a local user name may hold (letters, digits and . _ - @), so an account made here reads like one.</summary>
-    private static string Clean(string? value) =>
-        new string((value ?? "").Trim().Where(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '@').ToArray());
+    private static string Clean(string? value) => new string((value ?? "").Trim().Where(AccountRules.IsUserNameCharacter).ToArray());
 
     private static string Cut(string value, int max) => value.Length <= max ? value : value[..max];
 }

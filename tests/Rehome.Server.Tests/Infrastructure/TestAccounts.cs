@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Server.Auth;
 using Rehome.Server.Store;
@@ -14,7 +12,7 @@ public sealed record TestAccount(Guid Id, string UserName, string Password, Role
 }
 
 /// <summary>Accounts of every role, limited to projects or not, made as an administrator would (through the store).</summary>
-public static partial class TestAccounts
+public static class TestAccounts
 {
     public const string Password = "Test-Role-Password-2026";
 
@@ -60,23 +58,8 @@ public static partial class TestAccounts
     /// <summary>Signs in through the console's form (with its antiforgery token) and returns the cookies the browser would hold.</summary>
     public static async Task<string> ConsoleCookiesAsync(this ServerHost host, string userName, string password)
     {
-        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
-        using var browser = new HttpClient(handler) { BaseAddress = host.BaseAddress };
-        var page = await browser.GetStringAsync(new Uri("/sign-in", UriKind.Relative));
-        var antiforgery = AntiforgeryField().Match(page).Groups[1].Value;
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["userName"] = userName,
-            ["password"] = password,
-            ["returnUrl"] = "/",
-            ["__RequestVerificationToken"] = antiforgery,
-        });
-        var signedIn = await browser.PostAsync(new Uri("/account/sign-in", UriKind.Relative), form);
-        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        Assert.DoesNotContain("failed", signedIn.Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
-        return handler.CookieContainer.GetCookieHeader(host.BaseAddress);
+        using var console = new ConsoleClient(host.BaseAddress);
+        Assert.True(await console.SignInAsync(userName, password), $"The console sign-in of {userName} failed.");
+        return console.CookieHeader;
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }
