@@ -595,10 +595,17 @@ public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, ID
                 catch (DirectoryUnavailableException unavailable) when (options.UseLdaps)
                 {
                     // libldap reports a failed TLS handshake like a DC that is down. A DC that accepts the
-                    // connection is up, so it is the certificate: a setting to fix, not an outage to wait out.
+                    // connection is up; if a second handshake fails too it is the certificate: a setting to
+                    // fix, not an outage to wait out. (One busy DC can drop a handshake, hence the second.)
                     if (!await AcceptsTcpAsync(cancellationToken))
                     {
                         throw;
+                    }
+
+                    connection = await RetryHandshakeAsync(cancellationToken);
+                    if (connection is not null)
+                    {
+                        return connection;
                     }
 
                     throw new ActiveDirectoryException(
@@ -613,6 +620,19 @@ public sealed class LdapActiveDirectoryDirectory : IActiveDirectoryDirectory, ID
         finally
         {
             connectGate.Release();
+        }
+    }
+
+    private async Task<LdapConnection?> RetryHandshakeAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        try
+        {
+            return await Task.Run(Open, cancellationToken);
+        }
+        catch (DirectoryUnavailableException)
+        {
+            return null;
         }
     }
 
