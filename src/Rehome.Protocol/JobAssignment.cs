@@ -43,6 +43,15 @@ public sealed record JobAssignment
     /// device leaves its source, removed when the job ends); null when the connection asks for none.
     /// </summary>
     public BreakGlassAccount? BreakGlass { get; init; }
+
+    /// <summary>Permissions and profile jobs: count what would change in each area, change nothing.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>
+    /// Set when this job reverts an earlier, finished job of the same kind on this device: the agent restores
+    /// what that job's journals recorded, area by area, instead of running the job's steps.
+    /// </summary>
+    public Guid? RevertOf { get; init; }
 }
 
 /// <summary>A local administrator account that keeps a device reachable while it belongs to no domain.</summary>
@@ -79,6 +88,9 @@ public sealed record JobPolicy
     public IReadOnlyList<string> IgnoredFileSystemPaths { get; init; } = [];
 
     public IReadOnlyList<string> IgnoredRegistryKeys { get; init; } = [];
+
+    /// <summary>The areas beyond file and registry paths that the permissions job migrates (the policy's areas minus those to ignore).</summary>
+    public DeviceAreas Areas { get; init; }
 
     /// <summary>Hybrid Identity: how long the job waits after the restart for the device's Entra ID registration.</summary>
     public int HybridRegistrationWaitSeconds { get; init; } = 3600;

@@ -25,6 +25,9 @@ public sealed record ProgressReport
     /// <summary>Item-level results since the last report (failed items, mostly); at most <see cref="MaxItems"/>.</summary>
     public IReadOnlyList<ItemResult> Items { get; init; } = [];
 
+    /// <summary>The Re-ACL's counts so far, one per area (permissions and profile jobs).</summary>
+    public IReadOnlyList<AreaCount> Areas { get; init; } = [];
+
     public const int MaxItems = 1000;
 }
 
@@ -78,6 +81,9 @@ public sealed record CompletionReport
     public int ItemsChanged { get; init; }
 
     public int ItemsFailed { get; init; }
+
+    /// <summary>The Re-ACL's final counts, one per area (permissions and profile jobs).</summary>
+    public IReadOnlyList<AreaCount> Areas { get; init; } = [];
 
     /// <summary>A stable code for automation (for example "step-failed"), with <see cref="ErrorMessage"/> for a person.</summary>
     public string? ErrorCode { get; init; }

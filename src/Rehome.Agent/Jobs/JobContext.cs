@@ -11,6 +11,7 @@ public sealed class JobContext(
     JobJournal journal, JobLog log, IDevicePlatform platform, IUserSession session, GatewayClient gateway, TimeProvider time, CancellationToken cancellation)
 {
     private readonly ConcurrentQueue<ItemResult> pendingItems = new();
+    private readonly ConcurrentDictionary<ReaclArea, AreaCount> areaCounts = new();
     private int itemsDone;
     private int itemsTotal;
     private int itemsChanged;
@@ -77,6 +78,38 @@ public sealed class JobContext(
         var failed = (int.TryParse(Journal.Get(FailedItemsKey), System.Globalization.CultureInfo.InvariantCulture, out var before) ? before : 0) + 1;
         Journal.Set(FailedItemsKey, failed.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Volatile.Write(ref itemsFailed, Math.Max(Volatile.Read(ref itemsFailed), failed));
+    }
+
+    private const string AreaKeyPrefix = "area.";
+
+    /// <summary>
+    /// Sets one area's Re-ACL counts, sent with every progress report and the completion; a final count is
+    /// journaled, so the areas done before a restart are still reported after it.
+    /// </summary>
+    public void SetAreaCount(AreaCount count, bool final)
+    {
+        areaCounts[count.Area] = count;
+        if (final)
+        {
+            Journal.Set(AreaKeyPrefix + count.Area, System.Text.Json.JsonSerializer.Serialize(count, AgentProtocol.JsonOptions));
+        }
+    }
+
+    /// <summary>Every area's counts so far, in area order.</summary>
+    public IReadOnlyList<AreaCount> AreaCounts
+    {
+        get
+        {
+            foreach (var (key, value) in Journal.Record.Data)
+            {
+                if (key.StartsWith(AreaKeyPrefix, StringComparison.Ordinal)
+                    && System.Text.Json.JsonSerializer.Deserialize<AreaCount>(value, AgentProtocol.JsonOptions) is { } journaled)
+                {
+                    areaCounts.TryAdd(journaled.Area, journaled);
+                }
+            }
+            return [.. areaCounts.Values.OrderBy(a => a.Area).Take(AreaCount.MaxAreas)];
+        }
     }
 
     /// <summary>Records an item result to send with the next progress report.</summary>

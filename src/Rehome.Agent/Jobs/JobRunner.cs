@@ -329,6 +329,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         ItemsTotal = context.ItemsTotal,
         ItemsChanged = context.ItemsChanged,
         ItemsFailed = context.ItemsFailed,
+        Areas = Outgoing(context.AreaCounts),
         ErrorCode = Outgoing(code, AgentProtocol.MaxStepLength, multiLine: false),
         ErrorMessage = Outgoing(message, AgentProtocol.MaxMessageLength),
     };
@@ -339,6 +340,9 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// </summary>
     private static string? Outgoing(string? text, int maxLength, bool multiLine = true) =>
         text is null ? null : TextRules.Fit(text, maxLength, multiLine);
+
+    private static IReadOnlyList<AreaCount> Outgoing(IReadOnlyList<AreaCount> areas) =>
+        [.. areas.Select(a => a with { Problem = Outgoing(a.Problem, AgentProtocol.MaxMessageLength) })];
 
     /// <summary>Renews the lease with progress (at each step and every few seconds), uploads the log, hears stop requests.</summary>
     private async Task ReportLoopAsync(JobContext context, RunState state, CancellationTokenSource work, CancellationToken ct)
@@ -363,6 +367,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                         ItemsChanged = context.ItemsChanged,
                         ItemsFailed = context.ItemsFailed,
                         Message = Outgoing(context.Message, AgentProtocol.MaxMessageLength),
+                        Areas = Outgoing(context.AreaCounts),
                         Items = [.. items.Select(i => i with
                         {
                             Item = Outgoing(i.Item, AgentProtocol.MaxItemLength, multiLine: false)!,

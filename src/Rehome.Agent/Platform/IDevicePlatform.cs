@@ -31,6 +31,9 @@ public interface IDevicePlatform
     /// <summary>Files, folders and registry keys, by Windows paths (<c>C:\…</c>, <c>HKLM\…</c>).</summary>
     ISecurityStore SecurityStore { get; }
 
+    /// <summary>The Re-ACL areas, files and registry included, opened one at a time.</summary>
+    IDeviceAreas Areas { get; }
+
     Task<HardwareIdentity> GetHardwareIdentityAsync(CancellationToken ct);
 
     /// <summary>The device's own identity (hardware id and device key) that enrollment proves.</summary>

@@ -109,7 +109,11 @@ public enum AreaKinds
     Printers = 4,
     LocalGroups = 8,
     UserRights = 16,
-    All = Shares | Services | Printers | LocalGroups | UserRights,
+    ScheduledTasks = 32,
+
+    /// <summary>The registry hives of every user profile on the device.</summary>
+    UserHives = 64,
+    All = Shares | Services | Printers | LocalGroups | UserRights | ScheduledTasks | UserHives,
 }
 
 /// <summary>Where permissions migrate (or, for areas to ignore, where they don't).</summary>

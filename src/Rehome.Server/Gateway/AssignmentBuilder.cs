@@ -95,6 +95,8 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
         RegistryKeys = settings.Areas.RegistryKeys,
         IgnoredFileSystemPaths = settings.AreasToIgnore.FileSystemPaths,
         IgnoredRegistryKeys = settings.AreasToIgnore.RegistryKeys,
+        // Same numbers on both sides; an area to ignore takes its kind out.
+        Areas = (DeviceAreas)(int)(settings.Areas.Kinds & ~settings.AreasToIgnore.Kinds),
         HybridRegistrationWaitSeconds = settings.HybridRegistrationWaitSeconds,
     };
 }

@@ -53,6 +53,8 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ISecurityStore SecurityStore => Store;
 
+    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+
     public IDeviceMembership Membership { get; }
 
     public IDevicePower Power { get; }

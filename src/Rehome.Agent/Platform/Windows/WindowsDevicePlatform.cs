@@ -54,6 +54,11 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
     /// <summary>Created at first use: it enables the backup, restore, security and take-ownership privileges.</summary>
     public ISecurityStore SecurityStore => securityStore.Value;
 
+    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+
+    private static IReadOnlyList<string> FixedVolumes() =>
+        [.. DriveInfo.GetDrives().Where(d => d.DriveType == DriveType.Fixed && d.IsReady).Select(d => d.RootDirectory.FullName)];
+
     public DeviceFacts ReadFacts(string agentVersion)
     {
         var now = membership.Read();
