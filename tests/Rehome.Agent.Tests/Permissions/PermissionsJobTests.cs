@@ -177,6 +177,8 @@ public sealed class PermissionsJobTests
     [InlineData("TranslateDescriptors.Registry", false)]
     [InlineData("TranslateDescriptors.Files", true)]
     [InlineData("TranslateDescriptors.LocalGroups", true)]
+    [InlineData("TranslateDescriptors.LocalGroups.Midway", false)]
+    [InlineData("TranslateDescriptors.UserRights.Midway", false)]
     public async Task A_crash_in_the_middle_of_the_job_resumes_without_walking_finished_areas_again_and_counts_the_same(string at, bool afterEffect)
     {
         using var clean = new PermissionsDevice();

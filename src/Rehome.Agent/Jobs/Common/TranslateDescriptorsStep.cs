@@ -182,7 +182,7 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
         }
     }
 
-    /// <summary>A simulated device's faults at an area's start and end (the step's name, a dot, the area).</summary>
+    /// <summary>A simulated device's faults at an area's start and end (the step's name, a dot, the area; ".Midway" at its first progress).</summary>
     private Task AtFault(JobContext context, ReaclArea area, bool afterEffect) =>
         context.Faults?.AtStepAsync($"{Name}.{area}", afterEffect, context.Cancellation) ?? Task.CompletedTask;
 
@@ -201,10 +201,18 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
     private sealed class Progress(JobContext context, ReaclArea area, (long Seen, long Changed, long Failed) done, long total,
         WalkResult? before = null) : IProgress<WalkProgress>
     {
+        private bool midway;
+
         public Progress After(WalkResult descriptors) => new(context, area, done, total, descriptors);
 
         public void Report(WalkProgress value)
         {
+            if (!midway && context.Faults is { } faults)
+            {
+                // A simulated device's crash in the middle of the area's walk (the walker's thread waits for it).
+                midway = true;
+                faults.AtStepAsync($"TranslateDescriptors.{area}.Midway", afterEffect: false, context.Cancellation).GetAwaiter().GetResult();
+            }
             var seen = value.Seen + (before?.Seen ?? 0);
             var changed = value.Changed + (before?.Changed ?? 0);
             var failed = value.Failed + (before?.Failed ?? 0);
