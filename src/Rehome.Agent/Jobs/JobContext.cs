@@ -28,6 +28,9 @@ public sealed class JobContext(
 
     public GatewayClient Gateway { get; } = gateway;
 
+    /// <summary>Faults injected at points inside a step (a simulated device's crash in the middle of an area, say); none on a real device.</summary>
+    public IStepFaults? Faults { get; init; }
+
     public TimeProvider Time { get; } = time;
 
     /// <summary>Cancelled when the job must stop working (a stop request, a lost lease, the agent shutting down).</summary>
@@ -94,6 +97,10 @@ public sealed class JobContext(
             Journal.Set(AreaKeyPrefix + count.Area, System.Text.Json.JsonSerializer.Serialize(count, AgentProtocol.JsonOptions));
         }
     }
+
+    /// <summary>The area's final count when it was journaled (the area is done, before a restart or not); null otherwise.</summary>
+    public AreaCount? FinalAreaCount(ReaclArea area) =>
+        Journal.Get(AreaKeyPrefix + area) is { } journaled ? System.Text.Json.JsonSerializer.Deserialize<AreaCount>(journaled, AgentProtocol.JsonOptions) : null;
 
     /// <summary>Every area's counts so far, in area order.</summary>
     public IReadOnlyList<AreaCount> AreaCounts

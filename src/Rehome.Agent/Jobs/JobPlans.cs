@@ -38,6 +38,11 @@ public static class JobPlans
     private const string RejoinNotice = "Your device is moving to its new organisation. Sign-in is back when it is done.";
     private const string ProfileNotice = "Your profile is being handed over to your new account. Sign-in is back when it is done.";
 
+    /// <summary>The plan of an assignment: a revert of an earlier job has its own, one step; any other job its kind's.</summary>
+    public static JobPlan For(JobAssignment assignment, DeviceFacts enrolledAs) => assignment.RevertOf is null
+        ? For(assignment.Kind, enrolledAs)
+        : new([new RevertFinishedJobStep(enrolledAs)], [], KeepsDeviceAwake: true);
+
     /// <param name="kind">The job.</param>
     /// <param name="enrolledAs">The device as it enrolled (its source Entra ID device id, which a rejoin removes).</param>
     public static JobPlan For(AgentJobKind kind, DeviceFacts enrolledAs) => kind switch
@@ -75,8 +80,8 @@ public static class JobPlans
         KeepsDeviceAwake: true),
         AgentJobKind.MigratePermissions => new(
         [
-            new MapIdentitiesStep(PermissionsAreas.Of, PermissionsAreas.MapFile),
-            new TranslateDescriptorsStep(PermissionsAreas.Of, PermissionsAreas.MapFile),
+            new MapIdentitiesStep(PermissionsAreas.Scope, PermissionsAreas.MapFile),
+            new TranslateDescriptorsStep(PermissionsAreas.Scope, PermissionsAreas.MapFile),
         ], [], KeepsDeviceAwake: true),
         AgentJobKind.MigrateUserProfile => new(
         [

@@ -34,10 +34,10 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
 
     public async Task<JobOutcome> RunAsync(JobJournal journal, CancellationToken agentStopping)
     {
-        var plan = JobPlans.For(journal.Record.Assignment.Kind, enrolledAs);
+        var plan = JobPlans.For(journal.Record.Assignment, enrolledAs);
         var log = new JobLog(journal.PathOf("log.jsonl"), time);
         using var work = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
-        var context = new JobContext(journal, log, platform, session, gateway, time, work.Token);
+        var context = new JobContext(journal, log, platform, session, gateway, time, work.Token) { Faults = faults };
         var state = new RunState(plan.Steps, journal, agentStopping);
         if (journal.Record.Phase == JournalPhase.Running)
         {
@@ -144,10 +144,25 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             return await RollBackAsync(context, state, failure);
         }
         context.Step = "Done";
-        var status = context.ItemsFailed > 0 ? CompletionStatus.Exceptions : CompletionStatus.Finished;
-        context.Log.Information(status == CompletionStatus.Finished ? "Job finished." : $"Job finished with {context.ItemsFailed} item error(s).");
-        return Completion(context, status, status == CompletionStatus.Exceptions ? "ItemErrors" : null,
-            status == CompletionStatus.Exceptions ? $"{context.ItemsFailed} item(s) could not be changed; see the mapping's report." : null);
+        return Finished(context);
+    }
+
+    /// <summary>
+    /// Finished, or Exceptions when items failed or a Re-ACL area was not done (the device cannot do it, or it
+    /// failed as a whole): an area left out is never a silent success.
+    /// </summary>
+    private static CompletionReport Finished(JobContext context)
+    {
+        var areasNotDone = context.AreaCounts.Where(a => a.Problem is not null).Select(a => a.Area.ToString()).ToList();
+        if (context.ItemsFailed == 0 && areasNotDone.Count == 0)
+        {
+            context.Log.Information("Job finished.");
+            return Completion(context, CompletionStatus.Finished, null, null);
+        }
+        var items = context.ItemsFailed > 0 ? $"{context.ItemsFailed} item(s) could not be changed. " : "";
+        var areas = areasNotDone.Count > 0 ? $"Not done: {string.Join(", ", areasNotDone)}. " : "";
+        context.Log.Information($"Job finished with exceptions: {items}{areas}".TrimEnd());
+        return Completion(context, CompletionStatus.Exceptions, context.ItemsFailed > 0 ? "ItemErrors" : "AreasNotDone", $"{items}{areas}See the mapping's report.");
     }
 
     /// <summary>
@@ -470,7 +485,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// </summary>
     public static bool MustGoOnAlone(JobJournal journal)
     {
-        var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
+        var steps = JobPlans.For(journal.Record.Assignment, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
         var state = new RunState(steps, journal, CancellationToken.None);
         return (state.LeftSource || steps.Any(s => s.PointOfNoReturn && s.Name == journal.Record.RunningStep)) && !state.SafeEndReached;
     }
@@ -478,7 +493,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// <summary>Whether the job reached a safe end after its device left its source (the rest waits for the server).</summary>
     public static bool WaitsForItsLease(JobJournal journal)
     {
-        var steps = JobPlans.For(journal.Record.Assignment.Kind, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
+        var steps = JobPlans.For(journal.Record.Assignment, new DeviceFacts { DeviceName = "", OsVersion = "", AgentVersion = "" }).Steps;
         return new RunState(steps, journal, CancellationToken.None).SafeEndReached;
     }
 

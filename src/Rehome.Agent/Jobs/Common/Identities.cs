@@ -43,9 +43,33 @@ public static class Identities
                     pending.Push(child);
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SecurityFormatException)
+            catch (Exception e) when (e is SecurityStoreException or IOException or UnauthorizedAccessException or SecurityFormatException)
             {
                 // The translation walk meets the same item and reports it as an item error.
+            }
+        }
+        return (sids, items);
+    }
+
+    /// <summary>Collects the mappable SIDs that hold the store's items (group members, right holders, run-as accounts); returns them and the item count.</summary>
+    public static (HashSet<string> Sids, long Items) CollectHolders(IHolderStore store, CancellationToken ct)
+    {
+        var sids = new HashSet<string>(StringComparer.Ordinal);
+        long items = 0;
+        foreach (var item in store.EnumerateItems())
+        {
+            ct.ThrowIfCancellationRequested();
+            items++;
+            try
+            {
+                foreach (var holder in store.ReadHolders(item))
+                {
+                    Add(sids, holder);
+                }
+            }
+            catch (SecurityStoreException)
+            {
+                // As above: the holder walk reports it.
             }
         }
         return (sids, items);
@@ -59,7 +83,7 @@ public static class Identities
             store.ReadDescriptor(area);
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is SecurityStoreException { Kind: SecurityStoreErrorKind.NotFound } or IOException or UnauthorizedAccessException or ArgumentException)
         {
             log.Information($"Area {area} is not on this device: skipped.");
             return false;

@@ -1,87 +1,291 @@
+using Rehome.Agent.Platform;
 using Rehome.Protocol;
 using Rehome.Security.Reacl;
 
 namespace Rehome.Agent.Jobs.Common;
 
 /// <summary>
-/// Re-ACL: rewrites every owner, group and ACE naming a mapped source identity, in the given areas. The walker
-/// keeps a checkpoint (a resumed walk goes on where it stopped) and an undo journal with each changed item's
-/// original descriptor (the rollback restores every byte). Item errors are reported, not fatal: the job ends
-/// "Exceptions".
+/// Which Re-ACL areas a job walks, in order, and how it opens each; also where each area keeps its files in the
+/// job's folder (a checkpoint, an undo journal of descriptors, one of holders), so that a revert finds them.
 /// </summary>
-public sealed class TranslateDescriptorsStep(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> areasOf, string mapFile) : JobStep
+public sealed class ReaclScope(Func<JobContext, IReadOnlyList<ReaclArea>> areasOf, Func<JobContext, ReaclArea, OpenedArea> open)
 {
+    /// <summary>Paths of the platform's path store as the one Files area (the profile job's folder).</summary>
+    public static ReaclScope Paths(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> pathsOf) =>
+        new(_ => [ReaclArea.Files], (context, area) =>
+        {
+            var (roots, ignored) = pathsOf(context);
+            return new OpenedArea(area, context.Platform.SecurityStore, roots, ignored, null);
+        });
+
+    public IReadOnlyList<ReaclArea> Of(JobContext context) => areasOf(context);
+
+    /// <summary>Opens the area as the job's assignment says (throws <see cref="AreaNotSupportedException"/> when the device cannot).</summary>
+    public OpenedArea Open(JobContext context, ReaclArea area) => open(context, area);
+
+    public static string CheckpointFile(ReaclArea area) => $"reacl.{area}.checkpoint";
+
+    public static string UndoFile(ReaclArea area) => $"reacl.{area}.undo";
+
+    public static string HoldersUndoFile(ReaclArea area) => $"reacl.{area}.holders.undo";
+}
+
+/// <summary>What a revert restored in one area, and the items it could not.</summary>
+public sealed record AreaRevert(AreaCount Count, IReadOnlyList<WalkError> Errors);
+
+/// <summary>
+/// Re-ACL, area by area in the scope's order: rewrites every owner, group and ACE naming a mapped source identity,
+/// and carries every mapped holder (group member, right holder, run-as account) over. Each area has its own
+/// checkpoint and undo journals, and its count is journaled when it is done, so a restart goes on with the area it
+/// was in and never walks a finished one again. Item errors are counted, not fatal; an area the device cannot do,
+/// or that fails as a whole, is reported with its problem (the job ends "Exceptions"). In a dry run nothing is
+/// written and the counts say what would change.
+/// </summary>
+public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) : JobStep
+{
+    public TranslateDescriptorsStep(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> pathsOf, string mapFile)
+        : this(ReaclScope.Paths(pathsOf), mapFile)
+    {
+    }
+
     public override string Name => "TranslateDescriptors";
 
     public override async Task RunAsync(JobContext context)
     {
-        var (areas, ignored) = areasOf(context);
         var map = await Identities.MapAsync(context, [], mapFile);
-        var total = long.TryParse(context.Journal.Get("items.total"), out var counted) ? counted : 0;
-        var store = context.Platform.SecurityStore;
-        var walker = new SecurityWalker(store, map,
-            new TranslationOptions { Mode = Identities.ModeOf(context.Assignment.Policy.ReaclMode) },
-            new WalkOptions
-            {
-                CheckpointFile = context.Journal.PathOf("reacl.checkpoint"),
-                UndoJournalFile = context.Journal.PathOf("reacl.undo"),
-                ProgressInterval = 50,
-                CheckpointInterval = 200,
-                Progress = new InlineProgress(p =>
-                {
-                    context.SetProgress(p.Seen, Math.Max(total, p.Seen), p.Changed, p.Failed);
-                    context.Message = p.CurrentPath;
-                }),
-                TimeProvider = context.Time,
-            });
-        var result = await Task.Run(() => walker.Walk(Identities.Existing(store, areas, context.Log), ignored, context.Cancellation), context.Cancellation);
-        context.SetProgress(result.Seen, Math.Max(total, result.Seen), result.Changed, result.Failed);
-        foreach (var error in result.Errors.Take(ProgressReport.MaxItems * 10))
+        var total = long.TryParse(context.Journal.Get(MapIdentitiesStep.TotalKey), out var counted) ? counted : 0;
+        foreach (var area in scope.Of(context))
         {
-            context.Report(new ItemResult(error.Path, ItemOutcome.Failed, error.Message));
+            if (context.FinalAreaCount(area) is not null)
+            {
+                continue;
+            }
+            var done = Sum(context);
+            var count = await WalkAsync(context, area, map, new Progress(context, area, done, total));
+            context.SetAreaCount(count, final: true);
+            var verb = context.Assignment.DryRun ? "would change" : "changed";
+            context.Log.Information(count.Problem is null
+                ? $"{area}: {count.Seen} items seen, {count.Changed} {verb}, {count.Failed} failed."
+                : $"{area} not done: {count.Problem}");
         }
-        context.Log.Information($"Re-ACL: {result.Seen} items seen, {result.Changed} changed, {result.Failed} failed in {result.Elapsed.TotalSeconds:F1} s.");
+        var sum = Sum(context);
+        context.SetProgress(sum.Seen, Math.Max(total, sum.Seen), sum.Changed, sum.Failed);
     }
 
-    /// <summary>Restores every descriptor the walk changed, byte for byte, from the undo journal.</summary>
+    /// <summary>Restores every area the walk changed, from its undo journals (the job's rollback).</summary>
     public override Task UndoAsync(JobContext context)
     {
-        var journal = context.Journal.PathOf("reacl.undo");
-        if (File.Exists(journal))
+        foreach (var reverted in Revert(context))
         {
-            var reverted = UndoJournal.Revert(context.Platform.SecurityStore, journal);
-            context.Log.Information($"Re-ACL rolled back: {reverted.Restored} descriptors restored, {reverted.Errors.Count} could not be.");
+            var count = reverted.Count;
+            context.Log.Information(count.Problem is null
+                ? $"{count.Area} rolled back: {count.Changed} items restored, {count.Failed} could not be."
+                : $"{count.Area} could not be rolled back: {count.Problem}");
         }
         return Task.CompletedTask;
     }
 
-    /// <summary>Progress reported on the walker's thread (Progress&lt;T&gt; would post to a context that may not exist).</summary>
-    private sealed class InlineProgress(Action<WalkProgress> report) : IProgress<WalkProgress>
+    /// <summary>
+    /// Restores, area by area (newest first), what <paramref name="from"/>'s job changed: descriptors byte for byte,
+    /// holders exactly, each through the area opened again as that job opened it. Counts: items journaled, restored,
+    /// not restored. Restoring twice writes the same originals again.
+    /// </summary>
+    public IReadOnlyList<AreaRevert> Revert(JobContext from)
     {
-        public void Report(WalkProgress value) => report(value);
+        var reverts = new List<AreaRevert>();
+        foreach (var area in Enum.GetValues<ReaclArea>().Reverse())
+        {
+            var descriptors = from.Journal.PathOf(ReaclScope.UndoFile(area));
+            var holders = from.Journal.PathOf(ReaclScope.HoldersUndoFile(area));
+            if (!File.Exists(descriptors) && !File.Exists(holders))
+            {
+                continue;
+            }
+            try
+            {
+                using var opened = scope.Open(from, area);
+                var restored = 0;
+                var errors = new List<WalkError>();
+                if (File.Exists(descriptors) && opened.Store is { } store)
+                {
+                    var result = UndoJournal.Revert(store, descriptors);
+                    restored += result.Restored;
+                    errors.AddRange(result.Errors);
+                }
+                if (File.Exists(holders) && opened.Holders is { } holderStore)
+                {
+                    var result = HolderWalker.Revert(holderStore, holders);
+                    restored += result.Restored;
+                    errors.AddRange(result.Errors);
+                }
+                reverts.Add(new AreaRevert(new AreaCount(area, restored + errors.Count, restored, errors.Count), errors));
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not AgentTerminatedException)
+            {
+                reverts.Add(new AreaRevert(new AreaCount(area, 0, 0, 0, e is AreaNotSupportedException ? e.Message : "The area could not be opened: " + e.Message), []));
+            }
+        }
+        return reverts;
+    }
+
+    private async Task<AreaCount> WalkAsync(JobContext context, ReaclArea area, SidMap map, Progress progress)
+    {
+        var dryRun = context.Assignment.DryRun;
+        var mode = Identities.ModeOf(context.Assignment.Policy.ReaclMode);
+        try
+        {
+            await AtFault(context, area, afterEffect: false);
+            using var opened = scope.Open(context, area);
+            var descriptors = new WalkResult();
+            if (opened.Store is { } store)
+            {
+                var walker = new SecurityWalker(store, map, new TranslationOptions { Mode = mode }, new WalkOptions
+                {
+                    DryRun = dryRun,
+                    // A dry run keeps no position: a restart walks the area again from its start.
+                    CheckpointFile = dryRun ? null : context.Journal.PathOf(ReaclScope.CheckpointFile(area)),
+                    UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.UndoFile(area)),
+                    ProgressInterval = 50,
+                    CheckpointInterval = 200,
+                    Progress = progress,
+                    TimeProvider = context.Time,
+                });
+                var roots = Identities.Existing(store, opened.Roots, context.Log);
+                descriptors = await Task.Run(() => walker.Walk(roots, opened.Ignored, context.Cancellation), context.Cancellation);
+            }
+            var holders = new WalkResult();
+            if (opened.Holders is { } holderStore)
+            {
+                var walker = new HolderWalker(holderStore, map, mode, new HolderWalkOptions
+                {
+                    DryRun = dryRun,
+                    UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.HoldersUndoFile(area)),
+                    Progress = progress.After(descriptors),
+                });
+                holders = await Task.Run(() => walker.Walk(context.Cancellation), context.Cancellation);
+            }
+            foreach (var error in descriptors.Errors.Concat(holders.Errors).Take(ProgressReport.MaxItems * 10))
+            {
+                context.Report(new ItemResult($"{area}: {error.Path}", ItemOutcome.Failed, error.Message));
+            }
+            await AtFault(context, area, afterEffect: true);
+            return new AreaCount(area, Clamp(descriptors.Seen + holders.Seen), Clamp(descriptors.Changed + holders.Changed), Clamp(descriptors.Failed + holders.Failed));
+        }
+        catch (AreaNotSupportedException e)
+        {
+            return new AreaCount(area, 0, 0, 0, e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not AgentTerminatedException)
+        {
+            context.Log.Error($"{area} failed as a whole: {e.Message}");
+            return (context.AreaCounts.FirstOrDefault(a => a.Area == area) ?? new AreaCount(area, 0, 0, 0)) with { Problem = $"The area failed as a whole: {e.Message}" };
+        }
+    }
+
+    /// <summary>A simulated device's faults at an area's start and end (the step's name, a dot, the area; ".Midway" at its first progress).</summary>
+    private Task AtFault(JobContext context, ReaclArea area, bool afterEffect) =>
+        context.Faults?.AtStepAsync($"{Name}.{area}", afterEffect, context.Cancellation) ?? Task.CompletedTask;
+
+    private static (long Seen, long Changed, long Failed) Sum(JobContext context)
+    {
+        var areas = context.AreaCounts;
+        return (areas.Sum(a => (long)a.Seen), areas.Sum(a => (long)a.Changed), areas.Sum(a => (long)a.Failed));
+    }
+
+    private static int Clamp(long value) => (int)Math.Min(value, int.MaxValue);
+
+    /// <summary>
+    /// An area's progress, reported on the walker's thread (Progress&lt;T&gt; would post to a context that may not
+    /// exist): the area's count so far, and the job's items with the finished areas' counts added.
+    /// </summary>
+    private sealed class Progress(JobContext context, ReaclArea area, (long Seen, long Changed, long Failed) done, long total,
+        WalkResult? before = null) : IProgress<WalkProgress>
+    {
+        private bool midway;
+
+        public Progress After(WalkResult descriptors) => new(context, area, done, total, descriptors);
+
+        public void Report(WalkProgress value)
+        {
+            if (!midway && context.Faults is { } faults)
+            {
+                // A simulated device's crash in the middle of the area's walk (the walker's thread waits for it).
+                midway = true;
+                faults.AtStepAsync($"TranslateDescriptors.{area}.Midway", afterEffect: false, context.Cancellation).GetAwaiter().GetResult();
+            }
+            var seen = value.Seen + (before?.Seen ?? 0);
+            var changed = value.Changed + (before?.Changed ?? 0);
+            var failed = value.Failed + (before?.Failed ?? 0);
+            context.SetAreaCount(new AreaCount(area, Clamp(seen), Clamp(changed), Clamp(failed)), final: false);
+            context.SetProgress(done.Seen + seen, Math.Max(total, done.Seen + seen), done.Changed + changed, done.Failed + failed);
+            if (value.CurrentPath.Length > 0)
+            {
+                context.Message = $"{area}: {value.CurrentPath}";
+            }
+        }
     }
 }
 
-/// <summary>Collects the identities the areas' descriptors name and has the server map them.</summary>
-public sealed class MapIdentitiesStep(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> areasOf, string mapFile,
-    Func<JobContext, IEnumerable<string>>? alsoMap = null) : JobStep
+/// <summary>Collects the identities the scope's areas name (descriptors and holders) and has the server map them, in one call.</summary>
+public sealed class MapIdentitiesStep(ReaclScope scope, string mapFile, Func<JobContext, IEnumerable<string>>? alsoMap = null) : JobStep
 {
+    internal const string TotalKey = "items.total";
+
+    public MapIdentitiesStep(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> pathsOf, string mapFile,
+        Func<JobContext, IEnumerable<string>>? alsoMap = null)
+        : this(ReaclScope.Paths(pathsOf), mapFile, alsoMap)
+    {
+    }
+
     public override string Name => "MapIdentities";
 
     public override Task<bool> IsAlreadyDoneAsync(JobContext context) => Task.FromResult(File.Exists(context.Journal.PathOf(mapFile)));
 
     public override async Task RunAsync(JobContext context)
     {
-        var (areas, ignored) = areasOf(context);
-        var store = context.Platform.SecurityStore;
-        var (sids, items) = await Task.Run(() => Identities.Collect(store, Identities.Existing(store, areas, context.Log), ignored, context.Cancellation));
+        var sids = new HashSet<string>(StringComparer.Ordinal);
+        long items = 0;
+        foreach (var area in scope.Of(context))
+        {
+            try
+            {
+                using var opened = scope.Open(context, area);
+                var (found, count) = await Task.Run(() => Collect(context, opened), context.Cancellation);
+                sids.UnionWith(found);
+                items += count;
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not AgentTerminatedException)
+            {
+                // The translation reports the area with its problem; its identities cannot be collected here either.
+                context.Log.Warning($"{area}: identities not collected: {e.Message}");
+            }
+        }
         foreach (var sid in alsoMap?.Invoke(context) ?? [])
         {
             sids.Add(sid);
         }
-        context.Journal.Set("items.total", items.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        context.Journal.Set(TotalKey, items.ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.SetProgress(0, items, 0, 0);
         context.Log.Information($"{items} items hold {sids.Count} domain identities.");
         await Identities.MapAsync(context, sids, mapFile);
+    }
+
+    private static (HashSet<string> Sids, long Items) Collect(JobContext context, OpenedArea opened)
+    {
+        var sids = new HashSet<string>(StringComparer.Ordinal);
+        long items = 0;
+        if (opened.Store is { } store)
+        {
+            var (found, count) = Identities.Collect(store, Identities.Existing(store, opened.Roots, context.Log), opened.Ignored, context.Cancellation);
+            sids.UnionWith(found);
+            items += count;
+        }
+        if (opened.Holders is { } holders)
+        {
+            var (found, count) = Identities.CollectHolders(holders, context.Cancellation);
+            sids.UnionWith(found);
+            items += count;
+        }
+        return (sids, items);
     }
 }

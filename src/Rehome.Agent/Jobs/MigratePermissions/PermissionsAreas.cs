@@ -1,13 +1,40 @@
+using Rehome.Agent.Jobs.Common;
+using Rehome.Protocol;
+
 namespace Rehome.Agent.Jobs.MigratePermissions;
 
-/// <summary>The policy's areas (files and registry) minus the areas to ignore.</summary>
+/// <summary>
+/// The areas the permissions job walks, in this order: files (the policy's paths, or every fixed volume when it
+/// names none), the registry (when the policy names keys), then each area the policy's kinds select. Each is opened
+/// through the device's <see cref="Platform.IDeviceAreas"/> with the policy's ignore lists.
+/// </summary>
 public static class PermissionsAreas
 {
     public const string MapFile = "permissions.sidmap.json";
 
-    public static (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored) Of(JobContext context)
-    {
-        var policy = context.Assignment.Policy;
-        return ([.. policy.FileSystemPaths, .. policy.RegistryKeys], [.. policy.IgnoredFileSystemPaths, .. policy.IgnoredRegistryKeys]);
-    }
+    /// <summary>Each policy kind and the area that reports it, in walking order.</summary>
+    private static readonly (DeviceAreas Kind, ReaclArea Area)[] Kinds =
+    [
+        (DeviceAreas.UserHives, ReaclArea.UserHives),
+        (DeviceAreas.Shares, ReaclArea.Shares),
+        (DeviceAreas.Services, ReaclArea.Services),
+        (DeviceAreas.Printers, ReaclArea.Printers),
+        (DeviceAreas.ScheduledTasks, ReaclArea.ScheduledTasks),
+        (DeviceAreas.LocalGroups, ReaclArea.LocalGroups),
+        (DeviceAreas.UserRights, ReaclArea.UserRights),
+    ];
+
+    public static ReaclScope Scope { get; } = new(context => Of(context.Assignment.Policy),
+        (context, area) => context.Platform.Areas.Open(area, context.Assignment.Policy));
+
+    /// <summary>The areas <paramref name="policy"/> selects, in walking order.</summary>
+    public static IReadOnlyList<ReaclArea> Of(JobPolicy policy) =>
+    [
+        ReaclArea.Files,
+        .. policy.RegistryKeys.Count > 0 ? [ReaclArea.Registry] : Array.Empty<ReaclArea>(),
+        .. Kinds.Where(k => policy.Areas.HasFlag(k.Kind)).Select(k => k.Area),
+    ];
+
+    /// <summary>The area that reports a policy kind.</summary>
+    public static ReaclArea AreaOf(DeviceAreas kind) => Kinds.Single(k => k.Kind == kind).Area;
 }

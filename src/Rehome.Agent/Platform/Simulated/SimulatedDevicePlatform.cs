@@ -1,5 +1,6 @@
 using Rehome.Agent.Enrollment;
 using Rehome.Agent.Jobs;
+using Rehome.Agent.Platform.Simulated.Areas;
 using Rehome.Protocol;
 using Rehome.Security.Stores;
 
@@ -53,7 +54,18 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ISecurityStore SecurityStore => Store;
 
-    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], Supported(new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>
+    {
+        [ReaclArea.LocalGroups] = _ => SimulatedLocalGroups.Open(Folder, state),
+        [ReaclArea.UserRights] = _ => SimulatedUserRights.Open(Folder),
+    }));
+
+    /// <summary>The openers, minus the areas the device's faults say it cannot do.</summary>
+    private Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>> Supported(Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>> openers)
+    {
+        var unsupported = state.Read().Faults.UnsupportedAreas;
+        return openers.Where(o => !unsupported.Contains(o.Key)).ToDictionary();
+    }
 
     public IDeviceMembership Membership { get; }
 

@@ -38,6 +38,9 @@ public sealed record SimulatedFaults
 
     /// <summary>Hybrid Identity: the Entra ID registration never appears.</summary>
     public bool HybridNeverRegisters { get; init; }
+
+    /// <summary>Re-ACL areas this device's agent cannot do (as a device without the feature), though the simulation models them.</summary>
+    public List<ReaclArea> UnsupportedAreas { get; init; } = [];
 }
 
 /// <summary>A simulated Windows device's state, kept in <c>device.json</c> and saved atomically after each change.</summary>

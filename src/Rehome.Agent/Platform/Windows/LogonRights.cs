@@ -100,7 +100,7 @@ internal sealed class NativeLogonRights : ILogonRights
         WithPolicy(NativeMethods.PolicyLookupNames, policy =>
             WithRight(right, rights => NativeMethods.LsaRemoveAccountRights(policy, NativeLocalAccountCalls.Binary(sid), false, rights, 1)));
 
-    private static int WithPolicy(uint access, Func<nint, int> call)
+    internal static int WithPolicy(uint access, Func<nint, int> call)
     {
         var attributes = new NativeMethods.LsaObjectAttributes { Length = (uint)Marshal.SizeOf<NativeMethods.LsaObjectAttributes>() };
         var opened = (int)NativeMethods.LsaNtStatusToWinError(NativeMethods.LsaOpenPolicy(0, attributes, access, out var policy));
@@ -120,7 +120,7 @@ internal sealed class NativeLogonRights : ILogonRights
         }
     }
 
-    private static int WithRight(string right, Func<NativeMethods.LsaUnicodeString[], uint> call)
+    internal static int WithRight(string right, Func<NativeMethods.LsaUnicodeString[], uint> call)
     {
         var buffer = Marshal.StringToHGlobalUni(right);
         try

@@ -54,7 +54,11 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
     /// <summary>Created at first use: it enables the backup, restore, security and take-ownership privileges.</summary>
     public ISecurityStore SecurityStore => securityStore.Value;
 
-    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>
+    {
+        [ReaclArea.LocalGroups] = _ => WindowsLocalGroups.Open(),
+        [ReaclArea.UserRights] = _ => WindowsUserRights.Open(),
+    });
 
     private static IReadOnlyList<string> FixedVolumes() =>
         [.. DriveInfo.GetDrives().Where(d => d.DriveType == DriveType.Fixed && d.IsReady).Select(d => d.RootDirectory.FullName)];

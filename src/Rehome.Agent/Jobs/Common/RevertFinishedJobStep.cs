@@ -1,0 +1,95 @@
+using Rehome.Agent.Journal;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Jobs.Common;
+
+/// <summary>
+/// Reverts an earlier, finished job of the same kind on this device (the assignment's <see cref="JobAssignment.RevertOf"/>)
+/// from that job's own journal folder: a Re-ACL step restores each area it changed (descriptors byte for byte,
+/// holders exactly) and reports what it restored per area; every other step that ran is undone through its
+/// <see cref="JobStep.UndoAsync"/>, newest first. The old journal is marked reverted before anything is restored,
+/// so a second revert is refused while this one, resumed after a restart, goes on.
+/// </summary>
+public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
+{
+    /// <summary>In the reverted job's journal: the id of the job that reverted it.</summary>
+    public const string RevertedByKey = "job.revertedBy";
+
+    public override string Name => "RevertFinishedJob";
+
+    public override async Task RunAsync(JobContext context)
+    {
+        var id = context.Assignment.RevertOf ?? throw new InvalidOperationException("The assignment reverts no job.");
+        var old = JobJournal.Open(Path.GetDirectoryName(context.Journal.Folder)!, id)
+            ?? throw new StepFailedException("RevertJournalMissing", $"This device has no journal of job {id}, so it has nothing of that job to revert.");
+        if (Refusal(old, context.Assignment.Kind, context.JobId) is { } refusal)
+        {
+            throw new StepFailedException(refusal.Code, refusal.Message);
+        }
+        old.Set(RevertedByKey, context.JobId.ToString());
+        context.Log.Information($"Reverting job {id} ({old.Record.Assignment.Kind}, started {old.Record.StartedAt:u}).");
+
+        // The old job's steps see their own journal and assignment (its policy, its areas), on this device.
+        var from = new JobContext(old, context.Log, context.Platform, context.Session, context.Gateway, context.Time, context.Cancellation);
+        var steps = JobPlans.For(old.Record.Assignment.Kind, enrolledAs).Steps;
+        for (var i = Math.Min(old.Record.NextStep, steps.Count) - 1; i >= 0; i--)
+        {
+            context.Step = "Revert " + steps[i].Name;
+            if (steps[i] is TranslateDescriptorsStep translate)
+            {
+                foreach (var (count, errors) in translate.Revert(from))
+                {
+                    context.SetAreaCount(count, final: true);
+                    foreach (var error in errors.Take(ProgressReport.MaxItems))
+                    {
+                        context.Report(new ItemResult($"{count.Area}: {error.Path}", ItemOutcome.Failed, error.Message));
+                    }
+                    context.Log.Information(count.Problem is null
+                        ? $"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
+                        : $"{count.Area} not restored: {count.Problem}");
+                }
+            }
+            else
+            {
+                await steps[i].UndoAsync(from);
+            }
+        }
+        var areas = context.AreaCounts;
+        context.SetProgress(areas.Sum(a => a.Seen), areas.Sum(a => a.Seen), areas.Sum(a => a.Changed), areas.Sum(a => a.Failed));
+        context.Log.Information($"Job {id} reverted.");
+    }
+
+    /// <summary>Why <paramref name="old"/> cannot be reverted by job <paramref name="by"/> of kind <paramref name="kind"/>; null when it can.</summary>
+    public static (string Code, string Message)? Refusal(JobJournal old, AgentJobKind kind, Guid by)
+    {
+        var record = old.Record;
+        var job = record.Assignment;
+        if (kind is not (AgentJobKind.MigratePermissions or AgentJobKind.MigrateUserProfile))
+        {
+            return ("RevertNotSupported", $"A {kind} job cannot be reverted on the device; only permissions and profile jobs can.");
+        }
+        if (job.Kind != kind)
+        {
+            return ("RevertKindMismatch", $"Job {job.JobId} is a {job.Kind} job, not a {kind} job.");
+        }
+        if (job.DryRun)
+        {
+            return ("RevertOfDryRun", $"Job {job.JobId} was a dry run: it changed nothing.");
+        }
+        if (job.RevertOf is not null)
+        {
+            return ("RevertOfRevert", $"Job {job.JobId} was itself a revert; run the job again instead.");
+        }
+        if (record.Phase == JournalPhase.Running)
+        {
+            return ("RevertOfUnfinishedJob", $"Job {job.JobId} has not finished on this device.");
+        }
+        if (record.Failure is not null)
+        {
+            return ("RevertOfRolledBackJob", $"Job {job.JobId} failed and was rolled back on this device: nothing is left to revert.");
+        }
+        return old.Get(RevertedByKey) is { } reverter && reverter != by.ToString()
+            ? ("AlreadyReverted", $"Job {job.JobId} was reverted already (by job {reverter}).")
+            : null;
+    }
+}
