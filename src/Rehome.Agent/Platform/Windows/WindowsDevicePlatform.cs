@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32;
 using Rehome.Agent.Jobs;
+using Rehome.Agent.Platform.Windows.Areas;
 using Rehome.Protocol;
 using Rehome.Security.Stores;
 
@@ -54,7 +55,13 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
     /// <summary>Created at first use: it enables the backup, restore, security and take-ownership privileges.</summary>
     public ISecurityStore SecurityStore => securityStore.Value;
 
-    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>
+    {
+        [ReaclArea.Shares] = WindowsAreas.Shares,
+        [ReaclArea.Services] = policy => WindowsAreas.Services(SecurityStore, policy),
+        [ReaclArea.Printers] = WindowsAreas.Printers,
+        [ReaclArea.ScheduledTasks] = WindowsAreas.ScheduledTasks,
+    });
 
     private static IReadOnlyList<string> FixedVolumes() =>
         [.. DriveInfo.GetDrives().Where(d => d.DriveType == DriveType.Fixed && d.IsReady).Select(d => d.RootDirectory.FullName)];
