@@ -1,5 +1,6 @@
 using Rehome.Agent.Enrollment;
 using Rehome.Agent.Jobs;
+using Rehome.Agent.Platform.Simulated.Areas;
 using Rehome.Protocol;
 using Rehome.Security.Stores;
 
@@ -53,7 +54,13 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ISecurityStore SecurityStore => Store;
 
-    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>
+    {
+        [ReaclArea.Shares] = _ => SimulatedShares.Open(Folder),
+        [ReaclArea.Services] = _ => SimulatedServices.Open(Folder),
+        [ReaclArea.Printers] = _ => SimulatedPrinters.Open(Folder),
+        [ReaclArea.ScheduledTasks] = _ => SimulatedTasks.Open(Folder),
+    });
 
     public IDeviceMembership Membership { get; }
 
