@@ -82,6 +82,7 @@ public static class SimulatedDeviceBuilder
         Folder(store, @"HKLM\SOFTWARE\Microsoft", Explicit(Administrators, Administrators));
         Folder(store, @"HKLM\SOFTWARE\Contoso", Explicit(Administrators, Administrators, spec.Users.Select(u => $"(A;CI;KA;;;{u.Sid})")));
         Folder(store, @"HKLM\SOFTWARE\Contoso\LineOfBusiness", Inherited(Administrators, Administrators, spec.Users.Select(u => $"(A;CIID;KA;;;{u.Sid})")));
+        Areas.SimulatedAreaSeeds.Seed(folder, spec);
 
         Areas.SimulatedLocalGroups.Seed(folder, spec.Users.Select(u => u.Sid), spec.Groups);
         Areas.SimulatedUserRights.Seed(folder, spec.Users.Select(u => u.Sid), spec.Groups);

@@ -58,6 +58,10 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
     {
         [ReaclArea.LocalGroups] = _ => SimulatedLocalGroups.Open(Folder, state),
         [ReaclArea.UserRights] = _ => SimulatedUserRights.Open(Folder),
+        [ReaclArea.Shares] = _ => SimulatedShares.Open(Folder),
+        [ReaclArea.Services] = _ => SimulatedServices.Open(Folder),
+        [ReaclArea.Printers] = _ => SimulatedPrinters.Open(Folder),
+        [ReaclArea.ScheduledTasks] = _ => SimulatedTasks.Open(Folder),
     }));
 
     /// <summary>The openers, minus the areas the device's faults say it cannot do.</summary>

@@ -42,9 +42,12 @@ internal interface ILocalAccountCalls
 [SupportedOSPlatform("windows")]
 internal sealed class NativeLocalAccountCalls : ILocalAccountCalls
 {
-    public int NameOfSid(string sid, out string? name)
+    public int NameOfSid(string sid, out string? name) => AccountOfSid(sid, out name, out _);
+
+    /// <summary>LookupAccountSidW on this computer: the account's name and its domain's.</summary>
+    internal static int AccountOfSid(string sid, out string? name, out string? domain)
     {
-        name = null;
+        name = domain = null;
         var binary = Binary(sid);
         int nameLength = 0, domainLength = 0;
         _ = NativeMethods.AccountNameOfSid(null, binary, null, ref nameLength, null, ref domainLength, out _);
@@ -62,6 +65,7 @@ internal sealed class NativeLocalAccountCalls : ILocalAccountCalls
         }
 
         name = new string(nameBuffer, 0, nameLength);
+        domain = new string(domainBuffer, 0, domainLength);
         return NativeMethods.Success;
     }
 

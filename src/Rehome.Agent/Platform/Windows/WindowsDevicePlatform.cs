@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32;
 using Rehome.Agent.Jobs;
+using Rehome.Agent.Platform.Windows.Areas;
 using Rehome.Protocol;
 using Rehome.Security.Stores;
 
@@ -58,6 +59,10 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
     {
         [ReaclArea.LocalGroups] = _ => WindowsLocalGroups.Open(),
         [ReaclArea.UserRights] = _ => WindowsUserRights.Open(),
+        [ReaclArea.Shares] = WindowsAreas.Shares,
+        [ReaclArea.Services] = policy => WindowsAreas.Services(SecurityStore, policy),
+        [ReaclArea.Printers] = WindowsAreas.Printers,
+        [ReaclArea.ScheduledTasks] = WindowsAreas.ScheduledTasks,
     });
 
     private static IReadOnlyList<string> FixedVolumes() =>

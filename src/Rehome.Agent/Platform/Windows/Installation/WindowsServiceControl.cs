@@ -224,10 +224,10 @@ internal sealed partial class WindowsServiceControl : IServiceControl
     private const string LocalSystemAccount = "LocalSystem";
 
     [LibraryImport("advapi32.dll", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
-    private static partial nint OpenSCManagerW(string? machineName, string? databaseName, uint desiredAccess);
+    internal static partial nint OpenSCManagerW(string? machineName, string? databaseName, uint desiredAccess);
 
     [LibraryImport("advapi32.dll", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
-    private static partial nint OpenServiceW(nint manager, string serviceName, uint desiredAccess);
+    internal static partial nint OpenServiceW(nint manager, string serviceName, uint desiredAccess);
 
     [LibraryImport("advapi32.dll", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
     private static partial nint CreateServiceW(
@@ -236,7 +236,7 @@ internal sealed partial class WindowsServiceControl : IServiceControl
 
     [LibraryImport("advapi32.dll", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool ChangeServiceConfigW(
+    internal static partial bool ChangeServiceConfigW(
         nint service, uint serviceType, uint startType, uint errorControl, string? binaryPathName, string? loadOrderGroup, nint tagId,
         string? dependencies, string? serviceStartName, string? password, string? displayName);
 
@@ -270,7 +270,7 @@ internal sealed partial class WindowsServiceControl : IServiceControl
 
     [LibraryImport("advapi32.dll", SetLastError = true)]
     [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool CloseServiceHandle(nint handle);
+    internal static partial bool CloseServiceHandle(nint handle);
 }
 
 /// <summary>The service control manager's structures (their layout is tested on any OS).</summary>
