@@ -33,7 +33,7 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         Membership = new SimulatedMembership(state);
         Power = new SimulatedPower(state);
         Accounts = new SimulatedAccounts(state);
-        Profiles = new SimulatedProfiles(state);
+        Profiles = new SimulatedProfiles(folder, state, Store);
         Settings = new SimulatedSettings(state);
         // The key belongs to the device, not to the agent's install: a reinstalled agent proves the same device.
         Identity = new FolderDeviceIdentity(folder);
@@ -53,7 +53,10 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ISecurityStore SecurityStore => Store;
 
-    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+    public IDeviceAreas Areas => new DeviceAreaSet(Store, () => [@"C:\"], new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>
+    {
+        [ReaclArea.UserHives] = _ => Profiles.Hives.OpenArea(),
+    });
 
     public IDeviceMembership Membership { get; }
 
@@ -61,7 +64,9 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ILocalAccounts Accounts { get; }
 
-    public IUserProfiles Profiles { get; }
+    public SimulatedProfiles Profiles { get; }
+
+    IUserProfiles IDevicePlatform.Profiles => Profiles;
 
     public IDeviceSettings Settings { get; }
 
@@ -80,7 +85,7 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
             TenantId = s.TenantId,
             EntraDeviceId = s.EntraDeviceId,
             LoggedOnUsers = s.LoggedOnUsers,
-            ProfileSids = [.. s.Profiles.Select(p => p.Sid)],
+            ProfileSids = [.. Profiles.Read().Select(p => p.Sid)],
             FreeDiskSpaceBytes = s.FreeDiskSpaceBytes,
         };
     }

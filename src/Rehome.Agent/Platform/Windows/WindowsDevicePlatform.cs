@@ -20,6 +20,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
     private const string CurrentVersionPath = @"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
 
     private readonly WindowsMembership membership;
+    private readonly WindowsProfiles profiles;
     private readonly Lazy<ISecurityStore> securityStore = new(() => new WindowsPathSecurityStore(new WindowsSecurityStore(includeSacl: true)));
 
     /// <param name="accounts">Local Administrators and the break-glass account.</param>
@@ -37,6 +38,9 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
         Accounts = accounts;
         Settings = settings;
         Identity = new WindowsDeviceIdentity(log);
+        // Unload retries really wait: handles to a hive's keys close a moment after their last use.
+        profiles = new WindowsProfiles(new NativeProfileListCalls(),
+            list => new UserHives(new NativeHiveCalls(), SecurityStore, list.Read, Thread.Sleep));
     }
 
     public Enrollment.IDeviceIdentity Identity { get; }
@@ -47,14 +51,17 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
 
     public ILocalAccounts Accounts { get; }
 
-    public IUserProfiles Profiles { get; } = new WindowsProfiles();
+    public IUserProfiles Profiles => profiles;
 
     public IDeviceSettings Settings { get; }
 
     /// <summary>Created at first use: it enables the backup, restore, security and take-ownership privileges.</summary>
     public ISecurityStore SecurityStore => securityStore.Value;
 
-    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>());
+    public IDeviceAreas Areas => new DeviceAreaSet(SecurityStore, FixedVolumes, new Dictionary<ReaclArea, Func<JobPolicy, OpenedArea>>
+    {
+        [ReaclArea.UserHives] = _ => profiles.Hives.OpenArea(),
+    });
 
     private static IReadOnlyList<string> FixedVolumes() =>
         [.. DriveInfo.GetDrives().Where(d => d.DriveType == DriveType.Fixed && d.IsReady).Select(d => d.RootDirectory.FullName)];
@@ -72,7 +79,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
             TenantId = now.TenantId,
             EntraDeviceId = now.EntraDeviceId,
             LoggedOnUsers = TerminalSessions.LoggedOnUsers(),
-            ProfileSids = [.. WindowsProfiles.Read().Select(p => p.Sid)],
+            ProfileSids = [.. profiles.Read().Select(p => p.Sid)],
             FreeDiskSpaceBytes = new DriveInfo(Path.GetPathRoot(Environment.SystemDirectory)!).AvailableFreeSpace,
         };
     }
