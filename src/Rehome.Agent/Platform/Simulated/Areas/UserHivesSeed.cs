@@ -38,7 +38,7 @@ public static class UserHivesSeed
 
             var root = Descriptor($"O:{user.Sid}G:{user.Sid}D:P(A;CI;KA;;;{user.Sid})(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
             var child = Descriptor($"O:{user.Sid}G:{user.Sid}D:AI(A;CIID;KA;;;{user.Sid})(A;CIID;KA;;;SY)(A;CIID;KA;;;BA)");
-            profiles.HiveCalls.Write($@"{home}\{UserHives.UserHiveFile}", Hive(root, child, ["Software", @"Software\Contoso", "Environment"]));
+            profiles.HiveCalls.Write($@"{home}\{UserHives.UserHiveFile}", Hive(root, child, ["Environment", @"Software\Contoso", .. Ancestors(@"Software\Microsoft\Windows\CurrentVersion\RunOnce")]));
             var classes = Hive(root, child, [.. Ancestors(UserHives.AppxPackagesKey), .. Packages.Select(p => $@"{UserHives.AppxPackagesKey}\{p}")]);
             foreach (var package in Packages)
             {
