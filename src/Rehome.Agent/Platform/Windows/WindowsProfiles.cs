@@ -22,6 +22,9 @@ internal interface IProfileListCalls
     /// <summary>LookupAccountNameW on this computer; <paramref name="use"/> is the SID_NAME_USE (1: a user).</summary>
     int LookupAccount(string account, out string? sid, out int use);
 
+    /// <summary>Windows' text for an error code.</summary>
+    string Describe(int error);
+
     /// <summary>ExpandEnvironmentStrings (ProfileImagePath is REG_EXPAND_SZ, e.g. <c>%SystemDrive%\Users\…</c>).</summary>
     string Expand(string path);
 }
@@ -29,13 +32,15 @@ internal interface IProfileListCalls
 /// <summary>
 /// ProfileList (<c>HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList</c>): one subkey per SID (or
 /// <c>&lt;SID&gt;.bak</c>) whose values are read and written whole, raw, so a copy and an undo are byte for byte;
-/// account names resolved with LookupAccountNameW; the user hives through <see cref="UserHives"/>.
+/// account names resolved with LookupAccountNameW; the user hives through <see cref="UserHives"/>. Every decision
+/// here runs on any OS against a fake seam.
 /// </summary>
-[SupportedOSPlatform("windows")]
 internal sealed class WindowsProfiles(IProfileListCalls calls, Func<WindowsProfiles, UserHives> hives) : IUserProfiles
 {
     public const string ProfileListPath = @"SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList";
     private const int SidTypeUser = 1;
+    private const int Success = 0;
+    private const int FileNotFound = 2;
     private UserHives? userHives;
 
     public UserHives Hives => userHives ??= hives(this);
@@ -49,7 +54,7 @@ internal sealed class WindowsProfiles(IProfileListCalls calls, Func<WindowsProfi
         // "<sid>.bak" entries are profiles Windows set aside, not ones it loads.
         foreach (var name in names.Where(n => SecurityIdentifier.TryParse(n, out _)))
         {
-            if (calls.ReadEntry(name, out var values) == NativeMethods.Success
+            if (calls.ReadEntry(name, out var values) == Success
                 && new ProfileListEntry(name, values).ProfileImagePath is { } path)
             {
                 profiles.Add(new UserProfile(name, calls.Expand(path)));
@@ -62,7 +67,7 @@ internal sealed class WindowsProfiles(IProfileListCalls calls, Func<WindowsProfi
     public Task<ProfileListEntry?> GetEntryAsync(string keyName, CancellationToken ct)
     {
         var error = calls.ReadEntry(keyName, out var values);
-        if (error == NativeMethods.ErrorFileNotFound)
+        if (error == FileNotFound)
         {
             return Task.FromResult<ProfileListEntry?>(null);
         }
@@ -84,13 +89,13 @@ internal sealed class WindowsProfiles(IProfileListCalls calls, Func<WindowsProfi
     }
 
     public Task<string?> FindAccountSidAsync(string account, CancellationToken ct) =>
-        Task.FromResult(calls.LookupAccount(account, out var sid, out var use) == NativeMethods.Success && use == SidTypeUser ? sid : null);
+        Task.FromResult(calls.LookupAccount(account, out var sid, out var use) == Success && use == SidTypeUser ? sid : null);
 
-    private static void Check(int error, string what)
+    private void Check(int error, string what)
     {
-        if (error != NativeMethods.Success)
+        if (error != Success)
         {
-            throw NativeMethods.Failure(error, what);
+            throw new System.ComponentModel.Win32Exception(error, $"{what}: {calls.Describe(error)} ({error})");
         }
     }
 }
@@ -132,4 +137,6 @@ internal sealed class NativeProfileListCalls : IProfileListCalls
     }
 
     public string Expand(string path) => Environment.ExpandEnvironmentVariables(path);
+
+    public string Describe(int error) => NativeWin32Errors.Instance.Describe(error);
 }
