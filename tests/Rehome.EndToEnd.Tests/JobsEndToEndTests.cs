@@ -36,8 +36,10 @@ public sealed class JobsEndToEndTests
         Assert.Contains(destinationUser, trustees);
         Assert.DoesNotContain(sourceUser, trustees);
         // Profile: ProfileList hands C:\Users\user00001 to the destination account, and the hive is its own.
-        Assert.Contains(device.Profiles, p => p.Sid == destinationUser && p.ProfileImagePath == @"C:\Users\user00001");
-        Assert.DoesNotContain(device.Profiles, p => p.Sid == sourceUser);
+        var folder = world.Device(1).DeviceFolder;
+        var profiles = new SimulatedProfiles(folder, new SimulatedDeviceStateFile(folder), store).Read();
+        Assert.Contains(profiles, p => p.Sid == destinationUser && p.ProfileImagePath == @"C:\Users\user00001");
+        Assert.DoesNotContain(profiles, p => p.Sid == sourceUser);
         Assert.Equal(destinationUser, SecurityDescriptor.FromBinary(store.ReadDescriptor(@"C:\Users\user00001\NTUSER.DAT")).Owner!.ToString());
         // Entra ID groups: the destination device object is in the mapped groups.
         Assert.Contains("SG-Devices-All", world.Directory.GroupMemberships[RehearsalScenario.DestinationName(1)]);

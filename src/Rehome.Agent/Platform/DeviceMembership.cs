@@ -142,21 +142,6 @@ public interface ILocalAccounts
     Task RemoveBreakGlassAsync(string userName, CancellationToken ct);
 }
 
-/// <summary>A user profile as ProfileList holds it.</summary>
-public sealed record UserProfile(string Sid, string ProfileImagePath);
-
-/// <summary>ProfileList.</summary>
-public interface IUserProfiles
-{
-    Task<IReadOnlyList<UserProfile>> GetAsync(CancellationToken ct);
-
-    /// <summary>Points a ProfileList entry for <paramref name="sid"/> at <paramref name="profileImagePath"/> (creating it).</summary>
-    Task SetAsync(string sid, string profileImagePath, CancellationToken ct);
-
-    /// <summary>Removes the ProfileList entry of <paramref name="sid"/>, if any.</summary>
-    Task RemoveAsync(string sid, CancellationToken ct);
-}
-
 /// <summary>What a rejoin carries across besides membership.</summary>
 public interface IDeviceSettings
 {

@@ -100,11 +100,11 @@ public static class SimulatedDeviceBuilder
             LoggedOnUsers = spec.LoggedOn && primary is not null ? [$@"{spec.DomainName.Split('.')[0].ToUpperInvariant()}\{primary.Name}"] : [],
             // The machine's own Administrator stays; the domain's primary user is a local administrator, as on many fleets.
             LocalAdministrators = ["S-1-5-21-3623811015-3361044348-30300820-500", .. spec.Users.Take(1).Select(u => u.Sid)],
-            Profiles = [.. spec.Users.Select(u => new UserProfile(u.Sid, $@"C:\Users\{u.Name}"))],
             PromptAnswers = [.. spec.PromptAnswers],
             Faults = spec.Faults,
         };
         DurableFile.WriteJson(Path.Combine(folder, "device.json"), state);
+        Areas.UserHivesSeed.Create(folder, store, spec.DomainName.Split('.')[0].ToUpperInvariant(), spec.DomainName, spec.Users, spec.LoggedOn ? primary : null);
     }
 
     private static string Explicit(string owner, string group, IEnumerable<string>? more = null) =>

@@ -99,23 +99,6 @@ internal sealed class SimulatedAccounts(SimulatedDeviceStateFile state) : ILocal
     }
 }
 
-internal sealed class SimulatedProfiles(SimulatedDeviceStateFile state) : IUserProfiles
-{
-    public Task<IReadOnlyList<UserProfile>> GetAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<UserProfile>>(state.Read().Profiles);
-
-    public Task SetAsync(string sid, string profileImagePath, CancellationToken ct)
-    {
-        state.Change(s => s with { Profiles = [.. s.Profiles.Where(p => p.Sid != sid), new UserProfile(sid, profileImagePath)] });
-        return Task.CompletedTask;
-    }
-
-    public Task RemoveAsync(string sid, CancellationToken ct)
-    {
-        state.Change(s => s with { Profiles = [.. s.Profiles.Where(p => p.Sid != sid)] });
-        return Task.CompletedTask;
-    }
-}
-
 /// <summary>Default apps, BitLocker and cached logons; recovery keys go to the directory the device belongs to now.</summary>
 internal sealed class SimulatedSettings(SimulatedDeviceStateFile state) : IDeviceSettings
 {

@@ -34,7 +34,7 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         Membership = new SimulatedMembership(state);
         Power = new SimulatedPower(state);
         Accounts = new SimulatedAccounts(state);
-        Profiles = new SimulatedProfiles(state);
+        Profiles = new SimulatedProfiles(folder, state, Store);
         Settings = new SimulatedSettings(state);
         // The key belongs to the device, not to the agent's install: a reinstalled agent proves the same device.
         Identity = new FolderDeviceIdentity(folder);
@@ -62,6 +62,7 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
         [ReaclArea.Services] = _ => SimulatedServices.Open(Folder),
         [ReaclArea.Printers] = _ => SimulatedPrinters.Open(Folder),
         [ReaclArea.ScheduledTasks] = _ => SimulatedTasks.Open(Folder),
+        [ReaclArea.UserHives] = _ => Profiles.Hives.OpenArea(),
     }));
 
     /// <summary>The openers, minus the areas the device's faults say it cannot do.</summary>
@@ -77,7 +78,9 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
 
     public ILocalAccounts Accounts { get; }
 
-    public IUserProfiles Profiles { get; }
+    public SimulatedProfiles Profiles { get; }
+
+    IUserProfiles IDevicePlatform.Profiles => Profiles;
 
     public IDeviceSettings Settings { get; }
 
@@ -96,7 +99,7 @@ public sealed class SimulatedDevicePlatform : IDevicePlatform, IStepFaults
             TenantId = s.TenantId,
             EntraDeviceId = s.EntraDeviceId,
             LoggedOnUsers = s.LoggedOnUsers,
-            ProfileSids = [.. s.Profiles.Select(p => p.Sid)],
+            ProfileSids = [.. Profiles.Read().Select(p => p.Sid)],
             FreeDiskSpaceBytes = s.FreeDiskSpaceBytes,
         };
     }

@@ -130,8 +130,6 @@ public sealed record SimulatedDeviceState
 
     public List<string> LocalAdministrators { get; init; } = [];
 
-    public List<UserProfile> Profiles { get; init; } = [];
-
     /// <summary>Free space the device reports on its system drive.</summary>
     public long FreeDiskSpaceBytes { get; init; } = 128L << 30;
 

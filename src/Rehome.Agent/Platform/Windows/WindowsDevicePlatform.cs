@@ -21,6 +21,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
     private const string CurrentVersionPath = @"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
 
     private readonly WindowsMembership membership;
+    private readonly WindowsProfiles profiles;
     private readonly Lazy<ISecurityStore> securityStore = new(() => new WindowsPathSecurityStore(new WindowsSecurityStore(includeSacl: true)));
 
     /// <param name="accounts">Local Administrators and the break-glass account.</param>
@@ -38,6 +39,9 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
         Accounts = accounts;
         Settings = settings;
         Identity = new WindowsDeviceIdentity(log);
+        // Unload retries really wait: handles to a hive's keys close a moment after their last use.
+        profiles = new WindowsProfiles(new NativeProfileListCalls(),
+            list => new UserHives(new NativeHiveCalls(), SecurityStore, list.Read, Thread.Sleep));
     }
 
     public Enrollment.IDeviceIdentity Identity { get; }
@@ -48,7 +52,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
 
     public ILocalAccounts Accounts { get; }
 
-    public IUserProfiles Profiles { get; } = new WindowsProfiles();
+    public IUserProfiles Profiles => profiles;
 
     public IDeviceSettings Settings { get; }
 
@@ -63,6 +67,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
         [ReaclArea.Services] = policy => WindowsAreas.Services(SecurityStore, policy),
         [ReaclArea.Printers] = WindowsAreas.Printers,
         [ReaclArea.ScheduledTasks] = WindowsAreas.ScheduledTasks,
+        [ReaclArea.UserHives] = _ => profiles.Hives.OpenArea(),
     });
 
     private static IReadOnlyList<string> FixedVolumes() =>
@@ -81,7 +86,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
             TenantId = now.TenantId,
             EntraDeviceId = now.EntraDeviceId,
             LoggedOnUsers = TerminalSessions.LoggedOnUsers(),
-            ProfileSids = [.. WindowsProfiles.Read().Select(p => p.Sid)],
+            ProfileSids = [.. profiles.Read().Select(p => p.Sid)],
             FreeDiskSpaceBytes = new DriveInfo(Path.GetPathRoot(Environment.SystemDirectory)!).AvailableFreeSpace,
         };
     }

@@ -27,6 +27,7 @@ internal static class SelfTestRunner
     public static IReadOnlyList<ISelfTestProbes> Groups { get; } =
     [
         new RegistryProbes(),
+        new HiveProbes(),
         new SecurityProbes(),
         new MembershipProbes(),
         new InstallationProbes(),

@@ -1,0 +1,152 @@
+using Rehome.Agent.Jobs.Common;
+using Rehome.Protocol;
+using Rehome.Security.Reacl;
+using Rehome.Security.Stores;
+
+namespace Rehome.Agent.Jobs.MigrateUserProfile;
+
+/// <summary>One Re-ACL walk of the profile job: its journal files, its walk, its area's counts.</summary>
+internal static class ProfileWalk
+{
+    public static async Task<WalkResult> RunAsync(JobContext context, ISecurityStore store, IReadOnlyList<string> roots, string name)
+    {
+        var map = await Identities.MapAsync(context, [], ProfileJournal.MapFile);
+        var walker = new SecurityWalker(store, map,
+            new TranslationOptions { Mode = Identities.ModeOf(context.Assignment.Policy.ReaclMode) },
+            new WalkOptions
+            {
+                DryRun = context.Assignment.DryRun,
+                CheckpointFile = context.Journal.PathOf($"profile.{name}.checkpoint"),
+                UndoJournalFile = context.Journal.PathOf(UndoFile(name)),
+                ProgressInterval = 50,
+                CheckpointInterval = 200,
+                TimeProvider = context.Time,
+            });
+        var result = await Task.Run(() => walker.Walk(roots, [], context.Cancellation), context.Cancellation);
+        foreach (var error in result.Errors.Take(ProgressReport.MaxItems * 10))
+        {
+            context.Report(new ItemResult(error.Path, ItemOutcome.Failed, error.Message));
+        }
+        return result;
+    }
+
+    public static string UndoFile(string name) => $"profile.{name}.undo";
+
+    public static AreaCount Count(ReaclArea area, WalkResult result, int moreFailed = 0, string? problem = null) =>
+        new(area, (int)Math.Min(result.Seen, int.MaxValue), (int)Math.Min(result.Changed, int.MaxValue), (int)Math.Min(result.Failed + moreFailed, int.MaxValue), problem);
+}
+
+/// <summary>
+/// Re-ACLs the profile's folder (the Files area with the profile folder as its only root): every owner, group and
+/// ACE naming a mapped account. The walker journals each original descriptor before changing it; the undo writes
+/// them back byte for byte.
+/// </summary>
+public sealed class TranslateProfileFolderStep : JobStep
+{
+    private const string Name_ = "files";
+
+    public override string Name => "TranslateProfileFolder";
+
+    public override async Task RunAsync(JobContext context)
+    {
+        var source = ProfileJournal.SourceOf(context);
+        var result = await ProfileWalk.RunAsync(context, context.Platform.SecurityStore, [source.ProfileImagePath], Name_);
+        context.SetAreaCount(ProfileWalk.Count(ReaclArea.Files, result), final: true);
+        ProfileJournal.ShowProgress(context);
+        context.Log.Information($"Profile folder: {result.Seen} items seen, {result.Changed} changed, {result.Failed} failed.");
+    }
+
+    public override Task UndoAsync(JobContext context)
+    {
+        var journal = context.Journal.PathOf(ProfileWalk.UndoFile(Name_));
+        if (File.Exists(journal))
+        {
+            var reverted = UndoJournal.Revert(context.Platform.SecurityStore, journal);
+            context.Log.Information($"Profile folder: {reverted.Restored} descriptors restored, {reverted.Errors.Count} could not be.");
+            foreach (var error in reverted.Errors)
+            {
+                context.Log.Warning($"{error.Path}: {error.Message}");
+            }
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Re-ACLs the profile's registry hives (the UserHives area limited to this profile): NTUSER.DAT and UsrClass.dat,
+/// loaded under a temporary key while their owner is signed out, walked as registry keys, then unloaded with
+/// retries; a hive that stays loaded is reported, never left silently. The undo journal names keys as Windows
+/// loads them for their user (<c>HKU\&lt;sid&gt;\…</c>), so the undo reopens the same hives later, loaded by their
+/// user (the source account, or the destination account after the hand-over) or not. While the hives are open it
+/// also schedules the re-registration of the user's AppX packages at the first sign-in (<see cref="AppxReregistration"/>).
+/// </summary>
+public sealed class TranslateProfileHivesStep : JobStep
+{
+    private const string Name_ = "hives";
+
+    public override string Name => "TranslateProfileHives";
+
+    public override async Task RunAsync(JobContext context)
+    {
+        var source = ProfileJournal.SourceOf(context);
+        var session = context.Platform.Profiles.Hives.Open([source], ProfileJournal.DestinationOf(context));
+        WalkResult result;
+        var failed = 0;
+        try
+        {
+            foreach (var (root, error) in session.Failed)
+            {
+                failed++;
+                context.Report(new ItemResult(root, ItemOutcome.Failed, error.Message));
+                context.Log.Warning(error.Message);
+            }
+            result = await ProfileWalk.RunAsync(context, session.Store, [.. session.Mounts.Select(m => m.Root)], Name_);
+            if (!context.Assignment.DryRun)
+            {
+                AppxReregistration.Schedule(context, session, source.Sid);
+            }
+        }
+        finally
+        {
+            foreach (var problem in session.Close())
+            {
+                failed++;
+                context.ReportFailure(new ItemResult(source.ProfileImagePath, ItemOutcome.Failed, problem));
+                context.Log.Warning(problem);
+            }
+        }
+        context.SetAreaCount(ProfileWalk.Count(ReaclArea.UserHives, result, failed), final: true);
+        ProfileJournal.ShowProgress(context);
+        context.Log.Information($"Profile hives: {session.Mounts.Count} hives, {result.Seen} keys seen, {result.Changed} changed, {result.Failed + failed} failed.");
+    }
+
+    public override Task UndoAsync(JobContext context)
+    {
+        var journal = context.Journal.PathOf(ProfileWalk.UndoFile(Name_));
+        if (context.Journal.Get(ProfileJournal.Source) is null || (!File.Exists(journal) && !AppxReregistration.Scheduled(context)))
+        {
+            return Task.CompletedTask;
+        }
+        var source = ProfileJournal.SourceOf(context);
+        using var session = context.Platform.Profiles.Hives.Open([source], ProfileJournal.DestinationOf(context));
+        foreach (var (_, error) in session.Failed)
+        {
+            context.Log.Warning(error.Message);
+        }
+        if (File.Exists(journal))
+        {
+            var reverted = UndoJournal.Revert(session.Store, journal);
+            context.Log.Information($"Profile hives: {reverted.Restored} descriptors restored, {reverted.Errors.Count} could not be.");
+            foreach (var error in reverted.Errors)
+            {
+                context.Log.Warning($"{error.Path}: {error.Message}");
+            }
+        }
+        AppxReregistration.Undo(context, session);
+        foreach (var problem in session.Close())
+        {
+            context.Log.Warning(problem);
+        }
+        return Task.CompletedTask;
+    }
+}
