@@ -68,6 +68,7 @@ public sealed class HolderWalker
         {
             long seen = 0, changed = 0, failed = 0;
             var errors = new List<WalkError>();
+            var skipped = new List<WalkError>();
             var wouldChange = new List<string>();
             foreach (var item in store.EnumerateItems().ToList())
             {
@@ -84,8 +85,7 @@ public sealed class HolderWalker
                     }
                     else if (Refusal(item, holders, target) is { } refusal)
                     {
-                        failed++;
-                        errors.Add(new WalkError(item, refusal));
+                        skipped.Add(new WalkError(item, refusal));
                     }
                     else if (options.DryRun)
                     {
@@ -113,7 +113,7 @@ public sealed class HolderWalker
                 options.Progress?.Report(new WalkProgress(seen, changed, failed, 0, item));
             }
 
-            return new WalkResult { Seen = seen, Changed = changed, Failed = failed, Errors = errors, WouldChange = wouldChange };
+            return new WalkResult { Seen = seen, Changed = changed, Failed = failed, Errors = errors, Skipped = skipped, WouldChange = wouldChange };
         }
     }
 

@@ -43,6 +43,12 @@ public sealed record WalkResult
 
     public IReadOnlyList<WalkError> Errors { get; init; } = [];
 
+    /// <summary>
+    /// Items left as they are on purpose, with the reason (an item that holds one account cannot take a second in
+    /// add mode, nor be left without one in remove mode): reported, not failures.
+    /// </summary>
+    public IReadOnlyList<WalkError> Skipped { get; init; } = [];
+
     /// <summary>In a dry run, the items that would change.</summary>
     public IReadOnlyList<string> WouldChange { get; init; } = [];
 

@@ -68,14 +68,15 @@ public sealed class HolderWalkerTests : IDisposable
     }
 
     [Fact]
-    public void Add_reports_an_item_that_holds_one_account_and_leaves_it_unchanged()
+    public void Add_reports_an_item_that_holds_one_account_as_skipped_and_leaves_it_unchanged()
     {
         var store = Store();
 
         var result = Walker(store, TranslationMode.Add).Walk();
 
-        Assert.Equal(1, result.Failed);
-        var error = Assert.Single(result.Errors);
+        // Coexistence: the source account still works, so the item is left on it and said so, not failed.
+        Assert.Equal(0, result.Failed);
+        var error = Assert.Single(result.Skipped);
         Assert.Equal("service:Backup", error.Path);
         Assert.Contains("at most", error.Message, StringComparison.Ordinal);
         Assert.Equal([Source], store["service:Backup"]);
@@ -92,7 +93,8 @@ public sealed class HolderWalkerTests : IDisposable
         Assert.Empty(store["Remote Desktop Users"]);
         Assert.Equal([Administrators], store["Administrators"]);
         Assert.Equal([Source], store["service:Backup"]);
-        Assert.Equal((2, 1), (result.Changed, result.Failed));
+        Assert.Equal((2, 0), (result.Changed, result.Failed));
+        Assert.Equal("service:Backup", Assert.Single(result.Skipped).Path);
     }
 
     [Fact]

@@ -168,6 +168,10 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
             {
                 context.Report(new ItemResult($"{area}: {error.Path}", ItemOutcome.Failed, error.Message));
             }
+            foreach (var left in holders.Skipped.Take(ProgressReport.MaxItems))
+            {
+                context.Report(new ItemResult($"{area}: {left.Path}", ItemOutcome.Skipped, left.Message));
+            }
             await AtFault(context, area, afterEffect: true);
             return new AreaCount(area, Clamp(descriptors.Seen + holders.Seen), Clamp(descriptors.Changed + holders.Changed), Clamp(descriptors.Failed + holders.Failed));
         }
