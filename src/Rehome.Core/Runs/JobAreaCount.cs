@@ -7,16 +7,13 @@ namespace Rehome.Core.Runs;
 /// </summary>
 public sealed record JobAreaCount(string Area, int Seen, int Changed, int Failed, string? Problem = null)
 {
-    /// <summary>The area's name for people ("Scheduled tasks").</summary>
-    public string DisplayName => JobAreaCounts.DisplayName(Area);
-
     /// <summary>
     /// One line for a report: "Printers: not done — this device's agent cannot migrate it", or "Files: 1,200 seen,
     /// 40 changed, 0 failed" ("40 would change" in a dry run).
     /// </summary>
     public string Describe(bool dryRun) => Problem is { } problem
-        ? $"{DisplayName}: not done — {problem}"
-        : $"{DisplayName}: {Seen:N0} seen, {Changed:N0} {(dryRun ? "would change" : "changed")}, {Failed:N0} failed";
+        ? $"{JobAreaCounts.DisplayName(Area)}: not done — {problem}"
+        : $"{JobAreaCounts.DisplayName(Area)}: {Seen:N0} seen, {Changed:N0} {(dryRun ? "would change" : "changed")}, {Failed:N0} failed";
 }
 
 /// <summary>Names and sums of area counts.</summary>
