@@ -141,16 +141,8 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
         Assert.Contains("Stopped", export.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>Leases the mapping's next job and ends it as <paramref name="status"/>, as its agent would.</summary>
-    private async Task<Guid> EndNextJobAsync(Guid mapping, JobStatus status, List<JobAreaCount>? areas = null)
-    {
-        await using var scope = Host.Scope();
-        var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
-        var job = await transitions.LeaseNextAsync(mapping, Guid.NewGuid(), TimeSpan.FromMinutes(1), CancellationToken.None);
-        Assert.True(await transitions.CompleteAsync(job!.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
-            new JobCompletion(status, new JobProgress(3, 3, 1, 0, Areas: areas), null, null), CancellationToken.None));
-        return job.Id;
-    }
+    private async Task<Guid> EndNextJobAsync(Guid mapping, JobStatus status, List<JobAreaCount>? areas = null) =>
+        (await Host.EndNextJobAsync(mapping, status, new JobProgress(3, 3, 1, 0, Areas: areas))).Id;
 
     [Fact]
     public async Task A_dry_run_started_from_the_CLI_shows_in_the_mapping_report_with_what_each_area_would_change()

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Rehome.Core.Runs;
 using Rehome.EndToEnd.Tests;
@@ -210,16 +209,9 @@ public sealed class ConsoleTests
         await using var world = await LiveWorld.StartAsync(1, [JobKind.RejoinDomain, JobKind.MigratePermissions]);
         await world.RunAsync(JobKind.RejoinDomain, JobKind.MigratePermissions);
         // No agent runs here: the jobs end as an agent would end them, with per-area counts.
-        await using (var scope = world.Server.Scope())
-        {
-            var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
-            foreach (var areas in new List<JobAreaCount>?[] { null, [new("Files", 12, 5, 1), new("Printers", 0, 0, 0, "this device's agent cannot migrate it")] })
-            {
-                var job = await transitions.LeaseNextAsync(world.MappingOf(1), Guid.NewGuid(), TimeSpan.FromMinutes(1), CancellationToken.None);
-                await transitions.CompleteAsync(job!.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
-                    new JobCompletion(JobStatus.Finished, new JobProgress(12, 12, 5, 1, Areas: areas), null, null), CancellationToken.None);
-            }
-        }
+        await world.Server.EndNextJobAsync(world.MappingOf(1), JobStatus.Finished);
+        await world.Server.EndNextJobAsync(world.MappingOf(1), JobStatus.Finished,
+            new JobProgress(12, 12, 5, 1, Areas: [new("Files", 12, 5, 1), new("Printers", 0, 0, 0, "this device's agent cannot migrate it")]));
         await using var browser = await ConsoleBrowser.OpenAsync(world.Server.BaseAddress);
         var page = browser.Page;
         await browser.SignInAsync("admin", ServerHost.AdminPassword);

@@ -28,15 +28,7 @@ public abstract class ReaclRunsSuite(ServerHost host)
         return await action(scope.ServiceProvider.GetRequiredService<JobTransitions>());
     }
 
-    /// <summary>Leases the mapping's next job and ends it as <paramref name="status"/>; returns the job.</summary>
-    private async Task<Job> RunNextAsync(Guid mapping, JobStatus status, JobProgress? progress = null)
-    {
-        var job = await WithTransitionsAsync(t => t.LeaseNextAsync(mapping, Guid.NewGuid(), Lease, CancellationToken.None));
-        Assert.NotNull(job);
-        Assert.True(await WithTransitionsAsync(t => t.CompleteAsync(job.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
-            new JobCompletion(status, progress ?? new JobProgress(10, 10, 3, 0), status == JobStatus.Failed ? "StepFailed" : null, null), CancellationToken.None)));
-        return job;
-    }
+    private Task<Job> RunNextAsync(Guid mapping, JobStatus status) => host.EndNextJobAsync(mapping, status);
 
     private async Task<JobAssignment> AssignmentOfAsync(Job leased)
     {
