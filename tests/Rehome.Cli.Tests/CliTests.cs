@@ -1,8 +1,11 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Cli.Client;
 using Rehome.Cli.Commands;
+using Rehome.Core.Runs;
+using Rehome.Server.Runs;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 using Spectre.Console;
@@ -136,6 +139,92 @@ public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>,
         Assert.Contains("10 job(s) stopped now", stop.Output, StringComparison.Ordinal);
         var export = await RunAsync("mappings", "export", project.ToString());
         Assert.Contains("Stopped", export.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<Guid> EndNextJobAsync(Guid mapping, JobStatus status, List<JobAreaCount>? areas = null) =>
+        (await Host.EndNextJobAsync(mapping, status, new JobProgress(3, 3, 1, 0, Areas: areas))).Id;
+
+    [Fact]
+    public async Task A_dry_run_started_from_the_CLI_shows_in_the_mapping_report_with_what_each_area_would_change()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Host.Client.ImportDevicesAsync(project, "DRY" + project.ToString()[..4], 1);
+
+        var started = await RunAsync("run", project.ToString(), "--jobs", "MigratePermissions", "--mappings", ids[0].ToString(), "--dry-run");
+        await EndNextJobAsync(ids[0], JobStatus.Finished, [new("Files", 1200, 40, 0), new("Printers", 0, 0, 0, "this device's agent cannot migrate it")]);
+        var report = await RunAsync("mappings", "report", ids[0].ToString());
+        var refused = await RunAsync("run", project.ToString(), "--jobs", "RejoinDomain", "--mappings", ids[0].ToString(), "--dry-run");
+
+        Assert.True(started.Exit == 0, started.Output);
+        Assert.Contains("Started 1 job(s) on 1 mapping(s)", started.Output, StringComparison.Ordinal);
+        Assert.Contains("A dry run: each device counts, per area, what would change and changes nothing", started.Output, StringComparison.Ordinal);
+        Assert.True(report.Exit == 0, report.Output);
+        Assert.Contains("Dry run (preview)", report.Output, StringComparison.Ordinal);
+        Assert.Contains("Would change", report.Output, StringComparison.Ordinal);
+        Assert.Matches(@"Files\s*│\s*1,200\s*│\s*40", report.Output.Replace('|', '│'));
+        Assert.Contains("not done — this device's agent cannot migrate it", report.Output, StringComparison.Ordinal);
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("DryRunNotSupported", refused.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Jobs_revert_starts_the_revert_of_a_finished_permissions_job_and_a_second_one_is_refused_with_the_reason()
+    {
+        await LoginAsync();
+        var project = await Host.Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Host.Client.ImportDevicesAsync(project, "REV" + project.ToString()[..4], 1);
+        await Host.Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain", "MigratePermissions" }, mappingIds = ids });
+        await EndNextJobAsync(ids[0], JobStatus.Finished);
+        var permissions = await EndNextJobAsync(ids[0], JobStatus.Finished);
+
+        var revert = await RunAsync("jobs", "revert", permissions.ToString());
+        var again = await RunAsync("jobs", "revert", permissions.ToString());
+        var show = await RunAsync("jobs", "show", permissions.ToString());
+
+        Assert.True(revert.Exit == 0, revert.Output);
+        Assert.Contains("Revert started: run ", revert.Output, StringComparison.Ordinal);
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("already waiting or in progress", again.Output, StringComparison.Ordinal);
+        Assert.Contains("reverted by job", show.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Policies_are_created_with_the_areas_given_and_an_unknown_area_is_named()
+    {
+        await LoginAsync();
+        var name = "areas-" + Guid.NewGuid().ToString("N")[..6];
+
+        var created = await RunAsync("policies", "create", "--name", name, "--areas", "Shares,ScheduledTasks,UserHives");
+        var list = await RunAsync("policies", "list");
+        var bad = await RunAsync("policies", "create", "--name", name + "x", "--areas", "Shares,Fax");
+
+        Assert.True(created.Exit == 0, created.Output);
+        Assert.Contains("Shares, ScheduledTasks, UserHives", list.Output, StringComparison.Ordinal);
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("'Fax' is not an area", bad.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_rehearsal_table_sums_each_area_over_the_devices_and_counts_the_devices_that_could_not_do_one()
+    {
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(text) });
+        console.Profile.Width = 200;
+        JsonNode Job(string kind, string areas) => JsonNode.Parse($$"""{"kind": "{{kind}}", "areas": {{areas}}}""")!;
+
+        RehearseCommand.PrintAreaCounts(new CliContext(console),
+        [
+            Job("MigratePermissions", """[{"area": "Files", "seen": 1000, "changed": 10, "failed": 1}, {"area": "Shares", "seen": 2, "changed": 1, "failed": 0}]"""),
+            Job("MigratePermissions", """[{"area": "Files", "seen": 500, "changed": 5, "failed": 0}, {"area": "Shares", "seen": 0, "changed": 0, "failed": 0, "problem": "no"}]"""),
+            Job("MigrateUserProfile", """[{"area": "UserHives", "seen": 2, "changed": 2, "failed": 0}]"""),
+            Job("RejoinDomain", "[]"),
+        ]);
+
+        var output = text.ToString();
+        Assert.Matches(@"Migrate permissions\s*│\s*Files\s*│\s*1,500\s*│\s*15\s*│\s*1\s*│\s*·", output);
+        Assert.Matches(@"Migrate permissions\s*│\s*Shares\s*│\s*2\s*│\s*1\s*│\s*0\s*│\s*1", output);
+        Assert.Matches(@"Migrate Windows user profile\s*│\s*User hives\s*│\s*2\s*│\s*2", output);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Playwright;
 using Rehome.Core.Runs;
 using Rehome.EndToEnd.Tests;
+using Rehome.Server.Runs;
 using Rehome.Server.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
@@ -200,6 +201,32 @@ public sealed class ConsoleTests
         await Expect(page.Locator("tr[data-job='RejoinDomain'] td.job-status")).ToHaveTextAsync("Stopped");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Re-run Rejoin domain" })).ToBeVisibleAsync();
         Assert.Equal(JobStatus.Stopped, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.RejoinDomain)));
+    }
+
+    [Fact]
+    public async Task A_finished_permissions_job_shows_its_areas_and_is_reverted_from_the_mapping_report_after_a_confirmation()
+    {
+        await using var world = await LiveWorld.StartAsync(1, [JobKind.RejoinDomain, JobKind.MigratePermissions]);
+        await world.RunAsync(JobKind.RejoinDomain, JobKind.MigratePermissions);
+        // No agent runs here: the jobs end as an agent would end them, with per-area counts.
+        await world.Server.EndNextJobAsync(world.MappingOf(1), JobStatus.Finished);
+        await world.Server.EndNextJobAsync(world.MappingOf(1), JobStatus.Finished,
+            new JobProgress(12, 12, 5, 1, Areas: [new("Files", 12, 5, 1), new("Printers", 0, 0, 0, "this device's agent cannot migrate it")]));
+        await using var browser = await ConsoleBrowser.OpenAsync(world.Server.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync("admin", ServerHost.AdminPassword);
+
+        await browser.OpenAsync($"/mappings/{world.MappingOf(1)}", "CTS-PC00001");
+        await Expect(page.Locator("tr[data-area='Files']")).ToContainTextAsync("12");
+        await Expect(page.Locator("tr[data-area='Printers']")).ToContainTextAsync("Not done — this device's agent cannot migrate it");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revert Migrate permissions" }).ClickAsync();
+        await Expect(page.Locator("#revert-confirm")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("mapping-report-revert");
+        await page.Locator("#revert-ok").ClickAsync();
+
+        await Expect(page.Locator("#report-message")).ToContainTextAsync("The revert was started");
+        await Expect(page.Locator(".job-note").First).ToContainTextAsync("revert of job");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Revert Migrate permissions" })).ToHaveCountAsync(0);
     }
 
     [Fact]

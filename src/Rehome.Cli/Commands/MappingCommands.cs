@@ -71,6 +71,31 @@ public static class MappingCommands
             }
             return 0;
         });
-        return new Command("mappings", "Device mappings of a project.") { list, import, export, DirectoryCommands.Discover(context) };
+        var mappingId = new Argument<Guid>("mapping-id") { Description = "The mapping's id (see 'rehome mappings list')." };
+        var report = new Command("report", "A mapping's history: every run and job, the areas of permissions and profile jobs, and failed items.") { mappingId };
+        report.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var answer = await client.GetAsync($"/api/v1/mappings/{parse.GetValue(mappingId)}/report", ct);
+            var m = answer["mapping"]!;
+            context.Console.MarkupLineInterpolated(
+                $"[bold]{CliContext.Text(m["sourceDevice"])}[/] → {CliContext.Text(m["destinationName"])}: {(m["stage"] is null ? "NotStarted" : $"{CliContext.Text(m["stage"])} {CliContext.Text(m["status"])}")}");
+            foreach (var run in answer["runs"]!.AsArray())
+            {
+                context.Console.MarkupLineInterpolated(
+                    $"{((bool?)run!["dryRun"] == true ? "Dry run (preview)" : "Run")} {run["runId"]} of {CliContext.Text(run["createdAt"])} by {CliContext.Text(run["requestedBy"])}:");
+                foreach (var job in run["jobs"]!.AsArray())
+                {
+                    RunCommands.PrintJob(context, job!);
+                }
+            }
+            var failed = answer["items"]!.AsArray().Where(i => i?["error"] is not null).Take(20).ToList();
+            foreach (var item in failed)
+            {
+                context.Console.MarkupLineInterpolated($"[red]failed[/] {CliContext.Text(item!["item"])}: {CliContext.Text(item["error"])}");
+            }
+            return 0;
+        });
+        return new Command("mappings", "Device mappings of a project.") { list, import, export, report, DirectoryCommands.Discover(context) };
     }
 }

@@ -161,7 +161,9 @@ public static class RehearseCommand
         var final = await WatchAsync(context, scenario, runId, options, fleet, ct);
         var seconds = clock.Elapsed.TotalSeconds;
         RunCommands.PrintStatusTable(context, final);
-        var unexpected = await UnexpectedAsync(client, scenario, runId, options, ct);
+        var jobs = await JobsOfRunAsync(client, runId, ct);
+        PrintAreaCounts(context, jobs);
+        var unexpected = Unexpected(jobs, scenario);
         unexpected.AddRange(CheckDevices(context, fleet, scenario, options));
         if (options.Samba is { } domains)
         {
@@ -315,29 +317,70 @@ public static class RehearseCommand
         return missing;
     }
 
-    /// <summary>Every job that ended otherwise than the scenario expects, and every rejoined device not in the destination.</summary>
-    private static async Task<List<string>> UnexpectedAsync(RehomeApiClient client, RehearsalScenario scenario, Guid runId, RehearsalOptions options, CancellationToken ct)
+    /// <summary>Every job of the run, page by page.</summary>
+    private static async Task<List<JsonNode>> JobsOfRunAsync(RehomeApiClient client, Guid runId, CancellationToken ct)
     {
-        var unexpected = new List<string>();
-        var byMapping = scenario.Mappings.ToDictionary(m => m.Value, m => m.Key);
+        var all = new List<JsonNode>();
         for (var page = 1; ; page++)
         {
             var jobs = (await client.GetAsync($"/api/v1/runs/{runId}/jobs?page={page}&pageSize=1000", ct))["items"]!.AsArray();
             if (jobs.Count == 0)
             {
-                break;
+                return all;
             }
-            foreach (var job in jobs)
+            all.AddRange(jobs.Select(j => j!));
+        }
+    }
+
+    /// <summary>
+    /// The permissions and profile jobs' per-area counts summed over the devices, one row per job and area; an area
+    /// some devices could not do says on how many. Nothing when no job reported areas.
+    /// </summary>
+    public static void PrintAreaCounts(CliContext context, IReadOnlyList<JsonNode> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var byKind = jobs
+            .Where(j => j["areas"] is JsonArray { Count: > 0 })
+            .GroupBy(j => Enum.Parse<JobKind>((string)j["kind"]!))
+            .OrderBy(g => g.Key)
+            .ToList();
+        if (byKind.Count == 0)
+        {
+            return;
+        }
+        var table = new Table().AddColumns("Job", "Area").AddColumn(new TableColumn("Seen").RightAligned())
+            .AddColumn(new TableColumn("Changed").RightAligned()).AddColumn(new TableColumn("Failed").RightAligned()).AddColumn(new TableColumn("Devices not done").RightAligned());
+        foreach (var kind in byKind)
+        {
+            var counts = kind.SelectMany(j => j["areas"]!.AsArray()).Select(a => new JobAreaCount(
+                (string)a!["area"]!, (int)a["seen"]!, (int)a["changed"]!, (int)a["failed"]!, (string?)a["problem"]));
+            foreach (var area in JobAreaCounts.Sum(counts))
             {
-                var device = byMapping[job!["mappingId"]!.GetValue<Guid>()];
-                var number = int.Parse(device[^5..], System.Globalization.CultureInfo.InvariantCulture);
-                var kind = Enum.Parse<JobKind>((string)job["kind"]!);
-                var status = Enum.Parse<JobStatus>((string)job["status"]!);
-                var expected = scenario.Expected(number, kind);
-                if (status != expected)
-                {
-                    unexpected.Add($"{device} {kind.DisplayName()}: {status.DisplayName()} (expected {expected.DisplayName()}) {(string?)job["errorMessage"]}");
-                }
+                table.AddRow(kind.Key.DisplayName(), Markup.Escape(JobAreaCounts.DisplayName(Terminal.Safe(area.Area))), Number(area.Seen), Number(area.Changed),
+                    Number(area.Failed), area.NotDone == 0 ? "·" : Number(area.NotDone));
+            }
+        }
+        context.Console.MarkupLine("Re-ACL areas, summed over the devices:");
+        context.Console.Write(table);
+
+        static string Number(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every job that ended otherwise than the scenario expects.</summary>
+    private static List<string> Unexpected(IReadOnlyList<JsonNode> jobs, RehearsalScenario scenario)
+    {
+        var unexpected = new List<string>();
+        var byMapping = scenario.Mappings.ToDictionary(m => m.Value, m => m.Key);
+        foreach (var job in jobs)
+        {
+            var device = byMapping[job!["mappingId"]!.GetValue<Guid>()];
+            var number = int.Parse(device[^5..], System.Globalization.CultureInfo.InvariantCulture);
+            var kind = Enum.Parse<JobKind>((string)job["kind"]!);
+            var status = Enum.Parse<JobStatus>((string)job["status"]!);
+            var expected = scenario.Expected(number, kind);
+            if (status != expected)
+            {
+                unexpected.Add($"{device} {kind.DisplayName()}: {status.DisplayName()} (expected {expected.DisplayName()}) {(string?)job["errorMessage"]}");
             }
         }
         return unexpected;

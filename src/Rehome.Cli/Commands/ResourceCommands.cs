@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Rehome.Cli.Client;
+using Rehome.Core.Policies;
 using Spectre.Console;
 
 namespace Rehome.Cli.Commands;
@@ -91,10 +93,11 @@ public static class ResourceCommands
         list.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var table = new Table().AddColumns("Name", "Re-ACL mode", "Forced rejoin after", "Id");
+            var table = new Table().AddColumns("Name", "Re-ACL mode", "Areas", "Forced rejoin after", "Id");
             foreach (var p in (await client.GetAsync("/api/v1/policies", ct)).AsArray())
             {
                 table.AddRow(Markup.Escape(CliContext.Text(p!["name"])), CliContext.Text(p["settings"]?["reaclMode"]),
+                    Markup.Escape(CliContext.Text(p["settings"]?["areas"]?["kinds"])),
                     CliContext.Text(p["settings"]?["forcedRejoin"]?["forceAfter"]), CliContext.Text(p["id"]));
             }
             context.Console.Write(table);
@@ -102,15 +105,28 @@ public static class ResourceCommands
         });
         var name = new Option<string>("--name") { Description = "The policy's name.", Required = true };
         var settings = new Option<FileInfo?>("--settings") { Description = "A JSON file with the policy settings (defaults for what it leaves out)." };
-        var create = new Command("create", "Create a migration policy.") { name, settings };
+        var areas = new Option<string?>("--areas")
+        {
+            Description = $"Comma-separated areas beyond files and registry whose permissions migrate ({string.Join(", ", Enum.GetNames<AreaKinds>())}); " +
+                "replaces the settings file's.",
+        };
+        var create = new Command("create", "Create a migration policy.") { name, settings, areas };
         create.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var settingsFile = parse.GetValue(settings);
+            var settingsJson = settingsFile is null ? new JsonObject() : JsonNode.Parse(await File.ReadAllTextAsync(settingsFile.FullName, ct)) ?? new JsonObject();
+            if (parse.GetValue(areas) is { } areaText)
+            {
+                // The default paths stay unless the file gives its own.
+                var areaSettings = settingsJson["areas"] as JsonObject ?? JsonSerializer.SerializeToNode(AreaSettings.Default, RehomeApiClient.Json)!.AsObject();
+                areaSettings["kinds"] = ParseAreaKinds(areaText).ToString();
+                settingsJson["areas"] = areaSettings;
+            }
             var body = new JsonObject
             {
                 ["name"] = parse.GetValue(name),
-                ["settings"] = settingsFile is null ? null : JsonNode.Parse(await File.ReadAllTextAsync(settingsFile.FullName, ct)),
+                ["settings"] = settingsFile is null && parse.GetValue(areas) is null ? null : settingsJson,
             };
             var answer = await client.PostAsync("/api/v1/policies", body, ct);
             context.Console.MarkupLineInterpolated($"Created policy [bold]{(string?)answer["name"]}[/] ({answer["id"]}).");
@@ -118,6 +134,13 @@ public static class ResourceCommands
         });
         return new Command("policies", "Migration policies.") { list, create };
     }
+
+    internal static AreaKinds ParseAreaKinds(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(k => Enum.TryParse<AreaKinds>(k, true, out var kind) && Enum.IsDefined(kind) && !int.TryParse(k, out _)
+                ? kind
+                : throw new CliException($"'{k}' is not an area; use {string.Join(", ", Enum.GetNames<AreaKinds>())}."))
+            .Aggregate(AreaKinds.None, (all, kind) => all | kind);
 
     public static Command Projects(CliContext context)
     {

@@ -25,9 +25,14 @@ public static class RunCommands
         var at = new Option<DateTimeOffset?>("--at") { Description = "Start at this time instead of now (ISO 8601, e.g. 2026-12-01T22:00:00Z)." };
         var preview = new Option<bool>("--preview") { Description = "Show what would start and what would be refused; start nothing." };
         var watch = new Option<bool>("--watch") { Description = "Follow the run's progress until it is over." };
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "MigratePermissions / MigrateUserProfile only: each device counts, per area, what would change and changes nothing " +
+                "(see 'rehome mappings report').",
+        };
         var run = new Command("run", "Run migration jobs on a project's mappings (the console's Migration → OK).")
         {
-            project, jobs, mappings, status, stage, search, at, preview, watch,
+            project, jobs, mappings, status, stage, search, at, preview, watch, dryRun,
         };
         run.SetAction(async (parse, ct) =>
         {
@@ -42,6 +47,7 @@ public static class RunCommands
                 mappingIds = ids,
                 filter = ids is null ? new { status = parse.GetValue(status), stage = parse.GetValue(stage), search = parse.GetValue(search) } : null,
                 startAt = parse.GetValue(at),
+                dryRun = parse.GetValue(dryRun),
             };
             var isPreview = parse.GetValue(preview);
             JsonNode answer;
@@ -58,6 +64,10 @@ public static class RunCommands
             var verb = isPreview ? "Would start" : (bool?)answer["scheduled"] == true ? $"Scheduled for {answer["startAt"]}:" : "Started";
             context.Console.MarkupLineInterpolated($"{verb} [bold]{answer["jobCount"]}[/] job(s) on [bold]{answer["mappingCount"]}[/] mapping(s); [bold]{refusals.Count}[/] refused.");
             PrintRefusals(context, refusals);
+            if (parse.GetValue(dryRun))
+            {
+                context.Console.MarkupLine("A dry run: each device counts, per area, what would change and changes nothing ('rehome mappings report' shows it).");
+            }
             if (!isPreview && answer["run"]?["id"] is { } runId)
             {
                 context.Console.MarkupLineInterpolated($"Run {runId}. Follow it with 'rehome status {runId} --watch'.");
@@ -101,7 +111,60 @@ public static class RunCommands
             PrintRefusals(context, JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]!.ToJsonString()) ?? []);
             return 0;
         });
-        return [run, show, stop, rerun];
+        return [run, show, stop, rerun, Jobs(context)];
+    }
+
+    /// <summary><c>rehome jobs show|revert</c>: one job, by id (the mapping report lists them).</summary>
+    private static Command Jobs(CliContext context)
+    {
+        var id = new Argument<Guid>("job-id") { Description = "The job's id (see 'rehome mappings report')." };
+        var show = new Command("show", "Show one job: its status, what it is (dry run, revert), and its per-area counts.") { id };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            PrintJob(context, await client.GetAsync($"/api/v1/jobs/{parse.GetValue(id)}", ct));
+            return 0;
+        });
+        var revert = new Command("revert",
+            "Revert a finished Migrate permissions or Migrate Windows user profile job: its device restores what it changed (a new run of one job).") { id };
+        revert.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var answer = await client.PostAsync($"/api/v1/jobs/{parse.GetValue(id)}/revert", new { }, ct);
+            context.Console.MarkupLineInterpolated($"Revert started: run {answer["run"]?["id"]}. Follow it with 'rehome status {answer["run"]?["id"]} --watch'.");
+            return 0;
+        });
+        return new Command("jobs", "One job of a run: show it, or revert it.") { show, revert };
+    }
+
+    /// <summary>A job's line and, for permissions and profile, its areas (as the mapping report shows them).</summary>
+    public static void PrintJob(CliContext context, JsonNode job)
+    {
+        var note = CliContext.Text(job["note"]);
+        var what = $"{CliContext.Text(job["kindName"])}: {CliContext.Text(job["statusName"])}{(note.Length > 0 ? $" — {note}" : "")}";
+        context.Console.MarkupLineInterpolated(
+            $"{what}, items {job["itemsDone"]}/{job["itemsTotal"]}, {job["itemsChanged"]} changed, {job["itemsFailed"]} failed  [dim]{job["id"]}[/]");
+        if (CliContext.Text(job["errorMessage"]) is { Length: > 0 } error)
+        {
+            context.Console.MarkupLineInterpolated($"  [red]{CliContext.Text(job["errorCode"])}[/]: {error}");
+        }
+        var areas = job["areas"]?.AsArray() ?? [];
+        if (areas.Count == 0)
+        {
+            return;
+        }
+        var dry = (bool?)job["dryRun"] == true;
+        var table = new Table().AddColumn("Area").AddColumn(new TableColumn("Seen").RightAligned())
+            .AddColumn(new TableColumn(dry ? "Would change" : "Changed").RightAligned()).AddColumn(new TableColumn("Failed").RightAligned()).AddColumn("Problem");
+        foreach (var area in areas)
+        {
+            var problem = CliContext.Text(area!["problem"]);
+            table.AddRow(Markup.Escape(CliContext.Text(area["name"])), Number(area["seen"]), Number(area["changed"]), Number(area["failed"]),
+                problem.Length > 0 ? Markup.Escape("not done — " + problem) : "");
+        }
+        context.Console.Write(table);
+
+        static string Number(JsonNode? n) => ((int?)n ?? 0).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     internal static List<JobKind> ParseKinds(string text) =>

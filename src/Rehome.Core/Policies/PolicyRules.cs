@@ -145,7 +145,7 @@ public static class PolicyRules
         }
         if ((areas.Kinds & ~AreaKinds.All) != 0)
         {
-            violations.Add($"{field}.kinds", "UnknownValue", "The area kinds are Shares, Services, Printers, LocalGroups, UserRights.");
+            violations.Add($"{field}.kinds", "UnknownValue", "The area kinds are Shares, Services, Printers, LocalGroups, UserRights, ScheduledTasks and UserHives.");
         }
     }
 

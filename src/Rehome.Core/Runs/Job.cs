@@ -64,4 +64,16 @@ public sealed class Job
 
     /// <summary>What the server prepared in the destination for this job (offline join data), encrypted.</summary>
     public string? DestinationPayloadProtected { get; set; }
+
+    /// <summary>A preview (permissions and profile): the agent counts what would change and changes nothing.</summary>
+    public bool DryRun { get; set; }
+
+    /// <summary>The finished job of the same kind and mapping that this job reverts on the device.</summary>
+    public Guid? RevertOf { get; set; }
+
+    /// <summary>The latest job asked to revert this one (it may still run, or have failed).</summary>
+    public Guid? RevertedBy { get; set; }
+
+    /// <summary>The agent's latest per-area counts (permissions and profile jobs); null until it reports some.</summary>
+    public List<JobAreaCount>? Areas { get; set; }
 }

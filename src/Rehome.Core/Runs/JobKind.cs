@@ -27,4 +27,7 @@ public static class JobKinds
 
     /// <summary>Whether the job kind needs the device to have rejoined the destination first.</summary>
     public static bool NeedsRejoin(this JobKind kind) => kind is JobKind.MigratePermissions or JobKind.MigrateUserProfile;
+
+    /// <summary>Whether the job kind can run as a dry run (a preview that counts what would change) and be reverted.</summary>
+    public static bool CanDryRun(this JobKind kind) => kind is JobKind.MigratePermissions or JobKind.MigrateUserProfile;
 }

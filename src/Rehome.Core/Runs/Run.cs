@@ -26,4 +26,10 @@ public sealed class Run
 
     /// <summary>The run this one re-runs, if it is a re-run.</summary>
     public Guid? RerunOf { get; set; }
+
+    /// <summary>
+    /// A preview: its jobs count what would change and change nothing. It is not the mappings' stage (their status
+    /// stays what their last real run made it) and no rule counts it as a migration.
+    /// </summary>
+    public bool DryRun { get; set; }
 }

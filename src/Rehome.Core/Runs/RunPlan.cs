@@ -53,4 +53,7 @@ public static class RunRules
     /// <summary>Windows joins Microsoft Entra ID only with a user's credentials or a provisioning package: no online rejoin.</summary>
     public const string EntraIdOnlineRejoinNotSupported = "EntraIdOnlineRejoinNotSupported";
     public const string ProfileNeedsUsers = "ProfileNeedsUsers";
+
+    /// <summary>A dry run was asked for a job kind that has no preview (only permissions and profile have one).</summary>
+    public const string DryRunNotSupported = "DryRunNotSupported";
 }

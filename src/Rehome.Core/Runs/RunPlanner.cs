@@ -15,6 +15,7 @@ public static class RunPlanner
         var scheduled = startAt > now;
         var kinds = request.Kinds.Distinct().Order().ToList();
         var mappingIds = request.MappingIds.Distinct().ToList();
+        var dryRun = request.DryRun;
 
         if (startAt > now + RunRules.MaxScheduleAhead)
         {
@@ -30,6 +31,12 @@ public static class RunPlanner
         if (unknown.Count > 0)
         {
             return Refused(RunRules.UnknownJobKind, $"'{(int)unknown[0]}' is not a job kind.", startAt, "kinds");
+        }
+        if (dryRun && kinds.Where(k => !k.CanDryRun()).ToList() is [var other, ..])
+        {
+            return Refused(RunRules.DryRunNotSupported,
+                $"A dry run previews only Migrate permissions and Migrate Windows user profile; {other.DisplayName()} cannot be previewed. " +
+                "Take it out of the jobs, or start it as a real run.", startAt, "dryRun");
         }
         if (mappingIds.Count == 0)
         {
@@ -60,7 +67,7 @@ public static class RunPlanner
             Guid? rejoinInThisRun = null;
             foreach (var kind in kinds)
             {
-                if (Check(kind, mapping, project, rejoinInThisRun) is { } refusal)
+                if (Check(kind, mapping, project, rejoinInThisRun, dryRun) is { } refusal)
                 {
                     refusals.Add(refusal);
                     continue;
@@ -80,7 +87,7 @@ public static class RunPlanner
         return new RunPlan(jobs, refusals, null, scheduled, startAt);
     }
 
-    private static Refusal? Check(JobKind kind, MappingFacts mapping, ProjectFacts project, Guid? rejoinInThisRun)
+    private static Refusal? Check(JobKind kind, MappingFacts mapping, ProjectFacts project, Guid? rejoinInThisRun, bool dryRun)
     {
         var job = kind.DisplayName();
         if (mapping.ActiveKinds.Contains(kind))
@@ -90,12 +97,13 @@ public static class RunPlanner
         }
         switch (kind)
         {
+            // A preview changes nothing on the device, so it needs no rejoin: it shows what the migration would do before it.
             case JobKind.MigratePermissions or JobKind.MigrateUserProfile
-                when rejoinInThisRun is null && mapping.ActiveKinds.Contains(JobKind.RejoinDomain):
+                when !dryRun && rejoinInThisRun is null && mapping.ActiveKinds.Contains(JobKind.RejoinDomain):
                 // Even a device that rejoined before must not be re-permissioned while it rejoins again.
                 return Refuse(RunRules.RejoinRequired,
                     $"{job} needs {mapping.SourceDevice} to have rejoined the destination. Its rejoin is under way in another run: start this job when that rejoin has finished.");
-            case JobKind.MigratePermissions or JobKind.MigrateUserProfile when !mapping.HasRejoined && rejoinInThisRun is null:
+            case JobKind.MigratePermissions or JobKind.MigrateUserProfile when !dryRun && !mapping.HasRejoined && rejoinInThisRun is null:
                 return Refuse(RunRules.RejoinRequired,
                     $"{job} needs {mapping.SourceDevice} to have rejoined the destination. Run Rejoin domain first, or select it in the same run so this job waits for it.");
             case JobKind.MigrateUserProfile when !mapping.HasPrimaryUsers:

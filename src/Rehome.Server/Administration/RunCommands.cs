@@ -33,7 +33,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         {
             return Failure.Validation([problem]);
         }
-        return await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct);
+        return await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct, input.DryRun);
     }
 
     public async Task<Outcome<StopResult>> StopRunAsync(Guid id, CancellationToken ct)
@@ -76,6 +76,10 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         {
             return Failure.NotFound($"Job {id}");
         }
+        if (job.RevertOf is { } reverted)
+        {
+            return Failure.Conflict("RevertNotRerunnable", $"This job reverts job {reverted}; ask for the revert of that job again instead.");
+        }
         if (!job.Status.CanRerun())
         {
             return Failure.Conflict("JobNotRerunnable",
@@ -88,5 +92,23 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
             return Failure.NotFound($"Run {job.RunId}");
         }
         return await engine.RerunAsync(job.RunId, null, id, false, ct);
+    }
+
+    /// <summary>Reverts a finished permissions or profile job on its device (see <see cref="RunEngine.RevertAsync"/>); 409 with the reason when it may not be.</summary>
+    public async Task<Outcome<RunStartOutcome>> RevertJobAsync(Guid id, CancellationToken ct)
+    {
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        // The revert runs in the mapping's project of today (it may have moved since), which must be visible too.
+        var projectId = job is null ? null : await db.Mappings.Where(m => m.Id == job.MappingId).Select(m => (Guid?)m.ProjectId).FirstOrDefaultAsync(ct);
+        if (job is null || projectId is null)
+        {
+            return Failure.NotFound($"Job {id}");
+        }
+        var outcome = await engine.RevertAsync(id, projectId.Value, ct);
+        if (outcome.RunRefused is { } refused)
+        {
+            return Failure.Conflict(refused.Rule, refused.Message);
+        }
+        return outcome;
     }
 }

@@ -11,9 +11,10 @@ namespace Rehome.Server.Api;
 
 /// <summary>
 /// Start a run: job kinds, and either explicit mapping ids or a filter ("everything matching this filter").
-/// <c>StartAt</c> in the future schedules the run.
+/// <c>StartAt</c> in the future schedules the run. <c>DryRun</c> (permissions and profile only) previews on each
+/// device what the jobs would change, changing nothing.
 /// </summary>
-public sealed record StartRunInput(List<JobKind>? Kinds, List<Guid>? MappingIds, MappingFilter? Filter, DateTimeOffset? StartAt);
+public sealed record StartRunInput(List<JobKind>? Kinds, List<Guid>? MappingIds, MappingFilter? Filter, DateTimeOffset? StartAt, bool DryRun = false);
 
 public sealed record RerunInput(List<JobKind>? Kinds);
 
@@ -62,6 +63,10 @@ public static class RunsApi
             (await commands.StopJobAsync(id, ct)).ToResult(r => Results.Ok(r))).WithName("StopJob").RequireRole(Role.Operator);
         jobs.MapPost("/{id:guid}/rerun", async (Guid id, RunCommands commands, CancellationToken ct) =>
             (await commands.RerunJobAsync(id, ct)).ToResult(ToResult)).WithName("RerunJob").RequireRole(Role.Operator);
+        jobs.MapPost("/{id:guid}/revert", async (Guid id, RunCommands commands, CancellationToken ct) =>
+                (await commands.RevertJobAsync(id, ct)).ToResult(ToResult))
+            .WithName("RevertJob").RequireRole(Role.Operator)
+            .WithSummary("Reverts a finished permissions or profile job on its device: a new run of one job that restores what it changed.");
         return api;
     }
 

@@ -137,7 +137,7 @@ public static class AgentGatewayApi
             return Problems.Validation(violations.Items);
         }
         var renewal = await transitions.RenewAsync(id, http.Agent().AgentId, report.LeaseToken, runOptions.Value.LeaseDuration,
-            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, report.Step, report.Message), ct);
+            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, report.Step, report.Message, AreasOf(report.Areas)), ct);
         if (renewal == LeaseRenewal.Lost)
         {
             return LeaseLost(id);
@@ -416,9 +416,14 @@ public static class AgentGatewayApi
             _ => JobStatus.Failed,
         };
         var completed = await transitions.CompleteAsync(id, http.Agent().AgentId, report.LeaseToken, new JobCompletion(status,
-            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed), report.ErrorCode, report.ErrorMessage), ct);
+            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, Areas: AreasOf(report.Areas)),
+            report.ErrorCode, report.ErrorMessage), ct);
         return completed ? Results.NoContent() : LeaseLost(id);
     }
+
+    /// <summary>The agent's area counts (checked by <see cref="AgentMessageRules"/>) as the job stores them.</summary>
+    private static List<JobAreaCount>? AreasOf(IReadOnlyList<AreaCount>? areas) =>
+        areas is { Count: > 0 } ? [.. areas.Select(a => new JobAreaCount(a.Area.ToString(), a.Seen, a.Changed, a.Failed, a.Problem))] : null;
 
     private sealed record HeldJob(
         JobKind Kind, Core.Mappings.Mapping Mapping, Core.Projects.Project Project, Core.Policies.PolicySettings Policy, Connection Source, Connection Destination);

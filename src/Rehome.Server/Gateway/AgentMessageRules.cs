@@ -94,6 +94,7 @@ public static class AgentMessageRules
         violations.Text("message", report.Message, MessageMaxLength, "The message", multiLine: true);
         Counters(violations, report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed);
         Items(violations, report.Items);
+        Areas(violations, report.Areas);
         return violations;
     }
 
@@ -127,6 +128,7 @@ public static class AgentMessageRules
         violations.Text("errorCode", report.ErrorCode, StepMaxLength, "The error code");
         violations.Text("errorMessage", report.ErrorMessage, MessageMaxLength, "The error message", multiLine: true);
         Counters(violations, report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed);
+        Areas(violations, report.Areas);
         return violations;
     }
 
@@ -173,6 +175,39 @@ public static class AgentMessageRules
         else if (done > total)
         {
             violations.Add("itemsDone", "MoreThanTotal", $"{done:N0} items done of {total:N0}: the items done cannot exceed the total.");
+        }
+    }
+
+    /// <summary>
+    /// Per-area counts: each known area once, counts not negative, a problem through the text rule. Changed and failed
+    /// are not held to at most seen: areas count in their own units (a group seen once may have several members
+    /// changed), and refusing a renewal for it would lapse the lease of a job that works.
+    /// </summary>
+    private static void Areas(RuleViolations violations, IReadOnlyList<AreaCount>? areas)
+    {
+        if (areas is { Count: > AreaCount.MaxAreas })
+        {
+            violations.Add("areas", "TooMany", $"At most {AreaCount.MaxAreas} area counts per report (one per area).");
+            return;
+        }
+        var seen = new HashSet<ReaclArea>();
+        for (var i = 0; i < (areas?.Count ?? 0); i++)
+        {
+            var area = areas![i];
+            if (area is null || !Enum.IsDefined(area.Area))
+            {
+                violations.Add($"areas[{i}].area", "UnknownArea", $"Area count {i} needs one of the areas {string.Join(", ", Enum.GetNames<ReaclArea>())}.");
+                continue;
+            }
+            if (!seen.Add(area.Area))
+            {
+                violations.Add($"areas[{i}].area", "Duplicate", $"Area {area.Area} is counted more than once; send one count per area.");
+            }
+            if (area.Seen < 0 || area.Changed < 0 || area.Failed < 0)
+            {
+                violations.Add($"areas[{i}]", "Negative", $"Area {area.Area}'s counts cannot be negative.");
+            }
+            violations.Text($"areas[{i}].problem", area.Problem, MessageMaxLength, $"Area {area.Area}'s problem", multiLine: true);
         }
     }
 

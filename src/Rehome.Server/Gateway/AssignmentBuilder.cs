@@ -52,6 +52,8 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
             BreakGlass = rejoin && source is { BreakGlassAdministratorName: { } name, BreakGlassAdministratorPasswordProtected: { } password }
                 ? new BreakGlassAccount(name, secrets.Unprotect(password))
                 : null,
+            DryRun = job.DryRun,
+            RevertOf = job.RevertOf,
         };
     }
 

@@ -19,7 +19,7 @@ public static class MappingReports
         var runs = await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).ToListAsync(ct);
         var report = runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Select(r => new MappingReportRun(r.Id, r.RequestedBy, r.CreatedAt, r.StartAt,
-                jobs.Where(j => j.RunId == r.Id).OrderBy(j => j.Kind).Select(JobView.From).ToList()))
+                jobs.Where(j => j.RunId == r.Id).OrderBy(j => j.Kind).Select(JobView.From).ToList(), r.DryRun))
             .ToList();
         var jobIds = jobs.Select(j => j.Id).ToList();
         var log = await db.JobLogLines.AsNoTracking().Where(l => jobIds.Contains(l.JobId))

@@ -19,8 +19,13 @@ public enum LeaseRenewal
     Lost,
 }
 
-/// <summary>Progress an agent reports with a renewal.</summary>
-public sealed record JobProgress(int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed, string? Step = null, string? Message = null);
+/// <summary>Progress an agent reports with a renewal; <see cref="Areas"/> replace the job's per-area counts when given.</summary>
+public sealed record JobProgress(
+    int ItemsDone, int ItemsTotal, int ItemsChanged, int ItemsFailed, string? Step = null, string? Message = null, IReadOnlyList<JobAreaCount>? Areas = null)
+{
+    /// <summary>The areas as the job's column stores them, or null to keep what it holds.</summary>
+    internal string? AreasJson => Areas is { Count: > 0 } areas ? System.Text.Json.JsonSerializer.Serialize(areas, RehomeDbContext.JsonOptions) : null;
+}
 
 /// <summary>How an agent ends a job.</summary>
 public sealed record JobCompletion(JobStatus Status, JobProgress Progress, string? ErrorCode, string? ErrorMessage);
@@ -192,12 +197,13 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var stopRequested = await ScalarAsync<bool?>($"""
             UPDATE jobs SET lease_expires_at = @expires, items_done = @done, items_total = @total, items_changed = @changed,
-              items_failed = @failed, step = COALESCE(@step, step), message = COALESCE(@message, message), updated_at = @now
+              items_failed = @failed, step = COALESCE(@step, step), message = COALESCE(@message, message), areas = COALESCE(@areas, areas),
+              updated_at = @now
             WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
             RETURNING stop_requested
             """, ct, ("expires", dialect.Time(now + duration)), ("done", progress.ItemsDone), ("total", progress.ItemsTotal),
             ("changed", progress.ItemsChanged), ("failed", progress.ItemsFailed), ("step", progress.Step), ("message", progress.Message),
-            ("now", dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
+            ("areas", progress.AreasJson), ("now", dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (stopRequested is null)
         {
             await transaction.RollbackAsync(ct);
@@ -223,12 +229,13 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var p = completion.Progress;
         var mappingId = await ScalarAsync<Guid?>($"""
             UPDATE jobs SET status = @status, items_done = @done, items_total = @total, items_changed = @changed, items_failed = @failed,
-              error_code = @code, error_message = @message, finished_at = @now, updated_at = @now,
+              error_code = @code, error_message = @message, areas = COALESCE(@areas, areas), finished_at = @now, updated_at = @now,
               lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
             RETURNING mapping_id
             """, ct, ("status", (int)completion.Status), ("done", p.ItemsDone), ("total", p.ItemsTotal), ("changed", p.ItemsChanged),
-            ("failed", p.ItemsFailed), ("code", completion.ErrorCode), ("message", completion.ErrorMessage), ("now", dialect.Time(now)),
+            ("failed", p.ItemsFailed), ("code", completion.ErrorCode), ("message", completion.ErrorMessage), ("areas", p.AreasJson),
+            ("now", dialect.Time(now)),
             ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (mappingId is not { } mapping)
         {

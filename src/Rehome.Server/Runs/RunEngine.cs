@@ -29,7 +29,7 @@ public sealed class RunEngine(
     RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time, ILogger<RunEngine> logger)
 {
     public async Task<RunStartOutcome> StartAsync(
-        Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct)
+        Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct, bool dryRun = false)
     {
         var now = time.GetUtcNow();
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -42,9 +42,9 @@ public sealed class RunEngine(
             ? []
             : await MappingFactsAsync(selected, ct);
         var factsTime = clock.Elapsed;
-        var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt), facts, mappings, now);
+        var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt, dryRun), facts, mappings, now);
         var planTime = clock.Elapsed - factsTime;
-        var outcome = await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, now, ct);
+        var outcome = await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, dryRun, now, ct);
         if (transaction is not null)
         {
             await transaction.CommitAsync(ct);
@@ -66,7 +66,8 @@ public sealed class RunEngine(
         var now = time.GetUtcNow();
         var run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, ct);
         await using var transaction = await BeginLockedAsync(run.ProjectId, preview, ct);
-        var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId &&
+        // A revert is asked for again through its job (RevertAsync), not re-run as a migration.
+        var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId && j.RevertOf == null &&
             (j.Status == JobStatus.Failed || j.Status == JobStatus.Exceptions || j.Status == JobStatus.Stopped));
         if (onlyJobId is { } jobId)
         {
@@ -89,7 +90,7 @@ public sealed class RunEngine(
         {
             var groupKinds = group.Key.Split(',').Select(Enum.Parse<JobKind>).ToList();
             allKinds.UnionWith(groupKinds);
-            var part = RunPlanner.Plan(new RunRequest(group.ToList(), groupKinds, null), facts, mappings, now);
+            var part = RunPlanner.Plan(new RunRequest(group.ToList(), groupKinds, null, run.DryRun), facts, mappings, now);
             jobs.AddRange(part.Jobs);
             refusals.AddRange(part.Refusals);
         }
@@ -100,12 +101,43 @@ public sealed class RunEngine(
                 ? new RunPlan([], [], new RunRefusal(RunRules.RunTooLarge,
                     $"A run holds at most {RunRules.MaxMappingsPerRun:N0} mappings and {mappingCount:N0} need a re-run; re-run by kind or by filter."), false, now)
                 : new RunPlan(jobs, refusals, null, false, now);
-        var outcome = await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, now, ct);
+        var outcome = await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, run.DryRun, now, ct);
         if (transaction is not null)
         {
             await transaction.CommitAsync(ct);
         }
         SignalStartable(plan, preview);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Reverts a finished permissions or profile job on its device: a new run of one job of the same kind, with
+    /// <see cref="Job.RevertOf"/> set, that the mapping's agent leases as usual and that restores what the first one
+    /// changed. <see cref="RunStartOutcome.RunRefused"/> says why not (<see cref="RevertRules"/>).
+    /// </summary>
+    public async Task<RunStartOutcome> RevertAsync(Guid jobId, Guid projectId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        // Under the project's lock, so that two reverts asked for at once are decided one after the other.
+        await using var transaction = await BeginLockedAsync(projectId, preview: false, ct);
+        var original = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+        var latestRevert = original.RevertedBy is { } by
+            ? await db.Jobs.AsNoTracking().Where(j => j.Id == by).Select(j => (JobStatus?)j.Status).FirstOrDefaultAsync(ct)
+            : null;
+        var kindActive = await db.Jobs.AsNoTracking()
+            .AnyAsync(j => j.MappingId == original.MappingId && j.Kind == original.Kind && JobStatuses.Active.Contains(j.Status), ct);
+        if (RevertRules.Check(new RevertFacts(original.Kind, original.Status, original.DryRun, original.RevertOf is not null, latestRevert, kindActive))
+            is { } refused)
+        {
+            return new RunStartOutcome(null, 0, 0, false, now, [], refused);
+        }
+        var revert = new PlannedJob(new SequentialIds(now).Next(), original.MappingId, original.Kind, JobStatus.WaitingToStart, false, null);
+        var plan = new RunPlan([revert], [], null, false, now);
+        var outcome = await WriteAsync(projectId, plan, [original.Kind], preview: false, rerunOf: null, dryRun: false, now, ct, revertOf: jobId);
+        await transitions.ExecuteAsync("UPDATE jobs SET reverted_by = @revert, updated_at = @now WHERE id = @id", ct,
+            ("revert", revert.Id), ("now", dialect.Time(now)), ("id", jobId));
+        await transaction!.CommitAsync(ct);
+        SignalStartable(plan, preview: false);
         return outcome;
     }
 
@@ -136,7 +168,8 @@ public sealed class RunEngine(
     }
 
     private async Task<RunStartOutcome> WriteAsync(
-        Guid projectId, RunPlan plan, IReadOnlyList<JobKind> kinds, bool preview, Guid? rerunOf, DateTimeOffset now, CancellationToken ct)
+        Guid projectId, RunPlan plan, IReadOnlyList<JobKind> kinds, bool preview, Guid? rerunOf, bool dryRun, DateTimeOffset now, CancellationToken ct,
+        Guid? revertOf = null)
     {
         var mappingCount = plan.MappingCount;
         if (plan.RunRefused is not null || plan.Jobs.Count == 0 || preview)
@@ -155,6 +188,7 @@ public sealed class RunEngine(
             MappingCount = mappingCount,
             JobCount = plan.Jobs.Count,
             RerunOf = rerunOf,
+            DryRun = dryRun,
         };
         var jobs = plan.Jobs.Select(p => new Job
         {
@@ -168,17 +202,33 @@ public sealed class RunEngine(
             PrerequisiteJobId = p.PrerequisiteJobId,
             CreatedAt = now,
             UpdatedAt = now,
+            DryRun = dryRun,
+            RevertOf = revertOf,
         }).ToList();
 
         // Inside the caller's transaction (see BeginLockedAsync).
         var transaction = db.Database.CurrentTransaction!;
         db.Runs.Add(run);
-        audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
-            $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
+        if (revertOf is { } reverted)
+        {
+            audit.Record("job.revert", $"job:{reverted}", $"reverted by job {jobs[0].Id} in run {run.Id}");
+        }
+        else
+        {
+            audit.Record(rerunOf is null ? "run.start" : "run.rerun", $"run:{run.Id}",
+                $"{jobs.Count} job(s) on {mappingCount} mapping(s): {run.Kinds}{(dryRun ? " (dry run)" : "")}" +
+                $"{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
+        }
         await db.SaveChangesAsync(ct);
         var step = System.Diagnostics.Stopwatch.StartNew();
         await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
         var insert = step.Elapsed;
+        if (dryRun)
+        {
+            // A preview is not a stage of the mappings: their status stays what their last real run made it.
+            db.ChangeTracker.Clear();
+            return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
+        }
         // A new run's jobs are all waiting, so each mapping shows its first job (the lowest kind), which the
         // plan already knows: one join with a temporary table instead of a correlated update per mapping.
         var summaries = jobs.GroupBy(j => j.MappingId)

@@ -33,6 +33,14 @@ public static class BulkWriter
         new("updated_at", NpgsqlDbType.TimestampTz, (j, d) => d.Time(j.UpdatedAt)),
     ];
 
+    /// <summary>A dry run's or a revert's jobs also bind these (an ordinary run leaves them at their defaults).</summary>
+    private static readonly Column<Job>[] PreviewOrRevertJobColumns =
+    [
+        .. JobColumns,
+        new("dry_run", NpgsqlDbType.Boolean, (j, _) => j.DryRun),
+        new("revert_of", NpgsqlDbType.Uuid, (j, _) => j.RevertOf),
+    ];
+
     private static readonly Column<Mapping>[] MappingColumns =
     [
         new("id", NpgsqlDbType.Uuid, (m, _) => m.Id),
@@ -79,7 +87,8 @@ public static class BulkWriter
 
     public static Task InsertJobsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
         IReadOnlyList<Job> jobs, CancellationToken cancellationToken) =>
-        InsertAsync(connection, transaction, dialect, "jobs", JobColumns, jobs, cancellationToken);
+        InsertAsync(connection, transaction, dialect, "jobs", jobs.Any(j => j.DryRun || j.RevertOf is not null) ? PreviewOrRevertJobColumns : JobColumns,
+            jobs, cancellationToken);
 
     public static Task InsertMappingsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
         IReadOnlyList<Mapping> mappings, CancellationToken cancellationToken) =>

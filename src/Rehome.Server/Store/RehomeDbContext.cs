@@ -141,6 +141,9 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.Property(j => j.ItemsChanged).HasDefaultValue(0).HasSentinel(-1);
             e.Property(j => j.ItemsFailed).HasDefaultValue(0).HasSentinel(-1);
             e.Property(j => j.StopRequested).HasDefaultValue(false);
+            e.Property(j => j.DryRun).HasDefaultValue(false);
+            // The agent's per-area counts: at most AreaCount.MaxAreas small records, read and written whole.
+            e.Property(j => j.Areas).HasConversion(JsonConverter<List<JobAreaCount>?>(), JsonComparer<List<JobAreaCount>?>());
             // No foreign keys: PostgreSQL checks each with a trigger per row, a second per job on a 250,000-job
             // run. Jobs are written only by the run engine, in the transaction that writes their run, and are
             // deleted with their mapping or project by the API (MappingsApi, ProjectsApi).

@@ -188,6 +188,14 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationWorld world) :
     }
 
     [Fact]
+    public async Task The_revert_of_a_job_is_in_the_matrix_as_an_operator_operation()
+    {
+        var operations = await OperationsAsync();
+
+        Assert.Contains(operations, o => o is { Method: "POST", Path: "/api/v1/jobs/{id}/revert" } && o.Role == Role.Operator.ToString());
+    }
+
+    [Fact]
     public async Task Every_operation_answers_each_credential_as_designed_and_a_refusal_changes_nothing()
     {
         var operations = await OperationsAsync();

@@ -115,6 +115,52 @@ public abstract class BadAgentInputSuite(ServerHost host)
         Assert.Equal(HttpStatusCode.OK, nullItems.StatusCode);
     }
 
+    [Theory]
+    [InlineData("[{\"area\": 99, \"seen\": 1, \"changed\": 0, \"failed\": 0}]", "areas[0].area", "UnknownArea")]
+    [InlineData("[{\"area\": \"Files\", \"seen\": 1, \"changed\": 0, \"failed\": 0}, {\"area\": \"Files\", \"seen\": 2, \"changed\": 0, \"failed\": 0}]", "areas[1].area", "Duplicate")]
+    [InlineData("[{\"area\": \"Shares\", \"seen\": 1, \"changed\": -1, \"failed\": 0}]", "areas[0]", "Negative")]
+    [InlineData("[null]", "areas[0].area", "UnknownArea")]
+    public async Task Progress_with_a_bad_area_count_is_refused_naming_the_area(string areas, string field, string rule)
+    {
+        var (device, job) = await LeasedJobAsync();
+        using var _ = device;
+
+        var response = await PostRawAsync(device.Agent, $"/agent/v1/jobs/{job.JobId}/progress",
+            $"{{\"leaseToken\": \"{job.LeaseToken}\", \"step\": \"PrepareJoin\", \"areas\": {areas}}}");
+
+        await AssertRefusedAsync(response, field, rule);
+    }
+
+    [Fact]
+    public async Task Progress_with_more_area_counts_than_areas_is_refused()
+    {
+        var (device, job) = await LeasedJobAsync();
+        using var _ = device;
+        var areas = Enumerable.Range(0, AreaCount.MaxAreas + 1).Select(i => new AreaCount(ReaclArea.Files, i, 0, 0)).ToList();
+
+        var response = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
+            new ProgressReport { LeaseToken = job.LeaseToken, Step = "PrepareJoin", Areas = areas }, AgentProtocol.JsonOptions);
+
+        await AssertRefusedAsync(response, "areas", "TooMany");
+    }
+
+    [Fact]
+    public async Task A_completion_whose_area_problem_holds_an_escape_sequence_is_refused_and_not_stored()
+    {
+        var (device, job) = await LeasedJobAsync();
+        using var _ = device;
+        var problem = "cannot\u001b]0;owned\u0007 do it";
+
+        var response = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/complete",
+            new CompletionReport { LeaseToken = job.LeaseToken, Status = CompletionStatus.Finished, Areas = [new AreaCount(ReaclArea.Printers, 0, 0, 0, problem)] },
+            AgentProtocol.JsonOptions);
+
+        await AssertRefusedAsync(response, "areas[0].problem", "ControlCharacter");
+        var stored = await host.Client.GetJsonAsync($"/api/v1/jobs/{job.JobId}");
+        Assert.Equal("InProgress", stored.GetProperty("status").GetString());
+        Assert.Equal(0, stored.GetProperty("areas").GetArrayLength());
+    }
+
     [Fact]
     public async Task A_completion_with_an_escape_sequence_in_its_error_is_refused()
     {

@@ -34,6 +34,9 @@ public partial class ProjectMappings
     private bool allMatching;
     private bool menuOpen;
     private DateTime? startAt;
+
+    /// <summary>The Migration menu's dry run: a preview of permissions and profile (the run rules refuse other jobs with it).</summary>
+    private bool dryRun;
     private string? menuError;
     private RunStartOutcome? preview;
     private string? actionMessage;
@@ -242,7 +245,8 @@ public partial class ProjectMappings
         kinds.Order().ToList(),
         allMatching ? null : selected.ToList(),
         allMatching ? Filter : null,
-        startAt is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null);
+        startAt is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null,
+        dryRun);
 
     /// <summary>Asks the run rules what would start and what would be refused, starting nothing.</summary>
     private async Task PreviewAsync()

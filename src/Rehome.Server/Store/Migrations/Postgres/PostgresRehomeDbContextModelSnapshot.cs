@@ -476,6 +476,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<string>("Areas")
+                        .HasColumnType("text")
+                        .HasColumnName("areas");
+
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
@@ -489,6 +493,12 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<string>("DestinationPayloadProtected")
                         .HasColumnType("text")
                         .HasColumnName("destination_payload_protected");
+
+                    b.Property<bool>("DryRun")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("dry_run");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("text")
@@ -561,6 +571,14 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid")
                         .HasColumnName("project_id");
+
+                    b.Property<Guid?>("RevertOf")
+                        .HasColumnType("uuid")
+                        .HasColumnName("revert_of");
+
+                    b.Property<Guid?>("RevertedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reverted_by");
 
                     b.Property<Guid>("RunId")
                         .HasColumnType("uuid")
@@ -699,6 +717,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("boolean")
+                        .HasColumnName("dry_run");
 
                     b.Property<int>("JobCount")
                         .HasColumnType("integer")

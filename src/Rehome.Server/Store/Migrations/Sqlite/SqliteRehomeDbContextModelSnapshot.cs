@@ -473,6 +473,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("agent_id");
 
+                    b.Property<string>("Areas")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("areas");
+
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
@@ -486,6 +490,12 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<string>("DestinationPayloadProtected")
                         .HasColumnType("TEXT")
                         .HasColumnName("destination_payload_protected");
+
+                    b.Property<bool>("DryRun")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(false)
+                        .HasColumnName("dry_run");
 
                     b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT")
@@ -560,6 +570,14 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB")
                         .HasColumnName("project_id");
+
+                    b.Property<byte[]>("RevertOf")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("revert_of");
+
+                    b.Property<byte[]>("RevertedBy")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("reverted_by");
 
                     b.Property<byte[]>("RunId")
                         .IsRequired()
@@ -697,6 +715,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dry_run");
 
                     b.Property<int>("JobCount")
                         .HasColumnType("INTEGER")

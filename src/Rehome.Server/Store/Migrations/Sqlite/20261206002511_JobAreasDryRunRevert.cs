@@ -1,0 +1,70 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Rehome.Server.Store.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class JobAreasDryRunRevert : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<bool>(
+                name: "dry_run",
+                table: "runs",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<string>(
+                name: "areas",
+                table: "jobs",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "dry_run",
+                table: "jobs",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<byte[]>(
+                name: "revert_of",
+                table: "jobs",
+                type: "BLOB",
+                nullable: true);
+
+            migrationBuilder.AddColumn<byte[]>(
+                name: "reverted_by",
+                table: "jobs",
+                type: "BLOB",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "dry_run",
+                table: "runs");
+
+            migrationBuilder.DropColumn(
+                name: "areas",
+                table: "jobs");
+
+            migrationBuilder.DropColumn(
+                name: "dry_run",
+                table: "jobs");
+
+            migrationBuilder.DropColumn(
+                name: "revert_of",
+                table: "jobs");
+
+            migrationBuilder.DropColumn(
+                name: "reverted_by",
+                table: "jobs");
+        }
+    }
+}
