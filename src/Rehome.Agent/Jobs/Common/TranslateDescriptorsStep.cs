@@ -65,8 +65,8 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
             context.SetAreaCount(count, final: true);
             var verb = context.Assignment.DryRun ? "would change" : "changed";
             context.Log.Information(count.Problem is null
-                ? $"{area}: {count.Seen} items seen, {count.Changed} {verb}, {count.Failed} failed."
-                : $"{area} not done: {count.Problem}");
+                ? $"Re-ACL of {area}: {count.Seen} items seen, {count.Changed} {verb}, {count.Failed} failed."
+                : $"Re-ACL of {area} not done: {count.Problem}");
         }
         var sum = Sum(context);
         context.SetProgress(sum.Seen, Math.Max(total, sum.Seen), sum.Changed, sum.Failed);
