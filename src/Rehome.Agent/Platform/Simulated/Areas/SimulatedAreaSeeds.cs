@@ -32,7 +32,8 @@ public static class SimulatedAreaSeeds
         var services = SimulatedServices.File(folder);
         const string ServiceDefaults = "O:SYG:SYD:(A;;0xf01ff;;;SY)(A;;0xf01ff;;;BA)(A;;0x2018d;;;IU)";
         Set(services, "Spooler", ServiceDefaults, "S-1-5-18");
-        Set(services, LineOfBusinessService, ServiceDefaults + Aces("0x201fd", groups), "S-1-5-18");
+        // The helpdesk group and the device's first user may restart it (a group the directory cannot map stays as it is).
+        Set(services, LineOfBusinessService, ServiceDefaults + Aces("0x201fd", groups.Concat(users.Take(1)).Distinct()), "S-1-5-18");
 
         Set(SimulatedPrinters.File(folder), DepartmentPrinter,
             "O:SYG:SYD:(A;;0xf000c;;;BA)(A;OIIO;0xf0030;;;BA)(A;OIIO;0xf0030;;;CO)" + Aces("0x20008", users) + Aces("0xf000c", groups.Take(1)));
