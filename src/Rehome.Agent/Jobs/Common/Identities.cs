@@ -43,7 +43,7 @@ public static class Identities
                     pending.Push(child);
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SecurityFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SecurityFormatException or SecurityStoreException)
             {
                 // The translation walk meets the same item and reports it as an item error.
             }
@@ -59,7 +59,7 @@ public static class Identities
             store.ReadDescriptor(area);
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or SecurityStoreException)
         {
             log.Information($"Area {area} is not on this device: skipped.");
             return false;
