@@ -14,6 +14,8 @@ public sealed class NtfsSecurityStore : ISecurityStore
     /// <summary>The extended attribute ntfs-3g exposes the descriptor as.</summary>
     public const string AttributeName = "system.ntfs_acl";
 
+    private readonly FileSystemTree tree = new();
+
     public bool PropagatesInheritance => false;
 
     public byte[] ReadDescriptor(string path) => LinuxExtendedAttributes.Read(path, AttributeName);
@@ -24,5 +26,5 @@ public sealed class NtfsSecurityStore : ISecurityStore
         LinuxExtendedAttributes.Write(path, AttributeName, descriptor);
     }
 
-    public IEnumerable<string> EnumerateChildren(string path) => FileSystemTree.EnumerateChildren(path);
+    public IEnumerable<string> EnumerateChildren(string path) => tree.EnumerateChildren(path);
 }

@@ -12,6 +12,8 @@ public sealed class SambaNtaclSecurityStore : ISecurityStore
 {
     public const string AttributeName = "security.NTACL";
 
+    private readonly FileSystemTree tree = new();
+
     public bool PropagatesInheritance => false;
 
     public byte[] ReadDescriptor(string path)
@@ -33,5 +35,5 @@ public sealed class SambaNtaclSecurityStore : ISecurityStore
         LinuxExtendedAttributes.Write(path, AttributeName, SambaNtacl.Encode(descriptor));
     }
 
-    public IEnumerable<string> EnumerateChildren(string path) => FileSystemTree.EnumerateChildren(path);
+    public IEnumerable<string> EnumerateChildren(string path) => tree.EnumerateChildren(path);
 }
