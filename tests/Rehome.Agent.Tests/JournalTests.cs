@@ -1,6 +1,7 @@
 using Rehome.Agent.Journal;
 using Rehome.Agent.Platform.Simulated;
 using Rehome.Protocol;
+using Rehome.Security.Stores;
 
 namespace Rehome.Agent.Tests;
 
@@ -51,9 +52,9 @@ public sealed class JournalTests
     {
         using var device = new DeviceFixture();
 
-        Assert.Throws<ArgumentException>(() => device.Platform.Store.ReadDescriptor(@"C:\Users\..\..\..\etc\passwd"));
-        Assert.Throws<ArgumentException>(() => device.Platform.Store.ReadDescriptor(@"D:\data"));
-        Assert.Throws<FileNotFoundException>(() => device.Platform.Store.ReadDescriptor(@"C:\Nothing\here"));
+        Assert.Equal(SecurityStoreErrorKind.Other, Assert.Throws<SecurityStoreException>(() => device.Platform.Store.ReadDescriptor(@"C:\Users\..\..\..\etc\passwd")).Kind);
+        Assert.Equal(SecurityStoreErrorKind.NotFound, Assert.Throws<SecurityStoreException>(() => device.Platform.Store.ReadDescriptor(@"D:\data")).Kind);
+        Assert.Equal(SecurityStoreErrorKind.NotFound, Assert.Throws<SecurityStoreException>(() => device.Platform.Store.ReadDescriptor(@"C:\Nothing\here")).Kind);
     }
 
     [Fact]

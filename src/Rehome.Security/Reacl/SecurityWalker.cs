@@ -5,8 +5,9 @@ namespace Rehome.Security.Reacl;
 
 /// <summary>
 /// Walks areas of an <see cref="ISecurityStore"/> (minus the areas to ignore) and translates every item's
-/// descriptor. Item errors are collected and the walk goes on; every change is journaled first; a checkpoint lets a
-/// killed walk resume; a dry run only reports.
+/// descriptor. Item errors (a store's <see cref="SecurityStoreException"/>, a descriptor that cannot be decoded)
+/// are collected with their kind and the walk goes on; anything else is a defect and ends the walk. Every change is
+/// journaled first; a checkpoint lets a killed walk resume; a dry run only reports.
 /// </summary>
 public sealed class SecurityWalker
 {
@@ -113,9 +114,9 @@ public sealed class SecurityWalker
                     continue; // the whole subtree was done before the checkpoint
                 }
 
-                if (position > 0)
+                if (position > 0 && Process(path) == SecurityStoreErrorKind.NotFound)
                 {
-                    Process(path);
+                    continue; // it vanished: one error, not a second one for listing it
                 }
 
                 IEnumerable<string> children;
@@ -123,9 +124,9 @@ public sealed class SecurityWalker
                 {
                     children = [.. walker.store.EnumerateChildren(path)];
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException)
+                catch (SecurityStoreException exception)
                 {
-                    Fail(path, "cannot list children: " + exception.Message);
+                    Fail(path, "cannot list children: " + exception.Message, exception.Kind);
                     continue;
                 }
 
@@ -162,8 +163,10 @@ public sealed class SecurityWalker
 
         public void Dispose() => journal?.Dispose();
 
-        private void Process(string path)
+        // The kind of the item's failure, if it failed.
+        private SecurityStoreErrorKind? Process(string path)
         {
+            SecurityStoreErrorKind? failure = null;
             seen++;
             try
             {
@@ -198,9 +201,15 @@ public sealed class SecurityWalker
                     changed++;
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (SecurityStoreException exception)
             {
-                Fail(path, exception.Message);
+                Fail(path, exception.Message, exception.Kind);
+                failure = exception.Kind;
+            }
+            catch (SecurityFormatException exception)
+            {
+                Fail(path, "the descriptor cannot be read: " + exception.Message, SecurityStoreErrorKind.Other);
+                failure = SecurityStoreErrorKind.Other;
             }
 
             lastPath = path;
@@ -215,12 +224,14 @@ public sealed class SecurityWalker
                 journal?.Flush();
                 new WalkCheckpoint { AreaIndex = areaIndex, Path = lastPath, Seen = seen, Changed = changed, Failed = failed, Errors = errors }.Save(file);
             }
+
+            return failure;
         }
 
-        private void Fail(string path, string message)
+        private void Fail(string path, string message, SecurityStoreErrorKind kind)
         {
             failed++;
-            errors.Add(new WalkError(path, message));
+            errors.Add(new WalkError(path, message, kind));
         }
 
         private void Report(string path, TimeSpan elapsed)

@@ -106,9 +106,9 @@ public sealed class UndoJournal : IDisposable
                 store.WriteDescriptor(path, originals[path]);
                 restored++;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (SecurityStoreException exception)
             {
-                errors.Add(new WalkError(path, exception.Message));
+                errors.Add(new WalkError(path, exception.Message, exception.Kind));
             }
         }
 

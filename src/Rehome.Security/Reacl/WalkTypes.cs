@@ -1,7 +1,9 @@
+using Rehome.Security.Stores;
+
 namespace Rehome.Security.Reacl;
 
-/// <summary>An item the walk could not read, translate or write, and why.</summary>
-public sealed record WalkError(string Path, string Message);
+/// <summary>An item the walk could not read, translate or write, why, and the kind of failure.</summary>
+public sealed record WalkError(string Path, string Message, SecurityStoreErrorKind Kind = SecurityStoreErrorKind.Other);
 
 /// <summary>Progress of a walk: counts so far and the current rate.</summary>
 public readonly record struct WalkProgress(long Seen, long Changed, long Failed, double ItemsPerSecond, string CurrentPath);

@@ -29,13 +29,16 @@ internal static class SddlVocabulary
         ("KA", 0x000F003F), ("KR", 0x00020019), ("KW", 0x00020006), ("KX", 0x00020019),
     ];
 
-    /// <summary>Single-bit aliases, in the order they are printed.</summary>
+    /// <summary>
+    /// Single-bit aliases, in the order they are printed: ascending bit order, as Windows prints them
+    /// (<c>CCDCLCSWRPWPDTLOCRSDRCWDWO</c>, <c>GXGR</c>).
+    /// </summary>
     public static readonly (string Word, uint Mask)[] BitRights =
     [
-        ("GA", 0x10000000), ("GR", 0x80000000), ("GW", 0x40000000), ("GX", 0x20000000),
-        ("RC", 0x00020000), ("SD", 0x00010000), ("WD", 0x00040000), ("WO", 0x00080000),
-        ("RP", 0x00000010), ("WP", 0x00000020), ("CC", 0x00000001), ("DC", 0x00000002), ("LC", 0x00000004),
-        ("SW", 0x00000008), ("LO", 0x00000080), ("DT", 0x00000040), ("CR", 0x00000100),
+        ("CC", 0x00000001), ("DC", 0x00000002), ("LC", 0x00000004), ("SW", 0x00000008), ("RP", 0x00000010),
+        ("WP", 0x00000020), ("DT", 0x00000040), ("LO", 0x00000080), ("CR", 0x00000100),
+        ("SD", 0x00010000), ("RC", 0x00020000), ("WD", 0x00040000), ("WO", 0x00080000),
+        ("GA", 0x10000000), ("GX", 0x20000000), ("GW", 0x40000000), ("GR", 0x80000000),
     ];
 
     /// <summary>Mandatory label policy bits, used instead of the bit aliases in ML ACEs.</summary>

@@ -2,7 +2,8 @@ namespace Rehome.Security.Stores;
 
 /// <summary>
 /// A place that holds security descriptors in a tree: a file system, the registry, an in-memory model. Items are
-/// named by store-specific paths; descriptors travel in self-relative binary form.
+/// named by store-specific paths; descriptors travel in self-relative binary form. Every item failure is a
+/// <see cref="SecurityStoreException"/> of a documented kind (the contract suite in the tests holds every store to it).
 /// </summary>
 public interface ISecurityStore
 {
@@ -15,7 +16,7 @@ public interface ISecurityStore
     /// <summary>The item's security descriptor.</summary>
     byte[] ReadDescriptor(string path);
 
-    /// <summary>Replaces the item's security descriptor.</summary>
+    /// <summary>Replaces the item's security descriptor; a malformed one is refused and the item left as it was.</summary>
     void WriteDescriptor(string path, ReadOnlySpan<byte> descriptor);
 
     /// <summary>The item's children (full paths), empty for a leaf.</summary>

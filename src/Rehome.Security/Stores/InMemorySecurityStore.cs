@@ -5,7 +5,7 @@ public sealed class InMemorySecurityStore : ISecurityStore
 {
     private readonly Dictionary<string, byte[]> descriptors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> children = new(StringComparer.Ordinal);
-    private readonly HashSet<string> failingPaths = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (SecurityStoreErrorKind Kind, bool WritesOnly)> failingPaths = new(StringComparer.Ordinal);
 
     public InMemorySecurityStore(bool propagatesInheritance = false)
     {
@@ -39,37 +39,68 @@ public sealed class InMemorySecurityStore : ISecurityStore
         }
     }
 
-    /// <summary>Makes reads and writes of <paramref name="path"/> fail, as an inaccessible item would.</summary>
-    public void FailOn(string path) => failingPaths.Add(path);
+    /// <summary>
+    /// Makes reads and writes (or only writes) of <paramref name="path"/> fail with <paramref name="kind"/>, as an
+    /// inaccessible (or, with <see cref="SecurityStoreErrorKind.InUse"/>, a locked) item would.
+    /// </summary>
+    public void FailOn(string path, SecurityStoreErrorKind kind = SecurityStoreErrorKind.AccessDenied, bool writesOnly = false) =>
+        failingPaths[path] = (kind, writesOnly);
+
+    /// <summary>Removes an item (and its subtree), as something outside the walk deleting it would.</summary>
+    public void Remove(string path)
+    {
+        foreach (var item in descriptors.Keys.Where(item => item == path || item.StartsWith(path + "/", StringComparison.Ordinal)).ToList())
+        {
+            descriptors.Remove(item);
+            children.Remove(item);
+        }
+
+        var separator = path.LastIndexOf('/');
+        if (separator > 0 && children.TryGetValue(path[..separator], out var siblings))
+        {
+            siblings.Remove(path);
+        }
+    }
 
     public byte[] ReadDescriptor(string path)
     {
-        ThrowIfFailing(path);
+        ThrowIfFailing(path, "read the security of", isWrite: false);
         return descriptors.TryGetValue(path, out var descriptor)
             ? (byte[])descriptor.Clone()
-            : throw new FileNotFoundException($"No item at {path}.", path);
+            : throw NotFound(path, "read the security of");
     }
 
     public void WriteDescriptor(string path, ReadOnlySpan<byte> descriptor)
     {
-        ThrowIfFailing(path);
+        ThrowIfFailing(path, "write the security of", isWrite: true);
         if (!descriptors.ContainsKey(path))
         {
-            throw new FileNotFoundException($"No item at {path}.", path);
+            throw NotFound(path, "write the security of");
         }
 
+        StoreErrors.RefuseMalformed(descriptor, path);
         descriptors[path] = descriptor.ToArray();
         WriteCount++;
     }
 
-    public IEnumerable<string> EnumerateChildren(string path) =>
-        children.TryGetValue(path, out var siblings) ? [.. siblings] : [];
-
-    private void ThrowIfFailing(string path)
+    public IEnumerable<string> EnumerateChildren(string path)
     {
-        if (failingPaths.Contains(path))
+        if (!descriptors.ContainsKey(path))
         {
-            throw new UnauthorizedAccessException($"Access to {path} is denied.");
+            throw NotFound(path, "list the children of");
+        }
+
+        return children.TryGetValue(path, out var siblings) ? [.. siblings] : [];
+    }
+
+    private static SecurityStoreException NotFound(string path, string action) =>
+        new(SecurityStoreErrorKind.NotFound, path, $"Cannot {action} {path}: no such item.");
+
+    private void ThrowIfFailing(string path, string action, bool isWrite)
+    {
+        if (failingPaths.TryGetValue(path, out var failure) && (isWrite || !failure.WritesOnly))
+        {
+            throw new SecurityStoreException(failure.Kind, path, $"Cannot {action} {path}: {failure.Kind}.");
         }
     }
 }

@@ -4,7 +4,10 @@ using System.Runtime.Versioning;
 
 namespace Rehome.Security.Stores;
 
-/// <summary>Reads and writes extended attributes through libc, without following symbolic links.</summary>
+/// <summary>
+/// Reads and writes extended attributes through libc, without following symbolic links; failures are
+/// <see cref="SecurityStoreException"/>s of the errno's kind.
+/// </summary>
 [SupportedOSPlatform("linux")]
 internal static partial class LinuxExtendedAttributes
 {
@@ -47,11 +50,11 @@ internal static partial class LinuxExtendedAttributes
         }
     }
 
-    private static IOException Failure(string action, string path, string name)
+    private static SecurityStoreException Failure(string action, string path, string name)
     {
         var error = Marshal.GetLastPInvokeError();
         var reason = error == NoData ? "the attribute is missing" : Marshal.GetPInvokeErrorMessage(error);
-        return new IOException($"Cannot {action} {name} of {path}: {reason} (errno {error}).");
+        return StoreErrors.FromErrno(error, path, $"{action} {name} of", reason);
     }
 
     [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -1,200 +1,204 @@
-using System.Buffers.Binary;
-using System.ComponentModel;
-using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using Microsoft.Win32;
-using Rehome.Security.Descriptors;
 
 namespace Rehome.Security.Stores;
 
 /// <summary>
-/// Files, folders and registry keys of a running Windows, through GetNamedSecurityInfo/SetNamedSecurityInfo with the
-/// backup, restore, security and take-ownership privileges enabled so that every item can be read and rewritten.
+/// Files, folders and registry keys of a running Windows. Each item is opened once, by handle, with backup semantics
+/// and without following reparse points (files: <c>CreateFileW</c> with <c>FILE_FLAG_BACKUP_SEMANTICS |
+/// FILE_FLAG_OPEN_REPARSE_POINT</c> on the verbatim <c>\\?\</c> path; keys: <c>RegOpenKeyExW</c> with
+/// <c>REG_OPTION_BACKUP_RESTORE | REG_OPTION_OPEN_LINK</c>), and its descriptor is read and written as bytes
+/// (<c>GetKernelObjectSecurity</c>/<c>SetKernelObjectSecurity</c>, <c>RegGetKeySecurity</c>/<c>RegSetKeySecurity</c>).
+/// Those calls write the descriptor as given and do not re-propagate inheritance (SetNamedSecurityInfo would walk
+/// the whole subtree on every write), so the walker translates inherited ACEs itself. A junction, symbolic link or
+/// mount point is an item (its own descriptor is migrated) but is never walked into; nor is a registry link.
 /// Paths are file system paths, or registry keys written <c>registry:MACHINE\SOFTWARE\…</c> (also USERS,
-/// CLASSES_ROOT, CURRENT_USER). SetNamedSecurityInfo propagates inheritance to children itself.
+/// CLASSES_ROOT, CURRENT_USER); children keep the caller's spelling of the parent. Item failures are
+/// <see cref="SecurityStoreException"/>s (see <see cref="StoreErrors.KindOfWin32"/>).
 /// </summary>
-[SupportedOSPlatform("windows")]
-public sealed partial class WindowsSecurityStore : ISecurityStore
+public sealed class WindowsSecurityStore : ISecurityStore
 {
     /// <summary>Prefix of registry key paths.</summary>
     public const string RegistryPrefix = "registry:";
 
-    private const int FileObject = 1;
-    private const int RegistryKeyObject = 4;
-    private const uint OwnerInformation = 0x1;
-    private const uint GroupInformation = 0x2;
-    private const uint DaclInformation = 0x4;
-    private const uint SaclInformation = 0x8;
-    private const uint ProtectedDaclInformation = 0x80000000;
-    private const uint ProtectedSaclInformation = 0x40000000;
-    private const uint UnprotectedDaclInformation = 0x20000000;
-    private const uint UnprotectedSaclInformation = 0x10000000;
-    private const uint PrivilegeEnabled = 0x2;
-    private const uint AdjustPrivileges = 0x20;
-    private const uint QueryToken = 0x8;
-    private const int NotAllAssigned = 1300;
+    internal const uint OwnerInformation = 0x1;
+    internal const uint GroupInformation = 0x2;
+    internal const uint DaclInformation = 0x4;
+    internal const uint SaclInformation = 0x8;
+    internal const uint ReadControl = 0x00020000;
+    internal const uint WriteDac = 0x00040000;
+    internal const uint WriteOwner = 0x00080000;
+    internal const uint AccessSystemSecurity = 0x01000000;
+    internal const uint KeyEnumerateSubKeys = 0x0008;
+    internal const uint BackupSemantics = 0x02000000;
+    internal const uint OpenReparsePoint = 0x00200000;
+    internal const uint RegistryBackupRestore = 0x4;
+    internal const uint RegistryOpenLink = 0x8;
+    internal const uint DirectoryAttribute = 0x10;
+    internal const uint ReparsePointAttribute = 0x400;
+    private const int FileNotFound = 2;
+    private const int InsufficientBuffer = 122;
 
-    private static readonly string[] Privileges = ["SeBackupPrivilege", "SeRestorePrivilege", "SeSecurityPrivilege", "SeTakeOwnershipPrivilege"];
+    private static readonly string[] Privileges = ["SeBackupPrivilege", "SeRestorePrivilege", "SeTakeOwnershipPrivilege"];
+    private readonly IWindowsSecurityCalls calls;
     private readonly uint parts;
+    private readonly uint sacl;
+    private byte[] buffer = new byte[1024];
 
-    /// <summary>Enables the privileges the store needs; fails when the process does not hold them (not elevated).</summary>
+    /// <summary>The store over Windows itself; fails when the process does not hold the privileges (not elevated).</summary>
+    [SupportedOSPlatform("windows")]
     public WindowsSecurityStore(bool includeSacl)
+        : this(new NativeWindowsSecurityCalls(), includeSacl)
     {
+    }
+
+    /// <summary>
+    /// The store over <paramref name="calls"/>: enables backup, restore and take-ownership (and, with SACLs,
+    /// security) privileges, so that every item can be read and rewritten whatever its DACL says.
+    /// </summary>
+    public WindowsSecurityStore(IWindowsSecurityCalls calls, bool includeSacl)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        this.calls = calls;
         parts = OwnerInformation | GroupInformation | DaclInformation | (includeSacl ? SaclInformation : 0);
-        foreach (var privilege in Privileges)
+        sacl = includeSacl ? AccessSystemSecurity : 0;
+        foreach (var privilege in includeSacl ? [.. Privileges, "SeSecurityPrivilege"] : Privileges)
         {
-            if (privilege != "SeSecurityPrivilege" || includeSacl)
+            var error = calls.EnablePrivilege(privilege);
+            if (error != 0)
             {
-                EnablePrivilege(privilege);
+                throw new UnauthorizedAccessException($"The process does not hold {privilege} (error {error}); run the agent elevated, as LocalSystem.");
             }
         }
     }
 
-    public bool PropagatesInheritance => true;
+    public bool PropagatesInheritance => false;
 
     public byte[] ReadDescriptor(string path)
     {
-        var (name, type) = Resolve(path);
-        var error = GetNamedSecurityInfo(name, type, parts, out _, out _, out _, out _, out var descriptor);
-        if (error != 0)
-        {
-            throw new Win32Exception(error, $"Cannot read the security of {path}.");
-        }
-
+        const string action = "read the security of";
+        var item = Open(path, ReadControl | sacl, action);
         try
         {
-            var length = GetSecurityDescriptorLength(descriptor);
-            var result = new byte[length];
-            Marshal.Copy(descriptor, result, 0, (int)length);
-            return result;
+            for (var attempt = 0; ; attempt++)
+            {
+                var error = item.IsKey
+                    ? calls.RegGetKeySecurity(item.Handle, parts, buffer, out var needed)
+                    : calls.GetKernelObjectSecurity(item.Handle, parts, buffer, out needed);
+                if (error == 0)
+                {
+                    return buffer.AsSpan(0, needed).ToArray();
+                }
+
+                // The descriptor can grow between the two calls; ask again a few times.
+                if (error != InsufficientBuffer || attempt == 3 || needed <= buffer.Length)
+                {
+                    throw StoreErrors.FromWin32(error, path, action);
+                }
+
+                buffer = new byte[Math.Max(needed, buffer.Length * 2)];
+            }
         }
         finally
         {
-            LocalFree(descriptor);
+            Close(item);
         }
     }
 
     public void WriteDescriptor(string path, ReadOnlySpan<byte> descriptor)
     {
-        var layout = DescriptorLayout.Parse(descriptor);
-        var (name, type) = Resolve(path);
-        var information = parts;
-        information |= (layout.Control & ControlFlags.DaclProtected) != 0 ? ProtectedDaclInformation : UnprotectedDaclInformation;
-        if ((parts & SaclInformation) != 0)
-        {
-            information |= (layout.Control & ControlFlags.SaclProtected) != 0 ? ProtectedSaclInformation : UnprotectedSaclInformation;
-        }
-
-        var copy = descriptor.ToArray();
-        var handle = GCHandle.Alloc(copy, GCHandleType.Pinned);
+        const string action = "write the security of";
+        StoreErrors.RefuseMalformed(descriptor, path);
+        var item = Open(path, WriteDac | WriteOwner | sacl, action);
         try
         {
-            var start = handle.AddrOfPinnedObject();
-            nint Part(int offset) => offset == 0 ? 0 : start + offset;
-            var error = SetNamedSecurityInfo(name, type, information, Part(layout.OwnerOffset), Part(layout.GroupOffset), Part(layout.DaclOffset), Part(layout.SaclOffset));
+            var error = item.IsKey
+                ? calls.RegSetKeySecurity(item.Handle, parts, descriptor)
+                : calls.SetKernelObjectSecurity(item.Handle, parts, descriptor);
             if (error != 0)
             {
-                throw new Win32Exception(error, $"Cannot write the security of {path}.");
+                throw StoreErrors.FromWin32(error, path, action);
             }
         }
         finally
         {
-            handle.Free();
+            Close(item);
         }
     }
 
     public IEnumerable<string> EnumerateChildren(string path)
     {
-        if (!path.StartsWith(RegistryPrefix, StringComparison.OrdinalIgnoreCase))
+        const string action = "list the children of";
+        var parent = path.TrimEnd('\\', '/');
+        if (IsRegistryPath(path))
         {
-            return FileSystemTree.EnumerateChildren(path);
-        }
-
-        var (hive, subKey) = SplitRegistryPath(path[RegistryPrefix.Length..]);
-        using var root = RegistryKey.OpenBaseKey(hive, RegistryView.Default);
-        using var key = subKey.Length == 0 ? root : root.OpenSubKey(subKey, writable: false);
-        return key is null ? [] : [.. key.GetSubKeyNames().Select(child => path.TrimEnd('\\') + "\\" + child)];
-    }
-
-    private static (string Name, int Type) Resolve(string path) => path.StartsWith(RegistryPrefix, StringComparison.OrdinalIgnoreCase)
-        ? (path[RegistryPrefix.Length..], RegistryKeyObject)
-        : (path, FileObject);
-
-    private static (RegistryHive Hive, string SubKey) SplitRegistryPath(string name)
-    {
-        var separator = name.IndexOf('\\', StringComparison.Ordinal);
-        var hiveName = separator < 0 ? name : name[..separator];
-        var subKey = separator < 0 ? string.Empty : name[(separator + 1)..];
-        var hive = hiveName.ToUpperInvariant() switch
-        {
-            "MACHINE" => RegistryHive.LocalMachine,
-            "USERS" => RegistryHive.Users,
-            "CLASSES_ROOT" => RegistryHive.ClassesRoot,
-            "CURRENT_USER" => RegistryHive.CurrentUser,
-            _ => throw new ArgumentException($"Unknown registry hive '{hiveName}'.", nameof(name)),
-        };
-        return (hive, subKey);
-    }
-
-    private static void EnablePrivilege(string privilege)
-    {
-        if (!OpenProcessToken(GetCurrentProcess(), AdjustPrivileges | QueryToken, out var token))
-        {
-            throw new Win32Exception(Marshal.GetLastPInvokeError(), "Cannot open the process token.");
-        }
-
-        try
-        {
-            if (!LookupPrivilegeValue(null, privilege, out var luid))
+            var key = Open(path, KeyEnumerateSubKeys, action);
+            try
             {
-                throw new Win32Exception(Marshal.GetLastPInvokeError(), $"Unknown privilege {privilege}.");
+                var names = new List<string>();
+                var error = calls.RegEnumKeys(key.Handle, names);
+                return error == 0 ? [.. names.Select(name => parent + "\\" + name)] : throw StoreErrors.FromWin32(error, path, action);
             }
-
-            Span<byte> state = stackalloc byte[16];
-            BinaryPrimitives.WriteUInt32LittleEndian(state, 1);
-            BinaryPrimitives.WriteInt64LittleEndian(state[4..], luid);
-            BinaryPrimitives.WriteUInt32LittleEndian(state[12..], PrivilegeEnabled);
-            var adjusted = AdjustTokenPrivileges(token, false, ref MemoryMarshal.GetReference(state), 0, 0, 0);
-            var error = Marshal.GetLastPInvokeError();
-            if (!adjusted || error == NotAllAssigned)
+            finally
             {
-                throw new Win32Exception(error, $"The process does not hold {privilege}; run elevated.");
+                Close(key);
             }
         }
-        finally
+
+        var native = Verbatim(path, action);
+        var attributesError = calls.GetFileAttributes(native, out var attributes);
+        if (attributesError != 0)
         {
-            CloseHandle(token);
+            throw StoreErrors.FromWin32(attributesError, path, action);
         }
+
+        // A reparse point (junction, symbolic link, mount point) is never walked into: what it points at may lie
+        // outside the area, or contain the area itself.
+        if ((attributes & DirectoryAttribute) == 0 || (attributes & ReparsePointAttribute) != 0)
+        {
+            return [];
+        }
+
+        var entries = new List<(string Name, uint Attributes)>();
+        var findError = calls.FindFiles(native.EndsWith('\\') ? native + "*" : native + "\\*", entries);
+        if (findError == FileNotFound)
+        {
+            return []; // the folder exists (its attributes were read) and nothing matches "*": a volume's empty root
+        }
+
+        if (findError != 0)
+        {
+            throw StoreErrors.FromWin32(findError, path, action);
+        }
+
+        var separator = path.EndsWith('\\') || path.EndsWith('/') ? path : path + "\\";
+        return [.. entries.Where(entry => entry.Name is not ("." or "..")).Select(entry => separator + entry.Name)];
     }
 
-    [LibraryImport("advapi32.dll", EntryPoint = "GetNamedSecurityInfoW", StringMarshalling = StringMarshalling.Utf16)]
-    private static partial int GetNamedSecurityInfo(string name, int type, uint information, out nint owner, out nint group, out nint dacl, out nint sacl, out nint descriptor);
+    private static bool IsRegistryPath(string path) => path.StartsWith(RegistryPrefix, StringComparison.OrdinalIgnoreCase);
 
-    [LibraryImport("advapi32.dll", EntryPoint = "SetNamedSecurityInfoW", StringMarshalling = StringMarshalling.Utf16)]
-    private static partial int SetNamedSecurityInfo(string name, int type, uint information, nint owner, nint group, nint dacl, nint sacl);
+    private static string Verbatim(string path, string action) => WindowsPaths.ToVerbatim(path)
+        ?? throw new SecurityStoreException(SecurityStoreErrorKind.Other, path, $"Cannot {action} {path}: it is not an absolute path.");
 
-    [LibraryImport("advapi32.dll")]
-    private static partial uint GetSecurityDescriptorLength(nint descriptor);
+    private (nint Handle, bool IsKey) Open(string path, uint access, string action)
+    {
+        if (IsRegistryPath(path))
+        {
+            if (!WindowsPaths.TrySplitRegistryPath(path[RegistryPrefix.Length..], out var root, out var subKey))
+            {
+                throw new SecurityStoreException(SecurityStoreErrorKind.NotFound, path, $"Cannot {action} {path}: there is no such registry hive.");
+            }
 
-    [LibraryImport("kernel32.dll")]
-    private static partial nint LocalFree(nint memory);
+            var keyError = calls.RegOpenKey(root, subKey, RegistryBackupRestore | RegistryOpenLink, access, out var key);
+            return keyError == 0 ? (key, true) : throw StoreErrors.FromWin32(keyError, path, action);
+        }
 
-    [LibraryImport("kernel32.dll")]
-    private static partial nint GetCurrentProcess();
+        var error = calls.CreateFile(Verbatim(path, action), access, BackupSemantics | OpenReparsePoint, out var handle);
+        return error == 0 ? (handle, false) : throw StoreErrors.FromWin32(error, path, action);
+    }
 
-    [LibraryImport("advapi32.dll", SetLastError = true)]
-    [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool OpenProcessToken(nint process, uint access, out nint token);
-
-    [LibraryImport("advapi32.dll", EntryPoint = "LookupPrivilegeValueW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
-    [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool LookupPrivilegeValue(string? system, string name, out long luid);
-
-    [LibraryImport("advapi32.dll", SetLastError = true)]
-    [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool AdjustTokenPrivileges(nint token, [MarshalAs(UnmanagedType.Bool)] bool disableAll, ref byte newState, uint length, nint previousState, nint returnLength);
-
-    [LibraryImport("kernel32.dll")]
-    [return: MarshalAs(UnmanagedType.Bool)]
-    private static partial bool CloseHandle(nint handle);
+    private void Close((nint Handle, bool IsKey) item)
+    {
+        // A failed close leaks nothing the walk can act on; the descriptor call's outcome is what counts.
+        _ = item.IsKey ? calls.RegCloseKey(item.Handle) : calls.CloseHandle(item.Handle);
+    }
 }

@@ -60,7 +60,7 @@ public sealed class DescriptorCodecTests
         Assert.Equal(SecurityIdentifier.Parse("S-1-5-32-548"), descriptor.Owner);
         Assert.Equal(domain.WithRid(512), descriptor.Group);
         Assert.Equal(0x100E003Fu, descriptor.Dacl!.Aces[0].AccessMask);
-        Assert.Equal("O:AOG:DAD:(A;;GARCWDWORPWPCCDCLCSW;;;S-1-0-0)", SddlWriter.Write(descriptor, domain));
+        Assert.Equal("O:AOG:DAD:(A;;CCDCLCSWRPWPRCWDWOGA;;;S-1-0-0)", SddlWriter.Write(descriptor, domain));
     }
 
     [Fact]

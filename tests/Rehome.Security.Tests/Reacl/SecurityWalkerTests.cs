@@ -94,6 +94,49 @@ public sealed class SecurityWalkerTests : IDisposable
     }
 
     [Fact]
+    public void Each_item_error_carries_its_kind_and_a_vanished_folder_does_not_stop_the_walk()
+    {
+        var store = Tree(folders: 3, filesPerFolder: 2);
+        store.FailOn("/c/folder000/file000", SecurityStoreErrorKind.InUse);
+        store.FailOn("/c/folder000/file001", SecurityStoreErrorKind.AccessDenied);
+        var vanishing = new VanishingStore(store, "/c/folder001");
+
+        var result = new SecurityWalker(vanishing, Map, new TranslationOptions(), new WalkOptions { UndoJournalFile = Journal }).Walk(["/c"], []);
+
+        Assert.Equal(
+            [
+                ("/c/folder000/file000", SecurityStoreErrorKind.InUse),
+                ("/c/folder000/file001", SecurityStoreErrorKind.AccessDenied),
+                ("/c/folder001", SecurityStoreErrorKind.NotFound),
+            ],
+            result.Errors.Select(error => (error.Path, error.Kind)));
+        Assert.Equal(3, result.Changed); // folder000, folder002 and its file000
+    }
+
+    [Fact]
+    public void An_exception_that_is_not_a_store_error_is_a_defect_and_ends_the_walk()
+    {
+        var store = Tree(folders: 1, filesPerFolder: 1);
+
+        Assert.Throws<InvalidOperationException>(() => new SecurityWalker(new DefectiveStore(store), Map, new TranslationOptions(), new WalkOptions { UndoJournalFile = Journal }).Walk(["/c"], []));
+    }
+
+    [Fact]
+    public void A_revert_records_the_kind_of_each_item_it_cannot_restore()
+    {
+        var store = Tree(folders: 1, filesPerFolder: 2);
+        new SecurityWalker(store, Map, new TranslationOptions(), new WalkOptions { UndoJournalFile = Journal }).Walk(["/c"], []);
+        store.FailOn("/c/folder000", SecurityStoreErrorKind.InUse);
+        store.Remove("/c/folder000/file000");
+
+        var revert = UndoJournal.Revert(store, Journal);
+
+        Assert.Equal(
+            [("/c/folder000/file000", SecurityStoreErrorKind.NotFound), ("/c/folder000", SecurityStoreErrorKind.InUse)],
+            revert.Errors.Select(error => (error.Path, error.Kind)));
+    }
+
+    [Fact]
     public void Progress_reports_counts_and_a_final_report()
     {
         var store = Tree(folders: 4, filesPerFolder: 5);
@@ -228,6 +271,38 @@ public sealed class SecurityWalkerTests : IDisposable
 
             inner.WriteDescriptor(path, descriptor);
         }
+
+        public IEnumerable<string> EnumerateChildren(string path) => inner.EnumerateChildren(path);
+    }
+
+    // The folder is listed by its parent, then deleted before the walk reaches it (its files go with it).
+    private sealed class VanishingStore(InMemorySecurityStore inner, string vanishing) : ISecurityStore
+    {
+        public bool PropagatesInheritance => inner.PropagatesInheritance;
+
+        public byte[] ReadDescriptor(string path) => inner.ReadDescriptor(path);
+
+        public void WriteDescriptor(string path, ReadOnlySpan<byte> descriptor) => inner.WriteDescriptor(path, descriptor);
+
+        public IEnumerable<string> EnumerateChildren(string path)
+        {
+            var children = inner.EnumerateChildren(path).ToList();
+            if (children.Contains(vanishing))
+            {
+                inner.Remove(vanishing);
+            }
+
+            return children;
+        }
+    }
+
+    private sealed class DefectiveStore(InMemorySecurityStore inner) : ISecurityStore
+    {
+        public bool PropagatesInheritance => inner.PropagatesInheritance;
+
+        public byte[] ReadDescriptor(string path) => path == "/c/folder000/file000" ? throw new InvalidOperationException("a defect") : inner.ReadDescriptor(path);
+
+        public void WriteDescriptor(string path, ReadOnlySpan<byte> descriptor) => inner.WriteDescriptor(path, descriptor);
 
         public IEnumerable<string> EnumerateChildren(string path) => inner.EnumerateChildren(path);
     }

@@ -17,13 +17,35 @@ public sealed class SddlTests
     [InlineData("O:SYG:SYD:(A;;KA;;;SY)(A;CI;KR;;;BU)S:(AU;SAFA;KA;;;WD)(ML;;NWNR;;;HI)")]
     [InlineData("D:(XA;;FX;;;WD;((@User.Title == \"PM\") && ((@User.Division == \"Finance\") || (@User.Division == \" Sales\"))))")]
     [InlineData("S:(RA;CI;;;;WD;(\"Project\",TS,0x0,\"Windows\",\"SQL\"))")]
-    [InlineData("D:PAR(A;;0x12019f;;;AU)(A;CR;GRGW;;;S-1-5-21-9-8-7-1105)")]
+    [InlineData("D:PAR(A;;0x12019f;;;AU)(A;CR;GWGR;;;S-1-5-21-9-8-7-1105)")]
     [InlineData("S:PAI(SP;;;;;S-1-17-1)(TL;;0x200;;;S-1-19-512-8192)")]
     public void Windows_style_sddl_prints_back_unchanged(string sddl)
     {
         var descriptor = SddlParser.Parse(sddl, Domain);
 
         Assert.Equal(sddl, SddlWriter.Write(descriptor, Domain));
+    }
+
+    // Strings as Windows prints them: `sc sdshow wuauserv` (Windows 10/11), Get-Acl C:\Windows (the TrustedInstaller
+    // service SID owns it; BU and AC get GXGR on children), a registry key's default, an ACE of every single-bit word.
+    [Theory]
+    [InlineData("D:(A;;CCLCSWRPLORC;;;AU)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)S:(AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD)")]
+    [InlineData("O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464G:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:PAI(A;;FA;;;S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464)(A;CIIO;GA;;;S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464)(A;;0x1301bf;;;SY)(A;OICIIO;GA;;;SY)(A;;0x1301bf;;;BA)(A;OICIIO;GA;;;BA)(A;;0x1200a9;;;BU)(A;OICIIO;GXGR;;;BU)(A;OICIIO;GA;;;CO)(A;;0x1200a9;;;AC)(A;OICIIO;GXGR;;;AC)")]
+    [InlineData("O:BAG:SYD:PAI(A;CIIO;KA;;;CO)(A;CI;KA;;;SY)(A;CI;KA;;;BA)(A;CI;KR;;;BU)(A;CI;KR;;;AC)")]
+    [InlineData("D:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWOGAGXGWGR;;;WD)")]
+    public void Rights_words_print_in_ascending_bit_order_as_windows_prints_them(string windows)
+    {
+        var descriptor = SddlParser.Parse(windows);
+
+        Assert.Equal(windows, SddlWriter.Write(descriptor));
+    }
+
+    [Fact]
+    public void Rights_words_given_in_any_order_print_in_the_order_windows_uses()
+    {
+        var descriptor = SddlParser.Parse("D:(A;;WOWDRCSDCRLODTWPRPSWLCDCCC;;;SY)(A;OICIIO;GRGX;;;BU)");
+
+        Assert.Equal("D:(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;OICIIO;GXGR;;;BU)", SddlWriter.Write(descriptor));
     }
 
     [Fact]

@@ -6,12 +6,13 @@ namespace Rehome.Security.Tests.Stores;
 internal sealed class NtfsVolume : IDisposable
 {
     private readonly string folder;
+    private readonly string image;
     private bool mounted;
 
     public NtfsVolume(int megabytes)
     {
         folder = Directory.CreateTempSubdirectory("rehome-ntfs-").FullName;
-        var image = Path.Combine(folder, "volume.img");
+        image = Path.Combine(folder, "volume.img");
         MountPoint = Path.Combine(folder, "mnt");
         Directory.CreateDirectory(MountPoint);
         using (var file = File.Create(image))
@@ -25,6 +26,15 @@ internal sealed class NtfsVolume : IDisposable
     }
 
     public string MountPoint { get; }
+
+    /// <summary>Unmounts and mounts the image again, so that nothing the kernel cached about it survives.</summary>
+    public void Remount()
+    {
+        Processes.Run("umount", MountPoint);
+        mounted = false;
+        Processes.Run("ntfs-3g", image, MountPoint);
+        mounted = true;
+    }
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text;
@@ -13,7 +14,8 @@ namespace Rehome.Security.Tests.Stores;
 /// <summary>
 /// The Re-ACL walk on a real NTFS volume through ntfs-3g: over 10,000 items granting source-domain SIDs, cancelled half
 /// way and resumed, each result checked by Samba's decoder, then reverted byte-for-byte; and a walk in another process
-/// killed with SIGKILL half way, resumed to the same descriptors as an uninterrupted walk.
+/// killed with SIGKILL half way, resumed to the same descriptors as an uninterrupted walk; a walk over junctions,
+/// symbolic links and paths over 260 characters that never leaves its area.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class NtfsWalkTests
@@ -175,6 +177,84 @@ public sealed class NtfsWalkTests
     }
 
     [Fact]
+    public void A_walk_over_junctions_symbolic_links_and_long_paths_changes_only_its_area_and_reverts_every_byte()
+    {
+        using var volume = new NtfsVolume(megabytes: 256);
+        var store = new NtfsSecurityStore();
+        var outside = Path.Combine(volume.MountPoint, "outside");
+        var secret = Path.Combine(outside, "secret");
+        Directory.CreateDirectory(secret);
+        store.WriteDescriptor(outside, SddlParser.Parse(FolderSddl(Source, 0)).ToBinary());
+        store.WriteDescriptor(secret, SddlParser.Parse(FolderSddl(Source, 1)).ToBinary());
+        for (var index = 0; index < 20; index++)
+        {
+            var file = Path.Combine(secret, $"file{index:D2}.txt");
+            File.WriteAllBytes(file, []);
+            store.WriteDescriptor(file, SddlParser.Parse(FileSddl(Source, 2, index)).ToBinary());
+        }
+
+        var area = Path.Combine(volume.MountPoint, "area");
+        WriteTree(store, area, Folders);
+        var linkSddl = FileSddl(Source, 3, 0);
+
+        // A symbolic link made on Linux, and an NTFS junction to \??\C:\outside (ntfs-3g shows it as a symbolic link
+        // to the mounted volume's outside folder): items of the area whose targets are not.
+        var link = Path.Combine(area, "link");
+        File.CreateSymbolicLink(link, "../outside");
+        store.WriteDescriptor(link, SddlParser.Parse(linkSddl).ToBinary());
+        var junction = Path.Combine(area, "junction");
+        Directory.CreateDirectory(junction);
+        MakeJunction(junction, @"C:\outside");
+        volume.Remount(); // the kernel still holds the junction as the folder it was
+        store.WriteDescriptor(junction, SddlParser.Parse(linkSddl).ToBinary());
+        Assert.Equal(20, Directory.GetFileSystemEntries(Path.Combine(junction, "secret")).Length);
+        Assert.Equal(20, Directory.GetFileSystemEntries(Path.Combine(link, "secret")).Length);
+
+        // Folders nested until the file's path is well over 260 characters, even counted from the volume's root.
+        var deep = area;
+        for (var level = 0; level < 8; level++)
+        {
+            deep = Path.Combine(deep, $"a folder nested to make a path longer than Windows' MAX_PATH, level {level}");
+            Directory.CreateDirectory(deep);
+            store.WriteDescriptor(deep, SddlParser.Parse(FolderSddl(Source, level)).ToBinary());
+        }
+
+        var longFile = Path.Combine(deep, "long.txt");
+        File.WriteAllBytes(longFile, []);
+        store.WriteDescriptor(longFile, SddlParser.Parse(FileSddl(Source, 9, 0)).ToBinary());
+        Assert.True(Path.GetRelativePath(volume.MountPoint, longFile).Length > 2 * 260);
+
+        var outsideBefore = ReadDescriptors(store, outside);
+        var areaBefore = ReadDescriptors(store, area);
+        var work = Directory.CreateTempSubdirectory("rehome-ntfs-links-").FullName;
+        try
+        {
+            var journal = Path.Combine(work, "undo.journal");
+            var result = new SecurityWalker(store, Map(), new TranslationOptions(), new WalkOptions { UndoJournalFile = journal }).Walk([area], []);
+
+            var items = (Folders * (FilesPerFolder + 1)) + 1 + 2 + 9;
+            Assert.Empty(result.Errors);
+            Assert.Equal(items, result.Seen);
+            Assert.Equal((Folders * (1 + FilesPerFolder - (FilesPerFolder / 3))) + 2 + 9, result.Changed);
+            AssertSameDescriptors(outsideBefore, ReadDescriptors(store, outside));
+            Assert.Equal(Canonical(FileSddl(Destination, 3, 0)), SddlWriter.Write(SecurityDescriptor.FromBinary(store.ReadDescriptor(link))));
+            Assert.Equal(Canonical(FileSddl(Destination, 3, 0)), SddlWriter.Write(SecurityDescriptor.FromBinary(store.ReadDescriptor(junction))));
+            Assert.Equal(Canonical(FileSddl(Destination, 9, 0)), SddlWriter.Write(SecurityDescriptor.FromBinary(store.ReadDescriptor(longFile))));
+
+            var revert = UndoJournal.Revert(store, journal);
+
+            Assert.Empty(revert.Errors);
+            Assert.Equal(result.Changed, revert.Restored);
+            AssertSameDescriptors(areaBefore, ReadDescriptors(store, area));
+            AssertSameDescriptors(outsideBefore, ReadDescriptors(store, outside));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Descriptors_ntfs_3g_writes_for_new_items_decode_and_survive_a_round_trip_through_the_volume()
     {
         using var volume = new NtfsVolume(megabytes: 16);
@@ -213,6 +293,26 @@ public sealed class NtfsWalkTests
         }
 
         return expected.ToString();
+    }
+
+    private static string Canonical(string sddl) => SddlWriter.Write(SddlParser.Parse(sddl));
+
+    // Turns an empty folder into an NTFS junction (IO_REPARSE_TAG_MOUNT_POINT) through ntfs-3g's reparse attribute.
+    private static void MakeJunction(string folder, string target)
+    {
+        var substitute = Encoding.Unicode.GetBytes(@"\??\" + target);
+        var print = Encoding.Unicode.GetBytes(target);
+        var buffer = new byte[8 + substitute.Length + 2 + print.Length + 2];
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2), (ushort)substitute.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(4), (ushort)(substitute.Length + 2));
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(6), (ushort)print.Length);
+        substitute.CopyTo(buffer, 8);
+        print.CopyTo(buffer, 8 + substitute.Length + 2);
+        var data = new byte[8 + buffer.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(data, 0xA0000003);
+        BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(4), (ushort)buffer.Length);
+        buffer.CopyTo(data, 8);
+        LinuxExtendedAttributes.Write(folder, "system.ntfs_reparse_data", data);
     }
 
     // Every item's descriptor under root (root included), by path relative to root, so two copies of a tree compare.
