@@ -57,7 +57,15 @@ public sealed class TaskPrincipalJournal<TPrincipal>(string path)
                 tasks[task] = byAccount;
             }
 
-            DurableFile.WriteJson(Path, tasks);
+            // Nothing left to give back: no file, so a reverted device is as it was before the first move.
+            if (tasks.Count == 0)
+            {
+                File.Delete(Path);
+            }
+            else
+            {
+                DurableFile.WriteJson(Path, tasks);
+            }
         }
     }
 
