@@ -110,7 +110,7 @@ public static class DevicePlatforms
         }
         if (string.Equals(settings.Platform, "Windows", StringComparison.OrdinalIgnoreCase) && OperatingSystem.IsWindows())
         {
-            return WindowsPlatformFactory.Create(logger);
+            return WindowsPlatformFactory.Create(logger, settings.StateFolder);
         }
         throw new InvalidOperationException($"Rehome:Agent:Platform is '{settings.Platform}'; this system runs 'Simulated'{(OperatingSystem.IsWindows() ? " or 'Windows'" : "")}.");
     }

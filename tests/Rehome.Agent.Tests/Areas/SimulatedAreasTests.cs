@@ -86,6 +86,36 @@ public sealed class SimulatedAreasTests : IDisposable
     }
 
     [Fact]
+    public void A_simulated_task_moved_to_a_built_in_account_logs_on_as_a_service_and_its_revert_does_not_pretend_to_have_the_password()
+    {
+        var tasks = SimulatedTasks.File(device.Folder);
+        tasks.Change(@"\Contoso\Backup", _ => new SimulatedAreaItem { Descriptor = Untouched, Account = SourceUser, Logon = SimulatedLogon.Password });
+        using var area = device.Areas.Open(ReaclArea.ScheduledTasks, Policy);
+        var holders = area.Holders!;
+
+        holders.WriteHolders(@"\Contoso\Backup", [WellKnownSids.LocalSystem]);
+        var moved = tasks.Read()[@"\Contoso\Backup"];
+        var refused = Assert.Throws<SecurityStoreException>(() => holders.WriteHolders(@"\Contoso\Backup", [SecurityIdentifier.Parse(SourceUser)]));
+
+        Assert.Equal(("S-1-5-18", SimulatedLogon.NoPassword), (moved.Account, moved.Logon));
+        Assert.Contains(RunAsAccounts.NeedsPassword, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(("S-1-5-18", SimulatedLogon.NoPassword), (tasks.Read()[@"\Contoso\Backup"].Account, tasks.Read()[@"\Contoso\Backup"].Logon));
+    }
+
+    [Fact]
+    public void A_simulated_managed_account_task_moved_to_a_built_in_account_and_back_is_managed_again()
+    {
+        var tasks = SimulatedTasks.File(device.Folder);
+        tasks.Change(@"\Contoso\Backup", _ => new SimulatedAreaItem { Descriptor = Untouched, Account = SourceUser, Logon = SimulatedLogon.Managed });
+        using var area = device.Areas.Open(ReaclArea.ScheduledTasks, Policy);
+
+        area.Holders!.WriteHolders(@"\Contoso\Backup", [WellKnownSids.LocalSystem]);
+        area.Holders!.WriteHolders(@"\Contoso\Backup", [SecurityIdentifier.Parse(SourceUser)]);
+
+        Assert.Equal((SourceUser, SimulatedLogon.Managed), (tasks.Read()[@"\Contoso\Backup"].Account, tasks.Read()[@"\Contoso\Backup"].Logon));
+    }
+
+    [Fact]
     public void A_simulated_service_with_a_stored_password_is_not_moved_to_a_plain_user_but_a_managed_one_moves()
     {
         var services = SimulatedServices.File(device.Folder);

@@ -41,12 +41,14 @@ public sealed class WindowsTaskAreaTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private TaskAccountStore Accounts() => new(calls, names, new FakeErrors());
+    private string Principals => Path.Combine(folder, "task-principals.json");
+
+    private TaskAccountStore Accounts() => new(calls, names, new FakeErrors(), new(Principals));
 
     [Fact]
     public void The_tasks_area_has_every_tasks_descriptor_and_principal_by_path()
     {
-        using var area = TaskAccountStore.Open(calls, names, new FakeErrors());
+        using var area = TaskAccountStore.Open(calls, names, new FakeErrors(), Principals);
 
         Assert.Equal(ReaclArea.ScheduledTasks, area.Area);
         Assert.Equal([$"task:{Backup}", $"task:{Helpdesk}", $"task:{Report}", $"task:{Notes}", $"task:{Defrag}"], area.Roots);
@@ -121,6 +123,30 @@ public sealed class WindowsTaskAreaTests : IDisposable
             [(Backup, new TaskPrincipal(@"FABRIKAM\gmsa-backup$", null, TaskLogonType.Password)),
              (Notes, new TaskPrincipal(@"NT AUTHORITY\SYSTEM", null, TaskLogonType.ServiceAccount))],
             calls.Registered);
+    }
+
+    [Fact]
+    public void Writing_back_the_account_a_task_ran_as_restores_its_principal_verbatim_after_a_move_changed_how_it_logs_on()
+    {
+        Accounts().WriteHolders(Report, [SecurityIdentifier.Parse(DestinationManaged)]);
+        Accounts().WriteHolders(Notes, [WellKnownSids.LocalSystem]);
+
+        Accounts().WriteHolders(Report, [SecurityIdentifier.Parse(SourceUser)]);
+        Accounts().WriteHolders(Notes, [SecurityIdentifier.Parse(SourceUser)]);
+
+        Assert.Equal(new TaskPrincipal(@"CONTOSO\alice", null, TaskLogonType.S4U), calls.Principals[Report]);
+        Assert.Equal(new TaskPrincipal(SourceUser, null, TaskLogonType.InteractiveToken), calls.Principals[Notes]);
+    }
+
+    [Fact]
+    public void A_task_moved_from_a_stored_password_is_not_restored_to_it_without_the_password()
+    {
+        Accounts().WriteHolders(Backup, [WellKnownSids.LocalSystem]);
+
+        var refused = Assert.Throws<SecurityStoreException>(() => Accounts().WriteHolders(Backup, [SecurityIdentifier.Parse("S-1-5-21-1000-2000-3000-1300")]));
+
+        Assert.Contains(RunAsAccounts.NeedsPassword, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(new TaskPrincipal(@"NT AUTHORITY\SYSTEM", null, TaskLogonType.ServiceAccount), calls.Principals[Backup]);
     }
 
     [Fact]

@@ -22,14 +22,17 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
 
     private readonly WindowsMembership membership;
     private readonly WindowsProfiles profiles;
+    private readonly string stateFolder;
     private readonly Lazy<ISecurityStore> securityStore = new(() => new WindowsPathSecurityStore(new WindowsSecurityStore(includeSacl: true)));
 
     /// <param name="accounts">Local Administrators and the break-glass account.</param>
     /// <param name="settings">Default apps, BitLocker keys, cached logons.</param>
     /// <param name="logger">Where the platform says what it did (no secrets).</param>
     /// <param name="stagingFolder">Where staged join data waits; <c>%ProgramData%\Rehome\staging</c> by default.</param>
-    public WindowsDevicePlatform(ILocalAccounts accounts, IDeviceSettings settings, ILogger? logger = null, string? stagingFolder = null)
+    /// <param name="stateFolder">The agent's protected folder (<see cref="AgentOptions.StateFolder"/>); its default when null.</param>
+    public WindowsDevicePlatform(ILocalAccounts accounts, IDeviceSettings settings, ILogger? logger = null, string? stagingFolder = null, string? stateFolder = null)
     {
+        this.stateFolder = stateFolder ?? new AgentOptions().StateFolder;
         var log = logger ?? NullLogger.Instance;
         var system = NativeWindows.Create();
         var staging = new WindowsJoinStaging(stagingFolder ?? WindowsJoinStaging.DefaultFolder, new WindowsStagingProtection());
@@ -66,7 +69,7 @@ public sealed class WindowsDevicePlatform : IDevicePlatform
         [ReaclArea.Shares] = WindowsAreas.Shares,
         [ReaclArea.Services] = policy => WindowsAreas.Services(SecurityStore, policy),
         [ReaclArea.Printers] = WindowsAreas.Printers,
-        [ReaclArea.ScheduledTasks] = WindowsAreas.ScheduledTasks,
+        [ReaclArea.ScheduledTasks] = policy => WindowsAreas.ScheduledTasks(stateFolder, policy),
         [ReaclArea.UserHives] = _ => profiles.Hives.OpenArea(),
     });
 

@@ -16,6 +16,6 @@ public static class SimulatedTasks
     {
         var file = File(folder);
         var store = new SimulatedDescriptorStore(file, "task");
-        return new OpenedArea(ReaclArea.ScheduledTasks, store, store.ItemPaths(), [], new SimulatedRunAsStore(file));
+        return new OpenedArea(ReaclArea.ScheduledTasks, store, store.ItemPaths(), [], new SimulatedTaskAccounts(file, new(Path.Combine(folder, SimulatedTaskAccounts.PrincipalsFileName))));
     }
 }

@@ -66,9 +66,11 @@ internal sealed class TaskSecurityStore(ITaskCalls calls, IWin32Errors errors) :
 /// (the task's path is the item). Writing follows <see cref="RunAsAccounts"/>: a task that runs "whether the user is
 /// logged on or not" with a stored password is left as it is and reported unless its new account needs no password;
 /// S4U, interactive and group tasks move, keeping how they log on; a built-in account runs as a service account, a
-/// managed service account logs on with the password Windows fetches from the domain.
+/// managed service account logs on with the password Windows fetches from the domain. The principal a task had
+/// before a move is remembered (<see cref="TaskPrincipalJournal{TPrincipal}"/>), so that writing its account back
+/// (a revert) restores it exactly.
 /// </summary>
-internal sealed class TaskAccountStore(ITaskCalls calls, IAccountNames names, IWin32Errors errors) : IHolderStore
+internal sealed class TaskAccountStore(ITaskCalls calls, IAccountNames names, IWin32Errors errors, TaskPrincipalJournal<TaskPrincipal> before) : IHolderStore
 {
     public IEnumerable<string> EnumerateItems()
     {
@@ -94,22 +96,54 @@ internal sealed class TaskAccountStore(ITaskCalls calls, IAccountNames names, IW
 
         var principal = Principal(item);
         var account = Account(principal);
+        var current = account is null ? null : SidOf(item, account);
         var destination = holders[0];
-        if (account is not null && SidOf(item, account) == destination)
+        if (current == destination)
         {
+            return;
+        }
+
+        if (before.Before(item, destination) is { } earlier)
+        {
+            Restore(item, account, destination, earlier);
             return;
         }
 
         var name = AccountLookup.Name(names, errors, item, destination);
         var kind = RunAsAccounts.Classify(destination, name);
-        var storesPassword = principal.LogonType is TaskLogonType.Password or TaskLogonType.InteractiveTokenOrPassword;
-        if (RunAsAccounts.Refusal(kind, storesPassword) is { } refusal)
+        if (RunAsAccounts.Refusal(kind, StoresPassword(principal)) is { } refusal)
         {
             throw new SecurityStoreException(SecurityStoreErrorKind.Other, item, $"{item}: runs as {account}; moving it to {name} {refusal}.");
         }
 
+        // Before the task changes: how it logged on is what a revert must give back.
+        if (current is not null)
+        {
+            before.Remember(item, current, principal);
+        }
+
         AreaErrors.Check(errors, calls.SetPrincipal(item, Moved(principal, name, kind)), item, "ITaskFolder.RegisterTaskDefinition");
     }
+
+    /// <summary>
+    /// Gives <paramref name="item"/> back the principal it had as <paramref name="destination"/>, verbatim (its user or
+    /// group text, how it logged on) — unless that principal logged on with a stored password, which re-registering
+    /// cannot give back.
+    /// </summary>
+    private void Restore(string item, string? account, SecurityIdentifier destination, TaskPrincipal earlier)
+    {
+        if (StoresPassword(earlier))
+        {
+            throw new SecurityStoreException(SecurityStoreErrorKind.Other, item,
+                $"{item}: runs as {account}; moving it back to {Account(earlier)} {RunAsAccounts.NeedsPassword}.");
+        }
+
+        AreaErrors.Check(errors, calls.SetPrincipal(item, earlier), item, "ITaskFolder.RegisterTaskDefinition");
+        before.Forget(item, destination);
+    }
+
+    private static bool StoresPassword(TaskPrincipal principal) =>
+        principal.LogonType is TaskLogonType.Password or TaskLogonType.InteractiveTokenOrPassword;
 
     /// <summary><paramref name="principal"/> moved to <paramref name="account"/> of <paramref name="kind"/>.</summary>
     internal static TaskPrincipal Moved(TaskPrincipal principal, string account, RunAsKind kind) =>
@@ -150,10 +184,13 @@ internal sealed class TaskAccountStore(ITaskCalls calls, IAccountNames names, IW
         return AccountLookup.Sid(names, errors, item, account);
     }
 
-    /// <summary>The scheduled tasks area: every task's descriptor and run-as account.</summary>
-    public static OpenedArea Open(ITaskCalls calls, IAccountNames names, IWin32Errors errors)
+    /// <summary>
+    /// The scheduled tasks area: every task's descriptor and run-as account; <c>principals</c> is the file of the
+    /// principals tasks had before the agent moved them (<see cref="TaskPrincipalJournal{TPrincipal}"/>).
+    /// </summary>
+    public static OpenedArea Open(ITaskCalls calls, IAccountNames names, IWin32Errors errors, string principals)
     {
         var store = new TaskSecurityStore(calls, errors);
-        return new OpenedArea(ReaclArea.ScheduledTasks, store, store.ItemPaths(), [], new TaskAccountStore(calls, names, errors));
+        return new OpenedArea(ReaclArea.ScheduledTasks, store, store.ItemPaths(), [], new TaskAccountStore(calls, names, errors, new(principals)));
     }
 }

@@ -20,5 +20,10 @@ internal static class WindowsAreas
 
     public static OpenedArea Printers(JobPolicy policy) => PrinterSecurityStore.Open(new NativePrinterCalls(), NativeWin32Errors.Instance);
 
-    public static OpenedArea ScheduledTasks(JobPolicy policy) => TaskAccountStore.Open(new NativeTaskCalls(), new NativeAccountNames(), NativeWin32Errors.Instance);
+    /// <param name="stateFolder">The agent's protected folder, where the principals tasks had before a move are kept.</param>
+    /// <param name="policy">The job's policy (the area has nothing in it to ignore).</param>
+    public static OpenedArea ScheduledTasks(string stateFolder, JobPolicy policy) =>
+        TaskAccountStore.Open(new NativeTaskCalls(), new NativeAccountNames(), NativeWin32Errors.Instance, Path.Combine(stateFolder, TaskPrincipalsFile));
+
+    public const string TaskPrincipalsFile = "task-principals.json";
 }
