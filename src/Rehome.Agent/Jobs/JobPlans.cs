@@ -87,8 +87,10 @@ public static class JobPlans
         [
             new FindProfileStep(),
             new AskUserStep("The hand-over of your profile to your new account"),
-            new LockSessionStep(ProfileNotice),
+            // The owner signs out first (a locked session can be neither unlocked nor signed out of), then sign-in
+            // is blocked so that nobody signs back in during the hand-over.
             new WaitForSignOutStep(),
+            new LockSessionStep(ProfileNotice),
             new MapProfileIdentitiesStep(),
             new TranslateProfileFolderStep(),
             new TranslateProfileHivesStep(),

@@ -68,10 +68,16 @@ public sealed class ProfileDevice : IDisposable
 
     public async Task<CompletionReport> RunAsync()
     {
-        var platform = Platform;
-        var runner = new JobRunner(platform, platform.Session, Client(), platform, platform.ReadFacts("test"), Time);
-        Assert.Equal(JobOutcome.Completed, await runner.RunAsync(Journal, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(JobOutcome.Completed, await StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         return Assert.Single(Gateway.Completions);
+    }
+
+    /// <summary>Runs the job through the real runner with <paramref name="session"/> (the device's own by default).</summary>
+    public Task<JobOutcome> StartAsync(IUserSession? session = null)
+    {
+        var platform = Platform;
+        var runner = new JobRunner(platform, session ?? platform.Session, Client(), platform, platform.ReadFacts("test"), Time);
+        return runner.RunAsync(Journal, CancellationToken.None);
     }
 
     /// <summary>A context on the job's journal, for running its steps one by one.</summary>
@@ -251,6 +257,23 @@ public sealed class ProfileJobTests
     }
 
     [Fact]
+    public async Task A_signed_in_owner_who_signs_out_when_asked_gets_the_profile_handed_over_and_cannot_sign_back_in_meanwhile()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        using var device = new ProfileDevice(loggedOn: true, time);
+        var owner = new ObligingOwner(device);
+
+        var running = device.StartAsync(owner);
+        await AdvanceWhileAsync(time, running, TimeSpan.FromMinutes(40));
+
+        Assert.Equal(JobOutcome.Completed, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(CompletionStatus.Finished, Assert.Single(device.Gateway.Completions).Status);
+        Assert.True(owner.SignedOut, "The owner was asked to sign out while the session could still be signed out of.");
+        Assert.True(owner.SignInBlockedAfterSigningOut, "Sign-in was blocked once the owner signed out, for the hand-over.");
+        Assert.False(device.Platform.Session.IsLocked);
+    }
+
+    [Fact]
     public async Task The_job_goes_on_as_soon_as_the_owner_signs_out()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
@@ -279,6 +302,44 @@ public sealed class ProfileJobTests
         await new FindProfileStep().RunAsync(context);
 
         Assert.Equal(new UserProfile(ProfileDevice.UserSid, @"C:\Users\user00001.CONTOSO"), ProfileJournal.SourceOf(context));
+    }
+
+    /// <summary>The profile's owner: signs out when asked to, which a locked session does not let them do.</summary>
+    private sealed class ObligingOwner(ProfileDevice device) : IUserSession
+    {
+        private readonly IUserSession session = device.Platform.Session;
+
+        public bool SignedOut { get; private set; }
+
+        public bool SignInBlockedAfterSigningOut { get; private set; }
+
+        public IReadOnlyList<string> LoggedOnUsers => session.LoggedOnUsers;
+
+        public bool IsLocked => session.IsLocked;
+
+        public async Task NotifyAsync(string message, CancellationToken ct)
+        {
+            await session.NotifyAsync(message, ct);
+            if (message.Contains("sign out", StringComparison.OrdinalIgnoreCase) && !device.Platform.State.Locked)
+            {
+                device.Platform.Profiles.HiveCalls.SignOut(ProfileDevice.UserSid);
+                new SimulatedDeviceStateFile(device.DeviceFolder).Change(s => s with { LoggedOnUsers = [] });
+                SignedOut = true;
+            }
+        }
+
+        public Task<PromptAnswer> AskToStartAsync(string message, bool snoozeAllowed, TimeSpan timeout, CancellationToken ct) =>
+            session.AskToStartAsync(message, snoozeAllowed, timeout, ct);
+
+        public async Task LockAsync(string reason, CancellationToken ct)
+        {
+            await session.LockAsync(reason, ct);
+            SignInBlockedAfterSigningOut |= SignedOut;
+        }
+
+        public Task UnlockAsync(CancellationToken ct) => session.UnlockAsync(ct);
+
+        public Task<CredentialCaching> CacheCredentialsAsync(string destinationUser, CancellationToken ct) => session.CacheCredentialsAsync(destinationUser, ct);
     }
 
     private static async Task AdvanceWhileAsync(FakeTimeProvider time, Task running, TimeSpan span)
