@@ -274,6 +274,28 @@ public sealed class ProfileJobTests
     }
 
     [Fact]
+    public async Task The_profile_list_is_not_handed_over_when_the_owners_user_hive_cannot_be_loaded()
+    {
+        using var device = new ProfileDevice();
+        // Another tool holds NTUSER.DAT loaded: the job cannot load it to re-ACL it.
+        device.Platform.Profiles.HiveCalls.Load("OtherTool", $@"{ProfileDevice.Home}\{UserHives.UserHiveFile}");
+
+        await AssertNotHandedOverAsync(device);
+    }
+
+    [Fact]
+    public async Task The_profile_list_is_not_handed_over_while_a_hive_of_the_profile_stays_loaded()
+    {
+        using var device = new ProfileDevice();
+        // Left loaded by an interrupted job, with a handle that never closes: the job walks it but cannot unload it.
+        var hives = device.Platform.Profiles.HiveCalls;
+        hives.Load(UserHives.TemporaryPrefix + ProfileDevice.UserSid, $@"{ProfileDevice.Home}\{UserHives.UserHiveFile}");
+        hives.HoldHandles(UserHives.TemporaryPrefix + ProfileDevice.UserSid, 1000);
+
+        await AssertNotHandedOverAsync(device);
+    }
+
+    [Fact]
     public async Task The_job_goes_on_as_soon_as_the_owner_signs_out()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
@@ -340,6 +362,17 @@ public sealed class ProfileJobTests
         public Task UnlockAsync(CancellationToken ct) => session.UnlockAsync(ct);
 
         public Task<CredentialCaching> CacheCredentialsAsync(string destinationUser, CancellationToken ct) => session.CacheCredentialsAsync(destinationUser, ct);
+    }
+
+    /// <summary>The job stops before the hand-over: the source account keeps its ProfileList entry, the destination gets none.</summary>
+    private static async Task AssertNotHandedOverAsync(ProfileDevice device)
+    {
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Failed, completion.Status);
+        Assert.True(completion.ErrorCode == "ProfileHiveNotMigrated", completion.ErrorMessage);
+        Assert.NotNull(await device.Platform.Profiles.GetEntryAsync(ProfileDevice.UserSid, CancellationToken.None));
+        Assert.Null(await device.Platform.Profiles.GetEntryAsync(ProfileDevice.DestinationSid, CancellationToken.None));
     }
 
     private static async Task AdvanceWhileAsync(FakeTimeProvider time, Task running, TimeSpan span)
