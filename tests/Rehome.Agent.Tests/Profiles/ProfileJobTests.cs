@@ -24,7 +24,7 @@ public sealed class ProfileDevice : IDisposable
         JobRunner.MaxRetryDelay = TimeSpan.FromMilliseconds(5);
     }
 
-    public ProfileDevice(bool loggedOn = false, TimeProvider? time = null)
+    public ProfileDevice(bool loggedOn = false, TimeProvider? time = null, bool dryRun = false)
     {
         Time = time ?? TimeProvider.System;
         Folder = Path.Combine(Path.GetTempPath(), "rehome-agent-tests", Guid.NewGuid().ToString("N"));
@@ -46,6 +46,7 @@ public sealed class ProfileDevice : IDisposable
             LeaseSeconds = 60,
             Mapping = new MappingTarget("CTS-PC00001", "FAB-PC00001", null, @"CONTOSO\user00001", "user00001@fabrikam.example"),
             Policy = new JobPolicy(),
+            DryRun = dryRun,
         };
         JobJournal.Create(JobsFolder, Assignment, Time.GetUtcNow());
     }
@@ -293,6 +294,23 @@ public sealed class ProfileJobTests
         hives.HoldHandles(UserHives.TemporaryPrefix + ProfileDevice.UserSid, 1000);
 
         await AssertNotHandedOverAsync(device);
+    }
+
+    [Fact]
+    public async Task A_dry_run_with_the_owner_signed_in_counts_without_prompting_locking_or_waiting_and_changes_nothing()
+    {
+        using var device = new ProfileDevice(loggedOn: true, dryRun: true);
+        var before = device.Snapshot();
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.Equal([ReaclArea.Files, ReaclArea.UserHives, ReaclArea.ProfileList], completion.Areas.Select(a => a.Area));
+        Assert.Equal(0, device.Platform.State.PromptsShown);
+        Assert.Empty(device.Platform.State.Notifications);
+        Assert.Null(device.Platform.State.LockNotice);
+        var after = device.Snapshot();
+        Assert.All(before, item => Assert.True(item.Value.AsSpan().SequenceEqual(after[item.Key]), item.Key));
     }
 
     [Fact]
