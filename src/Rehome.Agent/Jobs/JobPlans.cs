@@ -39,9 +39,26 @@ public static class JobPlans
     private const string ProfileNotice = "Your profile is being handed over to your new account. Sign-in is back when it is done.";
 
     /// <summary>The plan of an assignment: a revert of an earlier job has its own, one step; any other job its kind's.</summary>
-    public static JobPlan For(JobAssignment assignment, DeviceFacts enrolledAs) => assignment.RevertOf is null
-        ? For(assignment.Kind, enrolledAs)
-        : new([new RevertFinishedJobStep(enrolledAs)], [], KeepsDeviceAwake: true);
+    public static JobPlan For(JobAssignment assignment, DeviceFacts enrolledAs) => assignment switch
+    {
+        { RevertOf: not null } => new([new RevertFinishedJobStep(enrolledAs)], [], KeepsDeviceAwake: true),
+        { DryRun: true, Kind: AgentJobKind.MigrateUserProfile } => ProfilePreview,
+        _ => For(assignment.Kind, enrolledAs),
+    };
+
+    /// <summary>
+    /// A profile dry run only counts: no prompt, no lock, no wait for the owner to sign out (a signed-in owner's
+    /// hives are read where Windows loaded them); its steps write nothing to the device.
+    /// </summary>
+    private static JobPlan ProfilePreview => new(
+    [
+        new FindProfileStep(),
+        new MapProfileIdentitiesStep(),
+        new TranslateProfileFolderStep(),
+        new TranslateProfileHivesStep(),
+        new CopyProfileListStep(),
+        new ReportNotCarriedOverStep(),
+    ], [], KeepsDeviceAwake: true);
 
     /// <param name="kind">The job.</param>
     /// <param name="enrolledAs">The device as it enrolled (its source Entra ID device id, which a rejoin removes).</param>
@@ -87,8 +104,10 @@ public static class JobPlans
         [
             new FindProfileStep(),
             new AskUserStep("The hand-over of your profile to your new account"),
-            new LockSessionStep(ProfileNotice),
+            // The owner signs out first (a locked session can be neither unlocked nor signed out of), then sign-in
+            // is blocked so that nobody signs back in during the hand-over.
             new WaitForSignOutStep(),
+            new LockSessionStep(ProfileNotice),
             new MapProfileIdentitiesStep(),
             new TranslateProfileFolderStep(),
             new TranslateProfileHivesStep(),

@@ -24,7 +24,7 @@ public sealed class ProfileDevice : IDisposable
         JobRunner.MaxRetryDelay = TimeSpan.FromMilliseconds(5);
     }
 
-    public ProfileDevice(bool loggedOn = false, TimeProvider? time = null)
+    public ProfileDevice(bool loggedOn = false, TimeProvider? time = null, bool dryRun = false)
     {
         Time = time ?? TimeProvider.System;
         Folder = Path.Combine(Path.GetTempPath(), "rehome-agent-tests", Guid.NewGuid().ToString("N"));
@@ -46,6 +46,7 @@ public sealed class ProfileDevice : IDisposable
             LeaseSeconds = 60,
             Mapping = new MappingTarget("CTS-PC00001", "FAB-PC00001", null, @"CONTOSO\user00001", "user00001@fabrikam.example"),
             Policy = new JobPolicy(),
+            DryRun = dryRun,
         };
         JobJournal.Create(JobsFolder, Assignment, Time.GetUtcNow());
     }
@@ -68,10 +69,16 @@ public sealed class ProfileDevice : IDisposable
 
     public async Task<CompletionReport> RunAsync()
     {
-        var platform = Platform;
-        var runner = new JobRunner(platform, platform.Session, Client(), platform, platform.ReadFacts("test"), Time);
-        Assert.Equal(JobOutcome.Completed, await runner.RunAsync(Journal, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(JobOutcome.Completed, await StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         return Assert.Single(Gateway.Completions);
+    }
+
+    /// <summary>Runs the job through the real runner with <paramref name="session"/> (the device's own by default).</summary>
+    public Task<JobOutcome> StartAsync(IUserSession? session = null)
+    {
+        var platform = Platform;
+        var runner = new JobRunner(platform, session ?? platform.Session, Client(), platform, platform.ReadFacts("test"), Time);
+        return runner.RunAsync(Journal, CancellationToken.None);
     }
 
     /// <summary>A context on the job's journal, for running its steps one by one.</summary>
@@ -251,6 +258,62 @@ public sealed class ProfileJobTests
     }
 
     [Fact]
+    public async Task A_signed_in_owner_who_signs_out_when_asked_gets_the_profile_handed_over_and_cannot_sign_back_in_meanwhile()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        using var device = new ProfileDevice(loggedOn: true, time);
+        var owner = new ObligingOwner(device);
+
+        var running = device.StartAsync(owner);
+        await AdvanceWhileAsync(time, running, TimeSpan.FromMinutes(40));
+
+        Assert.Equal(JobOutcome.Completed, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(CompletionStatus.Finished, Assert.Single(device.Gateway.Completions).Status);
+        Assert.True(owner.SignedOut, "The owner was asked to sign out while the session could still be signed out of.");
+        Assert.True(owner.SignInBlockedAfterSigningOut, "Sign-in was blocked once the owner signed out, for the hand-over.");
+        Assert.False(device.Platform.Session.IsLocked);
+    }
+
+    [Fact]
+    public async Task The_profile_list_is_not_handed_over_when_the_owners_user_hive_cannot_be_loaded()
+    {
+        using var device = new ProfileDevice();
+        // Another tool holds NTUSER.DAT loaded: the job cannot load it to re-ACL it.
+        device.Platform.Profiles.HiveCalls.Load("OtherTool", $@"{ProfileDevice.Home}\{UserHives.UserHiveFile}");
+
+        await AssertNotHandedOverAsync(device);
+    }
+
+    [Fact]
+    public async Task The_profile_list_is_not_handed_over_while_a_hive_of_the_profile_stays_loaded()
+    {
+        using var device = new ProfileDevice();
+        // Left loaded by an interrupted job, with a handle that never closes: the job walks it but cannot unload it.
+        var hives = device.Platform.Profiles.HiveCalls;
+        hives.Load(UserHives.TemporaryPrefix + ProfileDevice.UserSid, $@"{ProfileDevice.Home}\{UserHives.UserHiveFile}");
+        hives.HoldHandles(UserHives.TemporaryPrefix + ProfileDevice.UserSid, 1000);
+
+        await AssertNotHandedOverAsync(device);
+    }
+
+    [Fact]
+    public async Task A_dry_run_with_the_owner_signed_in_counts_without_prompting_locking_or_waiting_and_changes_nothing()
+    {
+        using var device = new ProfileDevice(loggedOn: true, dryRun: true);
+        var before = device.Snapshot();
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.Equal([ReaclArea.Files, ReaclArea.UserHives, ReaclArea.ProfileList], completion.Areas.Select(a => a.Area));
+        Assert.Equal(0, device.Platform.State.PromptsShown);
+        Assert.Empty(device.Platform.State.Notifications);
+        Assert.Null(device.Platform.State.LockNotice);
+        var after = device.Snapshot();
+        Assert.All(before, item => Assert.True(item.Value.AsSpan().SequenceEqual(after[item.Key]), item.Key));
+    }
+
+    [Fact]
     public async Task The_job_goes_on_as_soon_as_the_owner_signs_out()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
@@ -279,6 +342,55 @@ public sealed class ProfileJobTests
         await new FindProfileStep().RunAsync(context);
 
         Assert.Equal(new UserProfile(ProfileDevice.UserSid, @"C:\Users\user00001.CONTOSO"), ProfileJournal.SourceOf(context));
+    }
+
+    /// <summary>The profile's owner: signs out when asked to, which a locked session does not let them do.</summary>
+    private sealed class ObligingOwner(ProfileDevice device) : IUserSession
+    {
+        private readonly IUserSession session = device.Platform.Session;
+
+        public bool SignedOut { get; private set; }
+
+        public bool SignInBlockedAfterSigningOut { get; private set; }
+
+        public IReadOnlyList<string> LoggedOnUsers => session.LoggedOnUsers;
+
+        public bool IsLocked => session.IsLocked;
+
+        public async Task NotifyAsync(string message, CancellationToken ct)
+        {
+            await session.NotifyAsync(message, ct);
+            if (message.Contains("sign out", StringComparison.OrdinalIgnoreCase) && !device.Platform.State.Locked)
+            {
+                device.Platform.Profiles.HiveCalls.SignOut(ProfileDevice.UserSid);
+                new SimulatedDeviceStateFile(device.DeviceFolder).Change(s => s with { LoggedOnUsers = [] });
+                SignedOut = true;
+            }
+        }
+
+        public Task<PromptAnswer> AskToStartAsync(string message, bool snoozeAllowed, TimeSpan timeout, CancellationToken ct) =>
+            session.AskToStartAsync(message, snoozeAllowed, timeout, ct);
+
+        public async Task LockAsync(string reason, CancellationToken ct)
+        {
+            await session.LockAsync(reason, ct);
+            SignInBlockedAfterSigningOut |= SignedOut;
+        }
+
+        public Task UnlockAsync(CancellationToken ct) => session.UnlockAsync(ct);
+
+        public Task<CredentialCaching> CacheCredentialsAsync(string destinationUser, CancellationToken ct) => session.CacheCredentialsAsync(destinationUser, ct);
+    }
+
+    /// <summary>The job stops before the hand-over: the source account keeps its ProfileList entry, the destination gets none.</summary>
+    private static async Task AssertNotHandedOverAsync(ProfileDevice device)
+    {
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Failed, completion.Status);
+        Assert.True(completion.ErrorCode == "ProfileHiveNotMigrated", completion.ErrorMessage);
+        Assert.NotNull(await device.Platform.Profiles.GetEntryAsync(ProfileDevice.UserSid, CancellationToken.None));
+        Assert.Null(await device.Platform.Profiles.GetEntryAsync(ProfileDevice.DestinationSid, CancellationToken.None));
     }
 
     private static async Task AdvanceWhileAsync(FakeTimeProvider time, Task running, TimeSpan span)

@@ -1,4 +1,5 @@
 using Rehome.Agent.Jobs.Common;
+using Rehome.Agent.Platform;
 using Rehome.Protocol;
 using Rehome.Security.Reacl;
 using Rehome.Security.Stores;
@@ -92,6 +93,7 @@ public sealed class TranslateProfileHivesStep : JobStep
         var session = context.Platform.Profiles.Hives.Open([source], ProfileJournal.DestinationOf(context));
         WalkResult result;
         var failed = 0;
+        var stuck = 0;
         try
         {
             foreach (var (root, error) in session.Failed)
@@ -100,7 +102,16 @@ public sealed class TranslateProfileHivesStep : JobStep
                 context.Report(new ItemResult(root, ItemOutcome.Failed, error.Message));
                 context.Log.Warning(error.Message);
             }
+            if (session.Failed.TryGetValue(UserHives.UserRoot(source.Sid), out var notLoaded))
+            {
+                // The hand-over would give the destination account a hive it cannot open: a temporary profile.
+                throw NotMigrated(context, $"{notLoaded.Message} The profile is not handed over.");
+            }
             result = await ProfileWalk.RunAsync(context, session.Store, [.. session.Mounts.Select(m => m.Root)], Name_);
+            if (result.Errors.FirstOrDefault(e => e.Path.Equals(UserHives.UserRoot(source.Sid), StringComparison.OrdinalIgnoreCase)) is { } whole)
+            {
+                throw NotMigrated(context, $"The profile's registry hive could not be re-ACLed: {whole.Message} The profile is not handed over.");
+            }
             if (!context.Assignment.DryRun)
             {
                 AppxReregistration.Schedule(context, session, source.Sid);
@@ -110,14 +121,25 @@ public sealed class TranslateProfileHivesStep : JobStep
         {
             foreach (var problem in session.Close())
             {
-                failed++;
+                stuck++;
                 context.ReportFailure(new ItemResult(source.ProfileImagePath, ItemOutcome.Failed, problem));
                 context.Log.Warning(problem);
             }
         }
+        if (stuck > 0)
+        {
+            // A hive still loaded under HKU\Rehome_<sid> keeps its file open: the owner would get a temporary profile.
+            throw NotMigrated(context, $"A registry hive of {source.ProfileImagePath} stays loaded after the re-ACL, so the profile is not handed over. Run the job again once it is unloaded (a restart unloads it).");
+        }
         context.SetAreaCount(ProfileWalk.Count(ReaclArea.UserHives, result, failed), final: true);
         ProfileJournal.ShowProgress(context);
         context.Log.Information($"Profile hives: {session.Mounts.Count} hives, {result.Seen} keys seen, {result.Changed} changed, {result.Failed + failed} failed.");
+    }
+
+    private static StepFailedException NotMigrated(JobContext context, string message)
+    {
+        context.Log.Error(message);
+        return new StepFailedException("ProfileHiveNotMigrated", message);
     }
 
     public override Task UndoAsync(JobContext context)

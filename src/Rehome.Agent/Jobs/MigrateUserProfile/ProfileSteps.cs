@@ -77,8 +77,8 @@ public sealed class FindProfileStep : JobStep
 /// <summary>
 /// The profile's owner must be signed out: Windows holds a signed-in user's hives, and a profile handed over while
 /// in use would be saved back over the new permissions at sign-out. While the owner's hive is loaded the job asks
-/// the user to sign out and waits (sign-in stays blocked by the lock before it), up to <see cref="Limit"/> from
-/// its first wait (journaled, so a restart does not extend it), then refuses with ProfileInUse.
+/// the user to sign out and waits, up to <see cref="Limit"/> from its first wait (journaled, so a restart does not
+/// extend it), then refuses with ProfileInUse. It runs before the lock: a locked session cannot be signed out of.
 /// </summary>
 public sealed class WaitForSignOutStep : JobStep
 {
