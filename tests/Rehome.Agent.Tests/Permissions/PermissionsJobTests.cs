@@ -90,6 +90,39 @@ public sealed class PermissionsJobTests
     }
 
     [Fact]
+    public async Task A_revert_that_failed_midway_is_taken_over_by_a_new_revert_that_restores_everything()
+    {
+        using var device = new PermissionsDevice(new SimulatedFaults { FailStep = "RevertFinishedJob.Registry" });
+        var before = device.Snapshot();
+        var job = device.Assign(device.Policy());
+        await device.RunAsync(job);
+        var failed = await device.RunAsync(device.Policy(), revertOf: job.JobId);
+        Assert.Equal(CompletionStatus.Failed, failed.Status);
+        Assert.Equal("InjectedFailure", failed.ErrorCode);
+        Assert.NotEqual(before, device.Snapshot());
+        new SimulatedDeviceStateFile(device.DeviceFolder).Change(s => s with { Faults = new SimulatedFaults() });
+
+        var again = await device.RunAsync(device.Policy(), revertOf: job.JobId);
+
+        Assert.Equal(CompletionStatus.Finished, again.Status);
+        Assert.Equal(before, device.Snapshot());
+    }
+
+    [Fact]
+    public async Task A_failed_job_that_rolled_back_is_refused_by_the_device_saying_so()
+    {
+        using var device = new PermissionsDevice(new SimulatedFaults { FailStep = "TranslateDescriptors" });
+        var job = device.Assign(device.Policy());
+        Assert.Equal(CompletionStatus.Failed, (await device.RunAsync(job)).Status);
+
+        var revert = await device.RunAsync(device.Policy(), revertOf: job.JobId);
+
+        Assert.Equal(CompletionStatus.Failed, revert.Status);
+        Assert.Equal("RevertOfRolledBackJob", revert.ErrorCode);
+        Assert.Contains("rolled back", revert.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_revert_of_a_job_this_device_has_no_journal_of_is_refused()
     {
         using var device = new PermissionsDevice();

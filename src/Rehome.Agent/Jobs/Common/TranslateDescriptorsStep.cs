@@ -88,9 +88,10 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
     /// <summary>
     /// Restores, area by area (newest first), what <paramref name="from"/>'s job changed: descriptors byte for byte,
     /// holders exactly, each through the area opened again as that job opened it. Counts: items journaled, restored,
-    /// not restored. Restoring twice writes the same originals again.
+    /// not restored. Restoring twice writes the same originals again. <paramref name="beforeArea"/> runs before each
+    /// area is restored (a simulated device's faults); what it throws ends the revert.
     /// </summary>
-    public IReadOnlyList<AreaRevert> Revert(JobContext from)
+    public IReadOnlyList<AreaRevert> Revert(JobContext from, Action<ReaclArea>? beforeArea = null)
     {
         var reverts = new List<AreaRevert>();
         foreach (var area in Enum.GetValues<ReaclArea>().Reverse())
@@ -101,6 +102,7 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
             {
                 continue;
             }
+            beforeArea?.Invoke(area);
             try
             {
                 using var opened = scope.Open(from, area);
