@@ -50,9 +50,8 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
                     {
                         context.Report(new ItemResult($"{count.Area}: {error.Path}", ItemOutcome.Failed, error.Message));
                     }
-                    context.Log.Information(count.Problem is null
-                        ? $"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
-                        : $"{count.Area} not restored: {count.Problem}");
+                    context.Log.Information($"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
+                        + (count.Problem is null ? "" : $" {count.Problem}"));
                 }
             }
             else
