@@ -6,11 +6,16 @@ namespace Rehome.Core.Runs;
 /// <param name="DryRun">The job was a preview.</param>
 /// <param name="IsRevert">The job is itself a revert of another.</param>
 /// <param name="LatestRevertStatus">The status of the latest job asked to revert it, if one was.</param>
-/// <param name="KindActiveOnMapping">Another job of the same kind waits or runs on the mapping.</param>
-public sealed record RevertFacts(JobKind Kind, JobStatus Status, bool DryRun, bool IsRevert, JobStatus? LatestRevertStatus, bool KindActiveOnMapping);
+/// <param name="JobActiveOnMapping">A job of any kind waits or runs on the mapping.</param>
+/// <param name="LaterJobNotReverted">
+/// A later real (not dry-run, not revert) job of the same kind ran on the mapping and was not reverted: reverting
+/// this one would overwrite what that one changed.
+/// </param>
+public sealed record RevertFacts(
+    JobKind Kind, JobStatus Status, bool DryRun, bool IsRevert, JobStatus? LatestRevertStatus, bool JobActiveOnMapping, bool LaterJobNotReverted);
 
 /// <summary>
-/// When a finished permissions or profile job may be reverted on its device (the agent restores what its journals
+/// When an ended permissions or profile job may be reverted on its device (the agent restores what its journals
 /// recorded). Pure: the API, the console and the CLI get the same answer.
 /// </summary>
 public static class RevertRules
@@ -21,6 +26,7 @@ public static class RevertRules
     public const string JobIsARevert = "JobIsARevert";
     public const string AlreadyReverted = "AlreadyReverted";
     public const string RevertUnderway = "RevertUnderway";
+    public const string LaterJobNotReverted = "LaterJobNotReverted";
 
     /// <summary>Null when the job may be reverted, else the reason (a conflict with the job's state).</summary>
     public static RunRefusal? Check(RevertFacts job)
@@ -31,11 +37,11 @@ public static class RevertRules
         {
             return new(KindNotRevertible, $"Only Migrate permissions and Migrate Windows user profile jobs can be reverted; this is a {name} job.");
         }
-        if (job.Status is not (JobStatus.Finished or JobStatus.Exceptions))
+        // Stopped and Failed count too: a job stopped or whose lease lapsed may have changed items before it ended
+        // (the device refuses, saying so, a job it rolled back itself).
+        if (job.Status.IsActive())
         {
-            return new(JobNotFinished,
-                $"Only a job that ended Finished or Exceptions can be reverted; this one is {job.Status.DisplayName()}" +
-                (job.Status.IsActive() ? ": stop it or let it end first." : ": it rolled back what it had changed, or it changed nothing."));
+            return new(JobNotFinished, $"Only a job that ended can be reverted; this one is {job.Status.DisplayName()}: stop it or let it end first.");
         }
         if (job.DryRun)
         {
@@ -57,10 +63,15 @@ public static class RevertRules
             }
             // A revert that failed or was stopped may be asked for again.
         }
-        if (job.KindActiveOnMapping)
+        if (job.LaterJobNotReverted)
+        {
+            return new(LaterJobNotReverted,
+                $"A later {name} job ran on this device and was not reverted: reverting this one would overwrite what that one changed. Revert the later one first.");
+        }
+        if (job.JobActiveOnMapping)
         {
             return new(RunRules.JobAlreadyActive,
-                $"The device already has a {name} job waiting or in progress; stop it or let it finish before reverting.");
+                "The device already has a job waiting or in progress; stop it or let it finish before reverting.");
         }
         return null;
     }

@@ -124,9 +124,15 @@ public sealed class RunEngine(
         var latestRevert = original.RevertedBy is { } by
             ? await db.Jobs.AsNoTracking().Where(j => j.Id == by).Select(j => (JobStatus?)j.Status).FirstOrDefaultAsync(ct)
             : null;
-        var kindActive = await db.Jobs.AsNoTracking()
-            .AnyAsync(j => j.MappingId == original.MappingId && j.Kind == original.Kind && JobStatuses.Active.Contains(j.Status), ct);
-        if (RevertRules.Check(new RevertFacts(original.Kind, original.Status, original.DryRun, original.RevertOf is not null, latestRevert, kindActive))
+        var mappingActive = await db.Jobs.AsNoTracking()
+            .AnyAsync(j => j.MappingId == original.MappingId && JobStatuses.Active.Contains(j.Status), ct);
+        // A later real job of the kind that started on the device, unless a revert of it completed.
+        var laterNotReverted = await db.Jobs.AsNoTracking()
+            .Where(j => j.MappingId == original.MappingId && j.Kind == original.Kind && !j.DryRun && j.RevertOf == null
+                && j.StartedAt != null && j.CreatedAt > original.CreatedAt)
+            .AnyAsync(j => !db.Jobs.Any(r => r.Id == j.RevertedBy && (r.Status == JobStatus.Finished || r.Status == JobStatus.Exceptions)), ct);
+        if (RevertRules.Check(new RevertFacts(
+                original.Kind, original.Status, original.DryRun, original.RevertOf is not null, latestRevert, mappingActive, laterNotReverted))
             is { } refused)
         {
             return new RunStartOutcome(null, 0, 0, false, now, [], refused);
@@ -223,9 +229,10 @@ public sealed class RunEngine(
         var step = System.Diagnostics.Stopwatch.StartNew();
         await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
         var insert = step.Elapsed;
-        if (dryRun)
+        if (dryRun || revertOf is not null)
         {
-            // A preview is not a stage of the mappings: their status stays what their last real run made it.
+            // A preview or a revert is not a stage of the mappings: their status stays what their last migration made it
+            // (their reports show the run).
             db.ChangeTracker.Clear();
             return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
         }

@@ -1,5 +1,6 @@
 using Rehome.Agent.Jobs.Common;
 using Rehome.Agent.Jobs.MigratePermissions;
+using Rehome.Agent.Platform;
 using Rehome.Agent.Platform.Simulated;
 using Rehome.Agent.Platform.Simulated.Areas;
 using Rehome.Agent.Tests.Rejoin;
@@ -87,6 +88,61 @@ public sealed class PermissionsJobTests
         Assert.Equal(CompletionStatus.Failed, again.Status);
         Assert.Equal("AlreadyReverted", again.ErrorCode);
         Assert.Equal(afterRevert, device.Snapshot());
+    }
+
+    [Fact]
+    public async Task A_revert_that_failed_midway_is_taken_over_by_a_new_revert_that_restores_everything()
+    {
+        using var device = new PermissionsDevice(new SimulatedFaults { FailStep = "RevertFinishedJob.Registry" });
+        var before = device.Snapshot();
+        var job = device.Assign(device.Policy());
+        await device.RunAsync(job);
+        var failed = await device.RunAsync(device.Policy(), revertOf: job.JobId);
+        Assert.Equal(CompletionStatus.Failed, failed.Status);
+        Assert.Equal("InjectedFailure", failed.ErrorCode);
+        Assert.NotEqual(before, device.Snapshot());
+        new SimulatedDeviceStateFile(device.DeviceFolder).Change(s => s with { Faults = new SimulatedFaults() });
+
+        var again = await device.RunAsync(device.Policy(), revertOf: job.JobId);
+
+        Assert.Equal(CompletionStatus.Finished, again.Status);
+        Assert.Equal(before, device.Snapshot());
+    }
+
+    [Fact]
+    public async Task A_failed_job_that_rolled_back_is_refused_by_the_device_saying_so()
+    {
+        using var device = new PermissionsDevice(new SimulatedFaults { FailStep = "TranslateDescriptors" });
+        var job = device.Assign(device.Policy());
+        Assert.Equal(CompletionStatus.Failed, (await device.RunAsync(job)).Status);
+
+        var revert = await device.RunAsync(device.Policy(), revertOf: job.JobId);
+
+        Assert.Equal(CompletionStatus.Failed, revert.Status);
+        Assert.Equal("RevertOfRolledBackJob", revert.ErrorCode);
+        Assert.Contains("rolled back", revert.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_revert_whose_user_hive_stays_loaded_reports_the_area_once_with_its_count_and_the_problem()
+    {
+        using var device = new PermissionsDevice();
+        var policy = device.Policy();
+        var job = device.Assign(policy);
+        var done = await device.RunAsync(job);
+        var hives = device.Platform.Profiles.HiveCalls;
+        var name = UserHives.TemporaryPrefix + PermissionsDevice.UserSid;
+        // The user signed out; a handle to the hive's keys lingers, so the revert loads it and cannot unload it.
+        hives.SignOut(PermissionsDevice.UserSid);
+        Assert.Equal(0, hives.Load(name, $@"C:\Users\user00001\{UserHives.UserHiveFile}"));
+        hives.HoldHandles(name, 100);
+
+        var revert = await device.RunAsync(policy, revertOf: job.JobId);
+
+        var userHives = Assert.Single(revert.Areas, a => a.Area == ReaclArea.UserHives);
+        Assert.Equal(Assert.Single(done.Areas, a => a.Area == ReaclArea.UserHives).Changed, userHives.Changed);
+        Assert.True(userHives.Changed > 0);
+        Assert.Contains("stays loaded", userHives.Problem, StringComparison.Ordinal);
     }
 
     [Fact]

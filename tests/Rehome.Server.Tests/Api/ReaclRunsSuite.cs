@@ -193,22 +193,82 @@ public abstract class ReaclRunsSuite(ServerHost host)
         Assert.Equal("RevertNotRerunnable", rerunOfRevert.GetProperty("rule").GetString());
     }
 
-    [Fact]
-    public async Task A_rejoin_a_failed_job_and_a_dry_run_cannot_be_reverted()
+    [Theory]
+    [InlineData(JobStatus.Stopped)]
+    [InlineData(JobStatus.Failed)]
+    public async Task A_stopped_or_failed_permissions_job_may_be_reverted_since_it_may_have_changed_acls_before_it_ended(JobStatus status)
     {
-        var (mapping, failed) = await MigratedAsync(JobStatus.Failed);
+        var (_, permissions) = await MigratedAsync(status);
+
+        var revert = await RevertAsync(permissions);
+
+        Assert.Equal(1, revert.GetProperty("jobCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_revert_of_an_older_job_is_refused_while_a_later_one_of_its_kind_is_not_reverted_or_any_job_of_the_mapping_is_active()
+    {
+        var (mapping, first) = await MigratedAsync();
+        var project = (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}")).GetProperty("projectId").GetGuid();
+        host.Time.Advance(TimeSpan.FromSeconds(1));
+        await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "MigratePermissions" }, mappingIds = new[] { mapping } });
+        var second = await RunNextAsync(mapping, JobStatus.Exceptions);
+        await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "MigrateUserProfile" }, mappingIds = new[] { mapping }, dryRun = true });
+
+        var older = await RevertAsync(first, HttpStatusCode.Conflict);
+        var whileActive = await RevertAsync(second.Id, HttpStatusCode.Conflict);
+        await RunNextAsync(mapping, JobStatus.Finished);
+        await RevertAsync(second.Id);
+        var whileLaterReverting = await RevertAsync(first, HttpStatusCode.Conflict);
+        await RunNextAsync(mapping, JobStatus.Finished);
+        var afterLaterReverted = await RevertAsync(first);
+
+        Assert.Equal(RevertRules.LaterJobNotReverted, older.GetProperty("rule").GetString());
+        Assert.Equal(RunRules.JobAlreadyActive, whileActive.GetProperty("rule").GetString());
+        Assert.Equal(RevertRules.LaterJobNotReverted, whileLaterReverting.GetProperty("rule").GetString());
+        Assert.Equal(1, afterLaterReverted.GetProperty("jobCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_revert_is_no_migration_stage_of_the_mapping_but_its_report_shows_it()
+    {
+        var (mapping, permissions) = await MigratedAsync(JobStatus.Exceptions);
+
+        var revert = await RevertAsync(permissions);
+        var waiting = await Client.GetJsonAsync($"/api/v1/mappings/{mapping}");
+        await RunNextAsync(mapping, JobStatus.Finished);
+        var reverted = await Client.GetJsonAsync($"/api/v1/mappings/{mapping}");
+
+        foreach (var view in new[] { waiting, reverted })
+        {
+            Assert.Equal("MigratePermissions", view.GetProperty("stage").GetString());
+            Assert.Equal("Exceptions", view.GetProperty("status").GetString());
+        }
+        var runs = (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}/report")).GetProperty("runs").EnumerateArray().ToList();
+        var revertRun = runs.Single(r => r.GetProperty("runId").GetGuid() == revert.GetProperty("run").Id());
+        Assert.Equal(permissions, revertRun.GetProperty("jobs")[0].GetProperty("revertOf").GetGuid());
+        Assert.Equal("Finished", revertRun.GetProperty("jobs")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_rejoin_an_unfinished_job_and_a_dry_run_cannot_be_reverted()
+    {
+        var (mapping, _) = await MigratedAsync();
         var rejoin = (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}/report")).GetProperty("runs")[0].GetProperty("jobs")
             .EnumerateArray().Single(j => j.GetProperty("kind").GetString() == "RejoinDomain").Id();
         var project = (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}")).GetProperty("projectId").GetGuid();
         await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "MigrateUserProfile" }, mappingIds = new[] { mapping }, dryRun = true });
         var preview = await RunNextAsync(mapping, JobStatus.Finished);
+        await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "MigratePermissions" }, mappingIds = new[] { mapping }, dryRun = true });
+        var waiting = (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}/report")).GetProperty("runs").EnumerateArray()
+            .SelectMany(r => r.GetProperty("jobs").EnumerateArray()).Single(j => j.GetProperty("status").GetString() == "WaitingToStart").Id();
 
         Assert.Equal(RevertRules.KindNotRevertible, (await RevertAsync(rejoin, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
-        Assert.Equal(RevertRules.JobNotFinished, (await RevertAsync(failed, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
+        Assert.Equal(RevertRules.JobNotFinished, (await RevertAsync(waiting, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal(RevertRules.DryRunChangedNothing, (await RevertAsync(preview.Id, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         await RevertAsync(Guid.NewGuid(), HttpStatusCode.NotFound);
         var runs = await Client.GetJsonAsync($"/api/v1/projects/{project}/runs");
-        Assert.Equal(2, runs.GetProperty("total").GetInt32());
+        Assert.Equal(3, runs.GetProperty("total").GetInt32());
     }
 
     [Fact]

@@ -7,13 +7,17 @@ namespace Rehome.Agent.Jobs.Common;
 /// Reverts an earlier, finished job of the same kind on this device (the assignment's <see cref="JobAssignment.RevertOf"/>)
 /// from that job's own journal folder: a Re-ACL step restores each area it changed (descriptors byte for byte,
 /// holders exactly) and reports what it restored per area; every other step that ran is undone through its
-/// <see cref="JobStep.UndoAsync"/>, newest first. The old journal is marked reverted before anything is restored,
-/// so a second revert is refused while this one, resumed after a restart, goes on.
+/// <see cref="JobStep.UndoAsync"/>, newest first. The old journal names the revert that took it over before anything
+/// is restored, and the one that completed once the last restore is done: only then is another revert refused, so
+/// a revert that failed or was stopped midway is taken over by the next one asked for (restoring is idempotent).
 /// </summary>
 public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
 {
-    /// <summary>In the reverted job's journal: the id of the job that reverted it.</summary>
+    /// <summary>In the reverted job's journal: the id of the latest job that took its revert over.</summary>
     public const string RevertedByKey = "job.revertedBy";
+
+    /// <summary>In the reverted job's journal: the id of the job whose revert of it completed.</summary>
+    public const string RevertCompletedByKey = "job.revertCompletedBy";
 
     public override string Name => "RevertFinishedJob";
 
@@ -37,16 +41,17 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
             context.Step = "Revert " + steps[i].Name;
             if (steps[i] is TranslateDescriptorsStep translate)
             {
-                foreach (var (count, errors) in translate.Revert(from))
+                var restored = translate.Revert(from, area =>
+                    context.Faults?.AtStepAsync($"{Name}.{area}", afterEffect: false, context.Cancellation).GetAwaiter().GetResult());
+                foreach (var (count, errors) in restored)
                 {
                     context.SetAreaCount(count, final: true);
                     foreach (var error in errors.Take(ProgressReport.MaxItems))
                     {
                         context.Report(new ItemResult($"{count.Area}: {error.Path}", ItemOutcome.Failed, error.Message));
                     }
-                    context.Log.Information(count.Problem is null
-                        ? $"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
-                        : $"{count.Area} not restored: {count.Problem}");
+                    context.Log.Information($"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
+                        + (count.Problem is null ? "" : $" {count.Problem}"));
                 }
             }
             else
@@ -54,6 +59,7 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
                 await steps[i].UndoAsync(from);
             }
         }
+        old.Set(RevertCompletedByKey, context.JobId.ToString());
         var areas = context.AreaCounts;
         context.SetProgress(areas.Sum(a => a.Seen), areas.Sum(a => a.Seen), areas.Sum(a => a.Changed), areas.Sum(a => a.Failed));
         context.Log.Information($"Job {id} reverted.");
@@ -88,7 +94,7 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
         {
             return ("RevertOfRolledBackJob", $"Job {job.JobId} failed and was rolled back on this device: nothing is left to revert.");
         }
-        return old.Get(RevertedByKey) is { } reverter && reverter != by.ToString()
+        return old.Get(RevertCompletedByKey) is { } reverter && reverter != by.ToString()
             ? ("AlreadyReverted", $"Job {job.JobId} was reverted already (by job {reverter}).")
             : null;
     }

@@ -88,9 +88,10 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
     /// <summary>
     /// Restores, area by area (newest first), what <paramref name="from"/>'s job changed: descriptors byte for byte,
     /// holders exactly, each through the area opened again as that job opened it. Counts: items journaled, restored,
-    /// not restored. Restoring twice writes the same originals again.
+    /// not restored. Restoring twice writes the same originals again. <paramref name="beforeArea"/> runs before each
+    /// area is restored (a simulated device's faults); what it throws ends the revert.
     /// </summary>
-    public IReadOnlyList<AreaRevert> Revert(JobContext from)
+    public IReadOnlyList<AreaRevert> Revert(JobContext from, Action<ReaclArea>? beforeArea = null)
     {
         var reverts = new List<AreaRevert>();
         foreach (var area in Enum.GetValues<ReaclArea>().Reverse())
@@ -101,24 +102,33 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
             {
                 continue;
             }
+            beforeArea?.Invoke(area);
             try
             {
-                using var opened = scope.Open(from, area);
+                var opened = scope.Open(from, area);
                 var restored = 0;
                 var errors = new List<WalkError>();
-                if (File.Exists(descriptors) && opened.Store is { } store)
+                string? closing;
+                try
                 {
-                    var result = UndoJournal.Revert(store, descriptors);
-                    restored += result.Restored;
-                    errors.AddRange(result.Errors);
+                    if (File.Exists(descriptors) && opened.Store is { } store)
+                    {
+                        var result = UndoJournal.Revert(store, descriptors);
+                        restored += result.Restored;
+                        errors.AddRange(result.Errors);
+                    }
+                    if (File.Exists(holders) && opened.Holders is { } holderStore)
+                    {
+                        var result = HolderWalker.Revert(holderStore, holders);
+                        restored += result.Restored;
+                        errors.AddRange(result.Errors);
+                    }
                 }
-                if (File.Exists(holders) && opened.Holders is { } holderStore)
+                finally
                 {
-                    var result = HolderWalker.Revert(holderStore, holders);
-                    restored += result.Restored;
-                    errors.AddRange(result.Errors);
+                    closing = Close(opened);
                 }
-                reverts.Add(new AreaRevert(new AreaCount(area, restored + errors.Count, restored, errors.Count), errors));
+                reverts.Add(new AreaRevert(new AreaCount(area, restored + errors.Count, restored, errors.Count, closing), errors));
             }
             catch (Exception e) when (e is not OperationCanceledException and not AgentTerminatedException)
             {
@@ -135,34 +145,42 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
         try
         {
             await AtFault(context, area, afterEffect: false);
-            using var opened = scope.Open(context, area);
+            var opened = scope.Open(context, area);
             var descriptors = new WalkResult();
-            if (opened.Store is { } store)
-            {
-                var walker = new SecurityWalker(store, map, new TranslationOptions { Mode = mode }, new WalkOptions
-                {
-                    DryRun = dryRun,
-                    // A dry run keeps no position: a restart walks the area again from its start.
-                    CheckpointFile = dryRun ? null : context.Journal.PathOf(ReaclScope.CheckpointFile(area)),
-                    UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.UndoFile(area)),
-                    ProgressInterval = 50,
-                    CheckpointInterval = 200,
-                    Progress = progress,
-                    TimeProvider = context.Time,
-                });
-                var roots = Identities.Existing(store, opened.Roots, context.Log);
-                descriptors = await Task.Run(() => walker.Walk(roots, opened.Ignored, context.Cancellation), context.Cancellation);
-            }
             var holders = new WalkResult();
-            if (opened.Holders is { } holderStore)
+            string? closing;
+            try
             {
-                var walker = new HolderWalker(holderStore, map, mode, new HolderWalkOptions
+                if (opened.Store is { } store)
                 {
-                    DryRun = dryRun,
-                    UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.HoldersUndoFile(area)),
-                    Progress = progress.After(descriptors),
-                });
-                holders = await Task.Run(() => walker.Walk(context.Cancellation), context.Cancellation);
+                    var walker = new SecurityWalker(store, map, new TranslationOptions { Mode = mode }, new WalkOptions
+                    {
+                        DryRun = dryRun,
+                        // A dry run keeps no position: a restart walks the area again from its start.
+                        CheckpointFile = dryRun ? null : context.Journal.PathOf(ReaclScope.CheckpointFile(area)),
+                        UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.UndoFile(area)),
+                        ProgressInterval = 50,
+                        CheckpointInterval = 200,
+                        Progress = progress,
+                        TimeProvider = context.Time,
+                    });
+                    var roots = Identities.Existing(store, opened.Roots, context.Log);
+                    descriptors = await Task.Run(() => walker.Walk(roots, opened.Ignored, context.Cancellation), context.Cancellation);
+                }
+                if (opened.Holders is { } holderStore)
+                {
+                    var walker = new HolderWalker(holderStore, map, mode, new HolderWalkOptions
+                    {
+                        DryRun = dryRun,
+                        UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.HoldersUndoFile(area)),
+                        Progress = progress.After(descriptors),
+                    });
+                    holders = await Task.Run(() => walker.Walk(context.Cancellation), context.Cancellation);
+                }
+            }
+            finally
+            {
+                closing = Close(opened);
             }
             foreach (var error in descriptors.Errors.Concat(holders.Errors).Take(ProgressReport.MaxItems * 10))
             {
@@ -173,7 +191,7 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
                 context.Report(new ItemResult($"{area}: {left.Path}", ItemOutcome.Skipped, left.Message));
             }
             await AtFault(context, area, afterEffect: true);
-            return new AreaCount(area, Clamp(descriptors.Seen + holders.Seen), Clamp(descriptors.Changed + holders.Changed), Clamp(descriptors.Failed + holders.Failed));
+            return new AreaCount(area, Clamp(descriptors.Seen + holders.Seen), Clamp(descriptors.Changed + holders.Changed), Clamp(descriptors.Failed + holders.Failed), closing);
         }
         catch (AreaNotSupportedException e)
         {
@@ -183,6 +201,23 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
         {
             context.Log.Error($"{area} failed as a whole: {e.Message}");
             return (context.AreaCounts.FirstOrDefault(a => a.Area == area) ?? new AreaCount(area, 0, 0, 0)) with { Problem = $"The area failed as a whole: {e.Message}" };
+        }
+    }
+
+    /// <summary>
+    /// Closes an area after its walk or restore; a close that fails (a user hive that stays loaded) is the area's
+    /// problem, reported with its counts, which stay true: the items were done.
+    /// </summary>
+    private static string? Close(OpenedArea opened)
+    {
+        try
+        {
+            opened.Dispose();
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not AgentTerminatedException)
+        {
+            return "Done, but the area could not be closed: " + e.Message;
         }
     }
 
