@@ -102,6 +102,21 @@ public sealed class JobContext(
     public AreaCount? FinalAreaCount(ReaclArea area) =>
         Journal.Get(AreaKeyPrefix + area) is { } journaled ? System.Text.Json.JsonSerializer.Deserialize<AreaCount>(journaled, AgentProtocol.JsonOptions) : null;
 
+    /// <summary>
+    /// Set when this context is a finished job's, seen by the job that reverts it: the steps' undo says here what it
+    /// restored per area, and the revert reports it as its own (the old job's journal keeps the old job's counts).
+    /// </summary>
+    public Action<AreaCount>? Restored { get; init; }
+
+    /// <summary>What an undo restored in one area: the revert's report when there is one, the log in any case.</summary>
+    public void ReportRestored(AreaCount count)
+    {
+        Restored?.Invoke(count);
+        Log.Information(count.Problem is null
+            ? $"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
+            : $"{count.Area} not restored: {count.Problem}");
+    }
+
     /// <summary>Every area's counts so far, in area order.</summary>
     public IReadOnlyList<AreaCount> AreaCounts
     {

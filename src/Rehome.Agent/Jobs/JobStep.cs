@@ -33,6 +33,12 @@ public abstract class JobStep
     /// <summary>Whether a stop undoes this step (a locked session is unlocked; a changed ACL stays, revertable).</summary>
     public virtual bool UndoOnStop => false;
 
+    /// <summary>
+    /// Whether the revert of a finished job undoes this step. Not for a step whose undo only releases what the job
+    /// held while it ran (a session lock): the revert never took it, and must not release another's.
+    /// </summary>
+    public virtual bool UndoneByRevert => true;
+
     /// <summary>After the point of no return: how many times the runner tries the step before <see cref="WhenFailedAfterLeaving"/>.</summary>
     public virtual int Attempts => 1;
 

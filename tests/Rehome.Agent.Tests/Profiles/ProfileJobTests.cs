@@ -101,6 +101,16 @@ public sealed class ProfileDevice : IDisposable
         }
     }
 
+    /// <summary>Runs a revert job of the finished job through the real runner, as the server hands one out.</summary>
+    public async Task<CompletionReport> RevertJobAsync()
+    {
+        var revert = Assignment with { JobId = Guid.NewGuid(), RunId = Guid.NewGuid(), LeaseToken = Guid.NewGuid(), RevertOf = Assignment.JobId, DryRun = false };
+        var platform = Platform;
+        var runner = new JobRunner(platform, platform.Session, Client(), platform, platform.ReadFacts("test"), Time);
+        Assert.Equal(JobOutcome.Completed, await runner.RunAsync(JobJournal.Create(JobsFolder, revert, Time.GetUtcNow()), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        return Gateway.Completions.Last();
+    }
+
     public string Log => File.ReadAllText(Journal.PathOf("log.jsonl"));
 
     /// <summary>Every descriptor of the profile's folder and of its hive files, and every ProfileList entry, as bytes.</summary>
@@ -221,6 +231,41 @@ public sealed class ProfileJobTests
         var userHive = device.Platform.Profiles.HiveCalls.Read($@"{ProfileDevice.Home}\{UserHives.UserHiveFile}");
         Assert.DoesNotContain(userHive.Values.GetValueOrDefault(AppxReregistration.RunOnceKey) ?? [], v => v.Name == AppxReregistration.ValueName);
         Assert.Empty(device.Platform.Profiles.HiveCalls.Loaded());
+    }
+
+    [Fact]
+    public async Task A_revert_job_reports_what_it_restored_in_each_area_and_leaves_no_session_locked_or_unlocked_by_it()
+    {
+        using var device = new ProfileDevice();
+        var before = device.Snapshot();
+        var done = await device.RunAsync();
+
+        var revert = await device.RevertJobAsync();
+
+        Assert.Equal(CompletionStatus.Finished, revert.Status);
+        var restored = revert.Areas.ToDictionary(a => a.Area);
+        Assert.Equal([ReaclArea.Files, ReaclArea.UserHives, ReaclArea.ProfileList], restored.Keys.Order());
+        Assert.Equal(done.Areas.Single(a => a.Area == ReaclArea.Files).Changed, restored[ReaclArea.Files].Changed);
+        Assert.All(restored.Values, a => Assert.Equal((0, (string?)null), (a.Failed, a.Problem)));
+        var after = device.Snapshot();
+        Assert.All(before, item => Assert.True(item.Value.AsSpan().SequenceEqual(after[item.Key]), item.Key));
+        Assert.False(device.Platform.State.Locked);
+    }
+
+    [Fact]
+    public async Task A_revert_job_is_refused_while_the_destination_account_is_signed_in_and_changes_nothing()
+    {
+        using var device = new ProfileDevice();
+        await device.RunAsync();
+        device.Platform.Profiles.HiveCalls.SignIn(ProfileDevice.DestinationSid, ProfileDevice.Home);
+        var handedOver = device.Snapshot();
+
+        var revert = await device.RevertJobAsync();
+
+        Assert.Equal(CompletionStatus.Failed, revert.Status);
+        Assert.Equal("ProfileInUse", revert.ErrorCode);
+        var after = device.Snapshot();
+        Assert.All(handedOver, item => Assert.True(item.Value.AsSpan().SequenceEqual(after[item.Key]), item.Key));
     }
 
     [Fact]

@@ -30,11 +30,22 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
         {
             throw new StepFailedException(refusal.Code, refusal.Message);
         }
+        if (old.Record.Assignment.Kind == AgentJobKind.MigrateUserProfile
+            && old.Get(MigrateUserProfile.ProfileJournal.Destination) is { } owner && context.Platform.Profiles.Hives.IsLoadedByUser(owner))
+        {
+            // Its ProfileList entry, folder and hives are in use: taking them away would break the session, and
+            // Windows would write the entry back at sign-out.
+            throw new StepFailedException("ProfileInUse",
+                $"The profile's destination account {owner} is signed in on this device: it must sign out before the hand-over can be reverted.");
+        }
         old.Set(RevertedByKey, context.JobId.ToString());
         context.Log.Information($"Reverting job {id} ({old.Record.Assignment.Kind}, started {old.Record.StartedAt:u}).");
 
         // The old job's steps see their own journal and assignment (its policy, its areas), on this device.
-        var from = new JobContext(old, context.Log, context.Platform, context.Session, context.Gateway, context.Time, context.Cancellation);
+        var from = new JobContext(old, context.Log, context.Platform, context.Session, context.Gateway, context.Time, context.Cancellation)
+        {
+            Restored = count => context.SetAreaCount(count, final: true),
+        };
         var steps = JobPlans.For(old.Record.Assignment.Kind, enrolledAs).Steps;
         for (var i = Math.Min(old.Record.NextStep, steps.Count) - 1; i >= 0; i--)
         {
@@ -54,14 +65,16 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
                         + (count.Problem is null ? "" : $" {count.Problem}"));
                 }
             }
-            else
+            else if (steps[i].UndoneByRevert)
             {
                 await steps[i].UndoAsync(from);
             }
         }
         old.Set(RevertCompletedByKey, context.JobId.ToString());
         var areas = context.AreaCounts;
-        context.SetProgress(areas.Sum(a => a.Seen), areas.Sum(a => a.Seen), areas.Sum(a => a.Changed), areas.Sum(a => a.Failed));
+        // An area not restored as a whole (a hive that stays loaded) counts as a failure: never a clean revert.
+        var failed = areas.Sum(a => a.Failed) + areas.Count(a => a.Problem is not null);
+        context.SetProgress(areas.Sum(a => a.Seen), areas.Sum(a => a.Seen), areas.Sum(a => a.Changed), failed);
         context.Log.Information($"Job {id} reverted.");
     }
 

@@ -71,6 +71,8 @@ public sealed class LockSessionStep(string why) : JobStep
         context.Log.Information($"Sessions locked and sign-in blocked: {why}");
     }
 
+    public override bool UndoneByRevert => false;
+
     public override Task UndoAsync(JobContext context) => context.Session.UnlockAsync(CancellationToken.None);
 }
 

@@ -97,6 +97,7 @@ public sealed class CopyProfileListStep : JobStep
                 await profiles.RemoveEntryAsync(destination, CancellationToken.None);
             }
         }
+        context.ReportRestored(new AreaCount(ReaclArea.ProfileList, 1, 1, 0));
         context.Log.Information($"ProfileList: {before.Source.KeyName} restored as it was.");
     }
 

@@ -63,11 +63,11 @@ public sealed class TranslateProfileFolderStep : JobStep
         if (File.Exists(journal))
         {
             var reverted = UndoJournal.Revert(context.Platform.SecurityStore, journal);
-            context.Log.Information($"Profile folder: {reverted.Restored} descriptors restored, {reverted.Errors.Count} could not be.");
             foreach (var error in reverted.Errors)
             {
                 context.Log.Warning($"{error.Path}: {error.Message}");
             }
+            context.ReportRestored(new AreaCount(ReaclArea.Files, reverted.Restored + reverted.Errors.Count, reverted.Restored, reverted.Errors.Count));
         }
         return Task.CompletedTask;
     }
@@ -155,20 +155,25 @@ public sealed class TranslateProfileHivesStep : JobStep
         {
             context.Log.Warning(error.Message);
         }
+        var (restored, failed) = (0, session.Failed.Count);
         if (File.Exists(journal))
         {
             var reverted = UndoJournal.Revert(session.Store, journal);
-            context.Log.Information($"Profile hives: {reverted.Restored} descriptors restored, {reverted.Errors.Count} could not be.");
             foreach (var error in reverted.Errors)
             {
                 context.Log.Warning($"{error.Path}: {error.Message}");
             }
+            (restored, failed) = (reverted.Restored, failed + reverted.Errors.Count);
         }
         AppxReregistration.Undo(context, session);
-        foreach (var problem in session.Close())
+        var stuck = session.Close();
+        foreach (var problem in stuck)
         {
             context.Log.Warning(problem);
         }
+        // A hive that could not be opened, or stays loaded, is not restored as it should be: said, never a clean revert.
+        context.ReportRestored(new AreaCount(ReaclArea.UserHives, restored + failed, restored, failed,
+            stuck.Count > 0 ? string.Join(" ", stuck) : null));
         return Task.CompletedTask;
     }
 }
