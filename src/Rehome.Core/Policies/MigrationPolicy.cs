@@ -126,6 +126,9 @@ public sealed record AreaSettings
         Kinds = AreaKinds.All,
     };
 
+    /// <summary>Among the file system paths to walk: every fixed volume of the device (no path at all walks no files).</summary>
+    public const string EveryFixedVolume = "*";
+
     public IReadOnlyList<string> FileSystemPaths { get; init; } = [];
 
     public IReadOnlyList<string> RegistryKeys { get; init; } = [];

@@ -64,8 +64,8 @@ public static class PolicyRules
         CheckPairs("settings.identityMapping.users", mapping.Users, "user", violations);
         CheckPairs("settings.identityMapping.groups", mapping.Groups, "group", violations);
         CheckPairs("settings.identityMapping.domains", mapping.Domains, "domain", violations);
-        CheckAreas("settings.areas", settings.Areas, violations);
-        CheckAreas("settings.areasToIgnore", settings.AreasToIgnore, violations);
+        CheckAreas("settings.areas", settings.Areas, violations, walked: true);
+        CheckAreas("settings.areasToIgnore", settings.AreasToIgnore, violations, walked: false);
         return violations.Items;
     }
 
@@ -100,7 +100,8 @@ public static class PolicyRules
         }
     }
 
-    private static void CheckAreas(string field, AreaSettings areas, RuleViolations violations)
+    /// <summary>Checks one area list; <paramref name="walked"/>: the areas to walk, where "*" means every fixed volume.</summary>
+    private static void CheckAreas(string field, AreaSettings areas, RuleViolations violations, bool walked)
     {
         if (areas.FileSystemPaths is null || areas.FileSystemPaths.Count > MaxAreaEntries)
         {
@@ -121,7 +122,7 @@ public static class PolicyRules
             {
                 continue;
             }
-            if (!IsAbsoluteWindowsPath(path))
+            if (!IsAbsoluteWindowsPath(path) && !(walked && path == AreaSettings.EveryFixedVolume))
             {
                 violations.Add($"{field}.fileSystemPaths[{i}]", "WindowsPath",
                     $"'{path}' is not an absolute Windows path such as C:\\Data or \\\\server\\share.");

@@ -36,6 +36,20 @@ public class PolicyRulesTests
         Assert.Equal(["settings.areas.fileSystemPaths[2]", "settings.areas.registryKeys[1]"], fields);
     }
 
+    [Fact]
+    public void A_star_among_the_file_paths_means_every_fixed_volume_and_is_accepted_only_in_the_areas_to_walk()
+    {
+        var settings = new PolicySettings
+        {
+            Areas = new AreaSettings { FileSystemPaths = [AreaSettings.EveryFixedVolume, "C:\\Data"] },
+            AreasToIgnore = new AreaSettings { FileSystemPaths = [AreaSettings.EveryFixedVolume] },
+        };
+
+        var fields = PolicyRules.Validate("P", settings).Select(v => (v.Field, v.Rule)).ToList();
+
+        Assert.Equal([("settings.areasToIgnore.fileSystemPaths[0]", "WindowsPath")], fields);
+    }
+
     [Theory]
     [InlineData(PolicySettings.DefaultHybridRegistrationWaitSeconds, true)]
     [InlineData(PolicyRules.MinHybridRegistrationWaitSeconds, true)]

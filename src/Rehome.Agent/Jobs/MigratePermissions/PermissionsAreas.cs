@@ -4,8 +4,8 @@ using Rehome.Protocol;
 namespace Rehome.Agent.Jobs.MigratePermissions;
 
 /// <summary>
-/// The areas the permissions job walks, in this order: files (the policy's paths, or every fixed volume when it
-/// names none), the registry (when the policy names keys), then each area the policy's kinds select. Each is opened
+/// The areas the permissions job walks, in this order: files (when the policy names paths; "*" for every fixed
+/// volume), the registry (when the policy names keys), then each area the policy's kinds select. Each is opened
 /// through the device's <see cref="Platform.IDeviceAreas"/> with the policy's ignore lists.
 /// </summary>
 public static class PermissionsAreas
@@ -30,7 +30,7 @@ public static class PermissionsAreas
     /// <summary>The areas <paramref name="policy"/> selects, in walking order.</summary>
     public static IReadOnlyList<ReaclArea> Of(JobPolicy policy) =>
     [
-        ReaclArea.Files,
+        .. policy.FileSystemPaths.Count > 0 ? [ReaclArea.Files] : Array.Empty<ReaclArea>(),
         .. policy.RegistryKeys.Count > 0 ? [ReaclArea.Registry] : Array.Empty<ReaclArea>(),
         .. Kinds.Where(k => policy.Areas.HasFlag(k.Kind)).Select(k => k.Area),
     ];
