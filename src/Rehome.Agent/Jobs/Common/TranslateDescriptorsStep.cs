@@ -153,17 +153,7 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
             {
                 if (opened.Store is { } store)
                 {
-                    var walker = new SecurityWalker(store, map, new TranslationOptions { Mode = mode }, new WalkOptions
-                    {
-                        DryRun = dryRun,
-                        // A dry run keeps no position: a restart walks the area again from its start.
-                        CheckpointFile = dryRun ? null : context.Journal.PathOf(ReaclScope.CheckpointFile(area)),
-                        UndoJournalFile = dryRun ? null : context.Journal.PathOf(ReaclScope.UndoFile(area)),
-                        ProgressInterval = 50,
-                        CheckpointInterval = 200,
-                        Progress = progress,
-                        TimeProvider = context.Time,
-                    });
+                    var walker = ReaclWalkers.Descriptors(context, store, map, ReaclScope.CheckpointFile(area), ReaclScope.UndoFile(area), progress);
                     var roots = Identities.Existing(store, opened.Roots, context.Log);
                     descriptors = await Task.Run(() => walker.Walk(roots, opened.Ignored, context.Cancellation), context.Cancellation);
                 }
@@ -191,7 +181,7 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
                 context.Report(new ItemResult($"{area}: {left.Path}", ItemOutcome.Skipped, left.Message));
             }
             await AtFault(context, area, afterEffect: true);
-            return new AreaCount(area, Clamp(descriptors.Seen + holders.Seen), Clamp(descriptors.Changed + holders.Changed), Clamp(descriptors.Failed + holders.Failed), closing);
+            return ReaclWalkers.Count(area, descriptors.Seen + holders.Seen, descriptors.Changed + holders.Changed, descriptors.Failed + holders.Failed, closing);
         }
         catch (AreaNotSupportedException e)
         {
@@ -231,8 +221,6 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
         return (areas.Sum(a => (long)a.Seen), areas.Sum(a => (long)a.Changed), areas.Sum(a => (long)a.Failed));
     }
 
-    private static int Clamp(long value) => (int)Math.Min(value, int.MaxValue);
-
     /// <summary>
     /// An area's progress, reported on the walker's thread (Progress&lt;T&gt; would post to a context that may not
     /// exist): the area's count so far, and the job's items with the finished areas' counts added.
@@ -255,7 +243,7 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
             var seen = value.Seen + (before?.Seen ?? 0);
             var changed = value.Changed + (before?.Changed ?? 0);
             var failed = value.Failed + (before?.Failed ?? 0);
-            context.SetAreaCount(new AreaCount(area, Clamp(seen), Clamp(changed), Clamp(failed)), final: false);
+            context.SetAreaCount(ReaclWalkers.Count(area, seen, changed, failed), final: false);
             context.SetProgress(done.Seen + seen, Math.Max(total, done.Seen + seen), done.Changed + changed, done.Failed + failed);
             if (value.CurrentPath.Length > 0)
             {

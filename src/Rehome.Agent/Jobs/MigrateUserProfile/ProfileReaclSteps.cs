@@ -12,17 +12,7 @@ internal static class ProfileWalk
     public static async Task<WalkResult> RunAsync(JobContext context, ISecurityStore store, IReadOnlyList<string> roots, string name)
     {
         var map = await Identities.MapAsync(context, [], ProfileJournal.MapFile);
-        var walker = new SecurityWalker(store, map,
-            new TranslationOptions { Mode = Identities.ModeOf(context.Assignment.Policy.ReaclMode) },
-            new WalkOptions
-            {
-                DryRun = context.Assignment.DryRun,
-                CheckpointFile = context.Journal.PathOf($"profile.{name}.checkpoint"),
-                UndoJournalFile = context.Journal.PathOf(UndoFile(name)),
-                ProgressInterval = 50,
-                CheckpointInterval = 200,
-                TimeProvider = context.Time,
-            });
+        var walker = ReaclWalkers.Descriptors(context, store, map, $"profile.{name}.checkpoint", UndoFile(name));
         var result = await Task.Run(() => walker.Walk(roots, [], context.Cancellation), context.Cancellation);
         foreach (var error in result.Errors.Take(ProgressReport.MaxItems * 10))
         {
@@ -34,7 +24,7 @@ internal static class ProfileWalk
     public static string UndoFile(string name) => $"profile.{name}.undo";
 
     public static AreaCount Count(ReaclArea area, WalkResult result, int moreFailed = 0, string? problem = null) =>
-        new(area, (int)Math.Min(result.Seen, int.MaxValue), (int)Math.Min(result.Changed, int.MaxValue), (int)Math.Min(result.Failed + moreFailed, int.MaxValue), problem);
+        ReaclWalkers.Count(area, result.Seen, result.Changed, result.Failed + moreFailed, problem);
 }
 
 /// <summary>
