@@ -112,9 +112,8 @@ public sealed class JobContext(
     public void ReportRestored(AreaCount count)
     {
         Restored?.Invoke(count);
-        Log.Information(count.Problem is null
-            ? $"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
-            : $"{count.Area} not restored: {count.Problem}");
+        Log.Information($"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
+            + (count.Problem is null ? "" : $" {count.Problem}"));
     }
 
     /// <summary>Every area's counts so far, in area order.</summary>

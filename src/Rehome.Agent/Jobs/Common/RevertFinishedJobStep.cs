@@ -56,13 +56,11 @@ public sealed class RevertFinishedJobStep(DeviceFacts enrolledAs) : JobStep
                     context.Faults?.AtStepAsync($"{Name}.{area}", afterEffect: false, context.Cancellation).GetAwaiter().GetResult());
                 foreach (var (count, errors) in restored)
                 {
-                    context.SetAreaCount(count, final: true);
                     foreach (var error in errors.Take(ProgressReport.MaxItems))
                     {
                         context.Report(new ItemResult($"{count.Area}: {error.Path}", ItemOutcome.Failed, error.Message));
                     }
-                    context.Log.Information($"{count.Area}: {count.Changed} items restored, {count.Failed} could not be."
-                        + (count.Problem is null ? "" : $" {count.Problem}"));
+                    from.ReportRestored(count);
                 }
             }
             else if (steps[i].UndoneByRevert)
