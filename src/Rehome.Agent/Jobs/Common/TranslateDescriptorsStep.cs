@@ -5,35 +5,6 @@ using Rehome.Security.Reacl;
 namespace Rehome.Agent.Jobs.Common;
 
 /// <summary>
-/// Which Re-ACL areas a job walks, in order, and how it opens each; also where each area keeps its files in the
-/// job's folder (a checkpoint, an undo journal of descriptors, one of holders), so that a revert finds them.
-/// </summary>
-public sealed class ReaclScope(Func<JobContext, IReadOnlyList<ReaclArea>> areasOf, Func<JobContext, ReaclArea, OpenedArea> open)
-{
-    /// <summary>Paths of the platform's path store as the one Files area (the profile job's folder).</summary>
-    public static ReaclScope Paths(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> pathsOf) =>
-        new(_ => [ReaclArea.Files], (context, area) =>
-        {
-            var (roots, ignored) = pathsOf(context);
-            return new OpenedArea(area, context.Platform.SecurityStore, roots, ignored, null);
-        });
-
-    public IReadOnlyList<ReaclArea> Of(JobContext context) => areasOf(context);
-
-    /// <summary>Opens the area as the job's assignment says (throws <see cref="AreaNotSupportedException"/> when the device cannot).</summary>
-    public OpenedArea Open(JobContext context, ReaclArea area) => open(context, area);
-
-    public static string CheckpointFile(ReaclArea area) => $"reacl.{area}.checkpoint";
-
-    public static string UndoFile(ReaclArea area) => $"reacl.{area}.undo";
-
-    public static string HoldersUndoFile(ReaclArea area) => $"reacl.{area}.holders.undo";
-}
-
-/// <summary>What a revert restored in one area, and the items it could not.</summary>
-public sealed record AreaRevert(AreaCount Count, IReadOnlyList<WalkError> Errors);
-
-/// <summary>
 /// Re-ACL, area by area in the scope's order: rewrites every owner, group and ACE naming a mapped source identity,
 /// and carries every mapped holder (group member, right holder, run-as account) over. Each area has its own
 /// checkpoint and undo journals, and its count is journaled when it is done, so a restart goes on with the area it
@@ -250,69 +221,5 @@ public sealed class TranslateDescriptorsStep(ReaclScope scope, string mapFile) :
                 context.Message = $"{area}: {value.CurrentPath}";
             }
         }
-    }
-}
-
-/// <summary>Collects the identities the scope's areas name (descriptors and holders) and has the server map them, in one call.</summary>
-public sealed class MapIdentitiesStep(ReaclScope scope, string mapFile, Func<JobContext, IEnumerable<string>>? alsoMap = null) : JobStep
-{
-    internal const string TotalKey = "items.total";
-
-    public MapIdentitiesStep(Func<JobContext, (IReadOnlyList<string> Areas, IReadOnlyList<string> Ignored)> pathsOf, string mapFile,
-        Func<JobContext, IEnumerable<string>>? alsoMap = null)
-        : this(ReaclScope.Paths(pathsOf), mapFile, alsoMap)
-    {
-    }
-
-    public override string Name => "MapIdentities";
-
-    public override Task<bool> IsAlreadyDoneAsync(JobContext context) => Task.FromResult(File.Exists(context.Journal.PathOf(mapFile)));
-
-    public override async Task RunAsync(JobContext context)
-    {
-        var sids = new HashSet<string>(StringComparer.Ordinal);
-        long items = 0;
-        foreach (var area in scope.Of(context))
-        {
-            try
-            {
-                using var opened = scope.Open(context, area);
-                var (found, count) = await Task.Run(() => Collect(context, opened), context.Cancellation);
-                sids.UnionWith(found);
-                items += count;
-            }
-            catch (Exception e) when (e is not OperationCanceledException and not AgentTerminatedException)
-            {
-                // The translation reports the area with its problem; its identities cannot be collected here either.
-                context.Log.Warning($"{area}: identities not collected: {e.Message}");
-            }
-        }
-        foreach (var sid in alsoMap?.Invoke(context) ?? [])
-        {
-            sids.Add(sid);
-        }
-        context.Journal.Set(TotalKey, items.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        context.SetProgress(0, items, 0, 0);
-        context.Log.Information($"{items} items hold {sids.Count} domain identities.");
-        await Identities.MapAsync(context, sids, mapFile);
-    }
-
-    private static (HashSet<string> Sids, long Items) Collect(JobContext context, OpenedArea opened)
-    {
-        var sids = new HashSet<string>(StringComparer.Ordinal);
-        long items = 0;
-        if (opened.Store is { } store)
-        {
-            var (found, count) = Identities.Collect(store, Identities.Existing(store, opened.Roots, context.Log), opened.Ignored, context.Cancellation);
-            sids.UnionWith(found);
-            items += count;
-        }
-        if (opened.Holders is { } holders)
-        {
-            var (found, count) = Identities.CollectHolders(holders, context.Cancellation);
-            sids.UnionWith(found);
-            items += count;
-        }
-        return (sids, items);
     }
 }
