@@ -9,6 +9,7 @@ using Rehome.Server.Console;
 using Rehome.Server.Directories;
 using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
+using Rehome.Server.Observability;
 using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
@@ -35,6 +36,8 @@ public static class RehomeServer
     public static IServiceCollection AddRehomeServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<RehomeTelemetry>();
         services.AddRehomeStore(configuration);
         services.AddRehomeSecrets(configuration);
         services.AddHttpContextAccessor();
