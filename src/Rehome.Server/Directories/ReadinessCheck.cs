@@ -156,7 +156,7 @@ public sealed class ReadinessCheck(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            unreachable = e is Rehome.Directory.DirectoryUnavailableException ? e.Message : null;
+            unreachable = DirectoryFailures.Classify(e).MayRetry ? e.Message : null;
             return new ReadinessItem("Destination computer", ReadinessOutcome.Failed, $"The destination directory could not be checked: {e.Message}");
         }
     }
@@ -190,7 +190,7 @@ public sealed class ReadinessCheck(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            unreachable = e is Rehome.Directory.DirectoryUnavailableException ? e.Message : null;
+            unreachable = DirectoryFailures.Classify(e).MayRetry ? e.Message : null;
             return new ReadinessItem("Identities", ReadinessOutcome.Failed, $"The directories could not be read for the SID map: {e.Message}");
         }
     }
