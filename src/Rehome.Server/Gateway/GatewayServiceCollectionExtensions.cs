@@ -11,6 +11,9 @@ public static class GatewayServiceCollectionExtensions
         services.AddScoped<AssignmentBuilder>();
         services.AddScoped<AgentEnrollment>();
         services.AddScoped<ReturnTickets>();
+        services.AddScoped<AgentPolls>();
+        services.AddScoped<JobReports>();
+        services.AddScoped<JobDirectoryCalls>();
         services.AddSingleton<LeaseBatcher>();
         return services;
     }
