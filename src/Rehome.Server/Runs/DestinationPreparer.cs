@@ -20,7 +20,7 @@ public sealed class DestinationPreparer(
     public const int BatchSize = 500;
 
     /// <summary>How long one claim holds a job: longer than any provisioning takes.</summary>
-    public static readonly TimeSpan ClaimDuration = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan ClaimDuration = Hosting.ServerTimings.PreparationClaim;
 
     /// <summary>Returns how many jobs left Waiting for destination.</summary>
     public async Task<int> PrepareWaitingAsync(CancellationToken ct)
