@@ -41,9 +41,11 @@ public sealed class ReadinessOptions
     public const string Section = "Rehome:Readiness";
 
     /// <summary>Below this much free disk space a device is not ready (its journal and backups need room).</summary>
+    [System.ComponentModel.DataAnnotations.Range(0L, 1L << 40)]
     public long MinimumFreeDiskSpaceBytes { get; set; } = 2L << 30;
 
     /// <summary>A bulk enrollment token expiring within this time gives a warning.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan TokenExpiryWarning { get; set; } = TimeSpan.FromDays(14);
 }
 
