@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting.WindowsServices;
+using Microsoft.Extensions.Options;
 using Rehome.Agent;
 using Rehome.Agent.Platform.Windows;
 using Rehome.Agent.Platform.Windows.Installation;
@@ -51,7 +52,8 @@ if (OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(builder.Configur
 builder.Services.AddWindowsService(o => o.ServiceName = AgentInstaller.ServiceName);
 builder.Services.AddSystemd();
 builder.Services.AddSingleton(startup);
-builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section));
+builder.Services.AddOptions<AgentOptions>().Bind(builder.Configuration.GetSection(AgentOptions.Section)).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsRules>();
 builder.Services.AddHostedService<AgentWorker>();
 await builder.Build().RunAsync();
 return Environment.ExitCode;

@@ -66,7 +66,7 @@ public sealed class JobContext(
     /// outage outlasts the lease, the job is cancelled and resumes from the journal when the server hands it back).
     /// </summary>
     public Task<T> CallServerAsync<T>(Func<CancellationToken, Task<T>> call) =>
-        NetworkRetry.UntilAnsweredAsync(call, Time, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(15),
+        NetworkRetry.UntilAnsweredAsync(call, Time, AgentTimings.JobCallRetry,
             (e, _) => Message = "Waiting for the server: " + e.Message, Cancellation);
 
     private const string FailedItemsKey = "job.failedItems";

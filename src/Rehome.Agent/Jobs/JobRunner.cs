@@ -24,13 +24,13 @@ public enum JobOutcome
 public sealed class JobRunner(IDevicePlatform platform, IUserSession session, GatewayClient gateway, IStepFaults? faults, DeviceFacts enrolledAs, TimeProvider time)
 {
     /// <summary>Longest pause between two progress reports while a step runs.</summary>
-    public static TimeSpan MaxReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public static TimeSpan MaxReportInterval { get; set; } = AgentTimings.MaxReportInterval;
 
     /// <summary>Longest pause between two tries of a step after the point of no return.</summary>
-    public static TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+    public static TimeSpan MaxRetryDelay { get; set; } = AgentTimings.MaxStepRetryDelay;
 
     /// <summary>First pause between two tries of a step after the point of no return (doubling up to <see cref="MaxRetryDelay"/>).</summary>
-    public static TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public static TimeSpan FirstRetryDelay { get; set; } = AgentTimings.FirstStepRetryDelay;
 
     public async Task<JobOutcome> RunAsync(JobJournal journal, CancellationToken agentStopping)
     {
@@ -467,7 +467,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 await UploadLogAsync(context, token);
                 await gateway.CompleteAsync(context.JobId, context.Journal.Record.Completion!, token);
                 return true;
-            }, time, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(15), null, ct);
+            }, time, AgentTimings.JobCallRetry, null, ct);
             context.Journal.Update(r => r with { Phase = JournalPhase.Closed });
             return JobOutcome.Completed;
         }

@@ -37,6 +37,7 @@ public sealed class AgentRuntime(
         await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
         await LiftOrphanedLockAsync(ct);
+        var pollBackoff = new Backoff(AgentTimings.PollRetry.First, AgentTimings.PollRetry.Max);
         while (!ct.IsCancellationRequested)
         {
             // A job the journal left unfinished goes first: if its lease still holds, it simply goes on.
@@ -48,11 +49,14 @@ public sealed class AgentRuntime(
             try
             {
                 assignment = await gateway.PollAsync(options.PollSeconds, ct);
+                pollBackoff.Reset();
             }
             catch (HttpRequestException e)
             {
-                logger.LogWarning("Poll failed ({Reason}); retrying", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), time, ct);
+                // Jittered: a fleet that lost the server together must not come back in the same second.
+                var wait = pollBackoff.Next((e as ServerBusyException)?.RetryAfter);
+                logger.LogWarning("Poll failed ({Reason}); retrying in {Delay}", e.Message, wait);
+                await Task.Delay(wait, time, ct);
                 continue;
             }
             if (assignment is null)
@@ -215,7 +219,7 @@ public sealed class AgentRuntime(
     }
 
     private Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct) =>
-        NetworkRetry.UntilAnsweredAsync(_ => call(), time, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30),
+        NetworkRetry.UntilAnsweredAsync(_ => call(), time, AgentTimings.StartupRetry,
             (e, delay) => logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay), ct);
 
     private Task RetryAsync(Func<Task> call, CancellationToken ct) => RetryAsync(async () =>

@@ -48,7 +48,7 @@ public static class AgentSupervisor
             // An unexpected fault (a timeout included) ends this runtime as a crash ends a service: the next one
             // resumes from the journal.
             logger.LogError(e, "The agent failed; it starts again from its journal");
-            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            await Task.Delay(AgentTimings.RestartAfterCrash, ct);
             return AgentExit.Crashed;
         }
     }

@@ -1,16 +1,16 @@
 namespace Rehome.Agent.Polling;
 
 /// <summary>
-/// Calls the server until it answers, waiting longer after each network failure (the device may be offline), and at
-/// least as long as a busy server asked.
+/// Calls the server until it answers, waiting longer (with jitter) after each network failure (the device may be
+/// offline), and at least as long as a busy server asked.
 /// </summary>
 public static class NetworkRetry
 {
     public static async Task<T> UntilAnsweredAsync<T>(
-        Func<CancellationToken, Task<T>> call, TimeProvider time, TimeSpan firstDelay, TimeSpan maxDelay,
-        Action<HttpRequestException, TimeSpan>? onFailure, CancellationToken ct)
+        Func<CancellationToken, Task<T>> call, TimeProvider time, RetryTimings timings,
+        Action<HttpRequestException, TimeSpan>? onFailure, CancellationToken ct, Random? random = null)
     {
-        var delay = firstDelay;
+        var backoff = new Backoff(timings.First, timings.Max, random);
         while (true)
         {
             try
@@ -19,11 +19,9 @@ public static class NetworkRetry
             }
             catch (HttpRequestException e)
             {
-                // The server's Retry-After wins when it asks for longer than the back-off would wait.
-                var wait = e is ServerBusyException { RetryAfter: { } asked } && asked > delay ? asked : delay;
+                var wait = backoff.Next((e as ServerBusyException)?.RetryAfter);
                 onFailure?.Invoke(e, wait);
                 await Task.Delay(wait, time, ct);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
             }
         }
     }

@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Connections;
-using Rehome.Directory;
-using Rehome.Directory.ActiveDirectory;
 using Rehome.Server.Audit;
 using Rehome.Server.Directories;
 using Rehome.Server.Directories.Connected;
@@ -167,13 +165,12 @@ public sealed class DirectoryCommands(
         {
             return await call();
         }
-        catch (DirectoryUnavailableException e)
+        catch (Exception e) when (DirectoryFailures.Classify(e) is { Kind: not DirectoryFailureKind.Defect } failure)
         {
-            return Failure.ByRule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "DirectoryUnavailable", e.Message);
-        }
-        catch (Exception e) when (e is ActiveDirectoryException or Directory.EntraId.EntraIdException or InvalidOperationException)
-        {
-            return Failure.ByRule(StatusCodes.Status502BadGateway, "Directory refused", "DirectoryRefused", e.Message);
+            // A defect is not the directory's answer: it surfaces as one (500, logged), not as a refusal.
+            return failure.MayRetry
+                ? Failure.ByRule(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", failure.Code, failure.Reason)
+                : Failure.ByRule(StatusCodes.Status502BadGateway, "Directory refused", failure.Code, failure.Reason);
         }
     }
 }

@@ -9,6 +9,7 @@ public sealed class BootstrapOptions
 {
     public const string Section = "Rehome:Bootstrap";
 
+    [System.ComponentModel.DataAnnotations.Required]
     public string AdminUserName { get; set; } = "admin";
 
     /// <summary>

@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Rehome.Directory;
 using Rehome.Directory.OfflineJoin;
 using Rehome.Server.Directories.Connected;
+using Rehome.Server.Hosting;
 
 namespace Rehome.Server.Directories;
 
@@ -15,12 +17,14 @@ public sealed class DirectoriesOptions
     /// Entra ID tenants), <c>Simulated</c> (an in-memory source and destination for the rehearsal, the demo and
     /// tests), or <c>None</c> (rejoins wait for a destination; nothing is read or written in any directory).
     /// </summary>
+    [RegularExpression("(?i)^(Connected|Simulated|None)$", ErrorMessage = "Mode takes Connected, Simulated or None.")]
     public string Mode { get; set; } = "Connected";
 
     /// <summary>
     /// How long an unreachable directory is retried for one job, with back-off, before the job fails with the
     /// directory's reason.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan RetryWindow { get; set; } = TimeSpan.FromMinutes(30);
 }
 
@@ -32,6 +36,9 @@ public static class DirectoriesServiceCollectionExtensions
         var connected = configuration.GetSection(ConnectedDirectoryOptions.Section).Get<ConnectedDirectoryOptions>() ?? new ConnectedDirectoryOptions();
         services.AddSingleton(options);
         services.AddSingleton(connected);
+        // Read above to choose the services; checked at start like every other setting.
+        services.AddSettings<DirectoriesOptions>(configuration, DirectoriesOptions.Section);
+        services.AddSettings<ConnectedDirectoryOptions>(configuration, ConnectedDirectoryOptions.Section);
         services.AddScoped<DirectoryRetries>();
         // Connection tests and discovery always reach the real directories, whatever the mode.
         services.TryAddSingleton<IDirectoryFactory>(new DirectoryFactory(new SambaOfflineJoinOptions { NetCommand = connected.NetCommand }));
@@ -40,7 +47,7 @@ public static class DirectoriesServiceCollectionExtensions
         services.AddScoped<ConnectionTester>();
         services.AddScoped<MappingDiscovery>();
         services.AddScoped<ReadinessCheck>();
-        services.AddOptions<ReadinessOptions>().Bind(configuration.GetSection(ReadinessOptions.Section));
+        services.AddSettings<ReadinessOptions>(configuration, ReadinessOptions.Section);
         switch (options.Mode.ToUpperInvariant())
         {
             case "CONNECTED":
@@ -48,7 +55,8 @@ public static class DirectoriesServiceCollectionExtensions
                 services.AddSingleton<IMigrationDirectory>(sp => sp.GetRequiredService<ConnectedDirectory>());
                 break;
             case "SIMULATED":
-                services.AddSingleton(configuration.GetSection(DirectoriesOptions.Section + ":Simulated").Get<SimulatedDirectoryOptions>() ?? new SimulatedDirectoryOptions());
+                services.AddSingleton(configuration.GetSection(SimulatedDirectoryOptions.Section).Get<SimulatedDirectoryOptions>() ?? new SimulatedDirectoryOptions());
+                services.AddSettings<SimulatedDirectoryOptions>(configuration, SimulatedDirectoryOptions.Section);
                 services.AddSingleton<SimulatedDirectory>();
                 services.AddSingleton<IMigrationDirectory>(sp => sp.GetRequiredService<SimulatedDirectory>());
                 break;

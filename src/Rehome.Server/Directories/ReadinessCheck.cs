@@ -41,9 +41,11 @@ public sealed class ReadinessOptions
     public const string Section = "Rehome:Readiness";
 
     /// <summary>Below this much free disk space a device is not ready (its journal and backups need room).</summary>
+    [System.ComponentModel.DataAnnotations.Range(0L, 1L << 40)]
     public long MinimumFreeDiskSpaceBytes { get; set; } = 2L << 30;
 
     /// <summary>A bulk enrollment token expiring within this time gives a warning.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan TokenExpiryWarning { get; set; } = TimeSpan.FromDays(14);
 }
 
@@ -156,7 +158,7 @@ public sealed class ReadinessCheck(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            unreachable = e is Rehome.Directory.DirectoryUnavailableException ? e.Message : null;
+            unreachable = DirectoryFailures.Classify(e).MayRetry ? e.Message : null;
             return new ReadinessItem("Destination computer", ReadinessOutcome.Failed, $"The destination directory could not be checked: {e.Message}");
         }
     }
@@ -190,7 +192,7 @@ public sealed class ReadinessCheck(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            unreachable = e is Rehome.Directory.DirectoryUnavailableException ? e.Message : null;
+            unreachable = DirectoryFailures.Classify(e).MayRetry ? e.Message : null;
             return new ReadinessItem("Identities", ReadinessOutcome.Failed, $"The directories could not be read for the SID map: {e.Message}");
         }
     }

@@ -15,10 +15,13 @@ namespace Rehome.Server.Directories;
 /// <summary>Settings of the simulated directory. Bound from <c>Rehome:Directories:Simulated</c>.</summary>
 public sealed class SimulatedDirectoryOptions
 {
+    public const string Section = DirectoriesOptions.Section + ":Simulated";
+
     /// <summary>Destination computer names that are already taken (to rehearse a failed preparation).</summary>
     public List<string> TakenComputerNames { get; set; } = [];
 
     /// <summary>How long a simulated Autopilot import stays pending.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan AutopilotImportDuration { get; set; } = TimeSpan.FromSeconds(1);
 }
 

@@ -130,6 +130,19 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
         return first;
     }
 
+    /// <summary>The device's facts as its agent reports them at every start (OS, agent version, join, profiles, disk).</summary>
+    public async Task<Outcome<bool>> ReportFactsAsync(Guid agentId, DeviceFacts? facts, CancellationToken ct)
+    {
+        if (AgentMessageRules.Check(facts) is { Any: true } violations)
+        {
+            return Failure.Validation(violations.Items);
+        }
+        var agent = await db.Agents.FirstAsync(a => a.Id == agentId, ct);
+        Apply(agent, facts!);
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
     private async Task<Outcome<EnrollmentResult>> HoldAsync(
         EnrollmentDecision decision, Connection connection, DeviceFacts device, DeviceProof proof, string? address, DateTimeOffset now, CancellationToken ct)
     {
@@ -181,7 +194,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
         where m.SourceDeviceKey == deviceKey && p.SourceConnectionId == connectionId
         select (Guid?)m.Id).FirstOrDefaultAsync(ct);
 
-    internal static void Apply(DeviceAgent agent, DeviceFacts device)
+    private static void Apply(DeviceAgent agent, DeviceFacts device)
     {
         agent.OsVersion = device.OsVersion ?? "";
         agent.AgentVersion = device.AgentVersion ?? "";

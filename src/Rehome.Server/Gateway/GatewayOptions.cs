@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Rehome.Server.Gateway;
 
@@ -26,4 +27,15 @@ public sealed class GatewayOptions
     /// <summary>Enrollments accepted per minute per client address.</summary>
     [Range(1, 1_000_000)]
     public int EnrollmentsPerMinute { get; set; } = 120;
+}
+
+/// <summary>The gateway's settings that only make sense together.</summary>
+public sealed class GatewayOptionsRules : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options) =>
+        // Last-seen times reach the store once a flush: a window no longer than that shows polling agents offline.
+        options.OnlineWindow <= options.PresenceFlushInterval
+            ? ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.OnlineWindow)} ({options.OnlineWindow}) must be longer than "
+                + $"{GatewayOptions.Section}:{nameof(GatewayOptions.PresenceFlushInterval)} ({options.PresenceFlushInterval}), or agents that poll show as offline between flushes.")
+            : ValidateOptionsResult.Success;
 }

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using Rehome.Server.Hosting;
+
 namespace Rehome.Server.Gateway;
 
 public static class GatewayServiceCollectionExtensions
@@ -5,12 +8,16 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>The agent gateway: its options, the agents' memory and the job wake-up signals.</summary>
     public static IServiceCollection AddRehomeGateway(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<GatewayOptions>(configuration, GatewayOptions.Section);
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsRules>();
         services.AddSingleton<AgentRegistry>();
         services.AddSingleton<JobSignals>();
         services.AddScoped<AssignmentBuilder>();
         services.AddScoped<AgentEnrollment>();
         services.AddScoped<ReturnTickets>();
+        services.AddScoped<AgentPolls>();
+        services.AddScoped<JobReports>();
+        services.AddScoped<JobDirectoryCalls>();
         services.AddSingleton<LeaseBatcher>();
         return services;
     }

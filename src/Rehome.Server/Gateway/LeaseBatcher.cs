@@ -93,7 +93,7 @@ public sealed class LeaseBatcher : IDisposable
         requests.Writer.TryComplete();
         try
         {
-            loop.Wait(TimeSpan.FromSeconds(5));
+            loop.Wait(Hosting.ServerTimings.LeaseBatcherStopWait);
         }
         catch (AggregateException)
         {

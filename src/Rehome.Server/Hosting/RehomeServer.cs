@@ -55,11 +55,11 @@ public static class RehomeServer
         services.AddScoped<DirectoryCommands>();
         services.AddScoped<JobTransitions>();
         services.AddScoped<RunEngine>();
-        services.AddOptions<RunEngineOptions>().Bind(configuration.GetSection(RunEngineOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ImportOptions>().Bind(configuration.GetSection(ImportOptions.Section));
+        services.AddSettings<RunEngineOptions>(configuration, RunEngineOptions.Section);
+        services.AddSettings<ImportOptions>(configuration, ImportOptions.Section);
         services.AddSingleton<FirstRunSetup>();
-        services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section));
-        services.AddOptions<TokenOptions>().Bind(configuration.GetSection(TokenOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<BootstrapOptions>(configuration, BootstrapOptions.Section);
+        services.AddSettings<TokenOptions>(configuration, TokenOptions.Section);
         services.AddScoped<DestinationPreparer>();
         services.AddSingleton<RunEngineService>();
         services.AddRehomeGateway(configuration);
@@ -86,7 +86,7 @@ public static class RehomeServer
                 _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
                 {
                     PermitLimit = configuration.GetValue("Rehome:Auth:SignInsPerMinute", 10),
-                    Window = TimeSpan.FromMinutes(1),
+                    Window = ServerTimings.RateLimitWindow,
                     QueueLimit = 0,
                 }));
             o.AddPolicy(AgentGatewayApi.EnrollmentRateLimit, context => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
@@ -94,7 +94,7 @@ public static class RehomeServer
                 _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
                 {
                     PermitLimit = configuration.GetValue($"{GatewayOptions.Section}:EnrollmentsPerMinute", new GatewayOptions().EnrollmentsPerMinute),
-                    Window = TimeSpan.FromMinutes(1),
+                    Window = ServerTimings.RateLimitWindow,
                     QueueLimit = 0,
                 }));
         });

@@ -11,8 +11,12 @@ public sealed class ImportOptions
 {
     public const string Section = "Rehome:Import";
 
+    /// <summary>Largest import file.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1024L, 1L << 30)]
     public long MaxBytes { get; set; } = 32 * 1024 * 1024;
 
+    /// <summary>Most rows in one import.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000_000)]
     public int MaxRows { get; set; } = 200_000;
 }
 

@@ -20,7 +20,7 @@ public sealed class DestinationPreparer(
     public const int BatchSize = 500;
 
     /// <summary>How long one claim holds a job: longer than any provisioning takes.</summary>
-    public static readonly TimeSpan ClaimDuration = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan ClaimDuration = Hosting.ServerTimings.PreparationClaim;
 
     /// <summary>Returns how many jobs left Waiting for destination.</summary>
     public async Task<int> PrepareWaitingAsync(CancellationToken ct)
@@ -82,20 +82,22 @@ public sealed class DestinationPreparer(
     private async Task<bool> RecordAsync(Guid jobId, Core.Mappings.Mapping mapping, DestinationPreparation? prepared, Exception? error)
     {
         var ct = CancellationToken.None;
-        if (error is Rehome.Directory.ActiveDirectory.ActiveDirectoryException or DirectoryNotConfiguredException)
+        var failure = error is null ? null : DirectoryFailures.Classify(error);
+        if (failure is { Kind: DirectoryFailureKind.Refused })
         {
             // Rights, credentials, certificate, configuration: waiting will not change them.
             await retries.SucceededAsync(jobId, ct);
-            return await transitions.DestinationPreparedAsync(jobId, null, "DirectoryRefused",
-                $"The destination directory refused to prepare {mapping.DestinationName}: {error.Message}", ct);
+            return await transitions.DestinationPreparedAsync(jobId, null, failure.Code,
+                $"The destination directory refused to prepare {mapping.DestinationName}: {failure.Reason}", ct);
         }
         if (error is not null)
         {
-            // An outage: the job waits (in the store) and is tried again with back-off; past the retry window it fails.
-            var decision = await retries.FailedAsync(jobId, (error as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter, ct);
+            // An outage (or a failure nobody classified): the job waits (in the store) and is tried again with
+            // back-off; past the retry window it fails.
+            var decision = await retries.FailedAsync(jobId, failure!.RetryAfter, ct);
             if (decision.GiveUp)
             {
-                return await transitions.DestinationPreparedAsync(jobId, null, "DirectoryUnavailable",
+                return await transitions.DestinationPreparedAsync(jobId, null, DirectoryFailures.UnavailableCode,
                     $"The destination directory could not be reached to prepare {mapping.DestinationName}: {error.Message}", ct);
             }
             logger.LogWarning(error, "Preparing the destination of job {JobId} (mapping {MappingId}) failed; will retry in {Delay}",

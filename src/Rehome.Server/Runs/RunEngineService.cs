@@ -49,7 +49,7 @@ public sealed class RunEngineService(
     }
 
     /// <summary>How long one tick spends preparing destinations before it moves on (the next tick goes on).</summary>
-    public static readonly TimeSpan PreparationBudget = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan PreparationBudget = Hosting.ServerTimings.PreparationBudget;
 
     public async Task TickAsync(CancellationToken ct)
     {

@@ -2,6 +2,8 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
+using Microsoft.Extensions.Options;
+using Rehome.Server.Hosting;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Secrets;
@@ -25,8 +27,14 @@ public static class SecretsServiceCollectionExtensions
     /// <summary>Data Protection with its keys in the store (every replica reads them), protected as configured.</summary>
     public static IServiceCollection AddRehomeSecrets(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SecretsOptions>().Bind(configuration.GetSection(SecretsOptions.Section));
+        services.AddSettings<SecretsOptions>(configuration, SecretsOptions.Section);
         var options = configuration.GetSection(SecretsOptions.Section).Get<SecretsOptions>() ?? new SecretsOptions();
+        if (!string.IsNullOrEmpty(options.KeyCertificatePath) && !File.Exists(options.KeyCertificatePath))
+        {
+            // Read here, before the host starts: said with the setting's name, not as a bare file error.
+            throw new OptionsValidationException(SecretsOptions.Section, typeof(SecretsOptions),
+                [$"{SecretsOptions.Section}:{nameof(SecretsOptions.KeyCertificatePath)}: no file at '{options.KeyCertificatePath}'."]);
+        }
         var builder = services.AddDataProtection().SetApplicationName("Rehome").PersistKeysToDbContext<RehomeDbContext>();
         if (!string.IsNullOrEmpty(options.KeyCertificatePath))
         {

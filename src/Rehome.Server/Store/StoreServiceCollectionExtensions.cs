@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
+using Rehome.Server.Hosting;
 
 namespace Rehome.Server.Store;
 
@@ -11,12 +12,9 @@ public static class StoreServiceCollectionExtensions
     /// <summary>Registers <see cref="RehomeDbContext"/> on the provider that <see cref="StoreOptions"/> names.</summary>
     public static IServiceCollection AddRehomeStore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StoreOptions>()
-            .Bind(configuration.GetSection(StoreOptions.Section))
-            .ValidateDataAnnotations()
+        services.AddSettings<StoreOptions>(configuration, StoreOptions.Section)
             .Validate(o => o.Provider != StoreProvider.PostgreSql || !string.IsNullOrWhiteSpace(o.ConnectionString),
-                "Rehome:Store:ConnectionString is required when the provider is PostgreSql.")
-            .ValidateOnStart();
+                "Rehome:Store:ConnectionString is required when the provider is PostgreSql.");
 
         var options = configuration.GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
         services.AddSingleton(new SqlDialect(options.Provider));

@@ -125,14 +125,10 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
                 _ => Failed($"Unknown action {request.Action}."),
             };
         }
-        catch (DirectoryNotConfiguredException e)
+        catch (Exception e) when (DirectoryFailures.Classify(e) is { Kind: DirectoryFailureKind.Refused } refused)
         {
-            // A connection without the Entra ID part it needs: retrying will not help.
-            return Failed(e.Message);
-        }
-        catch (EntraIdException e)
-        {
-            return Failed(e.Message);
+            // A connection without the Entra ID part it needs, or Graph refusing: retrying will not help.
+            return Failed(refused.Reason);
         }
     }
 

@@ -1,0 +1,53 @@
+using System.Net.Sockets;
+using Rehome.Directory;
+using Rehome.Directory.ActiveDirectory;
+using Rehome.Directory.EntraId;
+
+namespace Rehome.Server.Directories;
+
+/// <summary>What a failed directory call means for its caller.</summary>
+public enum DirectoryFailureKind
+{
+    /// <summary>The directory did not answer (DC down, Graph outage, network): try again with back-off.</summary>
+    Unreachable,
+
+    /// <summary>The directory asked to be left alone for a while (Retry-After): try again, not before then.</summary>
+    Throttled,
+
+    /// <summary>The directory (or its configuration here) refused for a reason waiting will not change: rights, credentials, a missing setting.</summary>
+    Refused,
+
+    /// <summary>A failure nobody classified (a bug here or in a client): not the directory's answer; callers count it against their retry window and log it.</summary>
+    Defect,
+}
+
+/// <summary>One failed directory call, classified: the kind, the reason in words, the rule code answers and jobs carry, and the wait asked for.</summary>
+public sealed record DirectoryFailure(DirectoryFailureKind Kind, string Reason, string Code, TimeSpan? RetryAfter = null)
+{
+    /// <summary>Whether waiting may change the answer.</summary>
+    public bool MayRetry => Kind is DirectoryFailureKind.Unreachable or DirectoryFailureKind.Throttled;
+}
+
+/// <summary>
+/// The one classification of directory failures: the gateway's directory calls, the destination preparation, the
+/// readiness check and the administrators' directory commands all decide retry or refusal from it.
+/// </summary>
+public static class DirectoryFailures
+{
+    public const string UnavailableCode = "DirectoryUnavailable";
+    public const string RefusedCode = "DirectoryRefused";
+    public const string DefectCode = "DirectoryFailed";
+
+    public static DirectoryFailure Classify(Exception error) => error switch
+    {
+        DirectoryUnavailableException { RetryAfter: { } after } => new(DirectoryFailureKind.Throttled, error.Message, UnavailableCode, after),
+        DirectoryUnavailableException or HttpRequestException or SocketException or TimeoutException
+            or OperationCanceledException { InnerException: TimeoutException } => new(DirectoryFailureKind.Unreachable, error.Message, UnavailableCode),
+        // A connection without the part it needs (DirectoryNotConfiguredException, and the clients' own "needs a
+        // secret or a certificate") is an InvalidOperationException; a disposed object is not a configuration.
+        ActiveDirectoryException or EntraIdException or DirectoryNotConfiguredException => new(DirectoryFailureKind.Refused, error.Message, RefusedCode),
+        ObjectDisposedException => new(DirectoryFailureKind.Defect, error.Message, DefectCode),
+        InvalidOperationException => new(DirectoryFailureKind.Refused, error.Message, RefusedCode),
+        _ => new(DirectoryFailureKind.Defect, error.Message, DefectCode),
+    };
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Rehome.Protocol;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>A poll's answer: a job to start, nothing yet, or the agent's credential revoked meanwhile.</summary>
+public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false)
+{
+    public static PollAnswer Nothing { get; } = new(Assignment: null);
+
+    public static PollAnswer RevokedAgent { get; } = new(null, Revoked: true);
+}
+
+/// <summary>
+/// The long poll: answers at once with a job if one is startable, otherwise waits for its mapping's signal (no
+/// query while idle) up to the wait the agent asked for, looking in the store again every
+/// <see cref="GatewayOptions.RecheckInterval"/> (another replica's new jobs, a mapping imported after enrollment).
+/// </summary>
+public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatcher leases, IOptions<GatewayOptions> options)
+{
+    /// <summary>The wait when the agent names none.</summary>
+    public const int DefaultWaitSeconds = 25;
+
+    public async Task<PollAnswer> PollAsync(AgentEntry entry, int? waitSeconds, CancellationToken ct)
+    {
+        var waitFor = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? DefaultWaitSeconds, 0, AgentProtocol.MaxPollSeconds));
+        var started = Stopwatch.GetTimestamp();
+        var recheck = options.Value.RecheckInterval;
+        while (true)
+        {
+            if (entry.Revoked)
+            {
+                return PollAnswer.RevokedAgent;
+            }
+            if (entry.MappingId is null && Stopwatch.GetElapsedTime(entry.MappingCheckedAt) >= recheck)
+            {
+                await LinkMappingAsync(entry, ct);
+            }
+            var generation = entry.MappingId is { } m ? signals.Generation(m) : 0;
+            if (entry.MappingId is { } mappingId
+                && (entry.CheckedGeneration != generation || Stopwatch.GetElapsedTime(entry.JobsCheckedAt) >= recheck))
+            {
+                entry.CheckedGeneration = generation;
+                entry.JobsCheckedAt = Stopwatch.GetTimestamp();
+                var assignment = await leases.LeaseAsync(mappingId, entry.AgentId, ct);
+                if (assignment is not null)
+                {
+                    // The mapping may hold more startable jobs: the next poll looks again.
+                    entry.CheckedGeneration = -1;
+                    return new PollAnswer(assignment);
+                }
+            }
+            var remaining = waitFor - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return PollAnswer.Nothing;
+            }
+            var nap = remaining < recheck ? remaining : recheck;
+            if (entry.MappingId is { } waitingFor)
+            {
+                await signals.WaitAsync(waitingFor, generation, nap, ct);
+            }
+            else
+            {
+                await Task.Delay(nap, ct);
+            }
+        }
+    }
+
+    /// <summary>The device's mapping may have been imported after the agent enrolled: link them once it exists.</summary>
+    private async Task LinkMappingAsync(AgentEntry entry, CancellationToken ct)
+    {
+        entry.MappingId = await AgentEnrollment.MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
+        entry.MappingCheckedAt = Stopwatch.GetTimestamp();
+        if (entry.MappingId is { } found)
+        {
+            await db.Mappings.Where(m => m.Id == found).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, entry.AgentId), ct);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Rehome.Core.Runs;
+using Rehome.Protocol;
+using Rehome.Server.Administration;
+using Rehome.Server.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>
+/// What an agent reports about a job it holds: progress (which renews the lease), log lines and the end. Every
+/// report must come from the agent holding the job's lease, with its current token; otherwise it changes nothing
+/// and the answer is <see cref="LeaseLost"/>.
+/// </summary>
+public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, IOptions<RunEngineOptions> runOptions, SqlDialect dialect, TimeProvider time)
+{
+    public async Task<Outcome<ProgressAnswer>> ProgressAsync(Guid jobId, Guid agentId, ProgressReport? report, CancellationToken ct)
+    {
+        if (report is null)
+        {
+            return Failure.Validation("body", "Required", "A progress report is required.");
+        }
+        if (AgentMessageRules.Check(report) is { Any: true } violations)
+        {
+            return Failure.Validation(violations.Items);
+        }
+        var renewal = await transitions.RenewAsync(jobId, agentId, report.LeaseToken, runOptions.Value.LeaseDuration,
+            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, report.Step, report.Message, AreasOf(report.Areas)), ct);
+        if (renewal == LeaseRenewal.Lost)
+        {
+            return LeaseLost(jobId);
+        }
+        if (report.Items is { Count: > 0 })
+        {
+            var now = time.GetUtcNow();
+            db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = jobId, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
+            await db.SaveChangesAsync(ct);
+        }
+        return new ProgressAnswer(renewal == LeaseRenewal.StopRequested);
+    }
+
+    public async Task<Outcome<bool>> LogAsync(Guid jobId, Guid agentId, LogChunk? chunk, CancellationToken ct)
+    {
+        if (chunk is null)
+        {
+            return Failure.Validation("body", "Required", "A log chunk is required.");
+        }
+        if (AgentMessageRules.Check(chunk) is { Any: true } violations)
+        {
+            return Failure.Validation(violations.Items);
+        }
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.LeaseToken, j.Status }).FirstOrDefaultAsync(ct);
+        if (job is null)
+        {
+            return Failure.NotFound($"Job {jobId} of this agent");
+        }
+        if (job.LeaseOwner != agentId || job.LeaseToken != chunk.LeaseToken || job.Status != JobStatus.InProgress)
+        {
+            // Only the lease holder writes about a job, its log too; a lapsed lease's token no longer does, even from the same agent.
+            return LeaseLost(jobId);
+        }
+        // A chunk resent because its answer was lost (or raced in twice) is stored once: the unique index
+        // (job, sequence, line) turns the repeat into nothing.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction.GetDbTransaction();
+        command.CommandText = """
+            INSERT INTO job_log_lines (job_id, sequence, line_number, at, level, text) VALUES (@job, @sequence, @line, @at, @level, @text)
+            ON CONFLICT (job_id, sequence, line_number) DO NOTHING
+            """;
+        dialect.Add(command, "@job", jobId);
+        dialect.Add(command, "@sequence", chunk.Sequence);
+        dialect.Add(command, "@line", 0);
+        dialect.Add(command, "@at", dialect.Time(DateTimeOffset.UnixEpoch));
+        dialect.Add(command, "@level", "");
+        dialect.Add(command, "@text", "");
+        for (var i = 0; i < chunk.Lines.Count; i++)
+        {
+            var line = chunk.Lines[i];
+            command.Parameters["@line"].Value = i;
+            command.Parameters["@at"].Value = dialect.Time(line.At);
+            command.Parameters["@level"].Value = line.Level;
+            command.Parameters["@text"].Value = line.Text;
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<Outcome<bool>> CompleteAsync(Guid jobId, Guid agentId, CompletionReport? report, CancellationToken ct)
+    {
+        if (report is null)
+        {
+            return Failure.Validation("body", "Required", "A completion report is required.");
+        }
+        if (AgentMessageRules.Check(report) is { Any: true } violations)
+        {
+            return Failure.Validation(violations.Items);
+        }
+        var status = report.Status switch
+        {
+            CompletionStatus.Finished => JobStatus.Finished,
+            CompletionStatus.Exceptions => JobStatus.Exceptions,
+            CompletionStatus.Stopped => JobStatus.Stopped,
+            _ => JobStatus.Failed,
+        };
+        var completed = await transitions.CompleteAsync(jobId, agentId, report.LeaseToken, new JobCompletion(status,
+            new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, Areas: AreasOf(report.Areas)),
+            report.ErrorCode, report.ErrorMessage), ct);
+        return completed ? true : LeaseLost(jobId);
+    }
+
+    /// <summary>The answer to a write about a job this agent does not hold (409: stop working on it).</summary>
+    public static Failure LeaseLost(Guid jobId) => Failure.Conflict("LeaseLost",
+        $"This agent does not hold job {jobId} (its lease lapsed, it was taken over or stopped, or it is another agent's job); stop working on it.");
+
+    /// <summary>The agent's area counts (checked by <see cref="AgentMessageRules"/>) as the job stores them.</summary>
+    private static List<JobAreaCount>? AreasOf(IReadOnlyList<AreaCount>? areas) =>
+        areas is { Count: > 0 } ? [.. areas.Select(a => new JobAreaCount(a.Area.ToString(), a.Seen, a.Changed, a.Failed, a.Problem))] : null;
+}
