@@ -15,6 +15,7 @@ public static partial class ComputerName
     public static bool IsValid(string name) =>
         name is not null && Pattern().IsMatch(name) && !name.All(char.IsAsciiDigit);
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,15}$")]
+    // \z, not $: $ also matches before a final line break, and "PC01\n" is no computer name.
+    [GeneratedRegex("^[A-Za-z0-9-]{1,15}\\z")]
     private static partial Regex Pattern();
 }

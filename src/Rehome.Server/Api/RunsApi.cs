@@ -74,8 +74,9 @@ public static class RunsApi
     {
         if (outcome.RunRefused is { } refused)
         {
+            // A refusal that names no field of its own is about what was asked for: the kinds (a re-run's one input).
             var failure = Failure.ByRule(StatusCodes.Status400BadRequest, "The run was refused; nothing started", refused.Rule, refused.Message);
-            return Problems.From(refused.Field is { } field ? failure with { Errors = [new RuleViolation(field, refused.Rule, refused.Message)] } : failure);
+            return Problems.From(failure with { Errors = [new RuleViolation(refused.Field ?? "kinds", refused.Rule, refused.Message)] });
         }
         if (outcome.Run is null)
         {

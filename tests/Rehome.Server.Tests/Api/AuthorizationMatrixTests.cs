@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Server.Api;
 using Rehome.Server.Auth;
@@ -379,29 +378,7 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationWorld world) :
                 .Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'), (Endpoint)e)));
 
     /// <summary>Every row of every table, hashed: equal fingerprints mean nothing was added, changed or removed.</summary>
-    private async Task<string> FingerprintAsync()
-    {
-        await using var scope = Host.Scope();
-        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync();
-        var fingerprint = new StringBuilder();
-        foreach (var table in db.Model.GetEntityTypes().Select(t => t.GetTableName()!).Distinct().Order())
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT * FROM \"{table}\"";
-            await using var reader = await command.ExecuteReaderAsync();
-            var rows = new List<string>();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
-            }
-            rows.Sort(StringComparer.Ordinal);
-            fingerprint.Append(table).Append(':').Append(rows.Count).Append(':')
-                .Append(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", rows))))).Append('\n');
-        }
-        return fingerprint.ToString();
-    }
+    private Task<string> FingerprintAsync() => Host.FingerprintAsync();
 
     private static System.Security.Claims.ClaimsPrincipal AdministratorPrincipal() => new(new System.Security.Claims.ClaimsIdentity(
         [

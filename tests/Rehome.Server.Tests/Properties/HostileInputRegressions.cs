@@ -1,0 +1,42 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Rehome.Server.Tests.Infrastructure;
+
+namespace Rehome.Server.Tests.Properties;
+
+/// <summary>Cases the generated properties found, kept as plain tests: each failed before its fix.</summary>
+public sealed class HostileInputRegressions(SqliteServer server) : IClassFixture<SqliteServer>
+{
+    private HttpClient Client => server.Host.Client;
+
+    private async Task<(HttpResponseMessage Response, JsonElement Problem)> PostAsync(string url, string body)
+    {
+        var response = await Client.PostAsync(new Uri(url, UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+        return (response, JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync()));
+    }
+
+    private static void AssertNames(JsonElement problem, string field)
+    {
+        Assert.True(problem.TryGetProperty("errors", out var errors) && errors.EnumerateArray().Any(e => e.GetProperty("field").GetString() == field),
+            $"Expected an error on {field}, got: {problem}");
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("{\"kinds\": [\"RejoinDomain\"]}")]
+    public async Task A_rerun_of_a_run_with_nothing_to_rerun_is_refused_naming_the_kinds(string body)
+    {
+        var project = await Client.CreateProjectAsync();
+        var mappings = await Client.ImportDevicesAsync(project, ApiClient.Unique("RR")[..9], 1);
+        var run = await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain" }, mappingIds = mappings });
+        var before = await server.Host.FingerprintAsync();
+
+        var (response, problem) = await PostAsync($"/api/v1/runs/{run.GetProperty("run").Id()}/rerun", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("NothingToRerun", problem.GetProperty("rule").GetString());
+        AssertNames(problem, "kinds");
+        Assert.Equal(before, await server.Host.FingerprintAsync());
+    }
+}
