@@ -10,6 +10,7 @@ using Rehome.Security.Sids;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Directories;
+using Rehome.Server.Observability;
 using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
@@ -35,7 +36,7 @@ public static class AgentGatewayApi
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
         gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
         gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
-        gateway.MapPost("/poll", PollAsync).WithName("PollForJob");
+        gateway.MapPost("/poll", PollAsync).WithName("PollForJob").AddEndpointFilter<PollTelemetryFilter>();
         gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress");
         gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
         gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");
@@ -371,7 +372,7 @@ public static class AgentGatewayApi
         }
         try
         {
-            var result = await call();
+            var result = await http.ObserveDirectoryCallAsync(jobId, call);
             retries.Succeeded(jobId);
             return result;
         }

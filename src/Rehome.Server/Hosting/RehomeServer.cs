@@ -36,8 +36,7 @@ public static class RehomeServer
     public static IServiceCollection AddRehomeServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.AddSingleton<RehomeTelemetry>();
+        services.AddRehomeObservability(configuration);
         services.AddRehomeStore(configuration);
         services.AddRehomeSecrets(configuration);
         services.AddHttpContextAccessor();
@@ -144,6 +143,7 @@ public static class RehomeServer
         app.MapAgentGateway();
         app.MapRehomeConsole();
         app.MapSingleSignOn();
+        app.MapRehomeMetrics();
         return app;
     }
 }
