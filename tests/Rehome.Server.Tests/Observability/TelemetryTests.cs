@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
+using Rehome.Server.Runs;
 using Rehome.Server.Observability;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
@@ -61,9 +63,28 @@ public sealed class TelemetryTests(TelemetryServer server) : IClassFixture<Telem
     }
 
     [Fact]
+    public async Task A_lease_that_runs_out_is_counted_by_what_became_of_its_job()
+    {
+        using var device = await Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        await Host.RunAndPollAsync(device, "RejoinDomain");
+        var before = await ScrapeAsync();
+
+        Host.Time.Advance(new RunEngineOptions().LeaseDuration + TimeSpan.FromMinutes(1));
+        await using (var scope = Host.Scope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
+        }
+        var after = await ScrapeAsync();
+
+        Assert.Equal(1, Moved(before, after, "rehome_leases_lapsed_total", ("rehome_job_status", "WaitingToStart")));
+    }
+
+    [Fact]
     public async Task The_store_gauges_show_jobs_by_status_and_the_agents_online_once_their_interval_has_passed()
     {
         using var device = await Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        // A fresh read to start from (an earlier scrape's may still be within its interval).
+        Host.Time.Advance(new MetricsOptions().StoreReadInterval);
         var before = await ScrapeAsync();
 
         await Host.RunAndPollAsync(device, "RejoinDomain");
