@@ -2,6 +2,7 @@ using System.Globalization;
 using Rehome.Protocol;
 using Rehome.Server.Administration;
 using Rehome.Server.Api;
+using Rehome.Server.Observability;
 
 namespace Rehome.Server.Gateway;
 
@@ -25,7 +26,7 @@ public static class AgentGatewayApi
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
         gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
         gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
-        gateway.MapPost("/poll", PollAsync).WithName("PollForJob");
+        gateway.MapPost("/poll", PollAsync).WithName("PollForJob").AddEndpointFilter<PollTelemetryFilter>();
         gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress");
         gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
         gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");

@@ -7,6 +7,7 @@ using Rehome.Security.Sids;
 using Rehome.Server.Administration;
 using Rehome.Server.Audit;
 using Rehome.Server.Directories;
+using Rehome.Server.Observability;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
 
@@ -20,7 +21,7 @@ namespace Rehome.Server.Gateway;
 /// </summary>
 public sealed class JobDirectoryCalls(
     RehomeDbContext db, IMigrationDirectory directory, DirectoryRetries retries, ReturnTickets tickets, AuditTrail audit, SecretProtector secrets,
-    ILogger<ReturnTickets> logger)
+    RehomeTelemetry telemetry, ILogger<ReturnTickets> logger)
 {
     /// <summary>The extension of a 503 answer that says how many seconds to wait (the endpoint sends it as Retry-After).</summary>
     public const string RetryAfterExtension = "retryAfter";
@@ -49,7 +50,7 @@ public sealed class JobDirectoryCalls(
         {
             return JobReports.LeaseLost(jobId);
         }
-        return await InDirectoryAsync<SidMapAnswer>(jobId, async () => await directory.MapSidsAsync(held.Project, held.Policy, sids, ct),
+        return await InDirectoryAsync<SidMapAnswer>("MapJobSids", jobId, async () => await directory.MapSidsAsync(held.Project, held.Policy, sids, ct),
             giveUp: reason => Failure.ByRule(StatusCodes.Status422UnprocessableEntity, "Identities unavailable", DirectoryFailures.UnavailableCode, reason), ct);
     }
 
@@ -73,7 +74,7 @@ public sealed class JobDirectoryCalls(
         {
             return Failure.Conflict("ActionNotForThisJob", $"{request.Action} belongs to a {expected.DisplayName()} job, not to a {held.Kind.DisplayName()} job.");
         }
-        return await InDirectoryAsync<DirectoryActionAnswer>(jobId, async () => await directory.RunActionAsync(held.Project, held.Mapping, request, ct),
+        return await InDirectoryAsync<DirectoryActionAnswer>("RunJobDirectoryAction", jobId, async () => await directory.RunActionAsync(held.Project, held.Mapping, request, ct),
             giveUp: reason => new DirectoryActionAnswer(DirectoryActionState.Failed, reason, []), ct);
     }
 
@@ -114,7 +115,7 @@ public sealed class JobDirectoryCalls(
             logger.LogWarning("No return ticket for job {JobId} (mapping {MappingId}, agent {AgentId}): {Reason}", jobId, held.Mapping.Id, agentId, reason);
             return Failure.ByRule(StatusCodes.Status422UnprocessableEntity, "Return ticket unavailable", "ReturnTicketUnavailable", reason);
         }
-        var answer = await InDirectoryAsync<DestinationJoin>(jobId, async () =>
+        var answer = await InDirectoryAsync<DestinationJoin>("MakeJobReturnTicket", jobId, async () =>
         {
             var (ticket, refusal) = await tickets.MakeAsync(jobId, held.Mapping, held.Source, computerName, ct);
             if (ticket is null)
@@ -174,7 +175,7 @@ public sealed class JobDirectoryCalls(
     /// Runs a directory call for a job. Not before the job's back-off allows (however often agents call); a refusal
     /// gives up at once; anything else is counted against the retry window, never retried blindly.
     /// </summary>
-    private async Task<Outcome<T>> InDirectoryAsync<T>(Guid jobId, Func<Task<Outcome<T>>> call, Func<string, Outcome<T>> giveUp, CancellationToken ct)
+    private async Task<Outcome<T>> InDirectoryAsync<T>(string operation, Guid jobId, Func<Task<Outcome<T>>> call, Func<string, Outcome<T>> giveUp, CancellationToken ct)
     {
         if (await retries.WaitLeftAsync(jobId, ct) is { } wait)
         {
@@ -182,7 +183,7 @@ public sealed class JobDirectoryCalls(
         }
         try
         {
-            var result = await call();
+            var result = await telemetry.DirectoryCallAsync(operation, jobId, null, call);
             await retries.SucceededAsync(jobId, ct);
             return result;
         }

@@ -37,8 +37,7 @@ public static class RehomeServer
     public static IServiceCollection AddRehomeServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.AddSingleton<RehomeTelemetry>();
+        services.AddRehomeObservability(configuration);
         services.AddRehomeStore(configuration);
         services.AddRehomeReplicas(configuration);
         services.AddRehomeSecrets(configuration);
@@ -146,6 +145,7 @@ public static class RehomeServer
         app.MapAgentGateway();
         app.MapRehomeConsole();
         app.MapSingleSignOn();
+        app.MapRehomeMetrics();
         return app;
     }
 }

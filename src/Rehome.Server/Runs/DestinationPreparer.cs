@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Runs;
 using Rehome.Server.Directories;
 using Rehome.Server.Directories.Connected;
+using Rehome.Server.Observability;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
 
@@ -15,7 +16,7 @@ namespace Rehome.Server.Runs;
 /// </summary>
 public sealed class DestinationPreparer(
     RehomeDbContext db, JobTransitions transitions, IMigrationDirectory directory, DirectoryRetries retries, ConnectedDirectoryOptions options,
-    SecretProtector secrets, TimeProvider time, ILogger<DestinationPreparer> logger)
+    SecretProtector secrets, TimeProvider time, ILogger<DestinationPreparer> logger, RehomeTelemetry telemetry)
 {
     public const int BatchSize = 500;
 
@@ -53,6 +54,7 @@ public sealed class DestinationPreparer(
         // Each result is written as soon as it comes (one writer at a time on this scope's store), and written even
         // when the server is stopping: a computer account made must not lose its join data.
         var moved = 0;
+        using var span = RehomeTelemetry.StartDestinationPreparation(claimed.Count);
         using var writer = new SemaphoreSlim(1, 1);
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (job, token) =>
         {
@@ -60,7 +62,7 @@ public sealed class DestinationPreparer(
             Exception? error = null;
             try
             {
-                prepared = await directory.PrepareDestinationAsync(job.Request, token);
+                prepared = await telemetry.DirectoryCallAsync("PrepareDestination", job.JobId, job.Request.Mapping.Id, () => directory.PrepareDestinationAsync(job.Request, token));
             }
             catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
             {

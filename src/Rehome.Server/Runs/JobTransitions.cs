@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Runs;
 using Rehome.Server.Gateway;
+using Rehome.Server.Observability;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Runs;
@@ -36,7 +37,7 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// can race without breaking the rules: the loser's UPDATE simply matches no row. Whatever makes a job startable
 /// signals its mapping after the commit, which wakes the agent's long poll.
 /// </summary>
-public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeProvider time, JobSignals signals)
+public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeProvider time, JobSignals signals, RehomeTelemetry telemetry)
 {
     private const int InProgress = (int)JobStatus.InProgress;
 
@@ -152,6 +153,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     /// </summary>
     public async Task<Dictionary<Guid, Job>> LeaseNextManyAsync(IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, TimeSpan duration, CancellationToken ct)
     {
+        using var observed = telemetry.StartLeaseBatch(requests.Count);
         var now = time.GetUtcNow();
         var leased = new Dictionary<Guid, Guid>();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -186,6 +188,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
                 [("now", dialect.Time(now)), .. chunk.Select((id, i) => (names[i], (object?)id))]);
         }
         await transaction.CommitAsync(ct);
+        observed.Granted(leased, requests);
         var ids = leased.Values.ToList();
         return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
     }
@@ -297,6 +300,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
                 await RefreshMappingAsync(job.MappingId, now, ct);
             }
             await transaction.CommitAsync(ct);
+            telemetry.LeaseLapsed(status);
             signals.Signal(job.MappingId);
         }
         return lapsed.Count;
@@ -369,6 +373,7 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     private async Task AfterJobOverAsync(Guid jobId, Guid mappingId, JobStatus status, DateTimeOffset now, CancellationToken ct)
     {
         var kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
+        telemetry.JobEnded(status, kind);
         // The offline join data holds the machine account's password: once the job is over nobody needs it.
         await ExecuteAsync("UPDATE jobs SET destination_payload_protected = NULL WHERE id = @id AND destination_payload_protected IS NOT NULL",
             ct, ("id", jobId));

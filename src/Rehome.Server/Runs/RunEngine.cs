@@ -4,6 +4,7 @@ using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
 using Rehome.Server.Mappings;
+using Rehome.Server.Observability;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Runs;
@@ -26,11 +27,12 @@ public sealed record RunStartOutcome(
 /// writes the run and all its jobs in one transaction (or, for a preview, writes nothing).
 /// </summary>
 public sealed class RunEngine(
-    RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time, ILogger<RunEngine> logger)
+    RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time, ILogger<RunEngine> logger, RehomeTelemetry telemetry)
 {
     public async Task<RunStartOutcome> StartAsync(
         Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct, bool dryRun = false)
     {
+        using var observed = telemetry.StartRun(projectId, "start");
         var now = time.GetUtcNow();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var transaction = await BeginLockedAsync(projectId, preview, ct);
@@ -50,6 +52,7 @@ public sealed class RunEngine(
             await transaction.CommitAsync(ct);
         }
         SignalStartable(plan, preview);
+        observed.Started(outcome);
         logger.LogInformation(
             "Run {RunId} on project {ProjectId}: {JobCount} jobs, {RefusalCount} refusals; facts {FactsMs:F0} ms, plan {PlanMs:F0} ms, write {WriteMs:F0} ms",
             outcome.Run?.Id, projectId, outcome.JobCount, outcome.Refusals.Count, factsTime.TotalMilliseconds, planTime.TotalMilliseconds,
@@ -65,6 +68,7 @@ public sealed class RunEngine(
     {
         var now = time.GetUtcNow();
         var run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, ct);
+        using var observed = telemetry.StartRun(run.ProjectId, "rerun");
         await using var transaction = await BeginLockedAsync(run.ProjectId, preview, ct);
         // A revert is asked for again through its job (RevertAsync), not re-run as a migration.
         var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId && j.RevertOf == null &&
@@ -107,6 +111,7 @@ public sealed class RunEngine(
             await transaction.CommitAsync(ct);
         }
         SignalStartable(plan, preview);
+        observed.Started(outcome);
         return outcome;
     }
 
@@ -118,6 +123,7 @@ public sealed class RunEngine(
     public async Task<RunStartOutcome> RevertAsync(Guid jobId, Guid projectId, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        using var observed = telemetry.StartRun(projectId, "revert");
         // Under the project's lock, so that two reverts asked for at once are decided one after the other.
         await using var transaction = await BeginLockedAsync(projectId, preview: false, ct);
         var original = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
@@ -144,6 +150,7 @@ public sealed class RunEngine(
             ("revert", revert.Id), ("now", dialect.Time(now)), ("id", jobId));
         await transaction!.CommitAsync(ct);
         SignalStartable(plan, preview: false);
+        observed.Started(outcome);
         return outcome;
     }
 

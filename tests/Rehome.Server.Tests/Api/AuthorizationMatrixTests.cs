@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Server.Api;
 using Rehome.Server.Auth;
+using Rehome.Server.Observability;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 
@@ -17,7 +18,7 @@ namespace Rehome.Server.Tests.Api;
 /// <summary>
 /// One server with a credential of every kind: an account of each role, a token scoped narrower than its
 /// account, a revoked, an expired and a disabled account's token, a malformed one, an agent's credential, and
-/// a console cookie.
+/// a console cookie, and the metrics scraper's token.
 /// </summary>
 public sealed class AuthorizationWorld : IAsyncLifetime
 {
@@ -28,12 +29,18 @@ public sealed class AuthorizationWorld : IAsyncLifetime
 
     public string AgentCredential { get; private set; } = "";
 
+    /// <summary>The scraper's token: it opens <c>/metrics</c> and nothing else.</summary>
+    public const string MetricsToken = "matrix-metrics-token-5be0c1d7a9f24e68";
+
     /// <summary>A client that follows no redirect (a console refusal is a redirect to its page) and holds no credential of its own.</summary>
     public HttpClient Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Host = await ServerHost.StartAsync(StoreProvider.Sqlite);
+        Host = await ServerHost.StartAsync(StoreProvider.Sqlite, new()
+        {
+            ["Rehome:Metrics:TokenHash"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(MetricsToken))),
+        });
         Browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Host.BaseAddress };
         foreach (var role in Enum.GetValues<Role>())
         {
@@ -56,6 +63,7 @@ public sealed class AuthorizationWorld : IAsyncLifetime
         Credentials.Add(new Credential("agent credential", "Agent", AgentCredential, null));
         // A signed-in browser's cookies (the antiforgery cookie too, but no antiforgery field or header).
         Credentials.Add(new Credential("console cookie without antiforgery", "Cookie", await Host.ConsoleCookiesAsync(administrator.UserName, administrator.Password), null));
+        Credentials.Add(new Credential("metrics token", "Bearer", MetricsToken, null));
 
         // Each token's first use stamps its last use; from here on the clock stands still, so nothing does.
         foreach (var credential in Credentials)
@@ -295,6 +303,32 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationWorld world) :
         Assert.Equal(before, after);
         Assert.NotEqual(HttpStatusCode.Unauthorized, admitted);
         Assert.NotEqual(HttpStatusCode.Forbidden, admitted);
+    }
+
+    [Fact]
+    public async Task The_metrics_endpoint_admits_only_the_metrics_token()
+    {
+        var metrics = RouteEndpoints()
+            .Where(e => e.Endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == MetricsAuthenticationHandler.PolicyName))
+            .Select(e => e.Pattern)
+            .ToList();
+        var unexpected = new List<string>();
+
+        foreach (var credential in world.Credentials.Where(c => c.Value != AuthorizationWorld.MetricsToken))
+        {
+            using var request = credential.Request(HttpMethod.Get, ObservabilityServiceCollectionExtensions.MetricsPath);
+            using var response = await world.Browser.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                unexpected.Add($"{credential}: {(int)response.StatusCode}");
+            }
+        }
+        using var scrape = world.Credentials.Single(c => c.Value == AuthorizationWorld.MetricsToken).Request(HttpMethod.Get, ObservabilityServiceCollectionExtensions.MetricsPath);
+        using var admitted = await world.Browser.SendAsync(scrape);
+
+        Assert.Equal([ObservabilityServiceCollectionExtensions.MetricsPath], metrics);
+        Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
     }
 
     [Fact]

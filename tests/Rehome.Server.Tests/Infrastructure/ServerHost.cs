@@ -67,9 +67,12 @@ public sealed class ServerHost : IAsyncDisposable
 
     public Uri BaseAddress => Anonymous.BaseAddress!;
 
-    /// <summary>Starts a server for API tests: a fake clock that the test moves, and no engine of its own.</summary>
-    public static Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings = null) =>
-        StartAsync(provider, settings, realClock: false, folder: null, port: 0, services: null);
+    /// <summary>
+    /// Starts a server for API tests: a fake clock that the test moves, and no engine of its own.
+    /// <paramref name="services"/> adds or replaces services (an in-memory trace exporter, say).
+    /// </summary>
+    public static Task<ServerHost> StartAsync(StoreProvider provider, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
+        StartAsync(provider, settings, realClock: false, folder: null, port: 0, services);
 
     /// <summary>
     /// Starts a second server (a replica) on this server's PostgreSQL database, with a clock and an engine of its
