@@ -76,4 +76,25 @@ public sealed class Job
 
     /// <summary>The agent's latest per-area counts (permissions and profile jobs); null until it reports some.</summary>
     public List<JobAreaCount>? Areas { get; set; }
+
+    /// <summary>
+    /// The first failure to reach a directory for this job in its current retry window; null while the directory
+    /// answers. Kept on the row so that every replica, and a restarted server, continues the same window.
+    /// </summary>
+    public DateTimeOffset? DirectoryFailingSince { get; set; }
+
+    /// <summary>The directory is not asked again for this job before this time.</summary>
+    public DateTimeOffset? DirectoryNextTry { get; set; }
+
+    /// <summary>The back-off last waited, doubled at the next failure.</summary>
+    public TimeSpan? DirectoryRetryDelay { get; set; }
+
+    /// <summary>
+    /// The Autopilot import still processing for this job (Microsoft Graph's id) and the serial number it imports,
+    /// so that the agent's next ask, on any replica, reads the same import instead of starting another.
+    /// </summary>
+    public string? AutopilotImportId { get; set; }
+
+    /// <inheritdoc cref="AutopilotImportId"/>
+    public string? AutopilotImportSerial { get; set; }
 }

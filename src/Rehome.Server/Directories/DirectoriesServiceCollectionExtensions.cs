@@ -32,7 +32,7 @@ public static class DirectoriesServiceCollectionExtensions
         var connected = configuration.GetSection(ConnectedDirectoryOptions.Section).Get<ConnectedDirectoryOptions>() ?? new ConnectedDirectoryOptions();
         services.AddSingleton(options);
         services.AddSingleton(connected);
-        services.AddSingleton<DirectoryRetries>();
+        services.AddScoped<DirectoryRetries>();
         // Connection tests and discovery always reach the real directories, whatever the mode.
         services.TryAddSingleton<IDirectoryFactory>(new DirectoryFactory(new SambaOfflineJoinOptions { NetCommand = connected.NetCommand }));
         services.AddSingleton<DirectoryClients>();

@@ -364,7 +364,7 @@ public static class AgentGatewayApi
     /// </summary>
     private static async Task<IResult> InDirectoryAsync(Guid jobId, HttpContext http, DirectoryRetries retries, Func<Task<IResult>> call, Func<string, IResult> giveUp)
     {
-        if (!retries.IsDue(jobId, out var wait))
+        if (await retries.WaitLeftAsync(jobId, http.RequestAborted) is { } wait)
         {
             // Still backing off: the directory is not asked again before its time, however often agents call.
             return ComeBackLater(http, wait, "The directory was unreachable a moment ago.");
@@ -372,7 +372,7 @@ public static class AgentGatewayApi
         try
         {
             var result = await call();
-            retries.Succeeded(jobId);
+            await retries.SucceededAsync(jobId, http.RequestAborted);
             return result;
         }
         catch (Exception e) when (e is Rehome.Directory.ActiveDirectory.ActiveDirectoryException or Rehome.Directory.EntraId.EntraIdException
@@ -383,7 +383,7 @@ public static class AgentGatewayApi
         catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
         {
             // Unreachable, or failing in a way nobody classified: counted against the retry window, never retried blindly.
-            var decision = retries.Failed(jobId, (e as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter);
+            var decision = await retries.FailedAsync(jobId, (e as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter, CancellationToken.None);
             return decision.GiveUp
                 ? giveUp($"The directory stayed unreachable for the whole retry window: {e.Message}")
                 : ComeBackLater(http, decision.RetryAfter, e.Message);

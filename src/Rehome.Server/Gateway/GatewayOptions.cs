@@ -8,8 +8,9 @@ public sealed class GatewayOptions
     public const string Section = "Rehome:Gateway";
 
     /// <summary>
-    /// How often an idle poll looks in the store even without a wake-up signal. Signals come from this server's
-    /// own writes; another replica's writes (PostgreSQL with several servers) are seen by this re-check.
+    /// How often an idle poll looks in the store even without a wake-up signal: the fallback. Signals come from
+    /// this server's own writes and, on PostgreSQL, from every other replica's (LISTEN/NOTIFY); only a signal lost
+    /// on the way (a replica that died between its commit and its NOTIFY) waits for this re-check.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(30);

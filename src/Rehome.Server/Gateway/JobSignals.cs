@@ -6,20 +6,55 @@ namespace Rehome.Server.Gateway;
 /// Wakes the long polls of agents whose mapping has a job to start. Every write that makes a job startable
 /// signals its mapping after it commits; a poll remembers the generation it last looked at in the store, so an
 /// idle poll costs no query at all, and a signal that lands between the look and the wait is not lost.
+/// With a <see cref="IJobSignalRelay"/> (PostgreSQL) every signal also reaches the other replicas' polls.
 /// </summary>
 public sealed class JobSignals
 {
     private readonly ConcurrentDictionary<Guid, Slot> slots = new();
+    private readonly IJobSignalRelay? relay;
+
+    /// <summary>Signals for this process only (SQLite: one server).</summary>
+    public JobSignals()
+    {
+    }
+
+    /// <summary>Signals that <paramref name="relay"/> carries to the other replicas as well.</summary>
+    public JobSignals(IJobSignalRelay relay) => this.relay = relay;
 
     public long Generation(Guid mappingId) => slots.GetOrAdd(mappingId, _ => new Slot()).Generation;
 
-    public void Signal(Guid mappingId) => slots.GetOrAdd(mappingId, _ => new Slot()).Signal();
+    /// <summary>Wakes the mapping's polls here and on every other replica (call after the commit).</summary>
+    public void Signal(Guid mappingId) => Signal([mappingId]);
 
+    /// <inheritdoc cref="Signal(Guid)"/>
     public void Signal(IEnumerable<Guid> mappingIds)
+    {
+        var ids = mappingIds as IReadOnlyCollection<Guid> ?? [.. mappingIds];
+        SignalHere(ids);
+        if (ids.Count > 0)
+        {
+            relay?.Publish(ids);
+        }
+    }
+
+    /// <summary>Wakes this process's polls of these mappings only: for a signal another replica sent.</summary>
+    public void SignalHere(IEnumerable<Guid> mappingIds)
     {
         foreach (var id in mappingIds)
         {
-            Signal(id);
+            slots.GetOrAdd(id, _ => new Slot()).Signal();
+        }
+    }
+
+    /// <summary>
+    /// Wakes every poll waiting here, each to look in the store once: after a gap in which other replicas'
+    /// signals may have been missed (the listening connection was lost).
+    /// </summary>
+    public void SignalEverything()
+    {
+        foreach (var slot in slots.Values)
+        {
+            slot.Signal();
         }
     }
 
@@ -59,4 +94,11 @@ public sealed class JobSignals
             Interlocked.Exchange(ref next, fresh).TrySetResult();
         }
     }
+}
+
+/// <summary>Carries a replica's job signals to the other replicas (PostgreSQL <c>NOTIFY</c>).</summary>
+public interface IJobSignalRelay
+{
+    /// <summary>Sends the mappings' signal on, without waiting; a signal lost on the way is seen at the next recheck.</summary>
+    void Publish(IReadOnlyCollection<Guid> mappingIds);
 }

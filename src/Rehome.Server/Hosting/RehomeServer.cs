@@ -10,6 +10,7 @@ using Rehome.Server.Directories;
 using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Observability;
+using Rehome.Server.Replicas;
 using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
@@ -39,6 +40,7 @@ public static class RehomeServer
         services.AddMetrics();
         services.AddSingleton<RehomeTelemetry>();
         services.AddRehomeStore(configuration);
+        services.AddRehomeReplicas(configuration);
         services.AddRehomeSecrets(configuration);
         services.AddHttpContextAccessor();
         services.AddScoped<AuditTrail>();
@@ -117,8 +119,7 @@ public static class RehomeServer
     public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
     {
         var app = builder.Build();
-        await app.Services.MigrateStoreAsync(cancellationToken);
-        await AdministratorBootstrap.EnsureAdministratorAsync(app.Services, cancellationToken);
+        await StoreStartup.PrepareAsync(app.Services, cancellationToken);
 
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
@@ -129,6 +130,7 @@ public static class RehomeServer
         app.UseProjectLimits();
         app.UseAntiforgery();
 
+        app.MapHealth();
         app.MapOpenApi().RequireSignedIn();
         var api = app.MapGroup("/api/v1");
         api.MapAuthApi()

@@ -85,14 +85,14 @@ public sealed class DestinationPreparer(
         if (error is Rehome.Directory.ActiveDirectory.ActiveDirectoryException or DirectoryNotConfiguredException)
         {
             // Rights, credentials, certificate, configuration: waiting will not change them.
-            retries.Succeeded(jobId);
+            await retries.SucceededAsync(jobId, ct);
             return await transitions.DestinationPreparedAsync(jobId, null, "DirectoryRefused",
                 $"The destination directory refused to prepare {mapping.DestinationName}: {error.Message}", ct);
         }
         if (error is not null)
         {
             // An outage: the job waits (in the store) and is tried again with back-off; past the retry window it fails.
-            var decision = retries.Failed(jobId, (error as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter);
+            var decision = await retries.FailedAsync(jobId, (error as Rehome.Directory.DirectoryUnavailableException)?.RetryAfter, ct);
             if (decision.GiveUp)
             {
                 return await transitions.DestinationPreparedAsync(jobId, null, "DirectoryUnavailable",
@@ -105,7 +105,7 @@ public sealed class DestinationPreparer(
                 $"The destination directory could not be reached ({error.Message}); trying again at {next:HH:mm:ss} UTC.", ct);
             return false;
         }
-        retries.Succeeded(jobId);
+        await retries.SucceededAsync(jobId, ct);
         if (prepared!.Ready)
         {
             var payload = prepared.ProvisioningData is { } data ? secrets.Protect(data) : null;

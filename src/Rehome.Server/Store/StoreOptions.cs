@@ -19,6 +19,13 @@ public sealed class StoreOptions
     /// <summary>Where the SQLite file (and anything else kept on disk) lives; relative paths are from the working directory.</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// Apply the store's migrations at start (the default). Several replicas set it to false and run
+    /// <c>rehome-server migrate</c> once before they start; a replica on a database it finds un-migrated then
+    /// answers <c>/readyz</c> with 503 naming what is missing.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
 }
 
 public enum StoreProvider

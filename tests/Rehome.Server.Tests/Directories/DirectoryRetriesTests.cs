@@ -1,25 +1,31 @@
-using Microsoft.Extensions.Time.Testing;
 using Rehome.Server.Directories;
 
 namespace Rehome.Server.Tests.Directories;
 
+/// <summary>The back-off rule itself; that a job's window lives in the store is shown in Replicas/ReplicaTests.</summary>
 public sealed class DirectoryRetriesTests
 {
-    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+    private DateTimeOffset now = new(2026, 11, 28, 9, 0, 0, TimeSpan.Zero);
+    private RetryState? state;
 
-    private DirectoryRetries Retries(TimeSpan window) => new(new DirectoriesOptions { RetryWindow = window }, time);
+    private RetryDecision Failed(TimeSpan window, TimeSpan? retryAfter = null)
+    {
+        (state, var decision) = DirectoryRetries.AfterFailure(state, now, window, retryAfter);
+        return decision;
+    }
+
+    private bool IsDue => DirectoryRetries.WaitLeft(state, now) is null;
 
     [Fact]
     public void A_failing_job_waits_longer_after_each_failure_and_is_not_due_meanwhile()
     {
-        var retries = Retries(TimeSpan.FromHours(1));
-        var job = Guid.NewGuid();
+        var window = TimeSpan.FromHours(1);
 
-        var first = retries.Failed(job);
-        var dueAtOnce = retries.IsDue(job);
-        time.Advance(first.RetryAfter);
-        var dueAfterWait = retries.IsDue(job);
-        var second = retries.Failed(job);
+        var first = Failed(window);
+        var dueAtOnce = IsDue;
+        now += first.RetryAfter;
+        var dueAfterWait = IsDue;
+        var second = Failed(window);
 
         Assert.False(first.GiveUp);
         Assert.Equal(TimeSpan.FromSeconds(5), first.RetryAfter);
@@ -31,35 +37,29 @@ public sealed class DirectoryRetriesTests
     [Fact]
     public void The_delay_honours_retry_after_and_never_exceeds_five_minutes()
     {
-        var retries = Retries(TimeSpan.FromDays(1));
-        var job = Guid.NewGuid();
+        var window = TimeSpan.FromDays(1);
 
-        var asked = retries.Failed(job, TimeSpan.FromSeconds(42));
-        var delays = Enumerable.Range(0, 12).Select(_ => retries.Failed(job).RetryAfter).ToList();
+        var asked = Failed(window, TimeSpan.FromSeconds(42));
+        var delays = Enumerable.Range(0, 12).Select(_ => Failed(window).RetryAfter).ToList();
 
         Assert.Equal(TimeSpan.FromSeconds(42), asked.RetryAfter);
         Assert.Equal(TimeSpan.FromMinutes(5), delays.Max());
     }
 
     [Fact]
-    public void A_job_is_given_up_once_it_has_failed_for_the_whole_window_and_a_success_starts_over()
+    public void A_job_is_given_up_once_it_has_failed_for_the_whole_window_and_is_due_again_after()
     {
-        var retries = Retries(TimeSpan.FromMinutes(1));
-        var job = Guid.NewGuid();
-        var other = Guid.NewGuid();
+        var window = TimeSpan.FromMinutes(1);
 
-        retries.Failed(job);
-        retries.Failed(other);
-        time.Advance(TimeSpan.FromSeconds(59));
-        var before = retries.Failed(job);
-        retries.Succeeded(other);
-        time.Advance(TimeSpan.FromSeconds(1));
-        var after = retries.Failed(job);
-        var otherAgain = retries.Failed(other);
+        Failed(window);
+        now += TimeSpan.FromSeconds(59);
+        var before = Failed(window);
+        now += TimeSpan.FromSeconds(1);
+        var after = Failed(window);
 
         Assert.False(before.GiveUp);
         Assert.True(after.GiveUp);
-        Assert.False(otherAgain.GiveUp);
-        Assert.True(retries.IsDue(job));
+        Assert.Null(state);
+        Assert.True(IsDue);
     }
 }

@@ -31,6 +31,7 @@ public sealed class ServerHost : IAsyncDisposable
 
     private ServerHost(WebApplication app, string folder, string? postgresDatabase, FakeTimeProvider time, LogCapture logs, HttpClient anonymous)
     {
+        ConnectionString = app.Configuration["Rehome:Store:ConnectionString"];
         App = app;
         _folder = folder;
         _postgresDatabase = postgresDatabase;
@@ -41,6 +42,9 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+
+    /// <summary>The store's connection string (PostgreSQL), for a replica started on the same database.</summary>
+    public string? ConnectionString { get; }
 
     /// <summary>The folder of the store (and keys): a server started again on it finds everything.</summary>
     public string Folder => _folder;
@@ -68,6 +72,15 @@ public sealed class ServerHost : IAsyncDisposable
         StartAsync(provider, settings, realClock: false, folder: null, port: 0, services: null);
 
     /// <summary>
+    /// Starts a second server (a replica) on this server's PostgreSQL database, with a clock and an engine of its
+    /// own like <see cref="StartAsync(StoreProvider, Dictionary{string, string?}?)"/>. Dispose it before this one,
+    /// which drops the database.
+    /// </summary>
+    public Task<ServerHost> StartReplicaAsync(Dictionary<string, string?>? settings = null) =>
+        StartAsync(StoreProvider.PostgreSql, settings, realClock: false, folder: null, port: 0, services: null,
+            sharedConnectionString: ConnectionString ?? throw new InvalidOperationException("Replicas share a PostgreSQL database; this server has none."));
+
+    /// <summary>
     /// Starts a server for tests with real agents: the real clock, the engine ticking every 100 ms, the simulated
     /// directory. <paramref name="folder"/> and <paramref name="port"/> let a test start the same server again;
     /// <paramref name="services"/> replaces services (a directory factory pointed at stand-ins, say).
@@ -90,7 +103,8 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     private static async Task<ServerHost> StartAsync(
-        StoreProvider provider, Dictionary<string, string?>? settings, bool realClock, string? folder, int port, Action<IServiceCollection>? services)
+        StoreProvider provider, Dictionary<string, string?>? settings, bool realClock, string? folder, int port, Action<IServiceCollection>? services,
+        string? sharedConnectionString = null)
     {
         folder ??= Path.Combine(Path.GetTempPath(), "rehome-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(folder);
@@ -109,7 +123,11 @@ public sealed class ServerHost : IAsyncDisposable
             // No directory unless a test names one: rejoins wait for their destination (live servers simulate one).
             "--Rehome:Directories:Mode=None",
         };
-        if (provider == StoreProvider.PostgreSql)
+        if (sharedConnectionString is not null)
+        {
+            args.Add($"--Rehome:Store:ConnectionString={sharedConnectionString}");
+        }
+        else if (provider == StoreProvider.PostgreSql)
         {
             database = "rehome_test_" + Guid.NewGuid().ToString("N");
             args.Add($"--Rehome:Store:ConnectionString={await CreatePostgresDatabaseAsync(database)}");

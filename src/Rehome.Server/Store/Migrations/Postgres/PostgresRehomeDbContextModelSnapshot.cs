@@ -486,6 +486,14 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasDefaultValue(0)
                         .HasColumnName("attempts");
 
+                    b.Property<string>("AutopilotImportId")
+                        .HasColumnType("text")
+                        .HasColumnName("autopilot_import_id");
+
+                    b.Property<string>("AutopilotImportSerial")
+                        .HasColumnType("text")
+                        .HasColumnName("autopilot_import_serial");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -493,6 +501,18 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<string>("DestinationPayloadProtected")
                         .HasColumnType("text")
                         .HasColumnName("destination_payload_protected");
+
+                    b.Property<DateTimeOffset?>("DirectoryFailingSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("directory_failing_since");
+
+                    b.Property<DateTimeOffset?>("DirectoryNextTry")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("directory_next_try");
+
+                    b.Property<TimeSpan?>("DirectoryRetryDelay")
+                        .HasColumnType("interval")
+                        .HasColumnName("directory_retry_delay");
 
                     b.Property<bool>("DryRun")
                         .ValueGeneratedOnAdd()

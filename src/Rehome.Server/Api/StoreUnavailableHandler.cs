@@ -1,0 +1,69 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Rehome.Server.Api;
+
+/// <summary>
+/// While the database cannot be reached (PostgreSQL restarting, failing over, the network gone) every request that
+/// needs it answers 503 problem+json with <c>Retry-After</c>, which agents and scripts wait out, never a 500 or the
+/// provider's exception text. The cause goes to the log.
+/// </summary>
+public sealed class StoreUnavailableHandler(ILogger<StoreUnavailableHandler> logger) : IExceptionHandler
+{
+    /// <summary>How long a client is asked to wait before it tries again.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!IsStoreUnavailable(exception) || httpContext.Response.HasStarted)
+        {
+            return false;
+        }
+        logger.LogWarning("{Method} {Path} answered 503: the database is not reachable ({Reason})",
+            httpContext.Request.Method, httpContext.Request.Path.Value, Innermost(exception).Message);
+        httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Database unavailable", "StoreUnavailable",
+            "The database is not reachable; try again shortly.").ExecuteAsync(httpContext);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the exception (or one it wraps: EF Core's DbUpdateException and transient-failure wrappers) says the
+    /// database could not be reached or is shutting down, as opposed to a statement it refused.
+    /// </summary>
+    public static bool IsStoreUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            var unavailable = e switch
+            {
+                // Terminated by an administrator, crash or shutdown, starting up, too many clients, connection errors.
+                PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                    or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections
+                    || postgres.SqlState.StartsWith("08", StringComparison.Ordinal),
+                NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
+                SocketException => true,
+                // SQLITE_BUSY, SQLITE_LOCKED (a writer held the file past the busy timeout), SQLITE_CANTOPEN.
+                SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6 or 14,
+                _ => false,
+            };
+            if (unavailable)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        var e = exception;
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+        return e;
+    }
+}
