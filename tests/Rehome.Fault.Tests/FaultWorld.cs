@@ -86,6 +86,8 @@ public sealed class FaultWorld : IAsyncDisposable
                 ["Rehome:Directories:Mode"] = "Simulated",
                 ["Rehome:Runs:Background"] = "true",
                 ["Rehome:Runs:TickInterval"] = "00:00:00.200",
+                // The lease stays the default minute: 15 s leases lapsed again and again under a restart's load of
+                // 300 agents on two shared cores (jobs leased up to 5 times, all Finished), which hid the fault's own effect.
                 ["Rehome:Gateway:EnrollmentsPerMinute"] = "1000000",
                 ["Rehome:Auth:SignInsPerMinute"] = "1000",
                 ["Logging:LogLevel:Default"] = "Warning",
@@ -216,8 +218,6 @@ public sealed class FaultWorld : IAsyncDisposable
         var unfinished = jobs.Where(j => (string)j["status"]! != nameof(JobStatus.Finished)).ToList();
         Assert.True(unfinished.Count == 0, $"{unfinished.Count} jobs did not finish, e.g. " +
             string.Join("; ", unfinished.Take(5).Select(j => $"{j["kind"]} {j["status"]} attempts {j["attempts"]}: {j["errorMessage"]}")));
-        var repeated = jobs.Where(j => (int)j["attempts"]! > maxAttempts).ToList();
-        Assert.True(repeated.Count == 0, $"{repeated.Count} jobs were leased more than {maxAttempts} times (most: {repeated.Select(j => (int)j["attempts"]!).DefaultIfEmpty().Max()})");
         for (var i = 1; i <= DeviceCount; i++)
         {
             var device = Device(i);
@@ -228,6 +228,8 @@ public sealed class FaultWorld : IAsyncDisposable
             Assert.Equal(RehearsalScenario.DestinationName(i), state.ComputerName);
             Assert.False(state.SignInBlocked, $"device {i}: sign-in is still blocked");
         }
+        var repeated = jobs.Where(j => (int)j["attempts"]! > maxAttempts).ToList();
+        Assert.True(repeated.Count == 0, $"{repeated.Count} jobs were leased more than {maxAttempts} times (most: {repeated.Select(j => (int)j["attempts"]!).DefaultIfEmpty().Max()})");
     }
 
     public async ValueTask DisposeAsync()

@@ -9,8 +9,7 @@ public sealed class KillFaultTests(ITestOutputHelper output)
     public async Task A_kill_9_of_the_only_server_mid_run_and_a_restart_lose_no_job_and_run_none_twice()
     {
         var devices = FaultWorld.Devices(inCi: 300);
-        await using var world = await FaultWorld.StartAsync(output, replicas: 1, devices,
-            new Dictionary<string, string> { ["Rehome:Runs:LeaseDuration"] = "00:00:15" });
+        await using var world = await FaultWorld.StartAsync(output, replicas: 1, devices);
         var runId = await world.StartRunUnderWayAsync();
 
         await world.Servers[0].KillAsync();

@@ -28,8 +28,7 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         // The devices reach the replicas as through a load balancer that leaves a dead one out: the devices of
         // the killed replica go on with the survivor, which is never restarted.
         var devices = FaultWorld.Devices(inCi: 300);
-        await using var world = await FaultWorld.StartAsync(output, replicas: 2, devices,
-            new Dictionary<string, string> { ["Rehome:Runs:LeaseDuration"] = "00:00:15" }, failover: true);
+        await using var world = await FaultWorld.StartAsync(output, replicas: 2, devices, failover: true);
         var runId = await world.StartRunUnderWayAsync();
 
         await world.Servers[1].KillAsync();

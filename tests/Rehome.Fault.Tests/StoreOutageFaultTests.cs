@@ -15,8 +15,7 @@ public sealed class StoreOutageFaultTests(ITestOutputHelper output)
     public async Task PostgreSQL_stopped_for_30_seconds_mid_run_answers_503_with_a_reason_and_everything_resumes_by_itself()
     {
         var devices = FaultWorld.Devices(inCi: 100);
-        await using var world = await FaultWorld.StartAsync(output, replicas: 2, devices,
-            new Dictionary<string, string> { ["Rehome:Runs:LeaseDuration"] = "00:00:15" });
+        await using var world = await FaultWorld.StartAsync(output, replicas: 2, devices);
         var runId = await world.StartRunUnderWayAsync();
 
         var requestsBefore = world.Fleet.Devices.Select(d => d.Servers.Requests).ToList();
