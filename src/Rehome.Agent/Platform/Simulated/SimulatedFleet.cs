@@ -19,6 +19,9 @@ public sealed class FleetDevice(string name, string deviceFolder, string stateFo
 
     public NetworkGate Network { get; internal set; } = null!;
 
+    /// <summary>Which of the fleet's servers the device talks to (the next one after its own failed, with failover).</summary>
+    public ServerChoice Servers { get; internal set; } = null!;
+
     public int Restarts => Volatile.Read(ref restarts);
 
     public int Crashes => Volatile.Read(ref crashes);
@@ -45,11 +48,12 @@ public sealed class FleetDevice(string name, string deviceFolder, string stateFo
 /// <summary>
 /// Many simulated devices, each with a real agent talking to the server over real HTTP, in one process: the
 /// rehearsal, the end-to-end tests and the load benchmarks run on it. An agent that "restarts" (or crashes)
-/// ends and a fresh one starts on the same folders, as after a reboot.
+/// ends and a fresh one starts on the same folders, as after a reboot. With several servers (replicas on one
+/// store) the devices are spread over them in turn.
 /// </summary>
 public sealed class SimulatedFleet : IAsyncDisposable
 {
-    private readonly Uri server;
+    private readonly IReadOnlyList<Uri> servers;
     private readonly string configurationKey;
     private readonly ILoggerFactory loggers;
     private readonly TimeProvider time;
@@ -61,8 +65,15 @@ public sealed class SimulatedFleet : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (FleetDevice Device, CancellationTokenSource Stop, Task Task)> running = new(StringComparer.OrdinalIgnoreCase);
 
     public SimulatedFleet(Uri server, string root, string configurationKey, ILoggerFactory loggers, TimeProvider? time = null)
+        : this([server], root, configurationKey, loggers, time)
     {
-        this.server = server;
+    }
+
+    /// <summary>A fleet whose i-th device (from 0) talks to <c>servers[i % servers.Count]</c>.</summary>
+    public SimulatedFleet(IReadOnlyList<Uri> servers, string root, string configurationKey, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(servers.Count);
+        this.servers = servers;
         Root = root;
         this.configurationKey = configurationKey;
         this.loggers = loggers;
@@ -82,6 +93,12 @@ public sealed class SimulatedFleet : IAsyncDisposable
         init => sharedHandler.MaxConnectionsPerServer = value;
     }
 
+    /// <summary>
+    /// With several servers: a device whose server refuses connections goes on with the next one, as behind a
+    /// load balancer that leaves a dead replica out. Without it a device waits for its own server.
+    /// </summary>
+    public bool Failover { get; init; }
+
     /// <summary>Seconds each poll waits at the server.</summary>
     public int PollSeconds { get; init; } = 25;
 
@@ -97,6 +114,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
         SimulatedDeviceBuilder.Create(device.DeviceFolder, spec);
         lock (Devices)
         {
+            device.Servers = new ServerChoice(servers, Devices.Count, Failover, device.Network);
             Devices.Add(device);
         }
         return device;
@@ -155,8 +173,8 @@ public sealed class SimulatedFleet : IAsyncDisposable
     private AgentRuntime CreateRuntime(FleetDevice device)
     {
         var platform = new SimulatedDevicePlatform(device.DeviceFolder, device.Network, time);
-        var http = new HttpClient(device.Network, disposeHandler: false) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(PollSeconds + 30) };
-        var options = new AgentOptions { ServerUrl = server.ToString(), ConfigurationKey = configurationKey, StateFolder = device.StateFolder, PollSeconds = PollSeconds };
+        var http = new HttpClient(device.Servers, disposeHandler: false) { BaseAddress = device.Servers.Server, Timeout = TimeSpan.FromSeconds(PollSeconds + 30) };
+        var options = new AgentOptions { ServerUrl = device.Servers.Server.ToString(), ConfigurationKey = configurationKey, StateFolder = device.StateFolder, PollSeconds = PollSeconds };
         return new AgentRuntime(options, platform, platform.Session, platform, new GatewayClient(http), time, loggers.CreateLogger("Rehome.Agent." + device.Name))
         {
             JobStarted = assignment => JobStarted?.Invoke(device, assignment),
