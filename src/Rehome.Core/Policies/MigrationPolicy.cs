@@ -19,6 +19,8 @@ public sealed record PolicySettings
 {
     public const int DefaultHybridRegistrationWaitSeconds = 3600;
 
+    public static readonly TimeSpan DefaultDeviceOfflineLimit = TimeSpan.FromHours(72);
+
     public ForcedRejoinSettings ForcedRejoin { get; init; } = new();
 
     /// <summary>Keep the users' cached credentials so they can sign in before the device reaches the destination.</summary>
@@ -42,6 +44,12 @@ public sealed record PolicySettings
     /// registration to appear before it reports the wait as a failure.
     /// </summary>
     public int HybridRegistrationWaitSeconds { get; init; } = DefaultHybridRegistrationWaitSeconds;
+
+    /// <summary>
+    /// How long a device's agent may stay unheard of while the device has a job to do (running or waiting)
+    /// before the server gives up and fails the job as DeviceOffline. The agent may still report later.
+    /// </summary>
+    public TimeSpan DeviceOfflineLimit { get; init; } = DefaultDeviceOfflineLimit;
 }
 
 /// <summary>How the user is warned before a rejoin, and when it starts anyway.</summary>

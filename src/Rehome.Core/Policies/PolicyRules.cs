@@ -9,6 +9,8 @@ public static class PolicyRules
     public const int MaxExplicitMappings = 200_000;
     public const int MinHybridRegistrationWaitSeconds = 60;
     public const int MaxHybridRegistrationWaitSeconds = 24 * 3600;
+    public static readonly TimeSpan MinDeviceOfflineLimit = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MaxDeviceOfflineLimit = TimeSpan.FromDays(365);
 
     /// <summary>A user, group or domain name of an explicit mapping (a UPN is at most 1,024 characters in Entra ID).</summary>
     public const int IdentityMaxLength = 1024;
@@ -54,6 +56,12 @@ public static class PolicyRules
             // job kept waiting past a day is forgotten rather than helped.
             violations.Add("settings.hybridRegistrationWaitSeconds", "Range",
                 $"The wait for the hybrid registration must be between {MinHybridRegistrationWaitSeconds} s and {MaxHybridRegistrationWaitSeconds} s (24 hours).");
+        }
+        if (settings.DeviceOfflineLimit < MinDeviceOfflineLimit || settings.DeviceOfflineLimit > MaxDeviceOfflineLimit)
+        {
+            // Under an hour, a device that restarts for updates or sleeps over lunch would fail its jobs; agents
+            // report every few seconds, so an hour of silence already means the device is off or unreachable.
+            violations.Add("settings.deviceOfflineLimit", "Range", "The device offline limit must be between 1 hour and 365 days.");
         }
         if (!Enum.IsDefined(settings.ReaclMode))
         {

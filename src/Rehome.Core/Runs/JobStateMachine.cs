@@ -72,4 +72,7 @@ public static class JobErrorCodes
     public const string PrerequisiteFailed = "PrerequisiteFailed";
     public const string StoppedByAdministrator = "StoppedByAdministrator";
     public const string LeaseLapsed = "LeaseLapsed";
+
+    /// <summary>The device was not heard of for longer than its policy's <c>DeviceOfflineLimit</c>.</summary>
+    public const string DeviceOffline = "DeviceOffline";
 }

@@ -42,6 +42,9 @@ public static class JobStatuses
     /// <summary>A job over with this status may be run again.</summary>
     public static bool CanRerun(this JobStatus status) => status is JobStatus.Failed or JobStatus.Exceptions or JobStatus.Stopped;
 
+    /// <summary>Every status <see cref="CanRerun"/> accepts, for queries.</summary>
+    public static IReadOnlyList<JobStatus> Rerunnable { get; } = Enum.GetValues<JobStatus>().Where(CanRerun).ToArray();
+
     public static string DisplayName(this JobStatus status) => status switch
     {
         JobStatus.WaitingToStart => "Waiting to start",

@@ -52,6 +52,8 @@ public static class RehomeServer
         services.AddScoped<AgentCommands>();
         services.AddScoped<RunCommands>();
         services.AddScoped<DirectoryCommands>();
+        services.AddScoped<StoreCommands>();
+        services.AddScoped<MappingSummaries>();
         services.AddScoped<JobTransitions>();
         services.AddScoped<RunEngine>();
         services.AddSettings<RunEngineOptions>(configuration, RunEngineOptions.Section);

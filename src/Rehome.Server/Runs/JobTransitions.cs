@@ -1,6 +1,5 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Agents;
 using Rehome.Core.Runs;
 using Rehome.Server.Gateway;
 using Rehome.Server.Observability;
@@ -35,11 +34,18 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// The one place that writes job statuses. Every statement moves jobs only from the statuses that
 /// <see cref="JobStateMachine"/> allows, so concurrent writers (API, engine tick, agents, other replicas)
 /// can race without breaking the rules: the loser's UPDATE simply matches no row. Whatever makes a job startable
-/// signals its mapping after the commit, which wakes the agent's long poll.
+/// signals its mapping after the commit, which wakes the agent's long poll. Each move refreshes the summaries of
+/// the mappings it touched (<see cref="MappingSummaries"/>) in its transaction, and logs one line with the run,
+/// job, mapping and agent ids in scope (<see cref="JobTransitionLog"/>).
 /// </summary>
-public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeProvider time, JobSignals signals, RehomeTelemetry telemetry)
+public sealed class JobTransitions(
+    RehomeDbContext db, StoreCommands store, MappingSummaries summaries, TimeProvider time, JobSignals signals, ILogger<JobTransitions> logger,
+    RehomeTelemetry telemetry)
 {
     private const int InProgress = (int)JobStatus.InProgress;
+    private readonly JobTransitionLog log = new(logger);
+
+    private SqlDialect Dialect => store.Dialect;
 
     /// <summary>Moves the due scheduled runs' jobs to the status they start in. Returns the number of runs released.</summary>
     public async Task<int> ReleaseDueRunsAsync(CancellationToken ct)
@@ -50,14 +56,14 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             // The CASE mirrors JobStateMachine.AtStart.
-            await ExecuteAsync($"""
+            var moved = await store.ExecuteAsync($"""
                 UPDATE jobs SET status = CASE
                     WHEN prerequisite_job_id IS NOT NULL THEN {(int)JobStatus.WaitingForPrerequisite}
                     WHEN needs_destination_preparation THEN {(int)JobStatus.WaitingForDestination}
                     ELSE {(int)JobStatus.WaitingToStart} END,
                   updated_at = @now
                 WHERE run_id = @run AND status = {(int)JobStatus.Scheduled}
-                """, ct, ("now", dialect.Time(now)), ("run", runId));
+                """, ct, ("now", Dialect.Time(now)), ("run", runId));
             var released = await db.Runs.Where(r => r.Id == runId && r.ReleasedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(r => r.ReleasedAt, now), ct);
             if (released == 0)
@@ -66,8 +72,12 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
                 await transaction.RollbackAsync(ct);
                 continue;
             }
-            await RefreshMappingsOfRunAsync(runId, now, ct);
+            await summaries.RefreshRunAsync(runId, now, ct);
             await transaction.CommitAsync(ct);
+            using (log.Run(runId))
+            {
+                log.RunReleased(moved);
+            }
             await SignalStartableAsync(runId, ct);
         }
         return due.Count;
@@ -89,15 +99,16 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var effect = JobStateMachine.Stop(job.Status);
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
         switch (effect)
         {
             case StopEffect.StopNow:
-                var stopped = await ExecuteAsync($"""
+                var stopped = await store.ExecuteAsync($"""
                     UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
                       finished_at = @now, updated_at = @now, destination_payload_protected = NULL
                     WHERE id = @id AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
                     """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor}."),
-                    ("now", dialect.Time(now)), ("id", jobId));
+                    ("now", Dialect.Time(now)), ("id", jobId));
                 if (stopped == 0)
                 {
                     // It moved on meanwhile (an agent leased it, say): ask again from its new status.
@@ -107,16 +118,24 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
                 await FailDependentsAsync(jobId, JobStatus.Stopped, now, ct);
                 break;
             case StopEffect.RequestFromAgent:
-                await ExecuteAsync(
+                await store.ExecuteAsync(
                     $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE id = @id AND status = {InProgress}",
-                    ct, ("yes", true), ("now", dialect.Time(now)), ("id", jobId));
+                    ct, ("yes", true), ("now", Dialect.Time(now)), ("id", jobId));
                 break;
             case StopEffect.AlreadyOver:
                 await transaction.RollbackAsync(ct);
                 return effect;
         }
-        await RefreshMappingAsync(job.MappingId, now, ct);
+        await summaries.RefreshAsync(job.MappingId, now, ct);
         await transaction.CommitAsync(ct);
+        if (effect == StopEffect.StopNow)
+        {
+            log.StoppedNow(actor);
+        }
+        else
+        {
+            log.StopRequested(actor);
+        }
         return effect;
     }
 
@@ -125,17 +144,21 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var stopped = await ExecuteAsync($"""
+        var stopped = await store.ExecuteAsync($"""
             UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
               finished_at = @now, updated_at = @now, destination_payload_protected = NULL
             WHERE run_id = @run AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
             """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor} (whole run)."),
-            ("now", dialect.Time(now)), ("run", runId));
-        var requested = await ExecuteAsync(
+            ("now", Dialect.Time(now)), ("run", runId));
+        var requested = await store.ExecuteAsync(
             $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE run_id = @run AND status = {InProgress}",
-            ct, ("yes", true), ("now", dialect.Time(now)), ("run", runId));
-        await RefreshMappingsOfRunAsync(runId, now, ct);
+            ct, ("yes", true), ("now", Dialect.Time(now)), ("run", runId));
+        await summaries.RefreshRunAsync(runId, now, ct);
         await transaction.CommitAsync(ct);
+        using (log.Run(runId))
+        {
+            log.RunStopped(actor, stopped, requested);
+        }
         return (stopped, requested);
     }
 
@@ -157,23 +180,23 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var now = time.GetUtcNow();
         var leased = new Dictionary<Guid, Guid>();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await using var command = CreateCommand($"""
+        await using var command = store.CreateCommand($"""
             UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
               attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
             WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
-                        ORDER BY kind, created_at LIMIT 1 {dialect.SkipLocked})
+                        ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})
               AND status = {(int)JobStatus.WaitingToStart}
             RETURNING id
-            """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", dialect.Time(now + duration)), ("now", dialect.Time(now)), ("mapping", Guid.Empty)]);
+            """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", Dialect.Time(now + duration)), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
         foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId))
         {
-            command.Parameters["@agent"].Value = dialect.Value(agentId);
-            command.Parameters["@token"].Value = dialect.Value(Guid.NewGuid());
-            command.Parameters["@mapping"].Value = dialect.Value(mappingId);
+            command.Parameters["@agent"].Value = Dialect.Value(agentId);
+            command.Parameters["@token"].Value = Dialect.Value(Guid.NewGuid());
+            command.Parameters["@mapping"].Value = Dialect.Value(mappingId);
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
-                leased[mappingId] = dialect.ReadGuid(reader, 0);
+                leased[mappingId] = Dialect.ReadGuid(reader, 0);
             }
         }
         if (leased.Count == 0)
@@ -181,16 +204,17 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
             await transaction.RollbackAsync(ct);
             return [];
         }
-        foreach (var chunk in leased.Keys.Chunk(500))
-        {
-            var names = chunk.Select((_, i) => "m" + i).ToList();
-            await ExecuteAsync(RefreshSql($"id IN ({string.Join(", ", names.Select(n => "@" + n))})"), ct,
-                [("now", dialect.Time(now)), .. chunk.Select((id, i) => (names[i], (object?)id))]);
-        }
+        await summaries.RefreshManyAsync(leased.Keys, now, ct);
         await transaction.CommitAsync(ct);
         observed.Granted(leased, requests);
         var ids = leased.Values.ToList();
-        return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
+        foreach (var job in jobs.Values)
+        {
+            using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
+            log.Leased(job);
+        }
+        return jobs;
     }
 
     /// <summary>Extends a lease and records progress, if the calling agent still holds the lease (its owner and its token).</summary>
@@ -198,26 +222,33 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var stopRequested = await ScalarAsync<bool?>($"""
+        var rows = await store.QueryAsync($"""
             UPDATE jobs SET lease_expires_at = @expires, items_done = @done, items_total = @total, items_changed = @changed,
               items_failed = @failed, step = COALESCE(@step, step), message = COALESCE(@message, message), areas = COALESCE(@areas, areas),
               updated_at = @now
             WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
-            RETURNING stop_requested
-            """, ct, ("expires", dialect.Time(now + duration)), ("done", progress.ItemsDone), ("total", progress.ItemsTotal),
+            RETURNING stop_requested, run_id, mapping_id
+            """, r => (StopRequested: r.GetBoolean(0), RunId: Dialect.ReadGuid(r, 1), MappingId: Dialect.ReadGuid(r, 2)), ct,
+            ("expires", Dialect.Time(now + duration)), ("done", progress.ItemsDone), ("total", progress.ItemsTotal),
             ("changed", progress.ItemsChanged), ("failed", progress.ItemsFailed), ("step", progress.Step), ("message", progress.Message),
-            ("areas", progress.AreasJson), ("now", dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
-        if (stopRequested is null)
+            ("areas", progress.AreasJson), ("now", Dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
+        if (rows is not [var row])
         {
             await transaction.RollbackAsync(ct);
+            using (log.Job(null, jobId, null, agentId))
+            {
+                log.Renewed(LeaseRenewal.Lost, progress.ItemsDone, progress.ItemsTotal);
+            }
             return LeaseRenewal.Lost;
         }
-        await ExecuteAsync("""
-            UPDATE mappings SET items_done = @done, items_total = @total, updated_at = @now
-            WHERE last_job_id = @id
-            """, ct, ("done", progress.ItemsDone), ("total", progress.ItemsTotal), ("now", dialect.Time(now)), ("id", jobId));
+        await summaries.ShowProgressAsync(jobId, progress.ItemsDone, progress.ItemsTotal, now, ct);
         await transaction.CommitAsync(ct);
-        return stopRequested.Value ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
+        var renewal = row.StopRequested ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
+        using (log.Job(row.RunId, jobId, row.MappingId, agentId))
+        {
+            log.Renewed(renewal, progress.ItemsDone, progress.ItemsTotal);
+        }
+        return renewal;
     }
 
     /// <summary>Ends a job the calling agent holds; releases or fails the jobs that waited for it. False when it does not hold the lease.</summary>
@@ -230,31 +261,35 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var p = completion.Progress;
-        var mappingId = await ScalarAsync<Guid?>($"""
+        var rows = await store.QueryAsync($"""
             UPDATE jobs SET status = @status, items_done = @done, items_total = @total, items_changed = @changed, items_failed = @failed,
               error_code = @code, error_message = @message, areas = COALESCE(@areas, areas), finished_at = @now, updated_at = @now,
               lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
-            RETURNING mapping_id
-            """, ct, ("status", (int)completion.Status), ("done", p.ItemsDone), ("total", p.ItemsTotal), ("changed", p.ItemsChanged),
+            RETURNING run_id, mapping_id
+            """, r => (RunId: Dialect.ReadGuid(r, 0), MappingId: Dialect.ReadGuid(r, 1)), ct,
+            ("status", (int)completion.Status), ("done", p.ItemsDone), ("total", p.ItemsTotal), ("changed", p.ItemsChanged),
             ("failed", p.ItemsFailed), ("code", completion.ErrorCode), ("message", completion.ErrorMessage), ("areas", p.AreasJson),
-            ("now", dialect.Time(now)),
+            ("now", Dialect.Time(now)),
             ("id", jobId), ("agent", agentId), ("token", leaseToken));
-        if (mappingId is not { } mapping)
+        if (rows is not [var row])
         {
             await transaction.RollbackAsync(ct);
             return false;
         }
-        await AfterJobOverAsync(jobId, mapping, completion.Status, now, ct);
+        using var scope = log.Job(row.RunId, jobId, row.MappingId, agentId);
+        await AfterJobOverAsync(jobId, row.MappingId, completion.Status, now, ct);
         await transaction.CommitAsync(ct);
+        log.Completed(completion);
         // A finished rejoin may have released the mapping's other jobs.
-        signals.Signal(mapping);
+        signals.Signal(row.MappingId);
         return true;
     }
 
     /// <summary>
-    /// Returns jobs whose lease lapsed to their queue (or stops them if a stop was asked, or fails them after
-    /// too many attempts). Returns how many jobs it touched.
+    /// Returns jobs whose lease lapsed to their queue, or ends them as <see cref="JobOutcomeRules.AfterLapsedLease"/>
+    /// decides (a stop was asked, too many attempts, the device offline past its policy's limit). Returns how
+    /// many jobs it touched.
     /// </summary>
     public async Task<int> ExpireLeasesAsync(int maxAttempts, CancellationToken ct)
     {
@@ -262,48 +297,120 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var lapsed = await db.Jobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)
             .OrderBy(j => j.LeaseExpiresAt)
-            .Select(j => new { j.Id, j.MappingId, j.StopRequested, j.Attempts, j.Kind })
+            .Select(j => new
+            {
+                j.Id,
+                j.RunId,
+                j.MappingId,
+                j.ProjectId,
+                j.AgentId,
+                j.StopRequested,
+                j.Attempts,
+                LastSeen = db.Agents.Where(a => a.Id == j.AgentId).Select(a => (DateTimeOffset?)a.LastSeenAt).FirstOrDefault(),
+            })
             .Take(1000)
             .ToListAsync(ct);
+        if (lapsed.Count == 0)
+        {
+            return 0;
+        }
+        var limits = await OfflineLimitsAsync(ct);
         foreach (var job in lapsed)
         {
-            var status = job.StopRequested ? JobStatus.Stopped
-                : job.Attempts >= maxAttempts ? JobStatus.Failed
-                : JobStatus.WaitingToStart;
-            var (code, message) = status switch
-            {
-                JobStatus.Stopped => (JobErrorCodes.StoppedByAdministrator, "Stopped: the agent did not report back after the stop request."),
-                JobStatus.Failed => (JobErrorCodes.LeaseLapsed,
-                    $"The device's agent stopped reporting {job.Attempts} time(s); check that the device is on and its agent runs, then re-run."),
-                _ => (JobErrorCodes.LeaseLapsed, "The device's agent stopped reporting; the job went back to its queue and will resume."),
-            };
+            var outcome = JobOutcomeRules.AfterLapsedLease(new LapsedLease(job.StopRequested, job.Attempts, job.LastSeen),
+                new SilenceLimits(maxAttempts, limits.GetValueOrDefault(job.ProjectId)), now);
+            using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var over = status != JobStatus.WaitingToStart;
-            var changed = await ExecuteAsync($"""
+            var changed = await store.ExecuteAsync($"""
                 UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now,
-                  finished_at = {(over ? "@now" : "NULL")}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                  finished_at = {(outcome.IsOver ? "@now" : "NULL")}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                 WHERE id = @id AND status = {InProgress} AND lease_expires_at < @now AND stop_requested = @stop
-                """, ct, ("status", (int)status), ("code", code), ("message", message), ("now", dialect.Time(now)), ("id", job.Id),
-                ("stop", job.StopRequested));
+                """, ct, ("status", (int)outcome.Status), ("code", outcome.Code), ("message", outcome.Message), ("now", Dialect.Time(now)),
+                ("id", job.Id), ("stop", job.StopRequested));
             if (changed == 0)
             {
                 // Renewed, completed or asked to stop meanwhile: the next tick decides again.
                 await transaction.RollbackAsync(ct);
                 continue;
             }
-            if (over)
+            if (outcome.IsOver)
             {
-                await AfterJobOverAsync(job.Id, job.MappingId, status, now, ct);
+                await AfterJobOverAsync(job.Id, job.MappingId, outcome.Status, now, ct);
             }
             else
             {
-                await RefreshMappingAsync(job.MappingId, now, ct);
+                await summaries.RefreshAsync(job.MappingId, now, ct);
             }
             await transaction.CommitAsync(ct);
-            telemetry.LeaseLapsed(status);
+            log.LeaseLapsed(outcome);
+            telemetry.LeaseLapsed(outcome.Status);
             signals.Signal(job.MappingId);
         }
         return lapsed.Count;
+    }
+
+    /// <summary>
+    /// Fails the jobs waiting to start on a device whose enrolled agent has not been heard of for longer than the
+    /// project's policy allows (<see cref="JobOutcomeRules.DeviceOffline"/>). A device that never enrolled is
+    /// not offline: its agent may not be installed yet. Returns how many jobs failed.
+    /// </summary>
+    public async Task<int> FailOfflineDevicesAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var limits = await OfflineLimitsAsync(ct);
+        if (limits.Count == 0)
+        {
+            return 0;
+        }
+        var silentSince = now - limits.Values.Min();
+        // Agents of the mapping's device (its key, on the project's source connection) that may work; only when none
+        // of them was heard of lately.
+        var candidates = await (
+                from j in db.Jobs.AsNoTracking()
+                where j.Status == JobStatus.WaitingToStart
+                join m in db.Mappings on j.MappingId equals m.Id
+                join p in db.Projects on m.ProjectId equals p.Id
+                join a in db.Agents on new { Key = m.SourceDeviceKey, Connection = p.SourceConnectionId } equals new { Key = a.DeviceKey, Connection = a.ConnectionId }
+                where a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < silentSince
+                    && !db.Agents.Any(b => b.DeviceKey == m.SourceDeviceKey && b.ConnectionId == p.SourceConnectionId
+                        && b.RevokedAt == null && b.Approval == AgentApproval.Active && b.LastSeenAt >= silentSince)
+                select new { j.Id, j.RunId, j.MappingId, j.ProjectId, AgentId = a.Id, a.LastSeenAt })
+            .Take(1000)
+            .ToListAsync(ct);
+        var failed = 0;
+        foreach (var job in candidates.GroupBy(c => c.Id).Select(g => g.MaxBy(c => c.LastSeenAt)!))
+        {
+            if (JobOutcomeRules.DeviceOffline(job.LastSeenAt, limits.GetValueOrDefault(job.ProjectId), now) is not { } outcome)
+            {
+                continue;
+            }
+            using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var changed = await store.ExecuteAsync($"""
+                UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now, finished_at = @now
+                WHERE id = @id AND status = {(int)JobStatus.WaitingToStart}
+                """, ct, ("status", (int)outcome.Status), ("code", outcome.Code), ("message", outcome.Message), ("now", Dialect.Time(now)),
+                ("id", job.Id));
+            if (changed == 0)
+            {
+                // Leased meanwhile: the agent is back.
+                await transaction.RollbackAsync(ct);
+                continue;
+            }
+            await AfterJobOverAsync(job.Id, job.MappingId, outcome.Status, now, ct);
+            await transaction.CommitAsync(ct);
+            log.DeviceOffline(outcome);
+            failed++;
+        }
+        return failed;
+    }
+
+    /// <summary>Each project's device-offline limit, from its policy.</summary>
+    private async Task<Dictionary<Guid, TimeSpan?>> OfflineLimitsAsync(CancellationToken ct)
+    {
+        var policies = await db.Policies.AsNoTracking().Select(p => new { p.Id, p.Settings }).ToDictionaryAsync(p => p.Id, p => p.Settings, ct);
+        return await db.Projects.AsNoTracking().Select(p => new { p.Id, p.PolicyId })
+            .ToDictionaryAsync(p => p.Id, p => policies.TryGetValue(p.PolicyId, out var settings) ? (TimeSpan?)settings.DeviceOfflineLimit : null, ct);
     }
 
     /// <summary>
@@ -315,10 +422,10 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var claimed = await ExecuteAsync($"""
+        var claimed = await store.ExecuteAsync($"""
             UPDATE jobs SET lease_expires_at = @until
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination} AND (lease_expires_at IS NULL OR lease_expires_at < @now)
-            """, ct, ("until", dialect.Time(until)), ("now", dialect.Time(now)), ("id", jobId)) == 1;
+            """, ct, ("until", Dialect.Time(until)), ("now", Dialect.Time(now)), ("id", jobId)) == 1;
         await transaction.CommitAsync(ct);
         return claimed;
     }
@@ -328,10 +435,10 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await ExecuteAsync($"""
+        await store.ExecuteAsync($"""
             UPDATE jobs SET lease_expires_at = @next, error_message = @message, updated_at = @now
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
-            """, ct, ("next", dialect.Time(nextTry)), ("message", message), ("now", dialect.Time(now)), ("id", jobId));
+            """, ct, ("next", Dialect.Time(nextTry)), ("message", message), ("now", Dialect.Time(now)), ("id", jobId));
         await transaction.CommitAsync(ct);
     }
 
@@ -345,28 +452,31 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var now = time.GetUtcNow();
         var to = failureCode is null ? JobStatus.WaitingToStart : JobStatus.Failed;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var mappingId = await ScalarAsync<Guid?>($"""
+        var rows = await store.QueryAsync($"""
             UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now, lease_expires_at = NULL,
               destination_payload_protected = @payload, finished_at = {(to == JobStatus.Failed ? "@now" : "NULL")}
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
-            RETURNING mapping_id
-            """, ct, ("status", (int)to), ("code", failureCode), ("message", failureMessage), ("payload", payloadProtected),
-            ("now", dialect.Time(now)), ("id", jobId));
-        if (mappingId is not { } mapping)
+            RETURNING run_id, mapping_id
+            """, r => (RunId: Dialect.ReadGuid(r, 0), MappingId: Dialect.ReadGuid(r, 1)), ct,
+            ("status", (int)to), ("code", failureCode), ("message", failureMessage), ("payload", payloadProtected),
+            ("now", Dialect.Time(now)), ("id", jobId));
+        if (rows is not [var row])
         {
             await transaction.RollbackAsync(ct);
             return false;
         }
+        using var scope = log.Job(row.RunId, jobId, row.MappingId, null);
         if (to == JobStatus.Failed)
         {
-            await AfterJobOverAsync(jobId, mapping, to, now, ct);
+            await AfterJobOverAsync(jobId, row.MappingId, to, now, ct);
         }
         else
         {
-            await RefreshMappingAsync(mapping, now, ct);
+            await summaries.RefreshAsync(row.MappingId, now, ct);
         }
         await transaction.CommitAsync(ct);
-        signals.Signal(mapping);
+        log.Prepared(failureCode);
+        signals.Signal(row.MappingId);
         return true;
     }
 
@@ -375,14 +485,14 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         var kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
         telemetry.JobEnded(status, kind);
         // The offline join data holds the machine account's password: once the job is over nobody needs it.
-        await ExecuteAsync("UPDATE jobs SET destination_payload_protected = NULL WHERE id = @id AND destination_payload_protected IS NOT NULL",
+        await store.ExecuteAsync("UPDATE jobs SET destination_payload_protected = NULL WHERE id = @id AND destination_payload_protected IS NOT NULL",
             ct, ("id", jobId));
         if (kind == JobKind.RejoinDomain && status is JobStatus.Finished or JobStatus.Exceptions)
         {
-            await ExecuteAsync("UPDATE mappings SET rejoined_at = @now WHERE id = @id", ct, ("now", dialect.Time(now)), ("id", mappingId));
+            await store.ExecuteAsync("UPDATE mappings SET rejoined_at = @now WHERE id = @id", ct, ("now", Dialect.Time(now)), ("id", mappingId));
         }
         await ReleaseOrFailDependentsAsync(jobId, status, now, ct);
-        await RefreshMappingAsync(mappingId, now, ct);
+        await summaries.RefreshAsync(mappingId, now, ct);
     }
 
     private async Task<int> ReleaseOrFailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct)
@@ -393,78 +503,30 @@ public sealed class JobTransitions(RehomeDbContext db, SqlDialect dialect, TimeP
         {
             return await FailDependentsAsync(prerequisiteId, prerequisiteStatus, now, ct);
         }
-        return await ExecuteAsync($"""
+        var released = await store.ExecuteAsync($"""
             UPDATE jobs SET status = CASE WHEN needs_destination_preparation THEN {(int)withPreparation} ELSE {(int)withoutPreparation} END,
               updated_at = @now
             WHERE {DependentsOf} AND status = {(int)JobStatus.WaitingForPrerequisite}
-            """, ct, ("now", dialect.Time(now)), ("id", prerequisiteId));
+            """, ct, ("now", Dialect.Time(now)), ("id", prerequisiteId));
+        log.Dependents(prerequisiteStatus, withoutPreparation, released);
+        return released;
     }
 
     /// <summary>A rejoin's dependents are in its run, on its mapping: the (run, mapping) index finds them.</summary>
     private const string DependentsOf =
         "(run_id, mapping_id) = (SELECT p.run_id, p.mapping_id FROM jobs p WHERE p.id = @id) AND prerequisite_job_id = @id";
 
-    private Task<int> FailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct) =>
-        ExecuteAsync($"""
+    private async Task<int> FailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct)
+    {
+        var failed = await store.ExecuteAsync($"""
             UPDATE jobs SET status = {(int)JobStatus.Failed}, error_code = @code, error_message = @message, finished_at = @now, updated_at = @now
             WHERE {DependentsOf} AND status IN ({(int)JobStatus.WaitingForPrerequisite}, {(int)JobStatus.Scheduled})
             """, ct, ("code", JobErrorCodes.PrerequisiteFailed),
             ("message", $"Prerequisite failed: the Rejoin domain job it waited for ended {prerequisiteStatus.DisplayName().ToLowerInvariant()}. Re-run it with its rejoin."),
-            ("now", dialect.Time(now)), ("id", prerequisiteId));
-
-    /// <summary>Sets the mapping's stage and status from its latest run: a running job first, then waiting ones, then the worst outcome.</summary>
-    internal Task RefreshMappingAsync(Guid mappingId, DateTimeOffset now, CancellationToken ct) =>
-        ExecuteAsync(RefreshSql("id = @mapping"), ct, ("now", dialect.Time(now)), ("mapping", mappingId));
-
-    internal Task RefreshMappingsOfRunAsync(Guid runId, DateTimeOffset now, CancellationToken ct) =>
-        ExecuteAsync(RefreshSql("last_run_id = @run"), ct, ("now", dialect.Time(now)), ("run", runId));
-
-    private static string RefreshSql(string where) => $"""
-        UPDATE mappings SET (stage, status, last_job_id, items_done, items_total) = (
-            SELECT j.kind, j.status, j.id, j.items_done, j.items_total FROM jobs j
-            WHERE j.mapping_id = mappings.id AND j.run_id = mappings.last_run_id
-            ORDER BY CASE j.status
-                WHEN {(int)JobStatus.InProgress} THEN 0
-                WHEN {(int)JobStatus.WaitingToStart} THEN 1 WHEN {(int)JobStatus.WaitingForDestination} THEN 1
-                WHEN {(int)JobStatus.WaitingForPrerequisite} THEN 1 WHEN {(int)JobStatus.Scheduled} THEN 1
-                WHEN {(int)JobStatus.Failed} THEN 2 WHEN {(int)JobStatus.Stopped} THEN 3 WHEN {(int)JobStatus.Exceptions} THEN 4
-                ELSE 5 END, j.kind
-            LIMIT 1),
-          updated_at = @now
-        WHERE {where} AND last_run_id IS NOT NULL
-        """;
+            ("now", Dialect.Time(now)), ("id", prerequisiteId));
+        log.Dependents(prerequisiteStatus, JobStatus.Failed, failed);
+        return failed;
+    }
 
     private static string InList(IEnumerable<JobStatus> statuses) => string.Join(", ", statuses.Select(s => (int)s));
-
-    internal async Task<int> ExecuteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = CreateCommand(sql, parameters);
-        return await command.ExecuteNonQueryAsync(ct);
-    }
-
-    private async Task<T?> ScalarAsync<T>(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = CreateCommand(sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct) || await reader.IsDBNullAsync(0, ct))
-        {
-            return default;
-        }
-        var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-        object value = type == typeof(Guid) ? dialect.ReadGuid(reader, 0) : type == typeof(bool) ? reader.GetBoolean(0) : reader.GetValue(0);
-        return (T)value;
-    }
-
-    private DbCommand CreateCommand(string sql, (string Name, object? Value)[] parameters)
-    {
-        var connection = db.Database.GetDbConnection();
-        var command = connection.CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            dialect.Add(command, "@" + name, value);
-        }
-        return command;
-    }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
+using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Observability;
 using Rehome.Server.Store;
@@ -27,7 +28,8 @@ public sealed record RunStartOutcome(
 /// writes the run and all its jobs in one transaction (or, for a preview, writes nothing).
 /// </summary>
 public sealed class RunEngine(
-    RehomeDbContext db, SqlDialect dialect, JobTransitions transitions, AuditTrail audit, TimeProvider time, ILogger<RunEngine> logger, RehomeTelemetry telemetry)
+    RehomeDbContext db, StoreCommands store, MappingSummaries summaries, JobSignals signals, AuditTrail audit, TimeProvider time,
+    ILogger<RunEngine> logger, RehomeTelemetry telemetry)
 {
     public async Task<RunStartOutcome> StartAsync(
         Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct, bool dryRun = false)
@@ -72,7 +74,7 @@ public sealed class RunEngine(
         await using var transaction = await BeginLockedAsync(run.ProjectId, preview, ct);
         // A revert is asked for again through its job (RevertAsync), not re-run as a migration.
         var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId && j.RevertOf == null &&
-            (j.Status == JobStatus.Failed || j.Status == JobStatus.Exceptions || j.Status == JobStatus.Stopped));
+            JobStatuses.Rerunnable.Contains(j.Status));
         if (onlyJobId is { } jobId)
         {
             query = query.Where(j => j.Id == jobId);
@@ -146,8 +148,8 @@ public sealed class RunEngine(
         var revert = new PlannedJob(new SequentialIds(now).Next(), original.MappingId, original.Kind, JobStatus.WaitingToStart, false, null);
         var plan = new RunPlan([revert], [], null, false, now);
         var outcome = await WriteAsync(projectId, plan, [original.Kind], preview: false, rerunOf: null, dryRun: false, now, ct, revertOf: jobId);
-        await transitions.ExecuteAsync("UPDATE jobs SET reverted_by = @revert, updated_at = @now WHERE id = @id", ct,
-            ("revert", revert.Id), ("now", dialect.Time(now)), ("id", jobId));
+        await store.ExecuteAsync("UPDATE jobs SET reverted_by = @revert, updated_at = @now WHERE id = @id", ct,
+            ("revert", revert.Id), ("now", store.Dialect.Time(now)), ("id", jobId));
         await transaction!.CommitAsync(ct);
         SignalStartable(plan, preview: false);
         observed.Started(outcome);
@@ -159,7 +161,7 @@ public sealed class RunEngine(
     {
         if (!preview && !plan.Scheduled)
         {
-            transitions.Signal(plan.Jobs.Where(j => j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId));
+            signals.Signal(plan.Jobs.Where(j => j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId));
         }
     }
 
@@ -176,7 +178,7 @@ public sealed class RunEngine(
             return null;
         }
         var transaction = await db.Database.BeginTransactionAsync(ct);
-        await transitions.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+        await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
         return transaction;
     }
 
@@ -234,7 +236,7 @@ public sealed class RunEngine(
         }
         await db.SaveChangesAsync(ct);
         var step = System.Diagnostics.Stopwatch.StartNew();
-        await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, jobs, ct);
+        await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, jobs, ct);
         var insert = step.Elapsed;
         if (dryRun || revertOf is not null)
         {
@@ -243,19 +245,16 @@ public sealed class RunEngine(
             db.ChangeTracker.Clear();
             return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
         }
-        // A new run's jobs are all waiting, so each mapping shows its first job (the lowest kind), which the
-        // plan already knows: one join with a temporary table instead of a correlated update per mapping.
-        var summaries = jobs.GroupBy(j => j.MappingId)
-            .Select(g => g.MinBy(j => j.Kind)!)
+        // The plan already knows which job each mapping shows (by the same rule as the store's refresh): one join with a
+        // temporary table instead of a correlated update per mapping.
+        var shown = Comparer<Job>.Create((a, b) => MappingSummaryRules.Compare((a.Status, a.Kind), (b.Status, b.Kind)));
+        var rows = jobs.GroupBy(j => j.MappingId)
+            .Select(g => g.Min(shown)!)
             .Select(j => new BulkWriter.MappingSummary(j.MappingId, j.Id, j.Kind, j.Status))
             .ToList();
-        await BulkWriter.InsertRunSummariesAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, summaries, ct);
+        await BulkWriter.InsertRunSummariesAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, rows, ct);
         var link = step.Elapsed - insert;
-        await transitions.ExecuteAsync($"""
-            UPDATE mappings SET last_run_id = @run, stage = s.kind, status = s.status, last_job_id = s.job_id,
-              items_done = 0, items_total = 0, updated_at = @now
-            FROM {BulkWriter.RunSummaryTable} s WHERE mappings.id = s.mapping_id
-            """, ct, ("run", run.Id), ("now", dialect.Time(now)));
+        await summaries.ShowNewRunAsync(run.Id, now, ct);
         var refresh = step.Elapsed - insert - link;
         logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, summary rows {LinkMs:F0} ms, mapping update {RefreshMs:F0} ms",
             run.Id, insert.TotalMilliseconds, link.TotalMilliseconds, refresh.TotalMilliseconds);

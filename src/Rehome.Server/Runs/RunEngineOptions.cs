@@ -24,4 +24,11 @@ public sealed class RunEngineOptions
     /// <summary>After this many leases that lapsed, a job fails instead of returning to its queue.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>
+    /// How often the engine looks for jobs waiting on a device that went silent for longer than its policy's
+    /// device offline limit (an hour at least, so a minute's delay changes nothing).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan OfflineSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

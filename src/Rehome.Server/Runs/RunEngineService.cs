@@ -48,6 +48,20 @@ public sealed class RunEngineService(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    private DateTimeOffset lastOfflineSweep = DateTimeOffset.MinValue;
+
+    /// <summary>The search for devices offline past their limit reads every policy: once an interval, not every tick.</summary>
+    private bool OfflineSweepDue()
+    {
+        var now = time.GetUtcNow();
+        if (now - lastOfflineSweep < options.Value.OfflineSweepInterval)
+        {
+            return false;
+        }
+        lastOfflineSweep = now;
+        return true;
+    }
+
     /// <summary>How long one tick spends preparing destinations before it moves on (the next tick goes on).</summary>
     public static readonly TimeSpan PreparationBudget = Hosting.ServerTimings.PreparationBudget;
 
@@ -67,10 +81,13 @@ public sealed class RunEngineService(
         }
         var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct);
         await agents.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), gatewayOptions.Value.PresenceFlushInterval, ct);
-        if (released + prepared + lapsed > 0)
+        // After the flush, so that this replica's agents are not taken for offline.
+        var offline = OfflineSweepDue() ? await transitions.FailOfflineDevicesAsync(ct) : 0;
+        if (released + prepared + lapsed + offline > 0)
         {
-            logger.LogInformation("Run engine: {Released} run(s) released, {Prepared} destination(s) prepared, {Lapsed} lapsed lease(s)",
-                released, prepared, lapsed);
+            logger.LogInformation(
+                "Run engine: {Released} run(s) released, {Prepared} destination(s) prepared, {Lapsed} lapsed lease(s), {Offline} job(s) failed as device offline",
+                released, prepared, lapsed, offline);
         }
     }
 }

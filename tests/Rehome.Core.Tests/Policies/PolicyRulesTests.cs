@@ -76,4 +76,26 @@ public class PolicyRulesTests
     public void The_forced_rejoin_period_is_bounded() =>
         Assert.Contains(PolicyRules.Validate("P", new PolicySettings { ForcedRejoin = new ForcedRejoinSettings { ForceAfter = TimeSpan.FromDays(31) } }),
             v => v.Field == "settings.forcedRejoin.forceAfter");
+
+    [Theory]
+    [InlineData(72 * 60, true)]
+    [InlineData(60, true)]
+    [InlineData(365 * 24 * 60, true)]
+    [InlineData(59, false)]
+    [InlineData(365 * 24 * 60 + 1, false)]
+    [InlineData(-60, false)]
+    public void The_device_offline_limit_is_between_an_hour_and_a_year(int minutes, bool valid)
+    {
+        var violations = PolicyRules.Validate("P", new PolicySettings { DeviceOfflineLimit = TimeSpan.FromMinutes(minutes) });
+
+        Assert.Equal(valid ? [] : [("settings.deviceOfflineLimit", "Range")], violations.Select(v => (v.Field, v.Rule)).ToList());
+    }
+
+    [Fact]
+    public void A_stored_policy_without_the_device_offline_limit_reads_with_the_default_of_three_days()
+    {
+        var settings = System.Text.Json.JsonSerializer.Deserialize<PolicySettings>("{}", new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+
+        Assert.Equal(TimeSpan.FromHours(72), settings.DeviceOfflineLimit);
+    }
 }

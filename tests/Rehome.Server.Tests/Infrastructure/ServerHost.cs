@@ -76,7 +76,7 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>
     /// Starts a second server (a replica) on this server's PostgreSQL database, with a clock and an engine of its
-    /// own like <see cref="StartAsync(StoreProvider, Dictionary{string, string?}?)"/>. Dispose it before this one,
+    /// own like <see cref="StartAsync(StoreProvider, Dictionary{string, string?}?, Action{IServiceCollection}?)"/>. Dispose it before this one,
     /// which drops the database.
     /// </summary>
     public Task<ServerHost> StartReplicaAsync(Dictionary<string, string?>? settings = null) =>

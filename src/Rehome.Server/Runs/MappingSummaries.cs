@@ -1,0 +1,71 @@
+using Rehome.Core.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Runs;
+
+/// <summary>
+/// The one owner of a mapping's summary: the stage, status and progress its list shows, taken from the job of
+/// its latest run that <see cref="MappingSummaryRules"/> puts first. Called inside the transaction that moved
+/// the jobs, so the list never shows a state the jobs do not have.
+/// </summary>
+public sealed class MappingSummaries(StoreCommands store)
+{
+    private SqlDialect Dialect => store.Dialect;
+
+    /// <summary>Shows the mapping's job that comes first now.</summary>
+    public Task RefreshAsync(Guid mappingId, DateTimeOffset now, CancellationToken ct) =>
+        store.ExecuteAsync(RefreshSql("id = @mapping"), ct, ("now", Dialect.Time(now)), ("mapping", mappingId));
+
+    /// <summary>As <see cref="RefreshAsync"/> for every mapping whose latest run is this one.</summary>
+    public Task RefreshRunAsync(Guid runId, DateTimeOffset now, CancellationToken ct) =>
+        store.ExecuteAsync(RefreshSql("last_run_id = @run"), ct, ("now", Dialect.Time(now)), ("run", runId));
+
+    /// <summary>As <see cref="RefreshAsync"/> for many mappings, a few hundred a statement.</summary>
+    public async Task RefreshManyAsync(IEnumerable<Guid> mappingIds, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var chunk in mappingIds.Chunk(500))
+        {
+            var names = chunk.Select((_, i) => "m" + i).ToList();
+            await store.ExecuteAsync(RefreshSql($"id IN ({string.Join(", ", names.Select(n => "@" + n))})"), ct,
+                [("now", Dialect.Time(now)), .. chunk.Select((id, i) => (names[i], (object?)id))]);
+        }
+    }
+
+    /// <summary>Copies a running job's progress to the mapping that shows it.</summary>
+    public Task ShowProgressAsync(Guid jobId, int itemsDone, int itemsTotal, DateTimeOffset now, CancellationToken ct) =>
+        store.ExecuteAsync("""
+            UPDATE mappings SET items_done = @done, items_total = @total, updated_at = @now
+            WHERE last_job_id = @id
+            """, ct, ("done", itemsDone), ("total", itemsTotal), ("now", Dialect.Time(now)), ("id", jobId));
+
+    /// <summary>
+    /// Makes a new run the mappings' latest and shows the job each one starts with, from the run's summary rows
+    /// (<see cref="BulkWriter.InsertRunSummariesAsync"/>): one join instead of a correlated update per mapping.
+    /// </summary>
+    public Task ShowNewRunAsync(Guid runId, DateTimeOffset now, CancellationToken ct) =>
+        store.ExecuteAsync($"""
+            UPDATE mappings SET last_run_id = @run, stage = s.kind, status = s.status, last_job_id = s.job_id,
+              items_done = 0, items_total = 0, updated_at = @now
+            FROM {BulkWriter.RunSummaryTable} s WHERE mappings.id = s.mapping_id
+            """, ct, ("run", runId), ("now", Dialect.Time(now)));
+
+    /// <summary>Records that the mapping's device reached the destination domain.</summary>
+    public Task RecordRejoinAsync(Guid mappingId, DateTimeOffset now, CancellationToken ct) =>
+        store.ExecuteAsync("UPDATE mappings SET rejoined_at = @now WHERE id = @id", ct, ("now", Dialect.Time(now)), ("id", mappingId));
+
+    /// <summary>The ORDER BY that puts the job the mapping shows first, generated from <see cref="MappingSummaryRules"/>.</summary>
+    internal static string ShownFirstOrder(string alias) =>
+        $"CASE {alias}.status {string.Join(" ", Enum.GetValues<JobStatus>().Select(s => $"WHEN {(int)s} THEN {MappingSummaryRules.Rank(s)}"))} END, {alias}.kind";
+
+    private static readonly string Order = ShownFirstOrder("j");
+
+    private static string RefreshSql(string where) => $"""
+        UPDATE mappings SET (stage, status, last_job_id, items_done, items_total) = (
+            SELECT j.kind, j.status, j.id, j.items_done, j.items_total FROM jobs j
+            WHERE j.mapping_id = mappings.id AND j.run_id = mappings.last_run_id
+            ORDER BY {Order}
+            LIMIT 1),
+          updated_at = @now
+        WHERE {where} AND last_run_id IS NOT NULL
+        """;
+}
