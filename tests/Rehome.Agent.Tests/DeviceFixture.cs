@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 using Rehome.Agent.Jobs;
 using Rehome.Agent.Journal;
@@ -41,7 +42,7 @@ public sealed class DeviceFixture : IDisposable
 
     public string Folder { get; }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+    public StepClock Time { get; } = new(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
 
     public SimulatedDevicePlatform Platform { get; }
 
@@ -49,15 +50,20 @@ public sealed class DeviceFixture : IDisposable
 
     public JobContext Context { get; }
 
-    /// <summary>Runs a step, moving the fake clock a minute at a time while it waits, up to <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Runs a step, moving the fake clock a minute at a time while the step waits on one of its timers, up to
+    /// <paramref name="limit"/>: the clock moves only once the step waits, never against a real interval.
+    /// </summary>
     public async Task<TimeSpan> RunAsync(JobStep step, TimeSpan limit)
     {
         var start = Time.GetUtcNow();
         var running = step.RunAsync(Context);
-        while (!running.IsCompleted && Time.GetUtcNow() - start < limit)
+        while (!running.IsCompleted && Time.GetUtcNow() - start < limit && await Time.NextTimerAsync(running) is { } timer)
         {
-            await Task.Delay(5);
-            Time.Advance(TimeSpan.FromMinutes(1));
+            while (!timer.Fired && Time.GetUtcNow() - start < limit)
+            {
+                Time.Advance(TimeSpan.FromMinutes(1));
+            }
         }
         await running.WaitAsync(TimeSpan.FromSeconds(5));
         return Time.GetUtcNow() - start;
@@ -73,5 +79,52 @@ public sealed class DeviceFixture : IDisposable
         {
             // Left for the temp folder's clean-up.
         }
+    }
+}
+
+/// <summary>A fake clock that tells when code under test starts a timer on it, and when that timer fired.</summary>
+public sealed class StepClock(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private readonly Channel<StartedTimer> started = Channel.CreateUnbounded<StartedTimer>();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new StartedTimer();
+        var inner = base.CreateTimer(s =>
+        {
+            timer.Fired = true;
+            callback(s);
+        }, state, dueTime, period);
+        started.Writer.TryWrite(timer);
+        return inner;
+    }
+
+    /// <summary>The next timer started, or null once <paramref name="running"/> ended without starting one.</summary>
+    public async Task<StartedTimer?> NextTimerAsync(Task running)
+    {
+        if (started.Reader.TryRead(out var ready))
+        {
+            return ready;
+        }
+        using var stop = new CancellationTokenSource();
+        var next = started.Reader.WaitToReadAsync(stop.Token).AsTask();
+        if (await Task.WhenAny(next, running) != next)
+        {
+            await stop.CancelAsync();
+            return started.Reader.TryRead(out var late) ? late : null;
+        }
+        return started.Reader.TryRead(out var timer) ? timer : null;
+    }
+}
+
+/// <summary>A timer started on a <see cref="StepClock"/>.</summary>
+public sealed class StartedTimer
+{
+    private volatile bool fired;
+
+    public bool Fired
+    {
+        get => fired;
+        set => fired = value;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Rehome.Agent.Journal;
 using Rehome.Agent.Platform.Simulated;
 using Rehome.Protocol;
@@ -60,12 +61,15 @@ public sealed class JournalTests
     [Fact]
     public async Task A_device_offline_fails_every_request_until_it_is_back()
     {
-        using var gate = new NetworkGate(new StaticHandler());
+        var time = new FakeTimeProvider();
+        using var gate = new NetworkGate(new StaticHandler(), time);
         using var client = new HttpClient(gate, disposeHandler: false) { BaseAddress = new Uri("http://device.test") };
         gate.GoOffline(TimeSpan.FromMilliseconds(300));
 
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/"));
-        await Task.Delay(400);
+        time.Advance(TimeSpan.FromMilliseconds(299));
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/"));
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True((await client.GetAsync("/")).IsSuccessStatusCode);
     }
 

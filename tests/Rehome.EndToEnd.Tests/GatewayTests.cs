@@ -99,7 +99,7 @@ public sealed class GatewayTests
     }
 
     [Fact]
-    public async Task An_agent_cannot_read_or_touch_another_agents_job()
+    public async Task An_agent_replaying_another_agents_real_lease_token_can_neither_report_complete_nor_map_on_its_job()
     {
         await using var world = await LiveWorld.StartAsync(2, [JobKind.MigrateEntraIdGroups]);
         var (_, first) = await EnrollAsync(world, RehearsalScenario.DeviceName(1));
@@ -107,27 +107,48 @@ public sealed class GatewayTests
         using (first)
         using (second)
         {
-            await world.RunAsync(JobKind.MigrateEntraIdGroups);
+            var runId = await world.RunAsync(JobKind.MigrateEntraIdGroups);
             var job = (await PollAsync(first, wait: 5))!;
             Assert.Equal(RehearsalScenario.DeviceName(1), job.Mapping.SourceDevice);
 
-            // The second agent, even knowing the job's id, gets neither its log nor its lease, nor directory help.
+            // The second agent holds the job's id and its real lease token (leaked, say): the token alone opens nothing.
             var progress = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
-                new ProgressReport { LeaseToken = Guid.NewGuid(), Step = "Hijack" }, AgentProtocol.JsonOptions);
-            Assert.Equal(HttpStatusCode.Conflict, progress.StatusCode);
+                new ProgressReport { LeaseToken = job.LeaseToken, Step = "Hijack", ItemsDone = 7, ItemsTotal = 10 }, AgentProtocol.JsonOptions);
+            var sidMap = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/sid-map",
+                new SidMapRequest(job.LeaseToken, ["S-1-5-21-1-2-3-1001"]), AgentProtocol.JsonOptions);
+            var complete = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/complete",
+                new CompletionReport { LeaseToken = job.LeaseToken, Status = CompletionStatus.Failed, ErrorCode = "Hijacked" }, AgentProtocol.JsonOptions);
             var log = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/log",
                 new LogChunk { LeaseToken = job.LeaseToken, Sequence = 0, Lines = [new LogLine(DateTimeOffset.UtcNow, "Information", "not mine")] }, AgentProtocol.JsonOptions);
-            Assert.Equal(HttpStatusCode.NotFound, log.StatusCode);
             var action = await second.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/directory-action",
                 new DirectoryActionRequest { LeaseToken = job.LeaseToken, Action = DirectoryAction.MigrateEntraIdGroups, SourceEntraDeviceId = "x" }, AgentProtocol.JsonOptions);
+
+            Assert.Equal(HttpStatusCode.Conflict, progress.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, sidMap.StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, complete.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, log.StatusCode);
             Assert.Equal(HttpStatusCode.Conflict, action.StatusCode);
+            foreach (var refused in new[] { progress, sidMap, complete })
+            {
+                Assert.Contains("LeaseLost", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            // Nothing the second agent sent reached the job: still in progress, no count, no step, no error.
+            var stored = await world.JobAsync(runId, 1, JobKind.MigrateEntraIdGroups);
+            Assert.Equal(JobStatus.InProgress, LiveWorld.StatusOf(stored));
+            Assert.Equal(0, (int)stored["itemsDone"]!);
+            Assert.NotEqual("Hijack", (string?)stored["step"]);
+            Assert.Null((string?)stored["errorCode"]);
             // Its own poll brings its own device's job, never the other's.
             Assert.Equal(RehearsalScenario.DeviceName(2), (await PollAsync(second, wait: 5))!.Mapping.SourceDevice);
 
-            // The holder's own calls work.
+            // The holder's own calls work with the same token.
             var own = await first.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
                 new ProgressReport { LeaseToken = job.LeaseToken, Step = "Working" }, AgentProtocol.JsonOptions);
             Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+            var done = await first.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/complete",
+                new CompletionReport { LeaseToken = job.LeaseToken, Status = CompletionStatus.Finished }, AgentProtocol.JsonOptions);
+            Assert.Equal(HttpStatusCode.NoContent, done.StatusCode);
+            Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.MigrateEntraIdGroups)));
         }
     }
 

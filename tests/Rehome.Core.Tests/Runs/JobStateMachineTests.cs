@@ -22,14 +22,63 @@ public class JobStateMachineTests
         Assert.True(JobStateMachine.CanMove(JobStatus.InProgress, JobStatus.Finished));
     }
 
+    /// <summary>
+    /// The rules written out again, edge by edge, independently of the table: what a job may become from each status.
+    /// </summary>
+    private static readonly (JobStatus From, JobStatus To)[] Rules =
+    [
+        // A scheduled run's jobs are released to what they would have been if started then, or end before they start.
+        (JobStatus.Scheduled, JobStatus.WaitingToStart),
+        (JobStatus.Scheduled, JobStatus.WaitingForDestination),
+        (JobStatus.Scheduled, JobStatus.WaitingForPrerequisite),
+        (JobStatus.Scheduled, JobStatus.Failed),
+        (JobStatus.Scheduled, JobStatus.Stopped),
+        (JobStatus.WaitingForDestination, JobStatus.WaitingToStart),
+        (JobStatus.WaitingForDestination, JobStatus.Failed),
+        (JobStatus.WaitingForDestination, JobStatus.Stopped),
+        (JobStatus.WaitingForPrerequisite, JobStatus.WaitingToStart),
+        (JobStatus.WaitingForPrerequisite, JobStatus.WaitingForDestination),
+        (JobStatus.WaitingForPrerequisite, JobStatus.Failed),
+        (JobStatus.WaitingForPrerequisite, JobStatus.Stopped),
+        (JobStatus.WaitingToStart, JobStatus.InProgress),
+        (JobStatus.WaitingToStart, JobStatus.Failed),
+        (JobStatus.WaitingToStart, JobStatus.Stopped),
+        (JobStatus.InProgress, JobStatus.Finished),
+        (JobStatus.InProgress, JobStatus.Exceptions),
+        (JobStatus.InProgress, JobStatus.Failed),
+        (JobStatus.InProgress, JobStatus.Stopped),
+        // A lapsed lease puts the job back in its queue.
+        (JobStatus.InProgress, JobStatus.WaitingToStart),
+    ];
+
     [Fact]
-    public void Sources_of_a_status_are_exactly_the_statuses_allowed_to_reach_it()
+    public void Every_pair_of_statuses_may_move_exactly_as_the_written_rules_say()
     {
-        foreach (var to in Enum.GetValues<JobStatus>())
+        foreach (var from in Enum.GetValues<JobStatus>())
         {
-            var expected = Enum.GetValues<JobStatus>().Where(from => JobStateMachine.CanMove(from, to));
-            Assert.Equal(expected.Order(), JobStateMachine.SourcesOf(to).Order());
+            foreach (var to in Enum.GetValues<JobStatus>())
+            {
+                Assert.True(Rules.Contains((from, to)) == JobStateMachine.CanMove(from, to), $"{from} → {to}");
+            }
         }
+    }
+
+    [Theory]
+    [InlineData(JobStatus.WaitingToStart, new[] { JobStatus.Scheduled, JobStatus.WaitingForDestination, JobStatus.WaitingForPrerequisite, JobStatus.InProgress })]
+    [InlineData(JobStatus.WaitingForDestination, new[] { JobStatus.Scheduled, JobStatus.WaitingForPrerequisite })]
+    [InlineData(JobStatus.WaitingForPrerequisite, new[] { JobStatus.Scheduled })]
+    [InlineData(JobStatus.Scheduled, new JobStatus[0])]
+    [InlineData(JobStatus.InProgress, new[] { JobStatus.WaitingToStart })]
+    [InlineData(JobStatus.Finished, new[] { JobStatus.InProgress })]
+    [InlineData(JobStatus.Exceptions, new[] { JobStatus.InProgress })]
+    [InlineData(JobStatus.Failed,
+        new[] { JobStatus.Scheduled, JobStatus.WaitingForDestination, JobStatus.WaitingForPrerequisite, JobStatus.WaitingToStart, JobStatus.InProgress })]
+    [InlineData(JobStatus.Stopped,
+        new[] { JobStatus.Scheduled, JobStatus.WaitingForDestination, JobStatus.WaitingForPrerequisite, JobStatus.WaitingToStart, JobStatus.InProgress })]
+    public void The_statuses_a_status_is_reached_from_are_the_ones_the_rules_name(JobStatus to, JobStatus[] expected)
+    {
+        Assert.Equal(expected.Order(), JobStateMachine.SourcesOf(to).Order());
+        Assert.Equal(Rules.Where(r => r.To == to).Select(r => r.From).Order(), JobStateMachine.SourcesOf(to).Order());
     }
 
     [Theory]

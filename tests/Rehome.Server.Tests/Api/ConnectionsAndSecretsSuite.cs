@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Rehome.Core.Policies;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 
@@ -244,31 +245,59 @@ public abstract class ConnectionsAndSecretsSuite(ServerHost host)
         Assert.Equal("destination.rejoinMethod", problem.GetProperty("errors")[0].GetProperty("field").GetString());
     }
 
+    /// <summary>A value for every setting, none of them its default (checked below, so a new setting cannot be left out).</summary>
+    private static readonly PolicySettings EverySetting = new()
+    {
+        ForcedRejoin = new() { Enabled = false, SnoozeAllowed = false, ForceAfter = TimeSpan.FromHours(2), Silent = true },
+        CacheUserCredentials = false,
+        ReuseExistingComputerObject = true,
+        Autopilot = new() { Register = true, GroupTag = "Fabrikam-Laptops" },
+        IdentityMapping = new()
+        {
+            UpnPrefixAutoMapping = false,
+            Users = [new(@"CONTOSO\ann", @"FABRIKAM\anne")],
+            Groups = [new(@"CONTOSO\Sales", @"FABRIKAM\Sales-EU")],
+            Domains = [new("CONTOSO", "FABRIKAM")],
+        },
+        Areas = new() { FileSystemPaths = [@"D:\Data", AreaSettings.EveryFixedVolume], RegistryKeys = [@"HKLM\SOFTWARE\Contoso"], Kinds = AreaKinds.Shares | AreaKinds.UserHives },
+        AreasToIgnore = new() { FileSystemPaths = [@"C:\Windows"], RegistryKeys = [@"HKLM\SOFTWARE\Microsoft"], Kinds = AreaKinds.Printers },
+        ReaclMode = ReaclMode.Add,
+        HybridRegistrationWaitSeconds = 7200,
+    };
+
     [Fact]
     public async Task A_policy_keeps_every_setting()
     {
-        var created = await Client.PostJsonAsync("/api/v1/policies", new
-        {
-            name = ApiClient.Unique("policy"),
-            settings = new
-            {
-                forcedRejoin = new { enabled = true, snoozeAllowed = false, forceAfter = "02:00:00", silent = true },
-                reuseExistingComputerObject = true,
-                autopilot = new { register = true, groupTag = "Fabrikam-Laptops" },
-                identityMapping = new { upnPrefixAutoMapping = false, users = new[] { new { source = "CONTOSO\\ann", destination = "FABRIKAM\\anne" } } },
-                areasToIgnore = new { fileSystemPaths = new[] { "C:\\Windows" }, kinds = "Printers" },
-                reaclMode = "Add",
-            },
-        });
+        var sent = Leaves(EverySetting, "settings");
+        var defaults = Leaves(new PolicySettings(), "settings");
+        Assert.All(sent, leaf => Assert.True(leaf.Value != defaults[leaf.Key], $"{leaf.Key} is its default in the test's policy: give it another value."));
 
+        var created = await Client.PostJsonAsync("/api/v1/policies", new { name = ApiClient.Unique("policy"), settings = EverySetting });
         var read = await Client.GetJsonAsync($"/api/v1/policies/{created.Id()}");
-        var settings = read.GetProperty("settings");
-        Assert.Equal("02:00:00", settings.GetProperty("forcedRejoin").GetProperty("forceAfter").GetString());
-        Assert.False(settings.GetProperty("forcedRejoin").GetProperty("snoozeAllowed").GetBoolean());
-        Assert.Equal("Fabrikam-Laptops", settings.GetProperty("autopilot").GetProperty("groupTag").GetString());
-        Assert.Equal("FABRIKAM\\anne", settings.GetProperty("identityMapping").GetProperty("users")[0].GetProperty("destination").GetString());
-        Assert.Equal("Printers", settings.GetProperty("areasToIgnore").GetProperty("kinds").GetString());
-        Assert.Equal("Add", settings.GetProperty("reaclMode").GetString());
+
+        var readBack = Leaves(read.GetProperty("settings").Deserialize<PolicySettings>(ServerHost.Json)!, "settings");
+        Assert.Equal(sent, readBack);
+    }
+
+    /// <summary>
+    /// Every setting of a settings record by its path, as JSON text: records of the model are walked property by
+    /// property; anything else (a number, a flag, a list of pairs) is one setting.
+    /// </summary>
+    private static SortedDictionary<string, string> Leaves(object? value, string path, SortedDictionary<string, string>? into = null)
+    {
+        into ??= new(StringComparer.Ordinal);
+        var type = value?.GetType();
+        // An array's namespace is its element's: lists are single settings, not records to walk.
+        if (type is not null && type.Namespace == typeof(PolicySettings).Namespace && type.IsClass && !type.IsArray)
+        {
+            foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            {
+                Leaves(property.GetValue(value), $"{path}.{property.Name}", into);
+            }
+            return into;
+        }
+        into[path] = JsonSerializer.Serialize(value, ServerHost.Json);
+        return into;
     }
 }
 

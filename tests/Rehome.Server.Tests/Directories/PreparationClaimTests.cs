@@ -44,6 +44,44 @@ public sealed class PreparationClaimTests
     }
 
     [Fact]
+    public async Task On_PostgreSQL_two_replicas_claiming_the_same_jobs_at_once_each_job_is_claimed_by_exactly_one()
+    {
+        await using var host = await ServerHost.StartAsync(StoreProvider.PostgreSql);
+        var project = await host.Client.CreateProjectAsync();
+        var mappings = await host.Client.ImportDevicesAsync(project, "RCE-", 30);
+        await host.Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain" }, mappingIds = mappings });
+        // Two replicas' stores: each its own DbContext and connection, racing for the same rows.
+        await using var first = host.App.Services.CreateAsyncScope();
+        await using var second = host.App.Services.CreateAsyncScope();
+        var replicas = new[] { first, second }.Select(s => s.ServiceProvider.GetRequiredService<JobTransitions>()).ToArray();
+        var jobs = await first.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking()
+            .Where(j => mappings.Contains(j.MappingId)).Select(j => j.Id).ToListAsync();
+        Assert.Equal(30, jobs.Count);
+
+        for (var round = 0; round < 20; round++)
+        {
+            var until = host.Time.GetUtcNow().AddMinutes(5);
+            var claims = await Task.WhenAll(replicas.Select(async replica =>
+            {
+                var won = new List<Guid>();
+                foreach (var job in jobs)
+                {
+                    if (await replica.ClaimPreparationAsync(job, until, default))
+                    {
+                        won.Add(job);
+                    }
+                }
+                return won;
+            }));
+
+            Assert.Empty(claims[0].Intersect(claims[1]));
+            Assert.Equal(jobs.Order(), claims[0].Concat(claims[1]).Order());
+            // The claims lapse; the next round races for every job again.
+            host.Time.Advance(TimeSpan.FromMinutes(6));
+        }
+    }
+
+    [Fact]
     public async Task A_tick_prepares_the_waiting_destinations_in_rounds_until_none_is_left()
     {
         await using var host = await ServerHost.StartAsync(StoreProvider.Sqlite, new() { ["Rehome:Directories:Mode"] = "Simulated" });

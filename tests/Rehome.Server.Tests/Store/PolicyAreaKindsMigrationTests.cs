@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
 using Rehome.Core.Policies;
 using Rehome.Server.Store;
+using Rehome.Server.Tests.Infrastructure;
 
 namespace Rehome.Server.Tests.Store;
 
@@ -59,29 +59,8 @@ public sealed class PolicyAreaKindsMigrationTests
     [Fact]
     public async Task On_PostgreSQL_a_policy_stored_with_the_old_all_migrates_every_kind_and_chosen_kinds_stay()
     {
-        var admin = Environment.GetEnvironmentVariable("REHOME_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("REHOME_TEST_POSTGRES is not set: run the tests with ./test.sh.");
-        var database = "rehome_test_" + Guid.NewGuid().ToString("N");
-        await using (var connection = new NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        try
-        {
-            var options = new DbContextOptionsBuilder<PostgresRehomeDbContext>()
-                .UseNpgsql(new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString()).Options;
-            await using var db = new PostgresRehomeDbContext(options);
-            await UpgradeAndCheckAsync(db);
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        await using var database = await ThrowawayPostgres.CreateAsync();
+        await using var db = new PostgresRehomeDbContext(new DbContextOptionsBuilder<PostgresRehomeDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await UpgradeAndCheckAsync(db);
     }
 }
