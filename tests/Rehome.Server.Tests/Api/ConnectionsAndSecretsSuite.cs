@@ -263,6 +263,7 @@ public abstract class ConnectionsAndSecretsSuite(ServerHost host)
         AreasToIgnore = new() { FileSystemPaths = [@"C:\Windows"], RegistryKeys = [@"HKLM\SOFTWARE\Microsoft"], Kinds = AreaKinds.Printers },
         ReaclMode = ReaclMode.Add,
         HybridRegistrationWaitSeconds = 7200,
+        DeviceOfflineLimit = TimeSpan.FromHours(12),
     };
 
     [Fact]
