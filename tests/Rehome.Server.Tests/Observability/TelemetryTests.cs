@@ -5,8 +5,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
-using Rehome.Server.Runs;
 using Rehome.Server.Observability;
+using Rehome.Server.Runs;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 
