@@ -1,9 +1,9 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Connections;
 using Rehome.Core.Mappings;
 using Rehome.Core.Policies;
 using Rehome.Core.Projects;
-using Rehome.Core.Runs;
 using Rehome.Directory.ActiveDirectory;
 using Rehome.Directory.EntraId;
 using Rehome.Directory.OfflineJoin;
@@ -23,6 +23,12 @@ namespace Rehome.Server.Directories.Connected;
 /// </summary>
 public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentities identities, IServiceScopeFactory scopes) : IMigrationDirectory
 {
+    /// <summary>
+    /// Autopilot imports still processing, by mapping and serial number (a mapping has one Autopilot job at a
+    /// time), so the agent's next ask, even after its lease lapsed and came back, reads the same import again.
+    /// </summary>
+    private readonly ConcurrentDictionary<(Guid Mapping, string Serial), string> autopilotImports = new();
+
     public async Task<DestinationPreparation> PrepareDestinationAsync(DestinationRequest request, CancellationToken ct)
     {
         var destination = request.Destination;
@@ -197,26 +203,16 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         }
         var destinationTenant = clients.EntraId(destination);
         var sourceTenant = DirectoryClients.EntraIdGap(source) is null ? clients.EntraId(source) : null;
-        // Imports still processing are kept on the mapping's Autopilot job (a mapping has one at a time), by serial
-        // number, so the agent's next ask, on any replica, even after its lease lapsed and came back, reads the same
-        // import again.
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var serial = request.SerialNumber;
-        var autopilotJobs = db.Jobs.IgnoreQueryFilters().Where(j => j.MappingId == mapping.Id && j.Kind == JobKind.RegisterAutopilot);
-        var importId = await autopilotJobs.Where(j => j.AutopilotImportSerial == serial && j.AutopilotImportId != null)
-            .OrderByDescending(j => j.CreatedAt).Select(j => j.AutopilotImportId).FirstOrDefaultAsync(ct);
-        var import = importId is not null
+        var key = (mapping.Id, request.SerialNumber);
+        var import = autopilotImports.TryGetValue(key, out var importId)
             ? await destinationTenant.WaitForAutopilotImportAsync(importId, ct)
-            : await destinationTenant.ImportAutopilotDeviceAsync(new AutopilotImportRequest(serial, request.HardwareHash, policy.Autopilot.GroupTag), ct);
+            : await destinationTenant.ImportAutopilotDeviceAsync(new AutopilotImportRequest(request.SerialNumber, request.HardwareHash, policy.Autopilot.GroupTag), ct);
         if (import.Outcome == AutopilotImportOutcome.Processing && import.ImportId is { } id)
         {
-            await autopilotJobs.Where(j => j.Status == JobStatus.InProgress).ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.AutopilotImportId, id).SetProperty(j => j.AutopilotImportSerial, serial), CancellationToken.None);
+            autopilotImports[key] = id;
             return new DirectoryActionAnswer(DirectoryActionState.Pending, import.Message, []);
         }
-        await autopilotJobs.Where(j => j.AutopilotImportSerial == serial).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.AutopilotImportId, (string?)null).SetProperty(j => j.AutopilotImportSerial, (string?)null), CancellationToken.None);
+        autopilotImports.TryRemove(key, out _);
         var transfer = await AutopilotTransfer.RemoveSourceAfterImportAsync(import, sourceTenant, request.SerialNumber, ct);
         return transfer.Registered
             ? new DirectoryActionAnswer(DirectoryActionState.Done, transfer.Message, [new ItemResult(request.SerialNumber, ItemOutcome.Changed, null)])
