@@ -59,6 +59,15 @@ public static class JobOutcomeRules
             "switch it on and check that its agent runs, then re-run the job. If the device comes back first, its agent reports what it did.");
     }
 
+    /// <summary>
+    /// A device's last sign of life as the server can vouch for it: never earlier than <paramref name="watchingSince"/>,
+    /// when the engine began watching without a break (its start, or the store's return after an outage). Time the
+    /// servers or the store were away is not the device's silence: a weekend with every server stopped must not fail
+    /// every job as device offline at the first tick. Never seen stays never seen.
+    /// </summary>
+    public static DateTimeOffset? LastSignOfLife(DateTimeOffset? lastSeen, DateTimeOffset? watchingSince) =>
+        lastSeen is { } seen && watchingSince is { } since && seen < since ? since : lastSeen;
+
     /// <summary>A duration as people say it: "3 days 4 hours", "5 hours 2 minutes", "40 minutes".</summary>
     public static string Describe(TimeSpan span)
     {

@@ -43,11 +43,12 @@ public static class DirectoryFailures
         DirectoryUnavailableException { RetryAfter: { } after } => new(DirectoryFailureKind.Throttled, error.Message, UnavailableCode, after),
         DirectoryUnavailableException or HttpRequestException or SocketException or TimeoutException
             or OperationCanceledException { InnerException: TimeoutException } => new(DirectoryFailureKind.Unreachable, error.Message, UnavailableCode),
-        // A connection without the part it needs (DirectoryNotConfiguredException, and the clients' own "needs a
-        // secret or a certificate") is an InvalidOperationException; a disposed object is not a configuration.
         ActiveDirectoryException or EntraIdException or DirectoryNotConfiguredException => new(DirectoryFailureKind.Refused, error.Message, RefusedCode),
-        ObjectDisposedException => new(DirectoryFailureKind.Defect, error.Message, DefectCode),
-        InvalidOperationException => new(DirectoryFailureKind.Refused, error.Message, RefusedCode),
+        // The directory library's own InvalidOperationExceptions say a connection lacks a part ("needs a secret or a
+        // certificate", Samba's net command missing): configuration, which waiting will not change. Any other one (a
+        // disposed object, a context used twice) is a defect, counted against the retry window like an outage.
+        InvalidOperationException and not ObjectDisposedException when error.TargetSite?.DeclaringType?.Assembly == typeof(EntraIdException).Assembly
+            => new(DirectoryFailureKind.Refused, error.Message, RefusedCode),
         _ => new(DirectoryFailureKind.Defect, error.Message, DefectCode),
     };
 }

@@ -10,8 +10,11 @@ namespace Rehome.Server.Gateway;
 /// revocations (applied at once), the mapping each agent works for, and last-seen times, written to the store
 /// in batches instead of on every poll.
 /// </summary>
-public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time)
+public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time, IEnumerable<IJobSignalRelay> relays)
 {
+    /// <summary>Carries revocations to the other replicas (PostgreSQL); none on SQLite, where there is one server.</summary>
+    private readonly IJobSignalRelay? relay = relays.FirstOrDefault();
+
     private readonly ConcurrentDictionary<Guid, AgentEntry> entries = new();
     private DateTimeOffset lastFlush = DateTimeOffset.MinValue;
 
@@ -41,16 +44,34 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time
         entries[agent.Id] = entry;
     }
 
-    /// <summary>Refuses the agent from now on (the store is updated by the caller).</summary>
+    /// <summary>Refuses the agent from now on, here and on every other replica (the store is updated by the caller).</summary>
     public void Revoke(Guid agentId)
     {
         if (entries.TryGetValue(agentId, out var entry))
         {
             entry.Revoked = true;
         }
+        relay?.PublishAgentChanged(agentId);
     }
 
-    public void Forget(Guid agentId) => entries.TryRemove(agentId, out _);
+    public void Forget(Guid agentId)
+    {
+        entries.TryRemove(agentId, out _);
+        relay?.PublishAgentChanged(agentId);
+    }
+
+    /// <summary>Drops what this replica remembers of every agent (after a gap in what other replicas told it).</summary>
+    public void ForgetAllHere() => entries.Clear();
+
+    /// <summary>Another replica changed the agent: drop what this one remembers; its next request reads the store.</summary>
+    public void ForgetHere(Guid agentId)
+    {
+        if (entries.TryRemove(agentId, out var entry))
+        {
+            // A poll holding the old entry stops at its next look.
+            entry.Revoked = true;
+        }
+    }
 
     /// <summary>The last-seen time this server knows (it may be newer than the store's).</summary>
     public DateTimeOffset? LastSeen(Guid agentId) => entries.TryGetValue(agentId, out var entry) ? entry.LastSeen : null;
@@ -65,16 +86,32 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time
         }
         lastFlush = now;
         var dirty = entries.Values.Where(e => e.TakeDirty()).ToList();
-        foreach (var batch in dirty.Chunk(500))
+        var written = 0;
+        try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            foreach (var entry in batch)
+            foreach (var batch in dirty.Chunk(500))
             {
-                var seen = entry.LastSeen;
-                await db.Agents.Where(a => a.Id == entry.AgentId && a.LastSeenAt < seen)
-                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastSeenAt, seen), ct);
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                foreach (var entry in batch)
+                {
+                    var seen = entry.LastSeen;
+                    await db.Agents.Where(a => a.Id == entry.AgentId && a.LastSeenAt < seen)
+                        .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastSeenAt, seen), ct);
+                }
+                await transaction.CommitAsync(ct);
+                written += batch.Length;
             }
-            await transaction.CommitAsync(ct);
+        }
+        catch
+        {
+            // The store was away: what was not written stays to write, or agents that kept polling through the outage
+            // would look silent since before it (and be failed as offline).
+            foreach (var entry in dirty.Skip(written))
+            {
+                entry.MarkDirty();
+            }
+            lastFlush = DateTimeOffset.MinValue;
+            throw;
         }
     }
 }
@@ -120,4 +157,6 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     }
 
     internal bool TakeDirty() => Interlocked.Exchange(ref dirty, 0) == 1;
+
+    internal void MarkDirty() => Volatile.Write(ref dirty, 1);
 }

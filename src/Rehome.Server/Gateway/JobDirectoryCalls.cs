@@ -181,11 +181,10 @@ public sealed class JobDirectoryCalls(
         {
             return ComeBackLater(wait, "The directory was unreachable a moment ago.");
         }
+        Outcome<T> result;
         try
         {
-            var result = await telemetry.DirectoryCallAsync(operation, jobId, null, call);
-            await retries.SucceededAsync(jobId, ct);
-            return result;
+            result = await telemetry.DirectoryCallAsync(operation, jobId, null, call);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -203,6 +202,17 @@ public sealed class JobDirectoryCalls(
                 ? giveUp($"The directory stayed unreachable for the whole retry window: {failure.Reason}")
                 : ComeBackLater(decision.RetryAfter, failure.Reason);
         }
+        // Outside the classification: a store error here is not the directory's, and the answer it gave (a return ticket
+        // made by resetting the computer's password, say) stands; the back-off is cleared by the next success instead.
+        try
+        {
+            await retries.SucceededAsync(jobId, CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or DbUpdateException)
+        {
+            logger.LogWarning("Job {JobId}: the directory answered but its back-off could not be cleared in the store ({Error})", jobId, e.GetType().Name);
+        }
+        return result;
     }
 
     private static Failure ComeBackLater(TimeSpan wait, string why)

@@ -101,4 +101,10 @@ public interface IJobSignalRelay
 {
     /// <summary>Sends the mappings' signal on, without waiting; a signal lost on the way is seen at the next recheck.</summary>
     void Publish(IReadOnlyCollection<Guid> mappingIds);
+
+    /// <summary>
+    /// Tells the other replicas that an agent was revoked or deleted, so that they drop what they remember of it and
+    /// read it again from the store at its next request (a revoked agent must not go on through another replica).
+    /// </summary>
+    void PublishAgentChanged(Guid agentId);
 }

@@ -18,6 +18,7 @@ public sealed class StoreGauges(
 {
     private readonly Lock gate = new();
     private Snapshot? last;
+    private DateTimeOffset? failedAt;
 
     public IEnumerable<Measurement<long>> JobsByStatus() =>
         Current() is { } snapshot
@@ -36,14 +37,21 @@ public sealed class StoreGauges(
             {
                 return fresh;
             }
+            if (failedAt is { } failed && now - failed < options.Value.StoreReadInterval)
+            {
+                // The store was away a moment ago: scrapes do not each wait out its connection timeout under the lock.
+                return null;
+            }
             try
             {
                 last = Read(now);
+                failedAt = null;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 logger.LogWarning(e, "Reading the store's gauges (jobs by status, agents online) failed; they are left out of this scrape");
                 last = null;
+                failedAt = now;
             }
             return last;
         }

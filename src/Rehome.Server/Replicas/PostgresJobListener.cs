@@ -11,7 +11,8 @@ namespace Rehome.Server.Replicas;
 /// connects again with back-off, and then wakes every waiting poll once: what was signalled during the gap is
 /// not replayed by PostgreSQL.
 /// </summary>
-public sealed class PostgresJobListener(IOptions<StoreOptions> store, JobSignals signals, PostgresJobNotifier notifier, ILogger<PostgresJobListener> logger)
+public sealed class PostgresJobListener(
+    IOptions<StoreOptions> store, JobSignals signals, AgentRegistry agents, PostgresJobNotifier notifier, ILogger<PostgresJobListener> logger)
     : BackgroundService
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
@@ -51,13 +52,15 @@ public sealed class PostgresJobListener(IOptions<StoreOptions> store, JobSignals
         {
             // Its own connection, never returned to a pool; the keepalive notices a connection that died silently.
             Pooling = false,
+            // Npgsql refuses multiplexing without pooling; the listener holds one plain connection of its own.
+            Multiplexing = false,
             KeepAlive = 15,
             ApplicationName = "rehome-listener",
         };
         await using var connection = new NpgsqlConnection(connectionString.ToString());
         await connection.OpenAsync(ct);
-        connection.Notification += (_, e) => Received(e.Payload);
-        await using (var listen = new NpgsqlCommand($"LISTEN {PostgresJobNotifier.Channel}", connection))
+        connection.Notification += (_, e) => Received(e.Channel, e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN {PostgresJobNotifier.Channel}; LISTEN {PostgresJobNotifier.AgentsChannel}", connection))
         {
             await listen.ExecuteNonQueryAsync(ct);
         }
@@ -67,20 +70,33 @@ public sealed class PostgresJobListener(IOptions<StoreOptions> store, JobSignals
         {
             logger.LogInformation("Listening for other replicas' new jobs again");
         }
-        // Signals sent while this replica was not listening are gone: each waiting poll looks in the store once.
+        // Signals sent while this replica was not listening are gone: each waiting poll looks in the store once, and
+        // each agent is read again from the store at its next request (a revocation may have been missed).
         signals.SignalEverything();
+        agents.ForgetAllHere();
         while (true)
         {
             await connection.WaitAsync(ct);
         }
     }
 
-    private void Received(string payload)
+    private void Received(string channel, string payload)
     {
-        var (sender, mappingIds) = PostgresJobNotifier.Parse(payload);
-        if (sender != notifier.InstanceId)
+        var (sender, ids) = PostgresJobNotifier.Parse(payload);
+        if (sender == notifier.InstanceId)
         {
-            signals.SignalHere(mappingIds);
+            return;
+        }
+        if (channel == PostgresJobNotifier.AgentsChannel)
+        {
+            foreach (var agentId in ids)
+            {
+                agents.ForgetHere(agentId);
+            }
+        }
+        else
+        {
+            signals.SignalHere(ids);
         }
     }
 }

@@ -18,6 +18,9 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
 {
     public const string Channel = "rehome_jobs";
 
+    /// <summary>Revoked or deleted agents, by id (rare: sent at once, not batched).</summary>
+    public const string AgentsChannel = "rehome_agents";
+
     /// <summary>33 bytes an id ("N" format and a comma) after the 33-byte sender prefix: 6,633 bytes, well under 8,000.</summary>
     public const int IdsPerNotification = 200;
 
@@ -31,6 +34,22 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
         foreach (var id in mappingIds)
         {
             pending.Writer.TryWrite(id);
+        }
+    }
+
+    public void PublishAgentChanged(Guid agentId) => _ = SendAgentAsync(agentId);
+
+    private async Task SendAgentAsync(Guid agentId)
+    {
+        try
+        {
+            await SendAsync(AgentsChannel, [agentId], CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The store is away: so is every request that would use the agent on another replica (it reads the store
+            // when it starts again, after a restart; a replica that kept running keeps the revocation it had not heard of).
+            logger.LogWarning("Could not tell the other replicas that agent {AgentId} was revoked or deleted ({Reason})", agentId, e.Message);
         }
     }
 
@@ -66,7 +85,7 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
             }
             try
             {
-                await SendAsync(batch, stoppingToken);
+                await SendAsync(Channel, batch, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -76,7 +95,7 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
         }
     }
 
-    private async Task SendAsync(IEnumerable<Guid> mappingIds, CancellationToken ct)
+    private async Task SendAsync(string channel, IEnumerable<Guid> mappingIds, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(store.Value.ConnectionString);
         await connection.OpenAsync(ct);
@@ -85,7 +104,7 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
         {
             var command = batch.CreateBatchCommand();
             command.CommandText = "SELECT pg_notify($1, $2)";
-            command.Parameters.Add(new NpgsqlParameter { Value = Channel });
+            command.Parameters.Add(new NpgsqlParameter { Value = channel });
             command.Parameters.Add(new NpgsqlParameter { Value = payload });
             batch.BatchCommands.Add(command);
         }

@@ -291,7 +291,7 @@ public sealed class JobTransitions(
     /// decides (a stop was asked, too many attempts, the device offline past its policy's limit). Returns how
     /// many jobs it touched.
     /// </summary>
-    public async Task<int> ExpireLeasesAsync(int maxAttempts, CancellationToken ct)
+    public async Task<int> ExpireLeasesAsync(int maxAttempts, CancellationToken ct, DateTimeOffset? watchingSince = null)
     {
         var now = time.GetUtcNow();
         var lapsed = await db.Jobs.AsNoTracking()
@@ -317,7 +317,7 @@ public sealed class JobTransitions(
         var limits = await OfflineLimitsAsync(ct);
         foreach (var job in lapsed)
         {
-            var outcome = JobOutcomeRules.AfterLapsedLease(new LapsedLease(job.StopRequested, job.Attempts, job.LastSeen),
+            var outcome = JobOutcomeRules.AfterLapsedLease(new LapsedLease(job.StopRequested, job.Attempts, JobOutcomeRules.LastSignOfLife(job.LastSeen, watchingSince)),
                 new SilenceLimits(maxAttempts, limits.GetValueOrDefault(job.ProjectId)), now);
             using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -354,7 +354,7 @@ public sealed class JobTransitions(
     /// project's policy allows (<see cref="JobOutcomeRules.DeviceOffline"/>). A device that never enrolled is
     /// not offline: its agent may not be installed yet. Returns how many jobs failed.
     /// </summary>
-    public async Task<int> FailOfflineDevicesAsync(CancellationToken ct)
+    public async Task<int> FailOfflineDevicesAsync(CancellationToken ct, DateTimeOffset? watchingSince = null)
     {
         var now = time.GetUtcNow();
         var limits = await OfflineLimitsAsync(ct);
@@ -362,25 +362,33 @@ public sealed class JobTransitions(
         {
             return 0;
         }
-        var silentSince = now - limits.Values.Min();
-        // Agents of the mapping's device (its key, on the project's source connection) that may work; only when none
-        // of them was heard of lately.
-        var candidates = await (
-                from j in db.Jobs.AsNoTracking()
-                where j.Status == JobStatus.WaitingToStart
-                join m in db.Mappings on j.MappingId equals m.Id
-                join p in db.Projects on m.ProjectId equals p.Id
-                join a in db.Agents on new { Key = m.SourceDeviceKey, Connection = p.SourceConnectionId } equals new { Key = a.DeviceKey, Connection = a.ConnectionId }
-                where a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < silentSince
-                    && !db.Agents.Any(b => b.DeviceKey == m.SourceDeviceKey && b.ConnectionId == p.SourceConnectionId
-                        && b.RevokedAt == null && b.Approval == AgentApproval.Active && b.LastSeenAt >= silentSince)
-                select new { j.Id, j.RunId, j.MappingId, j.ProjectId, AgentId = a.Id, a.LastSeenAt })
-            .Take(1000)
-            .ToListAsync(ct);
+        // Project by project limit (a few distinct values), so that many silent devices of a project with a long limit
+        // never crowd out those of a project with a short one.
+        var candidates = new List<(Guid Id, Guid RunId, Guid MappingId, Guid ProjectId, Guid AgentId, DateTimeOffset LastSeenAt)>();
+        foreach (var group in limits.Where(l => l.Value is not null).GroupBy(l => l.Value!.Value))
+        {
+            var silentSince = now - group.Key;
+            var projectIds = group.Select(l => l.Key).ToList();
+            // Agents of the mapping's device (its key, on the project's source connection) that may work; only when none
+            // of them was heard of lately.
+            var rows = await (
+                    from j in db.Jobs.AsNoTracking()
+                    where j.Status == JobStatus.WaitingToStart && projectIds.Contains(j.ProjectId)
+                    join m in db.Mappings on j.MappingId equals m.Id
+                    join p in db.Projects on m.ProjectId equals p.Id
+                    join a in db.Agents on new { Key = m.SourceDeviceKey, Connection = p.SourceConnectionId } equals new { Key = a.DeviceKey, Connection = a.ConnectionId }
+                    where a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < silentSince
+                        && !db.Agents.Any(b => b.DeviceKey == m.SourceDeviceKey && b.ConnectionId == p.SourceConnectionId
+                            && b.RevokedAt == null && b.Approval == AgentApproval.Active && b.LastSeenAt >= silentSince)
+                    select new { j.Id, j.RunId, j.MappingId, j.ProjectId, AgentId = a.Id, a.LastSeenAt })
+                .Take(1000)
+                .ToListAsync(ct);
+            candidates.AddRange(rows.Select(r => (r.Id, r.RunId, r.MappingId, r.ProjectId, r.AgentId, r.LastSeenAt)));
+        }
         var failed = 0;
         foreach (var job in candidates.GroupBy(c => c.Id).Select(g => g.MaxBy(c => c.LastSeenAt)!))
         {
-            if (JobOutcomeRules.DeviceOffline(job.LastSeenAt, limits.GetValueOrDefault(job.ProjectId), now) is not { } outcome)
+            if (JobOutcomeRules.DeviceOffline(JobOutcomeRules.LastSignOfLife(job.LastSeenAt, watchingSince), limits.GetValueOrDefault(job.ProjectId), now) is not { } outcome)
             {
                 continue;
             }

@@ -9,7 +9,9 @@ public sealed class RunEngineOptions
 
     /// <summary>
     /// Whether this server runs the engine's clock. Every replica may (the steps are safe to race); tests turn
-    /// it off and call <see cref="RunEngineService.TickAsync"/> themselves.
+    /// it off and call <see cref="RunEngineService.TickAsync"/> themselves. The engine's clock also writes this
+    /// replica's agents' last-seen times: a replica with it off leaves its agents looking silent to the others (and
+    /// failed as offline past the policy's limit), so keep it on on every replica that serves agents.
     /// </summary>
     public bool Background { get; set; } = true;
 

@@ -41,7 +41,9 @@ public sealed class RunEngineService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // A failing tick (database restarting, say) must not end the engine; the next tick tries again.
+                // A failing tick (database restarting, say) must not end the engine; the next tick tries again. While
+                // it failed, nobody watched the devices: their silence is counted again from when it works.
+                watchingSince = null;
                 logger.LogError(e, "Run engine tick failed");
             }
         }
@@ -49,6 +51,13 @@ public sealed class RunEngineService(
     }
 
     private DateTimeOffset lastOfflineSweep = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Since when this engine has watched the devices without a break (its start, or the store's return after an
+    /// outage). A device is never taken for offline for longer than that: servers stopped over a weekend, or a
+    /// database away for hours, are not the devices' silence.
+    /// </summary>
+    private DateTimeOffset? watchingSince;
 
     /// <summary>The search for devices offline past their limit reads every policy: once an interval, not every tick.</summary>
     private bool OfflineSweepDue()
@@ -67,6 +76,8 @@ public sealed class RunEngineService(
 
     public async Task TickAsync(CancellationToken ct)
     {
+        watchingSince ??= time.GetUtcNow();
+        var watched = watchingSince.Value;
         await using var scope = scopes.CreateAsyncScope();
         var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
         var released = await transitions.ReleaseDueRunsAsync(ct);
@@ -79,10 +90,10 @@ public sealed class RunEngineService(
         {
             batch = await preparer.PrepareWaitingAsync(ct);
         }
-        var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct);
+        // The presence first, so that this replica's agents are not taken for offline by what follows.
         await agents.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), gatewayOptions.Value.PresenceFlushInterval, ct);
-        // After the flush, so that this replica's agents are not taken for offline.
-        var offline = OfflineSweepDue() ? await transitions.FailOfflineDevicesAsync(ct) : 0;
+        var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct, watched);
+        var offline = OfflineSweepDue() ? await transitions.FailOfflineDevicesAsync(ct, watched) : 0;
         if (released + prepared + lapsed + offline > 0)
         {
             logger.LogInformation(

@@ -81,4 +81,34 @@ public class JobOutcomeRulesTests
         Assert.DoesNotContain(JobStatus.Finished, JobStatuses.Rerunnable);
         Assert.All(JobStatuses.Rerunnable, s => Assert.Contains(s, JobStatuses.Terminal));
     }
+
+    [Fact]
+    public void Time_the_servers_were_away_is_not_counted_as_the_devices_silence()
+    {
+        // Servers stopped from Friday evening to Tuesday morning: the device was last seen 4 days ago, but the engine
+        // has watched for 10 minutes only.
+        var seen = JobOutcomeRules.LastSignOfLife(Now.AddDays(-4), watchingSince: Now.AddMinutes(-10));
+
+        Assert.Equal(Now.AddMinutes(-10), seen);
+        Assert.Null(JobOutcomeRules.DeviceOffline(seen, TimeSpan.FromHours(72), Now));
+        Assert.Equal(JobStatus.WaitingToStart,
+            JobOutcomeRules.AfterLapsedLease(new LapsedLease(false, 1, seen), Limits, Now).Status);
+    }
+
+    [Fact]
+    public void Once_the_engine_has_watched_longer_than_the_limit_a_silent_device_is_offline()
+    {
+        var seen = JobOutcomeRules.LastSignOfLife(Now.AddDays(-4), watchingSince: Now.AddDays(-3.5));
+
+        Assert.Equal(Now.AddDays(-3.5), seen);
+        Assert.Equal(JobErrorCodes.DeviceOffline, JobOutcomeRules.DeviceOffline(seen, TimeSpan.FromHours(72), Now)?.Code);
+    }
+
+    [Fact]
+    public void A_device_seen_after_the_engine_began_watching_keeps_its_own_time_and_one_never_seen_stays_unseen()
+    {
+        Assert.Equal(Now.AddMinutes(-1), JobOutcomeRules.LastSignOfLife(Now.AddMinutes(-1), Now.AddHours(-1)));
+        Assert.Null(JobOutcomeRules.LastSignOfLife(null, Now.AddHours(-1)));
+        Assert.Equal(Now.AddDays(-9), JobOutcomeRules.LastSignOfLife(Now.AddDays(-9), null));
+    }
 }

@@ -19,7 +19,9 @@ public sealed class DirectoryFailuresTests
         { "a refusing domain controller", new ActiveDirectoryException("Insufficient rights."), DirectoryFailureKind.Refused, "DirectoryRefused" },
         { "a refusing Graph", new EntraIdException("Authorization_RequestDenied."), DirectoryFailureKind.Refused, "DirectoryRefused" },
         { "a connection without the part it needs", new DirectoryNotConfiguredException("No Entra ID part."), DirectoryFailureKind.Refused, "DirectoryRefused" },
-        { "a client missing its secret", new InvalidOperationException("The Entra ID connection needs a client secret or a client certificate."), DirectoryFailureKind.Refused, "DirectoryRefused" },
+        { "a client missing its secret", Thrown(() => new EntraIdConnectionOptions { TenantId = "t", ClientId = "c" }.CreateCredential()), DirectoryFailureKind.Refused, "DirectoryRefused" },
+        // Not the directory's answer: an EF context used twice, say. Counted against the retry window, not a refusal.
+        { "an invalid operation of something else", Thrown(() => new List<int>().First()), DirectoryFailureKind.Defect, "DirectoryFailed" },
         { "a disposed object", new ObjectDisposedException("LdapConnection"), DirectoryFailureKind.Defect, "DirectoryFailed" },
         { "a bug", new NullReferenceException(), DirectoryFailureKind.Defect, "DirectoryFailed" },
         { "a bad argument", new ArgumentException("Bad filter."), DirectoryFailureKind.Defect, "DirectoryFailed" },
@@ -35,6 +37,19 @@ public sealed class DirectoryFailuresTests
         Assert.Equal(code, failure.Code);
         Assert.Equal(error.Message, failure.Reason);
         Assert.Equal(kind is DirectoryFailureKind.Unreachable or DirectoryFailureKind.Throttled, failure.MayRetry);
+    }
+
+    private static Exception Thrown(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+        throw new InvalidOperationException("The action threw nothing.");
     }
 
     [Fact]

@@ -135,6 +135,29 @@ public sealed class ReplicaTests(TwoReplicas replicas) : IClassFixture<TwoReplic
         Assert.Equal(device.DeviceName, job.Mapping.SourceDevice);
     }
 
+    [Fact]
+    public async Task An_agent_revoked_through_one_replica_is_refused_by_the_other()
+    {
+        using var device = await A.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        using var onB = AgentOn(B, device);
+        await ListeningAsync(B);
+        // B knows the agent now (its credential is in B's memory).
+        await NothingYetAsync(onB);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await A.Client.PostAsJsonAsync($"/api/v1/agents/{device.AgentId}/revoke", new { })).StatusCode);
+
+        // The revocation travels to B by notification: B refuses the agent once it has heard, never serving it again.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpStatusCode status;
+        while ((status = (await PollAsync(onB, 0)).StatusCode) != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, status);
+            await Task.Delay(100);
+        }
+        Assert.True(status == HttpStatusCode.Unauthorized, $"Replica B still serves the agent revoked through A ({(int)status}).");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PollAsync(onB, 0)).StatusCode);
+    }
+
     /// <summary>The agent polls and finds nothing: its server has looked in the store, and looks again only when signalled.</summary>
     private static async Task NothingYetAsync(HttpClient agent) =>
         Assert.Equal(HttpStatusCode.NoContent, (await PollAsync(agent, 0)).StatusCode);

@@ -75,7 +75,7 @@ public sealed class ProjectIdentities(DirectoryClients clients, ConnectedDirecto
     private IDirectoryIdentitySource Source(Connection connection) =>
         DirectoryClients.ActiveDirectoryGap(connection) is null ? clients.ActiveDirectory(connection)
         : connection.Kind == ConnectionKind.EntraId && DirectoryClients.EntraIdGap(connection) is null ? clients.EntraId(connection)
-        : throw new InvalidOperationException(DirectoryClients.ActiveDirectoryGap(connection) ?? DirectoryClients.EntraIdGap(connection));
+        : throw new DirectoryNotConfiguredException(DirectoryClients.ActiveDirectoryGap(connection) ?? DirectoryClients.EntraIdGap(connection) ?? "The connection is not complete.");
 
     /// <summary>A domain account (S-1-5-21-…) or an Entra ID object (S-1-12-1-…).</summary>
     public static bool IsAccountSid(string sid) =>
