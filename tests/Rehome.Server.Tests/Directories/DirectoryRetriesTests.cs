@@ -47,7 +47,7 @@ public sealed class DirectoryRetriesTests
     }
 
     [Fact]
-    public void A_job_is_given_up_once_it_has_failed_for_the_whole_window_and_is_due_again_after()
+    public void A_job_is_given_up_once_it_has_failed_for_the_whole_window_and_a_later_failure_starts_a_new_window()
     {
         var window = TimeSpan.FromMinutes(1);
 
@@ -60,6 +60,9 @@ public sealed class DirectoryRetriesTests
         Assert.False(before.GiveUp);
         Assert.True(after.GiveUp);
         Assert.Null(state);
-        Assert.True(IsDue);
+        // A re-run of the job that meets the directory down again waits from the first delay, not given up at once.
+        var again = Failed(window);
+        Assert.False(again.GiveUp);
+        Assert.Equal(TimeSpan.FromSeconds(5), again.RetryAfter);
     }
 }
