@@ -38,9 +38,19 @@ public sealed record Failure(
         string.Concat(rule.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
 
-/// <summary>What a command did: its value, or the <see cref="Failure"/> that says why it did nothing.</summary>
-public readonly record struct Outcome<T>(T? Value, Failure? Failure)
+/// <summary>An outcome whatever its value's type, for code that only looks (the telemetry's outcome labels).</summary>
+public interface IOutcome
 {
+    Failure? Failure { get; }
+
+    object? BoxedValue { get; }
+}
+
+/// <summary>What a command did: its value, or the <see cref="Failure"/> that says why it did nothing.</summary>
+public readonly record struct Outcome<T>(T? Value, Failure? Failure) : IOutcome
+{
+    object? IOutcome.BoxedValue => Value;
+
     public bool Succeeded => Failure is null;
 
     public static implicit operator Outcome<T>(T value) => new(value, null);

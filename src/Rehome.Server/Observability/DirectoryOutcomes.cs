@@ -30,9 +30,9 @@ public static class DirectoryOutcomes
     {
         // The gateway's calls answer HTTP results: a refusal's status, or the directory's answer as the value.
         IStatusCodeHttpResult { StatusCode: >= 400 } => Refused,
-        Rehome.Server.Administration.Outcome<SidMapAnswer> { Failure: not null } or Rehome.Server.Administration.Outcome<DirectoryActionAnswer> { Failure: not null }
-            or Rehome.Server.Administration.Outcome<DestinationJoin> { Failure: not null } => Refused,
-        Rehome.Server.Administration.Outcome<DirectoryActionAnswer> { Value: { } action } => Of(action),
+        // The gateway's directory calls answer a command's outcome: a refusal, or the directory's answer as its value.
+        Rehome.Server.Administration.IOutcome { Failure: not null } => Refused,
+        Rehome.Server.Administration.IOutcome { BoxedValue: { } value } => Of(value),
         IValueHttpResult { Value: { } value } => Of(value),
         DestinationPreparation { Ready: false, FailureCode: not null } => Refused,
         DestinationPreparation { Ready: false } => Pending,
