@@ -56,4 +56,20 @@ public sealed class HostileInputRegressions(SqliteServer server) : IClassFixture
         var problem = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync());
         Assert.True(problem.TryGetProperty("rule", out var named) && named.GetString() == rule, $"Expected the rule {rule}, got: {problem}");
     }
+
+    [Theory]
+    [InlineData("42")]
+    [InlineData("-1")]
+    public async Task Device_facts_with_a_join_type_that_is_none_of_the_known_ones_are_refused_naming_it(string joinType)
+    {
+        using var device = await server.Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        var before = await server.Host.FingerprintAsync();
+
+        var response = await device.Agent.PostAsync(new Uri("/agent/v1/facts", UriKind.Relative), new StringContent(
+            $"{{\"deviceName\": \"{device.DeviceName}\", \"osVersion\": \"Windows 11\", \"agentVersion\": \"1\", \"joinType\": {joinType}}}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        AssertNames(JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync()), "device.joinType");
+        Assert.Equal(before, await server.Host.FingerprintAsync());
+    }
 }
