@@ -27,13 +27,13 @@ internal static class OfflineJoinChecks
         if (!ComputerName.IsValid(request.MachineName))
         {
             return OfflineJoinResult.Failed(OfflineJoinFailureReason.InvalidName,
-                $"'{request.MachineName}' is not a valid computer name: {ComputerName.Rule}.");
+                $"'{Shown(request.MachineName)}' is not a valid computer name: {ComputerName.Rule}.");
         }
 
         if (request.OrganizationalUnit is { } organizationalUnit && !await destination.ExistsAsync(organizationalUnit, cancellationToken))
         {
             return OfflineJoinResult.Failed(OfflineJoinFailureReason.OrganizationalUnitMissing,
-                $"The organizational unit '{organizationalUnit}' does not exist in the destination domain.");
+                $"The organizational unit '{Shown(organizationalUnit)}' does not exist in the destination domain.");
         }
 
         // Samba resets an existing account's password instead of refusing the name, so ask first.
@@ -56,4 +56,13 @@ internal static class OfflineJoinChecks
                 $"The name '{request.MachineName}' is taken by another machine's account '{holder.DistinguishedName}' "
                 + "and the policy does not reuse computer objects.");
     }
+
+    /// <summary>
+    /// Text from the request as a refusal may show it: control and bidirectional characters (which rewrite a terminal
+    /// or a page) and unpaired surrogates as their code (<c>\u001B</c>). The refusal reaches logs and job errors.
+    /// </summary>
+    private static string Shown(string? text) => string.Concat((text ?? "").Select(c =>
+        char.IsControl(c) || char.IsSurrogate(c) || c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C'
+            ? $"\\u{(int)c:X4}"
+            : c.ToString()));
 }

@@ -73,6 +73,7 @@ public sealed class BearerTokenAuthenticationHandler(
             type = "https://rehome.dev/problems/unauthenticated",
             title = "Authentication required",
             status = 401,
+            rule = "Unauthenticated",
             detail = "Send a personal API token as 'Authorization: Bearer <token>'. Create one with POST /api/v1/auth/token or 'rehome login'.",
         }, options: null, contentType: "application/problem+json");
     }

@@ -62,6 +62,7 @@ public sealed class AgentAuthenticationHandler(
             type = "https://rehome.dev/problems/agent-unauthenticated",
             title = "Agent authentication required",
             status = 401,
+            rule = "AgentUnauthenticated",
             detail = failure ?? "Send the agent's credential as 'Authorization: Agent rha_…'; enroll with POST /agent/v1/enroll to get one.",
         }, options: null, contentType: "application/problem+json");
     }

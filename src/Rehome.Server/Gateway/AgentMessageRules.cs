@@ -28,6 +28,11 @@ public static class AgentMessageRules
         {
             violations.Text("device.deviceName", facts.DeviceName, DeviceNameMaxLength, "The device name");
         }
+        if (!Enum.IsDefined(facts.JoinType))
+        {
+            // JSON may carry an enum as a number: one the agent does not know must not be stored as the device's join.
+            violations.Add("device.joinType", "UnknownValue", "The join type must be Workgroup, ActiveDirectory, HybridEntraId or EntraId.");
+        }
         violations.Text("device.osVersion", facts.OsVersion, FieldMaxLength, "The OS version");
         violations.Text("device.agentVersion", facts.AgentVersion, FieldMaxLength, "The agent version");
         violations.Text("device.domainName", facts.DomainName, FieldMaxLength, "The domain name");

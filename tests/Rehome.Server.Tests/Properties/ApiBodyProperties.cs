@@ -9,11 +9,12 @@ namespace Rehome.Server.Tests.Properties;
 
 /// <summary>
 /// Every JSON body the API takes, from a valid example mutated the ways a careless or hostile client would: never a
-/// 500, a 400 is problem+json whose errors name a field, and a refusal changes nothing in the store.
+/// 500, a 400 is problem+json whose errors name a field, and a refusal changes nothing in the store; on SQLite and
+/// on PostgreSQL.
 /// </summary>
-public sealed class ApiBodyProperties(SqliteServer server) : IClassFixture<SqliteServer>
+public abstract class ApiBodyProperties(ServerHost host)
 {
-    private ServerHost Host => server.Host;
+    private ServerHost Host => host;
 
     private const string FuzzPassword = "Fuzz-Rehome-Passw0rd-2026";
 
@@ -227,3 +228,7 @@ public sealed class ApiBodyProperties(SqliteServer server) : IClassFixture<Sqlit
             details.GetProperty("policyId").GetGuid(), mappings[0], mappings[1], run.GetProperty("run").Id(), account.Id(), self);
     }
 }
+
+public sealed class ApiBodyPropertiesOnSqlite(SqliteServer server) : ApiBodyProperties(server.Host), IClassFixture<SqliteServer>;
+
+public sealed class ApiBodyPropertiesOnPostgres(PostgresServer server) : ApiBodyProperties(server.Host), IClassFixture<PostgresServer>;
