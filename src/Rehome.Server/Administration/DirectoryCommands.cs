@@ -15,7 +15,7 @@ namespace Rehome.Server.Administration;
 /// </summary>
 public sealed class DirectoryCommands(
     RehomeDbContext db, ConnectionTester tester, DirectoryClients clients, MappingDiscovery discovery, ReadinessCheck readiness,
-    ProjectIdentities identities, AuditTrail audit)
+    ProjectIdentities identities, AuditTrail audit, Notifications.NotificationOutbox notifications)
 {
     /// <summary>What is held of the project's users and groups (the SID map's source), read again first when <paramref name="refresh"/>.</summary>
     public async Task<Outcome<ProjectIdentitiesView>> IdentitiesAsync(Guid projectId, bool refresh, CancellationToken ct)
@@ -63,6 +63,7 @@ public sealed class DirectoryCommands(
             return Failure.NotFound($"Connection {id}");
         }
         var report = await tester.TestAsync(connection, ct);
+        await notifications.ConnectionTestFailedAsync(report, ct);
         await db.SaveChangesAsync(ct);
         return report;
     }

@@ -18,7 +18,8 @@ public sealed record EnrollmentResult(EnrollResponse Response, bool Held);
 /// (<see cref="EnrollmentRules"/>): the same key gets a new credential, another key waits for an administrator
 /// (<see cref="Administration.AgentCommands.ApproveAsync"/>) with no credential, and the device's agent keeps its mapping and jobs.
 /// </summary>
-public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, AuditTrail audit, TimeProvider time, ILogger<AgentEnrollment> logger)
+public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, AuditTrail audit, TimeProvider time, ILogger<AgentEnrollment> logger,
+    Notifications.NotificationOutbox notifications)
 {
     public async Task<Outcome<EnrollmentResult>> EnrollAsync(EnrollRequest? request, string? address, CancellationToken ct)
     {
@@ -154,6 +155,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
             audit.Record("agent.enrollment-held", $"agent/{held.Id}",
                 $"{held.DeviceName} with the key of {connection.Name}, another device key (hardware id {proof.HardwareId}, from {address ?? "unknown"}): {decision.Reason}");
             logger.LogWarning("Enrollment for device {DeviceName} held for approval as agent {AgentId}: {Reason}", held.DeviceName, held.Id, decision.Reason);
+            await notifications.EnrollmentHeldAsync(held, decision.Reason, ct);
         }
         Prove(held, proof, address);
         Apply(held, device);

@@ -9,6 +9,7 @@ using Rehome.Server.Console;
 using Rehome.Server.Directories;
 using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
+using Rehome.Server.Notifications;
 using Rehome.Server.Observability;
 using Rehome.Server.Replicas;
 using Rehome.Server.Runs;
@@ -52,6 +53,7 @@ public static class RehomeServer
         services.AddScoped<AgentCommands>();
         services.AddScoped<RunCommands>();
         services.AddScoped<DirectoryCommands>();
+        services.AddScoped<NotificationCommands>();
         services.AddScoped<StoreCommands>();
         services.AddScoped<MappingSummaries>();
         services.AddScoped<JobTransitions>();
@@ -65,6 +67,7 @@ public static class RehomeServer
         services.AddSingleton<RunEngineService>();
         services.AddRehomeGateway(configuration);
         services.AddRehomeDirectories(configuration);
+        services.AddRehomeNotifications(configuration);
         services.AddHostedService(sp => sp.GetRequiredService<RunEngineService>());
 
         services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
@@ -143,7 +146,8 @@ public static class RehomeServer
             .MapRunsApi()
             .MapAgentsApi()
             .MapDirectoriesApi()
-            .MapAuditApi();
+            .MapAuditApi()
+            .MapNotificationsApi();
         app.MapAgentGateway();
         app.MapRehomeConsole();
         app.MapSingleSignOn();

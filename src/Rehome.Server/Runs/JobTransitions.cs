@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Agents;
 using Rehome.Core.Runs;
 using Rehome.Server.Gateway;
+using Rehome.Server.Notifications;
 using Rehome.Server.Observability;
 using Rehome.Server.Store;
 
@@ -40,7 +41,7 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// </summary>
 public sealed class JobTransitions(
     RehomeDbContext db, StoreCommands store, MappingSummaries summaries, TimeProvider time, JobSignals signals, ILogger<JobTransitions> logger,
-    RehomeTelemetry telemetry)
+    RehomeTelemetry telemetry, NotificationOutbox notifications)
 {
     private const int InProgress = (int)JobStatus.InProgress;
     private readonly JobTransitionLog log = new(logger);
@@ -341,6 +342,7 @@ public sealed class JobTransitions(
             {
                 await summaries.RefreshAsync(job.MappingId, now, ct);
             }
+            await notifications.LeaseLapsedAsync(job.Id, outcome, ct);
             await transaction.CommitAsync(ct);
             log.LeaseLapsed(outcome);
             telemetry.LeaseLapsed(outcome.Status);
@@ -447,6 +449,7 @@ public sealed class JobTransitions(
             UPDATE jobs SET lease_expires_at = @next, error_message = @message, updated_at = @now
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
             """, ct, ("next", Dialect.Time(nextTry)), ("message", message), ("now", Dialect.Time(now)), ("id", jobId));
+        await notifications.PreparationFailingAsync(jobId, message, ct);
         await transaction.CommitAsync(ct);
     }
 
@@ -501,6 +504,7 @@ public sealed class JobTransitions(
         }
         await ReleaseOrFailDependentsAsync(jobId, status, now, ct);
         await summaries.RefreshAsync(mappingId, now, ct);
+        await notifications.JobOverAsync(jobId, status, ct);
     }
 
     private async Task<int> ReleaseOrFailDependentsAsync(Guid prerequisiteId, JobStatus prerequisiteStatus, DateTimeOffset now, CancellationToken ct)

@@ -12,6 +12,7 @@ using Rehome.Core.Projects;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
+using Rehome.Server.Notifications;
 
 namespace Rehome.Server.Store;
 
@@ -55,6 +56,18 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<NotificationSubscription> NotificationSubscriptions => Set<NotificationSubscription>();
+
+    public DbSet<NotificationEvent> NotificationEvents => Set<NotificationEvent>();
+
+    public DbSet<NotificationDelivery> NotificationDeliveries => Set<NotificationDelivery>();
+
+    public DbSet<NotificationDeliveryEvent> NotificationDeliveryEvents => Set<NotificationDeliveryEvent>();
+
+    public DbSet<NotificationAttempt> NotificationAttempts => Set<NotificationAttempt>();
+
+    public DbSet<NotificationMark> NotificationMarks => Set<NotificationMark>();
 
     /// <summary>Which SQL dialect the hand-written statements use.</summary>
     public abstract StoreProvider Provider { get; }
@@ -204,8 +217,61 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(a => a.At);
         });
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        ConfigureNotifications(modelBuilder);
 
         ApplySnakeCaseNames(modelBuilder);
+    }
+
+    private static void ConfigureNotifications(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<NotificationSubscription>(e =>
+        {
+            e.ToTable("notification_subscriptions");
+            e.HasIndex(s => s.Name).IsUnique();
+            e.Property(s => s.Name).HasMaxLength(SubscriptionRules.NameMaxLength);
+            e.Property(s => s.Channel).HasConversion<string>().HasMaxLength(20);
+            e.Property(s => s.Events).HasConversion(JsonConverter<List<NotificationEventKind>>(), JsonComparer<List<NotificationEventKind>>());
+            e.Property(s => s.EmailAddresses).HasConversion(JsonConverter<List<string>>(), JsonComparer<List<string>>());
+            // A project's subscriptions go with it.
+            e.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<NotificationEvent>(e =>
+        {
+            e.ToTable("notification_events");
+            e.Property(v => v.Kind).HasConversion<string>().HasMaxLength(40);
+            // The dispatcher reads the undistributed few; distributed events stay only for their deliveries.
+            e.HasIndex(v => v.Id).HasFilter("distributed = false").HasDatabaseName("ix_notification_events_undistributed");
+        });
+        modelBuilder.Entity<NotificationDelivery>(e =>
+        {
+            e.ToTable("notification_deliveries");
+            e.HasOne<NotificationSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(d => new { d.SubscriptionId, d.CreatedAt });
+            e.HasIndex(d => new { d.Status, d.NextAttemptAt });
+            // One collecting delivery per subscription: two replicas opening a window at once cannot both succeed.
+            e.HasIndex(d => d.SubscriptionId).IsUnique().HasFilter($"status = {(int)DeliveryStatus.Collecting}")
+                .HasDatabaseName("ix_notification_deliveries_collecting");
+        });
+        modelBuilder.Entity<NotificationDeliveryEvent>(e =>
+        {
+            e.ToTable("notification_delivery_events");
+            e.HasKey(l => new { l.DeliveryId, l.EventId });
+            e.HasIndex(l => l.EventId);
+            e.HasOne<NotificationDelivery>().WithMany().HasForeignKey(l => l.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<NotificationAttempt>(e =>
+        {
+            e.ToTable("notification_attempts");
+            e.HasIndex(a => a.DeliveryId);
+            e.HasOne<NotificationDelivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<NotificationMark>(e =>
+        {
+            e.ToTable("notification_marks");
+            e.HasKey(m => m.Key);
+            e.Property(m => m.Key).HasMaxLength(200);
+            e.HasIndex(m => m.RunId);
+        });
     }
 
     private static void ApplySnakeCaseNames(ModelBuilder modelBuilder)

@@ -121,6 +121,7 @@ public sealed class ServerHost : IAsyncDisposable
             // Tests drive the engine's ticks themselves: a fake clock advanced by days would otherwise run
             // one tick per elapsed second.
             "--Rehome:Runs:Background=false",
+            "--Rehome:Notifications:Background=false",
             // Suites sign in many times a minute from 127.0.0.1; the rate-limit test sets its own limit.
             "--Rehome:Auth:SignInsPerMinute=1000",
             // No directory unless a test names one: rejoins wait for their destination (live servers simulate one).

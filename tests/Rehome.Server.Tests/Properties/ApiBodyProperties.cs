@@ -19,7 +19,7 @@ public abstract class ApiBodyProperties(ServerHost host)
     private const string FuzzPassword = "Fuzz-Rehome-Passw0rd-2026";
 
     /// <summary>The world the examples point into: a project with mappings, a run, accounts to change.</summary>
-    private sealed record World(Guid Project, Guid OtherProject, Guid Source, Guid Destination, Guid Policy, Guid Mapping, Guid RunMapping, Guid Run, Guid Account, HttpClient Self);
+    private sealed record World(Guid Project, Guid OtherProject, Guid Source, Guid Destination, Guid Policy, Guid Mapping, Guid RunMapping, Guid Run, Guid Account, HttpClient Self, Guid Subscription = default);
 
     /// <summary>A valid body for each operation of the OpenAPI document that takes JSON, keyed "METHOD path".</summary>
     private static readonly Dictionary<string, Func<World, (string Url, JsonNode Body, bool Self)>> Examples = new(StringComparer.Ordinal)
@@ -56,6 +56,8 @@ public abstract class ApiBodyProperties(ServerHost host)
             ["destinationOu"] = "OU=Migrated,DC=fabrikam,DC=example",
             ["includeDisabled"] = false,
         }, false),
+        ["POST /api/v1/notifications/subscriptions"] = w => ("/api/v1/notifications/subscriptions", Subscription(w), false),
+        ["PUT /api/v1/notifications/subscriptions/{id}"] = w => ($"/api/v1/notifications/subscriptions/{w.Subscription}", Subscription(w), false),
         ["POST /api/v1/projects/{projectId}/readiness"] = w => ($"/api/v1/projects/{w.Project}/readiness", new JsonObject
         {
             ["kinds"] = new JsonArray("RejoinDomain"),
@@ -71,6 +73,17 @@ public abstract class ApiBodyProperties(ServerHost host)
         ["sourceConnectionId"] = w.Source.ToString(),
         ["destinationConnectionId"] = w.Destination.ToString(),
         ["policyId"] = w.Policy.ToString(),
+    };
+
+    private static JsonObject Subscription(World w) => new()
+    {
+        ["name"] = ApiClient.Unique("subscription"),
+        ["projectId"] = w.Project.ToString(),
+        ["events"] = new JsonArray("JobFailed", "RunFinished"),
+        ["channel"] = "Webhook",
+        ["webhookUrl"] = "https://hooks.example.com/rehome",
+        ["webhookSecret"] = "fuzz-webhook-secret-0123",
+        ["enabled"] = true,
     };
 
     private static JsonObject Run(World w) => new()
@@ -217,6 +230,14 @@ public abstract class ApiBodyProperties(ServerHost host)
         // Stopped jobs are what a re-run starts again.
         (await client.PostAsync(new Uri($"/api/v1/runs/{run.GetProperty("run").Id()}/stop", UriKind.Relative), null)).EnsureSuccessStatusCode();
         var account = await client.PostJsonAsync("/api/v1/accounts", new { userName = ApiClient.Unique("victim"), role = "Viewer", password = FuzzPassword });
+        var subscription = await client.PostJsonAsync("/api/v1/notifications/subscriptions", new
+        {
+            name = ApiClient.Unique("subscription"),
+            events = new[] { "JobFailed" },
+            channel = "Webhook",
+            webhookUrl = "https://hooks.example.com/x",
+            webhookSecret = "fuzz-webhook-secret-0123",
+        });
         // The password change acts on the caller: an account of its own, so the administrator's token stays.
         var selfName = ApiClient.Unique("self");
         await client.PostJsonAsync("/api/v1/accounts", new { userName = selfName, role = "Viewer", password = FuzzPassword });
@@ -225,7 +246,7 @@ public abstract class ApiBodyProperties(ServerHost host)
         // A token's first use records when it was used: done here, so that it is not counted as a refusal's write.
         (await self.GetAsync(new Uri("/api/v1/projects", UriKind.Relative))).EnsureSuccessStatusCode();
         return new World(project, other, details.GetProperty("sourceConnectionId").GetGuid(), details.GetProperty("destinationConnectionId").GetGuid(),
-            details.GetProperty("policyId").GetGuid(), mappings[0], mappings[1], run.GetProperty("run").Id(), account.Id(), self);
+            details.GetProperty("policyId").GetGuid(), mappings[0], mappings[1], run.GetProperty("run").Id(), account.Id(), self, subscription.Id());
     }
 }
 

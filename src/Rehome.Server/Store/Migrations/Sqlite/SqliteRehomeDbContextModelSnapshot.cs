@@ -999,6 +999,269 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.ToTable("console_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<byte[]>("DeliveryId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("number");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.Property<bool>("Succeeded")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("succeeded");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_attempts");
+
+                    b.HasIndex("DeliveryId")
+                        .HasDatabaseName("ix_notification_attempts_delivery_id");
+
+                    b.ToTable("notification_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationDelivery", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<int>("EventCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("event_count");
+
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_test");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status");
+
+                    b.Property<byte[]>("SubscriptionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("subscription_id");
+
+                    b.Property<long>("WindowEndsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_ends_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_deliveries");
+
+                    b.HasIndex("SubscriptionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_notification_deliveries_collecting")
+                        .HasFilter("status = 0");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_notification_deliveries_status_next_attempt_at");
+
+                    b.HasIndex("SubscriptionId", "CreatedAt")
+                        .HasDatabaseName("ix_notification_deliveries_subscription_id_created_at");
+
+                    b.ToTable("notification_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationDeliveryEvent", b =>
+                {
+                    b.Property<byte[]>("DeliveryId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("event_id");
+
+                    b.HasKey("DeliveryId", "EventId")
+                        .HasName("pk_notification_delivery_events");
+
+                    b.HasIndex("EventId")
+                        .HasDatabaseName("ix_notification_delivery_events_event_id");
+
+                    b.ToTable("notification_delivery_events", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("data");
+
+                    b.Property<bool>("Distributed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("distributed");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("OccurredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("project_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_events");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_notification_events_undistributed")
+                        .HasFilter("distributed = false");
+
+                    b.ToTable("notification_events", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationMark", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<byte[]>("RunId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("Key")
+                        .HasName("pk_notification_marks");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_notification_marks_run_id");
+
+                    b.ToTable("notification_marks", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationSubscription", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("EmailAddresses")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email_addresses");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("enabled");
+
+                    b.Property<string>("Events")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("events");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("project_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("WebhookSecretProtected")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("webhook_secret_protected");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("webhook_url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_subscriptions");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_notification_subscriptions_name");
+
+                    b.HasIndex("ProjectId")
+                        .HasDatabaseName("ix_notification_subscriptions_project_id");
+
+                    b.ToTable("notification_subscriptions", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
                 {
                     b.Property<byte[]>("ConnectionId")
@@ -1095,6 +1358,45 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_console_sessions_accounts_account_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationAttempt", b =>
+                {
+                    b.HasOne("Rehome.Server.Notifications.NotificationDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_attempts_notification_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationDelivery", b =>
+                {
+                    b.HasOne("Rehome.Server.Notifications.NotificationSubscription", null)
+                        .WithMany()
+                        .HasForeignKey("SubscriptionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_deliveries_notification_subscriptions_subscription_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationDeliveryEvent", b =>
+                {
+                    b.HasOne("Rehome.Server.Notifications.NotificationDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_delivery_events_notification_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Notifications.NotificationSubscription", b =>
+                {
+                    b.HasOne("Rehome.Core.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_notification_subscriptions_projects_project_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
