@@ -60,8 +60,9 @@ public static class PollsRatioMode
         var credentials = await Fleet.EnrollAsync(gatewayHttp, configurationKey, 0, agents);
         var time = TimeSpan.FromSeconds(seconds);
 
-        // A warm-up of each: every agent's first poll (which looks in the store once), then 3 s (JIT, connections).
-        // Then two rounds of each in turn, so that a change in the machine's load falls on both.
+        // A warm-up of each: every agent's first poll (which looks in the store once), then as long as a round (JIT:
+        // on a loaded machine the optimised code comes late). Then two rounds of each in turn, so that a change in
+        // the machine's load falls on both.
         foreach (var http in (HttpClient[])[gatewayHttp, bareHttp])
         {
             await Parallel.ForEachAsync(credentials, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (credential, ct) =>
@@ -69,7 +70,7 @@ public static class PollsRatioMode
                 using var request = Fleet.Poll(http, credential, 0);
                 using var response = await http.SendAsync(request, ct);
             });
-            await PollsMode.ShortPollsAsync(http, credentials, TimeSpan.FromSeconds(3));
+            await PollsMode.ShortPollsAsync(http, credentials, time);
         }
         var rates = new Dictionary<string, List<double>> { ["gateway"] = [], ["bare Kestrel"] = [] };
         for (var round = 1; round <= 2; round++)
