@@ -1,42 +1,62 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Rehome.Cli.Client;
+using System.Net;
+using Rehome.Agents.Bench;
 using Rehome.Cli.Commands;
 using Rehome.Cli.Rehearsal;
-using Rehome.Core.Runs;
-using Rehome.Protocol;
-using Rehome.Server.Hosting;
 using Spectre.Console;
 
-// Agent gateway benchmarks (issue 4). Each prints figures; nothing here asserts a time.
-//   pickup   [agents=1000]       OK → the agent's first step, over real HTTP, with every agent long-polling
-//   polls    [agents=10000] [s]  idle polls per second the gateway answers with that many agents enrolled and waiting
-//   rehearse [devices=10000]     wall time of `rehome rehearse` through all five jobs
+// Agent gateway benchmarks (issues 4 and 14). Each mode prints its figures and the machine's facts (cores, load
+// average at start and end); nothing here asserts a time.
+//   pickup          [agents=1000]                OK → the agent's first step, over real HTTP, every agent long-polling
+//   pickup-replicas [agents=1000]                the same with two server processes on one PostgreSQL (REHOME_BENCH_POSTGRES)
+//   polls           [agents=10000] [seconds=10]  idle polls per second the gateway answers with that many agents waiting
+//   polls-ratio     [agents=1000] [seconds=10]   authenticated polls per second: the gateway against a bare Kestrel endpoint
+//   hold            [agents=50000] [http1|http2] every agent holding a long poll on one server process: its memory
+//   rehearse        [devices=10000]              wall time of `rehome rehearse` through all five jobs
+// The *-client modes are the fleet's side of a mode, started by it as child processes.
 var mode = args.Length > 0 ? args[0] : "pickup";
-var number = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : mode == "pickup" ? 1000 : 10_000;
+int Argument(int index, int otherwise) => args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : otherwise;
+var number = Argument(1, mode switch
+{
+    "pickup" or "pickup-replicas" or "polls-ratio" => 1000,
+    "hold" => 50_000,
+    _ => 10_000,
+});
+switch (mode)
+{
+    case "polls-client":
+        await PollsMode.ClientAsync(new Uri(args[2]), args[3], number, Argument(4, 10));
+        return 0;
+    case "polls-ratio-client":
+        await PollsRatioMode.ClientAsync(new Uri(args[2]), new Uri(args[3]), args[4], number, Argument(5, 10));
+        return 0;
+    case "hold-client":
+        await HoldMode.ClientAsync(new Uri(args[2]), args[3], Argument(4, 0), number, IPAddress.Parse(args[5]), args[6] == "http2");
+        return 0;
+}
+
 var root = Path.Combine(Path.GetTempPath(), "rehome-agents-bench-" + Guid.NewGuid().ToString("N")[..8]);
-Console.WriteLine($"{mode} with {number:N0}; {Environment.ProcessorCount} cores; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; folder {root}");
+var clock = Stopwatch.StartNew();
+Console.WriteLine($"{mode} with {number:N0}; {Environment.ProcessorCount} cores; load average {LoadAverage()} at start; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; folder {root}");
 try
 {
     switch (mode)
     {
         case "pickup":
-            await PickupAsync(number);
+            await PickupMode.RunAsync(root, number);
+            break;
+        case "pickup-replicas":
+            await PickupReplicasMode.RunAsync(root, number);
             break;
         case "polls":
-            await PollsAsync(number, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10);
+            await PollsMode.RunAsync(root, number, Argument(2, 10));
             break;
-        case "polls-client":
-            // The agents' side of "polls", in its own process: 10,000 connections on each side do not fit one
-            // process's file descriptor limit here (20,000).
-            await PollsClientAsync(new Uri(args[2]), args[3], number, int.Parse(args[4], CultureInfo.InvariantCulture));
+        case "polls-ratio":
+            await PollsRatioMode.RunAsync(root, number, Argument(2, 10));
+            break;
+        case "hold":
+            await HoldMode.RunAsync(root, number, http2: args.Length > 2 && args[2] == "http2");
             break;
         case "rehearse":
             var options = new RehearsalOptions
@@ -46,18 +66,18 @@ try
                 PollSeconds = 10,
                 MaxConnections = Math.Max(100, (RehearseCommand.FileDescriptorLimit() - 6000) / 2),
             };
-            var clock = Stopwatch.StartNew();
             var exit = await RehearseCommand.RunAsync(new CliContext(AnsiConsole.Console), options, root, "http://127.0.0.1:0", exitWhenOver: true, CancellationToken.None);
             Console.WriteLine($"rehearsal of {number:N0} devices × 5 jobs: {clock.Elapsed.TotalSeconds:F1} s wall time from launch, exit code {exit}");
             break;
         default:
-            Console.Error.WriteLine("Modes: pickup [agents], polls [agents] [seconds], rehearse [devices].");
+            Console.Error.WriteLine("Modes: pickup [agents], pickup-replicas [agents], polls [agents] [seconds], polls-ratio [agents] [seconds], hold [agents] [http1|http2], rehearse [devices].");
             return 2;
     }
     return 0;
 }
 finally
 {
+    Console.WriteLine($"{mode} over after {clock.Elapsed.TotalSeconds:F0} s; load average {LoadAverage()} at end");
     try
     {
         System.IO.Directory.Delete(root, recursive: true);
@@ -67,170 +87,5 @@ finally
     }
 }
 
-async Task<(WebApplication App, Uri Address, RehomeApiClient Api)> StartServerAsync(int agents)
-{
-    var builder = RehomeServer.CreateBuilder(
-    [
-        "--urls=http://127.0.0.1:0",
-        $"--Rehome:Store:DataDirectory={Path.Combine(root, "data")}",
-        "--Rehome:Store:Provider=Sqlite",
-        "--Rehome:Directories:Mode=Simulated",
-        "--Rehome:Runs:TickInterval=00:00:00.200",
-        $"--Rehome:Gateway:EnrollmentsPerMinute={agents * 2}",
-        "--Rehome:Bootstrap:AdminPassword=Bench-Rehome-Passw0rd-2026",
-    ]);
-    builder.Logging.SetMinimumLevel(LogLevel.Error);
-    if (Environment.GetEnvironmentVariable("REHOME_BENCH_TRACE") is not null)
-    {
-        builder.Logging.AddFilter("Rehome.Server.Gateway.LeaseBatcher", LogLevel.Debug);
-    }
-    var app = await RehomeServer.BuildAsync(builder);
-    await app.StartAsync();
-    var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-    return (app, address, new RehomeApiClient(address, await DemoCommand.IssueLocalTokenAsync(app, CancellationToken.None)));
-}
-
-async Task PickupAsync(int agents)
-{
-    // Light agents: enrolled over HTTP, each waiting in its long poll, recording when its poll brings a job and
-    // doing nothing more, so the figure is the server's and the network's, not 1,000 devices' work sharing two cores.
-    var (app, address, api) = await StartServerAsync(agents);
-    var scenario = new RehearsalScenario(api, root, new RehearsalOptions { Devices = agents, Jobs = [JobKind.MigrateEntraIdGroups] });
-    await scenario.SetUpAsync(CancellationToken.None);
-    using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue };
-    using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
-    var credentials = await EnrollAllAsync(http, scenario.ConfigurationKey, agents);
-    var received = new long[agents];
-    var waiting = 0;
-    var pollers = Enumerable.Range(0, agents).Select(i => Task.Run(async () =>
-    {
-        while (true)
-        {
-            using var request = Poll(credentials[i], 55);
-            Interlocked.Increment(ref waiting);
-            using var response = await http.SendAsync(request);
-            Interlocked.Decrement(ref waiting);
-            if (response.StatusCode == System.Net.HttpStatusCode.OK)
-            {
-                received[i] = Stopwatch.GetTimestamp();
-                return;
-            }
-        }
-    })).ToList();
-    await WaitAsync(() => Task.FromResult(Volatile.Read(ref waiting) == agents), "every agent to wait in its poll");
-    await Task.Delay(TimeSpan.FromSeconds(2));
-    var ok = Stopwatch.GetTimestamp();
-    await scenario.StartRunAsync(CancellationToken.None);
-    var answered = Stopwatch.GetElapsedTime(ok);
-    await Task.WhenAll(pollers);
-    var latencies = received.Select(t => Stopwatch.GetElapsedTime(ok, t).TotalMilliseconds).Order().ToArray();
-    Console.WriteLine($"OK answered in {answered.TotalMilliseconds:F0} ms; pickup (OK → the agent holds its job) over {agents:N0} agents: " +
-        $"p50 {Percentile(latencies, 50):F0} ms, p99 {Percentile(latencies, 99):F0} ms, max {latencies[^1]:F0} ms");
-    await app.StopAsync();
-    await app.DisposeAsync();
-}
-
-static async Task<string[]> EnrollAllAsync(HttpClient http, string configurationKey, int agents)
-{
-    var clock = Stopwatch.StartNew();
-    var credentials = new string[agents];
-    await Parallel.ForAsync(0, agents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-    {
-        // Each simulated device proves a key of its own, as agents do.
-        using var deviceKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var facts = new DeviceFacts { DeviceName = RehearsalScenario.DeviceName(i + 1), OsVersion = "bench", AgentVersion = "bench" };
-        var response = await http.PostAsJsonAsync("/agent/v1/enroll",
-            EnrollRequest.Signed(configurationKey, facts, deviceKey, $"BENCH-{i + 1}", DateTimeOffset.UtcNow), AgentProtocol.JsonOptions, ct);
-        response.EnsureSuccessStatusCode();
-        credentials[i] = (await response.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions, ct))!.Credential
-            ?? throw new InvalidOperationException($"The enrollment of {facts.DeviceName} was held for approval.");
-    });
-    Console.WriteLine($"{agents:N0} agents enrolled in {clock.Elapsed.TotalSeconds:F1} s ({agents / clock.Elapsed.TotalSeconds:F0}/s)");
-    return credentials;
-}
-
-async Task PollsAsync(int agents, int seconds)
-{
-    var (app, address, api) = await StartServerAsync(agents);
-    var scenario = new RehearsalScenario(api, root, new RehearsalOptions { Devices = agents, Jobs = [JobKind.MigrateEntraIdGroups] });
-    await scenario.SetUpAsync(CancellationToken.None);
-    using var client = Process.Start(new ProcessStartInfo(Environment.ProcessPath!,
-        ["polls-client", agents.ToString(CultureInfo.InvariantCulture), address.ToString(), scenario.ConfigurationKey, seconds.ToString(CultureInfo.InvariantCulture)])
-    { UseShellExecute = false })!;
-    await client.WaitForExitAsync();
-    await app.StopAsync();
-    await app.DisposeAsync();
-}
-
-static async Task PollsClientAsync(Uri address, string configurationKey, int agents, int seconds)
-{
-    using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue };
-    using var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
-    var credentials = await EnrollAllAsync(http, configurationKey, agents);
-
-    // Every agent holds a long poll open, as idle agents do.
-    using var stopIdle = new CancellationTokenSource();
-    var waiting = 0;
-    var idle = Enumerable.Range(0, agents).Select(i => Task.Run(async () =>
-    {
-        while (!stopIdle.IsCancellationRequested)
-        {
-            try
-            {
-                using var request = Poll(credentials[i], 55);
-                Interlocked.Increment(ref waiting);
-                using var response = await http.SendAsync(request, stopIdle.Token);
-                Interlocked.Decrement(ref waiting);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    })).ToList();
-    await WaitAsync(() => Task.FromResult(Volatile.Read(ref waiting) >= agents), "every agent to wait in its poll");
-    await Task.Delay(TimeSpan.FromSeconds(2));
-
-    // Then short polls, as fast as 64 connections go, with the agents' credentials in turn.
-    var count = 0L;
-    var failures = 0L;
-    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-    var measured = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
-    {
-        var i = w;
-        while (!stop.IsCancellationRequested)
-        {
-            using var request = Poll(credentials[i % agents], 0);
-            using var response = await http.SendAsync(request);
-            Interlocked.Increment(ref response.IsSuccessStatusCode ? ref count : ref failures);
-            i += 64;
-        }
-    })));
-    var rate = count / measured.Elapsed.TotalSeconds;
-    Console.WriteLine($"idle polls answered with {agents:N0} agents waiting in long polls: {rate:N0}/s over {measured.Elapsed.TotalSeconds:F1} s ({failures} failed)");
-    await stopIdle.CancelAsync();
-    await Task.WhenAll(idle);
-}
-
-static HttpRequestMessage Poll(string credential, int wait)
-{
-    var request = new HttpRequestMessage(HttpMethod.Post, $"/agent/v1/poll?wait={wait}");
-    request.Headers.Authorization = new AuthenticationHeaderValue(AgentProtocol.AuthorizationScheme, credential);
-    return request;
-}
-
-static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-static async Task WaitAsync(Func<Task<bool>> condition, string what)
-{
-    var clock = Stopwatch.StartNew();
-    while (!await condition())
-    {
-        if (clock.Elapsed > TimeSpan.FromMinutes(10))
-        {
-            throw new TimeoutException("Timed out waiting for " + what);
-        }
-        await Task.Delay(100);
-    }
-}
+// The 1, 5 and 15 minute load averages: the two cores are shared, so every figure says how busy they were.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";

@@ -32,6 +32,8 @@ public static class ObservabilityServiceCollectionExtensions
             {
                 metrics.EnableMetrics(meter, scopes: MeterScope.Local);
             }
+            // The runtime's meter (GC heap, working set, thread pool) is one per process whatever the hosts in it.
+            metrics.EnableMetrics("System.Runtime", scopes: MeterScope.Global);
         });
         services.AddSingleton<StoreGauges>();
         services.AddSingleton<RehomeTelemetry>();

@@ -96,6 +96,7 @@ public sealed class TelemetryTests(TelemetryServer server) : IClassFixture<Telem
         Assert.Equal(1, Moved(before, after, "rehome_jobs", ("rehome_job_status", "InProgress")));
         Assert.True(after.Sum("rehome_agents_online") >= 1, after.Text);
         Assert.True(after.Has("http_server_request_duration_seconds_count"), "ASP.NET Core's request metrics are exported too");
+        Assert.True(after.Has("dotnet_process_memory_working_set_bytes"), "The runtime's memory is exported too");
     }
 
     [Fact]
