@@ -119,7 +119,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         return loaded.Answer(policy, sids);
     }
 
-    public async Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct)
+    public async Task<DirectoryActionAnswer> RunActionAsync(Guid jobId, Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct)
     {
         var (source, destination, policy) = await ContextAsync(project, ct);
         try
