@@ -25,7 +25,11 @@ public interface IMigrationDirectory
 
     Task<SidMapAnswer> MapSidsAsync(Project project, PolicySettings policy, IReadOnlyList<SecurityIdentifier> sids, CancellationToken ct);
 
-    Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct);
+    /// <summary>
+    /// Acts in a directory for the job <paramref name="jobId"/> whose lease the request's token holds (what the action
+    /// keeps between the agent's asks, an Autopilot import still processing, is kept on that job's row).
+    /// </summary>
+    Task<DirectoryActionAnswer> RunActionAsync(Guid jobId, Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct);
 
     /// <summary>
     /// Makes the return ticket of a rejoin: offline join data that puts the device back into its source Active

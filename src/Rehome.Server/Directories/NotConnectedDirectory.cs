@@ -23,7 +23,7 @@ public sealed class NotConnectedDirectory : IMigrationDirectory
     public Task<SidMapAnswer> MapSidsAsync(Project project, PolicySettings policy, IReadOnlyList<SecurityIdentifier> sids, CancellationToken ct) =>
         Task.FromResult(new SidMapAnswer([], [.. sids.Select(s => new UnmappedSid(s.ToString(), Why))]));
 
-    public Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct) =>
+    public Task<DirectoryActionAnswer> RunActionAsync(Guid jobId, Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct) =>
         Task.FromResult(new DirectoryActionAnswer(DirectoryActionState.Failed, Why, []));
 
     public Task<ReturnTicket> MakeReturnTicketAsync(ReturnTicketRequirement request, CancellationToken ct) =>

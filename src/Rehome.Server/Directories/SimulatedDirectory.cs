@@ -120,7 +120,7 @@ public sealed class SimulatedDirectory(SimulatedDirectoryOptions options, TimePr
         return Task.FromResult(new SidMapAnswer(pairs, unmapped));
     }
 
-    public Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct) =>
+    public Task<DirectoryActionAnswer> RunActionAsync(Guid jobId, Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct) =>
         Task.FromResult(request.Action switch
         {
             DirectoryAction.MigrateEntraIdGroups => MigrateGroups(mapping, request),

@@ -74,7 +74,7 @@ public sealed class JobDirectoryCalls(
         {
             return Failure.Conflict("ActionNotForThisJob", $"{request.Action} belongs to a {expected.DisplayName()} job, not to a {held.Kind.DisplayName()} job.");
         }
-        return await InDirectoryAsync<DirectoryActionAnswer>("RunJobDirectoryAction", jobId, async () => await directory.RunActionAsync(held.Project, held.Mapping, request, ct),
+        return await InDirectoryAsync<DirectoryActionAnswer>("RunJobDirectoryAction", jobId, async () => await directory.RunActionAsync(jobId, held.Project, held.Mapping, request, ct),
             giveUp: reason => new DirectoryActionAnswer(DirectoryActionState.Failed, reason, []), ct);
     }
 

@@ -1,14 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Rehome.Directory;
-using Rehome.Directory.ActiveDirectory;
-using Rehome.Directory.EntraId;
-using Rehome.Directory.OfflineJoin;
-using Rehome.Directory.Tests.EntraId;
 using Rehome.Protocol;
-using Rehome.Server.Directories;
 using Rehome.Server.Tests.Infrastructure;
 
 namespace Rehome.EndToEnd.Tests.Directories;
@@ -17,99 +9,33 @@ namespace Rehome.EndToEnd.Tests.Directories;
 /// The server's Entra ID work through the unchanged Microsoft Graph SDK, against two Graph stand-ins (source
 /// and destination tenants): group migration with each group's own result, and the Autopilot hand-over.
 /// </summary>
+[Collection(EntraIdWorld.Collection)]
 public sealed class EntraIdConnectedTests : IAsyncLifetime
 {
     private static readonly string HardwareHash = Convert.ToBase64String([.. Enumerable.Range(0, 128).Select(i => (byte)i)]);
-    private FakeGraphServer source = null!;
-    private FakeGraphServer destination = null!;
-    private ServerHost server = null!;
-    private Guid projectId;
-    private string configurationKey = "";
+    private EntraIdWorld world = null!;
 
-    public async Task InitializeAsync()
-    {
-        source = await FakeGraphServer.StartAsync("Contoso", "contoso.example");
-        destination = await FakeGraphServer.StartAsync("Fabrikam", "fabrikam.example");
-        var tenants = new Dictionary<string, FakeGraphServer>(StringComparer.OrdinalIgnoreCase) { [source.TenantId] = source, [destination.TenantId] = destination };
-        server = await ServerHost.StartLiveAsync(new Dictionary<string, string?>
-        {
-            ["Rehome:Directories:Mode"] = "Connected",
-            ["Rehome:Directories:Connected:AutopilotImportWait"] = "00:00:00",
-            ["Rehome:Directories:Connected:AutopilotPollInterval"] = "00:00:00.020",
-            ["Rehome:Directories:RetryWindow"] = "00:00:02",
-        }, services: s => s.Replace(ServiceDescriptor.Singleton<IDirectoryFactory>(new FakeTenants(tenants))));
-        var sourceConnection = await server.Client.PostJsonAsync("/api/v1/connections", new
-        {
-            name = ApiClient.Unique("contoso"),
-            role = "Source",
-            kind = "HybridIdentity",
-            source = new { entraId = new { tenantId = source.TenantId, clientId = Guid.NewGuid(), clientSecret = "source-secret", enabled = true } },
-        });
-        configurationKey = sourceConnection.GetProperty("configurationKey").GetString()!;
-        var destinationConnection = await server.Client.PostJsonAsync("/api/v1/connections", new
-        {
-            name = ApiClient.Unique("fabrikam"),
-            role = "Destination",
-            kind = "EntraId",
-            destination = new
-            {
-                rejoinMethod = "Offline",
-                bulkEnrollmentTokenExpiresAt = DateTimeOffset.UtcNow.AddDays(60),
-                entraId = new { tenantId = destination.TenantId, clientId = Guid.NewGuid(), clientSecret = "destination-secret", enabled = true },
-            },
-        });
-        await server.Client.UploadPackageAsync(destinationConnection.GetProperty("connection").Id(), "fabrikam provisioning package"u8.ToArray());
-        var policy = await server.Client.PostJsonAsync("/api/v1/policies", new
-        {
-            name = ApiClient.Unique("policy"),
-            settings = new
-            {
-                autopilot = new { register = true, groupTag = "Kiosk" },
-                identityMapping = new { groups = new[] { new { source = "SG-Old-Name", destination = "SG-New-Name" } } },
-            },
-        });
-        projectId = (await server.Client.PostJsonAsync("/api/v1/projects", new
-        {
-            name = ApiClient.Unique("entra"),
-            sourceConnectionId = sourceConnection.GetProperty("connection").Id(),
-            destinationConnectionId = destinationConnection.GetProperty("connection").Id(),
-            policyId = policy.Id(),
-        })).Id();
-    }
+    public async Task InitializeAsync() =>
+        world = await EntraIdWorld.StartLiveAsync(new Dictionary<string, string?> { ["Rehome:Directories:RetryWindow"] = "00:00:02" });
 
-    public async Task DisposeAsync()
-    {
-        await server.DisposeAsync();
-        await source.DisposeAsync();
-        await destination.DisposeAsync();
-    }
-
-    private IMigrationDirectory Directory => server.App.Services.GetRequiredService<IMigrationDirectory>();
-
-    private async Task<(Core.Projects.Project, Core.Mappings.Mapping)> MappingAsync(string device, string destinationName)
-    {
-        var id = (await server.Client.PostJsonAsync($"/api/v1/projects/{projectId}/mappings", new { sourceDevice = device, destinationName })).Id();
-        await using var scope = server.App.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<Server.Store.RehomeDbContext>();
-        var mapping = db.Mappings.Single(m => m.Id == id);
-        return (db.Projects.Single(p => p.Id == projectId), mapping);
-    }
+    public async Task DisposeAsync() => await world.DisposeAsync();
 
     [Fact]
     public async Task Groups_are_resolved_by_name_or_by_the_policys_mapping_and_each_reports_its_own_result()
     {
         var sourceDeviceId = Guid.NewGuid();
         var destinationDeviceId = Guid.NewGuid();
-        var sourceDevice = source.AddDevice("CTS-PC1", sourceDeviceId);
-        source.AddGroup("SG-Devices", true, sourceDevice);
-        source.AddGroup("SG-Old-Name", true, sourceDevice);
-        source.AddGroup("SG-Nowhere", true, sourceDevice);
-        var destinationDevice = destination.AddDevice("FAB-PC1", destinationDeviceId);
-        var devices = destination.AddGroup("SG-Devices");
-        var renamed = destination.AddGroup("SG-New-Name");
-        var (project, mapping) = await MappingAsync("CTS-PC1", "FAB-PC1");
+        var sourceDevice = world.Source.AddDevice("CTS-PC1", sourceDeviceId);
+        world.Source.AddGroup("SG-Devices", true, sourceDevice);
+        world.Source.AddGroup("SG-Old-Name", true, sourceDevice);
+        world.Source.AddGroup("SG-Nowhere", true, sourceDevice);
+        var destinationDevice = world.Destination.AddDevice("FAB-PC1", destinationDeviceId);
+        var devices = world.Destination.AddGroup("SG-Devices");
+        var renamed = world.Destination.AddGroup("SG-New-Name");
+        var (project, mapping) = await world.MappingAsync("CTS-PC1", "FAB-PC1");
 
-        var answer = await Directory.RunActionAsync(project, mapping, new DirectoryActionRequest
+        // Group migration keeps nothing between asks: no job of the store needed.
+        var answer = await world.Directory.RunActionAsync(Guid.NewGuid(), project, mapping, new DirectoryActionRequest
         {
             LeaseToken = Guid.NewGuid(),
             Action = DirectoryAction.MigrateEntraIdGroups,
@@ -117,8 +43,8 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
             DestinationEntraDeviceId = destinationDeviceId.ToString(),
         }, CancellationToken.None);
 
-        Assert.True(destination.IsMember(devices, destinationDevice));
-        Assert.True(destination.IsMember(renamed, destinationDevice));
+        Assert.True(world.Destination.IsMember(devices, destinationDevice));
+        Assert.True(world.Destination.IsMember(renamed, destinationDevice));
         var items = answer.Items.ToDictionary(i => i.Item);
         Assert.Equal(ItemOutcome.Changed, items["SG-Devices"].Outcome);
         Assert.Equal(ItemOutcome.Changed, items["SG-New-Name"].Outcome);
@@ -130,53 +56,55 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
     [Fact]
     public async Task Autopilot_imports_with_the_policys_group_tag_and_removes_the_source_record_only_once_imported()
     {
-        source.AddAutopilotDevice("SN-42", "Old");
-        var (project, mapping) = await MappingAsync("CTS-PC2", "FAB-PC2");
-        var request = new DirectoryActionRequest { LeaseToken = Guid.NewGuid(), Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-42", HardwareHash = HardwareHash };
+        world.Source.AddAutopilotDevice("SN-42", "Old");
+        var (project, mapping) = await world.MappingAsync("CTS-PC2", "FAB-PC2");
+        var job = await world.AutopilotJobAsync(mapping);
+        var request = new DirectoryActionRequest { LeaseToken = job.LeaseToken!.Value, Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-42", HardwareHash = HardwareHash };
 
-        var first = await Directory.RunActionAsync(project, mapping, request, CancellationToken.None);
-        var sourceDuringImport = source.AutopilotSerialNumbers();
+        var first = await world.Directory.RunActionAsync(job.Id, project, mapping, request, CancellationToken.None);
+        var sourceDuringImport = world.Source.AutopilotSerialNumbers();
         var answer = first;
         for (var i = 0; i < 20 && answer.State == DirectoryActionState.Pending; i++)
         {
-            answer = await Directory.RunActionAsync(project, mapping, request, CancellationToken.None);
+            answer = await world.Directory.RunActionAsync(job.Id, project, mapping, request, CancellationToken.None);
         }
 
         Assert.Equal(DirectoryActionState.Pending, first.State);
         Assert.Contains("SN-42", sourceDuringImport);
         Assert.Equal(DirectoryActionState.Done, answer.State);
-        Assert.Equal("Kiosk", destination.Imported("SN-42").GroupTag);
-        Assert.Equal(Convert.FromBase64String(HardwareHash), destination.Imported("SN-42").HardwareIdentifier);
-        Assert.DoesNotContain("SN-42", source.AutopilotSerialNumbers());
+        Assert.Equal("Kiosk", world.Destination.Imported("SN-42").GroupTag);
+        Assert.Equal(Convert.FromBase64String(HardwareHash), world.Destination.Imported("SN-42").HardwareIdentifier);
+        Assert.DoesNotContain("SN-42", world.Source.AutopilotSerialNumbers());
     }
 
     [Fact]
     public async Task A_device_registered_in_another_tenant_fails_in_words_and_keeps_its_source_record()
     {
-        source.AddAutopilotDevice("SN-808");
-        destination.SerialNumbersOfOtherTenants.Add("SN-808");
-        var (project, mapping) = await MappingAsync("CTS-PC3", "FAB-PC3");
-        var request = new DirectoryActionRequest { LeaseToken = Guid.NewGuid(), Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-808", HardwareHash = HardwareHash };
+        world.Source.AddAutopilotDevice("SN-808");
+        world.Destination.SerialNumbersOfOtherTenants.Add("SN-808");
+        var (project, mapping) = await world.MappingAsync("CTS-PC3", "FAB-PC3");
+        var job = await world.AutopilotJobAsync(mapping);
+        var request = new DirectoryActionRequest { LeaseToken = job.LeaseToken!.Value, Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-808", HardwareHash = HardwareHash };
 
-        var answer = await Directory.RunActionAsync(project, mapping, request, CancellationToken.None);
+        var answer = await world.Directory.RunActionAsync(job.Id, project, mapping, request, CancellationToken.None);
         for (var i = 0; i < 20 && answer.State == DirectoryActionState.Pending; i++)
         {
-            answer = await Directory.RunActionAsync(project, mapping, request, CancellationToken.None);
+            answer = await world.Directory.RunActionAsync(job.Id, project, mapping, request, CancellationToken.None);
         }
 
         Assert.Equal(DirectoryActionState.Failed, answer.State);
         Assert.Contains("another tenant", answer.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("SN-808", source.AutopilotSerialNumbers());
+        Assert.Contains("SN-808", world.Source.AutopilotSerialNumbers());
     }
 
     [Fact]
     public async Task Testing_the_connections_reads_each_tenant_through_graph()
     {
-        var connections = await server.Client.GetJsonAsync("/api/v1/connections");
+        var connections = await world.Server.Client.GetJsonAsync("/api/v1/connections");
 
         foreach (var connection in connections.EnumerateArray())
         {
-            var report = await server.Client.PostJsonAsync($"/api/v1/connections/{connection.Id()}/test", new { }, HttpStatusCode.OK);
+            var report = await world.Server.Client.PostJsonAsync($"/api/v1/connections/{connection.Id()}/test", new { }, HttpStatusCode.OK);
             var entra = report.GetProperty("parts").EnumerateArray().First(p => p.GetProperty("part").GetString() == "Entra ID");
             Assert.True(entra.GetProperty("succeeded").GetBoolean(), entra.ToString());
         }
@@ -185,20 +113,20 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
     [Fact]
     public async Task An_agent_is_told_to_come_back_while_graph_is_down_and_gets_the_reason_once_the_retry_window_is_spent()
     {
-        await MappingAsync("CTS-PC4", "FAB-PC4");
-        var enrolled = await server.EnrollAsync(configurationKey, new DeviceFacts { DeviceName = "CTS-PC4", OsVersion = "Windows 11", AgentVersion = "test" });
+        await world.MappingAsync("CTS-PC4", "FAB-PC4");
+        var enrolled = await world.Server.EnrollAsync(world.ConfigurationKey, new DeviceFacts { DeviceName = "CTS-PC4", OsVersion = "Windows 11", AgentVersion = "test" });
         var credential = (await enrolled.Content.ReadFromJsonAsync<EnrollResponse>(AgentProtocol.JsonOptions))!.Credential;
-        using var agent = new HttpClient { BaseAddress = server.BaseAddress };
+        using var agent = new HttpClient { BaseAddress = world.Server.BaseAddress };
         agent.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Agent", credential);
-        await server.Client.PostJsonAsync($"/api/v1/projects/{projectId}/runs", new { kinds = new[] { "RegisterAutopilot" }, filter = new { search = "CTS-PC4" } });
+        await world.Server.Client.PostJsonAsync($"/api/v1/projects/{world.ProjectId}/runs", new { kinds = new[] { "RegisterAutopilot" }, filter = new { search = "CTS-PC4" } });
         var assignment = (await (await agent.PostAsync("/agent/v1/poll?wait=10", null)).Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions))!;
-        destination.Fail("/deviceManagement", 10_000, 503, retryAfterSeconds: 0);
+        world.Destination.Fail("/deviceManagement", 10_000, 503, retryAfterSeconds: 0);
         var request = new DirectoryActionRequest { LeaseToken = assignment.LeaseToken, Action = DirectoryAction.ImportAutopilotDevice, SerialNumber = "SN-503", HardwareHash = HardwareHash };
 
         var during = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
-        var requestsAfterFirst = destination.Requests().Count;
+        var requestsAfterFirst = world.Destination.Requests().Count;
         var backingOff = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
-        var requestsAfterSecond = destination.Requests().Count;
+        var requestsAfterSecond = world.Destination.Requests().Count;
         // The first back-off is 5 s, longer than the 2 s window: the next try after it gives up.
         await Task.Delay(TimeSpan.FromSeconds(5.5));
         var after = await agent.PostAsJsonAsync($"/agent/v1/jobs/{assignment.JobId}/directory-action", request, AgentProtocol.JsonOptions);
@@ -211,19 +139,5 @@ public sealed class EntraIdConnectedTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal(DirectoryActionState.Failed, answer.State);
         Assert.Contains("unreachable", answer.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>The real clients, with each tenant's Graph calls sent to its stand-in and a test token.</summary>
-    private sealed class FakeTenants(IReadOnlyDictionary<string, FakeGraphServer> tenants) : IDirectoryFactory
-    {
-        private readonly DirectoryFactory real = new();
-
-        public IActiveDirectoryDirectory CreateActiveDirectory(ActiveDirectoryConnectionOptions options) => real.CreateActiveDirectory(options);
-
-        public IEntraIdDirectory CreateEntraId(EntraIdConnectionOptions options) =>
-            new GraphEntraIdDirectory(options with { GraphBaseUrl = tenants[options.TenantId].BaseUrl, DefaultRetryAfter = TimeSpan.FromMilliseconds(50) }, new TestTokenCredential());
-
-        public IOfflineJoinProvisioner CreateOfflineJoinProvisioner(IActiveDirectoryDirectory destination, DirectoryCredential credential, string? domainController) =>
-            real.CreateOfflineJoinProvisioner(destination, credential, domainController);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Connections;
 using Rehome.Core.Mappings;
@@ -23,12 +22,6 @@ namespace Rehome.Server.Directories.Connected;
 /// </summary>
 public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentities identities, IServiceScopeFactory scopes) : IMigrationDirectory
 {
-    /// <summary>
-    /// Autopilot imports still processing, by mapping and serial number (a mapping has one Autopilot job at a
-    /// time), so the agent's next ask, even after its lease lapsed and came back, reads the same import again.
-    /// </summary>
-    private readonly ConcurrentDictionary<(Guid Mapping, string Serial), string> autopilotImports = new();
-
     public async Task<DestinationPreparation> PrepareDestinationAsync(DestinationRequest request, CancellationToken ct)
     {
         var destination = request.Destination;
@@ -119,7 +112,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         return loaded.Answer(policy, sids);
     }
 
-    public async Task<DirectoryActionAnswer> RunActionAsync(Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct)
+    public async Task<DirectoryActionAnswer> RunActionAsync(Guid jobId, Project project, Mapping mapping, DirectoryActionRequest request, CancellationToken ct)
     {
         var (source, destination, policy) = await ContextAsync(project, ct);
         try
@@ -127,7 +120,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
             return request.Action switch
             {
                 DirectoryAction.MigrateEntraIdGroups => await MigrateGroupsAsync(source, destination, policy, mapping, request, ct),
-                DirectoryAction.ImportAutopilotDevice => await ImportAutopilotAsync(source, destination, policy, mapping, request, ct),
+                DirectoryAction.ImportAutopilotDevice => await ImportAutopilotAsync(jobId, source, destination, policy, request, ct),
                 _ => Failed($"Unknown action {request.Action}."),
             };
         }
@@ -195,7 +188,7 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
     }
 
     private async Task<DirectoryActionAnswer> ImportAutopilotAsync(
-        Connection source, Connection destination, PolicySettings policy, Mapping mapping, DirectoryActionRequest request, CancellationToken ct)
+        Guid jobId, Connection source, Connection destination, PolicySettings policy, DirectoryActionRequest request, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(request.SerialNumber) || string.IsNullOrEmpty(request.HardwareHash) || !IsBase64(request.HardwareHash))
         {
@@ -203,19 +196,27 @@ public sealed class ConnectedDirectory(DirectoryClients clients, ProjectIdentiti
         }
         var destinationTenant = clients.EntraId(destination);
         var sourceTenant = DirectoryClients.EntraIdGap(source) is null ? clients.EntraId(source) : null;
-        var key = (mapping.Id, request.SerialNumber);
-        var import = autopilotImports.TryGetValue(key, out var importId)
+        var serial = request.SerialNumber;
+        await using var scope = scopes.CreateAsyncScope();
+        var imports = new AutopilotImports(scope.ServiceProvider.GetRequiredService<RehomeDbContext>());
+        var followed = await imports.FollowedAsync(jobId, request.LeaseToken, serial, ct);
+        if (!followed.Held)
+        {
+            // The lease moved on since the gateway checked it: whoever holds the job now asks for it.
+            return new DirectoryActionAnswer(DirectoryActionState.Pending, "This job's lease moved on; nothing was imported for this ask.", []);
+        }
+        var import = followed.ImportId is { } importId
             ? await destinationTenant.WaitForAutopilotImportAsync(importId, ct)
-            : await destinationTenant.ImportAutopilotDeviceAsync(new AutopilotImportRequest(request.SerialNumber, request.HardwareHash, policy.Autopilot.GroupTag), ct);
+            : await destinationTenant.ImportAutopilotDeviceAsync(new AutopilotImportRequest(serial, request.HardwareHash, policy.Autopilot.GroupTag), ct);
         if (import.Outcome == AutopilotImportOutcome.Processing && import.ImportId is { } id)
         {
-            autopilotImports[key] = id;
+            await imports.ProcessingAsync(jobId, request.LeaseToken, serial, id, followed.ImportId);
             return new DirectoryActionAnswer(DirectoryActionState.Pending, import.Message, []);
         }
-        autopilotImports.TryRemove(key, out _);
-        var transfer = await AutopilotTransfer.RemoveSourceAfterImportAsync(import, sourceTenant, request.SerialNumber, ct);
+        await imports.EndedAsync(jobId, request.LeaseToken, serial, followed.ImportId);
+        var transfer = await AutopilotTransfer.RemoveSourceAfterImportAsync(import, sourceTenant, serial, ct);
         return transfer.Registered
-            ? new DirectoryActionAnswer(DirectoryActionState.Done, transfer.Message, [new ItemResult(request.SerialNumber, ItemOutcome.Changed, null)])
+            ? new DirectoryActionAnswer(DirectoryActionState.Done, transfer.Message, [new ItemResult(serial, ItemOutcome.Changed, null)])
             : Failed(transfer.Message);
     }
 
