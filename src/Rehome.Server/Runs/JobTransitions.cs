@@ -69,11 +69,11 @@ public sealed class JobTransitions(
             if (released == 0)
             {
                 // Another replica released it first.
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             await summaries.RefreshRunAsync(runId, now, ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             using (log.Run(runId))
             {
                 log.RunReleased(moved);
@@ -112,7 +112,7 @@ public sealed class JobTransitions(
                 if (stopped == 0)
                 {
                     // It moved on meanwhile (an agent leased it, say): ask again from its new status.
-                    await transaction.RollbackAsync(ct);
+                    await transaction.RollbackRegardlessAsync();
                     return await StopJobAsync(jobId, actor, ct);
                 }
                 await FailDependentsAsync(jobId, JobStatus.Stopped, now, ct);
@@ -123,11 +123,11 @@ public sealed class JobTransitions(
                     ct, ("yes", true), ("now", Dialect.Time(now)), ("id", jobId));
                 break;
             case StopEffect.AlreadyOver:
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 return effect;
         }
         await summaries.RefreshAsync(job.MappingId, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         if (effect == StopEffect.StopNow)
         {
             log.StoppedNow(actor);
@@ -154,7 +154,7 @@ public sealed class JobTransitions(
             $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE run_id = @run AND status = {InProgress}",
             ct, ("yes", true), ("now", Dialect.Time(now)), ("run", runId));
         await summaries.RefreshRunAsync(runId, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         using (log.Run(runId))
         {
             log.RunStopped(actor, stopped, requested);
@@ -201,11 +201,11 @@ public sealed class JobTransitions(
         }
         if (leased.Count == 0)
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return [];
         }
         await summaries.RefreshManyAsync(leased.Keys, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         observed.Granted(leased, requests);
         var ids = leased.Values.ToList();
         var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
@@ -234,7 +234,7 @@ public sealed class JobTransitions(
             ("areas", progress.AreasJson), ("now", Dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (rows is not [var row])
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             using (log.Job(null, jobId, null, agentId))
             {
                 log.Renewed(LeaseRenewal.Lost, progress.ItemsDone, progress.ItemsTotal);
@@ -242,7 +242,7 @@ public sealed class JobTransitions(
             return LeaseRenewal.Lost;
         }
         await summaries.ShowProgressAsync(jobId, progress.ItemsDone, progress.ItemsTotal, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         var renewal = row.StopRequested ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
         using (log.Job(row.RunId, jobId, row.MappingId, agentId))
         {
@@ -274,12 +274,12 @@ public sealed class JobTransitions(
             ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (rows is not [var row])
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return false;
         }
         using var scope = log.Job(row.RunId, jobId, row.MappingId, agentId);
         await AfterJobOverAsync(jobId, row.MappingId, completion.Status, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         log.Completed(completion);
         // A finished rejoin may have released the mapping's other jobs.
         signals.Signal(row.MappingId);
@@ -330,7 +330,7 @@ public sealed class JobTransitions(
             if (changed == 0)
             {
                 // Renewed, completed or asked to stop meanwhile: the next tick decides again.
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             if (outcome.IsOver)
@@ -341,7 +341,7 @@ public sealed class JobTransitions(
             {
                 await summaries.RefreshAsync(job.MappingId, now, ct);
             }
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             log.LeaseLapsed(outcome);
             telemetry.LeaseLapsed(outcome.Status);
             signals.Signal(job.MappingId);
@@ -402,11 +402,11 @@ public sealed class JobTransitions(
             if (changed == 0)
             {
                 // Leased meanwhile: the agent is back.
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             await AfterJobOverAsync(job.Id, job.MappingId, outcome.Status, now, ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             log.DeviceOffline(outcome);
             failed++;
         }
@@ -434,7 +434,7 @@ public sealed class JobTransitions(
             UPDATE jobs SET lease_expires_at = @until
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination} AND (lease_expires_at IS NULL OR lease_expires_at < @now)
             """, ct, ("until", Dialect.Time(until)), ("now", Dialect.Time(now)), ("id", jobId)) == 1;
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return claimed;
     }
 
@@ -447,7 +447,7 @@ public sealed class JobTransitions(
             UPDATE jobs SET lease_expires_at = @next, error_message = @message, updated_at = @now
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
             """, ct, ("next", Dialect.Time(nextTry)), ("message", message), ("now", Dialect.Time(now)), ("id", jobId));
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
     }
 
     /// <summary>The server prepared the destination (or could not): the job may start, or fails with the reason.</summary>
@@ -470,7 +470,7 @@ public sealed class JobTransitions(
             ("now", Dialect.Time(now)), ("id", jobId));
         if (rows is not [var row])
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return false;
         }
         using var scope = log.Job(row.RunId, jobId, row.MappingId, null);
@@ -482,7 +482,7 @@ public sealed class JobTransitions(
         {
             await summaries.RefreshAsync(row.MappingId, now, ct);
         }
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         log.Prepared(failureCode);
         signals.Signal(row.MappingId);
         return true;

@@ -51,7 +51,7 @@ public sealed class RunEngine(
         var outcome = await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, dryRun, now, ct);
         if (transaction is not null)
         {
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
         }
         SignalStartable(plan, preview);
         observed.Started(outcome);
@@ -110,7 +110,7 @@ public sealed class RunEngine(
         var outcome = await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, run.DryRun, now, ct);
         if (transaction is not null)
         {
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
         }
         SignalStartable(plan, preview);
         observed.Started(outcome);
@@ -150,7 +150,7 @@ public sealed class RunEngine(
         var outcome = await WriteAsync(projectId, plan, [original.Kind], preview: false, rerunOf: null, dryRun: false, now, ct, revertOf: jobId);
         await store.ExecuteAsync("UPDATE jobs SET reverted_by = @revert, updated_at = @now WHERE id = @id", ct,
             ("revert", revert.Id), ("now", store.Dialect.Time(now)), ("id", jobId));
-        await transaction!.CommitAsync(ct);
+        await transaction!.CommitRegardlessAsync();
         SignalStartable(plan, preview: false);
         observed.Started(outcome);
         return outcome;
