@@ -34,7 +34,7 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// The one place that writes job statuses. Every statement moves jobs only from the statuses that
 /// <see cref="JobStateMachine"/> allows, so concurrent writers (API, engine tick, agents, other replicas)
 /// can race without breaking the rules: the loser's UPDATE simply matches no row. Whatever makes a job startable
-/// signals its mapping after the commit, which wakes the agent's long poll. Each move refreshes the summaries of
+/// signals its mapping with its commit (<see cref="JobSignals.CommitAndSignalAsync"/>), which wakes the agent's long poll. Each move refreshes the summaries of
 /// the mappings it touched (<see cref="MappingSummaries"/>) in its transaction, and logs one line with the run,
 /// job, mapping and agent ids in scope (<see cref="JobTransitionLog"/>).
 /// </summary>
@@ -73,23 +73,18 @@ public sealed class JobTransitions(
                 continue;
             }
             await summaries.RefreshRunAsync(runId, now, ct);
-            await transaction.CommitRegardlessAsync();
+            await signals.CommitAndSignalAsync(transaction, store, await StartableMappingsAsync(runId, ct), ct);
             using (log.Run(runId))
             {
                 log.RunReleased(moved);
             }
-            await SignalStartableAsync(runId, ct);
         }
         return due.Count;
     }
 
-    /// <summary>Wakes the agents of these mappings (call after the commit that made their jobs startable).</summary>
-    public void Signal(IEnumerable<Guid> mappingIds) => signals.Signal(mappingIds);
-
-    /// <summary>Wakes the agents of a run's mappings that have a job to start now.</summary>
-    public async Task SignalStartableAsync(Guid runId, CancellationToken ct) =>
-        signals.Signal(await db.Jobs.Where(j => j.RunId == runId && j.Status == JobStatus.WaitingToStart)
-            .Select(j => j.MappingId).Distinct().ToListAsync(ct));
+    /// <summary>A run's mappings that have a job to start now.</summary>
+    private Task<List<Guid>> StartableMappingsAsync(Guid runId, CancellationToken ct) =>
+        db.Jobs.Where(j => j.RunId == runId && j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId).Distinct().ToListAsync(ct);
 
     /// <summary>Stops one job: at once if it is waiting, by asking its agent if it runs. Jobs waiting for it fail.</summary>
     public async Task<StopEffect> StopJobAsync(Guid jobId, string actor, CancellationToken ct)
@@ -279,10 +274,9 @@ public sealed class JobTransitions(
         }
         using var scope = log.Job(row.RunId, jobId, row.MappingId, agentId);
         await AfterJobOverAsync(jobId, row.MappingId, completion.Status, now, ct);
-        await transaction.CommitRegardlessAsync();
-        log.Completed(completion);
         // A finished rejoin may have released the mapping's other jobs.
-        signals.Signal(row.MappingId);
+        await signals.CommitAndSignalAsync(transaction, store, [row.MappingId], ct);
+        log.Completed(completion);
         return true;
     }
 
@@ -341,10 +335,9 @@ public sealed class JobTransitions(
             {
                 await summaries.RefreshAsync(job.MappingId, now, ct);
             }
-            await transaction.CommitRegardlessAsync();
+            await signals.CommitAndSignalAsync(transaction, store, [job.MappingId], ct);
             log.LeaseLapsed(outcome);
             telemetry.LeaseLapsed(outcome.Status);
-            signals.Signal(job.MappingId);
         }
         return lapsed.Count;
     }
@@ -482,9 +475,8 @@ public sealed class JobTransitions(
         {
             await summaries.RefreshAsync(row.MappingId, now, ct);
         }
-        await transaction.CommitRegardlessAsync();
+        await signals.CommitAndSignalAsync(transaction, store, [row.MappingId], ct);
         log.Prepared(failureCode);
-        signals.Signal(row.MappingId);
         return true;
     }
 
