@@ -192,7 +192,7 @@ public sealed class AccountCommands(
         db.AccountProjects.AddRange(projects.Select(p => new AccountProject { AccountId = id, ProjectId = p }));
         audit.Record("account.update", $"account:{id}", $"'{account.UserName}' as {role}{Limits(projects)}");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return AccountView.From(account, projects);
     }
 
@@ -215,7 +215,7 @@ public sealed class AccountCommands(
             await EndAccessAsync(account, keepTokenId: null, ct);
             audit.Record("account.disable", $"account:{id}", $"'{account.UserName}'");
             await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
         }
         return AccountView.From(account, await ProjectsOfAsync(id, ct));
     }
@@ -422,7 +422,7 @@ public sealed class AccountCommands(
         await EndAccessAsync(account, keepTokenId, ct);
         audit.Record(action, $"account:{account.Id}", details);
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return true;
     }
 

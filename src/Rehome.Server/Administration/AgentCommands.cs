@@ -102,7 +102,7 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
         audit.Record("agent.enrollment-approved", $"agent/{id}",
             $"{held.DeviceName} (hardware id {held.HardwareId}, from {held.EnrolledFrom ?? "unknown"}) replaces {string.Join(", ", replaced.Select(r => "agent/" + r.Id))}");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         foreach (var old in replaced)
         {
             registry.Revoke(old.Id);
@@ -151,7 +151,7 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
         db.Agents.Remove(agent);
         audit.Record("agent.delete", $"agent/{id}", agent.DeviceName);
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         registry.Forget(id);
         return true;
     }

@@ -73,7 +73,7 @@ public sealed class ConnectionCommands(RehomeDbContext db, SecretProtector secre
         }
         audit.Record("connection.update", $"connection:{connection.Id}", $"'{connection.Name}'");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return ConnectionView.From(connection);
     }
 
@@ -104,7 +104,7 @@ public sealed class ConnectionCommands(RehomeDbContext db, SecretProtector secre
         connection.UpdatedAt = now;
         audit.Record("connection.package.set", $"connection:{id}", $"'{connection.Name}': provisioning package of {content.LongLength:N0} bytes");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return ConnectionView.From(connection);
     }
 
@@ -124,7 +124,7 @@ public sealed class ConnectionCommands(RehomeDbContext db, SecretProtector secre
         await RemovePackageOfAsync(connection, ct);
         connection.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return ConnectionView.From(connection);
     }
 

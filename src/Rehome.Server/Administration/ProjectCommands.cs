@@ -119,7 +119,7 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         db.Projects.Remove(project);
         audit.Record("project.delete", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return true;
     }
 

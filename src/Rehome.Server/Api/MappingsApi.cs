@@ -146,7 +146,7 @@ public static class MappingsApi
         db.Mappings.Remove(mapping);
         audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return Results.NoContent();
     }
 
@@ -177,7 +177,7 @@ public static class MappingsApi
         await db.Jobs.Where(j => j.MappingId == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ProjectId, target.Id), ct);
         audit.Record("mapping.move", $"mapping:{id}", $"{mapping.SourceDevice}: project {from} → '{target.Name}'");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return Results.Ok(MappingView.From(mapping));
     }
 

@@ -88,8 +88,8 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
             await db.Mappings.Where(m => m.Id == mapping).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, agent.Id), ct);
         }
         audit.Record("agent.enroll", $"agent/{agent.Id}", $"{agent.DeviceName} with the key of {connection.Name} ({Describe(decision.Verdict)})");
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await db.SaveChangesRegardlessAsync();
+        await transaction.CommitRegardlessAsync();
 
         foreach (var old in replaced)
         {
@@ -127,7 +127,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
             audit.Record("agent.key-bound", $"agent/{agent.Id}", $"{agent.DeviceName} (hardware id {proof!.HardwareId})");
             logger.LogInformation("Agent {AgentId} of device {DeviceName} bound its device key", agent.Id, agent.DeviceName);
         }
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesRegardlessAsync();
         return first;
     }
 
@@ -140,7 +140,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
         }
         var agent = await db.Agents.FirstAsync(a => a.Id == agentId, ct);
         Apply(agent, facts!);
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesRegardlessAsync();
         return true;
     }
 
@@ -160,7 +160,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
         Prove(held, proof, address);
         Apply(held, device);
         held.LastSeenAt = now;
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesRegardlessAsync();
         return new EnrollmentResult(new EnrollResponse(held.Id, null, null, AwaitingApproval: true), Held: true);
     }
 

@@ -98,7 +98,7 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time
                     await db.Agents.Where(a => a.Id == entry.AgentId && a.LastSeenAt < seen)
                         .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastSeenAt, seen), ct);
                 }
-                await transaction.CommitAsync(ct);
+                await transaction.CommitRegardlessAsync();
                 written += batch.Length;
             }
         }

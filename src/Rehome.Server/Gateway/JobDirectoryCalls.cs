@@ -127,7 +127,7 @@ public sealed class JobDirectoryCalls(
                 jobId, held.Mapping.Id, agentId, held.Source.Name);
             return ticket;
         }, giveUp: reason => Refused(reason), ct);
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesRegardlessAsync();
         return answer;
     }
 

@@ -36,7 +36,7 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, I
         {
             var now = time.GetUtcNow();
             db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = jobId, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
-            await db.SaveChangesAsync(ct);
+            await db.SaveChangesRegardlessAsync();
         }
         return new ProgressAnswer(renewal == LeaseRenewal.StopRequested);
     }
@@ -86,7 +86,7 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, I
             command.Parameters["@text"].Value = line.Text;
             await command.ExecuteNonQueryAsync(ct);
         }
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return true;
     }
 

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Server.Store;
 
 namespace Rehome.Server.Gateway;
 
 /// <summary>
 /// Wakes the long polls of agents whose mapping has a job to start. Every write that makes a job startable
-/// signals its mapping after it commits; a poll remembers the generation it last looked at in the store, so an
+/// ends with <see cref="CommitAndSignalAsync"/>; a poll remembers the generation it last looked at in the store, so an
 /// idle poll costs no query at all, and a signal that lands between the look and the wait is not lost.
 /// With a <see cref="IJobSignalRelay"/> (PostgreSQL) every signal also reaches the other replicas' polls.
 /// </summary>
@@ -23,18 +25,21 @@ public sealed class JobSignals
 
     public long Generation(Guid mappingId) => slots.GetOrAdd(mappingId, _ => new Slot()).Generation;
 
-    /// <summary>Wakes the mapping's polls here and on every other replica (call after the commit).</summary>
-    public void Signal(Guid mappingId) => Signal([mappingId]);
-
-    /// <inheritdoc cref="Signal(Guid)"/>
-    public void Signal(IEnumerable<Guid> mappingIds)
+    /// <summary>
+    /// Ends the unit of work that made the mappings' jobs startable and wakes their polls here and on every other
+    /// replica. The other replicas are told inside the transaction (PostgreSQL delivers a NOTIFY at the commit, and
+    /// never after a rollback), so a replica that dies right after its commit cannot leave them to their recheck;
+    /// this process's polls are woken after the commit, so that they find the jobs.
+    /// </summary>
+    public async Task CommitAndSignalAsync(IDbContextTransaction transaction, StoreCommands store, IEnumerable<Guid> mappingIds, CancellationToken ct)
     {
-        var ids = mappingIds as IReadOnlyCollection<Guid> ?? [.. mappingIds];
-        SignalHere(ids);
-        if (ids.Count > 0)
+        var ids = mappingIds.Distinct().ToList();
+        if (relay is not null && ids.Count > 0)
         {
-            relay?.Publish(ids);
+            await relay.AnnounceAsync(store, ids, ct);
         }
+        await transaction.CommitRegardlessAsync();
+        SignalHere(ids);
     }
 
     /// <summary>Wakes this process's polls of these mappings only: for a signal another replica sent.</summary>
@@ -99,8 +104,8 @@ public sealed class JobSignals
 /// <summary>Carries a replica's job signals to the other replicas (PostgreSQL <c>NOTIFY</c>).</summary>
 public interface IJobSignalRelay
 {
-    /// <summary>Sends the mappings' signal on, without waiting; a signal lost on the way is seen at the next recheck.</summary>
-    void Publish(IReadOnlyCollection<Guid> mappingIds);
+    /// <summary>Tells the other replicas about the mappings in the transaction of <paramref name="store"/>: they hear it when it commits.</summary>
+    Task AnnounceAsync(StoreCommands store, IReadOnlyCollection<Guid> mappingIds, CancellationToken ct);
 
     /// <summary>
     /// Tells the other replicas that an agent was revoked or deleted, so that they drop what they remember of it and

@@ -103,7 +103,7 @@ public sealed class MappingImporter(RehomeDbContext db, SqlDialect dialect, Audi
         }
         audit.Record("mappings.import", $"project:{projectId}", $"{created.Count} created, {updatedIds.Count} updated");
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return new ImportOutcome(created.Count, updatedIds.Count, []);
     }
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Rehome.Server.Gateway;
@@ -8,13 +7,13 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Replicas;
 
 /// <summary>
-/// Sends this replica's job signals to the others with PostgreSQL <c>NOTIFY</c> on <see cref="Channel"/>. Every
-/// signal is raised after the commit that made the jobs startable, so a replica that receives it finds them in the
-/// store. Signals are gathered and sent in batches (one NOTIFY carries at most <see cref="IdsPerNotification"/>
-/// mapping ids, under PostgreSQL's 8000-byte payload limit) on a pooled connection; one that cannot be sent (the
-/// database is away) is dropped, and the other replicas' recheck finds its jobs.
+/// Sends this replica's job signals to the others with PostgreSQL <c>pg_notify</c> on <see cref="Channel"/>, in the
+/// transaction that makes the jobs startable: PostgreSQL delivers the notifications when it commits (after the
+/// jobs are visible) and drops them when it rolls back, so no replica dying between a commit and its wake-up can
+/// leave the others to their recheck. One notification carries at most <see cref="IdsPerNotification"/> mapping
+/// ids, under PostgreSQL's 8000-byte payload limit.
 /// </summary>
-public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<PostgresJobNotifier> logger) : BackgroundService, IJobSignalRelay
+public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<PostgresJobNotifier> logger) : IJobSignalRelay
 {
     public const string Channel = "rehome_jobs";
 
@@ -24,18 +23,12 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
     /// <summary>33 bytes an id ("N" format and a comma) after the 33-byte sender prefix: 6,633 bytes, well under 8,000.</summary>
     public const int IdsPerNotification = 200;
 
-    private readonly Channel<Guid> pending = System.Threading.Channels.Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
-
     /// <summary>This process among the replicas: it ignores the notifications it sent itself (its polls were woken already).</summary>
     public Guid InstanceId { get; } = Guid.NewGuid();
 
-    public void Publish(IReadOnlyCollection<Guid> mappingIds)
-    {
-        foreach (var id in mappingIds)
-        {
-            pending.Writer.TryWrite(id);
-        }
-    }
+    public Task AnnounceAsync(StoreCommands commands, IReadOnlyCollection<Guid> mappingIds, CancellationToken ct) =>
+        commands.ExecuteAsync("SELECT pg_notify(@channel, payload) FROM unnest(@payloads) AS payload", ct,
+            ("channel", Channel), ("payloads", Payloads(InstanceId, mappingIds).ToArray()));
 
     public void PublishAgentChanged(Guid agentId) => _ = SendAgentAsync(agentId);
 
@@ -72,27 +65,6 @@ public sealed class PostgresJobNotifier(IOptions<StoreOptions> store, ILogger<Po
             }
         }
         return (sender, ids);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (await pending.Reader.WaitToReadAsync(stoppingToken))
-        {
-            var batch = new HashSet<Guid>();
-            while (batch.Count < 100 * IdsPerNotification && pending.Reader.TryRead(out var id))
-            {
-                batch.Add(id);
-            }
-            try
-            {
-                await SendAsync(Channel, batch, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Could not tell the other replicas about new jobs of {Count} mapping(s) ({Reason}); their recheck will find them",
-                    batch.Count, e.Message);
-            }
-        }
     }
 
     private async Task SendAsync(string channel, IEnumerable<Guid> mappingIds, CancellationToken ct)

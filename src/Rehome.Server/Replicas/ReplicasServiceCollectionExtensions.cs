@@ -19,7 +19,6 @@ public static class ReplicasServiceCollectionExtensions
         {
             services.AddSingleton<PostgresJobNotifier>();
             services.AddSingleton<IJobSignalRelay>(sp => sp.GetRequiredService<PostgresJobNotifier>());
-            services.AddHostedService(sp => sp.GetRequiredService<PostgresJobNotifier>());
             services.AddSingleton<PostgresJobListener>();
             services.AddHostedService(sp => sp.GetRequiredService<PostgresJobListener>());
         }

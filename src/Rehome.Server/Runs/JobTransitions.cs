@@ -35,7 +35,7 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// The one place that writes job statuses. Every statement moves jobs only from the statuses that
 /// <see cref="JobStateMachine"/> allows, so concurrent writers (API, engine tick, agents, other replicas)
 /// can race without breaking the rules: the loser's UPDATE simply matches no row. Whatever makes a job startable
-/// signals its mapping after the commit, which wakes the agent's long poll. Each move refreshes the summaries of
+/// signals its mapping with its commit (<see cref="JobSignals.CommitAndSignalAsync"/>), which wakes the agent's long poll. Each move refreshes the summaries of
 /// the mappings it touched (<see cref="MappingSummaries"/>) in its transaction, and logs one line with the run,
 /// job, mapping and agent ids in scope (<see cref="JobTransitionLog"/>).
 /// </summary>
@@ -70,27 +70,22 @@ public sealed class JobTransitions(
             if (released == 0)
             {
                 // Another replica released it first.
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             await summaries.RefreshRunAsync(runId, now, ct);
-            await transaction.CommitAsync(ct);
+            await signals.CommitAndSignalAsync(transaction, store, await StartableMappingsAsync(runId, ct), ct);
             using (log.Run(runId))
             {
                 log.RunReleased(moved);
             }
-            await SignalStartableAsync(runId, ct);
         }
         return due.Count;
     }
 
-    /// <summary>Wakes the agents of these mappings (call after the commit that made their jobs startable).</summary>
-    public void Signal(IEnumerable<Guid> mappingIds) => signals.Signal(mappingIds);
-
-    /// <summary>Wakes the agents of a run's mappings that have a job to start now.</summary>
-    public async Task SignalStartableAsync(Guid runId, CancellationToken ct) =>
-        signals.Signal(await db.Jobs.Where(j => j.RunId == runId && j.Status == JobStatus.WaitingToStart)
-            .Select(j => j.MappingId).Distinct().ToListAsync(ct));
+    /// <summary>A run's mappings that have a job to start now.</summary>
+    private Task<List<Guid>> StartableMappingsAsync(Guid runId, CancellationToken ct) =>
+        db.Jobs.Where(j => j.RunId == runId && j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId).Distinct().ToListAsync(ct);
 
     /// <summary>Stops one job: at once if it is waiting, by asking its agent if it runs. Jobs waiting for it fail.</summary>
     public async Task<StopEffect> StopJobAsync(Guid jobId, string actor, CancellationToken ct)
@@ -113,7 +108,7 @@ public sealed class JobTransitions(
                 if (stopped == 0)
                 {
                     // It moved on meanwhile (an agent leased it, say): ask again from its new status.
-                    await transaction.RollbackAsync(ct);
+                    await transaction.RollbackRegardlessAsync();
                     return await StopJobAsync(jobId, actor, ct);
                 }
                 await FailDependentsAsync(jobId, JobStatus.Stopped, now, ct);
@@ -124,11 +119,11 @@ public sealed class JobTransitions(
                     ct, ("yes", true), ("now", Dialect.Time(now)), ("id", jobId));
                 break;
             case StopEffect.AlreadyOver:
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 return effect;
         }
         await summaries.RefreshAsync(job.MappingId, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         if (effect == StopEffect.StopNow)
         {
             log.StoppedNow(actor);
@@ -155,7 +150,7 @@ public sealed class JobTransitions(
             $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE run_id = @run AND status = {InProgress}",
             ct, ("yes", true), ("now", Dialect.Time(now)), ("run", runId));
         await summaries.RefreshRunAsync(runId, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         using (log.Run(runId))
         {
             log.RunStopped(actor, stopped, requested);
@@ -202,11 +197,11 @@ public sealed class JobTransitions(
         }
         if (leased.Count == 0)
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return [];
         }
         await summaries.RefreshManyAsync(leased.Keys, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         observed.Granted(leased, requests);
         var ids = leased.Values.ToList();
         var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
@@ -235,7 +230,7 @@ public sealed class JobTransitions(
             ("areas", progress.AreasJson), ("now", Dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (rows is not [var row])
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             using (log.Job(null, jobId, null, agentId))
             {
                 log.Renewed(LeaseRenewal.Lost, progress.ItemsDone, progress.ItemsTotal);
@@ -243,7 +238,7 @@ public sealed class JobTransitions(
             return LeaseRenewal.Lost;
         }
         await summaries.ShowProgressAsync(jobId, progress.ItemsDone, progress.ItemsTotal, now, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         var renewal = row.StopRequested ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
         using (log.Job(row.RunId, jobId, row.MappingId, agentId))
         {
@@ -275,15 +270,14 @@ public sealed class JobTransitions(
             ("id", jobId), ("agent", agentId), ("token", leaseToken));
         if (rows is not [var row])
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return false;
         }
         using var scope = log.Job(row.RunId, jobId, row.MappingId, agentId);
         await AfterJobOverAsync(jobId, row.MappingId, completion.Status, now, ct);
-        await transaction.CommitAsync(ct);
-        log.Completed(completion);
         // A finished rejoin may have released the mapping's other jobs.
-        signals.Signal(row.MappingId);
+        await signals.CommitAndSignalAsync(transaction, store, [row.MappingId], ct);
+        log.Completed(completion);
         return true;
     }
 
@@ -331,7 +325,7 @@ public sealed class JobTransitions(
             if (changed == 0)
             {
                 // Renewed, completed or asked to stop meanwhile: the next tick decides again.
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             if (outcome.IsOver)
@@ -343,10 +337,9 @@ public sealed class JobTransitions(
                 await summaries.RefreshAsync(job.MappingId, now, ct);
             }
             await notifications.LeaseLapsedAsync(job.Id, outcome, ct);
-            await transaction.CommitAsync(ct);
+            await signals.CommitAndSignalAsync(transaction, store, [job.MappingId], ct);
             log.LeaseLapsed(outcome);
             telemetry.LeaseLapsed(outcome.Status);
-            signals.Signal(job.MappingId);
         }
         return lapsed.Count;
     }
@@ -404,11 +397,11 @@ public sealed class JobTransitions(
             if (changed == 0)
             {
                 // Leased meanwhile: the agent is back.
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             await AfterJobOverAsync(job.Id, job.MappingId, outcome.Status, now, ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             log.DeviceOffline(outcome);
             failed++;
         }
@@ -436,7 +429,7 @@ public sealed class JobTransitions(
             UPDATE jobs SET lease_expires_at = @until
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination} AND (lease_expires_at IS NULL OR lease_expires_at < @now)
             """, ct, ("until", Dialect.Time(until)), ("now", Dialect.Time(now)), ("id", jobId)) == 1;
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return claimed;
     }
 
@@ -450,7 +443,7 @@ public sealed class JobTransitions(
             WHERE id = @id AND status = {(int)JobStatus.WaitingForDestination}
             """, ct, ("next", Dialect.Time(nextTry)), ("message", message), ("now", Dialect.Time(now)), ("id", jobId));
         await notifications.PreparationFailingAsync(jobId, message, ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
     }
 
     /// <summary>The server prepared the destination (or could not): the job may start, or fails with the reason.</summary>
@@ -473,7 +466,7 @@ public sealed class JobTransitions(
             ("now", Dialect.Time(now)), ("id", jobId));
         if (rows is not [var row])
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return false;
         }
         using var scope = log.Job(row.RunId, jobId, row.MappingId, null);
@@ -485,9 +478,8 @@ public sealed class JobTransitions(
         {
             await summaries.RefreshAsync(row.MappingId, now, ct);
         }
-        await transaction.CommitAsync(ct);
+        await signals.CommitAndSignalAsync(transaction, store, [row.MappingId], ct);
         log.Prepared(failureCode);
-        signals.Signal(row.MappingId);
         return true;
     }
 

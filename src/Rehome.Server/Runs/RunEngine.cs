@@ -51,9 +51,8 @@ public sealed class RunEngine(
         var outcome = await WriteAsync(projectId, plan, kinds, preview, rerunOf: null, dryRun, now, ct);
         if (transaction is not null)
         {
-            await transaction.CommitAsync(ct);
+            await signals.CommitAndSignalAsync(transaction, store, Startable(plan), ct);
         }
-        SignalStartable(plan, preview);
         observed.Started(outcome);
         logger.LogInformation(
             "Run {RunId} on project {ProjectId}: {JobCount} jobs, {RefusalCount} refusals; facts {FactsMs:F0} ms, plan {PlanMs:F0} ms, write {WriteMs:F0} ms",
@@ -110,9 +109,8 @@ public sealed class RunEngine(
         var outcome = await WriteAsync(run.ProjectId, plan, allKinds.ToList(), preview, runId, run.DryRun, now, ct);
         if (transaction is not null)
         {
-            await transaction.CommitAsync(ct);
+            await signals.CommitAndSignalAsync(transaction, store, Startable(plan), ct);
         }
-        SignalStartable(plan, preview);
         observed.Started(outcome);
         return outcome;
     }
@@ -150,20 +148,14 @@ public sealed class RunEngine(
         var outcome = await WriteAsync(projectId, plan, [original.Kind], preview: false, rerunOf: null, dryRun: false, now, ct, revertOf: jobId);
         await store.ExecuteAsync("UPDATE jobs SET reverted_by = @revert, updated_at = @now WHERE id = @id", ct,
             ("revert", revert.Id), ("now", store.Dialect.Time(now)), ("id", jobId));
-        await transaction!.CommitAsync(ct);
-        SignalStartable(plan, preview: false);
+        await signals.CommitAndSignalAsync(transaction!, store, Startable(plan), ct);
         observed.Started(outcome);
         return outcome;
     }
 
-    /// <summary>Wakes the agents whose mappings got a job they may start now (after the commit, so they find it).</summary>
-    private void SignalStartable(RunPlan plan, bool preview)
-    {
-        if (!preview && !plan.Scheduled)
-        {
-            signals.Signal(plan.Jobs.Where(j => j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId));
-        }
-    }
+    /// <summary>The mappings that got a job they may start now, whose agents the commit wakes.</summary>
+    private static IEnumerable<Guid> Startable(RunPlan plan) =>
+        plan.Scheduled ? [] : plan.Jobs.Where(j => j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId);
 
     /// <summary>
     /// Starts the transaction that reads a project's facts and writes its run, taking the project's row lock
