@@ -64,7 +64,7 @@ public sealed class NotificationDispatcher(
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             if (!await MarkAsync($"run:{run.Id}", run.Id, ct))
             {
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             var counts = (await db.Jobs.AsNoTracking().Where(j => j.RunId == run.Id).GroupBy(j => j.Status)
@@ -75,7 +75,7 @@ public sealed class NotificationDispatcher(
                 $"{(run.DryRun ? "Dry run" : "Run")} of {run.Kinds.Replace(",", ", ", StringComparison.Ordinal)} finished", run.ProjectName, run.Id,
                 Reason: failed > 0 ? "FinishedWithFailures" : "Finished", Counts: counts,
                 Advice: failed > 0 ? "Open the project's mappings filtered by Failed to see each reason; re-run the failed jobs once fixed." : null), ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             recorded++;
         }
         return recorded;
@@ -95,7 +95,7 @@ public sealed class NotificationDispatcher(
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             if (!await MarkAsync($"token:{connection.Id}:{connection.ExpiresAt.ToUnixTimeSeconds()}", null, ct))
             {
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             var data = new NotificationEventData($"The bulk enrollment token of {connection.Name} expires {connection.ExpiresAt.ToUniversalTime():yyyy-MM-dd HH:mm} UTC",
@@ -103,7 +103,7 @@ public sealed class NotificationDispatcher(
                 Advice: "Make a new provisioning package (with a new bulk token) in Windows Configuration Designer and upload it to the connection.");
             await outbox.ForProjectsOfConnectionAsync(connection.Id, NotificationEventKind.BulkEnrollmentTokenExpiring, data,
                 (k, p, d) => outbox.RecordAsync(k, p, d, ct), ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             recorded++;
         }
         return recorded;
@@ -122,7 +122,7 @@ public sealed class NotificationDispatcher(
             r => r.GetInt64(0), ct, ("no", false));
         if (ids.Count == 0)
         {
-            await transaction.RollbackAsync(ct);
+            await transaction.RollbackRegardlessAsync();
             return 0;
         }
         var events = await db.NotificationEvents.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id).ToListAsync(ct);
@@ -140,7 +140,7 @@ public sealed class NotificationDispatcher(
         }
         await db.SaveChangesAsync(ct);
         await db.NotificationEvents.Where(e => ids.Contains(e.Id)).ExecuteUpdateAsync(s => s.SetProperty(e => e.Distributed, true), ct);
-        await transaction.CommitAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return ids.Count;
     }
 
@@ -192,7 +192,7 @@ public sealed class NotificationDispatcher(
                 """, ct, ("now", Dialect.Time(now)), ("id", delivery.Id));
             if (moved == 0)
             {
-                await transaction.RollbackAsync(ct);
+                await transaction.RollbackRegardlessAsync();
                 continue;
             }
             var events = await (from l in db.NotificationDeliveryEvents.AsNoTracking()
@@ -205,7 +205,7 @@ public sealed class NotificationDispatcher(
             var message = NotificationComposer.Compose(delivery.Id, delivery.SubscriptionName, listed, Options.ListedEvents, Options.ConsoleUrl);
             await db.NotificationDeliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Payload, message.ToJson()).SetProperty(d => d.EventCount, events.Count), ct);
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
             closed++;
         }
         return closed;
@@ -243,7 +243,7 @@ public sealed class NotificationDispatcher(
             UPDATE notification_deliveries SET next_attempt_at = @claim
             WHERE id = @id AND status = {(int)DeliveryStatus.Pending} AND next_attempt_at <= @now
             """, ct, ("claim", Dialect.Time(now + 3 * Options.DeliveryTimeout)), ("id", deliveryId), ("now", Dialect.Time(now)));
-            await transaction.CommitAsync(ct);
+            await transaction.CommitRegardlessAsync();
         }
         if (claimed == 0)
         {
