@@ -33,8 +33,44 @@ public sealed class LeaseBatcher : IDisposable
     public async Task<JobAssignment?> LeaseAsync(Guid mappingId, Guid agentId, CancellationToken ct)
     {
         var request = new Request(mappingId, agentId);
-        await requests.Writer.WriteAsync(request, ct);
-        return await request.Answer.Task.WaitAsync(ct);
+        // Unbounded: the write never waits, so it takes no token.
+        requests.Writer.TryWrite(request);
+        try
+        {
+            return await request.Answer.Task.WaitAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The poll went away (its agent hung up) while its batch was leasing: the job it gets reaches nobody.
+            _ = GiveBackAsync(request);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Gives back the job leased for a poll that went away before it was answered: left alone, it would wait for a
+    /// lease nobody knows of to lapse and then count an attempt the device never made.
+    /// </summary>
+    private async Task GiveBackAsync(Request request)
+    {
+        try
+        {
+            if (await request.Answer.Task is not { } unheard)
+            {
+                return;
+            }
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<JobTransitions>()
+                .GiveBackUnheardLeaseAsync(unheard.JobId, request.AgentId, unheard.LeaseToken, stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The server stops; the lease lapses by itself.
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Giving back job {JobId}'s lease, whose poll went away, failed; it lapses by itself", request.Answer.Task.IsCompletedSuccessfully ? request.Answer.Task.Result?.JobId : null);
+        }
     }
 
     private async Task RunAsync()

@@ -27,6 +27,9 @@ public sealed class JobTransitionLog(ILogger<JobTransitions> logger)
     public void Leased(Job job) =>
         logger.LogInformation("Job {JobKind} leased (attempt {Attempt})", job.Kind, job.Attempts);
 
+    public void GivenBack() =>
+        logger.LogInformation("Job lease given back: its poll went away before the answer; the job waits for the next poll");
+
     public void Renewed(LeaseRenewal renewal, int itemsDone, int itemsTotal) =>
         logger.LogDebug("Job lease renewal: {Renewal}, {ItemsDone}/{ItemsTotal} items", renewal, itemsDone, itemsTotal);
 

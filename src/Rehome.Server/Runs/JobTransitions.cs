@@ -213,6 +213,36 @@ public sealed class JobTransitions(
         return jobs;
     }
 
+    /// <summary>
+    /// Gives back a lease whose poll went away before it was answered. The device never learned the lease token, so
+    /// it cannot have begun: the job waits to start again and the attempt is not counted. False when the lease moved on.
+    /// </summary>
+    public async Task<bool> GiveBackUnheardLeaseAsync(Guid jobId, Guid agentId, Guid leaseToken, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var rows = await store.QueryAsync($"""
+            UPDATE jobs SET status = {(int)JobStatus.WaitingToStart}, attempts = attempts - 1,
+              started_at = CASE WHEN attempts = 1 THEN NULL ELSE started_at END,
+              lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = @now
+            WHERE id = @id AND lease_owner = @agent AND lease_token = @token AND status = {InProgress}
+            RETURNING run_id, mapping_id
+            """, r => (RunId: Dialect.ReadGuid(r, 0), MappingId: Dialect.ReadGuid(r, 1)), ct,
+            ("now", Dialect.Time(now)), ("id", jobId), ("agent", agentId), ("token", leaseToken));
+        if (rows is not [var row])
+        {
+            await transaction.RollbackRegardlessAsync();
+            return false;
+        }
+        await summaries.RefreshAsync(row.MappingId, now, ct);
+        await signals.CommitAndSignalAsync(transaction, store, [row.MappingId], ct);
+        using (log.Job(row.RunId, jobId, row.MappingId, agentId))
+        {
+            log.GivenBack();
+        }
+        return true;
+    }
+
     /// <summary>Extends a lease and records progress, if the calling agent still holds the lease (its owner and its token).</summary>
     public async Task<LeaseRenewal> RenewAsync(Guid jobId, Guid agentId, Guid leaseToken, TimeSpan duration, JobProgress progress, CancellationToken ct)
     {
