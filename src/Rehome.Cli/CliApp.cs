@@ -22,6 +22,7 @@ public static class CliApp
             MappingCommands.Create(context),
             AgentCommands.Create(context),
             AccountCommands.Create(context),
+            NotificationCommands.Create(context),
             DirectoryCommands.Identities(context),
             DirectoryCommands.Readiness(context),
             DemoCommand.Create(context),

@@ -13,7 +13,7 @@ using Spectre.Console;
 namespace Rehome.Cli.Tests;
 
 /// <summary>The <c>rehome</c> commands against a real server on loopback.</summary>
-public sealed class CliTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
+public sealed partial class CliTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
 {
     private readonly string _config = Path.Combine(Path.GetTempPath(), "rehome-cli-tests", Guid.NewGuid().ToString("N"), "config.json");
 

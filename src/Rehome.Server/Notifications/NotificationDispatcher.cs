@@ -7,7 +7,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Notifications;
 
 /// <summary>What one dispatch did.</summary>
-public sealed record DispatchResult(int Recorded, int Distributed, int Closed, int Attempted);
+public sealed record DispatchResult(int Recorded, int Distributed, int Closed, int Attempted, int Pruned = 0);
 
 /// <summary>
 /// Turns the outbox into messages, safely on several replicas at once: events are distributed to the
@@ -23,7 +23,10 @@ public sealed class NotificationDispatcher(
 
     private SqlDialect Dialect => store.Dialect;
 
-    /// <summary>One pass: record what is found by looking (runs over, tokens near expiry), distribute, close windows, send what is due.</summary>
+    /// <summary>
+    /// One pass: record what is found by looking (runs over, tokens near expiry), distribute, close windows, send what is
+    /// due, and (once an hour) forget history older than <see cref="NotificationOptions.HistoryRetention"/>.
+    /// </summary>
     public async Task<DispatchResult> RunOnceAsync(CancellationToken ct)
     {
         var recorded = await RecordFinishedRunsAsync(ct) + await RecordExpiringTokensAsync(ct);
@@ -34,8 +37,43 @@ public sealed class NotificationDispatcher(
         }
         var closed = await CloseWindowsAsync(ct);
         var attempted = await SendDueAsync(ct);
-        return new DispatchResult(recorded, distributed, closed, attempted);
+        var pruned = await PruneAsync(ct);
+        return new DispatchResult(recorded, distributed, closed, attempted, pruned);
     }
+
+    /// <summary>
+    /// Deletes the messages that are over (delivered, failed, stopped) and older than the retention, with their attempts,
+    /// and the distributed events no message carries any more. Once an hour, by one replica: the hour's mark says who.
+    /// Marks of runs and tokens stay (a run's mark is what keeps it from being told twice); the hourly marks go too.
+    /// </summary>
+    private async Task<int> PruneAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!await MarkAsync($"{PruneMark}{now.UtcDateTime:yyyyMMddHH}", null, ct))
+        {
+            await transaction.RollbackAsync(ct);
+            return 0;
+        }
+        var cutoff = ("cutoff", Dialect.Time(now - Options.HistoryRetention));
+        var over = $"""
+            SELECT id FROM notification_deliveries
+            WHERE status IN ({(int)DeliveryStatus.Delivered}, {(int)DeliveryStatus.Failed}, {(int)DeliveryStatus.Stopped}) AND created_at < @cutoff
+            """;
+        await store.ExecuteAsync($"DELETE FROM notification_attempts WHERE delivery_id IN ({over})", ct, cutoff);
+        await store.ExecuteAsync($"DELETE FROM notification_delivery_events WHERE delivery_id IN ({over})", ct, cutoff);
+        var pruned = await store.ExecuteAsync($"DELETE FROM notification_deliveries WHERE id IN ({over})", ct, cutoff);
+        pruned += await store.ExecuteAsync("""
+            DELETE FROM notification_events
+            WHERE distributed = @yes AND occurred_at < @cutoff
+              AND NOT EXISTS (SELECT 1 FROM notification_delivery_events l WHERE l.event_id = notification_events.id)
+            """, ct, cutoff, ("yes", true));
+        await store.ExecuteAsync($"DELETE FROM notification_marks WHERE key LIKE '{PruneMark}%' AND at < @cutoff", ct, cutoff);
+        await transaction.CommitAsync(ct);
+        return pruned;
+    }
+
+    private const string PruneMark = "prune:";
 
     /// <summary>
     /// Runs whose every job is over, each told once. Found by looking rather than where the last job ends: the last two

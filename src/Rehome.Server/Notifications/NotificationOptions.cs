@@ -42,6 +42,13 @@ public sealed class NotificationOptions
     [Range(typeof(TimeSpan), "1.00:00:00", "90.00:00:00")]
     public TimeSpan TokenExpiryWarning { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long delivered, failed and stopped messages (with their attempts) and the events they carried are kept: the
+    /// dispatcher deletes older ones once an hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>The console's address as people reach it (e.g. <c>https://rehome.example.com</c>), for links in messages.</summary>
     [Url]
     public string? ConsoleUrl { get; set; }

@@ -243,6 +243,8 @@ public sealed class AccessControlTests(SqliteServer server) : IClassFixture<Sqli
     [Theory]
     [InlineData(Role.Viewer, "/connections", false)]
     [InlineData(Role.Operator, "/policies", false)]
+    [InlineData(Role.Operator, "/notifications", false)]
+    [InlineData(Role.Administrator, "/notifications", true)]
     [InlineData(Role.Auditor, "/projects", false)]
     [InlineData(Role.Viewer, "/audit", false)]
     [InlineData(Role.Viewer, "/projects", true)]

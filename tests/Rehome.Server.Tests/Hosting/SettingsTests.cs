@@ -22,6 +22,7 @@ public sealed class SettingsTests
         { "Rehome:Directories:Connected:IdentityCacheLifetime", "-00:01:00" },
         { "Rehome:Readiness:MinimumFreeDiskSpaceBytes", "-1" },
         { "Rehome:Readiness:TokenExpiryWarning", "-1.00:00:00" },
+        { "Rehome:Notifications:HistoryRetention", "00:10:00" },
         { "Rehome:Secrets:KeyCertificatePath", "/nowhere/keys.pfx" },
         { "Rehome:Store:DataDirectory", "" },
     };
