@@ -11,6 +11,7 @@ using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Observability;
 using Rehome.Server.Replicas;
+using Rehome.Server.Reports;
 using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
@@ -45,6 +46,7 @@ public static class RehomeServer
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();
         services.AddScoped<MappingTransfer>();
+        services.AddScoped<ReportQueries>();
         services.AddScoped<ConnectionCommands>();
         services.AddScoped<PolicyCommands>();
         services.AddScoped<ProjectCommands>();
@@ -143,9 +145,11 @@ public static class RehomeServer
             .MapRunsApi()
             .MapAgentsApi()
             .MapDirectoriesApi()
-            .MapAuditApi();
+            .MapAuditApi()
+            .MapReportsApi();
         app.MapAgentGateway();
         app.MapRehomeConsole();
+        app.MapConsoleReports();
         app.MapSingleSignOn();
         app.MapRehomeMetrics();
         return app;

@@ -33,7 +33,11 @@ public static class SecurityHeaders
     {
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        // An answer that set a stricter policy of its own (a printable report: no script at all) keeps it.
+        if (string.IsNullOrEmpty(headers.ContentSecurityPolicy))
+        {
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        }
         if (overHttps)
         {
             headers.StrictTransportSecurity = StrictTransportSecurity;
