@@ -274,6 +274,32 @@ public abstract class ReportsSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task The_console_opens_the_reports_with_its_cookie_and_the_same_roles_and_links_the_audit_export()
+    {
+        var world = await RunAsync();
+        var viewer = await host.CreateAsync(Role.Viewer);
+        using var administrator = await ConsoleClient.SignInAsync(host);
+        using var asViewer = new ConsoleClient(host.BaseAddress);
+        Assert.True(await asViewer.SignInAsync(viewer.UserName, viewer.Password));
+
+        var report = await asViewer.Http.GetAsync($"/console/runs/{world.Run}/report");
+        var project = await asViewer.Http.GetAsync($"/console/projects/{world.Project}/report");
+        var refused = await asViewer.Http.GetAsync("/console/audit/export.csv");
+        var audit = await administrator.Http.GetAsync("/console/audit/export.csv?action=run.");
+        var auditPage = await administrator.Http.GetStringAsync("/audit?action=run.");
+
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        Assert.Contains("Run report", await report.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The project's page links each run to the console's own report address.
+        Assert.Contains($"href=\"/console/runs/{world.Run}/report\"", await project.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.Contains("/denied", refused.Headers.Location?.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
+        Assert.All(ParseCsv(await audit.Content.ReadAsStringAsync()), r => Assert.StartsWith("run.", r["Action"], StringComparison.Ordinal));
+        Assert.Contains("href=\"/console/audit/export.csv?actor=&amp;action=run.\"", auditPage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_audit_export_returns_every_entry_of_the_range_in_order_across_batches()
     {
         var actor = ApiClient.Unique("exporter");
