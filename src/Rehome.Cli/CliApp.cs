@@ -24,6 +24,8 @@ public static class CliApp
             AccountCommands.Create(context),
             DirectoryCommands.Identities(context),
             DirectoryCommands.Readiness(context),
+            ReportCommands.Report(context),
+            ReportCommands.Audit(context),
             DemoCommand.Create(context),
             RehearseCommand.Create(context),
         };
