@@ -43,7 +43,7 @@ public sealed class HtmlPage(Stream body)
     /// so even text that escaped encoding could do nothing.
     /// </summary>
     public static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; style-src 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(StyleSheet)))}'; " +
+        $"{Hosting.SecurityHeaders.DenyAll} style-src 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(StyleSheet)))}'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private readonly StringBuilder _buffer = new();
