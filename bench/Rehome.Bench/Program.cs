@@ -128,6 +128,32 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
         filterSeconds = clock.Elapsed.TotalSeconds;
     }
 
+    // The run's report as CSV with every job of the run failed (one Failure row each), read as it streams in:
+    // its time, and the process's peak working set before and after (streaming keeps the second close to the first).
+    var runId = result.GetProperty("run").GetProperty("id").GetGuid();
+    await using (var scope = app.Services.CreateAsyncScope())
+    {
+        await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.Where(j => j.RunId == runId)
+            .ExecuteUpdateAsync(j => j.SetProperty(x => x.Status, Rehome.Core.Runs.JobStatus.Failed).SetProperty(x => x.ErrorCode, "StepFailed")
+                .SetProperty(x => x.ErrorMessage, "The benchmark failed this job on purpose."));
+    }
+    var peakBefore = Process.GetCurrentProcess().PeakWorkingSet64;
+    clock.Restart();
+    long exportBytes = 0, exportLines = 0;
+    using (var export = await http.GetAsync($"/api/v1/runs/{runId}/report.csv", HttpCompletionOption.ResponseHeadersRead))
+    {
+        export.EnsureSuccessStatusCode();
+        await using var body = await export.Content.ReadAsStreamAsync();
+        var buffer = new byte[81920];
+        for (int read; (read = await body.ReadAsync(buffer)) > 0;)
+        {
+            exportBytes += read;
+            exportLines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+    }
+    var exportSeconds = clock.Elapsed.TotalSeconds;
+    var peakAfter = Process.GetCurrentProcess().PeakWorkingSet64;
+
     Console.WriteLine($"{label}:");
     Console.WriteLine($"  import of {projectSize:N0} mappings (CSV over HTTP):            {importSeconds:F2} s");
     foreach (var (name, ms) in pageTimes)
@@ -139,6 +165,8 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
     {
         Console.WriteLine($"  run by filter of the other {remaining:N0} mappings x 5 jobs:             {f:F2} s");
     }
+    Console.WriteLine($"  run report CSV, {jobs:N0} failure rows ({exportLines:N0} lines, {exportBytes / 1048576.0:F1} MiB):  {exportSeconds:F2} s; " +
+        $"peak working set {peakBefore / 1048576.0:F0} MiB before, {peakAfter / 1048576.0:F0} MiB after");
     await app.StopAsync();
     if (database is not null)
     {

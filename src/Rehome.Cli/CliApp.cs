@@ -25,6 +25,8 @@ public static class CliApp
             NotificationCommands.Create(context),
             DirectoryCommands.Identities(context),
             DirectoryCommands.Readiness(context),
+            ReportCommands.Report(context),
+            ReportCommands.Audit(context),
             DemoCommand.Create(context),
             RehearseCommand.Create(context),
         };

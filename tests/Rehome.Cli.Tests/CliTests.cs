@@ -392,6 +392,85 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
         Assert.Equal(0, await DemoCommand.RunDemoAsync(new CliContext(console), client, 20, CancellationToken.None));
     }
 
+    /// <summary>A run of one rejoin that failed with <paramref name="reason"/>, as its agent would end it.</summary>
+    private async Task<(Guid Project, Guid Run)> FailedRunAsync(string reason)
+    {
+        var project = await Host.Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Host.Client.ImportDevicesAsync(project, "REP" + Guid.NewGuid().ToString("N")[..6], 2);
+        var started = await Host.Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain" }, mappingIds = ids });
+        await using var scope = Host.Scope();
+        var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
+        var job = await transitions.LeaseNextAsync(ids[0], Guid.NewGuid(), TimeSpan.FromMinutes(5), CancellationToken.None);
+        Assert.True(await transitions.CompleteAsync(job!.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
+            new JobCompletion(JobStatus.Failed, new JobProgress(1, 1, 0, 0), "StepFailed", reason), CancellationToken.None));
+        return (project, started.GetProperty("run").GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task Report_run_writes_the_CSV_to_a_file_and_the_printable_page_with_format_html()
+    {
+        await LoginAsync();
+        var (_, run) = await FailedRunAsync("The destination refused the join.");
+        var csvFile = Path.Combine(Path.GetDirectoryName(_config)!, "run.csv");
+        var htmlFile = Path.Combine(Path.GetDirectoryName(_config)!, "run.html");
+
+        var csv = await RunAsync("report", "run", run.ToString(), "--out", csvFile);
+        var html = await RunAsync("report", "run", run.ToString(), "--format", "html", "--out", htmlFile);
+
+        Assert.True(csv.Exit == 0, csv.Output);
+        Assert.Contains($"Wrote {csvFile}.", csv.Output, StringComparison.Ordinal);
+        var rows = (await File.ReadAllLinesAsync(csvFile)).ToList();
+        Assert.StartsWith("Section,Project,Run,JobKind,Status,Count", rows[0].TrimStart('\uFEFF'), StringComparison.Ordinal);
+        Assert.Contains(rows, r => r.StartsWith("Jobs,,,RejoinDomain,Failed,1,", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.StartsWith("Jobs,,,RejoinDomain,WaitingToStart,1,", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.StartsWith("Failure,", StringComparison.Ordinal) && r.Contains("The destination refused the join.", StringComparison.Ordinal));
+        Assert.True(html.Exit == 0, html.Output);
+        Assert.Contains("@media print", await File.ReadAllTextAsync(htmlFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Report_project_on_the_terminal_shows_a_hostile_reason_neutralised()
+    {
+        await LoginAsync();
+        var (project, _) = await FailedRunAsync("\u001b]0;owned\u0007=1+1 \u202Egnp.exe");
+
+        var (exit, output) = await RunAsync("report", "project", project.ToString());
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("Failure,", output, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', output);
+        Assert.DoesNotContain('\u202E', output);
+        Assert.Contains("\\u001B]0;owned\\u0007=1+1 \\u202Egnp.exe", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Report_run_of_an_unknown_run_says_so_and_writes_no_file()
+    {
+        await LoginAsync();
+        var file = Path.Combine(Path.GetDirectoryName(_config)!, "none.csv");
+
+        var (exit, output) = await RunAsync("report", "run", Guid.NewGuid().ToString(), "--out", file);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("does not exist", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public async Task Audit_export_writes_the_entries_of_an_action_to_a_file()
+    {
+        await LoginAsync();
+        await FailedRunAsync("any");
+        var file = Path.Combine(Path.GetDirectoryName(_config)!, "audit.csv");
+
+        var (exit, output) = await RunAsync("audit", "export", "--action", "run.", "--from", "2000-01-01T00:00:00Z", "--out", file);
+
+        Assert.True(exit == 0, output);
+        var rows = (await File.ReadAllLinesAsync(file)).Skip(1).ToList();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.Equal("run.", r.Split(',')[3][..4]));
+    }
+
     public void Dispose()
     {
         var folder = Path.GetDirectoryName(_config)!;

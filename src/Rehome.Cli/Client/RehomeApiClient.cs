@@ -66,6 +66,18 @@ public sealed class RehomeApiClient : IDisposable
         return await ReadAsync(await _http.SendAsync(request, ct), ct);
     }
 
+    /// <summary>Hands an answer's body to <paramref name="read"/> as it arrives: a large export is never held whole.</summary>
+    public async Task StreamAsync(string path, Func<Stream, Task> read, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            await ReadAsync(response, ct);
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        await read(body);
+    }
+
     public async Task<string> GetTextAsync(string path, CancellationToken ct)
     {
         var response = await _http.GetAsync(new Uri(path, UriKind.Relative), ct);

@@ -12,6 +12,7 @@ using Rehome.Server.Mappings;
 using Rehome.Server.Notifications;
 using Rehome.Server.Observability;
 using Rehome.Server.Replicas;
+using Rehome.Server.Reports;
 using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
@@ -46,6 +47,7 @@ public static class RehomeServer
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();
         services.AddScoped<MappingTransfer>();
+        services.AddScoped<ReportQueries>();
         services.AddScoped<ConnectionCommands>();
         services.AddScoped<PolicyCommands>();
         services.AddScoped<ProjectCommands>();
@@ -147,9 +149,11 @@ public static class RehomeServer
             .MapAgentsApi()
             .MapDirectoriesApi()
             .MapAuditApi()
-            .MapNotificationsApi();
+            .MapNotificationsApi()
+            .MapReportsApi();
         app.MapAgentGateway();
         app.MapRehomeConsole();
+        app.MapConsoleReports();
         app.MapSingleSignOn();
         app.MapRehomeMetrics();
         return app;

@@ -14,6 +14,9 @@ public static class SecurityHeaders
         "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+    /// <summary>How a policy stricter than <see cref="ContentSecurityPolicy"/> starts: nothing is allowed unless named.</summary>
+    public const string DenyAll = "default-src 'none';";
+
     /// <summary>One year; without includeSubDomains, since other services may share the parent domain.</summary>
     public const string StrictTransportSecurity = "max-age=31536000";
 
@@ -33,7 +36,12 @@ public static class SecurityHeaders
     {
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        // An answer that set a policy denying everything by default (a printable report: no script at all) keeps
+        // it; any other (Blazor's own frame-ancestors) gives way to ours.
+        if (!headers.ContentSecurityPolicy.ToString().StartsWith(DenyAll, StringComparison.Ordinal))
+        {
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        }
         if (overHttps)
         {
             headers.StrictTransportSecurity = StrictTransportSecurity;

@@ -2,6 +2,7 @@ using System.Globalization;
 using CsvHelper;
 using CsvHelper.Configuration;
 using Rehome.Core.Mappings;
+using Rehome.Server.Reports;
 
 namespace Rehome.Server.Mappings;
 
@@ -79,7 +80,7 @@ public static class MappingCsv
                     errors.Add(new ImportError(row, null, $"The file has more than {maxRows:N0} rows; split it into several imports."));
                     break;
                 }
-                string? Field(string column) => index.TryGetValue(column, out var i) && i < csv.Parser.Count ? Unguard(NullIfEmpty(csv.GetField(i))) : null;
+                string? Field(string column) => index.TryGetValue(column, out var i) && i < csv.Parser.Count ? CsvCells.Restore(NullIfEmpty(csv.GetField(i))) : null;
                 rows.Add(new ImportRow(row, new MappingInput
                 {
                     SourceDevice = Field(SourceDevice),
@@ -117,11 +118,11 @@ public static class MappingCsv
         csv.NextRecord();
         foreach (var m in mappings)
         {
-            csv.WriteField(Guard(m.SourceDevice));
-            csv.WriteField(Guard(m.DestinationName));
-            csv.WriteField(Guard(m.DestinationOu));
-            csv.WriteField(Guard(m.PrimaryUser));
-            csv.WriteField(Guard(m.DestinationUser));
+            csv.WriteField(CsvCells.Neutralise(m.SourceDevice));
+            csv.WriteField(CsvCells.Neutralise(m.DestinationName));
+            csv.WriteField(CsvCells.Neutralise(m.DestinationOu));
+            csv.WriteField(CsvCells.Neutralise(m.PrimaryUser));
+            csv.WriteField(CsvCells.Neutralise(m.DestinationUser));
             csv.WriteField(m.Stage?.ToString());
             csv.WriteField(m.Status?.ToString());
             csv.NextRecord();
@@ -156,15 +157,4 @@ public static class MappingCsv
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    /// <summary>Characters that make a spreadsheet read a cell as a formula (CSV injection).</summary>
-    private static readonly char[] FormulaStarts = ['=', '+', '-', '@', '\t', '\r'];
-
-    /// <summary>A cell a spreadsheet would run as a formula is written with a leading apostrophe, which it shows as text.</summary>
-    private static string? Guard(string? value) =>
-        value is { Length: > 0 } && FormulaStarts.Contains(value[0]) ? "'" + value : value;
-
-    /// <summary>The import takes back what <see cref="Guard"/> wrote.</summary>
-    private static string? Unguard(string? value) =>
-        value is { Length: > 1 } && value[0] == '\'' && FormulaStarts.Contains(value[1]) ? value[1..] : value;
 }

@@ -78,7 +78,8 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
         return new MappingExport($"{SafeFileName(project.Name)}-mappings.csv", text.ToString());
     }
 
-    private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '-'));
+    /// <summary>A project's name as part of a file name: letters, digits, - and _ (Content-Disposition adds the rest per RFC 6266).</summary>
+    public static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '-'));
 }
 
 public sealed record MappingExport(string FileName, string Csv);

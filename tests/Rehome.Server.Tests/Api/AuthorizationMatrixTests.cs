@@ -203,6 +203,18 @@ public sealed partial class AuthorizationMatrixTests(AuthorizationWorld world) :
     }
 
     [Fact]
+    public async Task The_reports_are_in_the_matrix_for_viewers_and_the_audit_export_for_auditors()
+    {
+        var operations = await OperationsAsync();
+
+        foreach (var path in new[] { "/api/v1/runs/{id}/report", "/api/v1/runs/{id}/report.csv", "/api/v1/projects/{id}/report", "/api/v1/projects/{id}/report.csv" })
+        {
+            Assert.Contains(operations, o => o.Method == "GET" && o.Path == path && o.Role == Role.Viewer.ToString());
+        }
+        Assert.Contains(operations, o => o is { Method: "GET", Path: "/api/v1/audit/export.csv" } && o.Role == Role.Auditor.ToString());
+    }
+
+    [Fact]
     public async Task Every_operation_answers_each_credential_as_designed_and_a_refusal_changes_nothing()
     {
         var operations = await OperationsAsync();

@@ -18,14 +18,6 @@ public static class Labels
 
     public static string Count(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>What an administrator can do about a job that did not finish cleanly.</summary>
-    public static string? Advice(JobStatus status, string? errorCode) => (status, errorCode) switch
-    {
-        (JobStatus.Failed, "PrerequisiteFailed") => "The rejoin this job waited for did not finish: re-run the rejoin, then this job.",
-        (JobStatus.Failed, "LeaseLost" or "TooManyAttempts") => "The agent stopped answering during the job: check the device is on and its agent runs, then re-run.",
-        (JobStatus.Failed, _) => "The device rolled back what the job had changed. Fix the cause named here, then re-run the job.",
-        (JobStatus.Exceptions, _) => "The job finished, but some items could not be changed: see the items below, fix them (or the identity mappings), then re-run.",
-        (JobStatus.Stopped, _) => "Stopped by an administrator; re-run the job when ready.",
-        _ => null,
-    };
+    /// <summary>What an administrator can do about a job that did not finish cleanly (the reports say the same).</summary>
+    public static string? Advice(JobStatus status, string? errorCode) => JobAdvice.For(status, errorCode);
 }
