@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
 using Rehome.Server.Gateway;
-using Rehome.Server.Runs;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 
@@ -29,11 +28,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
     public async Task A_job_leased_for_a_poll_that_went_away_waits_for_the_next_poll_with_the_attempt_uncounted()
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
-        await host.Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/runs", new { kinds = new[] { "RejoinDomain" }, mappingIds = new[] { device.MappingId } });
-        await using (var scope = host.Scope())
-        {
-            await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
-        }
+        await host.RunAsync(device, "RejoinDomain");
         var job = await StoredJobAsync(device.MappingId);
         Assert.Equal(JobStatus.WaitingToStart, job.Status);
         var signals = host.App.Services.GetRequiredService<JobSignals>();

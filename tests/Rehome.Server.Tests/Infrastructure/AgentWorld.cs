@@ -99,14 +99,18 @@ public static class AgentWorld
         return agent;
     }
 
+    /// <summary>Runs <paramref name="kinds"/> on the device and lets the engine prepare the destination; no poll yet.</summary>
+    public static async Task RunAsync(this ServerHost host, EnrolledDevice device, params string[] kinds)
+    {
+        await host.Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/runs", new { kinds, mappingIds = new[] { device.MappingId } });
+        await using var scope = host.Scope();
+        await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
+    }
+
     /// <summary>Runs <paramref name="kinds"/> on the device, lets the engine prepare the destination, and returns the agent's first assignment.</summary>
     public static async Task<JobAssignment> RunAndPollAsync(this ServerHost host, EnrolledDevice device, params string[] kinds)
     {
-        await host.Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/runs", new { kinds, mappingIds = new[] { device.MappingId } });
-        await using (var scope = host.Scope())
-        {
-            await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
-        }
+        await host.RunAsync(device, kinds);
         var response = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"The poll answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions))!;
