@@ -2,13 +2,16 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Rehome.Server.Gateway;
 
 namespace Rehome.Server.Api;
 
 /// <summary>
 /// While the database cannot be reached (PostgreSQL restarting, failing over, the network gone) every request that
-/// needs it answers 503 problem+json with <c>Retry-After</c>, which agents and scripts wait out, never a 500 or the
-/// provider's exception text. The cause goes to the log.
+/// needs it answers 503 problem+json <c>StoreUnavailable</c> with <c>Retry-After</c>, which agents and scripts wait
+/// out, never a 500 or the provider's exception text. A database that is there but whose connections are all in use
+/// (the pool exhausted, or the gateway's share of it: <see cref="Gateway.GatewayStoreLane"/>) is a different thing
+/// to an operator, and answers 503 <c>ServerBusy</c>. The cause goes to the log.
 /// </summary>
 public sealed class StoreUnavailableHandler(ILogger<StoreUnavailableHandler> logger) : IExceptionHandler
 {
@@ -17,16 +20,40 @@ public sealed class StoreUnavailableHandler(ILogger<StoreUnavailableHandler> log
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (!IsStoreUnavailable(exception) || httpContext.Response.HasStarted)
+        var busy = IsServerBusy(exception);
+        if (!busy && !IsStoreUnavailable(exception) || httpContext.Response.HasStarted)
         {
             return false;
         }
-        logger.LogWarning("{Method} {Path} answered 503: the database is not reachable ({Reason})",
-            httpContext.Request.Method, httpContext.Request.Path.Value, Innermost(exception).Message);
+        var reason = busy ? Innermost(exception, e => e is ServerBusyException or NpgsqlException).Message : Innermost(exception).Message;
+        logger.LogWarning("{Method} {Path} answered 503: {What} ({Reason})", httpContext.Request.Method, httpContext.Request.Path.Value,
+            busy ? "every database connection it may use is busy" : "the database is not reachable", reason);
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Database unavailable", "StoreUnavailable",
-            "The database is not reachable; try again shortly.").ExecuteAsync(httpContext);
+        var problem = busy
+            ? Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Server busy", "ServerBusy",
+                "The server is busy: every database connection it may use is taken; try again shortly.")
+            : Problems.Rule(StatusCodes.Status503ServiceUnavailable, "Database unavailable", "StoreUnavailable",
+                "The database is not reachable; try again shortly.");
+        await problem.ExecuteAsync(httpContext);
         return true;
+    }
+
+    /// <summary>
+    /// Whether the server, not the database, ran out: the gateway's lane stayed full, or Npgsql's pool had no
+    /// connection to give within its timeout (Npgsql says so only in its message, which the tests check against the
+    /// pinned version).
+    /// </summary>
+    public static bool IsServerBusy(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is ServerBusyException
+                || e is NpgsqlException && e.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
@@ -57,10 +84,10 @@ public sealed class StoreUnavailableHandler(ILogger<StoreUnavailableHandler> log
         return false;
     }
 
-    private static Exception Innermost(Exception exception)
+    private static Exception Innermost(Exception exception, Func<Exception, bool>? stopAt = null)
     {
         var e = exception;
-        while (e.InnerException is not null)
+        while (e.InnerException is not null && stopAt?.Invoke(e) != true)
         {
             e = e.InnerException;
         }

@@ -95,8 +95,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
         {
             registry.Revoke(old.Id);
         }
-        registry.Add(agent);
-        var entry = (await registry.FindAsync(agent.Id, ct))!;
+        var entry = registry.Add(agent);
         entry.MappingId = mapping;
         entry.MappingCheckedAt = Stopwatch.GetTimestamp();
         logger.LogInformation("Agent {AgentId} enrolled for device {DeviceName} (mapping {MappingId}; {Verdict})", agent.Id, agent.DeviceName, mapping, decision.Verdict);

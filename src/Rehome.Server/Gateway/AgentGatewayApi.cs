@@ -21,12 +21,14 @@ public static class AgentGatewayApi
 
     public static IEndpointRouteBuilder MapAgentGateway(this IEndpointRouteBuilder app)
     {
-        var gateway = app.MapGroup(AgentProtocol.BasePath).WithTags("Agent gateway")
+        var root = app.MapGroup(AgentProtocol.BasePath).WithTags("Agent gateway")
             .RequireAuthorization(AgentAuthenticationHandler.PolicyName);
+        // The long poll takes its turns on the store only when it looks (AgentPolls); every other call, for the whole call.
+        root.MapPost("/poll", PollAsync).WithName("PollForJob").AddEndpointFilter<PollTelemetryFilter>();
+        var gateway = root.MapGroup("").AddEndpointFilter<GatewayStoreLaneFilter>();
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
         gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
         gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
-        gateway.MapPost("/poll", PollAsync).WithName("PollForJob").AddEndpointFilter<PollTelemetryFilter>();
         gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress");
         gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
         gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");

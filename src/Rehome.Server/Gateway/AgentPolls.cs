@@ -19,7 +19,7 @@ public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false)
 /// query while idle) up to the wait the agent asked for, looking in the store again every
 /// <see cref="GatewayOptions.RecheckInterval"/> (another replica's new jobs, a mapping imported after enrollment).
 /// </summary>
-public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatcher leases, IOptions<GatewayOptions> options)
+public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options)
 {
     /// <summary>The wait when the agent names none.</summary>
     public const int DefaultWaitSeconds = 25;
@@ -73,6 +73,7 @@ public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatc
     /// <summary>The device's mapping may have been imported after the agent enrolled: link them once it exists.</summary>
     private async Task LinkMappingAsync(AgentEntry entry, CancellationToken ct)
     {
+        using var permit = await lane.EnterAsync(ct);
         entry.MappingId = await AgentEnrollment.MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
         entry.MappingCheckedAt = Stopwatch.GetTimestamp();
         if (entry.MappingId is { } found)

@@ -10,7 +10,7 @@ namespace Rehome.Server.Gateway;
 /// revocations (applied at once), the mapping each agent works for, and last-seen times, written to the store
 /// in batches instead of on every poll.
 /// </summary>
-public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time, IEnumerable<IJobSignalRelay> relays)
+public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane lane, TimeProvider time, IEnumerable<IJobSignalRelay> relays)
 {
     /// <summary>Carries revocations to the other replicas (PostgreSQL); none on SQLite, where there is one server.</summary>
     private readonly IJobSignalRelay? relay = relays.FirstOrDefault();
@@ -18,13 +18,17 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time
     private readonly ConcurrentDictionary<Guid, AgentEntry> entries = new();
     private DateTimeOffset lastFlush = DateTimeOffset.MinValue;
 
-    /// <summary>The agent, from memory or the store; null when unknown.</summary>
+    /// <summary>
+    /// The agent, from memory or the store; null when unknown. A store look takes a turn in the gateway's lane: after a
+    /// restart every agent's first request comes here at once.
+    /// </summary>
     public async ValueTask<AgentEntry?> FindAsync(Guid agentId, CancellationToken ct)
     {
         if (entries.TryGetValue(agentId, out var entry))
         {
             return entry;
         }
+        using var permit = await lane.EnterAsync(ct);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == agentId, ct);
@@ -37,11 +41,13 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, TimeProvider time
         return entries.GetOrAdd(agentId, entry);
     }
 
-    public void Add(DeviceAgent agent)
+    /// <summary>Remembers a newly enrolled agent (replacing what was remembered of its id) and returns its entry.</summary>
+    public AgentEntry Add(DeviceAgent agent)
     {
         var entry = new AgentEntry(agent.Id, agent.ConnectionId, agent.DeviceKey, agent.CredentialHash);
         entry.SetLastSeen(agent.LastSeenAt, dirty: false);
         entries[agent.Id] = entry;
+        return entry;
     }
 
     /// <summary>Refuses the agent from now on, here and on every other replica (the store is updated by the caller).</summary>

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Rehome.Server.Store;
 
 namespace Rehome.Server.Gateway;
 
@@ -27,15 +28,38 @@ public sealed class GatewayOptions
     /// <summary>Enrollments accepted per minute per client address.</summary>
     [Range(1, 1_000_000)]
     public int EnrollmentsPerMinute { get; set; } = 120;
+
+    /// <summary>
+    /// How many agent requests may use the store at once on this server (<see cref="GatewayStoreLane"/>); unset, half
+    /// of PostgreSQL's connection pool, or 32 on SQLite. On PostgreSQL it must leave part of the pool to
+    /// administrators and the run engine.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int? StoreConcurrency { get; set; }
+
+    /// <summary>How long an agent request waits for its turn on the store before it is answered 503 ServerBusy.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
+    public TimeSpan StoreQueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The gateway's settings that only make sense together.</summary>
-public sealed class GatewayOptionsRules : IValidateOptions<GatewayOptions>
+public sealed class GatewayOptionsRules(IOptions<StoreOptions> store) : IValidateOptions<GatewayOptions>
 {
-    public ValidateOptionsResult Validate(string? name, GatewayOptions options) =>
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
         // Last-seen times reach the store once a flush: a window no longer than that shows polling agents offline.
-        options.OnlineWindow <= options.PresenceFlushInterval
-            ? ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.OnlineWindow)} ({options.OnlineWindow}) must be longer than "
-                + $"{GatewayOptions.Section}:{nameof(GatewayOptions.PresenceFlushInterval)} ({options.PresenceFlushInterval}), or agents that poll show as offline between flushes.")
-            : ValidateOptionsResult.Success;
+        if (options.OnlineWindow <= options.PresenceFlushInterval)
+        {
+            return ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.OnlineWindow)} ({options.OnlineWindow}) must be longer than "
+                + $"{GatewayOptions.Section}:{nameof(GatewayOptions.PresenceFlushInterval)} ({options.PresenceFlushInterval}), or agents that poll show as offline between flushes.");
+        }
+        // Agents holding every pooled connection would leave none for administrators and the run engine.
+        if (store.Value.Provider == StoreProvider.PostgreSql && options.StoreConcurrency is { } share
+            && GatewayStoreLane.PoolSize(store.Value) is var pool && share >= pool)
+        {
+            return ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.StoreConcurrency)} ({share}) must be smaller than the "
+                + $"PostgreSQL connection pool (Maximum Pool Size {pool}), or agents can take every connection and leave none for administrators.");
+        }
+        return ValidateOptionsResult.Success;
+    }
 }

@@ -11,6 +11,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSettings<GatewayOptions>(configuration, GatewayOptions.Section);
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsRules>();
         services.AddSingleton<AgentRegistry>();
+        services.AddSingleton<GatewayStoreLane>();
         services.AddSingleton<JobSignals>();
         services.AddScoped<AssignmentBuilder>();
         services.AddScoped<AgentEnrollment>();

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Rehome.Protocol;
+using Rehome.Server.Api;
+using Rehome.Server.Gateway;
+using Rehome.Server.Store;
+using Rehome.Server.Tests.Infrastructure;
+
+namespace Rehome.Server.Tests.Gateway;
+
+/// <summary>
+/// Agents get a share of the store, not all of it: thousands of devices enrolling at once (a 2,000-device run after a
+/// restart) once took every pooled connection, and an administrator's run start waited out Npgsql's timeout and was
+/// told the database was not reachable. Now the agents' store work queues in <see cref="GatewayStoreLane"/>, a long
+/// poll holds no turn while it waits, and running out of connections is answered as what it is: busy.
+/// </summary>
+public sealed class GatewayStoreLaneTests : IAsyncLifetime
+{
+    private ServerHost host = null!;
+
+    public async Task InitializeAsync() => host = await ServerHost.StartAsync(StoreProvider.Sqlite, new()
+    {
+        ["Rehome:Directories:Mode"] = "Simulated",
+        ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+        ["Rehome:Gateway:StoreConcurrency"] = "1",
+        ["Rehome:Gateway:StoreQueueTimeout"] = "00:00:01",
+    });
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task With_the_agents_share_taken_an_agent_is_answered_busy_and_changes_nothing_while_administrators_go_on()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        var lane = host.App.Services.GetRequiredService<GatewayStoreLane>();
+        var before = await host.FingerprintAsync();
+
+        HttpResponseMessage refused;
+        HttpResponseMessage administrator;
+        using (await lane.EnterAsync(CancellationToken.None))
+        {
+            refused = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 24H2"), AgentProtocol.JsonOptions);
+            administrator = await host.Client.GetAsync(new Uri($"/api/v1/projects/{device.ProjectId}/mappings", UriKind.Relative));
+        }
+        var during = await host.FingerprintAsync();
+        using var accepted = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 24H2"), AgentProtocol.JsonOptions);
+
+        using (refused)
+        using (administrator)
+        {
+            var problem = await ProblemAsync(refused);
+            Assert.Equal(("ServerBusy", TimeSpan.FromSeconds(StoreUnavailableHandler.RetryAfterSeconds)),
+                (problem.GetProperty("rule").GetString(), refused.Headers.RetryAfter?.Delta));
+            Assert.Equal(HttpStatusCode.OK, administrator.StatusCode);
+        }
+        Assert.Equal(before, during);
+        Assert.Equal(HttpStatusCode.NoContent, accepted.StatusCode);
+        Assert.Equal("Windows 11 24H2", (await StoredAgentAsync(device.AgentId)).OsVersion);
+        Assert.Equal(0, lane.InUse);
+    }
+
+    [Fact]
+    public async Task Long_polls_hold_no_turn_on_the_store_while_they_wait()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        var lane = host.App.Services.GetRequiredService<GatewayStoreLane>();
+
+        // Three polls waiting 5 s each on a lane of one turn with a 1 s queue: were a waiting poll to hold the turn,
+        // the report below would be answered busy.
+        var polls = Enumerable.Range(0, 3).Select(_ => device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=5", UriKind.Relative), null)).ToList();
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        using var report = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 25H2"), AgentProtocol.JsonOptions);
+        var pollsStillWaiting = polls.All(p => !p.IsCompleted);
+
+        Assert.Equal(HttpStatusCode.NoContent, report.StatusCode);
+        Assert.True(pollsStillWaiting, "the polls should still have been waiting when the report was answered");
+        foreach (var poll in await Task.WhenAll(polls))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, poll.StatusCode);
+            poll.Dispose();
+        }
+        Assert.Equal(0, lane.InUse);
+    }
+
+    [Fact]
+    public void By_default_agents_get_half_of_the_PostgreSQL_pool_and_may_not_be_given_all_of_it()
+    {
+        var store = new StoreOptions { Provider = StoreProvider.PostgreSql, ConnectionString = "Host=db;Username=rehome;Maximum Pool Size=40" };
+        var rules = new GatewayOptionsRules(Options.Create(store));
+
+        Assert.Equal(20, GatewayStoreLane.CapacityFor(new GatewayOptions(), store));
+        Assert.Equal(50, GatewayStoreLane.CapacityFor(new GatewayOptions(), new StoreOptions { Provider = StoreProvider.PostgreSql, ConnectionString = "Host=db" }));
+        Assert.True(rules.Validate(null, new GatewayOptions { StoreConcurrency = 39 }).Succeeded);
+        var refused = rules.Validate(null, new GatewayOptions { StoreConcurrency = 40 });
+        Assert.True(refused.Failed);
+        Assert.Contains("Rehome:Gateway:StoreConcurrency (40) must be smaller than the PostgreSQL connection pool (Maximum Pool Size 40)", refused.FailureMessage);
+    }
+
+    private static DeviceFacts Facts(EnrolledDevice device, string os) => new() { DeviceName = device.DeviceName, OsVersion = os, AgentVersion = "test" };
+
+    private async Task<Core.Agents.DeviceAgent> StoredAgentAsync(Guid agentId)
+    {
+        await using var scope = host.Scope();
+        return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Agents.AsNoTracking().SingleAsync(a => a.Id == agentId);
+    }
+
+    internal static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{response.RequestMessage!.RequestUri} answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("Exception", body, StringComparison.OrdinalIgnoreCase);
+        return JsonDocument.Parse(body).RootElement;
+    }
+}
+
+/// <summary>A PostgreSQL pool with no connection left is the server being busy, not the database being away.</summary>
+public sealed class PoolExhaustionTests
+{
+    [Fact]
+    public async Task An_administrator_who_finds_every_pooled_connection_taken_is_told_the_server_is_busy()
+    {
+        await using var primary = await ServerHost.StartAsync(StoreProvider.PostgreSql);
+        var small = new NpgsqlConnectionStringBuilder(primary.ConnectionString) { MaxPoolSize = 3, Timeout = 1 }.ToString();
+        await using var replica = await primary.StartReplicaAsync(new() { ["Rehome:Store:ConnectionString"] = small });
+
+        // The replica's own pool, taken by three units of work that do not let go.
+        var held = new List<AsyncServiceScope>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var scope = replica.Scope();
+                held.Add(scope);
+                await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Database.OpenConnectionAsync();
+            }
+            using var response = await replica.Client.GetAsync(new Uri("/api/v1/projects", UriKind.Relative));
+
+            var problem = await GatewayStoreLaneTests.ProblemAsync(response);
+            Assert.Equal("ServerBusy", problem.GetProperty("rule").GetString());
+            Assert.Equal(TimeSpan.FromSeconds(StoreUnavailableHandler.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        }
+        finally
+        {
+            foreach (var scope in held)
+            {
+                await scope.DisposeAsync();
+            }
+        }
+        using var afterwards = await replica.Client.GetAsync(new Uri("/api/v1/projects", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, afterwards.StatusCode);
+    }
+}
