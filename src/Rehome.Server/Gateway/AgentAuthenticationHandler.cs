@@ -36,7 +36,7 @@ public sealed class AgentAuthenticationHandler(
         {
             return AuthenticateResult.Fail("The credential is not a Rehome agent credential.");
         }
-        var entry = await registry.FindAsync(agentId, Context.RequestAborted);
+        var entry = await registry.FindAsync(agentId, Context.RequestAborted, KeepsJob.On(Context));
         if (entry is null || !AgentCredentials.Matches(credential, entry.CredentialHash))
         {
             return AuthenticateResult.Fail("The agent is unknown or its credential is wrong.");

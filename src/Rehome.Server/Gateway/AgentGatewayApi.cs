@@ -29,13 +29,13 @@ public static class AgentGatewayApi
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
         gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
         gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
-        gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress");
+        gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress").WithMetadata(KeepsJob.Instance);
         gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
         gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");
         gateway.MapPost("/jobs/{id:guid}/directory-action", RunDirectoryActionAsync).WithName("RunJobDirectoryAction");
         gateway.MapPost("/jobs/{id:guid}/return-ticket", MakeReturnTicketAsync).WithName("MakeJobReturnTicket");
         gateway.MapGet("/jobs/{id:guid}/package/{purpose}", DownloadPackageAsync).WithName("DownloadJobPackage");
-        gateway.MapPost("/jobs/{id:guid}/complete", CompleteAsync).WithName("CompleteJob");
+        gateway.MapPost("/jobs/{id:guid}/complete", CompleteAsync).WithName("CompleteJob").WithMetadata(KeepsJob.Instance);
         return app;
     }
 

@@ -20,15 +20,15 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
 
     /// <summary>
     /// The agent, from memory or the store; null when unknown. A store look takes a turn in the gateway's lane: after a
-    /// restart every agent's first request comes here at once.
+    /// restart every agent's first request comes here at once; one that keeps a job is not turned away.
     /// </summary>
-    public async ValueTask<AgentEntry?> FindAsync(Guid agentId, CancellationToken ct)
+    public async ValueTask<AgentEntry?> FindAsync(Guid agentId, CancellationToken ct, bool keepsJob = false)
     {
         if (entries.TryGetValue(agentId, out var entry))
         {
             return entry;
         }
-        using var permit = await lane.EnterAsync(ct);
+        using var permit = await lane.EnterAsync(ct, keepsJob);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == agentId, ct);

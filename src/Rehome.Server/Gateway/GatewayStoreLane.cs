@@ -10,6 +10,9 @@ namespace Rehome.Server.Gateway;
 /// the rest of the connection pool to administrators and the run engine. A request that waits longer than
 /// <see cref="GatewayOptions.StoreQueueTimeout"/> for its turn is answered 503 <c>ServerBusy</c> with Retry-After,
 /// which agents wait out. A long poll holds no permit while it waits: only its store looks take one.
+/// Calls that keep a job (<see cref="KeepsJob"/>: progress, which renews the lease, and completion) are never turned
+/// away: they wait in line, which is bounded by the queue timeout of those ahead of them. Shedding them would let
+/// leases lapse and run jobs again, the cost the share is there to avoid.
 /// </summary>
 public sealed class GatewayStoreLane
 {
@@ -29,10 +32,13 @@ public sealed class GatewayStoreLane
     /// <summary>How many are using it now (for the metrics and the tests).</summary>
     public int InUse => Capacity - permits.CurrentCount;
 
-    /// <summary>Waits for a turn on the store; throws <see cref="ServerBusyException"/> when none comes in time.</summary>
-    public async ValueTask<Permit> EnterAsync(CancellationToken ct)
+    /// <summary>
+    /// Waits for a turn on the store; throws <see cref="ServerBusyException"/> when none comes in time, unless the
+    /// call keeps a job (<paramref name="keepsJob"/>): that one waits as long as its request lives.
+    /// </summary>
+    public async ValueTask<Permit> EnterAsync(CancellationToken ct, bool keepsJob = false)
     {
-        if (!await permits.WaitAsync(queueTimeout, ct))
+        if (!await permits.WaitAsync(keepsJob ? Timeout.InfiniteTimeSpan : queueTimeout, ct))
         {
             throw new ServerBusyException($"{Capacity} agent requests were using the store for longer than {queueTimeout.TotalSeconds:0} s.");
         }
@@ -62,9 +68,17 @@ public sealed class GatewayStoreLaneFilter(GatewayStoreLane lane) : IEndpointFil
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        using var permit = await lane.EnterAsync(context.HttpContext.RequestAborted);
+        using var permit = await lane.EnterAsync(context.HttpContext.RequestAborted, KeepsJob.On(context.HttpContext));
         return await next(context);
     }
+}
+
+/// <summary>Endpoint metadata: the call keeps a device's job (renews its lease or ends it), so the lane never turns it away.</summary>
+public sealed class KeepsJob
+{
+    public static KeepsJob Instance { get; } = new();
+
+    public static bool On(HttpContext http) => http.GetEndpoint()?.Metadata.GetMetadata<KeepsJob>() is not null;
 }
 
 /// <summary>The server could take no more store work in time: answered 503 <c>ServerBusy</c>, never a 500.</summary>

@@ -65,6 +65,35 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_progress_report_that_keeps_a_lease_waits_for_its_turn_where_other_calls_are_turned_away()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        var job = await host.RunAndPollAsync(device, "RejoinDomain");
+        var lane = host.App.Services.GetRequiredService<GatewayStoreLane>();
+
+        Task<HttpResponseMessage> progress;
+        HttpResponseMessage facts;
+        using (await lane.EnterAsync(CancellationToken.None))
+        {
+            progress = device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
+                new ProgressReport { LeaseToken = job.LeaseToken, Step = "PrepareJoin", ItemsDone = 3, ItemsTotal = 10 }, AgentProtocol.JsonOptions);
+            facts = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 24H2"), AgentProtocol.JsonOptions);
+            // Held past the queue timeout the facts were turned away by: the report is still waiting, not refused.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(progress.IsCompleted, "the progress report should wait for its turn");
+        }
+        using var renewed = await progress;
+
+        using (facts)
+        {
+            Assert.Equal("ServerBusy", (await ProblemAsync(facts)).GetProperty("rule").GetString());
+        }
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        await using var scope = host.Scope();
+        Assert.Equal(3, (await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking().SingleAsync(j => j.Id == job.JobId)).ItemsDone);
+    }
+
+    [Fact]
     public async Task Long_polls_hold_no_turn_on_the_store_while_they_wait()
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
