@@ -179,3 +179,19 @@ public sealed class AgentUpdateCommands(RehomeDbContext db, IOptions<AgentUpdate
     private static AgentPackageView View(AgentPackage p, IReadOnlyList<Guid> connections) =>
         new(p.Id, p.Version, p.SizeBytes, p.Sha256, p.PublisherKey, p.UploadedBy, p.UploadedAt, p.IsCurrent, connections);
 }
+
+/// <summary>The fleet's versions in one sentence, for the console ("12 agents on 2.1.0, 3 on older versions").</summary>
+public static class FleetSummary
+{
+    public static string Of(FleetVersionsView fleet)
+    {
+        var total = fleet.OnTarget + fleet.Older + fleet.Other;
+        if (fleet.CurrentVersion is null)
+        {
+            return $"{total} agent(s); no current version is set, so agents keep theirs: "
+                + string.Join(", ", fleet.ByVersion.Select(v => $"{v.Agents} on {(v.Version.Length == 0 ? "an unreported version" : v.Version)}")) + ".";
+        }
+        return $"{fleet.OnTarget} agent(s) on {fleet.CurrentVersion}" + (fleet.Older > 0 ? $", {fleet.Older} on older versions" : "")
+            + (fleet.Other > 0 ? $", {fleet.Other} on other versions" : "") + " (agents of a connection with its own version count against it).";
+    }
+}
