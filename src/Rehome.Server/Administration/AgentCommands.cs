@@ -182,6 +182,7 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
             {
                 Identity = IdentityOf(a),
                 Replaces = replaces is null ? null : new AgentReplacedView(replaces.Id, replaces.EnrolledAt, IdentityOf(replaces)),
+                LastUpdate = a.UpdateOutcome is null ? null : new AgentUpdateView(a.UpdateOutcome, a.UpdateMessage, a.UpdateReportedAt),
             };
         })];
     }

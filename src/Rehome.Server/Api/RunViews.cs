@@ -18,7 +18,13 @@ public sealed record JobView(
         j.Id, j.RunId, j.MappingId, j.Kind, j.Kind.DisplayName(), j.Status, j.Status.DisplayName(), j.PrerequisiteJobId, j.Attempts,
         j.CreatedAt, j.StartedAt, j.FinishedAt, j.UpdatedAt, j.ItemsDone, j.ItemsTotal, j.ItemsChanged, j.ItemsFailed,
         j.ErrorCode, j.ErrorMessage, j.StopRequested, j.AgentId, j.Step, j.Message, j.DryRun, j.RevertOf, j.RevertedBy,
-        [.. (j.Areas ?? []).Select(a => AreaCountView.From(a, j.DryRun))]);
+        [.. (j.Areas ?? []).Select(a => AreaCountView.From(a, j.DryRun))])
+    {
+        AgentVersion = j.AgentVersion,
+    };
+
+    /// <summary>The version of the agent that ran the job (the one it ran when it leased the job).</summary>
+    public string? AgentVersion { get; init; }
 
     /// <summary>What the job is beside its kind, for people: "dry run", "revert of …", "reverted by …".</summary>
     public string? Note => DryRun ? "dry run (changed nothing)"

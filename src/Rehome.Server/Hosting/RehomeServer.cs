@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Rehome.Server.AgentUpdates;
 using Rehome.Server.Administration;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
@@ -70,6 +71,7 @@ public static class RehomeServer
         services.AddRehomeGateway(configuration);
         services.AddRehomeDirectories(configuration);
         services.AddRehomeNotifications(configuration);
+        services.AddRehomeAgentUpdates(configuration);
         services.AddHostedService(sp => sp.GetRequiredService<RunEngineService>());
 
         services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
@@ -150,8 +152,10 @@ public static class RehomeServer
             .MapDirectoriesApi()
             .MapAuditApi()
             .MapNotificationsApi()
-            .MapReportsApi();
+            .MapReportsApi()
+            .MapAgentPackagesApi();
         app.MapAgentGateway();
+        app.MapAgentUpdateGateway();
         app.MapRehomeConsole();
         app.MapConsoleReports();
         app.MapSingleSignOn();

@@ -178,6 +178,7 @@ public sealed class JobTransitions(
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await using var command = store.CreateCommand($"""
             UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
+              agent_version = (SELECT agent_version FROM agents WHERE id = @agent),
               attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
             WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
                         ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})
