@@ -52,6 +52,7 @@ public static class RehomeServer
         services.AddScoped<ConnectionCommands>();
         services.AddScoped<PolicyCommands>();
         services.AddScoped<ProjectCommands>();
+        services.AddScoped<MappingCommands>();
         services.AddScoped<AccountCommands>();
         services.AddScoped<AgentCommands>();
         services.AddScoped<RunCommands>();
