@@ -38,19 +38,4 @@ public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents)
             m.LastRunId, m.LastRunId is { } run && runs.TryGetValue(run, out var at) ? at : null)).ToList();
         return (rows, total);
     }
-
-    /// <summary>The active jobs of the selected mappings (ids, or all matching a filter): what Stop stops.</summary>
-    public async Task<List<Guid>> ActiveJobsAsync(Guid projectId, IReadOnlyCollection<Guid>? mappingIds, MappingFilter? filter, CancellationToken ct)
-    {
-        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
-        if (mappingIds is null)
-        {
-            mappings = MappingQuery.Apply(mappings, filter ?? new MappingFilter());
-        }
-        var active = await mappings.Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => new { j.Id, j.MappingId })
-            .ToListAsync(ct);
-        // Explicit ids are matched here: thousands of them would make as many query parameters.
-        var wanted = mappingIds?.ToHashSet();
-        return active.Where(j => wanted is null || wanted.Contains(j.MappingId)).Select(j => j.Id).ToList();
-    }
 }

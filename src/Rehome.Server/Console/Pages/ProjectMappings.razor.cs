@@ -33,6 +33,9 @@ public partial class ProjectMappings
     private int total;
     private bool allMatching;
     private bool menuOpen;
+
+    /// <summary>The stop of the selection waits for its confirmation.</summary>
+    private bool confirmStop;
     private DateTime? startAt;
 
     /// <summary>The Migration menu's dry run: a preview of permissions and profile (the run rules refuse other jobs with it).</summary>
@@ -227,6 +230,7 @@ public partial class ProjectMappings
         selected.Clear();
         allMatching = false;
         menuOpen = false;
+        confirmStop = false;
     }
 
     private void Toggle(JobKind kind, bool on)
@@ -293,26 +297,16 @@ public partial class ProjectMappings
         }
     }
 
+    /// <summary>Stops the jobs of the selection in one request (ids, or the filter for "all matching"): one statement a few hundred mappings.</summary>
     private async Task StopSelectedAsync()
     {
-        var ids = allMatching ? null : selected.ToList();
-        var filter = allMatching ? Filter : null;
-        var (now, requested) = await Session.RunAsync(Role.Operator, async services =>
-        {
-            var jobs = await services.GetRequiredService<MappingGrid>().ActiveJobsAsync(ProjectId, ids, filter, CancellationToken.None);
-            var runs = services.GetRequiredService<RunCommands>();
-            int stoppedNow = 0, stopRequested = 0;
-            foreach (var job in jobs)
-            {
-                if ((await runs.StopJobAsync(job, CancellationToken.None)).Value is { } result)
-                {
-                    stoppedNow += result.StoppedNow;
-                    stopRequested += result.StopRequested;
-                }
-            }
-            return (stoppedNow, stopRequested);
-        });
-        actionMessage = $"{Labels.Count(now)} job(s) stopped, {Labels.Count(requested)} asked to stop at their next step.";
+        confirmStop = false;
+        var input = new StopSelectionInput(allMatching ? null : selected.ToList(), allMatching ? Filter : null);
+        var outcome = await Session.RunAsync<RunCommands, Outcome<StopResult>>(Role.Operator, r => r.StopSelectionAsync(ProjectId, input, CancellationToken.None));
+        actionMessage = outcome.Value is { } stopped
+            ? $"{Labels.Count(stopped.StoppedNow)} job(s) stopped, {Labels.Count(stopped.StopRequested)} asked to stop at their next step."
+            : outcome.Failure?.Message;
+        await LoadProjectAsync();
         if (grid is not null)
         {
             await grid.RefreshDataAsync();
