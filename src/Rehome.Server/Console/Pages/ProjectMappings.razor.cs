@@ -48,6 +48,7 @@ public partial class ProjectMappings
     private string? search;
     private string? status;
     private string? stage;
+    private string? readinessFilter;
     private string sort = "sourceDevice";
     private int ticks;
     private bool countsStale;
@@ -81,7 +82,7 @@ public partial class ProjectMappings
 
     private int SelectedCount => allMatching ? total : selected.Count;
 
-    private MappingFilter Filter => new() { Status = status, Stage = stage, Search = search };
+    private MappingFilter Filter => new() { Status = status, Stage = stage, Search = search, Readiness = readinessFilter };
 
     private string ExportUrl =>
         $"/console/projects/{ProjectId}/mappings.csv?status={Uri.EscapeDataString(status ?? "")}&stage={Uri.EscapeDataString(stage ?? "")}&search={Uri.EscapeDataString(search ?? "")}";
@@ -179,6 +180,8 @@ public partial class ProjectMappings
     private Task SetStatusAsync(string? value) => ChangeFilterAsync(() => status = string.IsNullOrEmpty(value) ? null : value);
 
     private Task SetStageAsync(string? value) => ChangeFilterAsync(() => stage = string.IsNullOrEmpty(value) ? null : value);
+
+    private Task SetReadinessAsync(string? value) => ChangeFilterAsync(() => readinessFilter = string.IsNullOrEmpty(value) ? null : value);
 
     private Task SetSortAsync(string? value) => ChangeFilterAsync(() => sort = string.IsNullOrEmpty(value) ? "sourceDevice" : value);
 
@@ -364,6 +367,10 @@ public partial class ProjectMappings
         var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ReadinessReport>>(Role.Operator, d => d.ReadinessAsync(ProjectId, input, CancellationToken.None));
         readiness = outcome.Value;
         actionMessage = outcome.Failure?.Message;
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
     }
 
     /// <summary>Reads the project's users and groups again now and says what was read, or why it could not be.</summary>
