@@ -23,7 +23,7 @@ public static class MappingsApi
     {
         var inProject = api.MapGroup("/projects/{projectId:guid}/mappings").WithTags("Mappings");
         inProject.MapGet("/", ListAsync).WithName("ListMappings").RequireRole(Role.Viewer)
-            .WithSummary("A page of the project's mappings, filtered by status, stage and text, sorted.");
+            .WithSummary("A page of the project's mappings, filtered by status, stage, last readiness outcome and text, sorted.");
         inProject.MapPost("/", CreateAsync).WithName("CreateMapping").RequireRole(Role.Operator);
         inProject.MapPost("/import", ImportAsync).WithName("ImportMappings").RequireRole(Role.Operator)
             .Accepts<string>("text/csv")
@@ -42,14 +42,14 @@ public static class MappingsApi
     }
 
     private static async Task<IResult> ListAsync(
-        Guid projectId, string? status, string? stage, string? search, string? sort, int? page, int? pageSize,
+        Guid projectId, string? status, string? stage, string? search, string? readiness, string? sort, int? page, int? pageSize,
         RehomeDbContext db, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Problems.NotFound($"Project {projectId}");
         }
-        var filter = new MappingFilter { Status = status, Stage = stage, Search = search };
+        var filter = new MappingFilter { Status = status, Stage = stage, Search = search, Readiness = readiness };
         if (MappingQuery.Check(filter, sort) is { } problem)
         {
             return Problems.Validation([problem]);

@@ -46,11 +46,13 @@ public sealed record AreaCountView(string Area, string Name, int Seen, int Chang
 public sealed record MappingView(
     Guid Id, Guid ProjectId, string SourceDevice, string DestinationName, string? DestinationOu, string? PrimaryUser,
     string? DestinationUser, Guid? AgentId, JobKind? Stage, JobStatus? Status, Guid? LastRunId, Guid? LastJobId, int ItemsDone, int ItemsTotal,
-    DateTimeOffset? RejoinedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset? RejoinedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    ReadinessState? Readiness = null, string? ReadinessReasons = null, DateTimeOffset? ReadinessCheckedAt = null)
 {
     public static MappingView From(Mapping m) => new(
         m.Id, m.ProjectId, m.SourceDevice, m.DestinationName, m.DestinationOu, m.PrimaryUser, m.DestinationUser, m.AgentId,
-        m.Stage, m.Status, m.LastRunId, m.LastJobId, m.ItemsDone, m.ItemsTotal, m.RejoinedAt, m.CreatedAt, m.UpdatedAt);
+        m.Stage, m.Status, m.LastRunId, m.LastJobId, m.ItemsDone, m.ItemsTotal, m.RejoinedAt, m.CreatedAt, m.UpdatedAt,
+        m.Readiness, m.ReadinessReasons, m.ReadinessCheckedAt);
 }
 
 /// <summary>

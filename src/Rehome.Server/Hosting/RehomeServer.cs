@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Rehome.Server.AgentUpdates;
 using Rehome.Server.Administration;
+using Rehome.Server.AgentUpdates;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;

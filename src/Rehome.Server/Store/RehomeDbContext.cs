@@ -132,6 +132,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(m => new { m.ProjectId, m.Status });
             e.HasIndex(m => new { m.ProjectId, m.Stage });
             e.HasIndex(m => new { m.ProjectId, m.DestinationName });
+            e.HasIndex(m => new { m.ProjectId, m.Readiness });
             e.HasIndex(m => m.LastRunId);
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasQueryFilter(m => VisibleProjects == null || VisibleProjects.Contains(m.ProjectId));

@@ -335,6 +335,18 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("project_id");
 
+                    b.Property<int?>("Readiness")
+                        .HasColumnType("integer")
+                        .HasColumnName("readiness");
+
+                    b.Property<DateTimeOffset?>("ReadinessCheckedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("readiness_checked_at");
+
+                    b.Property<string>("ReadinessReasons")
+                        .HasColumnType("text")
+                        .HasColumnName("readiness_reasons");
+
                     b.Property<DateTimeOffset?>("RejoinedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("rejoined_at");
@@ -373,6 +385,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
                     b.HasIndex("ProjectId", "DestinationName")
                         .HasDatabaseName("ix_mappings_project_id_destination_name");
+
+                    b.HasIndex("ProjectId", "Readiness")
+                        .HasDatabaseName("ix_mappings_project_id_readiness");
 
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");

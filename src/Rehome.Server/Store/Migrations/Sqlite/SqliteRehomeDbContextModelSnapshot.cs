@@ -330,6 +330,18 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
+                    b.Property<int?>("Readiness")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("readiness");
+
+                    b.Property<long?>("ReadinessCheckedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("readiness_checked_at");
+
+                    b.Property<string>("ReadinessReasons")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("readiness_reasons");
+
                     b.Property<long?>("RejoinedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("rejoined_at");
@@ -368,6 +380,9 @@ namespace Rehome.Server.Store.Migrations.Sqlite
 
                     b.HasIndex("ProjectId", "DestinationName")
                         .HasDatabaseName("ix_mappings_project_id_destination_name");
+
+                    b.HasIndex("ProjectId", "Readiness")
+                        .HasDatabaseName("ix_mappings_project_id_readiness");
 
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
