@@ -28,8 +28,18 @@ public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents)
         var page = await MappingQuery.Sort(query, sort).Skip(start).Take(count)
             .Select(m => new
             {
-                m.Id, m.SourceDevice, m.DestinationName, m.Stage, m.Status, m.ItemsDone, m.ItemsTotal, m.AgentId, m.LastRunId, m.Readiness,
-                m.ReadinessReasons, m.ReadinessCheckedAt,
+                m.Id,
+                m.SourceDevice,
+                m.DestinationName,
+                m.Stage,
+                m.Status,
+                m.ItemsDone,
+                m.ItemsTotal,
+                m.AgentId,
+                m.LastRunId,
+                m.Readiness,
+                m.ReadinessReasons,
+                m.ReadinessCheckedAt,
             })
             .ToListAsync(ct);
         var agentIds = page.Where(m => m.AgentId != null).Select(m => m.AgentId!.Value).ToList();
