@@ -63,6 +63,8 @@ public abstract class ApiBodyProperties(ServerHost host)
             // Ids, not a filter: a mutated filter (an empty one) would stop the run the other examples use.
             ["mappingIds"] = new JsonArray(w.Mapping.ToString()),
         }, false),
+        // Clears the version agents should run (none is set in this world); a mutated id names no package.
+        ["PUT /api/v1/agent-packages/current"] = _ => ("/api/v1/agent-packages/current", new JsonObject { ["packageId"] = null }, false),
         ["POST /api/v1/projects/{projectId}/readiness"] = w => ($"/api/v1/projects/{w.Project}/readiness", new JsonObject
         {
             ["kinds"] = new JsonArray("RejoinDomain"),
