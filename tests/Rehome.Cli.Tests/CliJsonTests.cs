@@ -100,6 +100,11 @@ public sealed partial class CliTests
         var me = await Host.CreateAsync(Rehome.Server.Auth.Role.Viewer);
         var hook = "json hook " + tag;
         var data = Path.Combine(Folder, "demo");
+        var packageVersion = NewVersion();
+        var packageZip = await ZipFileAsync(packageVersion);
+        var packageSignature = server.Publisher.Sign(await File.ReadAllBytesAsync(packageZip));
+        var currentPackage = (await server.Publisher.PublishAsync(Host.Client, NewVersion())).Id().ToString();
+        var removablePackage = (await server.Publisher.PublishAsync(Host.Client, NewVersion())).Id().ToString();
 
         var cases = new List<(string Path, int Exit, string[] Args)>
         {
@@ -131,6 +136,7 @@ public sealed partial class CliTests
             ("mappings export", 0, [project.ToString(), "--out", Path.Combine(Folder, "export.csv")]),
             ("mappings report", 0, [ids[0].ToString()]),
             ("mappings discover", ExitCodes.Refused, [project.ToString(), "--ou", "OU=Workstations,DC=contoso,DC=example"]),
+            ("mappings stop", 0, [project.ToString(), "--search", "NO-SUCH-DEVICE"]),
             ("projects delete", 0, [spare.ToString()]),
             ("agents list", 0, ["--search", tag]),
             ("agents show", 0, [agent]),
@@ -138,6 +144,10 @@ public sealed partial class CliTests
             ("agents remove", 0, [removable]),
             ("agents approve", 0, [approvable]),
             ("agents refuse", 0, [refusable]),
+            ("agent-packages list", 0, []),
+            ("agent-packages upload", 0, ["--file", packageZip, "--version", packageVersion, "--signature", packageSignature]),
+            ("agent-packages make-current", 0, [currentPackage]),
+            ("agent-packages delete", 0, [removablePackage]),
             ("accounts create", 0, [account, "--role", "Viewer", "--password", "First-Passw0rd-of-it"]),
             ("accounts list", 0, []),
             ("accounts show", 0, [account]),
