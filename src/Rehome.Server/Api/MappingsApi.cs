@@ -1,7 +1,9 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
+using Rehome.Server.Administration;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
 using Rehome.Server.Mappings;
@@ -71,6 +73,10 @@ public static class MappingsApi
         {
             return Problems.NotFound($"Project {projectId}");
         }
+        if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.EditMapping, ct) is { } archived)
+        {
+            return Problems.From(archived);
+        }
         input = MappingRules.Normalise(input);
         var violations = MappingRules.Validate(input);
         if (violations.Count > 0)
@@ -96,6 +102,10 @@ public static class MappingsApi
         if (mapping is null)
         {
             return Problems.NotFound($"Mapping {id}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct) is { } archived)
+        {
+            return Problems.From(archived);
         }
         input = MappingRules.Normalise(input);
         var violations = MappingRules.Validate(input);
@@ -136,6 +146,10 @@ public static class MappingsApi
         {
             return Problems.NotFound($"Mapping {id}");
         }
+        if (await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct) is { } archived)
+        {
+            return Problems.From(archived);
+        }
         if (await HasActiveJobsAsync(db, id, ct))
         {
             return Problems.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; stop them before deleting the mapping.");
@@ -162,6 +176,12 @@ public static class MappingsApi
         if (target is null)
         {
             return Problems.Validation("projectId", "NotFound", $"The project {input.ProjectId} does not exist.");
+        }
+        // Out of an archived project or into one: both change an archived project's mappings.
+        if ((await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct)
+            ?? await ArchivedProjects.RefuseAsync(db, target.Id, ArchivedAction.EditMapping, ct)) is { } archived)
+        {
+            return Problems.From(archived);
         }
         if (await HasActiveJobsAsync(db, id, ct))
         {

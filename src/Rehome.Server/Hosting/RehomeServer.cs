@@ -56,6 +56,8 @@ public static class RehomeServer
         services.AddScoped<RunCommands>();
         services.AddScoped<DirectoryCommands>();
         services.AddScoped<NotificationCommands>();
+        services.AddScoped<CleanupCommands>();
+        services.AddScoped<ArchiveCommands>();
         services.AddScoped<StoreCommands>();
         services.AddScoped<MappingSummaries>();
         services.AddScoped<JobTransitions>();
@@ -150,10 +152,12 @@ public static class RehomeServer
             .MapDirectoriesApi()
             .MapAuditApi()
             .MapNotificationsApi()
-            .MapReportsApi();
+            .MapReportsApi()
+            .MapCleanupApi();
         app.MapAgentGateway();
         app.MapRehomeConsole();
         app.MapConsoleReports();
+        app.MapConsoleArchives();
         app.MapSingleSignOn();
         app.MapRehomeMetrics();
         return app;
