@@ -178,6 +178,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
         return new AgentRuntime(options, platform, platform.Session, platform, new GatewayClient(http), time, loggers.CreateLogger("Rehome.Agent." + device.Name))
         {
             JobStarted = assignment => JobStarted?.Invoke(device, assignment),
+            Removal = new SimulatedAgentRemoval(device.DeviceFolder, time),
         };
     }
 
