@@ -96,6 +96,6 @@ public static class MappingCommands
             }
             return 0;
         });
-        return new Command("mappings", "Device mappings of a project.") { list, import, export, report, DirectoryCommands.Discover(context) };
+        return new Command("mappings", "Device mappings of a project.") { list, import, export, report, DirectoryCommands.Discover(context), CleanupCommands.RemoveCompleted(context) };
     }
 }

@@ -178,7 +178,7 @@ public static class ResourceCommands
             context.Console.MarkupLineInterpolated($"Created project [bold]{(string?)answer["name"]}[/] ({answer["id"]}).");
             return 0;
         });
-        return new Command("projects", "Migration projects.") { list, create };
+        return new Command("projects", "Migration projects.") { list, create }.WithArchive(context);
     }
 
     /// <summary>Prints an error answer's rows (import errors, refusals) as a table.</summary>
