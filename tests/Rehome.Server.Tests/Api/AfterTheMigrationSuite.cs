@@ -213,6 +213,23 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task The_run_engine_refuses_a_run_in_a_project_archived_while_the_request_waited_for_the_projects_lock()
+    {
+        var project = await Client.CreateProjectAsync("EntraId", "Offline");
+        var ids = await Client.ImportDevicesAsync(project, Prefix(), 1);
+        await using var scope = host.Scope();
+        // Archived after the command's own check passed: as when the archive takes the lock first.
+        await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Projects.Where(p => p.Id == project)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.ArchivedAt, (DateTimeOffset?)host.Now));
+
+        var outcome = await scope.ServiceProvider.GetRequiredService<RunEngine>()
+            .StartAsync(project, new RunSelection(ids, null), [JobKind.RejoinDomain], null, preview: false, CancellationToken.None);
+
+        Assert.Equal("ProjectArchivedNoRuns", outcome.RunRefused?.Rule);
+        Assert.Equal(0, await JobCountAsync(ids));
+    }
+
+    [Fact]
     public async Task An_archived_project_leaves_the_default_list_and_the_archived_filter_shows_it_with_who_archived_it()
     {
         var (project, _, _) = await ArchivedAsync();
