@@ -35,6 +35,20 @@ public sealed class AgentOptions
     /// <summary>How often an enrollment held for an administrator's approval (or refused) asks again.</summary>
     [Range(0, 86_400)]
     public int ApprovalRetrySeconds { get; set; } = 120;
+
+    /// <summary>
+    /// The publisher key (PEM, or the path of a .pem file) that every agent package must be signed with, set when the
+    /// agent is installed. Without it the agent never updates itself, whatever the server offers.
+    /// </summary>
+    public string? UpdatePublisherKey { get; set; }
+
+    /// <summary>How often an idle agent asks the server which version it should run.</summary>
+    [Range(1, 86_400)]
+    public int UpdateCheckSeconds { get; set; } = 900;
+
+    /// <summary>How long a new version has to check in with the server before the previous version is restored.</summary>
+    [Range(1, 3_600)]
+    public int UpdateCheckInSeconds { get; set; } = 300;
 }
 
 /// <summary>

@@ -43,11 +43,12 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, AgentStartupChec
                 lifetime.StopApplication();
                 return;
             }
-            if (exit == AgentExit.Restarted && OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(settings))
+            if (exit is AgentExit.Restarted or AgentExit.HandedOver && OperatingSystem.IsWindows() && !DevicePlatforms.IsSimulated(settings))
             {
                 // Windows is shutting down: the service stops with it and the journal resumes after the boot. A
                 // restart somebody aborted (shutdown /a) never comes: after a while the agent goes on from its
-                // journal, whose restart step sees the same boot and asks again.
+                // journal, whose restart step sees the same boot and asks again. A hand-over: the update helper
+                // stops this service; if it never does, the agent goes on and reports the update rolled back.
                 await Task.Delay(RestartWait, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 if (stoppingToken.IsCancellationRequested)
                 {
@@ -71,6 +72,7 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, AgentStartupChec
         {
             IdentityReady = ForgetConfigurationKey,
             Removal = DevicePlatforms.Removal(settings),
+            Installation = DevicePlatforms.CreateInstallation(settings, logger),
         };
     }
 
@@ -122,4 +124,11 @@ public static class DevicePlatforms
         }
         throw new InvalidOperationException($"Rehome:Agent:Platform is '{settings.Platform}'; this system runs 'Simulated'{(OperatingSystem.IsWindows() ? " or 'Windows'" : "")}.");
     }
+
+    /// <summary>The agent's own installation, through which it updates itself (see <see cref="IAgentInstallation"/>).</summary>
+    public static IAgentInstallation CreateInstallation(AgentOptions settings, ILogger logger) =>
+        OperatingSystem.IsWindows() && !IsSimulated(settings)
+            ? new WindowsAgentInstallation(settings.StateFolder, AppContext.BaseDirectory, new WindowsServiceControl(), logger)
+            : new SimulatedAgentInstallation(settings.SimulatedDeviceFolder ?? throw new InvalidOperationException("Rehome:Agent:SimulatedDeviceFolder is required with the simulated platform."),
+                TimeProvider.System, logger);
 }

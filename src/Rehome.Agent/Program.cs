@@ -10,6 +10,12 @@ if (OperatingSystem.IsWindows() && args is [SessionHelper.Switch, .. var helperA
     return SessionHelper.Run(helperArguments);
 }
 
+// Started by the agent to swap in a new version of itself and watch it (it outlives the service it restarts).
+if (OperatingSystem.IsWindows() && args is [WindowsAgentInstallation.ApplySwitch, .. var updateArguments])
+{
+    return WindowsAgentInstallation.Apply(updateArguments);
+}
+
 // The agent's own commands (install, uninstall) run and exit; any other arguments are the host's.
 if (AgentCommandLine.Parse(args) is { } command)
 {

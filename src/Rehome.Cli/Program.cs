@@ -8,4 +8,6 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = !cancel.IsCancellationRequested;
     cancel.Cancel();
 };
-return await CliApp.RunAsync(args, AnsiConsole.Console, cancel.Token);
+// Errors (and, with --output json, every message for people) go to standard error: standard output is the answer.
+var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+return await CliApp.RunAsync(args, AnsiConsole.Console, errors, cancel.Token);

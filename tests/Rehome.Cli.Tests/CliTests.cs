@@ -22,16 +22,22 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     private async Task<(int Exit, string Output)> RunAsync(params string[] args)
     {
         var text = new StringWriter();
+        var exit = await CliApp.RunAsync([.. args, "--config", _config], RecordingConsole(text));
+        return (exit, text.ToString());
+    }
+
+    /// <summary>A console that writes plain text, 200 columns wide, to <paramref name="writer"/>, and never prompts.</summary>
+    private static IAnsiConsole RecordingConsole(StringWriter writer)
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
             ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(text),
+            Out = new AnsiConsoleOutput(writer),
             Interactive = InteractionSupport.No,
         });
         console.Profile.Width = 200;
-        var exit = await CliApp.RunAsync([.. args, "--config", _config], console);
-        return (exit, text.ToString());
+        return console;
     }
 
     private async Task LoginAsync()
@@ -75,7 +81,7 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     {
         var (exit, output) = await RunAsync("login", "--server", Host.BaseAddress.ToString(), "--user", "admin", "--password", "nope");
 
-        Assert.Equal(2, exit);
+        Assert.Equal(ExitCodes.NotAllowed, exit);
         Assert.Contains("user name or password is wrong", output, StringComparison.Ordinal);
         Assert.False(File.Exists(_config));
     }
@@ -85,7 +91,7 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
     {
         var (exit, output) = await RunAsync("projects", "list");
 
-        Assert.Equal(2, exit);
+        Assert.Equal(ExitCodes.NotAllowed, exit);
         Assert.Contains("rehome login", output, StringComparison.Ordinal);
     }
 
@@ -451,7 +457,7 @@ public sealed partial class CliTests(SqliteServer server) : IClassFixture<Sqlite
 
         var (exit, output) = await RunAsync("report", "run", Guid.NewGuid().ToString(), "--out", file);
 
-        Assert.Equal(2, exit);
+        Assert.Equal(ExitCodes.NotFound, exit);
         Assert.Contains("does not exist", output, StringComparison.Ordinal);
         Assert.False(File.Exists(file));
     }

@@ -66,6 +66,23 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         return opened;
     }
 
+    /// <summary>Opens a browser on <paramref name="server"/>, signed in as <paramref name="userName"/>.</summary>
+    public static async Task<ConsoleBrowser> SignedInAsync(Uri server, string userName, string password)
+    {
+        var browser = await OpenAsync(server);
+        try
+        {
+            await browser.SignInAsync(userName, password);
+            return browser;
+        }
+        catch
+        {
+            // A failed sign-in leaves no Chromium behind.
+            await browser.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Signs in through the sign-in form and waits for the dashboard.</summary>
     public async Task SignInAsync(string userName, string password)
     {

@@ -10,6 +10,9 @@ using Rehome.Server.Tests.Infrastructure;
 
 namespace Rehome.EndToEnd.Tests;
 
+/// <summary>The fleet's agents update themselves: packages signed with <paramref name="PublisherKey"/>, checked for every <paramref name="CheckSeconds"/>.</summary>
+public sealed record AgentUpdateSettings(string PublisherKey, int CheckSeconds, int CheckInSeconds);
+
 /// <summary>
 /// The real server (SQLite, real clock, simulated directory) with a project of simulated devices, each with a
 /// real agent over HTTP on loopback. Devices are laid out, not started: each test starts the agents it needs.
@@ -38,7 +41,7 @@ public sealed class LiveWorld : IAsyncDisposable
     public SimulatedDirectory Directory => Server.App.Services.GetRequiredService<SimulatedDirectory>();
 
     public static async Task<LiveWorld> StartAsync(int devices, IReadOnlyList<JobKind> jobs, Func<int, SimulatedFaults>? faults = null,
-        Dictionary<string, string?>? settings = null, int port = 0, bool activeDirectoryDestination = false)
+        Dictionary<string, string?>? settings = null, int port = 0, bool activeDirectoryDestination = false, AgentUpdateSettings? agentUpdates = null)
     {
         var server = await ServerHost.StartLiveAsync(settings, port: port);
         var root = Path.Combine(Path.GetTempPath(), "rehome-e2e", Guid.NewGuid().ToString("N"));
@@ -51,7 +54,13 @@ public sealed class LiveWorld : IAsyncDisposable
             ActiveDirectoryDestination = activeDirectoryDestination,
         });
         await scenario.SetUpAsync(CancellationToken.None);
-        var fleet = new SimulatedFleet(server.BaseAddress, Path.Combine(root, "devices"), scenario.ConfigurationKey, NullLoggerFactory.Instance) { PollSeconds = 5 };
+        var fleet = new SimulatedFleet(server.BaseAddress, Path.Combine(root, "devices"), scenario.ConfigurationKey, NullLoggerFactory.Instance)
+        {
+            PollSeconds = 5,
+            UpdatePublisherKey = agentUpdates?.PublisherKey,
+            UpdateCheckSeconds = agentUpdates?.CheckSeconds ?? 900,
+            UpdateCheckInSeconds = agentUpdates?.CheckInSeconds ?? 300,
+        };
         for (var i = 1; i <= devices; i++)
         {
             fleet.Add(RehearsalScenario.DeviceSpec(i, faults?.Invoke(i) ?? new SimulatedFaults(), filesPerUser: 4));

@@ -3,6 +3,7 @@ using Rehome.Agent.Jobs;
 using Rehome.Agent.Journal;
 using Rehome.Agent.Platform;
 using Rehome.Agent.Uninstall;
+using Rehome.Agent.Updates;
 using Rehome.Protocol;
 
 namespace Rehome.Agent.Polling;
@@ -26,6 +27,12 @@ public sealed class AgentRuntime(
 
     public AgentIdentity? Identity { get; private set; }
 
+    /// <summary>The agent's own installation, through which it updates itself; null: this agent never updates.</summary>
+    public IAgentInstallation? Installation { get; init; }
+
+    /// <summary>The version the agent reports: the installed one.</summary>
+    public string InstalledVersion => Installation?.InstalledVersion ?? Version;
+
     /// <summary>Called once the agent holds its identity, enrolled now or before (the Windows agent then deletes its configuration key).</summary>
     public Action? IdentityReady { get; set; }
 
@@ -39,7 +46,7 @@ public sealed class AgentRuntime(
     {
         if (AgentUninstaller.IsPending(options.StateFolder))
         {
-            // An uninstall began before a restart or a crash: it ends before anything else.
+            // An uninstall began before a restart or a crash: it ends before anything else (an update included).
             if (identities.Load() is { } known)
             {
                 gateway.UseCredential(AgentIdentityStore.Unprotect(known.ProtectedCredential));
@@ -47,11 +54,21 @@ public sealed class AgentRuntime(
             await UninstallAsync(ct);
             return;
         }
+        var updater = Installation is null ? null : new AgentUpdater(options, Installation, gateway, time, logger);
+        if (updater is not null)
+        {
+            await updater.StartingAsync(ct);
+        }
         Identity = await EnsureEnrolledAsync(ct);
         IdentityReady?.Invoke();
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
         await BindDeviceKeyAsync(ct);
-        await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(Version), ct), ct);
+        // The check-in: a new version that gets this far is confirmed (or the previous one, restored, reports the rollback).
+        await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct);
+        if (updater is not null)
+        {
+            await updater.CheckedInAsync(ct);
+        }
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
         await LiftOrphanedLockAsync(ct);
         var pollBackoff = new Backoff(AgentTimings.PollRetry.First, AgentTimings.PollRetry.Max);
@@ -61,6 +78,11 @@ public sealed class AgentRuntime(
             foreach (var unfinished in JobJournal.Unfinished(JobsFolder))
             {
                 await ResumeAsync(runner, unfinished, ct);
+            }
+            if (updater is not null)
+            {
+                // Only at a safe point (no journal open); may end this runtime by handing over to the new version.
+                await updater.CheckAsync(JobsFolder, ct);
             }
             JobAssignment? assignment;
             try
@@ -197,7 +219,7 @@ public sealed class AgentRuntime(
         {
             throw new InvalidOperationException("The agent is not enrolled and has no configuration key (Rehome:Agent:ConfigurationKey).");
         }
-        var facts = platform.ReadFacts(Version);
+        var facts = platform.ReadFacts(InstalledVersion);
         while (true)
         {
             // Signed again on every attempt: the server takes a proof only once and only while it is fresh.

@@ -9,6 +9,9 @@ public enum AgentExit
     Restarted,
     Crashed,
     Refused,
+
+    /// <summary>The agent handed over to another version of itself, which starts in its place.</summary>
+    HandedOver,
 }
 
 /// <summary>
@@ -32,6 +35,11 @@ public static class AgentSupervisor
         {
             logger.LogInformation("{Reason}", e.Message);
             return AgentExit.Restarted;
+        }
+        catch (AgentHandedOverException e)
+        {
+            logger.LogInformation("{Reason}", e.Message);
+            return AgentExit.HandedOver;
         }
         catch (AgentTerminatedException e)
         {

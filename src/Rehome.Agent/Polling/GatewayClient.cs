@@ -89,15 +89,38 @@ public sealed class GatewayClient(HttpClient http)
     /// <summary>Downloads the job's provisioning package for <paramref name="purpose"/> (the lease proves the job is this agent's).</summary>
     public async Task<byte[]> DownloadPackageAsync(Guid jobId, Guid leaseToken, JoinPurpose purpose, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{AgentProtocol.BasePath}/jobs/{jobId}/package/{purpose.ToString().ToLowerInvariant()}");
+        using var request = Authenticated(HttpMethod.Get, $"{AgentProtocol.BasePath}/jobs/{jobId}/package/{purpose.ToString().ToLowerInvariant()}");
+        request.Headers.Add(AgentProtocol.LeaseHeader, leaseToken.ToString());
+        return await DownloadAsync(request, MaxPackageBytes, jobId, ct);
+    }
+
+    /// <summary>The agent version the server wants this agent to run; null when it sets none.</summary>
+    public Task<AgentUpdateOffer?> GetUpdateOfferAsync(CancellationToken ct) => SendAsync<AgentUpdateOffer>(HttpMethod.Get, "update", null, true, ct);
+
+    /// <summary>Downloads an agent package, refusing anything larger than the offer said.</summary>
+    public async Task<byte[]> DownloadUpdateAsync(Guid packageId, long sizeBytes, CancellationToken ct)
+    {
+        using var request = Authenticated(HttpMethod.Get, $"{AgentProtocol.BasePath}/update/{packageId}");
+        return await DownloadAsync(request, sizeBytes, null, ct);
+    }
+
+    public Task ReportUpdateAsync(AgentUpdateReport report, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, "update/report", report, true, ct);
+
+    private HttpRequestMessage Authenticated(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue(AgentProtocol.AuthorizationScheme,
             credential ?? throw new InvalidOperationException("The agent has no credential yet; enroll first."));
-        request.Headers.Add(AgentProtocol.LeaseHeader, leaseToken.ToString());
+        return request;
+    }
+
+    private async Task<byte[]> DownloadAsync(HttpRequestMessage request, long maxBytes, Guid? jobId, CancellationToken ct)
+    {
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         await ThrowOnErrorAsync(response, jobId, ct);
-        if (response.Content.Headers.ContentLength is > MaxPackageBytes)
+        if (response.Content.Headers.ContentLength > maxBytes)
         {
-            throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {MaxPackageBytes} bytes.");
+            throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
         }
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         using var buffer = new MemoryStream();
@@ -105,9 +128,9 @@ public sealed class GatewayClient(HttpClient http)
         int read;
         while ((read = await body.ReadAsync(chunk, ct)) > 0)
         {
-            if (buffer.Length + read > MaxPackageBytes)
+            if (buffer.Length + read > maxBytes)
             {
-                throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {MaxPackageBytes} bytes.");
+                throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
             }
             buffer.Write(chunk, 0, read);
         }
@@ -121,12 +144,7 @@ public sealed class GatewayClient(HttpClient http)
         HttpMethod method, string path, object? body, bool authenticated, CancellationToken ct, Guid? jobId = null, Action<HttpStatusCode>? onAnswer = null)
         where T : class
     {
-        using var request = new HttpRequestMessage(method, AgentProtocol.BasePath + "/" + path);
-        if (authenticated)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue(AgentProtocol.AuthorizationScheme,
-                credential ?? throw new InvalidOperationException("The agent has no credential yet; enroll first."));
-        }
+        using var request = authenticated ? Authenticated(method, AgentProtocol.BasePath + "/" + path) : new HttpRequestMessage(method, AgentProtocol.BasePath + "/" + path);
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: AgentProtocol.JsonOptions);

@@ -15,15 +15,29 @@ public static class AccountCommands
         list.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var table = new Table().AddColumns("User name", "Role", "Projects", "Signs in with", "State", "Id");
-            foreach (var a in (await client.GetAsync("/api/v1/accounts", ct)).AsArray())
+            var accounts = await client.GetAsync("/api/v1/accounts", ct);
+            context.Show(accounts, () =>
             {
-                var projects = a!["projects"]!.AsArray().Count;
-                table.AddRow(Markup.Escape(CliContext.Text(a["userName"])), CliContext.Text(a["role"]), projects == 0 ? "all" : $"{projects} project(s)",
-                    (bool)a["hasPassword"]! ? "password" : "single sign-on", a["disabledAt"] is null ? "enabled" : $"disabled {a["disabledAt"]}",
-                    CliContext.Text(a["id"]));
-            }
-            context.Console.Write(table);
+                var table = new Table().AddColumns("User name", "Role", "Projects", "Signs in with", "State", "Id");
+                foreach (var a in accounts.AsArray())
+                {
+                    var projects = a!["projects"]!.AsArray().Count;
+                    table.AddRow(Markup.Escape(CliContext.Text(a["userName"])), CliContext.Text(a["role"]), projects == 0 ? "all" : $"{projects} project(s)",
+                        (bool)a["hasPassword"]! ? "password" : "single sign-on", a["disabledAt"] is null ? "enabled" : $"disabled {a["disabledAt"]}",
+                        CliContext.Text(a["id"]));
+                }
+                context.Console.Write(table);
+            });
+            return 0;
+        });
+
+        var showAccount = new Argument<string>("account") { Description = "Id or user name." };
+        var show = new Command("show", "Show one account: role, project limits, sign-in, state.") { showAccount };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var account = await client.GetAsync($"/api/v1/accounts/{await ResolveAsync(client, parse.GetValue(showAccount)!, ct)}", ct);
+            context.Show(account, () => ResourceCommands.PrintTree(context, account));
             return 0;
         });
 
@@ -39,7 +53,8 @@ public static class AccountCommands
             var secret = parse.GetValue(sso) ? null : parse.GetValue(password) ?? context.Console.Prompt(new TextPrompt<string>("Password:").Secret());
             var body = new { userName = parse.GetValue(userName), role = parse.GetValue(role), password = secret, projects = await ProjectIdsAsync(client, parse.GetValue(projects), ct) };
             var created = await client.PostAsync("/api/v1/accounts", body, ct);
-            context.Console.MarkupLineInterpolated($"Account {(string?)created["userName"]} created as {(string?)created["role"]} ({(string?)created["id"]}).");
+            context.Show(created, () => context.Console.MarkupLineInterpolated(
+                $"Account {CliContext.Text(created["userName"])} created as {CliContext.Text(created["role"])} ({CliContext.Text(created["id"])})."));
             return 0;
         });
 
@@ -53,7 +68,7 @@ public static class AccountCommands
             var id = await ResolveAsync(client, parse.GetValue(roleAccount)!, ct);
             var body = new { role = parse.GetValue(newRole), projects = await ProjectIdsAsync(client, parse.GetValue(roleProjects), ct) };
             var updated = await client.PutAsync($"/api/v1/accounts/{id}", body, ct);
-            context.Console.MarkupLineInterpolated($"{(string?)updated["userName"]} is now {(string?)updated["role"]}.");
+            context.Show(updated, () => context.Console.MarkupLineInterpolated($"{CliContext.Text(updated["userName"])} is now {CliContext.Text(updated["role"])}."));
             return 0;
         });
 
@@ -65,14 +80,14 @@ public static class AccountCommands
             using var client = context.Client(parse);
             var id = await ResolveAsync(client, parse.GetValue(resetAccount)!, ct);
             var secret = parse.GetValue(resetPassword) ?? context.Console.Prompt(new TextPrompt<string>("New password:").Secret());
-            await client.PostAsync($"/api/v1/accounts/{id}/password", new { newPassword = secret }, ct);
-            context.Console.MarkupLine("Password set; the account's tokens and console sessions have ended.");
+            var answer = await client.PostAsync($"/api/v1/accounts/{id}/password", new { newPassword = secret }, ct);
+            context.Show(answer, () => context.Console.MarkupLine("Password set; the account's tokens and console sessions have ended."));
             return 0;
         });
 
         return new Command("accounts", "The accounts of the people who use Rehome (administrators only).")
         {
-            list, create, setRole,
+            list, show, create, setRole,
             Simple(context, "disable", "Disable an account: it signs in no more; its tokens and console sessions end at once.", "disable", "disabled"),
             Simple(context, "enable", "Enable a disabled account again.", "enable", "enabled"),
             reset,
@@ -89,15 +104,10 @@ public static class AccountCommands
         {
             using var client = context.Client(parse);
             var id = await ResolveAsync(client, parse.GetValue(account)!, ct);
-            if (action is null)
-            {
-                await client.DeleteAsync($"/api/v1/accounts/{id}", ct);
-            }
-            else
-            {
-                await client.PostAsync($"/api/v1/accounts/{id}/{action}", new { }, ct);
-            }
-            context.Console.MarkupLineInterpolated($"Account {parse.GetValue(account)} {done}.");
+            var answer = action is null
+                ? await client.DeleteAsync($"/api/v1/accounts/{id}", ct)
+                : await client.PostAsync($"/api/v1/accounts/{id}/{action}", new { }, ct);
+            context.Show(answer, () => context.Console.MarkupLineInterpolated($"Account {Terminal.Safe(parse.GetValue(account))} {done}."));
             return 0;
         });
         return command;
@@ -112,7 +122,7 @@ public static class AccountCommands
         }
         var match = (await client.GetAsync("/api/v1/accounts", ct)).AsArray()
             .FirstOrDefault(a => string.Equals((string?)a!["userName"], idOrName, StringComparison.OrdinalIgnoreCase))
-            ?? throw new CliException($"No account is named '{idOrName}'. 'rehome accounts list' shows them.");
+            ?? throw new CliException($"No account is named '{Terminal.Safe(idOrName)}'. 'rehome accounts list' shows them.", ExitCodes.NotFound);
         return Guid.Parse((string)match["id"]!);
     }
 

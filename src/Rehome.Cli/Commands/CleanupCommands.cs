@@ -19,10 +19,9 @@ public static class CleanupCommands
         var status = new Option<string?>("--status") { Description = "Only mappings in this status (the grid's filter)." };
         var stage = new Option<string?>("--stage") { Description = "Only mappings at this stage (a job kind)." };
         var search = new Option<string?>("--search") { Description = "Only mappings with this text in the device name, destination name or users." };
-        var output = OutputOption();
         var command = new Command("remove-completed",
             "Remove the project's mappings whose every job kind ended Finished (with their jobs); the others are kept and counted by reason.")
-            { project, mappings, status, stage, search, output };
+            { project, mappings, status, stage, search };
         command.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
@@ -32,8 +31,8 @@ public static class CleanupCommands
                 ? null
                 : new { status = parse.GetValue(status), stage = parse.GetValue(stage), search = parse.GetValue(search) };
             var result = await client.PostAsync($"/api/v1/projects/{id}/mappings/remove-completed", new { mappingIds = ids, filter }, ct);
-            Print(context, parse, output, result, "completed mapping(s) removed");
-            return 0;
+            context.Show(result, () => Print(context, result, "completed mapping(s) removed"));
+            return ExitCodes.Ok;
         });
         return command;
     }
@@ -43,29 +42,27 @@ public static class CleanupCommands
     {
         var agent = new Argument<Guid?>("agent-id") { Description = "The agent to uninstall.", Arity = ArgumentArity.ZeroOrOne };
         var project = new Option<string?>("--project") { Description = "Instead: the agents of this project's completed mappings." };
-        var output = OutputOption();
         var command = new Command("uninstall",
             "Tell an agent to uninstall itself: at its next poll, once no job is left for it, it removes its data, confirms and removes itself.")
-            { agent, project, output };
+            { agent, project };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = context.Client(parse);
             if ((parse.GetValue(agent) is null) == (parse.GetValue(project) is null))
             {
-                throw new CliException("Give an agent id, or --project for the agents of a project's completed mappings (not both).");
+                throw new CliException("Give an agent id, or --project for the agents of a project's completed mappings (not both).", ExitCodes.Usage);
             }
+            using var client = context.Client(parse);
             if (parse.GetValue(project) is { } name)
             {
                 var id = await ResolveAnyProjectAsync(client, name, ct);
-                Print(context, parse, output, await client.PostAsync($"/api/v1/projects/{id}/agents/uninstall", new { }, ct), "agent(s) told to uninstall");
-                return 0;
+                var result = await client.PostAsync($"/api/v1/projects/{id}/agents/uninstall", new { }, ct);
+                context.Show(result, () => Print(context, result, "agent(s) told to uninstall"));
+                return ExitCodes.Ok;
             }
             var told = await client.PostAsync($"/api/v1/agents/{parse.GetValue(agent)}/uninstall", new { }, ct);
-            if (!WriteJson(context, parse, output, told))
-            {
-                context.Console.MarkupLine(Markup.Escape($"The agent of {CliContext.Text(told["deviceName"])} is told to uninstall; it does at its next poll once no job is left for it."));
-            }
-            return 0;
+            context.Show(told, () => context.Console.MarkupLine(Markup.Escape(
+                $"The agent of {CliContext.Text(told["deviceName"])} is told to uninstall; it does at its next poll once no job is left for it.")));
+            return ExitCodes.Ok;
         });
         return command;
     }
@@ -83,18 +80,15 @@ public static class CleanupCommands
     private static IEnumerable<Command> Archive(CliContext context)
     {
         var archiveProject = ProjectArgument();
-        var archiveOutput = OutputOption();
-        var archive = new Command("archive", "Archive a project with its reports (one zip kept by the server); it becomes read-only.") { archiveProject, archiveOutput };
+        var archive = new Command("archive", "Archive a project with its reports (one zip kept by the server); it becomes read-only.") { archiveProject };
         archive.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var id = await ResolveAnyProjectAsync(client, parse.GetValue(archiveProject)!, ct);
             var done = await client.PostAsync($"/api/v1/projects/{id}/archive", new { }, ct);
-            if (!WriteJson(context, parse, archiveOutput, done))
-            {
-                context.Console.MarkupLine(Markup.Escape($"Archived: its reports are in {CliContext.Text(done["fileName"])} ({CliContext.Text(done["sizeBytes"])} bytes); 'rehome projects download' fetches it."));
-            }
-            return 0;
+            context.Show(done, () => context.Console.MarkupLine(Markup.Escape(
+                $"Archived: its reports are in {CliContext.Text(done["fileName"])} ({CliContext.Text(done["sizeBytes"])} bytes); 'rehome projects download' fetches it.")));
+            return ExitCodes.Ok;
         });
         var unarchiveProject = ProjectArgument();
         var unarchive = new Command("unarchive", "Make an archived project editable again (its archive zip is dropped).") { unarchiveProject };
@@ -102,9 +96,9 @@ public static class CleanupCommands
         {
             using var client = context.Client(parse);
             var id = await ResolveAnyProjectAsync(client, parse.GetValue(unarchiveProject)!, ct);
-            await client.PostAsync($"/api/v1/projects/{id}/unarchive", new { }, ct);
-            context.Console.MarkupLine("Unarchived: the project takes runs, imports and edits again.");
-            return 0;
+            var answer = await client.PostAsync($"/api/v1/projects/{id}/unarchive", new { }, ct);
+            context.Show(answer, () => context.Console.MarkupLine("Unarchived: the project takes runs, imports and edits again."));
+            return ExitCodes.Ok;
         });
         var downloadProject = ProjectArgument();
         var file = new Option<FileInfo>("--file", "-f") { Description = "Where to write the zip.", Required = true };
@@ -120,8 +114,10 @@ public static class CleanupCommands
                 await using var zip = new FileStream(target.FullName, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
                 await body.CopyToAsync(zip, ct);
             }, ct);
-            context.Console.MarkupLine(Markup.Escape($"Wrote {target.FullName}."));
-            return 0;
+            target.Refresh();
+            context.Show(new JsonObject { ["file"] = target.FullName, ["bytes"] = target.Length },
+                () => context.Console.MarkupLine(Markup.Escape($"Wrote {target.FullName}.")));
+            return ExitCodes.Ok;
         });
         return [archive, unarchive, download];
     }
@@ -142,16 +138,12 @@ public static class CleanupCommands
                 return Guid.Parse((string)match["id"]!);
             }
         }
-        throw new CliException($"No project is named '{idOrName}'. 'rehome projects list' shows them (--archived: the archived ones).");
+        throw new CliException($"No project is named '{Terminal.Safe(idOrName)}', archived or not. 'rehome projects list' shows them.", ExitCodes.NotFound);
     }
 
     /// <summary>A cleanup's answer: how many were done, and the rest by reason.</summary>
-    private static void Print(CliContext context, ParseResult parse, Option<string> output, JsonNode result, string done)
+    private static void Print(CliContext context, JsonNode result, string done)
     {
-        if (WriteJson(context, parse, output, result))
-        {
-            return;
-        }
         context.Console.MarkupLine(Markup.Escape($"{CliContext.Text(result["done"])} {done}; {CliContext.Text(result["kept"])} kept."));
         var reasons = result["keptByReason"]!.AsObject();
         if (reasons.Count > 0)
@@ -163,22 +155,5 @@ public static class CleanupCommands
             }
             context.Console.Write(table);
         }
-    }
-
-    private static Option<string> OutputOption()
-    {
-        var output = new Option<string>("--output", "-o") { Description = "table (default) or json (the server's answer, for scripts).", DefaultValueFactory = _ => "table" };
-        output.AcceptOnlyFromAmong("table", "json");
-        return output;
-    }
-
-    private static bool WriteJson(CliContext context, ParseResult parse, Option<string> output, JsonNode node)
-    {
-        if (parse.GetValue(output) != "json")
-        {
-            return false;
-        }
-        context.Console.Profile.Out.Writer.WriteLine(NotificationCommands.Json(node));
-        return true;
     }
 }

@@ -1,13 +1,25 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rehome.Cli.Client;
+using Rehome.Core.Validation;
 using Spectre.Console;
 
 namespace Rehome.Cli.Commands;
 
-/// <summary>What every command shares: the global options, the console, and how to reach the server.</summary>
-public sealed class CliContext(IAnsiConsole console)
+/// <summary>
+/// What every command shares: the global options, the consoles, how to reach the server, and how an answer is
+/// shown (a table for people, the server's JSON with <c>--output json</c>).
+/// </summary>
+public sealed class CliContext(IAnsiConsole console, IAnsiConsole? messages = null)
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly IAnsiConsole _messages = messages ?? console;
+
     public Option<string?> ServerOption { get; } = new("--server")
     {
         Description = "The Rehome server URL (default: the one saved by 'rehome login', or REHOME_SERVER).",
@@ -20,7 +32,19 @@ public sealed class CliContext(IAnsiConsole console)
         Recursive = true,
     };
 
-    public IAnsiConsole Console { get; } = console;
+    public Option<string> OutputOption { get; } = CreateOutputOption();
+
+    /// <summary>True once the command line asked for <c>--output json</c> (set before the command runs).</summary>
+    public bool Json { get; set; }
+
+    /// <summary>
+    /// Where text for people goes: the terminal, or with <c>--output json</c> the error stream, so that standard
+    /// output holds the one JSON document a script reads and nothing else.
+    /// </summary>
+    public IAnsiConsole Console => Json ? _messages : console;
+
+    /// <summary>Where errors go (standard error on the terminal).</summary>
+    public IAnsiConsole Messages => _messages;
 
     public string ConfigPath(ParseResult parse) => parse.GetValue(ConfigOption) ?? CliConfig.DefaultPath();
 
@@ -32,9 +56,55 @@ public sealed class CliContext(IAnsiConsole console)
         var token = Environment.GetEnvironmentVariable("REHOME_TOKEN") ?? config?.Token;
         if (server is null || token is null)
         {
-            throw new CliException("Not signed in: run 'rehome login --server <url> --user <name>' first (or set REHOME_SERVER and REHOME_TOKEN).");
+            throw new CliException(
+                "Not signed in: run 'rehome login --server <url> --user <name>' first (or set REHOME_SERVER and REHOME_TOKEN).", ExitCodes.NotAllowed);
         }
         return new RehomeApiClient(new Uri(server), token);
+    }
+
+    /// <summary>
+    /// Shows a command's answer: <paramref name="render"/> draws it for people; with <c>--output json</c> the answer
+    /// is written instead as the server sent it (see <see cref="JsonText"/>).
+    /// </summary>
+    public void Show(JsonNode? answer, Action render)
+    {
+        if (Json)
+        {
+            WriteJson(answer);
+        }
+        else
+        {
+            render();
+        }
+    }
+
+    /// <summary>Writes <paramref name="node"/> to standard output, past the console's renderer: JSON is never wrapped at the terminal's width.</summary>
+    public void WriteJson(JsonNode? node) => console.Profile.Out.Writer.WriteLine(JsonText(node));
+
+    /// <summary>
+    /// The indented JSON text of <paramref name="node"/>. Every control or bidirectional character in it is written as
+    /// its \u escape (still the same JSON: they occur only inside strings), so nothing from outside reaches the terminal raw.
+    /// </summary>
+    public static string JsonText(JsonNode? node)
+    {
+        var text = node?.ToJsonString(Indented) ?? "null";
+        if (TextRules.IndexOfRefused(text, multiLine: true) < 0)
+        {
+            return text;
+        }
+        var safe = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (TextRules.IsRefused(c, multiLine: true))
+            {
+                safe.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                safe.Append(c);
+            }
+        }
+        return safe.ToString();
     }
 
     /// <summary>A project id, or a project name looked up in the list.</summary>
@@ -46,13 +116,28 @@ public sealed class CliContext(IAnsiConsole console)
         }
         var projects = (await client.GetAsync("/api/v1/projects", ct)).AsArray();
         var match = projects.FirstOrDefault(p => string.Equals((string?)p!["name"], idOrName, StringComparison.OrdinalIgnoreCase))
-            ?? throw new CliException($"No project is named '{idOrName}'. 'rehome projects list' shows them.");
+            ?? throw new CliException($"No project is named '{Terminal.Safe(idOrName)}'. 'rehome projects list' shows them.", ExitCodes.NotFound);
         return Guid.Parse((string)match["id"]!);
     }
 
     /// <summary>A value from the server as the terminal may show it (see <see cref="Terminal"/>).</summary>
     public static string Text(JsonNode? node) => Terminal.Safe(node?.ToString());
+
+    private static Option<string> CreateOutputOption()
+    {
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "table (default: for people) or json (the server's answer as received, for scripts; messages go to standard error).",
+            DefaultValueFactory = _ => "table",
+            Recursive = true,
+        };
+        output.AcceptOnlyFromAmong("table", "json");
+        return output;
+    }
 }
 
-/// <summary>An error the CLI explains in one sentence and exits non-zero for.</summary>
-public sealed class CliException(string message) : Exception(message);
+/// <summary>An error the CLI explains in one sentence and exits with <see cref="ExitCode"/> for.</summary>
+public sealed class CliException(string message, int exitCode = ExitCodes.Refused) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

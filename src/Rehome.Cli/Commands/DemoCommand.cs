@@ -57,6 +57,10 @@ public static class DemoCommand
             using var client = new RehomeApiClient(new Uri(address), token);
 
             var exitCode = await RunDemoAsync(context, client, count, ct);
+            if (context.Json)
+            {
+                context.WriteJson(await SummaryAsync(client, address, ct));
+            }
             context.Console.MarkupLineInterpolated($"\nRehome serves [bold]{address}[/]: the web console, and the REST API under /api/v1 (OpenAPI at /openapi/v1.json).");
             context.Console.MarkupLine("Use the CLI against it: [bold]rehome login --server " + Markup.Escape(address) + "[/] with the administrator's password.");
             if (!parse.GetValue(exit))
@@ -90,6 +94,20 @@ public static class DemoCommand
         return token;
     }
 
+    /// <summary>What --output json prints: where the server is, the demo project, and its latest run's status.</summary>
+    private static async Task<JsonObject> SummaryAsync(RehomeApiClient client, string address, CancellationToken ct)
+    {
+        var project = (await client.GetAsync("/api/v1/projects", ct)).AsArray().FirstOrDefault(p => (string?)p!["name"] == ProjectName);
+        var runs = project is null ? null : await client.GetAsync($"/api/v1/projects/{project["id"]}/runs?pageSize=1", ct);
+        var latest = runs?["items"]?.AsArray().FirstOrDefault();
+        return new JsonObject
+        {
+            ["server"] = address,
+            ["project"] = project?.DeepClone(),
+            ["run"] = latest is null ? null : await client.GetAsync($"/api/v1/runs/{latest["id"]}", ct),
+        };
+    }
+
     public static async Task<int> RunDemoAsync(CliContext context, RehomeApiClient client, int count, CancellationToken ct)
     {
         var projectId = await EnsureProjectAsync(context, client, count, ct);
@@ -121,7 +139,7 @@ public static class DemoCommand
         var refusals = JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]!.ToJsonString()) ?? [];
         context.Console.MarkupLineInterpolated(
             $"\nMigration → OK on [bold]{answer["mappingCount"]}[/] mappings: [bold]{answer["jobCount"]}[/] jobs written in {clock.ElapsedMilliseconds} ms; {refusals.Count} refused, with their reasons:");
-        RunCommands.PrintRefusals(context, refusals);
+        RunCommands.PrintRefusals(context.Console, refusals);
         var runId = Guid.Parse((string)answer["run"]!["id"]!);
         RunCommands.PrintStatusTable(context, await client.GetAsync($"/api/v1/runs/{runId}", ct));
         context.Console.MarkupLine(

@@ -19,19 +19,22 @@ public static class DirectoryCommands
         {
             using var client = context.Client(parse);
             var report = await client.PostAsync($"/api/v1/connections/{parse.GetValue(id)}/test", new { }, ct);
-            var table = new Table().AddColumns("Part", "Check", "Result", "Detail");
-            foreach (var part in report["parts"]!.AsArray())
-            {
-                foreach (var check in part!["checks"]!.AsArray())
-                {
-                    table.AddRow(Markup.Escape(CliContext.Text(part["part"])), Markup.Escape(CliContext.Text(check!["name"])),
-                        (bool)check["passed"]! ? "[green]passed[/]" : "[red]failed[/]", Markup.Escape(CliContext.Text(check["detail"])));
-                }
-            }
-            context.Console.Write(table);
             var passed = (bool)report["succeeded"]!;
-            context.Console.MarkupLine(passed ? "[green]The connection works.[/]" : "[red]The connection has failing checks.[/]");
-            return passed ? 0 : 1;
+            context.Show(report, () =>
+            {
+                var table = new Table().AddColumns("Part", "Check", "Result", "Detail");
+                foreach (var part in report["parts"]!.AsArray())
+                {
+                    foreach (var check in part!["checks"]!.AsArray())
+                    {
+                        table.AddRow(Markup.Escape(CliContext.Text(part["part"])), Markup.Escape(CliContext.Text(check!["name"])),
+                            (bool)check["passed"]! ? "[green]passed[/]" : "[red]failed[/]", Markup.Escape(CliContext.Text(check["detail"])));
+                    }
+                }
+                context.Console.Write(table);
+                context.Console.MarkupLine(passed ? "[green]The connection works.[/]" : "[red]The connection has failing checks.[/]");
+            });
+            return passed ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return test;
     }
@@ -59,14 +62,17 @@ public static class DirectoryCommands
                 var projectView = await client.GetAsync($"/api/v1/projects/{projectId}", ct);
                 var computers = await client.GetAsync(
                     $"/api/v1/connections/{projectView["sourceConnectionId"]}/computers?ou={Uri.EscapeDataString(parse.GetValue(ou)!)}&includeChildOus={!parse.GetValue(onlyThisOu)}&limit=10000", ct);
-                var table = new Table().AddColumns("Computer", "Enabled", "Operating system", "Distinguished name");
-                foreach (var c in computers.AsArray())
+                context.Show(computers, () =>
                 {
-                    table.AddRow(Markup.Escape(CliContext.Text(c!["name"])), CliContext.Text(c["enabled"]), Markup.Escape(CliContext.Text(c["operatingSystem"])),
-                        Markup.Escape(CliContext.Text(c["distinguishedName"])));
-                }
-                context.Console.Write(table);
-                context.Console.MarkupLineInterpolated($"{computers.AsArray().Count} computer(s) found.");
+                    var table = new Table().AddColumns("Computer", "Enabled", "Operating system", "Distinguished name");
+                    foreach (var c in computers.AsArray())
+                    {
+                        table.AddRow(Markup.Escape(CliContext.Text(c!["name"])), CliContext.Text(c["enabled"]), Markup.Escape(CliContext.Text(c["operatingSystem"])),
+                            Markup.Escape(CliContext.Text(c["distinguishedName"])));
+                    }
+                    context.Console.Write(table);
+                    context.Console.MarkupLineInterpolated($"{computers.AsArray().Count} computer(s) found.");
+                });
                 return 0;
             }
             var outcome = await client.PostAsync($"/api/v1/projects/{projectId}/mappings/discover", new
@@ -77,12 +83,15 @@ public static class DirectoryCommands
                 destinationOu = parse.GetValue(destinationOu),
                 includeDisabled = parse.GetValue(disabled),
             }, ct);
-            context.Console.MarkupLineInterpolated(
-                $"Found {outcome["found"]} computer(s): [bold]{outcome["created"]}[/] mapping(s) added, {outcome["alreadyInProject"]} already in the project, {outcome["disabled"]} disabled left out.");
-            foreach (var other in outcome["inOtherProjects"]!.AsArray())
+            context.Show(outcome, () =>
             {
-                context.Console.MarkupLineInterpolated($"  left out: {CliContext.Text(other)}");
-            }
+                context.Console.MarkupLineInterpolated(
+                    $"Found {outcome["found"]} computer(s): [bold]{outcome["created"]}[/] mapping(s) added, {outcome["alreadyInProject"]} already in the project, {outcome["disabled"]} disabled left out.");
+                foreach (var other in outcome["inOtherProjects"]!.AsArray())
+                {
+                    context.Console.MarkupLineInterpolated($"  left out: {CliContext.Text(other)}");
+                }
+            });
             return 0;
         });
         return discover;
@@ -101,18 +110,21 @@ public static class DirectoryCommands
             var view = parse.GetValue(refresh)
                 ? await client.PostAsync($"/api/v1/projects/{projectId}/identities/refresh", new { }, ct)
                 : await client.GetAsync($"/api/v1/projects/{projectId}/identities", ct);
-            if (!(bool)view["loaded"]!)
+            context.Show(view, () =>
             {
-                context.Console.MarkupLine("Not read yet: the first SID map or --refresh reads both directories.");
-                return 0;
-            }
-            context.Console.MarkupLineInterpolated(
-                $"Read at {view["loadedAt"]}: source {view["sourceUsers"]} users, {view["sourceGroups"]} groups; destination {view["destinationUsers"]} users, {view["destinationGroups"]} groups.");
-            context.Console.MarkupLineInterpolated($"With the project's policy: {view["mapped"]} mapped, {view["unmapped"]} unmapped.");
-            foreach (var problem in view["problems"]!.AsArray())
-            {
-                context.Console.MarkupLineInterpolated($"[yellow]policy:[/] {CliContext.Text(problem)}");
-            }
+                if (!(bool)view["loaded"]!)
+                {
+                    context.Console.MarkupLine("Not read yet: the first SID map or --refresh reads both directories.");
+                    return;
+                }
+                context.Console.MarkupLineInterpolated(
+                    $"Read at {view["loadedAt"]}: source {view["sourceUsers"]} users, {view["sourceGroups"]} groups; destination {view["destinationUsers"]} users, {view["destinationGroups"]} groups.");
+                context.Console.MarkupLineInterpolated($"With the project's policy: {view["mapped"]} mapped, {view["unmapped"]} unmapped.");
+                foreach (var problem in view["problems"]!.AsArray())
+                {
+                    context.Console.MarkupLineInterpolated($"[yellow]policy:[/] {CliContext.Text(problem)}");
+                }
+            });
             return 0;
         });
         return command;
@@ -139,22 +151,25 @@ public static class DirectoryCommands
                 kinds = parse.GetValue(jobs) is { } text ? RunCommands.ParseKinds(text) : null,
                 filter = new { status = parse.GetValue(status), search = parse.GetValue(search) },
             }, ct);
-            var table = new Table().AddColumns("Device", "Check", "Result", "Detail");
-            foreach (var mapping in report["mappings"]!.AsArray())
+            context.Show(report, () =>
             {
-                foreach (var check in mapping!["checks"]!.AsArray().Where(c => parse.GetValue(all) || (string?)c!["outcome"] != "Passed"))
+                var table = new Table().AddColumns("Device", "Check", "Result", "Detail");
+                foreach (var mapping in report["mappings"]!.AsArray())
                 {
-                    table.AddRow(Markup.Escape(CliContext.Text(mapping["sourceDevice"])), Markup.Escape(CliContext.Text(check!["check"])),
-                        Outcome(check["outcome"]), Markup.Escape(CliContext.Text(check["detail"])));
+                    foreach (var check in mapping!["checks"]!.AsArray().Where(c => parse.GetValue(all) || (string?)c!["outcome"] != "Passed"))
+                    {
+                        table.AddRow(Markup.Escape(CliContext.Text(mapping["sourceDevice"])), Markup.Escape(CliContext.Text(check!["check"])),
+                            Outcome(check["outcome"]), Markup.Escape(CliContext.Text(check["detail"])));
+                    }
                 }
-            }
-            if (table.Rows.Count > 0)
-            {
-                context.Console.Write(table);
-            }
-            context.Console.MarkupLineInterpolated(
-                $"{report["mappingCount"]} mapping(s): [green]{report["readyCount"]} ready[/] ({report["warningCount"]} with warnings), [red]{report["notReadyCount"]} not ready[/].");
-            return (int)report["notReadyCount"]! == 0 ? 0 : 1;
+                if (table.Rows.Count > 0)
+                {
+                    context.Console.Write(table);
+                }
+                context.Console.MarkupLineInterpolated(
+                    $"{report["mappingCount"]} mapping(s): [green]{report["readyCount"]} ready[/] ({report["warningCount"]} with warnings), [red]{report["notReadyCount"]} not ready[/].");
+            });
+            return (int)report["notReadyCount"]! == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return command;
     }

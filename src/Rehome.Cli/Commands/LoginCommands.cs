@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Rehome.Cli.Commands;
 
-/// <summary><c>rehome login</c>, <c>rehome logout</c>, <c>rehome password</c>.</summary>
+/// <summary><c>rehome login</c>, <c>rehome logout</c>, <c>rehome password</c>, <c>rehome whoami</c>.</summary>
 public static class LoginCommands
 {
     public static IEnumerable<Command> Create(CliContext context)
@@ -25,7 +25,12 @@ public static class LoginCommands
                 new { userName = parse.GetValue(user), password = secret, tokenName = $"rehome CLI on {Environment.MachineName}" }, ct);
             var path = context.ConfigPath(parse);
             new CliConfig(server, (string)answer["token"]!).Save(path);
-            context.Console.MarkupLineInterpolated($"Signed in to [bold]{server}[/] as [bold]{parse.GetValue(user)}[/]; token saved in {path}.");
+            // The token itself stays in the file readable by its owner only: standard output may be a log.
+            answer.AsObject().Remove("token");
+            answer["server"] = server;
+            answer["config"] = path;
+            context.Show(answer, () => context.Console.MarkupLineInterpolated(
+                $"Signed in to [bold]{Terminal.Safe(server)}[/] as [bold]{Terminal.Safe(parse.GetValue(user))}[/]; token saved in {path}."));
             return 0;
         });
 
@@ -43,7 +48,7 @@ public static class LoginCommands
                 await client.DeleteAsync($"/api/v1/tokens/{current["id"]}", ct);
             }
             File.Delete(path);
-            context.Console.MarkupLineInterpolated($"Signed out {(string?)me["userName"]}; the token is revoked.");
+            context.Show(me, () => context.Console.MarkupLineInterpolated($"Signed out {CliContext.Text(me["userName"])}; the token is revoked."));
             return 0;
         });
 
@@ -55,10 +60,19 @@ public static class LoginCommands
             using var client = context.Client(parse);
             var currentPassword = parse.GetValue(current) ?? context.Console.Prompt(new TextPrompt<string>("Current password:").Secret());
             var newPassword = parse.GetValue(next) ?? context.Console.Prompt(new TextPrompt<string>("New password:").Secret());
-            await client.PostAsync("/api/v1/auth/password", new { currentPassword, newPassword }, ct);
-            context.Console.MarkupLine("Password changed.");
+            var answer = await client.PostAsync("/api/v1/auth/password", new { currentPassword, newPassword }, ct);
+            context.Show(answer, () => context.Console.MarkupLine("Password changed; your other tokens are revoked."));
             return 0;
         });
-        return [login, logout, change];
+        var whoami = new Command("whoami", "Show who the saved token signs in as, and on which server.");
+        whoami.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var me = await client.GetAsync("/api/v1/auth/me", ct);
+            context.Show(me, () => context.Console.MarkupLineInterpolated(
+                $"Signed in to {Terminal.Safe(client.Server.ToString())} as [bold]{CliContext.Text(me["userName"])}[/] ({CliContext.Text(me["id"])})."));
+            return 0;
+        });
+        return [login, logout, change, whoami];
     }
 }

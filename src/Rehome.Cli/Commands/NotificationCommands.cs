@@ -1,18 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rehome.Cli.Client;
-using Rehome.Core.Validation;
 using Spectre.Console;
 
 namespace Rehome.Cli.Commands;
 
 /// <summary>
 /// <c>rehome notifications</c>: subscriptions of an email list or a webhook to kinds of events, test messages and
-/// delivery history (administrators only). <c>--output json</c> prints the server's answer for scripts.
+/// delivery history (administrators only).
 /// </summary>
 public static class NotificationCommands
 {
@@ -22,17 +18,16 @@ public static class NotificationCommands
         "RunFinished, JobFailed, DeviceAwaitingApproval, DestinationPreparationFailing, ConnectionTestFailed, BulkEnrollmentTokenExpiring, AgentOfflineDuringRun";
 
     /// <summary>Exit code of <c>test</c> when the test message was not delivered.</summary>
-    public const int NotDelivered = 1;
+    public const int NotDelivered = ExitCodes.CheckFailed;
 
     public static Command Create(CliContext context)
     {
-        var listOutput = OutputOption();
-        var list = new Command("list", "List subscriptions: events, channel, where to, project.") { listOutput };
+        var list = new Command("list", "List subscriptions: events, channel, where to, project.");
         list.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var subscriptions = await client.GetAsync(Path, ct);
-            if (!WriteJson(context, parse, listOutput, subscriptions))
+            context.Show(subscriptions, () =>
             {
                 var table = new Table().AddColumns("Name", "Events", "Channel", "To", "Project", "State", "Id");
                 foreach (var s in subscriptions.AsArray())
@@ -41,21 +36,20 @@ public static class NotificationCommands
                         Markup.Escape(ProjectOf(s)), (bool)s["enabled"]! ? "enabled" : "disabled", CliContext.Text(s["id"]));
                 }
                 context.Console.Write(table);
-            }
+            });
             return 0;
         });
 
         var showSubscription = SubscriptionArgument();
-        var showOutput = OutputOption();
-        var show = new Command("show", "Show one subscription.") { showSubscription, showOutput };
+        var show = new Command("show", "Show one subscription.") { showSubscription };
         show.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var subscription = await client.GetAsync($"{Path}/{await ResolveAsync(client, parse.GetValue(showSubscription)!, ct)}", ct);
-            if (!WriteJson(context, parse, showOutput, subscription))
+            context.Show(subscription, () =>
             {
                 WriteSubscription(context, subscription);
-            }
+            });
             return 0;
         });
 
@@ -67,10 +61,10 @@ public static class NotificationCommands
             using var client = context.Client(parse);
             var body = await addOptions.BodyAsync(context, client, parse, parse.GetValue(name), null, ct);
             var created = await client.PostAsync(Path, body, ct);
-            if (!WriteJson(context, parse, addOptions.Output, created))
+            context.Show(created, () =>
             {
                 context.Console.MarkupLineInterpolated($"Subscription {CliContext.Text(created["name"])} created ({CliContext.Text(created["id"])}).");
-            }
+            });
             return 0;
         });
 
@@ -84,10 +78,10 @@ public static class NotificationCommands
             var current = await client.GetAsync($"{Path}/{id}", ct);
             var body = await updateOptions.BodyAsync(context, client, parse, null, current, ct);
             var updated = await client.PutAsync($"{Path}/{id}", body, ct);
-            if (!WriteJson(context, parse, updateOptions.Output, updated))
+            context.Show(updated, () =>
             {
                 context.Console.MarkupLineInterpolated($"Subscription {CliContext.Text(updated["name"])} saved.");
-            }
+            });
             return 0;
         });
 
@@ -96,21 +90,20 @@ public static class NotificationCommands
         remove.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            await client.DeleteAsync($"{Path}/{await ResolveAsync(client, parse.GetValue(removeSubscription)!, ct)}", ct);
-            context.Console.MarkupLineInterpolated($"Subscription {parse.GetValue(removeSubscription)} removed.");
+            var removed = await client.DeleteAsync($"{Path}/{await ResolveAsync(client, parse.GetValue(removeSubscription)!, ct)}", ct);
+            context.Show(removed, () => context.Console.MarkupLineInterpolated($"Subscription {Terminal.Safe(parse.GetValue(removeSubscription))} removed."));
             return 0;
         });
 
         var testSubscription = SubscriptionArgument();
-        var testOutput = OutputOption();
-        var test = new Command("test", $"Send a test message now (one attempt) and say how it went; exit code {NotDelivered} when it was not delivered.") { testSubscription, testOutput };
+        var test = new Command("test", $"Send a test message now (one attempt) and say how it went; exit code {NotDelivered} when it was not delivered.") { testSubscription };
         test.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var id = await ResolveAsync(client, parse.GetValue(testSubscription)!, ct);
             var delivery = await client.PostAsync($"{Path}/{id}/test", new { }, ct);
             var delivered = (string?)delivery["status"] == "Delivered";
-            if (!WriteJson(context, parse, testOutput, delivery))
+            context.Show(delivery, () =>
             {
                 if (delivered)
                 {
@@ -120,16 +113,15 @@ public static class NotificationCommands
                 {
                     context.Console.MarkupLineInterpolated($"Test message not delivered: {CliContext.Text(delivery["lastStatusCode"])} {CliContext.Text(delivery["lastError"])}");
                 }
-            }
+            });
             return delivered ? 0 : NotDelivered;
         });
 
         var historySubscription = SubscriptionArgument();
         var limit = new Option<int?>("--limit") { Description = "How many of the latest messages (1 to 200; default 50)." };
-        var historyOutput = OutputOption();
         var deliveries = new Command("deliveries", "The subscription's latest messages, newest first, with every attempt: when, status code, error.")
         {
-            historySubscription, limit, historyOutput,
+            historySubscription, limit,
         };
         deliveries.SetAction(async (parse, ct) =>
         {
@@ -137,10 +129,10 @@ public static class NotificationCommands
             var id = await ResolveAsync(client, parse.GetValue(historySubscription)!, ct);
             var query = parse.GetValue(limit) is { } n ? $"?limit={n.ToString(CultureInfo.InvariantCulture)}" : "";
             var history = await client.GetAsync($"{Path}/{id}/deliveries{query}", ct);
-            if (!WriteJson(context, parse, historyOutput, history))
+            context.Show(history, () =>
             {
                 WriteDeliveries(context, history);
-            }
+            });
             return 0;
         });
 
@@ -191,10 +183,7 @@ public static class NotificationCommands
                 command.Add(enable);
             }
             command.Add(disable);
-            command.Add(Output);
         }
-
-        public Option<string> Output { get; } = OutputOption();
 
         /// <summary>The subscription to send: what was given, over <paramref name="current"/> for an update.</summary>
         public async Task<object> BodyAsync(CliContext context, RehomeApiClient client, ParseResult parse, string? name, JsonNode? current, CancellationToken ct)
@@ -242,53 +231,6 @@ public static class NotificationCommands
     }
 
     private static Argument<string> SubscriptionArgument() => new("subscription") { Description = "Id or name." };
-
-    private static Option<string> OutputOption()
-    {
-        var output = new Option<string>("--output", "-o") { Description = "table (default) or json (the server's answer, for scripts).", DefaultValueFactory = _ => "table" };
-        output.AcceptOnlyFromAmong("table", "json");
-        return output;
-    }
-
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>
-    /// Writes <paramref name="node"/> as JSON when --output json was asked for. Every control or bidirectional character
-    /// in it is written as its \u escape (still the same JSON), so that nothing from outside reaches the terminal raw.
-    /// Written past the console's renderer: JSON is never wrapped at the terminal's width.
-    /// </summary>
-    private static bool WriteJson(CliContext context, ParseResult parse, Option<string> output, JsonNode node)
-    {
-        if (parse.GetValue(output) != "json")
-        {
-            return false;
-        }
-        context.Console.Profile.Out.Writer.WriteLine(Json(node));
-        return true;
-    }
-
-    /// <summary>The JSON text of <paramref name="node"/> with refused characters escaped (they occur only inside strings).</summary>
-    public static string Json(JsonNode? node)
-    {
-        var text = node?.ToJsonString(Indented) ?? "null";
-        if (TextRules.IndexOfRefused(text, multiLine: true) < 0)
-        {
-            return text;
-        }
-        var safe = new StringBuilder(text.Length + 16);
-        foreach (var c in text)
-        {
-            if (TextRules.IsRefused(c, multiLine: true))
-            {
-                safe.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
-            }
-            else
-            {
-                safe.Append(c);
-            }
-        }
-        return safe.ToString();
-    }
 
     private static void WriteSubscription(CliContext context, JsonNode s)
     {

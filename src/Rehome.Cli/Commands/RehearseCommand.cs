@@ -177,6 +177,19 @@ public static class RehearseCommand
         {
             context.Console.MarkupLineInterpolated($"[red]Unexpected:[/] {line}");
         }
+        if (context.Json)
+        {
+            context.WriteJson(new JsonObject
+            {
+                ["server"] = address.ToString(),
+                ["project"] = RehearsalScenario.ProjectName,
+                ["seconds"] = Math.Round(seconds, 1),
+                ["restarts"] = restarts,
+                ["crashes"] = crashes,
+                ["run"] = final.DeepClone(),
+                ["unexpected"] = new JsonArray([.. unexpected.Select(u => JsonValue.Create(u))]),
+            });
+        }
         context.Console.MarkupLineInterpolated($"The server is at [bold]{address}[/] (web console; REST API under /api/v1); project '{RehearsalScenario.ProjectName}'.");
         context.Console.MarkupLine("Sign in to the console as [bold]admin[/] with the password printed when the server started.");
         if (!exitWhenOver)

@@ -50,32 +50,15 @@ public static class RunCommands
                 dryRun = parse.GetValue(dryRun),
             };
             var isPreview = parse.GetValue(preview);
-            JsonNode answer;
-            try
+            // A refusal of the whole run is an error answer: CliApp shows its refusals, field by field.
+            var answer = await client.PostAsync($"/api/v1/projects/{projectId}/runs{(isPreview ? "/preview" : "")}", body, ct);
+            var startedRun = !isPreview && answer["run"]?["id"] is { } startedId ? Guid.Parse((string)startedId!) : (Guid?)null;
+            if (startedRun is { } watched && parse.GetValue(watch))
             {
-                answer = await client.PostAsync($"/api/v1/projects/{projectId}/runs{(isPreview ? "/preview" : "")}", body, ct);
+                PrintStarted(context, answer, isPreview, parse.GetValue(dryRun));
+                return await WatchAsync(context, client, watched, follow: true, ct);
             }
-            catch (ApiException e) when (e.Problem is { } problem && problem.TryGetProperty("refusals", out _))
-            {
-                ResourceCommands.PrintProblemRows(context, problem);
-                throw;
-            }
-            var refusals = JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]!.ToJsonString()) ?? [];
-            var verb = isPreview ? "Would start" : (bool?)answer["scheduled"] == true ? $"Scheduled for {answer["startAt"]}:" : "Started";
-            context.Console.MarkupLineInterpolated($"{verb} [bold]{answer["jobCount"]}[/] job(s) on [bold]{answer["mappingCount"]}[/] mapping(s); [bold]{refusals.Count}[/] refused.");
-            PrintRefusals(context, refusals);
-            if (parse.GetValue(dryRun))
-            {
-                context.Console.MarkupLine("A dry run: each device counts, per area, what would change and changes nothing ('rehome mappings report' shows it).");
-            }
-            if (!isPreview && answer["run"]?["id"] is { } runId)
-            {
-                context.Console.MarkupLineInterpolated($"Run {runId}. Follow it with 'rehome status {runId} --watch'.");
-                if (parse.GetValue(watch))
-                {
-                    return await WatchAsync(context, client, Guid.Parse((string)runId!), follow: true, ct);
-                }
-            }
+            context.Show(answer, () => PrintStarted(context, answer, isPreview, parse.GetValue(dryRun)));
             return 0;
         });
 
@@ -88,30 +71,115 @@ public static class RunCommands
             return await WatchAsync(context, client, parse.GetValue(runId), parse.GetValue(follow), ct);
         });
 
+        var stopRunId = new Argument<Guid>("id") { Description = "A run id (or a job id with --job)." };
+
         var jobOption = new Option<bool>("--job") { Description = "The id is a job's, not a run's." };
-        var id = new Argument<Guid>("id") { Description = "A run id (or a job id with --job)." };
-        var stop = new Command("stop", "Stop a run (or one job): waiting jobs stop at once, running ones when their agent hears it.") { id, jobOption };
+        var stop = new Command("stop", "Stop a run (or one job): waiting jobs stop at once, running ones when their agent hears it.") { stopRunId, jobOption };
         stop.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var path = parse.GetValue(jobOption) ? $"/api/v1/jobs/{parse.GetValue(id)}/stop" : $"/api/v1/runs/{parse.GetValue(id)}/stop";
+            var path = parse.GetValue(jobOption) ? $"/api/v1/jobs/{parse.GetValue(stopRunId)}/stop" : $"/api/v1/runs/{parse.GetValue(stopRunId)}/stop";
             var answer = await client.PostAsync(path, new { }, ct);
-            context.Console.MarkupLineInterpolated($"{answer["stoppedNow"]} job(s) stopped now; {answer["stopRequested"]} running job(s) asked to stop.");
+            context.Show(answer, () => PrintStopped(context, answer));
             return 0;
         });
 
         var rerunKinds = new Option<string?>("--jobs") { Description = "Only these job kinds (default: every kind that did not finish)." };
-        var rerun = new Command("rerun", "Run again the jobs of a run that ended Failed, Exceptions or Stopped.") { runId, rerunKinds };
+        var rerunId = new Argument<Guid>("run-id");
+        var rerun = new Command("rerun", "Run again the jobs of a run that ended Failed, Exceptions or Stopped.") { rerunId, rerunKinds };
         rerun.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var kinds = parse.GetValue(rerunKinds) is { } text ? ParseKinds(text) : null;
-            var answer = await client.PostAsync($"/api/v1/runs/{parse.GetValue(runId)}/rerun", new { kinds }, ct);
-            context.Console.MarkupLineInterpolated($"Re-run {answer["run"]?["id"]}: {answer["jobCount"]} job(s) on {answer["mappingCount"]} mapping(s).");
-            PrintRefusals(context, JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]!.ToJsonString()) ?? []);
+            var answer = await client.PostAsync($"/api/v1/runs/{parse.GetValue(rerunId)}/rerun", new { kinds }, ct);
+            context.Show(answer, () => PrintRerun(context, answer));
             return 0;
         });
-        return [run, show, stop, rerun, Jobs(context)];
+        return [run, show, stop, rerun, Runs(context), Jobs(context)];
+    }
+
+    private static void PrintStarted(CliContext context, JsonNode answer, bool isPreview, bool dryRun)
+    {
+        var refusals = Refusals(answer);
+        var verb = isPreview ? "Would start" : (bool?)answer["scheduled"] == true ? $"Scheduled for {answer["startAt"]}:" : "Started";
+        context.Console.MarkupLineInterpolated($"{verb} [bold]{answer["jobCount"]}[/] job(s) on [bold]{answer["mappingCount"]}[/] mapping(s); [bold]{refusals.Count}[/] refused.");
+        PrintRefusals(context.Console, refusals);
+        if (dryRun)
+        {
+            context.Console.MarkupLine("A dry run: each device counts, per area, what would change and changes nothing ('rehome mappings report' shows it).");
+        }
+        if (!isPreview && answer["run"]?["id"] is { } runId)
+        {
+            context.Console.MarkupLineInterpolated($"Run {runId}. Follow it with 'rehome status {runId} --watch'.");
+        }
+    }
+
+    private static void PrintStopped(CliContext context, JsonNode answer) =>
+        context.Console.MarkupLineInterpolated($"{answer["stoppedNow"]} job(s) stopped now; {answer["stopRequested"]} running job(s) asked to stop.");
+
+    private static void PrintRerun(CliContext context, JsonNode answer)
+    {
+        context.Console.MarkupLineInterpolated($"Re-run {answer["run"]?["id"]}: {answer["jobCount"]} job(s) on {answer["mappingCount"]} mapping(s).");
+        PrintRefusals(context.Console, Refusals(answer));
+    }
+
+    private static List<JsonElement> Refusals(JsonNode answer) =>
+        JsonSerializer.Deserialize<List<JsonElement>>(answer["refusals"]?.ToJsonString() ?? "[]") ?? [];
+
+    /// <summary><c>rehome runs list|jobs</c>: a project's runs, and the jobs of one run.</summary>
+    private static Command Runs(CliContext context)
+    {
+        var project = new Argument<string>("project") { Description = "The project's name or id." };
+        var page = new Option<int>("--page") { Description = "The page to show.", DefaultValueFactory = _ => 1 };
+        var pageSize = new Option<int>("--page-size") { Description = "Runs per page (at most 1000).", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "A project's runs, newest first: who started them, when, which jobs, on how many mappings.") { project, page, pageSize };
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var id = await CliContext.ResolveProjectAsync(client, parse.GetValue(project)!, ct);
+            var answer = await client.GetAsync($"/api/v1/projects/{id}/runs?page={parse.GetValue(page)}&pageSize={parse.GetValue(pageSize)}", ct);
+            context.Show(answer, () =>
+            {
+                var table = new Table().AddColumns("Created", "By", "Jobs", "Mappings", "Job count", "Kind", "Id");
+                foreach (var r in answer["items"]!.AsArray())
+                {
+                    var kind = (bool?)r!["dryRun"] == true ? "dry run" : r["rerunOf"] is null ? "" : "re-run";
+                    table.AddRow(CliContext.Text(r["createdAt"]), Markup.Escape(CliContext.Text(r["requestedBy"])),
+                        Markup.Escape(string.Join(", ", r["kinds"]?.AsArray().Select(k => CliContext.Text(k)) ?? [])),
+                        CliContext.Text(r["mappingCount"]), CliContext.Text(r["jobCount"]), kind, CliContext.Text(r["id"]));
+                }
+                context.Console.Write(table);
+                context.Console.MarkupLineInterpolated($"{answer["total"]} run(s).");
+            });
+            return 0;
+        });
+
+        var runId = new Argument<Guid>("run-id");
+        var status = new Option<string?>("--status") { Description = $"Only jobs in this status ({string.Join(", ", Enum.GetNames<JobStatus>())})." };
+        var kind = new Option<string?>("--kind") { Description = $"Only jobs of this kind ({string.Join(", ", Enum.GetNames<JobKind>())})." };
+        var jobPage = new Option<int>("--page") { Description = "The page to show.", DefaultValueFactory = _ => 1 };
+        var jobPageSize = new Option<int>("--page-size") { Description = "Jobs per page (at most 1000).", DefaultValueFactory = _ => 50 };
+        var jobs = new Command("jobs", "The jobs of a run, by status and kind: each one's mapping, progress and error.") { runId, status, kind, jobPage, jobPageSize };
+        jobs.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var query = $"status={Uri.EscapeDataString(parse.GetValue(status) ?? "")}&kind={Uri.EscapeDataString(parse.GetValue(kind) ?? "")}" +
+                $"&page={parse.GetValue(jobPage)}&pageSize={parse.GetValue(jobPageSize)}";
+            var answer = await client.GetAsync($"/api/v1/runs/{parse.GetValue(runId)}/jobs?{query}", ct);
+            context.Show(answer, () =>
+            {
+                var table = new Table().AddColumns("Job", "Status", "Items", "Error", "Mapping", "Id");
+                foreach (var j in answer["items"]!.AsArray())
+                {
+                    table.AddRow(Markup.Escape(CliContext.Text(j!["kindName"])), Markup.Escape(CliContext.Text(j["statusName"])),
+                        $"{j["itemsDone"]}/{j["itemsTotal"]}", Markup.Escape(CliContext.Text(j["errorMessage"])), CliContext.Text(j["mappingId"]), CliContext.Text(j["id"]));
+                }
+                context.Console.Write(table);
+                context.Console.MarkupLineInterpolated($"{answer["total"]} job(s) match.");
+            });
+            return 0;
+        });
+        return new Command("runs", "A project's runs and each run's jobs ('rehome status' shows a run's counts).") { list, jobs };
     }
 
     /// <summary><c>rehome jobs show|revert</c>: one job, by id (the mapping report lists them).</summary>
@@ -122,7 +190,8 @@ public static class RunCommands
         show.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            PrintJob(context, await client.GetAsync($"/api/v1/jobs/{parse.GetValue(id)}", ct));
+            var job = await client.GetAsync($"/api/v1/jobs/{parse.GetValue(id)}", ct);
+            context.Show(job, () => PrintJob(context, job));
             return 0;
         });
         var revert = new Command("revert",
@@ -131,10 +200,27 @@ public static class RunCommands
         {
             using var client = context.Client(parse);
             var answer = await client.PostAsync($"/api/v1/jobs/{parse.GetValue(id)}/revert", new { }, ct);
-            context.Console.MarkupLineInterpolated($"Revert started: run {answer["run"]?["id"]}. Follow it with 'rehome status {answer["run"]?["id"]} --watch'.");
+            context.Show(answer, () => context.Console.MarkupLineInterpolated(
+                $"Revert started: run {answer["run"]?["id"]}. Follow it with 'rehome status {answer["run"]?["id"]} --watch'."));
             return 0;
         });
-        return new Command("jobs", "One job of a run: show it, or revert it.") { show, revert };
+        var stop = new Command("stop", "Stop one job: a waiting job stops at once, a running one when its agent hears it.") { id };
+        stop.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var answer = await client.PostAsync($"/api/v1/jobs/{parse.GetValue(id)}/stop", new { }, ct);
+            context.Show(answer, () => PrintStopped(context, answer));
+            return 0;
+        });
+        var rerun = new Command("rerun", "Run one job again (one that ended Failed, Exceptions or Stopped): a new run of one job.") { id };
+        rerun.SetAction(async (parse, ct) =>
+        {
+            using var client = context.Client(parse);
+            var answer = await client.PostAsync($"/api/v1/jobs/{parse.GetValue(id)}/rerun", new { }, ct);
+            context.Show(answer, () => PrintRerun(context, answer));
+            return 0;
+        });
+        return new Command("jobs", "One job of a run: show it, stop it, run it again, or revert it.") { show, stop, rerun, revert };
     }
 
     /// <summary>A job's line and, for permissions and profile, its areas (as the mapping report shows them).</summary>
@@ -175,7 +261,7 @@ public static class RunCommands
             .ToList();
 
     /// <summary>Refusals grouped by job and rule, with one example each: 50,000 identical lines help nobody.</summary>
-    public static void PrintRefusals(CliContext context, IReadOnlyList<JsonElement> refusals)
+    public static void PrintRefusals(IAnsiConsole console, IReadOnlyList<JsonElement> refusals)
     {
         if (refusals.Count == 0)
         {
@@ -185,13 +271,16 @@ public static class RunCommands
         foreach (var group in refusals.GroupBy(r => (Kind: r.GetProperty("kind").GetString(), Rule: r.GetProperty("rule").GetString())))
         {
             var first = group.First();
-            table.AddRow(Markup.Escape(group.Key.Kind ?? ""), Markup.Escape(group.Key.Rule ?? ""), group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape($"{first.GetProperty("sourceDevice").GetString()}: {first.GetProperty("message").GetString()}"));
+            table.AddRow(Markup.Escape(Terminal.Safe(group.Key.Kind)), Markup.Escape(Terminal.Safe(group.Key.Rule)), group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(Terminal.Safe($"{first.GetProperty("sourceDevice").GetString()}: {first.GetProperty("message").GetString()}")));
         }
-        context.Console.Write(table);
+        console.Write(table);
     }
 
-    /// <summary>Shows a run's status table; with <paramref name="follow"/>, progress bars until every job is over.</summary>
+    /// <summary>
+    /// Shows a run's status (a table, or its JSON); with <paramref name="follow"/>, progress bars (on standard error with
+    /// --output json) until every job is over, and exit code 1 when some job failed.
+    /// </summary>
     public static async Task<int> WatchAsync(CliContext context, RehomeApiClient client, Guid runId, bool follow, CancellationToken ct)
     {
         var status = await client.GetAsync($"/api/v1/runs/{runId}", ct);
@@ -224,9 +313,9 @@ public static class RunCommands
                     }
                 });
         }
-        PrintStatusTable(context, status);
+        context.Show(status, () => PrintStatusTable(context, status));
         var failed = status["jobsByKindAndStatus"]!.AsObject().Sum(kv => (int?)kv.Value?["Failed"] ?? 0);
-        return follow && failed > 0 ? 1 : 0;
+        return follow && failed > 0 ? ExitCodes.CheckFailed : ExitCodes.Ok;
     }
 
     public static void PrintStatusTable(CliContext context, JsonNode status)

@@ -19,6 +19,13 @@ public sealed class DeviceAgent
 
     public string AgentVersion { get; set; } = "";
 
+    /// <summary>The last update the agent reported: <c>Updated</c>, <c>RolledBack</c> or <c>Refused</c>, with its versions and why.</summary>
+    public string? UpdateOutcome { get; set; }
+
+    public string? UpdateMessage { get; set; }
+
+    public DateTimeOffset? UpdateReportedAt { get; set; }
+
     public string JoinType { get; set; } = "";
 
     public string? DomainName { get; set; }

@@ -45,6 +45,15 @@ public sealed class Mapping
     /// <summary>When a Rejoin domain job of this mapping last finished: the prerequisite of permissions and profile.</summary>
     public DateTimeOffset? RejoinedAt { get; set; }
 
+    /// <summary>The outcome of the mapping's last readiness check; null until one ran.</summary>
+    public ReadinessState? Readiness { get; set; }
+
+    /// <summary>The checks of that readiness check that did not pass, one a line (<c>Agent (Warning): …</c>); null when all passed.</summary>
+    public string? ReadinessReasons { get; set; }
+
+    /// <summary>When that readiness check ran: an outcome ages as devices and directories change.</summary>
+    public DateTimeOffset? ReadinessCheckedAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

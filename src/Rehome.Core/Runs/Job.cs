@@ -57,6 +57,9 @@ public sealed class Job
     /// <summary>The agent that leased the job last (kept after the lease ends, so its log can still arrive).</summary>
     public Guid? AgentId { get; set; }
 
+    /// <summary>The version that agent ran when it leased the job (agents update only between jobs, so the job ran on it).</summary>
+    public string? AgentVersion { get; set; }
+
     /// <summary>The step the agent reported last, and its message.</summary>
     public string? Step { get; set; }
 

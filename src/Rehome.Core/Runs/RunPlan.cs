@@ -35,6 +35,21 @@ public static class RunRules
     /// <summary>Ten times the 5,000 mappings the commercial product advises as a ceiling.</summary>
     public const int MaxMappingsPerRun = 50_000;
 
+    /// <summary>The ceiling the seed (commercial) product advises for one run: above it Rehome warns and still starts.</summary>
+    public const int AdvisedMappingsPerRun = 5_000;
+
+    /// <summary>
+    /// The warning for a selection above <see cref="AdvisedMappingsPerRun"/> (null at or below it): a warning, not a
+    /// refusal, saying why Rehome allows it.
+    /// </summary>
+    public static string? SizeWarning(int mappingCount) => mappingCount <= AdvisedMappingsPerRun
+        ? null
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"This selection holds {mappingCount:N0} mappings; the seed product advises at most {AdvisedMappingsPerRun:N0} per run. " +
+            $"Rehome still allows up to {MaxMappingsPerRun:N0}: a run's jobs are written in one batched transaction (50,000 mappings " +
+            $"in about 4 s) and agents lease their jobs in batches as their polls wake, so a large run does not crowd out the server " +
+            $"(measured in docs/benchmarks.md; a rehearsal ran 10,000 devices in one run). Smaller waves are still easier to follow and to stop.");
+
     /// <summary>How far ahead a run may be scheduled: beyond a year a start time is a typo, not a plan.</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(365);
 

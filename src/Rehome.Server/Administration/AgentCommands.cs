@@ -282,6 +282,7 @@ public sealed class AgentCommands(
                 Uninstall = a.UninstallRequestedAt is { } asked ? new AgentUninstallView(asked, a.UninstallRequestedBy ?? "", a.UninstalledAt) : null,
                 Identity = IdentityOf(a),
                 Replaces = replaces is null ? null : new AgentReplacedView(replaces.Id, replaces.EnrolledAt, IdentityOf(replaces)),
+                LastUpdate = a.UpdateOutcome is null ? null : new AgentUpdateView(a.UpdateOutcome, a.UpdateMessage, a.UpdateReportedAt),
             };
         })];
     }

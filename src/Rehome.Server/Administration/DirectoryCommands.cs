@@ -154,9 +154,12 @@ public sealed class DirectoryCommands(
             return Failure.Validation([problem]);
         }
         var report = await readiness.CheckAsync(projectId, input, ct);
-        return report is null
-            ? Failure.Validation("mappingIds", "TooMany", $"A readiness check covers at most {ReadinessCheck.MaxMappings:N0} mappings; narrow the selection with a filter.")
-            : report;
+        if (report is null)
+        {
+            return Failure.Validation("mappingIds", "TooMany", $"A readiness check covers at most {ReadinessCheck.MaxMappings:N0} mappings; narrow the selection with a filter.");
+        }
+        await readiness.RecordAsync(report, ct);
+        return report;
     }
 
     /// <summary>Turns an unreachable or refusing directory into a failure that says so.</summary>

@@ -26,19 +26,59 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         {
             return archived;
         }
-        if (input.MappingIds is not null && input.Filter is not null)
+        if (SelectionProblem(input.MappingIds, input.Filter, "run") is { } problem)
+        {
+            return problem;
+        }
+        return await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct, input.DryRun);
+    }
+
+    /// <summary>What is wrong with a selection of mappings (ids, or a filter: one of the two), or null.</summary>
+    private static Failure? SelectionProblem(List<Guid>? mappingIds, MappingFilter? filter, string verb)
+    {
+        if (mappingIds is not null && filter is not null)
         {
             return Failure.Validation("filter", "SelectionAmbiguous", "Give either mappingIds or a filter, not both.");
         }
-        if (input.MappingIds is null && input.Filter is null)
+        if (mappingIds is null && filter is null)
         {
-            return Failure.Validation("mappingIds", "Required", "Give the mappings to run: mappingIds, or a filter (an empty filter selects every mapping).");
+            return Failure.Validation("mappingIds", "Required", $"Give the mappings to {verb}: mappingIds, or a filter (an empty filter selects every mapping).");
         }
-        if (input.Filter is { } filter && MappingQuery.Check(filter, null, "filter.") is { } problem)
+        return filter is not null && MappingQuery.Check(filter, null, "filter.") is { } problem ? Failure.Validation([problem]) : null;
+    }
+
+    /// <summary>
+    /// Stops the jobs not over of a selection of a project's mappings (ids, or all matching a filter) in one request:
+    /// waiting jobs stop at once, running ones are asked to stop (<see cref="Core.Runs.JobStateMachine.Stop"/>).
+    /// Ids of mappings outside the project are passed over. Audited once, with the counts.
+    /// </summary>
+    public async Task<Outcome<StopResult>> StopSelectionAsync(Guid projectId, StopSelectionInput input, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
-            return Failure.Validation([problem]);
+            return Failure.NotFound($"Project {projectId}");
         }
-        return await engine.StartAsync(projectId, new RunSelection(input.MappingIds, input.Filter), input.Kinds ?? [], input.StartAt, preview, ct, input.DryRun);
+        if (SelectionProblem(input.MappingIds, input.Filter, "stop") is { } problem)
+        {
+            return problem;
+        }
+        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        if (input.Filter is { } filter)
+        {
+            mappings = MappingQuery.Apply(mappings, filter);
+        }
+        // Only mappings with a job not over (through the jobs' mapping and status index); explicit ids are matched here,
+        // as thousands of them would make as many query parameters.
+        var active = await mappings.Where(m => db.Jobs.Any(j => j.MappingId == m.Id && JobStatuses.Active.Contains(j.Status)))
+            .Select(m => m.Id).ToListAsync(ct);
+        if (input.MappingIds is { } ids)
+        {
+            active = active.Intersect(ids).ToList();
+        }
+        var (now, requested) = active.Count == 0 ? (0, 0) : await transitions.StopMappingsAsync(active, audit.Actor, ct);
+        audit.Record("jobs.stop", $"project:{projectId}", $"{now} stopped, {requested} asked to stop, on {active.Count} selected mapping(s)");
+        await db.SaveChangesAsync(ct);
+        return new StopResult(now, requested);
     }
 
     public async Task<Outcome<StopResult>> StopRunAsync(Guid id, CancellationToken ct)

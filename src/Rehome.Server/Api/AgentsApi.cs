@@ -19,7 +19,12 @@ public sealed record AgentView(
 
     /// <summary>Set once an administrator told the agent to uninstall itself.</summary>
     public AgentUninstallView? Uninstall { get; init; }
+
+    /// <summary>The last update the agent reported (Updated, RolledBack or Refused), its versions and why; null when it never updated.</summary>
+    public AgentUpdateView? LastUpdate { get; init; }
 }
+
+public sealed record AgentUpdateView(string Outcome, string? Message, DateTimeOffset? ReportedAt);
 
 /// <summary>What a device proved at enrollment: its key (a fingerprint; none for agents enrolled before keys), its hardware id, the address it came from.</summary>
 public sealed record AgentIdentityView(string? KeyFingerprint, string? HardwareId, string? EnrolledFrom);

@@ -1,10 +1,7 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
-using Rehome.Core.Runs;
 using Rehome.Server.Administration;
-using Rehome.Server.Audit;
 using Rehome.Server.Auth;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
@@ -26,7 +23,7 @@ public static class MappingsApi
     {
         var inProject = api.MapGroup("/projects/{projectId:guid}/mappings").WithTags("Mappings");
         inProject.MapGet("/", ListAsync).WithName("ListMappings").RequireRole(Role.Viewer)
-            .WithSummary("A page of the project's mappings, filtered by status, stage and text, sorted.");
+            .WithSummary("A page of the project's mappings, filtered by status, stage, last readiness outcome and text, sorted.");
         inProject.MapPost("/", CreateAsync).WithName("CreateMapping").RequireRole(Role.Operator);
         inProject.MapPost("/import", ImportAsync).WithName("ImportMappings").RequireRole(Role.Operator)
             .Accepts<string>("text/csv")
@@ -34,10 +31,8 @@ public static class MappingsApi
         inProject.MapGet("/export", ExportAsync).WithName("ExportMappings").RequireRole(Role.Viewer).Produces<string>(200, "text/csv");
 
         var single = api.MapGroup("/mappings").WithTags("Mappings");
-        single.MapGet("/{id:guid}", async (Guid id, RehomeDbContext db, CancellationToken ct) =>
-            await db.Mappings.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct) is { } m
-                ? Results.Ok(MappingView.From(m))
-                : Problems.NotFound($"Mapping {id}")).WithName("GetMapping").RequireRole(Role.Viewer);
+        single.MapGet("/{id:guid}", async (Guid id, MappingCommands mappings, CancellationToken ct) =>
+            await mappings.GetAsync(id, ct) is { } m ? Results.Ok(m) : Problems.NotFound($"Mapping {id}")).WithName("GetMapping").RequireRole(Role.Viewer);
         single.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateMapping").RequireRole(Role.Operator);
         single.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteMapping").RequireRole(Role.Operator);
         single.MapPost("/{id:guid}/move", MoveAsync).WithName("MoveMapping").RequireRole(Role.Operator)
@@ -47,14 +42,14 @@ public static class MappingsApi
     }
 
     private static async Task<IResult> ListAsync(
-        Guid projectId, string? status, string? stage, string? search, string? sort, int? page, int? pageSize,
+        Guid projectId, string? status, string? stage, string? search, string? readiness, string? sort, int? page, int? pageSize,
         RehomeDbContext db, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Problems.NotFound($"Project {projectId}");
         }
-        var filter = new MappingFilter { Status = status, Stage = stage, Search = search };
+        var filter = new MappingFilter { Status = status, Stage = stage, Search = search, Readiness = readiness };
         if (MappingQuery.Check(filter, sort) is { } problem)
         {
             return Problems.Validation([problem]);
@@ -66,140 +61,17 @@ public static class MappingsApi
         return Results.Ok(new Page<MappingView>(items.Select(MappingView.From).ToList(), total, number, size));
     }
 
-    private static async Task<IResult> CreateAsync(
-        Guid projectId, MappingInput input, RehomeDbContext db, AuditTrail audit, TimeProvider time, CancellationToken ct)
-    {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.EditMapping, ct) is { } archived)
-        {
-            return Problems.From(archived);
-        }
-        input = MappingRules.Normalise(input);
-        var violations = MappingRules.Validate(input);
-        if (violations.Count > 0)
-        {
-            return Problems.Validation(violations);
-        }
-        var key = Mapping.KeyOf(input.SourceDevice!);
-        if (await DeviceConflictAsync(db, key, null, ct) is { } conflict)
-        {
-            return conflict;
-        }
-        var mapping = Mapping.Create(projectId, input, time.GetUtcNow());
-        db.Mappings.Add(mapping);
-        audit.Record("mapping.create", $"mapping:{mapping.Id}", mapping.SourceDevice);
-        await db.SaveChangesAsync(ct);
-        return Results.Created($"/api/v1/mappings/{mapping.Id}", MappingView.From(mapping));
-    }
+    private static async Task<IResult> CreateAsync(Guid projectId, MappingInput input, MappingCommands mappings, CancellationToken ct) =>
+        (await mappings.CreateAsync(projectId, input, ct)).ToResult(m => Results.Created($"/api/v1/mappings/{m.Id}", m));
 
-    private static async Task<IResult> UpdateAsync(
-        Guid id, MappingInput input, RehomeDbContext db, AuditTrail audit, TimeProvider time, CancellationToken ct)
-    {
-        var mapping = await db.Mappings.FirstOrDefaultAsync(m => m.Id == id, ct);
-        if (mapping is null)
-        {
-            return Problems.NotFound($"Mapping {id}");
-        }
-        if (await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct) is { } archived)
-        {
-            return Problems.From(archived);
-        }
-        input = MappingRules.Normalise(input);
-        var violations = MappingRules.Validate(input);
-        if (violations.Count > 0)
-        {
-            return Problems.Validation(violations);
-        }
-        var key = Mapping.KeyOf(input.SourceDevice!);
-        if (key != mapping.SourceDeviceKey)
-        {
-            if (await HasActiveJobsAsync(db, id, ct))
-            {
-                return Problems.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; its device name cannot change now.");
-            }
-            if (await DeviceConflictAsync(db, key, id, ct) is { } conflict)
-            {
-                return conflict;
-            }
-            // Another device: what the old one did says nothing about it.
-            mapping.RejoinedAt = null;
-        }
-        mapping.SourceDevice = input.SourceDevice!;
-        mapping.SourceDeviceKey = key;
-        mapping.DestinationName = input.DestinationName!;
-        mapping.DestinationOu = input.DestinationOu;
-        mapping.PrimaryUser = input.PrimaryUser;
-        mapping.DestinationUser = input.DestinationUser;
-        mapping.UpdatedAt = time.GetUtcNow();
-        audit.Record("mapping.update", $"mapping:{id}", mapping.SourceDevice);
-        await db.SaveChangesAsync(ct);
-        return Results.Ok(MappingView.From(mapping));
-    }
+    private static async Task<IResult> UpdateAsync(Guid id, MappingInput input, MappingCommands mappings, CancellationToken ct) =>
+        (await mappings.UpdateAsync(id, input, ct)).ToResult(m => Results.Ok(m));
 
-    private static async Task<IResult> DeleteAsync(Guid id, RehomeDbContext db, AuditTrail audit, CancellationToken ct)
-    {
-        var mapping = await db.Mappings.FirstOrDefaultAsync(m => m.Id == id, ct);
-        if (mapping is null)
-        {
-            return Problems.NotFound($"Mapping {id}");
-        }
-        if (await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct) is { } archived)
-        {
-            return Problems.From(archived);
-        }
-        if (await HasActiveJobsAsync(db, id, ct))
-        {
-            return Problems.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; stop them before deleting the mapping.");
-        }
-        // Jobs carry no foreign key (see the store): the mapping's history goes with it, in one transaction.
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.MappingId == id), ct);
-        db.Mappings.Remove(mapping);
-        audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitRegardlessAsync();
-        return Results.NoContent();
-    }
+    private static async Task<IResult> DeleteAsync(Guid id, MappingCommands mappings, CancellationToken ct) =>
+        (await mappings.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent());
 
-    private static async Task<IResult> MoveAsync(
-        Guid id, MoveMappingInput input, RehomeDbContext db, AuditTrail audit, TimeProvider time, CancellationToken ct)
-    {
-        var mapping = await db.Mappings.FirstOrDefaultAsync(m => m.Id == id, ct);
-        if (mapping is null)
-        {
-            return Problems.NotFound($"Mapping {id}");
-        }
-        var target = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == input.ProjectId, ct);
-        if (target is null)
-        {
-            return Problems.Validation("projectId", "NotFound", $"The project {input.ProjectId} does not exist.");
-        }
-        // Out of an archived project or into one: both change an archived project's mappings.
-        if ((await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct)
-            ?? await ArchivedProjects.RefuseAsync(db, target.Id, ArchivedAction.EditMapping, ct)) is { } archived)
-        {
-            return Problems.From(archived);
-        }
-        if (await HasActiveJobsAsync(db, id, ct))
-        {
-            return Problems.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; it can move when they are over.");
-        }
-        var from = mapping.ProjectId;
-        mapping.ProjectId = target.Id;
-        mapping.UpdatedAt = time.GetUtcNow();
-        // The new project may have another destination: the device has not rejoined it.
-        mapping.RejoinedAt = null;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // The jobs move with the mapping so its report stays whole.
-        await db.Jobs.Where(j => j.MappingId == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ProjectId, target.Id), ct);
-        audit.Record("mapping.move", $"mapping:{id}", $"{mapping.SourceDevice}: project {from} → '{target.Name}'");
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitRegardlessAsync();
-        return Results.Ok(MappingView.From(mapping));
-    }
+    private static async Task<IResult> MoveAsync(Guid id, MoveMappingInput input, MappingCommands mappings, CancellationToken ct) =>
+        (await mappings.MoveAsync(id, input.ProjectId, ct)).ToResult(m => Results.Ok(m));
 
     private static async Task<IResult> ImportAsync(Guid projectId, HttpRequest request, MappingTransfer transfer, CancellationToken ct)
     {
@@ -237,20 +109,4 @@ public static class MappingsApi
 
     private static async Task<IResult> ReportAsync(Guid id, RehomeDbContext db, CancellationToken ct) =>
         await MappingReports.LoadAsync(db, id, ct) is { } report ? Results.Ok(report) : Problems.NotFound($"Mapping {id}");
-
-    private static Task<bool> HasActiveJobsAsync(RehomeDbContext db, Guid mappingId, CancellationToken ct) =>
-        db.Jobs.AnyAsync(j => j.MappingId == mappingId && JobStatuses.Active.Contains(j.Status), ct);
-
-    private static async Task<IResult?> DeviceConflictAsync(RehomeDbContext db, string key, Guid? except, CancellationToken ct)
-    {
-        var other = await db.Mappings.AsNoTracking()
-            .Where(m => m.SourceDeviceKey == key && m.Id != except)
-            .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { m.SourceDevice, Project = p.Name })
-            .FirstOrDefaultAsync(ct);
-        return other is null
-            ? null
-            : Problems.Conflict("DeviceInAnotherMapping",
-                $"The device '{other.SourceDevice}' already has a mapping in the project '{other.Project}'; a device can be in one project only (move it explicitly).");
-    }
-
 }

@@ -18,7 +18,13 @@ public sealed record JobView(
         j.Id, j.RunId, j.MappingId, j.Kind, j.Kind.DisplayName(), j.Status, j.Status.DisplayName(), j.PrerequisiteJobId, j.Attempts,
         j.CreatedAt, j.StartedAt, j.FinishedAt, j.UpdatedAt, j.ItemsDone, j.ItemsTotal, j.ItemsChanged, j.ItemsFailed,
         j.ErrorCode, j.ErrorMessage, j.StopRequested, j.AgentId, j.Step, j.Message, j.DryRun, j.RevertOf, j.RevertedBy,
-        [.. (j.Areas ?? []).Select(a => AreaCountView.From(a, j.DryRun))]);
+        [.. (j.Areas ?? []).Select(a => AreaCountView.From(a, j.DryRun))])
+    {
+        AgentVersion = j.AgentVersion,
+    };
+
+    /// <summary>The version of the agent that ran the job (the one it ran when it leased the job).</summary>
+    public string? AgentVersion { get; init; }
 
     /// <summary>What the job is beside its kind, for people: "dry run", "revert of …", "reverted by …".</summary>
     public string? Note => DryRun ? "dry run (changed nothing)"
@@ -40,11 +46,13 @@ public sealed record AreaCountView(string Area, string Name, int Seen, int Chang
 public sealed record MappingView(
     Guid Id, Guid ProjectId, string SourceDevice, string DestinationName, string? DestinationOu, string? PrimaryUser,
     string? DestinationUser, Guid? AgentId, JobKind? Stage, JobStatus? Status, Guid? LastRunId, Guid? LastJobId, int ItemsDone, int ItemsTotal,
-    DateTimeOffset? RejoinedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset? RejoinedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    ReadinessState? Readiness = null, string? ReadinessReasons = null, DateTimeOffset? ReadinessCheckedAt = null)
 {
     public static MappingView From(Mapping m) => new(
         m.Id, m.ProjectId, m.SourceDevice, m.DestinationName, m.DestinationOu, m.PrimaryUser, m.DestinationUser, m.AgentId,
-        m.Stage, m.Status, m.LastRunId, m.LastJobId, m.ItemsDone, m.ItemsTotal, m.RejoinedAt, m.CreatedAt, m.UpdatedAt);
+        m.Stage, m.Status, m.LastRunId, m.LastJobId, m.ItemsDone, m.ItemsTotal, m.RejoinedAt, m.CreatedAt, m.UpdatedAt,
+        m.Readiness, m.ReadinessReasons, m.ReadinessCheckedAt);
 }
 
 /// <summary>

@@ -24,6 +24,9 @@ public sealed record RunStartResult(
 
 public sealed record StopResult(int StoppedNow, int StopRequested);
 
+/// <summary>The mappings whose jobs to stop: explicit ids, or a filter ("everything matching this filter"), as a run's start takes them.</summary>
+public sealed record StopSelectionInput(List<Guid>? MappingIds, MappingFilter? Filter);
+
 /// <summary>/api/v1/projects/{id}/runs, /api/v1/runs, /api/v1/jobs.</summary>
 public static class RunsApi
 {
@@ -36,6 +39,10 @@ public static class RunsApi
         inProject.MapPost("/preview", async (Guid projectId, StartRunInput input, RunCommands runs, CancellationToken ct) =>
                 (await runs.StartAsync(projectId, input, true, ct)).ToResult(o => o.RunRefused is null ? Results.Ok(Result(o)) : ToResult(o)))
             .WithName("PreviewRun").RequireRole(Role.Operator).WithSummary("What a run would start and refuse, without starting anything (the confirmation).");
+        api.MapPost("/projects/{projectId:guid}/jobs/stop", async (Guid projectId, StopSelectionInput input, RunCommands runs, CancellationToken ct) =>
+                (await runs.StopSelectionAsync(projectId, input, ct)).ToResult(r => Results.Ok(r)))
+            .WithTags("Runs").WithName("StopSelection").RequireRole(Role.Operator)
+            .WithSummary("Stops the jobs not over of many mappings at once (ids or a filter): waiting jobs stop now, running ones are asked to stop.");
         inProject.MapGet("/", async (Guid projectId, int? page, int? pageSize, RehomeDbContext db, CancellationToken ct) =>
         {
             var (number, size) = Paging.Clamp(page, pageSize);

@@ -39,15 +39,16 @@ public sealed class StoreUnavailableHandler(ILogger<StoreUnavailableHandler> log
     }
 
     /// <summary>
-    /// Whether the server, not the database, ran out: the gateway's lane stayed full, or Npgsql's pool had no
+    /// Whether connections ran out, not the database: the gateway's lane stayed full, Npgsql's pool had no
     /// connection to give within its timeout (Npgsql says so only in its message, which the tests check against the
-    /// pinned version).
+    /// pinned version), or PostgreSQL refused one more client (<c>max_connections</c>).
     /// </summary>
     public static bool IsServerBusy(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is ServerBusyException
+                || e is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections }
                 || e is NpgsqlException && e.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal))
             {
                 return true;
@@ -66,9 +67,9 @@ public sealed class StoreUnavailableHandler(ILogger<StoreUnavailableHandler> log
         {
             var unavailable = e switch
             {
-                // Terminated by an administrator, crash or shutdown, starting up, too many clients, connection errors.
+                // Terminated by an administrator, crash or shutdown, starting up, connection errors (too many clients is busy).
                 PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
-                    or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections
+                    or PostgresErrorCodes.CannotConnectNow
                     || postgres.SqlState.StartsWith("08", StringComparison.Ordinal),
                 NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
                 SocketException => true,

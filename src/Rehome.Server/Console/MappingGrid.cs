@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Administration;
 using Rehome.Server.Mappings;
@@ -9,7 +10,8 @@ namespace Rehome.Server.Console;
 /// <summary>One row of the mappings grid.</summary>
 public sealed record MappingRow(
     Guid Id, string SourceDevice, string DestinationName, JobKind? Stage, JobStatus? Status, int ItemsDone, int ItemsTotal,
-    string AgentState, Guid? LastRunId, DateTimeOffset? LastRunAt);
+    string AgentState, Guid? LastRunId, DateTimeOffset? LastRunAt, ReadinessState? Readiness = null, string? ReadinessReasons = null,
+    DateTimeOffset? ReadinessCheckedAt = null);
 
 /// <summary>
 /// The rows of the mappings grid, a window at a time (the grid asks only for the rows on screen, so 100,000
@@ -24,7 +26,21 @@ public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents)
         var query = MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter);
         var total = await query.CountAsync(ct);
         var page = await MappingQuery.Sort(query, sort).Skip(start).Take(count)
-            .Select(m => new { m.Id, m.SourceDevice, m.DestinationName, m.Stage, m.Status, m.ItemsDone, m.ItemsTotal, m.AgentId, m.LastRunId })
+            .Select(m => new
+            {
+                m.Id,
+                m.SourceDevice,
+                m.DestinationName,
+                m.Stage,
+                m.Status,
+                m.ItemsDone,
+                m.ItemsTotal,
+                m.AgentId,
+                m.LastRunId,
+                m.Readiness,
+                m.ReadinessReasons,
+                m.ReadinessCheckedAt,
+            })
             .ToListAsync(ct);
         var agentIds = page.Where(m => m.AgentId != null).Select(m => m.AgentId!.Value).ToList();
         var states = agentIds.Count == 0 ? [] : await agents.StatesAsync(agentIds, ct);
@@ -35,22 +51,7 @@ public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents)
         var rows = page.Select(m => new MappingRow(
             m.Id, m.SourceDevice, m.DestinationName, m.Stage, m.Status, m.ItemsDone, m.ItemsTotal,
             m.AgentId is { } agent ? states.GetValueOrDefault(agent, "removed") : "not enrolled",
-            m.LastRunId, m.LastRunId is { } run && runs.TryGetValue(run, out var at) ? at : null)).ToList();
+            m.LastRunId, m.LastRunId is { } run && runs.TryGetValue(run, out var at) ? at : null, m.Readiness, m.ReadinessReasons, m.ReadinessCheckedAt)).ToList();
         return (rows, total);
-    }
-
-    /// <summary>The active jobs of the selected mappings (ids, or all matching a filter): what Stop stops.</summary>
-    public async Task<List<Guid>> ActiveJobsAsync(Guid projectId, IReadOnlyCollection<Guid>? mappingIds, MappingFilter? filter, CancellationToken ct)
-    {
-        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
-        if (mappingIds is null)
-        {
-            mappings = MappingQuery.Apply(mappings, filter ?? new MappingFilter());
-        }
-        var active = await mappings.Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => new { j.Id, j.MappingId })
-            .ToListAsync(ct);
-        // Explicit ids are matched here: thousands of them would make as many query parameters.
-        var wanted = mappingIds?.ToHashSet();
-        return active.Where(j => wanted is null || wanted.Contains(j.MappingId)).Select(j => j.Id).ToList();
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rehome.Core.Connections;
+using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Security.Sids;
 using Rehome.Server.Directories.Connected;
@@ -29,7 +30,26 @@ public enum ReadinessOutcome
 public sealed record ReadinessItem(string Check, ReadinessOutcome Outcome, string Detail);
 
 /// <summary>A mapping's checks; ready when none failed.</summary>
-public sealed record MappingReadiness(Guid MappingId, string SourceDevice, string DestinationName, bool Ready, IReadOnlyList<ReadinessItem> Checks);
+public sealed record MappingReadiness(Guid MappingId, string SourceDevice, string DestinationName, bool Ready, IReadOnlyList<ReadinessItem> Checks)
+{
+    /// <summary>The longest reasons kept on a mapping: the report holds them all.</summary>
+    public const int MaxReasonsLength = 2000;
+
+    /// <summary>What the grid shows: not ready when a check failed, warnings when one warned, else ready.</summary>
+    public ReadinessState State =>
+        !Ready ? ReadinessState.NotReady : Checks.Any(c => c.Outcome == ReadinessOutcome.Warning) ? ReadinessState.Warnings : ReadinessState.Ready;
+
+    /// <summary>The checks that did not pass, one a line, cut at <see cref="MaxReasonsLength"/>; null when all passed.</summary>
+    public string? Reasons
+    {
+        get
+        {
+            var lines = Checks.Where(c => c.Outcome != ReadinessOutcome.Passed).Select(c => $"{c.Check} ({c.Outcome}): {c.Detail}").ToList();
+            var text = string.Join("\n", lines);
+            return lines.Count == 0 ? null : text.Length <= MaxReasonsLength ? text : text[..(MaxReasonsLength - 1)] + "…";
+        }
+    }
+}
 
 /// <summary>A readiness (pre-analysis) report over a selection of mappings.</summary>
 public sealed record ReadinessReport(
@@ -56,7 +76,7 @@ public sealed class ReadinessOptions
 /// </summary>
 public sealed class ReadinessCheck(
     RehomeDbContext db, IMigrationDirectory directory, AgentRegistry registry, IOptions<GatewayOptions> gateway,
-    IOptions<ReadinessOptions> options, TimeProvider time)
+    IOptions<ReadinessOptions> options, TimeProvider time, StoreCommands store)
 {
     /// <summary>Set once a directory did not answer: the remaining mappings are not checked against it (each would wait out its timeout).</summary>
     private string? unreachable;
@@ -117,6 +137,26 @@ public sealed class ReadinessCheck(
         var ready = results.Count(r => r.Ready);
         var warnings = results.Count(r => r.Ready && r.Checks.Any(c => c.Outcome == ReadinessOutcome.Warning));
         return new ReadinessReport(kinds, results.Count, ready, warnings, results.Count - ready, results, now);
+    }
+
+    /// <summary>
+    /// Keeps each checked mapping's outcome and reasons (the grid's Readiness column and filter), in one transaction:
+    /// one prepared statement, run once a mapping.
+    /// </summary>
+    public async Task RecordAsync(ReadinessReport report, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var command = store.CreateCommand(
+            "UPDATE mappings SET readiness = @state, readiness_reasons = @reasons, readiness_checked_at = @at WHERE id = @id",
+            [("state", 0), ("reasons", null), ("at", store.Dialect.Time(report.CheckedAt)), ("id", Guid.Empty)]);
+        foreach (var mapping in report.Mappings)
+        {
+            command.Parameters["@state"].Value = (int)mapping.State;
+            command.Parameters["@reasons"].Value = (object?)mapping.Reasons ?? DBNull.Value;
+            command.Parameters["@id"].Value = store.Dialect.Value(mapping.MappingId);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitRegardlessAsync();
     }
 
     private ReadinessItem AgentCheck(Core.Agents.DeviceAgent? agent, DateTimeOffset now)

@@ -37,8 +37,11 @@ public sealed class GatewayOptions
     [Range(1, 10_000)]
     public int? StoreConcurrency { get; set; }
 
-    /// <summary>How long an agent request waits for its turn on the store before it is answered 503 ServerBusy.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
+    /// <summary>
+    /// How long an agent request waits for its turn on the store before it is answered 503 ServerBusy (three times it
+    /// for progress and completion, which keep a job). At most 15 s: three times it stays inside the agent's HTTP timeout.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:00:15")]
     public TimeSpan StoreQueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
@@ -53,13 +56,24 @@ public sealed class GatewayOptionsRules(IOptions<StoreOptions> store) : IValidat
             return ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.OnlineWindow)} ({options.OnlineWindow}) must be longer than "
                 + $"{GatewayOptions.Section}:{nameof(GatewayOptions.PresenceFlushInterval)} ({options.PresenceFlushInterval}), or agents that poll show as offline between flushes.");
         }
-        // Agents holding every pooled connection would leave none for administrators and the run engine.
-        if (store.Value.Provider == StoreProvider.PostgreSql && options.StoreConcurrency is { } share
-            && GatewayStoreLane.PoolSize(store.Value) is var pool && share >= pool)
+        if (store.Value.Provider != StoreProvider.PostgreSql)
         {
-            return ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.StoreConcurrency)} ({share}) must be smaller than the "
-                + $"PostgreSQL connection pool (Maximum Pool Size {pool}), or agents can take every connection and leave none for administrators.");
+            return ValidateOptionsResult.Success;
         }
-        return ValidateOptionsResult.Success;
+        int pool;
+        try
+        {
+            pool = GatewayStoreLane.PoolSize(store.Value);
+        }
+        catch (ArgumentException)
+        {
+            return ValidateOptionsResult.Fail($"{StoreOptions.Section}:{nameof(StoreOptions.ConnectionString)} is not a PostgreSQL connection string.");
+        }
+        // Agents holding every pooled connection would leave none for administrators and the run engine.
+        var share = GatewayStoreLane.CapacityFor(options, store.Value);
+        return share >= pool
+            ? ValidateOptionsResult.Fail($"{GatewayOptions.Section}:{nameof(GatewayOptions.StoreConcurrency)} ({share}) must be smaller than the "
+                + $"PostgreSQL connection pool (Maximum Pool Size {pool}), or agents can take every connection and leave none for administrators.")
+            : ValidateOptionsResult.Success;
     }
 }

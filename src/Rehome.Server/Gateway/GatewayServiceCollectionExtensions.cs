@@ -12,6 +12,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsRules>();
         services.AddSingleton<AgentRegistry>();
         services.AddSingleton<GatewayStoreLane>();
+        services.AddScoped<GatewayTurn>();
         services.AddSingleton<JobSignals>();
         services.AddScoped<AssignmentBuilder>();
         services.AddScoped<AgentEnrollment>();

@@ -9,10 +9,10 @@ namespace Rehome.Server.Gateway;
 /// server, so that thousands of devices enrolling or reporting together (after a restart, every agent at once) leave
 /// the rest of the connection pool to administrators and the run engine. A request that waits longer than
 /// <see cref="GatewayOptions.StoreQueueTimeout"/> for its turn is answered 503 <c>ServerBusy</c> with Retry-After,
-/// which agents wait out. A long poll holds no permit while it waits: only its store looks take one.
-/// Calls that keep a job (<see cref="KeepsJob"/>: progress, which renews the lease, and completion) are never turned
-/// away: they wait in line, which is bounded by the queue timeout of those ahead of them. Shedding them would let
-/// leases lapse and run jobs again, the cost the share is there to avoid.
+/// which agents wait out. A long poll holds no turn while it waits, and a directory call gives its turn back while the
+/// directory answers (<see cref="GatewayTurn"/>): only store work holds one. Calls that keep a job
+/// (<see cref="KeepsJob"/>: progress, which renews the lease, and completion) wait three times as long before they are
+/// turned away: shedding them lets leases lapse and runs jobs again, the cost the share is there to avoid.
 /// </summary>
 public sealed class GatewayStoreLane
 {
@@ -29,18 +29,19 @@ public sealed class GatewayStoreLane
     /// <summary>How many agent requests may use the store at once.</summary>
     public int Capacity { get; }
 
-    /// <summary>How many are using it now (for the metrics and the tests).</summary>
+    /// <summary>How many are using it now.</summary>
     public int InUse => Capacity - permits.CurrentCount;
 
     /// <summary>
-    /// Waits for a turn on the store; throws <see cref="ServerBusyException"/> when none comes in time, unless the
-    /// call keeps a job (<paramref name="keepsJob"/>): that one waits as long as its request lives.
+    /// Waits for a turn on the store; throws <see cref="ServerBusyException"/> when none comes within the queue timeout
+    /// (three times it for a call that keeps a job).
     /// </summary>
     public async ValueTask<Permit> EnterAsync(CancellationToken ct, bool keepsJob = false)
     {
-        if (!await permits.WaitAsync(keepsJob ? Timeout.InfiniteTimeSpan : queueTimeout, ct))
+        var patience = keepsJob ? queueTimeout * 3 : queueTimeout;
+        if (!await permits.WaitAsync(patience, ct))
         {
-            throw new ServerBusyException($"{Capacity} agent requests were using the store for longer than {queueTimeout.TotalSeconds:0} s.");
+            throw new ServerBusyException($"{Capacity} agent requests were using the store for longer than {patience.TotalSeconds:0} s.");
         }
         return new Permit(permits);
     }
@@ -56,24 +57,79 @@ public sealed class GatewayStoreLane
     /// <summary>The PostgreSQL pool's size as the connection string sets it.</summary>
     public static int PoolSize(StoreOptions store) => new NpgsqlConnectionStringBuilder(store.ConnectionString).MaxPoolSize;
 
-    /// <summary>A turn on the store; disposing it gives the turn back.</summary>
-    public readonly struct Permit(SemaphoreSlim permits) : IDisposable
+    /// <summary>A turn on the store; disposing it gives the turn back, once however often it is disposed.</summary>
+    public sealed class Permit(SemaphoreSlim permits) : IDisposable
     {
-        public void Dispose() => permits.Release();
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                permits.Release();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The turn on the store of one gateway request (scoped): taken by <see cref="GatewayStoreLaneFilter"/> for the
+/// request's store work, handed back while the request waits on a directory (<see cref="AwayAsync"/>).
+/// </summary>
+public sealed class GatewayTurn(GatewayStoreLane lane) : IDisposable
+{
+    private GatewayStoreLane.Permit? held;
+
+    public async ValueTask EnterAsync(bool keepsJob, CancellationToken ct) => held = await lane.EnterAsync(ct, keepsJob);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (a directory call: LDAP, Graph, an Autopilot import that may take minutes) without
+    /// the turn, and takes one again for the store work after it. The directory's answer (a return ticket made by
+    /// resetting a computer's password) must not be lost to a busy lane: the turn back is taken as a call that keeps a job.
+    /// </summary>
+    public async Task<T> AwayAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        if (held is null)
+        {
+            return await work();
+        }
+        held.Dispose();
+        held = null;
+        try
+        {
+            return await work();
+        }
+        finally
+        {
+            held = await lane.EnterAsync(ct, keepsJob: true);
+        }
+    }
+
+    public void Dispose()
+    {
+        held?.Dispose();
+        held = null;
     }
 }
 
 /// <summary>Runs a gateway endpoint's store work inside the lane (every gateway endpoint but the long poll).</summary>
-public sealed class GatewayStoreLaneFilter(GatewayStoreLane lane) : IEndpointFilter
+public sealed class GatewayStoreLaneFilter(GatewayTurn turn) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        using var permit = await lane.EnterAsync(context.HttpContext.RequestAborted, KeepsJob.On(context.HttpContext));
-        return await next(context);
+        await turn.EnterAsync(KeepsJob.On(context.HttpContext), context.HttpContext.RequestAborted);
+        try
+        {
+            return await next(context);
+        }
+        finally
+        {
+            turn.Dispose();
+        }
     }
 }
 
-/// <summary>Endpoint metadata: the call keeps a device's job (renews its lease or ends it), so the lane never turns it away.</summary>
+/// <summary>Endpoint metadata: the call keeps a device's job (renews its lease or ends it), so the lane waits longer before turning it away.</summary>
 public sealed class KeepsJob
 {
     public static KeepsJob Instance { get; } = new();

@@ -21,7 +21,7 @@ namespace Rehome.Server.Gateway;
 /// </summary>
 public sealed class JobDirectoryCalls(
     RehomeDbContext db, IMigrationDirectory directory, DirectoryRetries retries, ReturnTickets tickets, AuditTrail audit, SecretProtector secrets,
-    RehomeTelemetry telemetry, ILogger<ReturnTickets> logger)
+    RehomeTelemetry telemetry, GatewayTurn turn, ILogger<ReturnTickets> logger)
 {
     /// <summary>The extension of a 503 answer that says how many seconds to wait (the endpoint sends it as Retry-After).</summary>
     public const string RetryAfterExtension = "retryAfter";
@@ -184,7 +184,8 @@ public sealed class JobDirectoryCalls(
         Outcome<T> result;
         try
         {
-            result = await telemetry.DirectoryCallAsync(operation, jobId, null, call);
+            // The directory may take long (an Autopilot import, a DC far away): the agents' share of the store is not held meanwhile.
+            result = await turn.AwayAsync(() => telemetry.DirectoryCallAsync(operation, jobId, null, call), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Rehome.Server.Administration;
+using Rehome.Server.AgentUpdates;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
@@ -51,6 +52,7 @@ public static class RehomeServer
         services.AddScoped<ConnectionCommands>();
         services.AddScoped<PolicyCommands>();
         services.AddScoped<ProjectCommands>();
+        services.AddScoped<MappingCommands>();
         services.AddScoped<AccountCommands>();
         services.AddScoped<AgentCommands>();
         services.AddScoped<RunCommands>();
@@ -72,6 +74,7 @@ public static class RehomeServer
         services.AddRehomeGateway(configuration);
         services.AddRehomeDirectories(configuration);
         services.AddRehomeNotifications(configuration);
+        services.AddRehomeAgentUpdates(configuration);
         services.AddHostedService(sp => sp.GetRequiredService<RunEngineService>());
 
         services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
@@ -153,8 +156,10 @@ public static class RehomeServer
             .MapAuditApi()
             .MapNotificationsApi()
             .MapReportsApi()
-            .MapCleanupApi();
+            .MapCleanupApi()
+            .MapAgentPackagesApi();
         app.MapAgentGateway();
+        app.MapAgentUpdateGateway();
         app.MapRehomeConsole();
         app.MapConsoleReports();
         app.MapConsoleArchives();

@@ -19,11 +19,17 @@ public sealed record MappingFilter
 
     /// <summary>Text found in the source device, destination name or users.</summary>
     public string? Search { get; init; }
+
+    /// <summary>The last readiness check's outcome (<c>Ready</c>, <c>Warnings</c>, <c>NotReady</c>), or <c>NotChecked</c>.</summary>
+    public string? Readiness { get; init; }
 }
 
 public static class MappingQuery
 {
     public const string NotStarted = "NotStarted";
+
+    /// <summary>The readiness filter's word for mappings no readiness check has looked at.</summary>
+    public const string NotChecked = "NotChecked";
 
     public static readonly string[] SortKeys = ["sourceDevice", "destinationName", "status", "stage", "updatedAt"];
 
@@ -46,6 +52,10 @@ public static class MappingQuery
         if (filter.Stage is { Length: > 0 } stage && !IsName<JobKind>(stage))
         {
             return new(prefix + "stage", "Filter", $"That is not a stage; use one of {string.Join(", ", Enum.GetNames<JobKind>())}.");
+        }
+        if (filter.Readiness is { Length: > 0 } readiness && readiness != NotChecked && !IsName<ReadinessState>(readiness))
+        {
+            return new(prefix + "readiness", "Filter", $"That is not a readiness outcome; use one of {string.Join(", ", Enum.GetNames<ReadinessState>().Append(NotChecked))}.");
         }
         var search = new RuleViolations();
         search.Text(prefix + "search", filter.Search, SearchMaxLength, "The search");
@@ -82,6 +92,18 @@ public static class MappingQuery
         {
             var stage = Enum.Parse<JobKind>(stageText, true);
             query = query.Where(m => m.Stage == stage);
+        }
+        if (filter.Readiness is { Length: > 0 } readinessText)
+        {
+            if (string.Equals(readinessText, NotChecked, StringComparison.OrdinalIgnoreCase))
+            {
+                query = query.Where(m => m.Readiness == null);
+            }
+            else
+            {
+                var readiness = Enum.Parse<ReadinessState>(readinessText, true);
+                query = query.Where(m => m.Readiness == readiness);
+            }
         }
         if (!string.IsNullOrWhiteSpace(filter.Search))
         {

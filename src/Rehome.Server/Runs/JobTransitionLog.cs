@@ -51,6 +51,10 @@ public sealed class JobTransitionLog(ILogger<JobTransitions> logger)
     public void RunStopped(string actor, int stoppedNow, int stopRequested) =>
         logger.LogInformation("Run stopped by {Actor}: {StoppedNow} job(s) stopped, {StopRequested} asked to stop", actor, stoppedNow, stopRequested);
 
+    public void SelectionStopped(string actor, int mappings, int stoppedNow, int stopRequested) =>
+        logger.LogInformation("Jobs of {MappingCount} selected mapping(s) stopped by {Actor}: {StoppedNow} job(s) stopped, {StopRequested} asked to stop",
+            mappings, actor, stoppedNow, stopRequested);
+
     public void RunReleased(int jobs) => logger.LogInformation("Scheduled run released: {JobCount} job(s)", jobs);
 
     public void Prepared(string? failureCode)

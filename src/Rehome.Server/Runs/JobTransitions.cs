@@ -140,21 +140,55 @@ public sealed class JobTransitions(
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var stopped = await store.ExecuteAsync($"""
-            UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
-              finished_at = @now, updated_at = @now, destination_payload_protected = NULL
-            WHERE run_id = @run AND status IN ({InList(JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => s != JobStatus.InProgress))})
-            """, ct, ("code", JobErrorCodes.StoppedByAdministrator), ("message", $"Stopped by {actor} (whole run)."),
-            ("now", Dialect.Time(now)), ("run", runId));
-        var requested = await store.ExecuteAsync(
-            $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE run_id = @run AND status = {InProgress}",
-            ct, ("yes", true), ("now", Dialect.Time(now)), ("run", runId));
+        var (stopped, requested) = await StopWhereAsync("run_id = @run", $"Stopped by {actor} (whole run).", now, ct, ("run", runId));
         await summaries.RefreshRunAsync(runId, now, ct);
         await transaction.CommitRegardlessAsync();
         using (log.Run(runId))
         {
             log.RunStopped(actor, stopped, requested);
         }
+        return (stopped, requested);
+    }
+
+    /// <summary>
+    /// Stops every job not over of the given mappings (a selection of the grid), in one transaction: a few hundred
+    /// mappings a statement, so thousands cost a few statements, not one round of stop per job.
+    /// </summary>
+    public async Task<(int StoppedNow, int StopRequested)> StopMappingsAsync(IReadOnlyCollection<Guid> mappingIds, string actor, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        int stopped = 0, requested = 0;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        foreach (var chunk in mappingIds.Chunk(500))
+        {
+            var (list, parameters) = StoreCommands.InList(chunk);
+            var (chunkStopped, chunkRequested) = await StopWhereAsync($"mapping_id IN ({list})", $"Stopped by {actor} (selection).", now, ct, parameters);
+            stopped += chunkStopped;
+            requested += chunkRequested;
+        }
+        await summaries.RefreshManyAsync(mappingIds, now, ct);
+        await transaction.CommitRegardlessAsync();
+        log.SelectionStopped(actor, mappingIds.Count, stopped, requested);
+        return (stopped, requested);
+    }
+
+    /// <summary>
+    /// Stops the jobs that <paramref name="where"/> selects by <see cref="JobStateMachine.Stop"/>: those that may stop now
+    /// stop, running ones are asked to (in this order, so a job leased in between is asked). Inside the caller's transaction.
+    /// </summary>
+    private async Task<(int StoppedNow, int StopRequested)> StopWhereAsync(
+        string where, string message, DateTimeOffset now, CancellationToken ct, params (string Name, object? Value)[] parameters)
+    {
+        var stopNow = JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => JobStateMachine.Stop(s) == StopEffect.StopNow);
+        var askAgent = Enum.GetValues<JobStatus>().Where(s => JobStateMachine.Stop(s) == StopEffect.RequestFromAgent);
+        var stopped = await store.ExecuteAsync($"""
+            UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
+              finished_at = @now, updated_at = @now, destination_payload_protected = NULL
+            WHERE {where} AND status IN ({InList(stopNow)})
+            """, ct, [("code", JobErrorCodes.StoppedByAdministrator), ("message", message), ("now", Dialect.Time(now)), .. parameters]);
+        var requested = await store.ExecuteAsync(
+            $"UPDATE jobs SET stop_requested = @yes, updated_at = @now WHERE {where} AND status IN ({InList(askAgent)})",
+            ct, [("yes", true), ("now", Dialect.Time(now)), .. parameters]);
         return (stopped, requested);
     }
 
@@ -178,6 +212,7 @@ public sealed class JobTransitions(
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await using var command = store.CreateCommand($"""
             UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
+              agent_version = (SELECT agent_version FROM agents WHERE id = @agent),
               attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
             WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
                         ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})

@@ -25,9 +25,8 @@ public sealed class MappingSummaries(StoreCommands store)
     {
         foreach (var chunk in mappingIds.Chunk(500))
         {
-            var names = chunk.Select((_, i) => "m" + i).ToList();
-            await store.ExecuteAsync(RefreshSql($"id IN ({string.Join(", ", names.Select(n => "@" + n))})"), ct,
-                [("now", Dialect.Time(now)), .. chunk.Select((id, i) => (names[i], (object?)id))]);
+            var (list, parameters) = StoreCommands.InList(chunk);
+            await store.ExecuteAsync(RefreshSql($"id IN ({list})"), ct, [("now", Dialect.Time(now)), .. parameters]);
         }
     }
 

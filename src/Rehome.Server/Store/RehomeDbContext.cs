@@ -10,6 +10,7 @@ using Rehome.Core.Mappings;
 using Rehome.Core.Policies;
 using Rehome.Core.Projects;
 using Rehome.Core.Runs;
+using Rehome.Server.AgentUpdates;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
 using Rehome.Server.Notifications;
@@ -46,6 +47,12 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<JobItem> JobItems => Set<JobItem>();
 
     public DbSet<DeviceAgent> Agents => Set<DeviceAgent>();
+
+    public DbSet<AgentPackage> AgentPackages => Set<AgentPackage>();
+
+    public DbSet<AgentPackageContent> AgentPackageContents => Set<AgentPackageContent>();
+
+    public DbSet<AgentPackageTarget> AgentPackageTargets => Set<AgentPackageTarget>();
 
     public DbSet<Account> Accounts => Set<Account>();
 
@@ -134,6 +141,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(m => new { m.ProjectId, m.Status });
             e.HasIndex(m => new { m.ProjectId, m.Stage });
             e.HasIndex(m => new { m.ProjectId, m.DestinationName });
+            e.HasIndex(m => new { m.ProjectId, m.Readiness });
             e.HasIndex(m => m.LastRunId);
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasQueryFilter(m => VisibleProjects == null || VisibleProjects.Contains(m.ProjectId));
@@ -227,8 +235,36 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
         });
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         ConfigureNotifications(modelBuilder);
+        ConfigureAgentPackages(modelBuilder);
 
         ApplySnakeCaseNames(modelBuilder);
+    }
+
+    private static void ConfigureAgentPackages(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<AgentPackage>(e =>
+        {
+            e.ToTable("agent_packages");
+            e.HasIndex(p => p.Version).IsUnique();
+            e.Property(p => p.Version).HasMaxLength(Protocol.AgentVersions.MaxLength);
+            // One current package at most: two administrators marking at once cannot both succeed.
+            e.HasIndex(p => p.IsCurrent).IsUnique().HasFilter("is_current = true").HasDatabaseName("ix_agent_packages_current");
+        });
+        modelBuilder.Entity<AgentPackageContent>(e =>
+        {
+            e.ToTable("agent_package_contents");
+            e.HasKey(c => c.PackageId);
+            e.HasOne<AgentPackage>().WithOne().HasForeignKey<AgentPackageContent>(c => c.PackageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AgentPackageTarget>(e =>
+        {
+            e.ToTable("agent_package_targets");
+            e.HasKey(t => t.ConnectionId);
+            e.HasIndex(t => t.PackageId);
+            e.HasOne<Connection>().WithOne().HasForeignKey<AgentPackageTarget>(t => t.ConnectionId).OnDelete(DeleteBehavior.Cascade);
+            // A package a connection runs cannot be deleted (the command refuses first).
+            e.HasOne<AgentPackage>().WithMany().HasForeignKey(t => t.PackageId).OnDelete(DeleteBehavior.Restrict);
+        });
     }
 
     private static void ConfigureNotifications(ModelBuilder modelBuilder)

@@ -47,6 +47,13 @@ public sealed class StoreCommands(RehomeDbContext db, SqlDialect dialect)
         return rows;
     }
 
+    /// <summary>
+    /// An SQL list of parameters for <paramref name="ids"/> (<c>@m0, @m1, …</c>) and their values: for an
+    /// <c>IN (…)</c> of a few hundred ids (callers chunk larger sets; a parameter each would pass the store's limit).
+    /// </summary>
+    public static (string List, (string Name, object? Value)[] Parameters) InList(IReadOnlyList<Guid> ids, string prefix = "m") =>
+        (string.Join(", ", ids.Select((_, i) => $"@{prefix}{i}")), ids.Select((id, i) => ($"{prefix}{i}", (object?)id)).ToArray());
+
     /// <summary>A command to run many times with new parameter values (set them with <see cref="SqlDialect.Value"/>).</summary>
     public DbCommand CreateCommand(string sql, (string Name, object? Value)[] parameters)
     {

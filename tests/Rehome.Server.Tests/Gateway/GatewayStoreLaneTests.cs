@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Rehome.Protocol;
 using Rehome.Server.Api;
+using Rehome.Server.Directories;
 using Rehome.Server.Gateway;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
@@ -21,6 +22,7 @@ namespace Rehome.Server.Tests.Gateway;
 /// </summary>
 public sealed class GatewayStoreLaneTests : IAsyncLifetime
 {
+    private readonly HeldDirectory directory = new();
     private ServerHost host = null!;
 
     public async Task InitializeAsync() => host = await ServerHost.StartAsync(StoreProvider.Sqlite, new()
@@ -28,8 +30,8 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
         ["Rehome:Directories:Mode"] = "Simulated",
         ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
         ["Rehome:Gateway:StoreConcurrency"] = "1",
-        ["Rehome:Gateway:StoreQueueTimeout"] = "00:00:01",
-    });
+        ["Rehome:Gateway:StoreQueueTimeout"] = "00:00:02",
+    }, services => services.AddSingleton<IMigrationDirectory>(sp => directory.Around(sp.GetRequiredService<SimulatedDirectory>())));
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
@@ -78,7 +80,8 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
             progress = device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
                 new ProgressReport { LeaseToken = job.LeaseToken, Step = "PrepareJoin", ItemsDone = 3, ItemsTotal = 10 }, AgentProtocol.JsonOptions);
             facts = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 24H2"), AgentProtocol.JsonOptions);
-            // Held past the queue timeout the facts were turned away by: the report is still waiting, not refused.
+            // Held a queue timeout past the one the facts were turned away by (the report's patience is three): it is
+            // still waiting, not refused.
             await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.False(progress.IsCompleted, "the progress report should wait for its turn");
         }
@@ -99,10 +102,17 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
         var lane = host.App.Services.GetRequiredService<GatewayStoreLane>();
 
-        // Three polls waiting 5 s each on a lane of one turn with a 1 s queue: were a waiting poll to hold the turn,
+        // Three polls waiting 8 s each on a lane of one turn with a 2 s queue: were a waiting poll to hold the turn,
         // the report below would be answered busy.
-        var polls = Enumerable.Range(0, 3).Select(_ => device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=5", UriKind.Relative), null)).ToList();
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var polls = Enumerable.Range(0, 3).Select(_ => device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=8", UriKind.Relative), null)).ToList();
+        // A poll has looked in the store and gone on to wait (the look records the signal generation it saw).
+        var entry = (await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None))!;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (entry.CheckedGeneration == -1 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(20);
+        }
+        Assert.NotEqual(-1, entry.CheckedGeneration);
         using var report = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 25H2"), AgentProtocol.JsonOptions);
         var pollsStillWaiting = polls.All(p => !p.IsCompleted);
 
@@ -117,6 +127,38 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_directory_call_gives_its_turn_on_the_store_back_while_the_directory_answers()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        var job = await host.RunAndPollAsync(device, "RejoinDomain");
+        var lane = host.App.Services.GetRequiredService<GatewayStoreLane>();
+
+        var ticket = device.Agent.AskReturnTicketAsync(job.JobId,
+            new ReturnTicketRequest(job.LeaseToken, device.DeviceName, DeviceJoinType.ActiveDirectory, "contoso.example", null));
+        await directory.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+        // The directory is making the return ticket; the lane's one turn is free for the device's other calls meanwhile.
+        using var report = await device.Agent.PostAsJsonAsync("/agent/v1/facts", Facts(device, "Windows 11 24H2"), AgentProtocol.JsonOptions);
+        var inUseWhileAway = lane.InUse;
+        directory.Release();
+        using var made = await ticket;
+
+        Assert.Equal(HttpStatusCode.NoContent, report.StatusCode);
+        Assert.Equal(0, inUseWhileAway);
+        Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        Assert.Equal(0, lane.InUse);
+    }
+
+    [Fact]
+    public void A_connection_string_that_is_not_PostgreSQL_s_is_named_at_start()
+    {
+        var rules = new GatewayOptionsRules(Options.Create(new StoreOptions { Provider = StoreProvider.PostgreSql, ConnectionString = "no such keyword=1" }));
+
+        var refused = rules.Validate(null, new GatewayOptions());
+
+        Assert.Equal("Rehome:Store:ConnectionString is not a PostgreSQL connection string.", refused.FailureMessage);
+    }
+
+    [Fact]
     public void By_default_agents_get_half_of_the_PostgreSQL_pool_and_may_not_be_given_all_of_it()
     {
         var store = new StoreOptions { Provider = StoreProvider.PostgreSql, ConnectionString = "Host=db;Username=rehome;Maximum Pool Size=40" };
@@ -128,6 +170,9 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
         var refused = rules.Validate(null, new GatewayOptions { StoreConcurrency = 40 });
         Assert.True(refused.Failed);
         Assert.Contains("Rehome:Gateway:StoreConcurrency (40) must be smaller than the PostgreSQL connection pool (Maximum Pool Size 40)", refused.FailureMessage);
+        // A pool of one leaves nothing to share: the default share would be all of it.
+        var single = new GatewayOptionsRules(Options.Create(new StoreOptions { Provider = StoreProvider.PostgreSql, ConnectionString = "Host=db;Maximum Pool Size=1" }));
+        Assert.True(single.Validate(null, new GatewayOptions()).Failed);
     }
 
     private static DeviceFacts Facts(EnrolledDevice device, string os) => new() { DeviceName = device.DeviceName, OsVersion = os, AgentVersion = "test" };
@@ -136,6 +181,39 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     {
         await using var scope = host.Scope();
         return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Agents.AsNoTracking().SingleAsync(a => a.Id == agentId);
+    }
+
+    /// <summary>The simulated directory, whose return tickets wait until the test lets it answer.</summary>
+    private sealed class HeldDirectory
+    {
+        private readonly TaskCompletionSource entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => entered.Task;
+
+        public void Release() => released.TrySetResult();
+
+        public IMigrationDirectory Around(IMigrationDirectory inner) => new Held(inner, this);
+
+        private sealed class Held(IMigrationDirectory inner, HeldDirectory gate) : IMigrationDirectory
+        {
+            public Task<DestinationPreparation> PrepareDestinationAsync(DestinationRequest request, CancellationToken ct) => inner.PrepareDestinationAsync(request, ct);
+
+            public Task<DestinationCheck> CheckDestinationAsync(DestinationRequest request, CancellationToken ct) => inner.CheckDestinationAsync(request, ct);
+
+            public Task<SidMapAnswer> MapSidsAsync(Core.Projects.Project project, Core.Policies.PolicySettings policy, IReadOnlyList<Security.Sids.SecurityIdentifier> sids, CancellationToken ct) =>
+                inner.MapSidsAsync(project, policy, sids, ct);
+
+            public Task<DirectoryActionAnswer> RunActionAsync(Guid jobId, Core.Projects.Project project, Core.Mappings.Mapping mapping, DirectoryActionRequest request, CancellationToken ct) =>
+                inner.RunActionAsync(jobId, project, mapping, request, ct);
+
+            public async Task<ReturnTicket> MakeReturnTicketAsync(ReturnTicketRequirement request, CancellationToken ct)
+            {
+                gate.entered.TrySetResult();
+                await gate.released.Task.WaitAsync(ct);
+                return await inner.MakeReturnTicketAsync(request, ct);
+            }
+        }
     }
 
     internal static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
@@ -155,7 +233,8 @@ public sealed class PoolExhaustionTests
     public async Task An_administrator_who_finds_every_pooled_connection_taken_is_told_the_server_is_busy()
     {
         await using var primary = await ServerHost.StartAsync(StoreProvider.PostgreSql);
-        var small = new NpgsqlConnectionStringBuilder(primary.ConnectionString) { MaxPoolSize = 3, Timeout = 1 }.ToString();
+        // Timeout is also the wait for a pooled connection: short enough for the test, long enough to connect on a busy machine.
+        var small = new NpgsqlConnectionStringBuilder(primary.ConnectionString) { MaxPoolSize = 3, Timeout = 3 }.ToString();
         await using var replica = await primary.StartReplicaAsync(new() { ["Rehome:Store:ConnectionString"] = small });
 
         // The replica's own pool, taken by three units of work that do not let go.

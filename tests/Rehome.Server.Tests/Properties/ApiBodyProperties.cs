@@ -58,6 +58,11 @@ public abstract class ApiBodyProperties(ServerHost host)
         }, false),
         ["POST /api/v1/notifications/subscriptions"] = w => ("/api/v1/notifications/subscriptions", Subscription(w), false),
         ["PUT /api/v1/notifications/subscriptions/{id}"] = w => ($"/api/v1/notifications/subscriptions/{w.Subscription}", Subscription(w), false),
+        ["POST /api/v1/projects/{projectId}/jobs/stop"] = w => ($"/api/v1/projects/{w.Project}/jobs/stop", new JsonObject
+        {
+            // Ids, not a filter: a mutated filter (an empty one) would stop the run the other examples use.
+            ["mappingIds"] = new JsonArray(w.Mapping.ToString()),
+        }, false),
         ["POST /api/v1/projects/{projectId}/readiness"] = w => ($"/api/v1/projects/{w.Project}/readiness", new JsonObject
         {
             ["kinds"] = new JsonArray("RejoinDomain"),

@@ -41,6 +41,9 @@ public sealed record SimulatedFaults
 
     /// <summary>Re-ACL areas this device's agent cannot do (as a device without the feature), though the simulation models them.</summary>
     public List<ReaclArea> UnsupportedAreas { get; init; } = [];
+
+    /// <summary>Agent versions that, once installed, never check in (a broken build): the watchdog must restore the previous one.</summary>
+    public List<string> FailingAgentVersions { get; init; } = [];
 }
 
 /// <summary>A simulated Windows device's state, kept in <c>device.json</c> and saved atomically after each change.</summary>
@@ -147,6 +150,15 @@ public sealed record SimulatedDeviceState
 
     /// <summary>How many times each step ran its effect (a resumed step that was already done does not count).</summary>
     public Dictionary<string, int> StepRuns { get; init; } = [];
+
+    /// <summary>The agent version installed on the device; null: the version of the code running it.</summary>
+    public string? AgentVersion { get; init; }
+
+    /// <summary>The version kept for a rollback while a new one has not checked in.</summary>
+    public string? PreviousAgentVersion { get; init; }
+
+    /// <summary>Every agent version an update or a rollback installed, in order (a rollback shows as the old version again).</summary>
+    public List<string> AgentVersionHistory { get; init; } = [];
 }
 
 /// <summary>Loads and saves a device's state; every operation is a read-change-save under one lock.</summary>

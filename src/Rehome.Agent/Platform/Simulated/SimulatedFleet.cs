@@ -99,6 +99,14 @@ public sealed class SimulatedFleet : IAsyncDisposable
     /// </summary>
     public bool Failover { get; init; }
 
+    /// <summary>The publisher key (PEM) the fleet's agents check packages against; none: they never update.</summary>
+    public string? UpdatePublisherKey { get; init; }
+
+    /// <summary>How often an idle agent asks which version to run, and how long a new version has to check in.</summary>
+    public int UpdateCheckSeconds { get; init; } = 900;
+
+    public int UpdateCheckInSeconds { get; init; } = 300;
+
     /// <summary>Seconds each poll waits at the server.</summary>
     public int PollSeconds { get; init; } = 25;
 
@@ -174,11 +182,22 @@ public sealed class SimulatedFleet : IAsyncDisposable
     {
         var platform = new SimulatedDevicePlatform(device.DeviceFolder, device.Network, time);
         var http = new HttpClient(device.Servers, disposeHandler: false) { BaseAddress = device.Servers.Server, Timeout = TimeSpan.FromSeconds(PollSeconds + 30) };
-        var options = new AgentOptions { ServerUrl = device.Servers.Server.ToString(), ConfigurationKey = configurationKey, StateFolder = device.StateFolder, PollSeconds = PollSeconds };
-        return new AgentRuntime(options, platform, platform.Session, platform, new GatewayClient(http), time, loggers.CreateLogger("Rehome.Agent." + device.Name))
+        var options = new AgentOptions
+        {
+            ServerUrl = device.Servers.Server.ToString(),
+            ConfigurationKey = configurationKey,
+            StateFolder = device.StateFolder,
+            PollSeconds = PollSeconds,
+            UpdatePublisherKey = UpdatePublisherKey,
+            UpdateCheckSeconds = UpdateCheckSeconds,
+            UpdateCheckInSeconds = UpdateCheckInSeconds,
+        };
+        var logger = loggers.CreateLogger("Rehome.Agent." + device.Name);
+        return new AgentRuntime(options, platform, platform.Session, platform, new GatewayClient(http), time, logger)
         {
             JobStarted = assignment => JobStarted?.Invoke(device, assignment),
             Removal = new SimulatedAgentRemoval(device.DeviceFolder, time),
+            Installation = new SimulatedAgentInstallation(device.DeviceFolder, time, logger),
         };
     }
 

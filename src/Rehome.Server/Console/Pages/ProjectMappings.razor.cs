@@ -33,6 +33,9 @@ public partial class ProjectMappings
     private int total;
     private bool allMatching;
     private bool menuOpen;
+
+    /// <summary>The stop of the selection waits for its confirmation.</summary>
+    private bool confirmStop;
     private DateTime? startAt;
 
     /// <summary>The Migration menu's dry run: a preview of permissions and profile (the run rules refuse other jobs with it).</summary>
@@ -45,6 +48,7 @@ public partial class ProjectMappings
     private string? search;
     private string? status;
     private string? stage;
+    private string? readinessFilter;
     private string sort = "sourceDevice";
     private int ticks;
     private bool countsStale;
@@ -78,7 +82,7 @@ public partial class ProjectMappings
 
     private int SelectedCount => allMatching ? total : selected.Count;
 
-    private MappingFilter Filter => new() { Status = status, Stage = stage, Search = search };
+    private MappingFilter Filter => new() { Status = status, Stage = stage, Search = search, Readiness = readinessFilter };
 
     private string ExportUrl =>
         $"/console/projects/{ProjectId}/mappings.csv?status={Uri.EscapeDataString(status ?? "")}&stage={Uri.EscapeDataString(stage ?? "")}&search={Uri.EscapeDataString(search ?? "")}";
@@ -177,6 +181,8 @@ public partial class ProjectMappings
 
     private Task SetStageAsync(string? value) => ChangeFilterAsync(() => stage = string.IsNullOrEmpty(value) ? null : value);
 
+    private Task SetReadinessAsync(string? value) => ChangeFilterAsync(() => readinessFilter = string.IsNullOrEmpty(value) ? null : value);
+
     private Task SetSortAsync(string? value) => ChangeFilterAsync(() => sort = string.IsNullOrEmpty(value) ? "sourceDevice" : value);
 
     /// <summary>A new filter selects anew: a selection made under another filter would run what is not on screen.</summary>
@@ -227,6 +233,7 @@ public partial class ProjectMappings
         selected.Clear();
         allMatching = false;
         menuOpen = false;
+        confirmStop = false;
     }
 
     private void Toggle(JobKind kind, bool on)
@@ -293,26 +300,16 @@ public partial class ProjectMappings
         }
     }
 
+    /// <summary>Stops the jobs of the selection in one request (ids, or the filter for "all matching"): one statement a few hundred mappings.</summary>
     private async Task StopSelectedAsync()
     {
-        var ids = allMatching ? null : selected.ToList();
-        var filter = allMatching ? Filter : null;
-        var (now, requested) = await Session.RunAsync(Role.Operator, async services =>
-        {
-            var jobs = await services.GetRequiredService<MappingGrid>().ActiveJobsAsync(ProjectId, ids, filter, CancellationToken.None);
-            var runs = services.GetRequiredService<RunCommands>();
-            int stoppedNow = 0, stopRequested = 0;
-            foreach (var job in jobs)
-            {
-                if ((await runs.StopJobAsync(job, CancellationToken.None)).Value is { } result)
-                {
-                    stoppedNow += result.StoppedNow;
-                    stopRequested += result.StopRequested;
-                }
-            }
-            return (stoppedNow, stopRequested);
-        });
-        actionMessage = $"{Labels.Count(now)} job(s) stopped, {Labels.Count(requested)} asked to stop at their next step.";
+        confirmStop = false;
+        var input = new StopSelectionInput(allMatching ? null : selected.ToList(), allMatching ? Filter : null);
+        var outcome = await Session.RunAsync<RunCommands, Outcome<StopResult>>(Role.Operator, r => r.StopSelectionAsync(ProjectId, input, CancellationToken.None));
+        actionMessage = outcome.Value is { } stopped
+            ? $"{Labels.Count(stopped.StoppedNow)} job(s) stopped, {Labels.Count(stopped.StopRequested)} asked to stop at their next step."
+            : outcome.Failure?.Message;
+        await LoadProjectAsync();
         if (grid is not null)
         {
             await grid.RefreshDataAsync();
@@ -370,6 +367,10 @@ public partial class ProjectMappings
         var outcome = await Session.RunAsync<DirectoryCommands, Outcome<ReadinessReport>>(Role.Operator, d => d.ReadinessAsync(ProjectId, input, CancellationToken.None));
         readiness = outcome.Value;
         actionMessage = outcome.Failure?.Message;
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
     }
 
     /// <summary>Reads the project's users and groups again now and says what was read, or why it could not be.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Mappings;
 
@@ -15,6 +16,13 @@ public static class Labels
     public static string Stage(JobKind? stage) => stage?.DisplayName() ?? "—";
 
     public static string Time(DateTimeOffset? at) => at is { } t ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "—";
+
+    public static string Readiness(ReadinessState state) => state switch
+    {
+        ReadinessState.Ready => "Ready",
+        ReadinessState.Warnings => "Warnings",
+        _ => "Not ready",
+    };
 
     public static string Count(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -160,6 +160,18 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("uninstalled_at");
 
+                    b.Property<string>("UpdateMessage")
+                        .HasColumnType("text")
+                        .HasColumnName("update_message");
+
+                    b.Property<string>("UpdateOutcome")
+                        .HasColumnType("text")
+                        .HasColumnName("update_outcome");
+
+                    b.Property<DateTimeOffset?>("UpdateReportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("update_reported_at");
+
                     b.HasKey("Id")
                         .HasName("pk_agents");
 
@@ -335,6 +347,18 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("project_id");
 
+                    b.Property<int?>("Readiness")
+                        .HasColumnType("integer")
+                        .HasColumnName("readiness");
+
+                    b.Property<DateTimeOffset?>("ReadinessCheckedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("readiness_checked_at");
+
+                    b.Property<string>("ReadinessReasons")
+                        .HasColumnType("text")
+                        .HasColumnName("readiness_reasons");
+
                     b.Property<DateTimeOffset?>("RejoinedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("rejoined_at");
@@ -373,6 +397,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
                     b.HasIndex("ProjectId", "DestinationName")
                         .HasDatabaseName("ix_mappings_project_id_destination_name");
+
+                    b.HasIndex("ProjectId", "Readiness")
+                        .HasDatabaseName("ix_mappings_project_id_readiness");
 
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
@@ -495,6 +522,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.Property<Guid?>("AgentId")
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
+
+                    b.Property<string>("AgentVersion")
+                        .HasColumnType("text")
+                        .HasColumnName("agent_version");
 
                     b.Property<string>("Areas")
                         .HasColumnType("text")
@@ -806,6 +837,102 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasDatabaseName("ix_runs_project_id_created_at");
 
                     b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("IsCurrent")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_current");
+
+                    b.Property<string>("PublisherKey")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("publisher_key");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("signature");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<DateTimeOffset>("UploadedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("uploaded_at");
+
+                    b.Property<string>("UploadedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("uploaded_by");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_packages");
+
+                    b.HasIndex("IsCurrent")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agent_packages_current")
+                        .HasFilter("is_current = true");
+
+                    b.HasIndex("Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agent_packages_version");
+
+                    b.ToTable("agent_packages", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageContent", b =>
+                {
+                    b.Property<Guid>("PackageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("package_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.HasKey("PackageId")
+                        .HasName("pk_agent_package_contents");
+
+                    b.ToTable("agent_package_contents", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageTarget", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<Guid>("PackageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("package_id");
+
+                    b.HasKey("ConnectionId")
+                        .HasName("pk_agent_package_targets");
+
+                    b.HasIndex("PackageId")
+                        .HasDatabaseName("ix_agent_package_targets_package_id");
+
+                    b.ToTable("agent_package_targets", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.Audit.AuditEntry", b =>
@@ -1374,6 +1501,33 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_runs_projects_project_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageContent", b =>
+                {
+                    b.HasOne("Rehome.Server.AgentUpdates.AgentPackage", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.AgentUpdates.AgentPackageContent", "PackageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_contents_agent_packages_package_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageTarget", b =>
+                {
+                    b.HasOne("Rehome.Core.Connections.Connection", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.AgentUpdates.AgentPackageTarget", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_targets_connections_connection_id");
+
+                    b.HasOne("Rehome.Server.AgentUpdates.AgentPackage", null)
+                        .WithMany()
+                        .HasForeignKey("PackageId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_targets_agent_packages_package_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>

@@ -154,6 +154,18 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("uninstalled_at");
 
+                    b.Property<string>("UpdateMessage")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("update_message");
+
+                    b.Property<string>("UpdateOutcome")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("update_outcome");
+
+                    b.Property<long?>("UpdateReportedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("update_reported_at");
+
                     b.HasKey("Id")
                         .HasName("pk_agents");
 
@@ -330,6 +342,18 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
+                    b.Property<int?>("Readiness")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("readiness");
+
+                    b.Property<long?>("ReadinessCheckedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("readiness_checked_at");
+
+                    b.Property<string>("ReadinessReasons")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("readiness_reasons");
+
                     b.Property<long?>("RejoinedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("rejoined_at");
@@ -368,6 +392,9 @@ namespace Rehome.Server.Store.Migrations.Sqlite
 
                     b.HasIndex("ProjectId", "DestinationName")
                         .HasDatabaseName("ix_mappings_project_id_destination_name");
+
+                    b.HasIndex("ProjectId", "Readiness")
+                        .HasDatabaseName("ix_mappings_project_id_readiness");
 
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
@@ -493,6 +520,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<byte[]>("AgentId")
                         .HasColumnType("BLOB")
                         .HasColumnName("agent_id");
+
+                    b.Property<string>("AgentVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_version");
 
                     b.Property<string>("Areas")
                         .HasColumnType("TEXT")
@@ -806,6 +837,103 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasDatabaseName("ix_runs_project_id_created_at");
 
                     b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackage", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("IsCurrent")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_current");
+
+                    b.Property<string>("PublisherKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("publisher_key");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("signature");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<long>("UploadedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uploaded_at");
+
+                    b.Property<string>("UploadedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uploaded_by");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_packages");
+
+                    b.HasIndex("IsCurrent")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agent_packages_current")
+                        .HasFilter("is_current = true");
+
+                    b.HasIndex("Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agent_packages_version");
+
+                    b.ToTable("agent_packages", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageContent", b =>
+                {
+                    b.Property<byte[]>("PackageId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("package_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("content");
+
+                    b.HasKey("PackageId")
+                        .HasName("pk_agent_package_contents");
+
+                    b.ToTable("agent_package_contents", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageTarget", b =>
+                {
+                    b.Property<byte[]>("ConnectionId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("connection_id");
+
+                    b.Property<byte[]>("PackageId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("package_id");
+
+                    b.HasKey("ConnectionId")
+                        .HasName("pk_agent_package_targets");
+
+                    b.HasIndex("PackageId")
+                        .HasDatabaseName("ix_agent_package_targets_package_id");
+
+                    b.ToTable("agent_package_targets", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.Audit.AuditEntry", b =>
@@ -1372,6 +1500,33 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_runs_projects_project_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageContent", b =>
+                {
+                    b.HasOne("Rehome.Server.AgentUpdates.AgentPackage", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.AgentUpdates.AgentPackageContent", "PackageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_contents_agent_packages_package_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageTarget", b =>
+                {
+                    b.HasOne("Rehome.Core.Connections.Connection", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.AgentUpdates.AgentPackageTarget", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_targets_connections_connection_id");
+
+                    b.HasOne("Rehome.Server.AgentUpdates.AgentPackage", null)
+                        .WithMany()
+                        .HasForeignKey("PackageId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_targets_agent_packages_package_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>

@@ -11,8 +11,8 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Store.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteRehomeDbContext))]
-    [Migration("20261206100556_AfterTheMigration")]
-    partial class AfterTheMigration
+    [Migration("20261206094327_AgentUpdates")]
+    partial class AgentUpdates
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -145,17 +145,17 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
-                    b.Property<long?>("UninstallRequestedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("uninstall_requested_at");
-
-                    b.Property<string>("UninstallRequestedBy")
+                    b.Property<string>("UpdateMessage")
                         .HasColumnType("TEXT")
-                        .HasColumnName("uninstall_requested_by");
+                        .HasColumnName("update_message");
 
-                    b.Property<long?>("UninstalledAt")
+                    b.Property<string>("UpdateOutcome")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("update_outcome");
+
+                    b.Property<long?>("UpdateReportedAt")
                         .HasColumnType("INTEGER")
-                        .HasColumnName("uninstalled_at");
+                        .HasColumnName("update_reported_at");
 
                     b.HasKey("Id")
                         .HasName("pk_agents");
@@ -426,14 +426,6 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<long?>("ArchivedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("archived_at");
-
-                    b.Property<string>("ArchivedBy")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("archived_by");
-
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -496,6 +488,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.Property<byte[]>("AgentId")
                         .HasColumnType("BLOB")
                         .HasColumnName("agent_id");
+
+                    b.Property<string>("AgentVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agent_version");
 
                     b.Property<string>("Areas")
                         .HasColumnType("TEXT")
@@ -809,6 +805,103 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasDatabaseName("ix_runs_project_id_created_at");
 
                     b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackage", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("IsCurrent")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_current");
+
+                    b.Property<string>("PublisherKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("publisher_key");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("signature");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<long>("UploadedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uploaded_at");
+
+                    b.Property<string>("UploadedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uploaded_by");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_agent_packages");
+
+                    b.HasIndex("IsCurrent")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agent_packages_current")
+                        .HasFilter("is_current = true");
+
+                    b.HasIndex("Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_agent_packages_version");
+
+                    b.ToTable("agent_packages", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageContent", b =>
+                {
+                    b.Property<byte[]>("PackageId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("package_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("content");
+
+                    b.HasKey("PackageId")
+                        .HasName("pk_agent_package_contents");
+
+                    b.ToTable("agent_package_contents", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageTarget", b =>
+                {
+                    b.Property<byte[]>("ConnectionId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("connection_id");
+
+                    b.Property<byte[]>("PackageId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("package_id");
+
+                    b.HasKey("ConnectionId")
+                        .HasName("pk_agent_package_targets");
+
+                    b.HasIndex("PackageId")
+                        .HasDatabaseName("ix_agent_package_targets_package_id");
+
+                    b.ToTable("agent_package_targets", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.Audit.AuditEntry", b =>
@@ -1302,37 +1395,6 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.ToTable("connection_packages", (string)null);
                 });
 
-            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
-                {
-                    b.Property<byte[]>("ProjectId")
-                        .HasColumnType("BLOB")
-                        .HasColumnName("project_id");
-
-                    b.Property<byte[]>("Content")
-                        .IsRequired()
-                        .HasColumnType("BLOB")
-                        .HasColumnName("content");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("created_at");
-
-                    b.Property<string>("CreatedBy")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("created_by");
-
-                    b.Property<string>("FileName")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("file_name");
-
-                    b.HasKey("ProjectId")
-                        .HasName("pk_project_archives");
-
-                    b.ToTable("project_archives", (string)null);
-                });
-
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
                 {
                     b.HasOne("Rehome.Core.Projects.Project", null)
@@ -1375,6 +1437,33 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_runs_projects_project_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageContent", b =>
+                {
+                    b.HasOne("Rehome.Server.AgentUpdates.AgentPackage", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.AgentUpdates.AgentPackageContent", "PackageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_contents_agent_packages_package_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackageTarget", b =>
+                {
+                    b.HasOne("Rehome.Core.Connections.Connection", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.AgentUpdates.AgentPackageTarget", "ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_targets_connections_connection_id");
+
+                    b.HasOne("Rehome.Server.AgentUpdates.AgentPackage", null)
+                        .WithMany()
+                        .HasForeignKey("PackageId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_agent_package_targets_agent_packages_package_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>
@@ -1461,16 +1550,6 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_connection_packages_connections_connection_id");
-                });
-
-            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
-                {
-                    b.HasOne("Rehome.Core.Projects.Project", null)
-                        .WithOne()
-                        .HasForeignKey("Rehome.Server.Store.ProjectArchive", "ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_project_archives_projects_project_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -4,42 +4,35 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 using Rehome.Server.Store;
 
 #nullable disable
 
-namespace Rehome.Server.Store.Migrations.Postgres
+namespace Rehome.Server.Store.Migrations.Sqlite
 {
-    [DbContext(typeof(PostgresRehomeDbContext))]
-    [Migration("20261206100617_AfterTheMigration")]
-    partial class AfterTheMigration
+    [DbContext(typeof(SqliteRehomeDbContext))]
+    [Migration("20261206100345_MappingReadiness")]
+    partial class MappingReadiness
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
-            modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.15")
-                .HasAnnotation("Relational:MaxIdentifierLength", 63);
-
-            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
                     b.Property<string>("FriendlyName")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("friendly_name");
 
                     b.Property<string>("Xml")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("xml");
 
                     b.HasKey("Id")
@@ -50,118 +43,107 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Agents.DeviceAgent", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
                     b.Property<string>("AgentVersion")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("agent_version");
 
                     b.Property<int>("Approval")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("approval");
 
-                    b.Property<Guid>("ConnectionId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ConnectionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("connection_id");
 
                     b.Property<string>("CredentialHash")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("credential_hash");
 
                     b.Property<string>("DeviceKey")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("device_key");
 
                     b.Property<string>("DeviceName")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("device_name");
 
                     b.Property<string>("DomainName")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("domain_name");
 
-                    b.Property<DateTimeOffset>("EnrolledAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("EnrolledAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("enrolled_at");
 
                     b.Property<string>("EnrolledFrom")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("enrolled_from");
 
                     b.Property<string>("EntraDeviceId")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("entra_device_id");
 
                     b.Property<long?>("FreeDiskSpaceBytes")
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("free_disk_space_bytes");
 
                     b.Property<string>("HardwareId")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("hardware_id");
 
                     b.Property<string>("JoinType")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("join_type");
 
-                    b.Property<DateTimeOffset>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("last_seen_at");
 
                     b.Property<string>("LoggedOnUsers")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("logged_on_users");
 
                     b.Property<string>("OsVersion")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("os_version");
 
                     b.Property<string>("ProfileSids")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("profile_sids");
 
-                    b.Property<DateTimeOffset?>("ProofSignedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("ProofSignedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("proof_signed_at");
 
                     b.Property<string>("PublicKey")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("public_key");
 
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
 
                     b.Property<string>("RevokedBy")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("revoked_by");
 
                     b.Property<string>("TenantId")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
-
-                    b.Property<DateTimeOffset?>("UninstallRequestedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("uninstall_requested_at");
-
-                    b.Property<string>("UninstallRequestedBy")
-                        .HasColumnType("text")
-                        .HasColumnName("uninstall_requested_by");
-
-                    b.Property<DateTimeOffset?>("UninstalledAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("uninstalled_at");
 
                     b.HasKey("Id")
                         .HasName("pk_agents");
@@ -177,103 +159,103 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Connections.Connection", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
                     b.Property<string>("BreakGlassAdministratorName")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("break_glass_administrator_name");
 
                     b.Property<string>("BreakGlassAdministratorPasswordProtected")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("break_glass_administrator_password_protected");
 
                     b.Property<long?>("BulkEnrollmentPackageBytes")
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("bulk_enrollment_package_bytes");
 
-                    b.Property<DateTimeOffset?>("BulkEnrollmentPackageUploadedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("BulkEnrollmentPackageUploadedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("bulk_enrollment_package_uploaded_at");
 
-                    b.Property<DateTimeOffset?>("BulkEnrollmentTokenExpiresAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("BulkEnrollmentTokenExpiresAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("bulk_enrollment_token_expires_at");
 
                     b.Property<string>("ConfigurationKeyHash")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("configuration_key_hash");
 
-                    b.Property<DateTimeOffset?>("ConfigurationKeyRotatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("ConfigurationKeyRotatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("configuration_key_rotated_at");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("DomainController")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("domain_controller");
 
                     b.Property<string>("DomainDnsName")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("domain_dns_name");
 
                     b.Property<string>("EntraClientId")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("entra_client_id");
 
                     b.Property<string>("EntraClientSecretProtected")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("entra_client_secret_protected");
 
                     b.Property<bool>("EntraEnabled")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("entra_enabled");
 
                     b.Property<string>("EntraTenantId")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("entra_tenant_id");
 
                     b.Property<int>("Kind")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("kind");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<int>("RejoinMethod")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("rejoin_method");
 
                     b.Property<int>("Role")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("role");
 
                     b.Property<string>("ServiceAccountName")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("service_account_name");
 
                     b.Property<string>("ServiceAccountPasswordProtected")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("service_account_password_protected");
 
                     b.Property<string>("TargetOu")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("target_ou");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<bool>("UseLdaps")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("use_ldaps");
 
                     b.HasKey("Id")
@@ -288,80 +270,93 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<Guid?>("AgentId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("AgentId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("agent_id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("DestinationName")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("destination_name");
 
                     b.Property<string>("DestinationOu")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("destination_ou");
 
                     b.Property<string>("DestinationUser")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("destination_user");
 
                     b.Property<int>("ItemsDone")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("items_done");
 
                     b.Property<int>("ItemsTotal")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("items_total");
 
-                    b.Property<Guid?>("LastJobId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("LastJobId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("last_job_id");
 
-                    b.Property<Guid?>("LastRunId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("LastRunId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("last_run_id");
 
                     b.Property<string>("PrimaryUser")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("primary_user");
 
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ProjectId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
-                    b.Property<DateTimeOffset?>("RejoinedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<int?>("Readiness")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("readiness");
+
+                    b.Property<long?>("ReadinessCheckedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("readiness_checked_at");
+
+                    b.Property<string>("ReadinessReasons")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("readiness_reasons");
+
+                    b.Property<long?>("RejoinedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("rejoined_at");
 
                     b.Property<string>("SourceDevice")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("source_device");
 
                     b.Property<string>("SourceDeviceKey")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("source_device_key");
 
                     b.Property<int?>("Stage")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("stage");
 
                     b.Property<int?>("Status")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("status");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
@@ -377,6 +372,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.HasIndex("ProjectId", "DestinationName")
                         .HasDatabaseName("ix_mappings_project_id_destination_name");
 
+                    b.HasIndex("ProjectId", "Readiness")
+                        .HasDatabaseName("ix_mappings_project_id_readiness");
+
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
 
@@ -391,27 +389,27 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Policies.MigrationPolicy", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<string>("Settings")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("settings");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
@@ -426,47 +424,42 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Projects.Project", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset?>("ArchivedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("archived_at");
-
-                    b.Property<string>("ArchivedBy")
-                        .HasColumnType("text")
-                        .HasColumnName("archived_by");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<Guid>("DestinationConnectionId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("DestinationConnectionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("destination_connection_id");
 
                     b.Property<string>("Name")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<Guid>("PolicyId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("PolicyId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("policy_id");
 
-                    b.Property<Guid>("SourceConnectionId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("SourceConnectionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("source_connection_id");
 
                     b.Property<string>("Tags")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("tags");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
@@ -490,163 +483,166 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Runs.Job", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<Guid?>("AgentId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("AgentId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("agent_id");
 
                     b.Property<string>("Areas")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("areas");
 
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(0)
                         .HasColumnName("attempts");
 
                     b.Property<string>("AutopilotImportId")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("autopilot_import_id");
 
                     b.Property<string>("AutopilotImportSerial")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("autopilot_import_serial");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("DestinationPayloadProtected")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("destination_payload_protected");
 
-                    b.Property<DateTimeOffset?>("DirectoryFailingSince")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("DirectoryFailingSince")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("directory_failing_since");
 
-                    b.Property<DateTimeOffset?>("DirectoryNextTry")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("DirectoryNextTry")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("directory_next_try");
 
                     b.Property<TimeSpan?>("DirectoryRetryDelay")
-                        .HasColumnType("interval")
+                        .HasColumnType("TEXT")
                         .HasColumnName("directory_retry_delay");
 
                     b.Property<bool>("DryRun")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(false)
                         .HasColumnName("dry_run");
 
                     b.Property<string>("ErrorCode")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("error_code");
 
                     b.Property<string>("ErrorMessage")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("error_message");
 
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("finished_at");
 
                     b.Property<int>("ItemsChanged")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(0)
                         .HasColumnName("items_changed");
 
                     b.Property<int>("ItemsDone")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(0)
                         .HasColumnName("items_done");
 
                     b.Property<int>("ItemsFailed")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(0)
                         .HasColumnName("items_failed");
 
                     b.Property<int>("ItemsTotal")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(0)
                         .HasColumnName("items_total");
 
                     b.Property<int>("Kind")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("kind");
 
-                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("lease_expires_at");
 
-                    b.Property<Guid?>("LeaseOwner")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("LeaseOwner")
+                        .HasColumnType("BLOB")
                         .HasColumnName("lease_owner");
 
-                    b.Property<Guid?>("LeaseToken")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("LeaseToken")
+                        .HasColumnType("BLOB")
                         .HasColumnName("lease_token");
 
-                    b.Property<Guid>("MappingId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("MappingId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("mapping_id");
 
                     b.Property<string>("Message")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("message");
 
                     b.Property<bool>("NeedsDestinationPreparation")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("needs_destination_preparation");
 
-                    b.Property<Guid?>("PrerequisiteJobId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("PrerequisiteJobId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("prerequisite_job_id");
 
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ProjectId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
-                    b.Property<Guid?>("RevertOf")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("RevertOf")
+                        .HasColumnType("BLOB")
                         .HasColumnName("revert_of");
 
-                    b.Property<Guid?>("RevertedBy")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("RevertedBy")
+                        .HasColumnType("BLOB")
                         .HasColumnName("reverted_by");
 
-                    b.Property<Guid>("RunId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("RunId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("run_id");
 
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("started_at");
 
                     b.Property<int>("Status")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("status");
 
                     b.Property<string>("Step")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("step");
 
                     b.Property<bool>("StopRequested")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasDefaultValue(false)
                         .HasColumnName("stop_requested");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id")
@@ -669,31 +665,30 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
                     b.Property<string>("Error")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("error");
 
                     b.Property<string>("Item")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("item");
 
-                    b.Property<Guid>("JobId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("JobId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("job_id");
 
                     b.Property<string>("Outcome")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("outcome");
 
                     b.HasKey("Id")
@@ -709,35 +704,34 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
-                    b.Property<Guid>("JobId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("JobId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("job_id");
 
                     b.Property<string>("Level")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("level");
 
                     b.Property<int>("LineNumber")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("line_number");
 
                     b.Property<long>("Sequence")
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("sequence");
 
                     b.Property<string>("Text")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("text");
 
                     b.HasKey("Id")
@@ -752,51 +746,52 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Core.Runs.Run", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<bool>("DryRun")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("dry_run");
 
                     b.Property<int>("JobCount")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("job_count");
 
                     b.Property<string>("Kinds")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("kinds");
 
                     b.Property<int>("MappingCount")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("mapping_count");
 
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ProjectId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
-                    b.Property<DateTimeOffset?>("ReleasedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("ReleasedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("released_at");
 
                     b.Property<string>("RequestedBy")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("requested_by");
 
-                    b.Property<Guid?>("RerunOf")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("RerunOf")
+                        .HasColumnType("BLOB")
                         .HasColumnName("rerun_of");
 
-                    b.Property<DateTimeOffset>("StartAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("StartAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("start_at");
 
                     b.HasKey("Id")
@@ -815,32 +810,30 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<string>("Action")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("action");
 
                     b.Property<string>("Actor")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("actor");
 
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
                     b.Property<string>("Details")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("details");
 
                     b.Property<string>("Target")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("target");
 
                     b.HasKey("Id")
@@ -854,47 +847,47 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Auth.Account", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("DisabledAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("disabled_at");
 
                     b.Property<string>("ExternalIssuer")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("external_issuer");
 
                     b.Property<string>("ExternalSubject")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("external_subject");
 
                     b.Property<string>("PasswordHash")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("password_hash");
 
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(20)
-                        .HasColumnType("character varying(20)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("role");
 
                     b.Property<string>("SecurityStamp")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("security_stamp");
 
                     b.Property<string>("UserName")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("user_name");
 
                     b.HasKey("Id")
@@ -913,12 +906,12 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Auth.AccountProject", b =>
                 {
-                    b.Property<Guid>("AccountId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("AccountId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("account_id");
 
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
                     b.HasKey("AccountId", "ProjectId")
@@ -932,49 +925,50 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Auth.ApiToken", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<Guid>("AccountId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("account_id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("ExpiresAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
 
-                    b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("last_used_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("prefix");
 
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
 
                     b.Property<string>("Scope")
                         .HasMaxLength(20)
-                        .HasColumnType("character varying(20)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("scope");
 
                     b.Property<string>("TokenHash")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("token_hash");
 
                     b.HasKey("Id")
@@ -992,25 +986,26 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Auth.ConsoleSignIn", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
-                    b.Property<Guid>("AccountId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("account_id");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("EndedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("ended_at");
 
-                    b.Property<DateTimeOffset>("LastSeenAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("last_seen_at");
 
                     b.HasKey("Id")
@@ -1026,33 +1021,32 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
-                    b.Property<Guid>("DeliveryId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("DeliveryId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("delivery_id");
 
                     b.Property<string>("Error")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("error");
 
                     b.Property<int>("Number")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("number");
 
                     b.Property<int?>("StatusCode")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("status_code");
 
                     b.Property<bool>("Succeeded")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("succeeded");
 
                     b.HasKey("Id")
@@ -1066,57 +1060,58 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Notifications.NotificationDelivery", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
                     b.Property<int>("Attempts")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("attempts");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
-                    b.Property<DateTimeOffset?>("DeliveredAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("delivered_at");
 
                     b.Property<int>("EventCount")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("event_count");
 
                     b.Property<bool>("IsTest")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("is_test");
 
                     b.Property<string>("LastError")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
                     b.Property<int?>("LastStatusCode")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("last_status_code");
 
-                    b.Property<DateTimeOffset?>("NextAttemptAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("next_attempt_at");
 
                     b.Property<string>("Payload")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("payload");
 
                     b.Property<int>("Status")
-                        .HasColumnType("integer")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("status");
 
-                    b.Property<Guid>("SubscriptionId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("SubscriptionId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
                         .HasColumnName("subscription_id");
 
-                    b.Property<DateTimeOffset>("WindowEndsAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("WindowEndsAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("window_ends_at");
 
                     b.HasKey("Id")
@@ -1138,12 +1133,12 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Notifications.NotificationDeliveryEvent", b =>
                 {
-                    b.Property<Guid>("DeliveryId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("DeliveryId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("delivery_id");
 
                     b.Property<long>("EventId")
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("event_id");
 
                     b.HasKey("DeliveryId", "EventId")
@@ -1159,32 +1154,30 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<string>("Data")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("data");
 
                     b.Property<bool>("Distributed")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("distributed");
 
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
-                    b.Property<DateTimeOffset>("OccurredAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("OccurredAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("occurred_at");
 
-                    b.Property<Guid?>("ProjectId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
                     b.HasKey("Id")
@@ -1201,15 +1194,15 @@ namespace Rehome.Server.Store.Migrations.Postgres
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("key");
 
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
-                    b.Property<Guid?>("RunId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("RunId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("run_id");
 
                     b.HasKey("Key")
@@ -1223,55 +1216,55 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Notifications.NotificationSubscription", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<byte[]>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("BLOB")
                         .HasColumnName("id");
 
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(20)
-                        .HasColumnType("character varying(20)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("channel");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
                     b.Property<string>("EmailAddresses")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("email_addresses");
 
                     b.Property<bool>("Enabled")
-                        .HasColumnType("boolean")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("enabled");
 
                     b.Property<string>("Events")
                         .IsRequired()
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("events");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
+                        .HasColumnType("TEXT")
                         .HasColumnName("name");
 
-                    b.Property<Guid?>("ProjectId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("project_id");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone")
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
                     b.Property<string>("WebhookSecretProtected")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("webhook_secret_protected");
 
                     b.Property<string>("WebhookUrl")
-                        .HasColumnType("text")
+                        .HasColumnType("TEXT")
                         .HasColumnName("webhook_url");
 
                     b.HasKey("Id")
@@ -1289,50 +1282,19 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
             modelBuilder.Entity("Rehome.Server.Store.ConnectionPackage", b =>
                 {
-                    b.Property<Guid>("ConnectionId")
-                        .HasColumnType("uuid")
+                    b.Property<byte[]>("ConnectionId")
+                        .HasColumnType("BLOB")
                         .HasColumnName("connection_id");
 
                     b.Property<byte[]>("ProtectedContent")
                         .IsRequired()
-                        .HasColumnType("bytea")
+                        .HasColumnType("BLOB")
                         .HasColumnName("protected_content");
 
                     b.HasKey("ConnectionId")
                         .HasName("pk_connection_packages");
 
                     b.ToTable("connection_packages", (string)null);
-                });
-
-            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
-                {
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("project_id");
-
-                    b.Property<byte[]>("Content")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("content");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<string>("CreatedBy")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("created_by");
-
-                    b.Property<string>("FileName")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("file_name");
-
-                    b.HasKey("ProjectId")
-                        .HasName("pk_project_archives");
-
-                    b.ToTable("project_archives", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
@@ -1433,7 +1395,7 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasForeignKey("SubscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_notification_deliveries_notification_subscriptions_subscrip~");
+                        .HasConstraintName("fk_notification_deliveries_notification_subscriptions_subscription_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Notifications.NotificationDeliveryEvent", b =>
@@ -1443,7 +1405,7 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasForeignKey("DeliveryId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_notification_delivery_events_notification_deliveries_delive~");
+                        .HasConstraintName("fk_notification_delivery_events_notification_deliveries_delivery_id");
                 });
 
             modelBuilder.Entity("Rehome.Server.Notifications.NotificationSubscription", b =>
@@ -1463,16 +1425,6 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_connection_packages_connections_connection_id");
-                });
-
-            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
-                {
-                    b.HasOne("Rehome.Core.Projects.Project", null)
-                        .WithOne()
-                        .HasForeignKey("Rehome.Server.Store.ProjectArchive", "ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_project_archives_projects_project_id");
                 });
 #pragma warning restore 612, 618
         }
