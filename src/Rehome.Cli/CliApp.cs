@@ -74,6 +74,7 @@ public static class CliApp
             ResourceCommands.Projects(context),
             MappingCommands.Create(context),
             AgentCommands.Create(context),
+            AgentPackageCommands.Create(context),
             AccountCommands.Create(context),
             TokenCommands.Create(context),
             NotificationCommands.Create(context),

@@ -102,6 +102,11 @@ public sealed partial class CliTests
         var me = await Host.CreateAsync(Rehome.Server.Auth.Role.Viewer);
         var hook = "json hook " + tag;
         var data = Path.Combine(Folder, "demo");
+        var packageVersion = NewVersion();
+        var packageZip = await ZipFileAsync(packageVersion);
+        var packageSignature = server.Publisher.Sign(await File.ReadAllBytesAsync(packageZip));
+        var currentPackage = (await server.Publisher.PublishAsync(Host.Client, NewVersion())).Id().ToString();
+        var removablePackage = (await server.Publisher.PublishAsync(Host.Client, NewVersion())).Id().ToString();
 
         var cases = new List<(string Path, int Exit, string[] Args)>
         {
@@ -137,6 +142,7 @@ public sealed partial class CliTests
             ("projects archive", 0, [archivable.ToString()]),
             ("projects download", 0, [archivable.ToString(), "--file", Path.Combine(Folder, "archive.zip")]),
             ("projects unarchive", 0, [archivable.ToString()]),
+            ("mappings stop", 0, [project.ToString(), "--search", "NO-SUCH-DEVICE"]),
             ("projects delete", 0, [spare.ToString()]),
             ("agents list", 0, ["--search", tag]),
             ("agents show", 0, [agent]),
@@ -145,6 +151,10 @@ public sealed partial class CliTests
             ("agents approve", 0, [approvable]),
             ("agents refuse", 0, [refusable]),
             ("agents uninstall", 0, [uninstallable]),
+            ("agent-packages list", 0, []),
+            ("agent-packages upload", 0, ["--file", packageZip, "--version", packageVersion, "--signature", packageSignature]),
+            ("agent-packages make-current", 0, [currentPackage]),
+            ("agent-packages delete", 0, [removablePackage]),
             ("accounts create", 0, [account, "--role", "Viewer", "--password", "First-Passw0rd-of-it"]),
             ("accounts list", 0, []),
             ("accounts show", 0, [account]),

@@ -12,8 +12,8 @@ using Spectre.Console;
 
 namespace Rehome.Cli.Tests;
 
-/// <summary>The <c>rehome</c> commands against a real server on loopback.</summary>
-public sealed partial class CliTests(SqliteServer server) : IClassFixture<SqliteServer>, IDisposable
+/// <summary>The <c>rehome</c> commands against a real server on loopback (one that trusts a test publisher of agent packages).</summary>
+public sealed partial class CliTests(PublisherServer server) : IClassFixture<PublisherServer>, IDisposable
 {
     private readonly string _config = Path.Combine(Path.GetTempPath(), "rehome-cli-tests", Guid.NewGuid().ToString("N"), "config.json");
 

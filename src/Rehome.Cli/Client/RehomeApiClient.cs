@@ -53,6 +53,10 @@ public sealed class RehomeApiClient : IDisposable
     public Task<JsonNode> PutFileAsync(string path, Stream file, CancellationToken ct) =>
         SendFileAsync(HttpMethod.Put, path, file, new MediaTypeHeaderValue("application/octet-stream"), ct);
 
+    /// <summary>Posts a binary file (an agent package) as the request's raw body.</summary>
+    public Task<JsonNode> PostFileAsync(string path, Stream file, string mediaType, CancellationToken ct) =>
+        SendFileAsync(HttpMethod.Post, path, file, new MediaTypeHeaderValue(mediaType), ct);
+
     /// <summary>Expect: 100-continue lets the server refuse a file that is too large before it is sent.</summary>
     private async Task<JsonNode> SendFileAsync(HttpMethod method, string path, Stream file, MediaTypeHeaderValue type, CancellationToken ct)
     {

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Rehome.Cli.Commands;
 
-/// <summary><c>rehome mappings list|show|add|edit|move|delete|import|export|report|discover</c>.</summary>
+/// <summary><c>rehome mappings list|show|add|edit|move|delete|import|export|report|discover|stop</c>.</summary>
 public static class MappingCommands
 {
     public static Command Create(CliContext context)
@@ -14,15 +14,16 @@ public static class MappingCommands
         var status = new Option<string?>("--status") { Description = "Only mappings in this status (or NotStarted)." };
         var stage = new Option<string?>("--stage") { Description = "Only mappings at this stage (a job kind)." };
         var search = new Option<string?>("--search") { Description = "Text in the device name, destination name or users." };
+        var readiness = Readiness();
         var page = new Option<int>("--page") { Description = "The page to show.", DefaultValueFactory = _ => 1 };
         var pageSize = new Option<int>("--page-size") { Description = "Rows per page (at most 1000).", DefaultValueFactory = _ => 50 };
-        var list = new Command("list", "Show a page of a project's mappings.") { project, status, stage, search, page, pageSize };
+        var list = new Command("list", "Show a page of a project's mappings.") { project, status, stage, search, readiness, page, pageSize };
         list.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
             var id = await CliContext.ResolveProjectAsync(client, parse.GetValue(project)!, ct);
             var query = $"status={Uri.EscapeDataString(parse.GetValue(status) ?? "")}&stage={Uri.EscapeDataString(parse.GetValue(stage) ?? "")}" +
-                $"&search={Uri.EscapeDataString(parse.GetValue(search) ?? "")}&page={parse.GetValue(page)}&pageSize={parse.GetValue(pageSize)}";
+                $"&search={Uri.EscapeDataString(parse.GetValue(search) ?? "")}&readiness={Uri.EscapeDataString(parse.GetValue(readiness) ?? "")}&page={parse.GetValue(page)}&pageSize={parse.GetValue(pageSize)}";
             var answer = await client.GetAsync($"/api/v1/projects/{id}/mappings?{query}", ct);
             context.Show(answer, () =>
             {
@@ -94,7 +95,51 @@ public static class MappingCommands
         {
             list, Show(context), Add(context), Edit(context), Move(context), Delete(context), import, export, report, DirectoryCommands.Discover(context),
             CleanupCommands.RemoveCompleted(context),
+            Stop(context),
         };
+    }
+
+    private static Option<string?> Readiness() =>
+        new("--readiness") { Description = "Only mappings whose last readiness check ended so (Ready, Warnings, NotReady), or NotChecked." };
+
+    /// <summary>Stops the jobs not over of many mappings at once: explicit ids, or every mapping matching a filter.</summary>
+    private static Command Stop(CliContext context)
+    {
+        var project = new Argument<string>("project") { Description = "The project's name or id." };
+        var mappings = new Option<string?>("--mappings") { Description = "Comma-separated mapping ids (default: every mapping matching the filter)." };
+        var status = new Option<string?>("--status") { Description = "Select mappings in this status." };
+        var stage = new Option<string?>("--stage") { Description = "Select mappings at this stage (a job kind)." };
+        var search = new Option<string?>("--search") { Description = "Select mappings whose device, destination or users contain this text." };
+        var readiness = Readiness();
+        var stop = new Command("stop", "Stop the waiting and running jobs of a selection of a project's mappings: waiting ones stop now, running ones are asked to stop.")
+        {
+            project, mappings, status, stage, search, readiness,
+        };
+        stop.SetAction(async (parse, ct) =>
+        {
+            var ids = parse.GetValue(mappings)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(text => Guid.TryParse(text, out var id) ? id : throw new CliException($"'{Terminal.Safe(text)}' is not a mapping id.")).ToList();
+            var filtered = parse.GetValue(status) is not null || parse.GetValue(stage) is not null || parse.GetValue(search) is not null
+                || parse.GetValue(readiness) is not null;
+            if (ids is not null && filtered)
+            {
+                throw new CliException("Give either --mappings or a filter (--status, --stage, --search, --readiness), not both.");
+            }
+            using var client = context.Client(parse);
+            var projectId = await CliContext.ResolveProjectAsync(client, parse.GetValue(project)!, ct);
+            var body = new
+            {
+                mappingIds = ids,
+                filter = ids is null
+                    ? new { status = parse.GetValue(status), stage = parse.GetValue(stage), search = parse.GetValue(search), readiness = parse.GetValue(readiness) }
+                    : null,
+            };
+            var answer = await client.PostAsync($"/api/v1/projects/{projectId}/jobs/stop", body, ct);
+            context.Show(answer, () => context.Console.MarkupLineInterpolated(
+                $"{answer["stoppedNow"]} job(s) stopped now; {answer["stopRequested"]} running job(s) asked to stop."));
+            return 0;
+        });
+        return stop;
     }
 
     private static Argument<Guid> MappingId() => new("mapping-id") { Description = "The mapping's id (see 'rehome mappings list')." };

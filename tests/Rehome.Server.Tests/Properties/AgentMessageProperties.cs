@@ -44,6 +44,8 @@ public abstract class AgentMessageProperties(ServerHost host)
     private sealed record Message(HttpMethod Method, string Url, JsonNode? Body = null, string? Lease = null);
 
     /// <summary>Route, query and header values a broken agent sends in place of the right ones (the first is the right one's slot).</summary>
+    private static readonly string[] PackageIds = ["", "", "00000000-0000-0000-0000-000000000000", "not-a-guid", "%E2%80%AE1"];
+
     private static readonly string[] JobIds = ["", "", "", "", "", "00000000-0000-0000-0000-000000000000", "0f8fad5b-d9cb-469f-a165-70867728950e", "not-a-guid", "%E2%80%AE1", "%00"];
 
     private static readonly string[] Purposes = ["destination", "destination", "return", "Destination", "0", "destination,return", "%1B%5B2J", "elsewhere"];
@@ -115,6 +117,11 @@ public abstract class AgentMessageProperties(ServerHost host)
             new ReturnTicketRequest(w.Job.LeaseToken, w.Holder.DeviceName, DeviceJoinType.EntraId, null, "0f8fad5b-d9cb-469f-a165-70867728950e"), AgentProtocol.JsonOptions)),
         ["GET /agent/v1/jobs/{id}/package/{purpose}"] = (w, v) => new(HttpMethod.Get, JobUrl(w, v, "package/" + Purposes[v % Purposes.Length]),
             Lease: Leases[v % Leases.Length] is { Length: > 0 } lease ? lease : w.Job.LeaseToken.ToString()),
+        // No package is current in this world: nothing to offer, and any package asked for is unknown.
+        ["GET /agent/v1/update"] = (_, _) => new(HttpMethod.Get, "/agent/v1/update"),
+        ["GET /agent/v1/update/{packageId}"] = (_, v) => new(HttpMethod.Get, $"/agent/v1/update/{(PackageIds[v % PackageIds.Length] is { Length: > 0 } id ? id : Guid.NewGuid().ToString())}"),
+        ["POST /agent/v1/update/report"] = (_, _) => new(HttpMethod.Post, "/agent/v1/update/report", JsonSerializer.SerializeToNode(
+            new AgentUpdateReport("1.4.0", "1.5.0", AgentUpdateOutcome.RolledBack, "The new version did not check in within 10 min."), AgentProtocol.JsonOptions)),
         ["POST /agent/v1/jobs/{id}/complete"] = (w, v) => new(HttpMethod.Post, JobUrl(w, v, "complete"), JsonSerializer.SerializeToNode(new CompletionReport
         {
             LeaseToken = w.Job.LeaseToken,
@@ -179,6 +186,9 @@ public abstract class AgentMessageProperties(ServerHost host)
         ["directory-action"] = 409,
         // Nobody told these agents to uninstall: the confirmation is refused (UninstallNotRequested).
         ["uninstalled"] = 409,
+        ["update"] = 204,
+        ["{packageId}"] = 404,
+        ["report"] = 204,
     };
 
     [Fact]
@@ -310,6 +320,13 @@ public abstract class AgentMessageProperties(ServerHost host)
                 var ended = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == w.Job.JobId);
                 Assert.True((completion.Status.ToString(), completion.ErrorCode, completion.ErrorMessage) == (ended.Status.ToString(), ended.ErrorCode, ended.ErrorMessage),
                     $"{what}: stored {ended.Status} {ended.ErrorCode} {ended.ErrorMessage}");
+                break;
+            case "report":
+                var update = JsonSerializer.Deserialize<AgentUpdateReport>(body, AgentProtocol.JsonOptions)!;
+                var reported = await db.Agents.AsNoTracking().SingleAsync(a => a.Id == w.Holder.AgentId);
+                var shown = $"{update.FromVersion} → {update.ToVersion}" + (update.Message is { Length: > 0 } m ? ": " + m : "");
+                Assert.True((update.Outcome.ToString(), shown) == (reported.UpdateOutcome, reported.UpdateMessage),
+                    $"{what}: stored {reported.UpdateOutcome} {reported.UpdateMessage}");
                 break;
             default:
                 break;
