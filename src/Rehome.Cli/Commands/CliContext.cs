@@ -108,6 +108,11 @@ public sealed class CliContext(IAnsiConsole console, IAnsiConsole? messages = nu
     }
 
     /// <summary>A project id, or a project name looked up in the list.</summary>
+    /// <summary>A <c>--mappings</c> option's comma-separated ids, or null when it was not given.</summary>
+    public static List<Guid>? MappingIds(string? commaSeparated) =>
+        commaSeparated?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(text => Guid.TryParse(text, out var id) ? id : throw new CliException($"'{Terminal.Safe(text)}' is not a mapping id.")).ToList();
+
     public static async Task<Guid> ResolveProjectAsync(RehomeApiClient client, string idOrName, CancellationToken ct)
     {
         if (Guid.TryParse(idOrName, out var id))

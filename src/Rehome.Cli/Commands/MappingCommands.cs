@@ -117,8 +117,7 @@ public static class MappingCommands
         };
         stop.SetAction(async (parse, ct) =>
         {
-            var ids = parse.GetValue(mappings)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(text => Guid.TryParse(text, out var id) ? id : throw new CliException($"'{Terminal.Safe(text)}' is not a mapping id.")).ToList();
+            var ids = CliContext.MappingIds(parse.GetValue(mappings));
             var filtered = parse.GetValue(status) is not null || parse.GetValue(stage) is not null || parse.GetValue(search) is not null
                 || parse.GetValue(readiness) is not null;
             if (ids is not null && filtered)

@@ -39,8 +39,7 @@ public static class RunCommands
             using var client = context.Client(parse);
             var projectId = await CliContext.ResolveProjectAsync(client, parse.GetValue(project)!, ct);
             var kinds = ParseKinds(parse.GetValue(jobs)!);
-            var ids = parse.GetValue(mappings)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(text => Guid.TryParse(text, out var id) ? id : throw new CliException($"'{text}' is not a mapping id.")).ToList();
+            var ids = CliContext.MappingIds(parse.GetValue(mappings));
             var body = new
             {
                 kinds,
