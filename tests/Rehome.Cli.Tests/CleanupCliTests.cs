@@ -30,7 +30,7 @@ public sealed partial class CliTests
     }
 
     [Fact]
-    public async Task A_project_is_archived_by_name_downloaded_as_a_zip_refuses_a_run_and_is_unarchived()
+    public async Task A_project_is_archived_by_name_downloaded_as_a_zip_listed_only_among_the_archived_and_unarchived()
     {
         await LoginAsync();
         var project = await Host.Client.CreateProjectAsync();
@@ -40,6 +40,7 @@ public sealed partial class CliTests
         var archived = await RunAsync("projects", "archive", name);
         var downloaded = await RunAsync("projects", "download", name, "--file", zip);
         var listed = await RunAsync("projects", "list");
+        var listedArchived = await RunAsync("projects", "list", "--archived");
         var unarchived = await RunAsync("projects", "unarchive", name);
         var again = await RunAsync("projects", "unarchive", name);
 
@@ -51,6 +52,7 @@ public sealed partial class CliTests
             Assert.Contains(entries.Entries, e => e.FullName == "project-report.csv");
         }
         Assert.DoesNotContain(name, listed.Output, StringComparison.Ordinal);
+        Assert.Contains(name, listedArchived.Output, StringComparison.Ordinal);
         Assert.True(unarchived.Exit == 0, unarchived.Output);
         Assert.NotEqual(0, again.Exit);
         Assert.Contains("is not archived", again.Output, StringComparison.Ordinal);

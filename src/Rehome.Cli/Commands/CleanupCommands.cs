@@ -138,7 +138,7 @@ public static class CleanupCommands
                 return Guid.Parse((string)match["id"]!);
             }
         }
-        throw new CliException($"No project is named '{Terminal.Safe(idOrName)}', archived or not. 'rehome projects list' shows them.", ExitCodes.NotFound);
+        throw new CliException($"No project is named '{Terminal.Safe(idOrName)}', archived or not. 'rehome projects list' and 'rehome projects list --archived' show them.", ExitCodes.NotFound);
     }
 
     /// <summary>A cleanup's answer: how many were done, and the rest by reason.</summary>
