@@ -36,8 +36,9 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, AgentStartupChec
         }
         while (!stoppingToken.IsCancellationRequested)
         {
-            var exit = await AgentSupervisor.RunOnceAsync(CreateRuntime(settings), logger, stoppingToken);
-            if (exit == AgentExit.Refused)
+            var runtime = CreateRuntime(settings);
+            var exit = await AgentSupervisor.RunOnceAsync(runtime, logger, stoppingToken);
+            if (exit == AgentExit.Refused || runtime.Uninstalled)
             {
                 lifetime.StopApplication();
                 return;
@@ -70,6 +71,7 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, AgentStartupChec
         return new AgentRuntime(settings, platform, session, faults, new GatewayClient(http), TimeProvider.System, logger)
         {
             IdentityReady = ForgetConfigurationKey,
+            Removal = DevicePlatforms.Removal(settings),
             Installation = DevicePlatforms.CreateInstallation(settings, logger),
         };
     }
@@ -99,6 +101,12 @@ public static class DevicePlatforms
     public static bool IsSimulated(AgentOptions settings) => IsSimulated(settings.Platform);
 
     public static bool IsSimulated(string? platform) => string.Equals(platform, "Simulated", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What removes the agent when the server tells it to uninstall: its service and files on Windows, flags on a simulated device.</summary>
+    public static IAgentRemoval Removal(AgentOptions settings) =>
+        IsSimulated(settings) ? new SimulatedAgentRemoval(settings.SimulatedDeviceFolder!, TimeProvider.System)
+        : OperatingSystem.IsWindows() ? WindowsAgentRemoval.Create()
+        : NoAgentRemoval.Instance;
 
     public static (IDevicePlatform Platform, IUserSession Session, IStepFaults? Faults, HttpMessageHandler Handler) Create(
         AgentOptions settings, TimeProvider time, ILogger logger)

@@ -67,6 +67,7 @@ public sealed partial class CliTests
         var project = await Host.Client.CreateProjectAsync("EntraId", "Offline");
         var other = await Host.Client.CreateProjectAsync();
         var spare = await Host.Client.CreateProjectAsync();
+        var archivable = await Host.Client.CreateProjectAsync();
         var projectView = await Host.Client.GetJsonAsync($"/api/v1/projects/{project}");
         var ids = await Host.Client.ImportDevicesAsync(project, "JSN" + tag, 6);
         var sourceKey = (await Host.Client.PostJsonAsync("/api/v1/connections",
@@ -88,6 +89,7 @@ public sealed partial class CliTests
         await EnrolledAgentAsync(sourceKey, "JSA4" + tag);
         var approvable = await EnrolledAgentAsync(sourceKey, "JSA3" + tag, "OTHER-HW-3");
         var refusable = await EnrolledAgentAsync(sourceKey, "JSA4" + tag, "OTHER-HW-4");
+        var uninstallable = await EnrolledAgentAsync(sourceKey, "JSA5" + tag);
         await Host.Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain", "MigratePermissions" }, mappingIds = new[] { ids[0] } });
         await EndNextJobAsync(ids[0], JobStatus.Finished);
         var permissions = (await EndNextJobAsync(ids[0], JobStatus.Finished)).ToString();
@@ -136,6 +138,10 @@ public sealed partial class CliTests
             ("mappings export", 0, [project.ToString(), "--out", Path.Combine(Folder, "export.csv")]),
             ("mappings report", 0, [ids[0].ToString()]),
             ("mappings discover", ExitCodes.Refused, [project.ToString(), "--ou", "OU=Workstations,DC=contoso,DC=example"]),
+            ("mappings remove-completed", 0, [project.ToString(), "--mapping", ids[1].ToString()]),
+            ("projects archive", 0, [archivable.ToString()]),
+            ("projects download", 0, [archivable.ToString(), "--file", Path.Combine(Folder, "archive.zip")]),
+            ("projects unarchive", 0, [archivable.ToString()]),
             ("mappings stop", 0, [project.ToString(), "--search", "NO-SUCH-DEVICE"]),
             ("projects delete", 0, [spare.ToString()]),
             ("agents list", 0, ["--search", tag]),
@@ -144,6 +150,7 @@ public sealed partial class CliTests
             ("agents remove", 0, [removable]),
             ("agents approve", 0, [approvable]),
             ("agents refuse", 0, [refusable]),
+            ("agents uninstall", 0, [uninstallable]),
             ("agent-packages list", 0, []),
             ("agent-packages upload", 0, ["--file", packageZip, "--version", packageVersion, "--signature", packageSignature]),
             ("agent-packages make-current", 0, [currentPackage]),

@@ -90,6 +90,8 @@ public sealed class FileDeviceKey : IDeviceKey
 /// <summary>A device identity kept in a folder: <c>device-key.p8</c> and <c>hardware-id</c> (a simulated device's, made at first use).</summary>
 public sealed class FolderDeviceIdentity(string folder) : IDeviceIdentity
 {
+    public const string KeyFileName = "device-key.p8";
+
     public string ReadHardwareId()
     {
         var path = Path.Combine(folder, "hardware-id");
@@ -101,5 +103,5 @@ public sealed class FolderDeviceIdentity(string folder) : IDeviceIdentity
         return File.ReadAllText(path).Trim();
     }
 
-    public IDeviceKey OpenOrCreateKey() => FileDeviceKey.OpenOrCreate(Path.Combine(folder, "device-key.p8"));
+    public IDeviceKey OpenOrCreateKey() => FileDeviceKey.OpenOrCreate(Path.Combine(folder, KeyFileName));
 }

@@ -2,6 +2,7 @@ using Rehome.Agent.Enrollment;
 using Rehome.Agent.Jobs;
 using Rehome.Agent.Journal;
 using Rehome.Agent.Platform;
+using Rehome.Agent.Uninstall;
 using Rehome.Agent.Updates;
 using Rehome.Protocol;
 
@@ -35,8 +36,24 @@ public sealed class AgentRuntime(
     /// <summary>Called once the agent holds its identity, enrolled now or before (the Windows agent then deletes its configuration key).</summary>
     public Action? IdentityReady { get; set; }
 
+    /// <summary>What removes the agent itself when the server tells it to uninstall (Windows: its service and files).</summary>
+    public IAgentRemoval Removal { get; init; } = NoAgentRemoval.Instance;
+
+    /// <summary>The agent removed itself as the server asked: whoever runs it stops (the run returned without a restart to wait for).</summary>
+    public bool Uninstalled { get; private set; }
+
     public async Task RunAsync(CancellationToken ct)
     {
+        if (AgentUninstaller.IsPending(options.StateFolder))
+        {
+            // An uninstall began before a restart or a crash: it ends before anything else (an update included).
+            if (identities.Load() is { } known)
+            {
+                gateway.UseCredential(AgentIdentityStore.Unprotect(known.ProtectedCredential));
+            }
+            await UninstallAsync(ct);
+            return;
+        }
         var updater = Installation is null ? null : new AgentUpdater(options, Installation, gateway, time, logger);
         if (updater is not null)
         {
@@ -70,8 +87,21 @@ public sealed class AgentRuntime(
             JobAssignment? assignment;
             try
             {
-                assignment = await gateway.PollAsync(options.PollSeconds, ct);
+                var answer = await gateway.PollForWorkAsync(options.PollSeconds, ct);
                 pollBackoff.Reset();
+                if (answer.Uninstall)
+                {
+                    var verdict = UninstallDecision.Decide([.. JobJournal.Unfinished(JobsFolder).Select(j => j.Record)], session.IsLocked);
+                    if (verdict.SafeNow)
+                    {
+                        await UninstallAsync(ct);
+                        return;
+                    }
+                    logger.LogInformation("Told to uninstall; waiting: {Reason}", verdict.WaitsFor);
+                    await Task.Delay(TimeSpan.FromSeconds(options.PollSeconds), time, ct);
+                    continue;
+                }
+                assignment = answer.Assignment;
             }
             catch (HttpRequestException e)
             {
@@ -106,6 +136,13 @@ public sealed class AgentRuntime(
             logger.LogInformation("Job {JobId}: {Kind} for {Device}", assignment.JobId, assignment.Kind, assignment.Mapping.SourceDevice);
             await runner.RunAsync(journal, ct);
         }
+    }
+
+    private async Task UninstallAsync(CancellationToken ct)
+    {
+        logger.LogWarning("The server told this agent to uninstall itself: removing its data, confirming, then removing the agent");
+        await new AgentUninstaller(options.StateFolder, Removal, gateway, time, logger).RunAsync(ct);
+        Uninstalled = true;
     }
 
     /// <summary>

@@ -14,6 +14,9 @@ public sealed class LeaseLostException(Guid jobId) : Exception($"The lease on jo
 /// <summary>The server refuses this agent's credential (revoked or removed): it must enroll again.</summary>
 public sealed class AgentRefusedException(string message) : Exception(message);
 
+/// <summary>A poll's answer: a job, nothing yet (both null and false), or the server's word to uninstall.</summary>
+public sealed record PollResult(JobAssignment? Assignment, bool Uninstall);
+
 /// <summary>The server answered 5xx, 429 or 408; <see cref="RetryAfter"/> is how long it asked the agent to wait.</summary>
 public sealed class ServerBusyException(int status, TimeSpan? retryAfter)
     : HttpRequestException($"The server answered {status}.", null, (HttpStatusCode)status)
@@ -49,8 +52,20 @@ public sealed class GatewayClient(HttpClient http)
     public Task ReportFactsAsync(DeviceFacts facts, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, "facts", facts, true, ct);
 
     /// <summary>Waits up to <paramref name="waitSeconds"/> for a job; null when none came.</summary>
-    public Task<JobAssignment?> PollAsync(int waitSeconds, CancellationToken ct) =>
-        SendAsync<JobAssignment>(HttpMethod.Post, $"poll?wait={waitSeconds}", null, true, ct);
+    public async Task<JobAssignment?> PollAsync(int waitSeconds, CancellationToken ct) => (await PollForWorkAsync(waitSeconds, ct)).Assignment;
+
+    /// <summary>Waits up to <paramref name="waitSeconds"/> for a job, or for the server's word to uninstall (<see cref="AgentUninstall.PollStatus"/>).</summary>
+    public async Task<PollResult> PollForWorkAsync(int waitSeconds, CancellationToken ct)
+    {
+        var uninstall = false;
+        var assignment = await SendAsync<JobAssignment>(HttpMethod.Post, $"poll?wait={waitSeconds}", null, true, ct,
+            onAnswer: status => uninstall = status == (HttpStatusCode)AgentUninstall.PollStatus);
+        return new PollResult(assignment, uninstall);
+    }
+
+    /// <summary>The agent's last call once told to uninstall: what it removed (its credential is revoked with the answer).</summary>
+    public Task ConfirmUninstalledAsync(UninstallReport report, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Post, AgentUninstall.ConfirmPath, report, true, ct);
 
     public async Task<ProgressAnswer> ReportProgressAsync(Guid jobId, ProgressReport report, CancellationToken ct) =>
         (await SendAsync<ProgressAnswer>(HttpMethod.Post, $"jobs/{jobId}/progress", report, true, ct, jobId))!;
@@ -125,7 +140,8 @@ public sealed class GatewayClient(HttpClient http)
     public Task CompleteAsync(Guid jobId, CompletionReport report, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Post, $"jobs/{jobId}/complete", report, true, ct, jobId);
 
-    private async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, bool authenticated, CancellationToken ct, Guid? jobId = null)
+    private async Task<T?> SendAsync<T>(
+        HttpMethod method, string path, object? body, bool authenticated, CancellationToken ct, Guid? jobId = null, Action<HttpStatusCode>? onAnswer = null)
         where T : class
     {
         using var request = authenticated ? Authenticated(method, AgentProtocol.BasePath + "/" + path) : new HttpRequestMessage(method, AgentProtocol.BasePath + "/" + path);
@@ -144,7 +160,8 @@ public sealed class GatewayClient(HttpClient http)
             throw new HttpRequestException($"The server did not answer in {http.Timeout.TotalSeconds:F0} s.", e);
         }
         using var response = sent;
-        if (response.StatusCode == HttpStatusCode.NoContent)
+        onAnswer?.Invoke(response.StatusCode);
+        if (response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.ResetContent)
         {
             return null;
         }

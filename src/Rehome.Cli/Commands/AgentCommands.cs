@@ -64,7 +64,7 @@ public static class AgentCommands
         });
         var approve = Decision("approve", "Approve a held enrollment: it replaces the device's agent (revoked) and takes over its mapping.", "approved");
         var refuse = Decision("refuse", "Refuse a held enrollment: the device keeps its agent; the same key is refused from now on.", "refused");
-        return new Command("agents", "The devices' agents.") { list, show, revoke, remove, approve, refuse };
+        return new Command("agents", "The devices' agents.") { list, show, revoke, remove, approve, refuse, CleanupCommands.Uninstall(context) };
 
         Command Decision(string verb, string description, string done)
         {

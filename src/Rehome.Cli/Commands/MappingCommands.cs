@@ -94,6 +94,7 @@ public static class MappingCommands
         return new Command("mappings", "Device mappings of a project.")
         {
             list, Show(context), Add(context), Edit(context), Move(context), Delete(context), import, export, report, DirectoryCommands.Discover(context),
+            CleanupCommands.RemoveCompleted(context),
             Stop(context),
         };
     }

@@ -229,11 +229,12 @@ public static class ResourceCommands
 
     public static Command Projects(CliContext context)
     {
-        var list = new Command("list", "List projects with their mappings by status.");
+        var archived = new Option<bool>("--archived") { Description = "List the archived projects instead (the default list leaves them out)." };
+        var list = new Command("list", "List projects with their mappings by status.") { archived };
         list.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var projects = await client.GetAsync("/api/v1/projects", ct);
+            var projects = await client.GetAsync(parse.GetValue(archived) ? "/api/v1/projects?archived=true" : "/api/v1/projects", ct);
             context.Show(projects, () =>
             {
                 var table = new Table().AddColumns("Name", "Mappings", "By status", "Id");
@@ -300,7 +301,7 @@ public static class ResourceCommands
             context.Show(answer, () => context.Console.MarkupLineInterpolated($"Project {Terminal.Safe(parse.GetValue(deleteProject))} deleted."));
             return 0;
         });
-        return new Command("projects", "Migration projects.") { list, show, create, update, delete };
+        return new Command("projects", "Migration projects.") { list, show, create, update, delete }.WithArchive(context);
     }
 
     private static string ByStatus(JsonNode p) =>

@@ -66,6 +66,14 @@ public sealed class DeviceAgent
     public DateTimeOffset? RevokedAt { get; set; }
 
     public string? RevokedBy { get; set; }
+
+    /// <summary>Set when an administrator told the agent to uninstall itself; it learns it at its next poll.</summary>
+    public DateTimeOffset? UninstallRequestedAt { get; set; }
+
+    public string? UninstallRequestedBy { get; set; }
+
+    /// <summary>Set when the agent confirmed it removed its data (its credential is revoked with it); the row stays in the list.</summary>
+    public DateTimeOffset? UninstalledAt { get; set; }
 }
 
 /// <summary>Whether an enrolled agent may work for its device.</summary>

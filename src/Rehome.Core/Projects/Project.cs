@@ -18,4 +18,9 @@ public sealed class Project
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Set when an administrator archived the project: read-only, its reports kept in one zip (<c>ProjectArchive</c>).</summary>
+    public DateTimeOffset? ArchivedAt { get; set; }
+
+    public string? ArchivedBy { get; set; }
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rehome.Core.Agents;
 using Rehome.Core.Runs;
+using Rehome.Protocol;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Gateway;
@@ -10,11 +11,15 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Administration;
 
 /// <summary>The enrolled agents, their state, revocation, removal and the approval of held enrollments: for the API and the console.</summary>
-public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IOptions<GatewayOptions> options, AuditTrail audit, TimeProvider time)
+public sealed class AgentCommands(
+    RehomeDbContext db, AgentRegistry registry, IOptions<GatewayOptions> options, AuditTrail audit, TimeProvider time, JobSignals signals)
 {
     private readonly GatewayOptions gateway = options.Value;
 
     public const string AwaitingApproval = "awaiting-approval";
+
+    /// <summary>The state of an agent that removed itself (its credential revoked with it).</summary>
+    public const string Uninstalled = "uninstalled";
 
     /// <summary>
     /// Lists agents; <paramref name="state"/> is online, offline, revoked (refused enrollments among them) or
@@ -22,9 +27,9 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
     /// </summary>
     public async Task<Outcome<Page<AgentView>>> ListAsync(string? state, string? search, int? page, int? pageSize, CancellationToken ct)
     {
-        if (state is not null and not ("online" or "offline" or "revoked" or AwaitingApproval))
+        if (state is not null and not ("online" or "offline" or "revoked" or AwaitingApproval or Uninstalled))
         {
-            return Failure.Validation("state", "UnknownState", $"The state filter is online, offline, revoked or {AwaitingApproval}.");
+            return Failure.Validation("state", "UnknownState", $"The state filter is online, offline, revoked, {AwaitingApproval} or {Uninstalled}.");
         }
         var (number, size) = Paging.Clamp(page, pageSize);
         var query = db.Agents.AsNoTracking();
@@ -38,6 +43,7 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
         query = state switch
         {
             "revoked" => query.Where(a => a.RevokedAt != null),
+            Uninstalled => query.Where(a => a.UninstalledAt != null),
             AwaitingApproval => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.AwaitingApproval),
             "online" => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt >= onlineSince - gateway.PresenceFlushInterval),
             "offline" => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < onlineSince - gateway.PresenceFlushInterval),
@@ -137,6 +143,99 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
             : Failure.Conflict("NotAwaitingApproval", $"The agent of {held.DeviceName} is not an enrollment awaiting approval.");
     }
 
+    /// <summary>
+    /// Tells the agent to uninstall itself (<see cref="UninstallRules"/>): it hears it at its next poll once it has no job
+    /// to run, removes its data, confirms and removes itself; asking again changes nothing.
+    /// </summary>
+    public async Task<Outcome<AgentView>> RequestUninstallAsync(Guid id, CancellationToken ct)
+    {
+        var agent = await db.Agents.FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (agent is null)
+        {
+            return Failure.NotFound($"Agent {id}");
+        }
+        if (UninstallRules.CheckRequest(agent) is { } refusal)
+        {
+            return Failure.Conflict(refusal.Rule, refusal.Message);
+        }
+        if (agent.UninstallRequestedAt is null)
+        {
+            MarkUninstall(agent);
+            audit.Record("agent.uninstall-requested", $"agent/{id}", agent.DeviceName);
+            await db.SaveChangesAsync(ct);
+            await TellAsync([id], ct);
+        }
+        return (await GetAsync(id, ct))!;
+    }
+
+    /// <summary>The same for many agents at once (not audited: the caller records one entry); answers how many were told and the refusals by rule.</summary>
+    public async Task<(int Told, Dictionary<string, int> Refused)> RequestUninstallManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var refused = new Dictionary<string, int>();
+        var told = new List<Guid>();
+        foreach (var agent in await db.Agents.Where(a => ids.Contains(a.Id)).ToListAsync(ct))
+        {
+            if (UninstallRules.CheckRequest(agent) is { } refusal)
+            {
+                refused[refusal.Rule] = refused.GetValueOrDefault(refusal.Rule) + 1;
+                continue;
+            }
+            if (agent.UninstallRequestedAt is null)
+            {
+                MarkUninstall(agent);
+            }
+            told.Add(agent.Id);
+        }
+        await db.SaveChangesAsync(ct);
+        await TellAsync(told, ct);
+        return (told.Count, refused);
+    }
+
+    /// <summary>Marks the agents in the gateway's memory and wakes their idle polls (through their mappings' signals) to answer at once.</summary>
+    private async Task TellAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        foreach (var id in ids)
+        {
+            registry.RequestUninstall(id);
+        }
+        var mappings = await db.Mappings.AsNoTracking().Where(m => m.AgentId != null && ids.Contains(m.AgentId.Value)).Select(m => m.Id).ToListAsync(ct);
+        signals.SignalHere(mappings);
+    }
+
+    private void MarkUninstall(DeviceAgent agent)
+    {
+        agent.UninstallRequestedAt = time.GetUtcNow();
+        agent.UninstallRequestedBy = audit.Actor;
+    }
+
+    /// <summary>
+    /// The agent's last call: it removed its data and is removing itself. Its credential is revoked with it; the row
+    /// stays, shown as uninstalled with who asked and when.
+    /// </summary>
+    public async Task<Outcome<bool>> ConfirmUninstalledAsync(Guid id, UninstallReport? report, CancellationToken ct)
+    {
+        var agent = await db.Agents.FirstOrDefaultAsync(a => a.Id == id, ct);
+        if (agent is null)
+        {
+            return Failure.NotFound($"Agent {id}");
+        }
+        if (UninstallRules.CheckConfirmation(agent) is { } refusal)
+        {
+            return Failure.Conflict(refusal.Rule, refusal.Message);
+        }
+        var now = time.GetUtcNow();
+        agent.UninstalledAt ??= now;
+        agent.RevokedAt ??= now;
+        agent.RevokedBy ??= $"uninstalled (asked by {agent.UninstallRequestedBy})";
+        // The parts are names from a closed list (the protocol's enum): nothing the device wrote reaches the audit raw.
+        var removed = report?.Removed is { Count: > 0 } parts ? string.Join(", ", parts.Distinct()) : "nothing reported";
+        audit.ActAs($"agent/{id}");
+        audit.Record("agent.uninstalled", $"agent/{id}", $"{agent.DeviceName}: removed {removed}");
+        await db.SaveChangesAsync(ct);
+        registry.Revoke(id);
+        return true;
+    }
+
     /// <summary>Removes the agent (revoking it first); its device must enroll again to get jobs.</summary>
     public async Task<Outcome<bool>> DeleteAsync(Guid id, CancellationToken ct)
     {
@@ -171,7 +270,7 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
             .Where(a => heldDevices.Contains(a.DeviceKey) && a.RevokedAt == null && a.Approval == AgentApproval.Active).ToListAsync(ct);
         return [.. agents.Select(a =>
         {
-            var (state, seen) = StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval);
+            var (state, seen) = StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval, a.UninstalledAt);
             var job = running.FirstOrDefault(r => r.Agent == a.Id)?.View;
             var replaces = a.Approval == AgentApproval.AwaitingApproval && a.RevokedAt == null
                 ? current.FirstOrDefault(c => c.DeviceKey == a.DeviceKey && c.ConnectionId == a.ConnectionId)
@@ -180,6 +279,7 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
                 a.LoggedOnUsers.Length == 0 ? [] : a.LoggedOnUsers.Split(','), mappings.FirstOrDefault(m => m.Agent == a.Id)?.Id,
                 job is null ? null : job with { KindName = job.Kind.DisplayName() }, a.RevokedAt, a.RevokedBy)
             {
+                Uninstall = a.UninstallRequestedAt is { } asked ? new AgentUninstallView(asked, a.UninstallRequestedBy ?? "", a.UninstalledAt) : null,
                 Identity = IdentityOf(a),
                 Replaces = replaces is null ? null : new AgentReplacedView(replaces.Id, replaces.EnrolledAt, IdentityOf(replaces)),
                 LastUpdate = a.UpdateOutcome is null ? null : new AgentUpdateView(a.UpdateOutcome, a.UpdateMessage, a.UpdateReportedAt),
@@ -191,16 +291,17 @@ public sealed class AgentCommands(RehomeDbContext db, AgentRegistry registry, IO
     public async Task<Dictionary<Guid, string>> StatesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         var onlineSince = time.GetUtcNow() - gateway.OnlineWindow;
-        var rows = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).Select(a => new { a.Id, a.LastSeenAt, a.RevokedAt, a.Approval }).ToListAsync(ct);
-        return rows.ToDictionary(a => a.Id, a => StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval).State);
+        var rows = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).Select(a => new { a.Id, a.LastSeenAt, a.RevokedAt, a.Approval, a.UninstalledAt }).ToListAsync(ct);
+        return rows.ToDictionary(a => a.Id, a => StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval, a.UninstalledAt).State);
     }
 
     /// <summary>The store's last-seen lags the registry's by up to the flush interval: the newer of the two counts.</summary>
     private (string State, DateTimeOffset Seen) StateOf(
-        Guid id, DateTimeOffset storedLastSeen, DateTimeOffset? revokedAt, DateTimeOffset onlineSince, AgentApproval approval)
+        Guid id, DateTimeOffset storedLastSeen, DateTimeOffset? revokedAt, DateTimeOffset onlineSince, AgentApproval approval, DateTimeOffset? uninstalledAt = null)
     {
         var seen = registry.LastSeen(id) is { } memory && memory > storedLastSeen ? memory : storedLastSeen;
         return (approval == AgentApproval.Refused ? "refused"
+            : uninstalledAt is not null ? Uninstalled
             : revokedAt is not null ? "revoked"
             : approval == AgentApproval.AwaitingApproval ? AwaitingApproval
             : seen >= onlineSince ? "online" : "offline", seen);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Api;
@@ -21,6 +22,10 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Failure.NotFound($"Project {projectId}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.EditMapping, ct) is { } archived)
+        {
+            return archived;
         }
         (input, var invalid) = Checked(input);
         if (invalid is not null)
@@ -46,6 +51,10 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         if (mapping is null)
         {
             return Failure.NotFound($"Mapping {id}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct) is { } archived)
+        {
+            return archived;
         }
         (input, var invalid) = Checked(input);
         if (invalid is not null)
@@ -86,6 +95,10 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return Failure.NotFound($"Mapping {id}");
         }
+        if (await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct) is { } archived)
+        {
+            return archived;
+        }
         if (await HasActiveJobsAsync(id, ct))
         {
             return Failure.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; stop them before deleting the mapping.");
@@ -112,6 +125,12 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         if (target is null)
         {
             return Failure.Validation("projectId", "NotFound", $"The project {projectId} does not exist.");
+        }
+        // Out of an archived project or into one: both change an archived project's mappings.
+        if ((await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct)
+            ?? await ArchivedProjects.RefuseAsync(db, target.Id, ArchivedAction.EditMapping, ct)) is { } archived)
+        {
+            return archived;
         }
         if (await HasActiveJobsAsync(id, ct))
         {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Projects;
 using Rehome.Core.Runs;
 using Rehome.Server.Api;
@@ -12,9 +13,12 @@ namespace Rehome.Server.Administration;
 /// <summary>Lists, creates, changes and deletes projects: for the API and the console.</summary>
 public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time)
 {
-    public async Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken ct)
+    public Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken ct) => ListAsync(archived: false, ct);
+
+    /// <summary>The projects in use, or with <paramref name="archived"/> the archived ones (hidden from the default list).</summary>
+    public async Task<IReadOnlyList<ProjectView>> ListAsync(bool archived, CancellationToken ct)
     {
-        var projects = await db.Projects.AsNoTracking().OrderBy(p => p.Name).ToListAsync(ct);
+        var projects = await db.Projects.AsNoTracking().Where(p => (p.ArchivedAt != null) == archived).OrderBy(p => p.Name).ToListAsync(ct);
         var counts = await StatusCountsAsync(db, null, ct);
         return projects.Select(p => View(p, counts.GetValueOrDefault(p.Id))).ToList();
     }
@@ -67,6 +71,10 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return Failure.NotFound($"Project {id}");
         }
+        if (await ArchivedProjects.RefuseAsync(db, id, ArchivedAction.EditProject, ct) is { } archived)
+        {
+            return archived;
+        }
         if (await ValidateAsync(input, id, ct) is { } problem)
         {
             return problem;
@@ -94,6 +102,10 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         if (project is null)
         {
             return Failure.NotFound($"Project {id}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, id, ArchivedAction.EditProject, ct) is { } archived)
+        {
+            return archived;
         }
         var active = await db.Mappings.Where(m => m.ProjectId == id)
             .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id)
@@ -141,7 +153,11 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
 
     private static ProjectView View(Project p, Dictionary<string, int>? counts) => new(
         p.Id, p.Name, p.Tags, p.SourceConnectionId, p.DestinationConnectionId, p.PolicyId,
-        counts?.Values.Sum() ?? 0, counts ?? [], p.CreatedAt, p.UpdatedAt);
+        counts?.Values.Sum() ?? 0, counts ?? [], p.CreatedAt, p.UpdatedAt)
+    {
+        ArchivedAt = p.ArchivedAt,
+        ArchivedBy = p.ArchivedBy,
+    };
 
     private static async Task<Dictionary<Guid, Dictionary<string, int>>> StatusCountsAsync(RehomeDbContext db, Guid? projectId, CancellationToken ct)
     {

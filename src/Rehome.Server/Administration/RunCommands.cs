@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Runs;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
@@ -20,6 +21,10 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Failure.NotFound($"Project {projectId}");
+        }
+        if (!preview && await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.Run, ct) is { } archived)
+        {
+            return archived;
         }
         if (SelectionProblem(input.MappingIds, input.Filter, "run") is { } problem)
         {
@@ -104,10 +109,17 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         return new StopResult(effect == StopEffect.StopNow ? 1 : 0, effect == StopEffect.RequestFromAgent ? 1 : 0);
     }
 
-    public async Task<Outcome<RunStartOutcome>> RerunRunAsync(Guid id, IReadOnlyList<JobKind>? kinds, CancellationToken ct) =>
-        await db.Runs.AnyAsync(r => r.Id == id, ct)
-            ? await engine.RerunAsync(id, kinds, null, false, ct)
-            : Failure.NotFound($"Run {id}");
+    public async Task<Outcome<RunStartOutcome>> RerunRunAsync(Guid id, IReadOnlyList<JobKind>? kinds, CancellationToken ct)
+    {
+        var projectId = await db.Runs.Where(r => r.Id == id).Select(r => (Guid?)r.ProjectId).FirstOrDefaultAsync(ct);
+        if (projectId is null)
+        {
+            return Failure.NotFound($"Run {id}");
+        }
+        return await ArchivedProjects.RefuseAsync(db, projectId.Value, ArchivedAction.Run, ct) is { } archived
+            ? archived
+            : await engine.RerunAsync(id, kinds, null, false, ct);
+    }
 
     public async Task<Outcome<RunStartOutcome>> RerunJobAsync(Guid id, CancellationToken ct)
     {
@@ -131,6 +143,10 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         {
             return Failure.NotFound($"Run {job.RunId}");
         }
+        if (await ArchivedProjects.RefuseForMappingAsync(db, job.MappingId, ArchivedAction.Run, ct) is { } archived)
+        {
+            return archived;
+        }
         return await engine.RerunAsync(job.RunId, null, id, false, ct);
     }
 
@@ -143,6 +159,10 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         if (job is null || projectId is null)
         {
             return Failure.NotFound($"Job {id}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, projectId.Value, ArchivedAction.Run, ct) is { } archived)
+        {
+            return archived;
         }
         var outcome = await engine.RevertAsync(id, projectId.Value, ct);
         if (outcome.RunRefused is { } refused)

@@ -6,7 +6,7 @@ namespace Rehome.Server.Api;
 
 /// <summary>
 /// An agent as the administrator sees it. <see cref="State"/> is online, offline, revoked, awaiting-approval (a
-/// held enrollment: <see cref="Replaces"/> is the device's agent it would replace) or refused.
+/// held enrollment: <see cref="Replaces"/> is the device's agent it would replace), refused or uninstalled.
 /// </summary>
 public sealed record AgentView(
     Guid Id, string DeviceName, string State, DateTimeOffset LastSeenAt, DateTimeOffset EnrolledAt, string AgentVersion, string OsVersion,
@@ -16,6 +16,9 @@ public sealed record AgentView(
     public AgentIdentityView? Identity { get; init; }
 
     public AgentReplacedView? Replaces { get; init; }
+
+    /// <summary>Set once an administrator told the agent to uninstall itself.</summary>
+    public AgentUninstallView? Uninstall { get; init; }
 
     /// <summary>The last update the agent reported (Updated, RolledBack or Refused), its versions and why; null when it never updated.</summary>
     public AgentUpdateView? LastUpdate { get; init; }
@@ -48,8 +51,14 @@ public static class AgentsApi
             (await agents.ApproveAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("ApproveAgentEnrollment").RequireRole(Role.Administrator);
         group.MapPost("/{id:guid}/refuse", async (Guid id, AgentCommands agents, CancellationToken ct) =>
             (await agents.RefuseAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("RefuseAgentEnrollment").RequireRole(Role.Administrator);
+        group.MapPost("/{id:guid}/uninstall", async (Guid id, AgentCommands agents, CancellationToken ct) =>
+            (await agents.RequestUninstallAsync(id, ct)).ToResult(Results.Ok)).WithName("UninstallAgent").RequireRole(Role.Administrator)
+            .WithSummary("Tells the agent to uninstall itself: at its next poll, once no job is left for it, it removes its data, confirms and removes itself.");
         group.MapDelete("/{id:guid}", async (Guid id, AgentCommands agents, CancellationToken ct) =>
             (await agents.DeleteAsync(id, ct)).ToResult(_ => Results.NoContent())).WithName("DeleteAgent").RequireRole(Role.Administrator);
         return api;
     }
 }
+
+/// <summary>An administrator told the agent to uninstall itself (when, who) and, once it confirmed, when it did.</summary>
+public sealed record AgentUninstallView(DateTimeOffset RequestedAt, string RequestedBy, DateTimeOffset? UninstalledAt);

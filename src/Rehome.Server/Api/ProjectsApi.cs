@@ -8,7 +8,13 @@ public sealed record ProjectInput(string? Name, List<string>? Tags, Guid SourceC
 /// <summary>A project with how many of its mappings stand in each status (<c>NotStarted</c> for those never run).</summary>
 public sealed record ProjectView(
     Guid Id, string Name, IReadOnlyList<string> Tags, Guid SourceConnectionId, Guid DestinationConnectionId, Guid PolicyId,
-    int MappingCount, IReadOnlyDictionary<string, int> MappingsByStatus, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    int MappingCount, IReadOnlyDictionary<string, int> MappingsByStatus, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    /// <summary>Set when the project is archived (read-only, its reports in a zip): when and by whom.</summary>
+    public DateTimeOffset? ArchivedAt { get; init; }
+
+    public string? ArchivedBy { get; init; }
+}
 
 /// <summary>/api/v1/projects.</summary>
 public static class ProjectsApi
@@ -16,7 +22,9 @@ public static class ProjectsApi
     public static RouteGroupBuilder MapProjectsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/projects").WithTags("Projects");
-        group.MapGet("/", async (ProjectCommands commands, CancellationToken ct) => Results.Ok(await commands.ListAsync(ct))).WithName("ListProjects").RequireRole(Role.Viewer);
+        // archived=true lists the archived projects, which the default list leaves out.
+        group.MapGet("/", async (bool? archived, ProjectCommands commands, CancellationToken ct) => Results.Ok(await commands.ListAsync(archived ?? false, ct)))
+            .WithName("ListProjects").RequireRole(Role.Viewer);
         group.MapGet("/{id:guid}", async (Guid id, ProjectCommands commands, CancellationToken ct) =>
             await commands.GetAsync(id, ct) is { } project ? Results.Ok(project) : Problems.NotFound($"Project {id}")).WithName("GetProject").RequireRole(Role.Viewer);
         group.MapPost("/", async (ProjectInput input, ProjectCommands commands, CancellationToken ct) =>

@@ -29,6 +29,7 @@ public static class AgentGatewayApi
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
         gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
         gateway.MapPost("/facts", ReportFactsAsync).WithName("ReportDeviceFacts");
+        gateway.MapPost("/" + AgentUninstall.ConfirmPath, ConfirmUninstalledAsync).WithName("ConfirmAgentUninstalled");
         gateway.MapPost("/jobs/{id:guid}/progress", ReportProgressAsync).WithName("ReportJobProgress").WithMetadata(KeepsJob.Instance);
         gateway.MapPost("/jobs/{id:guid}/log", UploadLogAsync).WithName("UploadJobLog");
         gateway.MapPost("/jobs/{id:guid}/sid-map", MapSidsAsync).WithName("MapJobSids");
@@ -49,11 +50,16 @@ public static class AgentGatewayApi
     private static async Task<IResult> ReportFactsAsync(DeviceFacts? facts, HttpContext http, AgentEnrollment enrollment, CancellationToken ct) =>
         (await enrollment.ReportFactsAsync(http.Agent().AgentId, facts, ct)).ToResult(_ => Results.NoContent());
 
+    /// <summary>The agent's last call once told to uninstall: it removed its data; its credential is revoked now.</summary>
+    private static async Task<IResult> ConfirmUninstalledAsync(UninstallReport? report, HttpContext http, AgentCommands agents, CancellationToken ct) =>
+        (await agents.ConfirmUninstalledAsync(http.Agent().AgentId, report, ct)).ToResult(_ => Results.NoContent());
+
     private static async Task<IResult> PollAsync(int? wait, HttpContext http, AgentPolls polls, CancellationToken ct) =>
         await polls.PollAsync(http.Agent(), wait, ct) switch
         {
             { Revoked: true } => Results.Unauthorized(),
             { Assignment: { } assignment } => Results.Ok(assignment),
+            { Uninstall: true } => Results.StatusCode(AgentUninstall.PollStatus),
             _ => Results.NoContent(),
         };
 

@@ -6,12 +6,14 @@ using Rehome.Server.Store;
 
 namespace Rehome.Server.Gateway;
 
-/// <summary>A poll's answer: a job to start, nothing yet, or the agent's credential revoked meanwhile.</summary>
-public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false)
+/// <summary>A poll's answer: a job to start, nothing yet, the agent's credential revoked meanwhile, or "uninstall yourself".</summary>
+public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false, bool Uninstall = false)
 {
     public static PollAnswer Nothing { get; } = new(Assignment: null);
 
     public static PollAnswer RevokedAgent { get; } = new(null, Revoked: true);
+
+    public static PollAnswer UninstallAgent { get; } = new(null, Uninstall: true);
 }
 
 /// <summary>
@@ -19,7 +21,8 @@ public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false)
 /// query while idle) up to the wait the agent asked for, looking in the store again every
 /// <see cref="GatewayOptions.RecheckInterval"/> (another replica's new jobs, a mapping imported after enrollment).
 /// </summary>
-public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options)
+public sealed class AgentPolls(
+    RehomeDbContext db, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options, AgentRegistry registry)
 {
     /// <summary>The wait when the agent names none.</summary>
     public const int DefaultWaitSeconds = 25;
@@ -31,6 +34,12 @@ public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatc
         var recheck = options.Value.RecheckInterval;
         while (true)
         {
+            if (entry.Stale)
+            {
+                // Another replica changed the agent: what the store says now counts (its mapping is looked up again).
+                entry = await registry.FindAsync(entry.AgentId, ct) ?? entry;
+                entry.Revoked |= entry.Stale;
+            }
             if (entry.Revoked)
             {
                 return PollAnswer.RevokedAgent;
@@ -40,8 +49,10 @@ public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatc
                 await LinkMappingAsync(entry, ct);
             }
             var generation = entry.MappingId is { } m ? signals.Generation(m) : 0;
+            // An agent told to uninstall first gets every job left for it (one it had begun comes back to finish): it
+            // hears "uninstall" only when there is none.
             if (entry.MappingId is { } mappingId
-                && (entry.CheckedGeneration != generation || Stopwatch.GetElapsedTime(entry.JobsCheckedAt) >= recheck))
+                && (entry.CheckedGeneration != generation || Stopwatch.GetElapsedTime(entry.JobsCheckedAt) >= recheck || entry.UninstallRequested))
             {
                 entry.CheckedGeneration = generation;
                 entry.JobsCheckedAt = Stopwatch.GetTimestamp();
@@ -52,6 +63,10 @@ public sealed class AgentPolls(RehomeDbContext db, JobSignals signals, LeaseBatc
                     entry.CheckedGeneration = -1;
                     return new PollAnswer(assignment);
                 }
+            }
+            if (entry.UninstallRequested)
+            {
+                return PollAnswer.UninstallAgent;
             }
             var remaining = waitFor - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)

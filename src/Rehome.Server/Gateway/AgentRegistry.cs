@@ -36,7 +36,11 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         {
             return null;
         }
-        entry = new AgentEntry(agent.Id, agent.ConnectionId, agent.DeviceKey, agent.CredentialHash) { Revoked = agent.RevokedAt is not null };
+        entry = new AgentEntry(agent.Id, agent.ConnectionId, agent.DeviceKey, agent.CredentialHash)
+        {
+            Revoked = agent.RevokedAt is not null,
+            UninstallRequested = agent.UninstallRequestedAt is not null,
+        };
         entry.SetLastSeen(agent.LastSeenAt, dirty: false);
         return entries.GetOrAdd(agentId, entry);
     }
@@ -60,6 +64,19 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         relay?.PublishAgentChanged(agentId);
     }
 
+    /// <summary>
+    /// The agent was told to uninstall itself (the store is updated by the caller): its next poll here answers so, and
+    /// every other replica reads the agent again from the store.
+    /// </summary>
+    public void RequestUninstall(Guid agentId)
+    {
+        if (entries.TryGetValue(agentId, out var entry))
+        {
+            entry.UninstallRequested = true;
+        }
+        relay?.PublishAgentChanged(agentId);
+    }
+
     public void Forget(Guid agentId)
     {
         entries.TryRemove(agentId, out _);
@@ -74,8 +91,8 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
     {
         if (entries.TryRemove(agentId, out var entry))
         {
-            // A poll holding the old entry stops at its next look.
-            entry.Revoked = true;
+            // A poll holding the old entry reads the agent again at its next look (revoked, deleted or told to uninstall).
+            entry.Stale = true;
         }
     }
 
@@ -139,6 +156,15 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     private volatile bool revoked;
 
     public bool Revoked { get => revoked; set => revoked = value; }
+
+    private volatile bool uninstallRequested;
+    private volatile bool stale;
+
+    /// <summary>An administrator told the agent to uninstall itself: a poll with no job to hand out answers so.</summary>
+    public bool UninstallRequested { get => uninstallRequested; set => uninstallRequested = value; }
+
+    /// <summary>Another replica changed the agent: a poll holding this entry reads the agent again from the store.</summary>
+    public bool Stale { get => stale; set => stale = value; }
 
     /// <summary>The mapping the agent works for (its device name's mapping in a project of its connection).</summary>
     public Guid? MappingId { get; set; }

@@ -58,6 +58,8 @@ public static class RehomeServer
         services.AddScoped<RunCommands>();
         services.AddScoped<DirectoryCommands>();
         services.AddScoped<NotificationCommands>();
+        services.AddScoped<CleanupCommands>();
+        services.AddScoped<ArchiveCommands>();
         services.AddScoped<StoreCommands>();
         services.AddScoped<MappingSummaries>();
         services.AddScoped<JobTransitions>();
@@ -154,11 +156,13 @@ public static class RehomeServer
             .MapAuditApi()
             .MapNotificationsApi()
             .MapReportsApi()
+            .MapCleanupApi()
             .MapAgentPackagesApi();
         app.MapAgentGateway();
         app.MapAgentUpdateGateway();
         app.MapRehomeConsole();
         app.MapConsoleReports();
+        app.MapConsoleArchives();
         app.MapSingleSignOn();
         app.MapRehomeMetrics();
         return app;

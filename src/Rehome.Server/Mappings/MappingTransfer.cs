@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Rehome.Core.Cleanup;
 using Rehome.Server.Administration;
 using Rehome.Server.Api;
 using Rehome.Server.Store;
@@ -18,6 +19,10 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Failure.NotFound($"Project {projectId}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.Import, ct) is { } archived)
+        {
+            return archived;
         }
         var limit = options.Value.MaxBytes;
         using var buffer = new MemoryStream();

@@ -24,16 +24,19 @@ public static class AuditExport
 
     public static readonly string[] Columns = ["Id", "At", "Actor", "Action", "Target", "Details"];
 
-    public static async Task WriteAsync(Stream body, RehomeDbContext db, AuditExportFilter filter, CancellationToken ct)
+    public static Task WriteAsync(Stream body, RehomeDbContext db, AuditExportFilter filter, CancellationToken ct) =>
+        WriteAsync(body, AuditQuery.Filter(db.AuditLog.AsNoTracking(), filter.Actor, filter.Action, filter.From, filter.To), _ => true, ct);
+
+    /// <summary>The entries of <paramref name="query"/> that <paramref name="keep"/> takes (a test the store cannot make), oldest first.</summary>
+    public static async Task WriteAsync(Stream body, IQueryable<AuditEntry> query, Func<AuditEntry, bool> keep, CancellationToken ct)
     {
         await using var csv = new CsvRows(body, Columns);
-        var query = AuditQuery.Filter(db.AuditLog.AsNoTracking(), filter.Actor, filter.Action, filter.From, filter.To);
         var after = long.MinValue;
         while (true)
         {
             var last = after;
             var batch = await query.Where(a => a.Id > last).OrderBy(a => a.Id).Take(BatchSize).ToListAsync(ct);
-            foreach (var e in batch)
+            foreach (var e in batch.Where(keep))
             {
                 await csv.WriteAsync(CsvRows.Number(e.Id), CsvRows.Time(e.At), e.Actor, e.Action, e.Target, e.Details);
             }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Audit;
@@ -38,6 +39,10 @@ public sealed class RunEngine(
         var now = time.GetUtcNow();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var transaction = await BeginLockedAsync(projectId, preview, ct);
+        if (transaction is not null && await ArchivedAsync(projectId, now, ct) is { } archived)
+        {
+            return archived;
+        }
         var facts = await ProjectFactsAsync(projectId, ct);
         var selected = Selected(projectId, selection);
         var mappingIds = selection.MappingIds ?? await selected.Select(m => m.Id).ToListAsync(ct);
@@ -71,6 +76,10 @@ public sealed class RunEngine(
         var run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, ct);
         using var observed = telemetry.StartRun(run.ProjectId, "rerun");
         await using var transaction = await BeginLockedAsync(run.ProjectId, preview, ct);
+        if (transaction is not null && await ArchivedAsync(run.ProjectId, now, ct) is { } archived)
+        {
+            return archived;
+        }
         // A revert is asked for again through its job (RevertAsync), not re-run as a migration.
         var query = db.Jobs.AsNoTracking().Where(j => j.RunId == runId && j.RevertOf == null &&
             JobStatuses.Rerunnable.Contains(j.Status));
@@ -126,6 +135,10 @@ public sealed class RunEngine(
         using var observed = telemetry.StartRun(projectId, "revert");
         // Under the project's lock, so that two reverts asked for at once are decided one after the other.
         await using var transaction = await BeginLockedAsync(projectId, preview: false, ct);
+        if (await ArchivedAsync(projectId, now, ct) is { } archived)
+        {
+            return archived;
+        }
         var original = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
         var latestRevert = original.RevertedBy is { } by
             ? await db.Jobs.AsNoTracking().Where(j => j.Id == by).Select(j => (JobStatus?)j.Status).FirstOrDefaultAsync(ct)
@@ -163,6 +176,18 @@ public sealed class RunEngine(
     /// replicas, are planned one after the other, so the second sees the first's jobs and refuses duplicates.
     /// A preview writes nothing and takes no lock.
     /// </summary>
+    /// <summary>
+    /// Asked again under the project's lock (the commands ask first, for their 409): an archive made while this request
+    /// waited for the lock wins, and nothing starts in the archived project.
+    /// </summary>
+    private async Task<RunStartOutcome?> ArchivedAsync(Guid projectId, DateTimeOffset now, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => new { p.Name, p.ArchivedAt }).FirstOrDefaultAsync(ct);
+        return project is not null && ArchiveRules.CheckChange(project.Name, project.ArchivedAt is not null, ArchivedAction.Run) is { } refusal
+            ? new RunStartOutcome(null, 0, 0, false, now, [], refusal)
+            : null;
+    }
+
     private async Task<IDbContextTransaction?> BeginLockedAsync(Guid projectId, bool preview, CancellationToken ct)
     {
         if (preview)

@@ -34,6 +34,8 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<Project> Projects => Set<Project>();
 
+    public DbSet<ProjectArchive> ProjectArchives => Set<ProjectArchive>();
+
     public DbSet<Mapping> Mappings => Set<Mapping>();
 
     public DbSet<Run> Runs => Set<Run>();
@@ -122,6 +124,13 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasOne<Connection>().WithMany().HasForeignKey(p => p.DestinationConnectionId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<MigrationPolicy>().WithMany().HasForeignKey(p => p.PolicyId).OnDelete(DeleteBehavior.Restrict);
             e.HasQueryFilter(p => VisibleProjects == null || VisibleProjects.Contains(p.Id));
+        });
+        modelBuilder.Entity<ProjectArchive>(e =>
+        {
+            e.ToTable("project_archives");
+            e.HasKey(a => a.ProjectId);
+            e.HasOne<Project>().WithOne().HasForeignKey<ProjectArchive>(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasQueryFilter(a => VisibleProjects == null || VisibleProjects.Contains(a.ProjectId));
         });
         modelBuilder.Entity<Mapping>(e =>
         {

@@ -65,7 +65,7 @@ public sealed class PublisherServer : IAsyncLifetime
 
     public async Task InitializeAsync() => Host = await ServerHost.StartAsync(StoreProvider.Sqlite, Settings(Publisher));
 
-    internal static Dictionary<string, string?> Settings(AgentPublisher publisher) => new()
+    public static Dictionary<string, string?> Settings(AgentPublisher publisher) => new()
     {
         ["Rehome:AgentUpdates:PublisherKeys:0"] = publisher.PublicKeyPem,
         ["Rehome:AgentUpdates:MaxPackageBytes"] = MaxPackageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -81,6 +81,8 @@ public abstract class AgentMessageProperties(ServerHost host)
             FreeDiskSpaceBytes = 64_000_000_000,
         }, AgentProtocol.JsonOptions)),
         ["POST /agent/v1/poll"] = (_, v) => new(HttpMethod.Post, $"/agent/v1/poll?wait={Waits[v % Waits.Length]}"),
+        ["POST /agent/v1/uninstalled"] = (_, _) => new(HttpMethod.Post, "/agent/v1/uninstalled",
+            JsonSerializer.SerializeToNode(new UninstallReport { Removed = [UninstalledPart.Journals, UninstalledPart.DeviceKey] }, AgentProtocol.JsonOptions)),
         ["POST /agent/v1/jobs/{id}/progress"] = (w, v) => new(HttpMethod.Post, JobUrl(w, v, "progress"), JsonSerializer.SerializeToNode(new ProgressReport
         {
             LeaseToken = w.Job.LeaseToken,
@@ -182,6 +184,8 @@ public abstract class AgentMessageProperties(ServerHost host)
         ["log"] = 204,
         ["complete"] = 204,
         ["directory-action"] = 409,
+        // Nobody told these agents to uninstall: the confirmation is refused (UninstallNotRequested).
+        ["uninstalled"] = 409,
         ["update"] = 204,
         ["{packageId}"] = 404,
         ["report"] = 204,

@@ -63,6 +63,15 @@ public abstract class ApiBodyProperties(ServerHost host)
             // Ids, not a filter: a mutated filter (an empty one) would stop the run the other examples use.
             ["mappingIds"] = new JsonArray(w.Mapping.ToString()),
         }, false),
+        // Ids, not a filter, for the same reason: the selection's completed mappings (none here) go, the rest are counted as kept.
+        ["POST /api/v1/projects/{id}/mappings/remove-completed"] = w => ($"/api/v1/projects/{w.Project}/mappings/remove-completed", new JsonObject
+        {
+            ["mappingIds"] = new JsonArray(w.Mapping.ToString()),
+        }, false),
+        ["POST /api/v1/projects/{id}/agents/uninstall"] = w => ($"/api/v1/projects/{w.Project}/agents/uninstall", new JsonObject
+        {
+            ["mappingIds"] = new JsonArray(w.Mapping.ToString()),
+        }, false),
         // Clears the version agents should run (none is set in this world); a mutated id names no package.
         ["PUT /api/v1/agent-packages/current"] = _ => ("/api/v1/agent-packages/current", new JsonObject { ["packageId"] = null }, false),
         ["POST /api/v1/projects/{projectId}/readiness"] = w => ($"/api/v1/projects/{w.Project}/readiness", new JsonObject

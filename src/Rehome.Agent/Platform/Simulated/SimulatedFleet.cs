@@ -196,6 +196,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
         return new AgentRuntime(options, platform, platform.Session, platform, new GatewayClient(http), time, logger)
         {
             JobStarted = assignment => JobStarted?.Invoke(device, assignment),
+            Removal = new SimulatedAgentRemoval(device.DeviceFolder, time),
             Installation = new SimulatedAgentInstallation(device.DeviceFolder, time, logger),
         };
     }

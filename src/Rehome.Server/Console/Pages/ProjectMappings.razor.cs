@@ -390,4 +390,16 @@ public partial class ProjectMappings
         closing.Dispose();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>After "remove completed": the page says what was removed and kept, and the grid reloads.</summary>
+    private async Task CompletedRemovedAsync(string what)
+    {
+        actionMessage = what;
+        ClearSelection();
+        await LoadProjectAsync();
+        if (grid is not null)
+        {
+            await grid.RefreshDataAsync();
+        }
+    }
 }

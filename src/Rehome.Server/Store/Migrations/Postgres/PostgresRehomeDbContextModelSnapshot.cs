@@ -148,6 +148,18 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("tenant_id");
 
+                    b.Property<DateTimeOffset?>("UninstallRequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("uninstall_requested_at");
+
+                    b.Property<string>("UninstallRequestedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("uninstall_requested_by");
+
+                    b.Property<DateTimeOffset?>("UninstalledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("uninstalled_at");
+
                     b.Property<string>("UpdateMessage")
                         .HasColumnType("text")
                         .HasColumnName("update_message");
@@ -442,6 +454,14 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("archived_at");
+
+                    b.Property<string>("ArchivedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("archived_by");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1408,6 +1428,37 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.ToTable("connection_packages", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("file_name");
+
+                    b.HasKey("ProjectId")
+                        .HasName("pk_project_archives");
+
+                    b.ToTable("project_archives", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
                 {
                     b.HasOne("Rehome.Core.Projects.Project", null)
@@ -1563,6 +1614,16 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_connection_packages_connections_connection_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
+                {
+                    b.HasOne("Rehome.Core.Projects.Project", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.Store.ProjectArchive", "ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_project_archives_projects_project_id");
                 });
 #pragma warning restore 612, 618
         }

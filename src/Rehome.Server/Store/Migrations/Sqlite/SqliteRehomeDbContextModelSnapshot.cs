@@ -142,6 +142,18 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("tenant_id");
 
+                    b.Property<long?>("UninstallRequestedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uninstall_requested_at");
+
+                    b.Property<string>("UninstallRequestedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uninstall_requested_by");
+
+                    b.Property<long?>("UninstalledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uninstalled_at");
+
                     b.Property<string>("UpdateMessage")
                         .HasColumnType("TEXT")
                         .HasColumnName("update_message");
@@ -437,6 +449,14 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("BLOB")
                         .HasColumnName("id");
+
+                    b.Property<long?>("ArchivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("archived_at");
+
+                    b.Property<string>("ArchivedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("archived_by");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
@@ -1407,6 +1427,37 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                     b.ToTable("connection_packages", (string)null);
                 });
 
+            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
+                {
+                    b.Property<byte[]>("ProjectId")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("project_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("content");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("file_name");
+
+                    b.HasKey("ProjectId")
+                        .HasName("pk_project_archives");
+
+                    b.ToTable("project_archives", (string)null);
+                });
+
             modelBuilder.Entity("Rehome.Core.Mappings.Mapping", b =>
                 {
                     b.HasOne("Rehome.Core.Projects.Project", null)
@@ -1562,6 +1613,16 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_connection_packages_connections_connection_id");
+                });
+
+            modelBuilder.Entity("Rehome.Server.Store.ProjectArchive", b =>
+                {
+                    b.HasOne("Rehome.Core.Projects.Project", null)
+                        .WithOne()
+                        .HasForeignKey("Rehome.Server.Store.ProjectArchive", "ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_project_archives_projects_project_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,59 @@
+using Rehome.Core.Runs;
+
+namespace Rehome.Core.Cleanup;
+
+/// <summary>What an archived project refuses; each has a rule of its own so that automation can tell them apart.</summary>
+public enum ArchivedAction
+{
+    Run,
+    Import,
+    EditProject,
+    EditMapping,
+    RemoveMappings,
+}
+
+/// <summary>
+/// When a project may be archived (nothing waits or runs) and what an archived project refuses: runs, imports and
+/// edits, each with a rule naming it. Pure: the API, the console and the CLI get the same answer.
+/// </summary>
+public static class ArchiveRules
+{
+    public const string ProjectArchived = "ProjectArchived";
+    public const string ProjectNotArchived = "ProjectNotArchived";
+    public const string ProjectHasActiveJobs = "ProjectHasActiveJobs";
+
+    /// <summary>Null when the project may be archived now, else why not.</summary>
+    public static RunRefusal? CheckArchive(string projectName, bool archived, int activeJobs) =>
+        archived ? new(ProjectArchived, $"The project '{projectName}' is archived already.")
+        : activeJobs > 0 ? new(ProjectHasActiveJobs,
+            $"The project '{projectName}' has {activeJobs} job(s) waiting or in progress; stop them or let them end before archiving it.")
+        : null;
+
+    /// <summary>Null when the project may be unarchived, else why not.</summary>
+    public static RunRefusal? CheckUnarchive(string projectName, bool archived) =>
+        archived ? null : new(ProjectNotArchived, $"The project '{projectName}' is not archived.");
+
+    /// <summary>The refusal of <paramref name="action"/> on an archived project; null when it is not archived.</summary>
+    public static RunRefusal? CheckChange(string projectName, bool archived, ArchivedAction action) => !archived ? null : new(
+        RuleOf(action),
+        $"The project '{projectName}' is archived: {What(action)} An administrator unarchives it first.");
+
+    /// <summary>The stable rule of each refusal, e.g. <c>ProjectArchivedNoRuns</c>.</summary>
+    public static string RuleOf(ArchivedAction action) => action switch
+    {
+        ArchivedAction.Run => "ProjectArchivedNoRuns",
+        ArchivedAction.Import => "ProjectArchivedNoImports",
+        ArchivedAction.EditProject => "ProjectArchivedReadOnly",
+        ArchivedAction.EditMapping => "ProjectArchivedMappingsReadOnly",
+        ArchivedAction.RemoveMappings => "ProjectArchivedMappingsReadOnly",
+        _ => ProjectArchived,
+    };
+
+    private static string What(ArchivedAction action) => action switch
+    {
+        ArchivedAction.Run => "no run, re-run or revert starts in it.",
+        ArchivedAction.Import => "no mappings are imported into it.",
+        ArchivedAction.EditProject => "it cannot be changed.",
+        _ => "its mappings cannot be added, changed, moved or removed.",
+    };
+}

@@ -1,0 +1,137 @@
+using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
+using Rehome.Core.Mappings;
+using Rehome.Server.Audit;
+using Rehome.Server.Mappings;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Administration;
+
+/// <summary>Which mappings a cleanup looks at: explicit ids, a filter (the grid's), or neither for the whole project.</summary>
+public sealed record CleanupSelection(List<Guid>? MappingIds, MappingFilter? Filter);
+
+/// <summary>What a cleanup did: how many mappings it removed (or told to uninstall) and how many it kept, by reason.</summary>
+public sealed record CleanupResult(int Done, int Kept, IReadOnlyDictionary<string, int> KeptByReason);
+
+/// <summary>
+/// After the migration: removes a project's completed mappings (with their jobs) and tells the agents of its
+/// completed mappings to uninstall themselves, by <see cref="CompletedMappingRules"/>, each in one request.
+/// </summary>
+public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, AgentCommands agents, AuditTrail audit)
+{
+    /// <summary>The rule's reason for mappings without an agent, in the uninstall's answer.</summary>
+    public const string NoAgent = "NoAgent";
+
+    /// <summary>
+    /// Removes the selected mappings whose migration is complete, and their jobs, in one transaction under the project's
+    /// lock (no run starts meanwhile), audited once with the count.
+    /// </summary>
+    public async Task<Outcome<CleanupResult>> RemoveCompletedAsync(Guid projectId, CleanupSelection selection, CancellationToken ct)
+    {
+        if (Check(selection) is { } invalid)
+        {
+            return invalid;
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
+        {
+            return Failure.NotFound($"Project {projectId}");
+        }
+        if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.RemoveMappings, ct) is { } archived)
+        {
+            return archived;
+        }
+        var (completed, kept) = await JudgeAsync(projectId, selection, ct);
+        foreach (var chunk in completed.Select(m => m.Id).Chunk(500))
+        {
+            await JobRecords.DeleteAsync(db, db.Jobs.Where(j => chunk.Contains(j.MappingId)), ct);
+            await db.Mappings.Where(m => chunk.Contains(m.Id)).ExecuteDeleteAsync(ct);
+        }
+        var result = Result(completed.Count, kept);
+        audit.Record("mapping.remove-completed", $"project:{projectId}", $"{result.Done} removed, {result.Kept} kept");
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitRegardlessAsync();
+        return result;
+    }
+
+    /// <summary>Tells the agents of the selected completed mappings to uninstall themselves (see <see cref="AgentCommands.RequestUninstallAsync"/>), audited once.</summary>
+    public async Task<Outcome<CleanupResult>> UninstallCompletedAgentsAsync(Guid projectId, CleanupSelection selection, CancellationToken ct)
+    {
+        if (Check(selection) is { } invalid)
+        {
+            return invalid;
+        }
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
+        {
+            return Failure.NotFound($"Project {projectId}");
+        }
+        var (completed, kept) = await JudgeAsync(projectId, selection, ct);
+        var withAgent = completed.Where(m => m.AgentId is not null).Select(m => m.AgentId!.Value).Distinct().ToList();
+        var noAgent = completed.Count(m => m.AgentId is null);
+        if (noAgent > 0)
+        {
+            kept[NoAgent] = noAgent;
+        }
+        var told = 0;
+        foreach (var chunk in withAgent.Chunk(500))
+        {
+            var (count, refused) = await agents.RequestUninstallManyAsync(chunk, ct);
+            told += count;
+            foreach (var (rule, n) in refused)
+            {
+                kept[rule] = kept.GetValueOrDefault(rule) + n;
+            }
+        }
+        var result = Result(told, kept);
+        audit.Record("agent.uninstall-requested", $"project:{projectId}", $"{result.Done} agents of completed mappings told to uninstall, {result.Kept} mappings kept");
+        await db.SaveChangesAsync(ct);
+        return result;
+    }
+
+    private static Failure? Check(CleanupSelection selection)
+    {
+        if (selection.MappingIds is not null && selection.Filter is not null)
+        {
+            return Failure.Validation("filter", "SelectionAmbiguous", "Give either mappingIds or a filter (or neither, for every mapping of the project), not both.");
+        }
+        return selection.Filter is { } filter && MappingQuery.Check(filter, null, "filter.") is { } problem ? Failure.Validation([problem]) : null;
+    }
+
+    private static CleanupResult Result(int done, Dictionary<string, int> kept) => new(done, kept.Values.Sum(), kept);
+
+    /// <summary>
+    /// The selected mappings, split by the rule into the completed ones and counts of the others by reason. The whole
+    /// project is read for explicit ids (tens of thousands of ids make no query: a parameter each would pass the limit).
+    /// </summary>
+    private async Task<(List<(Guid Id, Guid? AgentId)> Completed, Dictionary<string, int> Kept)> JudgeAsync(
+        Guid projectId, CleanupSelection selection, CancellationToken ct)
+    {
+        var project = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        IQueryable<Mapping> selected = selection.Filter is { } filter ? MappingQuery.Apply(project, filter) : project;
+        var mappings = await selected.Select(m => new { m.Id, m.AgentId }).ToListAsync(ct);
+        if (selection.MappingIds is { } ids)
+        {
+            var wanted = ids.ToHashSet();
+            mappings = [.. mappings.Where(m => wanted.Contains(m.Id))];
+        }
+        var jobs = (await selected.Join(db.Jobs, m => m.Id, j => j.MappingId,
+                    (m, j) => new { j.MappingId, j.Kind, j.Status, j.CreatedAt, j.DryRun, IsRevert = j.RevertOf != null })
+                .ToListAsync(ct))
+            .ToLookup(j => j.MappingId, j => new CompletedJobFact(j.Kind, j.Status, j.CreatedAt, j.DryRun, j.IsRevert));
+        var completed = new List<(Guid, Guid?)>();
+        var kept = new Dictionary<string, int>();
+        foreach (var m in mappings)
+        {
+            if (CompletedMappingRules.Check(jobs[m.Id]) is { } reason)
+            {
+                kept[reason.ToString()] = kept.GetValueOrDefault(reason.ToString()) + 1;
+            }
+            else
+            {
+                completed.Add((m.Id, m.AgentId));
+            }
+        }
+        return (completed, kept);
+    }
+}
