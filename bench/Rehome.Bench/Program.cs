@@ -21,6 +21,7 @@ var which = args.ElementAtOrDefault(0) ?? "all";
 var runSize = int.Parse(args.ElementAtOrDefault(1) ?? "50000", CultureInfo.InvariantCulture);
 var projectSize = int.Parse(args.ElementAtOrDefault(2) ?? "100000", CultureInfo.InvariantCulture);
 var postgres = Environment.GetEnvironmentVariable("REHOME_BENCH_POSTGRES");
+Console.WriteLine($"Rehome.Bench {which} {runSize:N0} {projectSize:N0}; {Environment.ProcessorCount} cores; load average {LoadAverage()} at start; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 
 if (which is "sqlite" or "all")
 {
@@ -37,6 +38,7 @@ if (which is "postgres" or "all")
         await BenchAsync("PostgreSQL", StoreProvider.PostgreSql, postgres);
     }
 }
+Console.WriteLine($"Load average {LoadAverage()} at end");
 return 0;
 
 async Task BenchAsync(string label, StoreProvider provider, string? adminConnection)
@@ -117,6 +119,16 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
         throw new InvalidOperationException($"The run failed: {result}");
     }
     var jobs = result.GetProperty("jobCount").GetInt32();
+    var runId = result.GetProperty("run").GetProperty("id").GetGuid();
+
+    // The reference: the same rows written by plain ADO.NET into a scratch copy of the jobs table (RawInsert).
+    TimeSpan raw;
+    await using (var scope = app.Services.CreateAsyncScope())
+    {
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        await db.Database.OpenConnectionAsync();
+        raw = await Rehome.Bench.RawInsert.TimeAsync(db.Database.GetDbConnection(), runId);
+    }
 
     // The same run by filter ("all N matching"), on the other mappings of the project.
     var remaining = projectSize - runSize;
@@ -130,7 +142,6 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
 
     // The run's report as CSV with every job of the run failed (one Failure row each), read as it streams in:
     // its time, and the process's peak working set before and after (streaming keeps the second close to the first).
-    var runId = result.GetProperty("run").GetProperty("id").GetGuid();
     await using (var scope = app.Services.CreateAsyncScope())
     {
         await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.Where(j => j.RunId == runId)
@@ -161,6 +172,8 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
         Console.WriteLine($"  mapping list at {projectSize:N0}, {name,-28} {ms,7:F1} ms (median of 20)");
     }
     Console.WriteLine($"  run of {ids.Count:N0} mappings x 5 jobs ({jobs:N0} jobs), request to committed: {runSeconds:F2} s");
+    Console.WriteLine($"  raw insert of the same {jobs:N0} job rows (same table and indexes, {(provider == StoreProvider.Sqlite ? "prepared INSERT" : "binary COPY")}, committed): " +
+        $"{raw.TotalSeconds:F2} s; the run takes {runSeconds / raw.TotalSeconds:F2} x the raw insert");
     if (filterSeconds is { } f)
     {
         Console.WriteLine($"  run by filter of the other {remaining:N0} mappings x 5 jobs:             {f:F2} s");
@@ -175,6 +188,9 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
     }
     System.IO.Directory.Delete(folder, recursive: true);
 }
+
+// The 1, 5 and 15 minute load averages: the two cores are shared, so every figure says how busy they were.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 
 static async Task<string> TokenAsync(IServiceProvider services)
 {

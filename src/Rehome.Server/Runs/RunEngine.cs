@@ -45,11 +45,25 @@ public sealed class RunEngine(
         }
         var facts = await ProjectFactsAsync(projectId, ct);
         var selected = Selected(projectId, selection);
-        var mappingIds = selection.MappingIds ?? await selected.Select(m => m.Id).ToListAsync(ct);
+        IReadOnlyList<Guid> mappingIds;
+        Dictionary<Guid, MappingFacts> mappings;
         // No facts are read for a selection larger than a run may hold: the planner refuses it before it looks at any mapping.
-        var mappings = mappingIds.Distinct().Count() > RunRules.MaxMappingsPerRun
-            ? []
-            : await MappingFactsAsync(selected, ct);
+        if (selection.MappingIds is { } explicitIds)
+        {
+            mappingIds = explicitIds;
+            mappings = explicitIds.Distinct().Count() > RunRules.MaxMappingsPerRun ? [] : await MappingFactsAsync(selected, ct);
+        }
+        else if (await selected.CountAsync(ct) > RunRules.MaxMappingsPerRun)
+        {
+            mappingIds = await selected.Select(m => m.Id).ToListAsync(ct);
+            mappings = [];
+        }
+        else
+        {
+            // The matching mappings are the ones whose facts are read: one pass over them gives both.
+            mappings = await MappingFactsAsync(selected, ct);
+            mappingIds = [.. mappings.Keys];
+        }
         var factsTime = clock.Elapsed;
         var plan = RunPlanner.Plan(new RunRequest(mappingIds, kinds, startAt, dryRun), facts, mappings, now);
         var planTime = clock.Elapsed - factsTime;
@@ -297,23 +311,41 @@ public sealed class RunEngine(
         return selection.MappingIds is null ? MappingQuery.Apply(project, selection.Filter ?? new MappingFilter()) : project;
     }
 
-    /// <summary>The run rules' facts for the given mappings (of one project), read in two queries whatever their number.</summary>
+    /// <summary>
+    /// The run rules' facts for the given mappings (of one project), in one query whatever their number: each mapping
+    /// with its active jobs' kinds (a row per active job, found through the (mapping, status) index; jobs carry no
+    /// project index, see the store). One pass instead of one for the mappings and one for their jobs halves a
+    /// 50,000-mapping confirmation.
+    /// </summary>
     private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(IQueryable<Mapping> selected, CancellationToken ct)
     {
-        // Through the mappings, so the (mapping, status) index answers: jobs carry no project index (see the store).
-        var active = (await selected
-                .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => new { j.MappingId, j.Kind })
-                .ToListAsync(ct))
-            .GroupBy(j => j.MappingId)
-            .ToDictionary(g => g.Key, g => (IReadOnlySet<JobKind>)g.Select(j => j.Kind).ToHashSet());
-        var none = (IReadOnlySet<JobKind>)new HashSet<JobKind>();
-        var rows = await selected
-            .Select(m => new { m.Id, m.SourceDevice, HasUsers = m.PrimaryUser != null && m.DestinationUser != null, Rejoined = m.RejoinedAt != null })
+        var rows = await (
+                from m in selected
+                join j in db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)) on m.Id equals j.MappingId into active
+                from j in active.DefaultIfEmpty()
+                select new
+                {
+                    m.Id,
+                    m.SourceDevice,
+                    HasUsers = m.PrimaryUser != null && m.DestinationUser != null,
+                    Rejoined = m.RejoinedAt != null,
+                    ActiveKind = j == null ? (JobKind?)null : j.Kind,
+                })
             .ToListAsync(ct);
         var facts = new Dictionary<Guid, MappingFacts>(rows.Count);
+        var activeKinds = new Dictionary<Guid, HashSet<JobKind>>(rows.Count);
         foreach (var m in rows)
         {
-            facts[m.Id] = new MappingFacts(m.Id, m.SourceDevice, m.HasUsers, m.Rejoined, active.GetValueOrDefault(m.Id, none));
+            if (!activeKinds.TryGetValue(m.Id, out var kinds))
+            {
+                kinds = [];
+                activeKinds[m.Id] = kinds;
+                facts[m.Id] = new MappingFacts(m.Id, m.SourceDevice, m.HasUsers, m.Rejoined, kinds);
+            }
+            if (m.ActiveKind is { } kind)
+            {
+                kinds.Add(kind);
+            }
         }
         return facts;
     }

@@ -99,6 +99,29 @@ public abstract class RunsSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task A_run_by_filter_refuses_each_kind_already_active_and_counts_a_mapping_with_several_active_jobs_once()
+    {
+        var project = await Client.CreateProjectAsync("EntraId", "Offline", sourceEntraId: true);
+        var prefix = Prefix();
+        var ids = await Client.ImportDevicesAsync(project, prefix, 3);
+        await StartAsync(project, new { kinds = new[] { "MigrateEntraIdGroups", "RegisterAutopilot" }, mappingIds = ids.Take(2).ToList() });
+
+        var result = await StartAsync(project, new
+        {
+            kinds = new[] { "RejoinDomain", "MigrateEntraIdGroups", "RegisterAutopilot" },
+            filter = new { search = prefix },
+        });
+
+        // Two mappings have two active jobs each: only their rejoin starts; the third gets all three.
+        Assert.Equal(3, result.GetProperty("mappingCount").GetInt32());
+        Assert.Equal(5, result.GetProperty("jobCount").GetInt32());
+        var refusals = result.GetProperty("refusals").EnumerateArray().ToList();
+        Assert.Equal(4, refusals.Count);
+        Assert.All(refusals, r => Assert.Equal(RunRules.JobAlreadyActive, r.GetProperty("rule").GetString()));
+        Assert.Equal(ids.Take(2).Order(), refusals.Select(r => r.GetProperty("mappingId").GetGuid()).Distinct().Order());
+    }
+
+    [Fact]
     public async Task Permissions_without_rejoin_are_refused_and_nothing_starts()
     {
         var project = await Client.CreateProjectAsync();
