@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Linq.Expressions;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
@@ -65,7 +66,7 @@ public sealed class MappingOrder
             "updatedAt" => last.UpdatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture),
             _ => null,
         };
-        var json = JsonSerializer.SerializeToUtf8Bytes(new[] { Name, value, last.SourceDeviceKey });
+        var json = JsonSerializer.SerializeToUtf8Bytes(new[] { Name, value, last.SourceDeviceKey }, CursorJson);
         return Base64Url.EncodeToString(json);
     }
 
@@ -106,8 +107,11 @@ public sealed class MappingOrder
 
     private static bool IsText(string text) => text.Length is > 0 and <= MappingRules.FieldMaxLength && TextRules.IndexOfRefused(text) < 0;
 
-    /// <summary>Room for the longest names a cursor holds (two fields of 1,024 characters), in base64 of UTF-8.</summary>
-    private const int MaxCursorLength = 16_384;
+    /// <summary>A URL's length: more is not a cursor this server wrote.</summary>
+    private const int MaxCursorLength = 8_192;
+
+    /// <summary>Names as UTF-8, not <c>\uXXXX</c>: a cursor stays within a URL's length (Kestrel takes 8 KiB).</summary>
+    private static readonly JsonSerializerOptions CursorJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static TEnum? EnumValue<TEnum>(string text) where TEnum : struct, Enum =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && Enum.IsDefined(typeof(TEnum), number)
