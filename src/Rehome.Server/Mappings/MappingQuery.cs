@@ -34,6 +34,9 @@ public static class MappingQuery
 
     public static readonly string[] SortKeys = ["sourceDevice", "destinationName", "status", "stage", "updatedAt"];
 
+    /// <summary>On SQLite, more rows found than this make a search broad: read in the sort's order, not through the index.</summary>
+    public const int BroadSearch = 2_000;
+
     /// <summary>
     /// The longest search: far more than any name it can match, and far below SQLite's limit on a LIKE pattern
     /// (50,000 bytes, "pattern too complex" beyond).
@@ -132,17 +135,27 @@ public static class MappingQuery
                 "SELECT mapping_id AS \"Value\" FROM mapping_search WHERE document LIKE {0} ESCAPE '\\'", pattern);
             return query.Where(m => found.Contains(m.Id));
         }
+        var variants = CaseVariants(text);
         if (text.EnumerateRunes().Count() >= 3)
         {
             // One FTS5 phrase: with the trigram tokenizer, a case-insensitive substring; inside quotes only '"' is special.
             var phrase = "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-            var found = db.Database.SqlQueryRaw<Guid>(
-                "SELECT id AS \"Value\" FROM mappings WHERE rowid IN (SELECT rowid FROM mapping_search WHERE mapping_search MATCH {0})", phrase);
-            return query.Where(m => found.Contains(m.Id));
+            // A search found in many rows is answered faster by reading the project in the sort's order until a page
+            // is full than by sorting every row found. Microsoft.Data.Sqlite runs every command synchronously, so
+            // asking first costs no thread: at most BroadSearch + 1 entries of the index are read.
+            var broad = variants.Count <= 64 && db.Database.SqlQueryRaw<int>(
+                "SELECT count(*) AS \"Value\" FROM (SELECT 1 FROM mapping_search WHERE mapping_search MATCH {0} LIMIT {1})", phrase, BroadSearch + 1)
+                .AsEnumerable().Single() > BroadSearch;
+            if (!broad)
+            {
+                var found = db.Database.SqlQueryRaw<Guid>(
+                    "SELECT id AS \"Value\" FROM mappings WHERE rowid IN (SELECT rowid FROM mapping_search WHERE mapping_search MATCH {0})", phrase);
+                return query.Where(m => found.Contains(m.Id));
+            }
         }
-        // Fewer than three characters make no trigram: LIKE over the project's rows, with every case of each
-        // character spelled out, as SQLite's LIKE folds ASCII letters only.
-        var patterns = CaseVariants(text).Select(v => "%" + EscapeLike(v) + "%").ToList();
+        // Fewer than three characters make no trigram, and a broad search reads rows in order: LIKE, with every case
+        // of each character spelled out, as SQLite's LIKE folds ASCII letters only.
+        var patterns = variants.Select(v => "%" + EscapeLike(v) + "%").ToList();
         return query.Where(m => patterns.Any(p =>
             EF.Functions.Like(m.SourceDeviceKey, p, "\\") ||
             EF.Functions.Like(m.DestinationName, p, "\\") ||
@@ -150,14 +163,18 @@ public static class MappingQuery
             (m.DestinationUser != null && EF.Functions.Like(m.DestinationUser, p, "\\"))));
     }
 
-    /// <summary>Every spelling of <paramref name="text"/> with each non-ASCII character in its own, upper or lower case.</summary>
-    private static IEnumerable<string> CaseVariants(string text)
+    /// <summary>Every spelling of <paramref name="text"/> with each non-ASCII character in its own, upper or lower case (more than 64: some of them).</summary>
+    private static List<string> CaseVariants(string text)
     {
-        IEnumerable<string> variants = [""];
+        List<string> variants = [""];
         foreach (var c in text)
         {
             char[] forms = char.IsAscii(c) ? [c] : [.. new[] { c, char.ToUpperInvariant(c), char.ToLowerInvariant(c) }.Distinct()];
             variants = variants.SelectMany(v => forms.Select(f => v + f)).ToList();
+            if (variants.Count > 64)
+            {
+                break; // too many to spell out: the caller searches through the index instead
+            }
         }
         return variants;
     }

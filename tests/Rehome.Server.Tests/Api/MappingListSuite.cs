@@ -67,6 +67,30 @@ public abstract class MappingListSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task A_search_found_in_thousands_of_rows_is_as_exact_as_a_narrow_one()
+    {
+        var project = await Client.CreateProjectAsync();
+        var p = Prefix();
+        await using (var scope = host.Scope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+            db.Mappings.AddRange(Enumerable.Range(0, 2_100).Select(i =>
+            {
+                var mapping = Mapping.Create(project, new MappingInput { SourceDevice = $"{p}{i:D4}", DestinationName = $"{p}{i:D4}" }, host.Now);
+                mapping.DestinationUser = i % 3 == 0 ? $"u{i}@Été-{p}.example" : $"u{i}@ete-{p}.example";
+                return mapping;
+            }));
+            await db.SaveChangesAsync();
+        }
+
+        var broad = await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?pageSize=5&search={Uri.EscapeDataString("éTÉ-" + p.ToLowerInvariant())}");
+
+        Assert.Equal(700, broad.GetProperty("total").GetInt32());
+        Assert.Equal([$"{p}0000", $"{p}0003", $"{p}0006", $"{p}0009", $"{p}0012"], broad.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("sourceDevice").GetString()));
+        Assert.Equal(2_100, (await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?pageSize=5&search={p}.example")).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task A_renamed_or_deleted_mapping_is_found_by_its_new_names_only()
     {
         var project = await Client.CreateProjectAsync();
@@ -175,7 +199,8 @@ public abstract class MappingListSuite(ServerHost host)
         var counted = await Client.GetJsonAsync(list);
         await using (var scope = host.Scope())
         {
-            await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Mappings.Where(m => m.ProjectId == project).Take(5).ExecuteDeleteAsync();
+            var last = Enumerable.Range(9_996, 5).Select(i => $"{p}{i:D5}").ToList();
+            await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Mappings.Where(m => last.Contains(m.SourceDeviceKey)).ExecuteDeleteAsync();
         }
         var reused = await Client.GetJsonAsync(list);
         host.Time.Advance(TimeSpan.FromSeconds(16));
