@@ -69,6 +69,10 @@ internal static class ListBench
         }
         var builder = RehomeServer.CreateBuilder([.. settings]);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("REHOME_BENCH_SQL") == "1")
+        {
+            builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Information); // the SQL of every query
+        }
         await using var app = await RehomeServer.BuildAsync(builder);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

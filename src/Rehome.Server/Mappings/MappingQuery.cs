@@ -34,6 +34,8 @@ public static class MappingQuery
 
     public static readonly string[] SortKeys = ["sourceDevice", "destinationName", "status", "stage", "updatedAt"];
 
+    private static readonly BigEndianGuidConverter StoredGuid = new();
+
     /// <summary>On SQLite, more rows found than this make a search broad: read in the sort's order, not through the index.</summary>
     public const int BroadSearch = 2_000;
 
@@ -140,13 +142,20 @@ public static class MappingQuery
         {
             // One FTS5 phrase: with the trigram tokenizer, a case-insensitive substring; inside quotes only '"' is special.
             var phrase = "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+            // The ids found, up to BroadSearch + 1, written into the query: a subquery left SQLite free to read the
+            // whole project instead (it cannot know how few rows the index finds). Microsoft.Data.Sqlite runs every
+            // command synchronously, so reading them here costs no thread.
+            var ids = db.Database.SqlQueryRaw<byte[]>(
+                    "SELECT id AS \"Value\" FROM mappings WHERE rowid IN (SELECT rowid FROM mapping_search WHERE mapping_search MATCH {0} LIMIT {1})",
+                    phrase, BroadSearch + 1)
+                .AsEnumerable().Select(id => (Guid)StoredGuid.ConvertFromProvider(id)!).ToList();
             // A search found in many rows is answered faster by reading the project in the sort's order until a page
-            // is full than by sorting every row found. Microsoft.Data.Sqlite runs every command synchronously, so
-            // asking first costs no thread: at most BroadSearch + 1 entries of the index are read.
-            var broad = variants.Count <= 64 && db.Database.SqlQueryRaw<int>(
-                "SELECT count(*) AS \"Value\" FROM (SELECT 1 FROM mapping_search WHERE mapping_search MATCH {0} LIMIT {1})", phrase, BroadSearch + 1)
-                .AsEnumerable().Single() > BroadSearch;
-            if (!broad)
+            // is full than by sorting every row found.
+            if (ids.Count <= BroadSearch)
+            {
+                return query.Where(m => EF.Constant(ids).Contains(m.Id));
+            }
+            if (variants.Count > 64)
             {
                 var found = db.Database.SqlQueryRaw<Guid>(
                     "SELECT id AS \"Value\" FROM mappings WHERE rowid IN (SELECT rowid FROM mapping_search WHERE mapping_search MATCH {0})", phrase);
