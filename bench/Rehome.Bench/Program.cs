@@ -17,6 +17,7 @@ using Rehome.Server.Store;
 // Store benchmarks of issue 2: a run of 50,000 mappings × 5 jobs from request to committed jobs, and a page
 // of the mapping list at 100,000 mappings, on SQLite and (when REHOME_BENCH_POSTGRES is set) PostgreSQL.
 // Usage: dotnet run -c Release --project bench/Rehome.Bench -- [sqlite|postgres|all] [mappings-per-run] [project-size]
+if (args.ElementAtOrDefault(0) == "list") { return await ListBench.RunAsync(args[1..]); } // issue 16's list figures: ListBench.cs
 var which = args.ElementAtOrDefault(0) ?? "all";
 var runSize = int.Parse(args.ElementAtOrDefault(1) ?? "50000", CultureInfo.InvariantCulture);
 var projectSize = int.Parse(args.ElementAtOrDefault(2) ?? "100000", CultureInfo.InvariantCulture);

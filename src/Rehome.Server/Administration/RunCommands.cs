@@ -65,7 +65,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
         if (input.Filter is { } filter)
         {
-            mappings = MappingQuery.Apply(mappings, filter);
+            mappings = MappingQuery.Apply(db, mappings, filter);
         }
         // Only mappings with a job not over (through the jobs' mapping and status index); explicit ids are matched here,
         // as thousands of them would make as many query parameters.

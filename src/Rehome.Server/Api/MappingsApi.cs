@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Mappings;
 using Rehome.Server.Administration;
 using Rehome.Server.Auth;
@@ -16,6 +15,13 @@ public sealed record MoveMappingInput(Guid ProjectId);
 /// </summary>
 public sealed record ImportResult(int Created, int Updated, IReadOnlyList<string> IgnoredColumns, string? Note);
 
+/// <summary>
+/// A page of a project's mappings. <paramref name="TotalIsEstimate"/>: the total was counted up to 15 seconds
+/// before (more than 10,000 matching; see <see cref="MappingCounts"/>). <paramref name="Next"/>: the cursor of the
+/// page after this one (<c>after=</c>), null on the last page.
+/// </summary>
+public sealed record MappingPage(IReadOnlyList<MappingView> Items, int Total, bool TotalIsEstimate, int PageNumber, int PageSize, string? Next);
+
 /// <summary>/api/v1/projects/{id}/mappings and /api/v1/mappings/{id}.</summary>
 public static class MappingsApi
 {
@@ -23,7 +29,8 @@ public static class MappingsApi
     {
         var inProject = api.MapGroup("/projects/{projectId:guid}/mappings").WithTags("Mappings");
         inProject.MapGet("/", ListAsync).WithName("ListMappings").RequireRole(Role.Viewer)
-            .WithSummary("A page of the project's mappings, filtered by status, stage, last readiness outcome and text, sorted.");
+            .WithSummary("A page of the project's mappings, filtered by status, stage, last readiness outcome and text, sorted; " +
+                "'after' (the 'next' of the page before) continues a sort at any depth.");
         inProject.MapPost("/", CreateAsync).WithName("CreateMapping").RequireRole(Role.Operator);
         inProject.MapPost("/import", ImportAsync).WithName("ImportMappings").RequireRole(Role.Operator)
             .Accepts<string>("text/csv")
@@ -42,23 +49,14 @@ public static class MappingsApi
     }
 
     private static async Task<IResult> ListAsync(
-        Guid projectId, string? status, string? stage, string? search, string? readiness, string? sort, int? page, int? pageSize,
-        RehomeDbContext db, CancellationToken ct)
+        Guid projectId, string? status, string? stage, string? search, string? readiness, string? sort, int? page, int? pageSize, string? after,
+        MappingList list, CancellationToken ct)
     {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
-        {
-            return Problems.NotFound($"Project {projectId}");
-        }
-        var filter = new MappingFilter { Status = status, Stage = stage, Search = search, Readiness = readiness };
-        if (MappingQuery.Check(filter, sort) is { } problem)
-        {
-            return Problems.Validation([problem]);
-        }
         var (number, size) = Paging.Clamp(page, pageSize);
-        var query = MappingQuery.Apply(db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter);
-        var total = await query.CountAsync(ct);
-        var items = await MappingQuery.Sort(query, sort).Skip((number - 1) * size).Take(size).ToListAsync(ct);
-        return Results.Ok(new Page<MappingView>(items.Select(MappingView.From).ToList(), total, number, size));
+        var filter = new MappingFilter { Status = status, Stage = stage, Search = search, Readiness = readiness };
+        var outcome = await list.PageAsync(projectId, new MappingListRequest(filter, sort, (number - 1) * size, size, after), ct);
+        return outcome.ToResult(p => Results.Ok(new MappingPage(
+            p.Rows.Select(MappingView.From).ToList(), p.Total.Count, p.Total.IsEstimate, number, size, p.Next)));
     }
 
     private static async Task<IResult> CreateAsync(Guid projectId, MappingInput input, MappingCommands mappings, CancellationToken ct) =>

@@ -89,7 +89,7 @@ public sealed class ReadinessCheck(
     {
         var kinds = input.Kinds is { Count: > 0 } chosen ? chosen.Distinct().Order().ToList() : [.. Enum.GetValues<JobKind>()];
         var query = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
-        query = input.MappingIds is { } ids ? query.Where(m => ids.Contains(m.Id)) : MappingQuery.Apply(query, input.Filter ?? new MappingFilter());
+        query = input.MappingIds is { } ids ? query.Where(m => ids.Contains(m.Id)) : MappingQuery.Apply(db, query, input.Filter ?? new MappingFilter());
         var mappings = await query.OrderBy(m => m.SourceDeviceKey).Take(MaxMappings + 1).ToListAsync(ct);
         if (mappings.Count > MaxMappings)
         {

@@ -48,6 +48,8 @@ public static class RehomeServer
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();
         services.AddScoped<MappingTransfer>();
+        services.AddScoped<MappingList>();
+        services.AddSingleton<MappingCounts>();
         services.AddScoped<ReportQueries>();
         services.AddScoped<ConnectionCommands>();
         services.AddScoped<PolicyCommands>();

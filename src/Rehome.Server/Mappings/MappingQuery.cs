@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Core.Validation;
+using Rehome.Server.Store;
 
 namespace Rehome.Server.Mappings;
 
@@ -32,6 +33,11 @@ public static class MappingQuery
     public const string NotChecked = "NotChecked";
 
     public static readonly string[] SortKeys = ["sourceDevice", "destinationName", "status", "stage", "updatedAt"];
+
+    private static readonly BigEndianGuidConverter StoredGuid = new();
+
+    /// <summary>On SQLite, more rows found than this make a search broad: read in the sort's order, not through the index.</summary>
+    public const int BroadSearch = 2_000;
 
     /// <summary>
     /// The longest search: far more than any name it can match, and far below SQLite's limit on a LIKE pattern
@@ -74,8 +80,10 @@ public static class MappingQuery
     private static bool IsName<TEnum>(string text) where TEnum : struct, Enum =>
         Enum.GetNames<TEnum>().Contains(text.Trim(), StringComparer.OrdinalIgnoreCase);
 
-    public static IQueryable<Mapping> Apply(IQueryable<Mapping> query, MappingFilter filter)
+    /// <summary>The mappings of <paramref name="query"/> that match <paramref name="filter"/>; <paramref name="db"/> answers the text search.</summary>
+    public static IQueryable<Mapping> Apply(RehomeDbContext db, IQueryable<Mapping> query, MappingFilter filter)
     {
+        ArgumentNullException.ThrowIfNull(db);
         if (filter.Status is { Length: > 0 } statusText)
         {
             if (string.Equals(statusText, NotStarted, StringComparison.OrdinalIgnoreCase))
@@ -107,34 +115,77 @@ public static class MappingQuery
         }
         if (!string.IsNullOrWhiteSpace(filter.Search))
         {
-            var pattern = "%" + EscapeLike(filter.Search.Trim().ToUpperInvariant()) + "%";
-            query = query.Where(m =>
-                EF.Functions.Like(m.SourceDeviceKey, pattern, "\\") ||
-                EF.Functions.Like(m.DestinationName.ToUpper(), pattern, "\\") ||
-                (m.PrimaryUser != null && EF.Functions.Like(m.PrimaryUser.ToUpper(), pattern, "\\")) ||
-                (m.DestinationUser != null && EF.Functions.Like(m.DestinationUser.ToUpper(), pattern, "\\")));
+            query = Search(db, query, filter.Search.Trim());
         }
         return query;
     }
 
-    public static IQueryable<Mapping> Sort(IQueryable<Mapping> query, string? sort)
+    /// <summary>Sorts by a checked sort key (<see cref="MappingOrder"/>), the device key ascending by default.</summary>
+    public static IQueryable<Mapping> Sort(IQueryable<Mapping> query, string? sort) => MappingOrder.Of(sort).Sort(query);
+
+    /// <summary>
+    /// The mappings whose source device, destination name or users hold <paramref name="text"/>, in any case,
+    /// found through the trigram index of <see cref="MappingSearchSchema"/> rather than by reading every row.
+    /// </summary>
+    private static IQueryable<Mapping> Search(RehomeDbContext db, IQueryable<Mapping> query, string text)
     {
-        var descending = sort?.StartsWith('-') == true;
-        var key = sort?.TrimStart('-').ToUpperInvariant() ?? "SOURCEDEVICE";
-        // Every order ends on the unique device key so that pages never overlap or skip rows.
-        return (key, descending) switch
+        if (db.Provider == StoreProvider.PostgreSql)
         {
-            ("DESTINATIONNAME", false) => query.OrderBy(m => m.DestinationName).ThenBy(m => m.SourceDeviceKey),
-            ("DESTINATIONNAME", true) => query.OrderByDescending(m => m.DestinationName).ThenBy(m => m.SourceDeviceKey),
-            ("STATUS", false) => query.OrderBy(m => m.Status).ThenBy(m => m.SourceDeviceKey),
-            ("STATUS", true) => query.OrderByDescending(m => m.Status).ThenBy(m => m.SourceDeviceKey),
-            ("STAGE", false) => query.OrderBy(m => m.Stage).ThenBy(m => m.SourceDeviceKey),
-            ("STAGE", true) => query.OrderByDescending(m => m.Stage).ThenBy(m => m.SourceDeviceKey),
-            ("UPDATEDAT", false) => query.OrderBy(m => m.UpdatedAt).ThenBy(m => m.SourceDeviceKey),
-            ("UPDATEDAT", true) => query.OrderByDescending(m => m.UpdatedAt).ThenBy(m => m.SourceDeviceKey),
-            (_, true) => query.OrderByDescending(m => m.SourceDeviceKey),
-            _ => query.OrderBy(m => m.SourceDeviceKey),
-        };
+            // The document is upper-cased by the database; pg_trgm serves LIKE at any length (short ones scan its index).
+            var pattern = "%" + EscapeLike(text.ToUpperInvariant()) + "%";
+            var found = db.Database.SqlQueryRaw<Guid>(
+                "SELECT mapping_id AS \"Value\" FROM mapping_search WHERE document LIKE {0} ESCAPE '\\'", pattern);
+            return query.Where(m => found.Contains(m.Id));
+        }
+        var variants = CaseVariants(text);
+        if (text.EnumerateRunes().Count() >= 3)
+        {
+            // One FTS5 phrase: with the trigram tokenizer, a case-insensitive substring; inside quotes only '"' is special.
+            var phrase = "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+            // The ids found, up to BroadSearch + 1, written into the query: a subquery left SQLite free to read the
+            // whole project instead (it cannot know how few rows the index finds). Microsoft.Data.Sqlite runs every
+            // command synchronously, so reading them here costs no thread.
+            var ids = db.Database.SqlQueryRaw<byte[]>(
+                    "SELECT id AS \"Value\" FROM mappings WHERE rowid IN (SELECT rowid FROM mapping_search WHERE mapping_search MATCH {0} LIMIT {1})",
+                    phrase, BroadSearch + 1)
+                .AsEnumerable().Select(id => (Guid)StoredGuid.ConvertFromProvider(id)!).ToList();
+            // A search found in many rows is answered faster by reading the project in the sort's order until a page
+            // is full than by sorting every row found.
+            if (ids.Count <= BroadSearch)
+            {
+                return query.Where(m => EF.Constant(ids).Contains(m.Id));
+            }
+            if (variants.Count > 64)
+            {
+                var found = db.Database.SqlQueryRaw<Guid>(
+                    "SELECT id AS \"Value\" FROM mappings WHERE rowid IN (SELECT rowid FROM mapping_search WHERE mapping_search MATCH {0})", phrase);
+                return query.Where(m => found.Contains(m.Id));
+            }
+        }
+        // Fewer than three characters make no trigram, and a broad search reads rows in order: LIKE, with every case
+        // of each character spelled out, as SQLite's LIKE folds ASCII letters only.
+        var patterns = variants.Select(v => "%" + EscapeLike(v) + "%").ToList();
+        return query.Where(m => patterns.Any(p =>
+            EF.Functions.Like(m.SourceDeviceKey, p, "\\") ||
+            EF.Functions.Like(m.DestinationName, p, "\\") ||
+            (m.PrimaryUser != null && EF.Functions.Like(m.PrimaryUser, p, "\\")) ||
+            (m.DestinationUser != null && EF.Functions.Like(m.DestinationUser, p, "\\"))));
+    }
+
+    /// <summary>Every spelling of <paramref name="text"/> with each non-ASCII character in its own, upper or lower case (more than 64: some of them).</summary>
+    private static List<string> CaseVariants(string text)
+    {
+        List<string> variants = [""];
+        foreach (var c in text)
+        {
+            char[] forms = char.IsAscii(c) ? [c] : [.. new[] { c, char.ToUpperInvariant(c), char.ToLowerInvariant(c) }.Distinct()];
+            variants = variants.SelectMany(v => forms.Select(f => v + f)).ToList();
+            if (variants.Count > 64)
+            {
+                break; // too many to spell out: the caller searches through the index instead
+            }
+        }
+        return variants;
     }
 
     private static string EscapeLike(string text) =>

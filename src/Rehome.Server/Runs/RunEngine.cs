@@ -308,7 +308,7 @@ public sealed class RunEngine(
     private IQueryable<Mapping> Selected(Guid projectId, RunSelection selection)
     {
         var project = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
-        return selection.MappingIds is null ? MappingQuery.Apply(project, selection.Filter ?? new MappingFilter()) : project;
+        return selection.MappingIds is null ? MappingQuery.Apply(db, project, selection.Filter ?? new MappingFilter()) : project;
     }
 
     /// <summary>

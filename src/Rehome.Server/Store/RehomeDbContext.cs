@@ -138,9 +138,11 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             // A device is in one project at most: the key is unique across all of them.
             e.HasIndex(m => m.SourceDeviceKey).IsUnique();
             e.HasIndex(m => new { m.ProjectId, m.SourceDeviceKey });
-            e.HasIndex(m => new { m.ProjectId, m.Status });
-            e.HasIndex(m => new { m.ProjectId, m.Stage });
-            e.HasIndex(m => new { m.ProjectId, m.DestinationName });
+            // The grid's filters and sorts within a project, each ending on the device key as MappingQuery's orders
+            // do: a page, deep or not, is a range of one index (read backwards for a descending sort).
+            e.HasIndex(m => new { m.ProjectId, m.Status, m.SourceDeviceKey });
+            e.HasIndex(m => new { m.ProjectId, m.Stage, m.SourceDeviceKey });
+            e.HasIndex(m => new { m.ProjectId, m.DestinationName, m.SourceDeviceKey });
             e.HasIndex(m => new { m.ProjectId, m.Readiness });
             e.HasIndex(m => m.LastRunId);
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);

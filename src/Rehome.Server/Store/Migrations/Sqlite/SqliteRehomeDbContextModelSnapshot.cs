@@ -390,20 +390,20 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_mappings_source_device_key");
 
-                    b.HasIndex("ProjectId", "DestinationName")
-                        .HasDatabaseName("ix_mappings_project_id_destination_name");
-
                     b.HasIndex("ProjectId", "Readiness")
                         .HasDatabaseName("ix_mappings_project_id_readiness");
 
                     b.HasIndex("ProjectId", "SourceDeviceKey")
                         .HasDatabaseName("ix_mappings_project_id_source_device_key");
 
-                    b.HasIndex("ProjectId", "Stage")
-                        .HasDatabaseName("ix_mappings_project_id_stage");
+                    b.HasIndex("ProjectId", "DestinationName", "SourceDeviceKey")
+                        .HasDatabaseName("ix_mappings_project_id_destination_name_source_device_key");
 
-                    b.HasIndex("ProjectId", "Status")
-                        .HasDatabaseName("ix_mappings_project_id_status");
+                    b.HasIndex("ProjectId", "Stage", "SourceDeviceKey")
+                        .HasDatabaseName("ix_mappings_project_id_stage_source_device_key");
+
+                    b.HasIndex("ProjectId", "Status", "SourceDeviceKey")
+                        .HasDatabaseName("ix_mappings_project_id_status_source_device_key");
 
                     b.ToTable("mappings", (string)null);
                 });
