@@ -108,7 +108,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         Guid projectId, CleanupSelection selection, CancellationToken ct)
     {
         var project = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
-        IQueryable<Mapping> selected = selection.Filter is { } filter ? MappingQuery.Apply(project, filter) : project;
+        IQueryable<Mapping> selected = selection.Filter is { } filter ? MappingQuery.Apply(db, project, filter) : project;
         var mappings = await selected.Select(m => new { m.Id, m.AgentId }).ToListAsync(ct);
         if (selection.MappingIds is { } ids)
         {
