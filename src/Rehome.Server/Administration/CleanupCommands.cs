@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
 using Rehome.Server.Audit;
+using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
 
@@ -17,7 +18,7 @@ public sealed record CleanupResult(int Done, int Kept, IReadOnlyDictionary<strin
 /// After the migration: removes a project's completed mappings (with their jobs) and tells the agents of its
 /// completed mappings to uninstall themselves, by <see cref="CompletedMappingRules"/>, each in one request.
 /// </summary>
-public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, AgentCommands agents, AuditTrail audit)
+public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, AgentCommands agents, AgentRegistry registry, AuditTrail audit)
 {
     /// <summary>The rule's reason for mappings without an agent, in the uninstall's answer.</summary>
     public const string NoAgent = "NoAgent";
@@ -52,6 +53,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         audit.Record("mapping.remove-completed", $"project:{projectId}", $"{result.Done} removed, {result.Kept} kept");
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();
+        registry.MappingsRemoved(completed.Where(m => m.AgentId is not null).Select(m => m.AgentId!.Value).Distinct());
         return result;
     }
 

@@ -4,6 +4,7 @@ using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
+using Rehome.Server.Gateway;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Administration;
@@ -12,7 +13,7 @@ namespace Rehome.Server.Administration;
 /// Creates, changes, deletes and moves single mappings: for the API and the console. The store's project limits
 /// apply (a limited account neither sees nor reaches another project's mappings, nor moves one into it).
 /// </summary>
-public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time)
+public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time, AgentRegistry registry)
 {
     public async Task<MappingView?> GetAsync(Guid id, CancellationToken ct) =>
         await db.Mappings.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct) is { } m ? MappingView.From(m) : null;
@@ -110,6 +111,7 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();
+        registry.MappingsRemoved(mapping.AgentId is { } agent ? [agent] : []);
         return true;
     }
 

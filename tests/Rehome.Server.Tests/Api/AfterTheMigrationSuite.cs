@@ -301,6 +301,66 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task An_agent_told_to_uninstall_while_its_mapping_has_a_scheduled_job_hears_it_only_once_the_job_ended()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        var started = await Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/runs",
+            new { kinds = new[] { "RejoinDomain" }, mappingIds = new[] { device.MappingId }, startAt = host.Now.AddDays(1) });
+        await Client.PostJsonAsync($"/api/v1/agents/{device.AgentId}/uninstall", new { }, HttpStatusCode.OK);
+
+        var whileScheduled = await PollAsync(device);
+        await Client.PostJsonAsync($"/api/v1/runs/{started.GetProperty("run").Id()}/stop", new { }, HttpStatusCode.OK);
+        var afterTheStop = await PollAsync(device);
+
+        Assert.Equal(HttpStatusCode.NoContent, whileScheduled.StatusCode);
+        Assert.Equal(AgentUninstall.PollStatus, (int)afterTheStop.StatusCode);
+    }
+
+    /// <summary>A second project on the device's connections (the next wave), the device imported and a rejoin started there.</summary>
+    private async Task<Guid> NextWaveAsync(EnrolledDevice device)
+    {
+        var policy = (await Client.GetJsonAsync($"/api/v1/projects/{device.ProjectId}")).GetProperty("policyId").GetGuid();
+        var project = (await Client.PostJsonAsync("/api/v1/projects", new
+        {
+            name = ApiClient.Unique("wave"),
+            sourceConnectionId = device.SourceId,
+            destinationConnectionId = device.DestinationId,
+            policyId = policy,
+        })).Id();
+        await Client.PostCsvAsync($"/api/v1/projects/{project}/mappings/import",
+            $"SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n{device.DeviceName},,,CONTOSO\\ann,ann@fabrikam.example\n");
+        var mapping = (await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?search={device.DeviceName}")).GetProperty("items")[0].Id();
+        await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain" }, mappingIds = new[] { mapping } });
+        await using var scope = host.Scope();
+        await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
+        return mapping;
+    }
+
+    /// <summary>The device's rejoin ran and finished; the gateway holds its mapping (an idle poll).</summary>
+    private async Task<EnrolledDevice> MigratedDeviceAsync()
+    {
+        var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        await host.RunAsync(device, "RejoinDomain");
+        await host.EndNextJobAsync(device.MappingId, JobStatus.Finished);
+        Assert.Equal(HttpStatusCode.NoContent, (await PollAsync(device)).StatusCode);
+        return device;
+    }
+
+    [Fact]
+    public async Task A_device_whose_completed_mapping_was_removed_gets_the_next_waves_job_without_a_restart()
+    {
+        using var device = await MigratedDeviceAsync();
+        var removed = await Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/mappings/remove-completed", new { mappingIds = new[] { device.MappingId } }, HttpStatusCode.OK);
+        var mapping = await NextWaveAsync(device);
+
+        var poll = await PollAsync(device);
+
+        Assert.Equal(1, removed.GetProperty("done").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, poll.StatusCode);
+        Assert.Equal(device.AgentId, (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}")).GetProperty("agentId").GetGuid());
+    }
+
+    [Fact]
     public async Task Only_an_administrator_tells_an_agent_to_uninstall_and_a_revoked_one_or_an_unasked_confirmation_is_refused()
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
