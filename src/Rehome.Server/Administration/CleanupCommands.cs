@@ -33,8 +33,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         {
             return invalid;
         }
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+        await using var transaction = await ProjectLock.TakeAsync(db, store, projectId, ct);
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Failure.NotFound($"Project {projectId}");

@@ -147,18 +147,22 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         return (project, ids, archive);
     }
 
-    [Fact]
-    public async Task An_archived_project_keeps_its_project_and_run_reports_and_its_audit_in_one_zip_a_viewer_downloads()
+    private static async Task<ZipArchive> DownloadAsync(HttpClient client, Guid project)
     {
-        var (project, ids, archive) = await ArchivedAsync();
-        var viewer = await host.CreateAsync(Role.Viewer);
-        var run = (await Client.GetJsonAsync($"/api/v1/projects/{project}/runs")).GetProperty("items")[0].Id();
-
-        var answer = await viewer.Client(host).GetAsync(new Uri($"/api/v1/projects/{project}/archive.zip", UriKind.Relative));
-
+        var answer = await client.GetAsync(new Uri($"/api/v1/projects/{project}/archive.zip", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("application/zip", answer.Content.Headers.ContentType?.MediaType);
-        var bytes = await answer.Content.ReadAsByteArrayAsync();
+        return new ZipArchive(new MemoryStream(await answer.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
+    public async Task An_archived_project_keeps_its_project_and_run_reports_and_its_audit_in_one_zip()
+    {
+        var (project, ids, archive) = await ArchivedAsync();
+        var run = (await Client.GetJsonAsync($"/api/v1/projects/{project}/runs")).GetProperty("items")[0].Id();
+
+        var bytes = await Client.GetByteArrayAsync(new Uri($"/api/v1/projects/{project}/archive.zip", UriKind.Relative));
+
         Assert.Equal(archive.GetProperty("sizeBytes").GetInt64(), bytes.Length);
         using var zip = new ZipArchive(new MemoryStream(bytes));
         var names = zip.Entries.Select(e => e.FullName).Order().ToList();
@@ -173,9 +177,30 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         Assert.Contains($"project:{project}", audit, StringComparison.Ordinal);
         Assert.Contains($"run:{run}", audit, StringComparison.Ordinal);
         Assert.Contains("run.stop", audit, StringComparison.Ordinal);
+        var report = Read(zip, "project-report.csv").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var projectRow = report.Single(l => l.StartsWith("Project,", StringComparison.Ordinal)).Split(',');
+        Assert.Equal(ids.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), projectRow[Array.IndexOf(report[0].Split(','), "Count")]);
         Assert.Contains("Exceptions", Read(zip, "project-report.csv"), StringComparison.Ordinal);
         Assert.Single(await AuditAsync("project.archive", $"project:{project}"));
-        Assert.True(ids.Count > 0);
+    }
+
+    [Fact]
+    public async Task A_viewer_downloads_the_archives_reports_without_the_audit_which_only_an_auditor_role_reads()
+    {
+        var (project, _, _) = await ArchivedAsync();
+        var viewer = await host.CreateAsync(Role.Viewer);
+        var operatorAccount = await host.CreateAsync(Role.Operator);
+
+        using var viewers = await DownloadAsync(viewer.Client(host), project);
+        using var operators = await DownloadAsync(operatorAccount.Client(host), project);
+
+        foreach (var zip in new[] { viewers, operators })
+        {
+            var names = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.DoesNotContain("audit.csv", names);
+            Assert.Equal(4, names.Count);
+            Assert.Contains("project-report.csv", names);
+        }
     }
 
     private static string Read(ZipArchive zip, string name)

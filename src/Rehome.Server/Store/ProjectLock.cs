@@ -1,0 +1,26 @@
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Rehome.Server.Store;
+
+/// <summary>
+/// A project's lock: a transaction whose first statement writes the project's row (a row lock on PostgreSQL, the
+/// database's write lock on SQLite). Run starts, reverts, archives and cleanups take it, so that on one project they
+/// happen one after the other, each seeing what the one before wrote. Held briefly: on SQLite every write waits for it.
+/// </summary>
+public static class ProjectLock
+{
+    public static async Task<IDbContextTransaction> TakeAsync(RehomeDbContext db, StoreCommands store, Guid projectId, CancellationToken ct)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+}
