@@ -11,8 +11,11 @@ namespace Rehome.Server.Administration;
 /// <summary>Which mappings a cleanup looks at: explicit ids, a filter (the grid's), or neither for the whole project.</summary>
 public sealed record CleanupSelection(List<Guid>? MappingIds, MappingFilter? Filter);
 
-/// <summary>What a cleanup did: how many mappings it removed (or told to uninstall) and how many it kept, by reason.</summary>
-public sealed record CleanupResult(int Done, int Kept, IReadOnlyDictionary<string, int> KeptByReason);
+/// <summary>
+/// What a cleanup did: how many mappings it removed (or agents it told to uninstall) and how many mappings it kept, by
+/// reason; for an uninstall, the agents of completed mappings refused by rule (revoked, uninstalled already, ...).
+/// </summary>
+public sealed record CleanupResult(int Done, int Kept, IReadOnlyDictionary<string, int> KeptByReason, IReadOnlyDictionary<string, int>? AgentsRefusedByRule = null);
 
 /// <summary>
 /// After the migration: removes a project's completed mappings (with their jobs) and tells the agents of its
@@ -74,19 +77,26 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         {
             kept[NoAgent] = noAgent;
         }
-        var told = 0;
+        // One transaction: every agent's mark and the one audit entry naming them are saved together, or none.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var told = new List<Guid>();
+        var refused = new Dictionary<string, int>();
         foreach (var chunk in withAgent.Chunk(500))
         {
-            var (count, refused) = await agents.RequestUninstallManyAsync(chunk, ct);
-            told += count;
-            foreach (var (rule, n) in refused)
+            var (marked, refusals) = await agents.MarkUninstallManyAsync(chunk, ct);
+            told.AddRange(marked);
+            foreach (var (rule, n) in refusals)
             {
-                kept[rule] = kept.GetValueOrDefault(rule) + n;
+                refused[rule] = refused.GetValueOrDefault(rule) + n;
             }
         }
-        var result = Result(told, kept);
-        audit.Record("agent.uninstall-requested", $"project:{projectId}", $"{result.Done} agents of completed mappings told to uninstall, {result.Kept} mappings kept");
+        var result = new CleanupResult(told.Count, kept.Values.Sum(), kept, refused);
+        audit.Record("agent.uninstall-requested", $"project:{projectId}",
+            $"{told.Count} agents of completed mappings told to uninstall ({string.Join(", ", told)}); {result.Kept} mappings kept; " +
+            $"{refused.Values.Sum()} agents refused{(refused.Count > 0 ? $" ({string.Join(", ", refused.Select(r => $"{r.Key} {r.Value}"))})" : "")}");
         await db.SaveChangesAsync(ct);
+        await transaction.CommitRegardlessAsync();
+        await agents.TellUninstallAsync(told, ct);
         return result;
     }
 

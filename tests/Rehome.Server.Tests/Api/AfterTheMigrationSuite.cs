@@ -308,6 +308,8 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         Assert.Equal(JsonValueKind.String, agent.GetProperty("revokedAt").ValueKind);
         var listed = await Client.GetJsonAsync("/api/v1/agents?state=uninstalled");
         Assert.Contains(listed.GetProperty("items").EnumerateArray(), a => a.Id() == device.AgentId);
+        var revoked = await Client.GetJsonAsync($"/api/v1/agents?state=revoked&search={device.DeviceName}");
+        Assert.DoesNotContain(revoked.GetProperty("items").EnumerateArray(), a => a.Id() == device.AgentId);
         Assert.Single(await AuditAsync("agent.uninstall-requested", $"agent/{device.AgentId}"));
         Assert.Equal([$"{device.DeviceName}: removed Journals, DeviceKey"], await AuditAsync("agent.uninstalled", $"agent/{device.AgentId}"));
     }
@@ -422,7 +424,22 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         var reasons = result.GetProperty("keptByReason").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
         Assert.Equal(new Dictionary<string, int> { ["NoAgent"] = 1, ["NeverRun"] = 1 }, reasons);
         Assert.Equal(AgentUninstall.PollStatus, (int)(await PollAsync(device)).StatusCode);
-        Assert.Single(await AuditAsync("agent.uninstall-requested", $"project:{device.ProjectId}"));
+        Assert.Contains(device.AgentId.ToString(), Assert.Single(await AuditAsync("agent.uninstall-requested", $"project:{device.ProjectId}")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agents_of_completed_mappings_refused_by_rule_are_counted_apart_from_the_mappings_kept()
+    {
+        using var device = await MigratedDeviceAsync();
+        await Client.PostAsync(new Uri($"/api/v1/agents/{device.AgentId}/revoke", UriKind.Relative), null);
+
+        var result = await Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/agents/uninstall", new { }, HttpStatusCode.OK);
+
+        Assert.Equal(0, result.GetProperty("done").GetInt32());
+        Assert.Equal(0, result.GetProperty("kept").GetInt32());
+        Assert.Empty(result.GetProperty("keptByReason").EnumerateObject());
+        Assert.Equal(1, result.GetProperty("agentsRefusedByRule").GetProperty("AgentRevoked").GetInt32());
+        Assert.Contains("1 agents refused (AgentRevoked 1)", Assert.Single(await AuditAsync("agent.uninstall-requested", $"project:{device.ProjectId}")), StringComparison.Ordinal);
     }
 }
 
