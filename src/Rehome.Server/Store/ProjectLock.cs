@@ -9,12 +9,19 @@ namespace Rehome.Server.Store;
 /// </summary>
 public static class ProjectLock
 {
-    public static async Task<IDbContextTransaction> TakeAsync(RehomeDbContext db, StoreCommands store, Guid projectId, CancellationToken ct)
+    public static Task<IDbContextTransaction> TakeAsync(RehomeDbContext db, StoreCommands store, Guid projectId, CancellationToken ct) =>
+        TakeAsync(db, store, [projectId], ct);
+
+    /// <summary>Several projects' locks (a move between two), always taken in the same order, so that two callers never wait for each other.</summary>
+    public static async Task<IDbContextTransaction> TakeAsync(RehomeDbContext db, StoreCommands store, IReadOnlyCollection<Guid> projectIds, CancellationToken ct)
     {
         var transaction = await db.Database.BeginTransactionAsync(ct);
         try
         {
-            await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+            foreach (var projectId in projectIds.Distinct().Order())
+            {
+                await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+            }
             return transaction;
         }
         catch

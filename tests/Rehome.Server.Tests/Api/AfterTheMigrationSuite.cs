@@ -227,9 +227,11 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         });
         var deleteMapping = await Client.DeleteAsync(new Uri($"/api/v1/mappings/{ids[5]}", UriKind.Relative));
         var remove = await Client.PostAsJsonAsync($"/api/v1/projects/{project}/mappings/remove-completed", new { });
+        var discover = await Client.PostAsJsonAsync($"/api/v1/projects/{project}/mappings/discover", new { organizationalUnit = "OU=Workstations,DC=contoso,DC=example" });
 
         Assert.Equal("ProjectArchivedNoRuns", (await ProblemAsync(run, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedNoImports", (await ProblemAsync(import, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
+        Assert.Equal("ProjectArchivedNoImports", (await ProblemAsync(discover, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedReadOnly", (await ProblemAsync(edit, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedMappingsReadOnly", (await ProblemAsync(deleteMapping, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedMappingsReadOnly", (await ProblemAsync(remove, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
