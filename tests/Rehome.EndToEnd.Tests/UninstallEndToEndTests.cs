@@ -23,7 +23,8 @@ public sealed class UninstallEndToEndTests
 
         Assert.Equal(JobStatus.Finished, LiveWorld.StatusOf(await world.JobAsync(runId, 1, JobKind.RejoinDomain)));
         var device = world.Device(1);
-        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(device.Exit is not null), TimeSpan.FromSeconds(30), "the agent to stop");
+        // The confirmation comes before the agent's last run ends; an earlier run ended with the rejoin's restart.
+        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(device.Exit is AgentExit.Stopped or AgentExit.Refused), TimeSpan.FromSeconds(30), "the agent to stop");
         Assert.Equal(AgentExit.Stopped, device.Exit);
         Assert.False(System.IO.Directory.Exists(device.StateFolder), "the agent's state folder (identity, journals, logs) is gone");
         Assert.False(File.Exists(Path.Combine(device.DeviceFolder, "device-key.p8")), "the device key is gone");
@@ -56,7 +57,9 @@ public sealed class UninstallEndToEndTests
         var first = await AgentOfAsync(world, 1);
         await SimulatedFleet.WaitUntilAsync(async () => (string?)(await world.Api.GetAsync($"/api/v1/agents/{first}", CancellationToken.None))["state"] == "uninstalled",
             TimeSpan.FromSeconds(60), "the first agent to confirm its uninstall");
-        Assert.True(SimulatedAgentRemoval.Read(world.Device(1).DeviceFolder)?.AgentRemoved);
+        // The agent removes itself after its confirmation (its last call): the flag comes a moment after the state.
+        await SimulatedFleet.WaitUntilAsync(() => Task.FromResult(SimulatedAgentRemoval.Read(world.Device(1).DeviceFolder)?.AgentRemoved == true),
+            TimeSpan.FromSeconds(30), "the first agent to remove itself");
         Assert.Null(SimulatedAgentRemoval.Read(world.Device(2).DeviceFolder));
     }
 

@@ -21,8 +21,9 @@ public sealed record UninstallRecord(UninstallPhase Phase, List<UninstalledPart>
 /// <summary>
 /// The agent's removal of itself, once told and at a safe point (<see cref="UninstallDecision"/>): its journals and
 /// logs, then its device key, then the confirmation to the server (its last authenticated call, so the credential
-/// goes after it), then its identity and finally the agent itself through <see cref="IAgentRemoval"/>. Each phase is
-/// recorded first, so a crash anywhere ends the same way when the agent starts again.
+/// goes after it), then its identity, the agent itself through <see cref="IAgentRemoval"/>, and last its data root
+/// (what the local uninstall removes) and state folder. Each phase is recorded first, so a crash anywhere ends the
+/// same way when the agent starts again.
 /// </summary>
 public sealed class AgentUninstaller(string stateFolder, IAgentRemoval removal, GatewayClient gateway, TimeProvider time, ILogger logger)
 {
@@ -38,20 +39,32 @@ public sealed class AgentUninstaller(string stateFolder, IAgentRemoval removal, 
         var record = DurableFile.ReadJson<UninstallRecord>(RecordPath) ?? Save(new UninstallRecord(UninstallPhase.RemovingData, []));
         if (record.Phase == UninstallPhase.RemovingData)
         {
-            var removed = new List<UninstalledPart>();
-            DeleteFolder(Path.Combine(stateFolder, "jobs"));
-            removed.AddRange([UninstalledPart.Journals, UninstalledPart.Logs]);
-            if (removal.RemoveDeviceKey() || record.Removed.Contains(UninstalledPart.DeviceKey))
+            // Each removal is idempotent and counts only what it found; what one before a crash took stays counted.
+            var removed = new HashSet<UninstalledPart>(record.Removed);
+            if (DeleteFolder(Path.Combine(stateFolder, "jobs")))
+            {
+                removed.Add(UninstalledPart.Journals);
+            }
+            if (removal.DataRoot is { } root && DeleteFolder(Path.Combine(root, "logs")))
+            {
+                removed.Add(UninstalledPart.Logs);
+            }
+            if (removal.RemoveDeviceKey())
             {
                 removed.Add(UninstalledPart.DeviceKey);
             }
-            record = Save(record with { Removed = removed });
+            record = Save(record with { Removed = [.. removed.Order()] });
             await ConfirmAsync(record.Removed, ct);
             record = Save(record with { Phase = UninstallPhase.Confirmed });
         }
         new AgentIdentityStore(stateFolder).Forget();
         var parts = removal.RemoveSelf();
         logger.LogWarning("Uninstalled as asked by the server: removed {Removed}, credential, {Parts}", string.Join(", ", record.Removed), string.Join(", ", parts));
+        // The same data the local uninstall removes (settings, join staging); the state folder, which holds the record, last.
+        if (removal.DataRoot is { } dataRoot)
+        {
+            DeleteFolder(dataRoot);
+        }
         DeleteFolder(stateFolder);
     }
 
@@ -85,11 +98,14 @@ public sealed class AgentUninstaller(string stateFolder, IAgentRemoval removal, 
         return record;
     }
 
-    private static void DeleteFolder(string folder)
+    /// <summary>Deletes the folder (a junction in it is removed, never followed); false when there was none.</summary>
+    private static bool DeleteFolder(string folder)
     {
-        if (Directory.Exists(folder))
+        if (!Directory.Exists(folder))
         {
-            Directory.Delete(folder, recursive: true);
+            return false;
         }
+        Directory.Delete(folder, recursive: true);
+        return true;
     }
 }

@@ -155,5 +155,14 @@ public static class CleanupCommands
             }
             context.Console.Write(table);
         }
+        if (result["agentsRefusedByRule"] is JsonObject { Count: > 0 } refused)
+        {
+            var table = new Table().AddColumns("Agents refused because", "Agents");
+            foreach (var (rule, count) in refused)
+            {
+                table.AddRow(Markup.Escape(Terminal.Safe(rule)), CliContext.Text(count));
+            }
+            context.Console.Write(table);
+        }
     }
 }

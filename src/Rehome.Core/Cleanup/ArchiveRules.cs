@@ -1,6 +1,7 @@
-using Rehome.Core.Runs;
-
 namespace Rehome.Core.Cleanup;
+
+/// <summary>Why an archive, an unarchive or a change to an archived project is refused: a stable rule and what to do.</summary>
+public sealed record ArchiveRefusal(string Rule, string Message);
 
 /// <summary>What an archived project refuses; each has a rule of its own so that automation can tell them apart.</summary>
 public enum ArchivedAction
@@ -21,20 +22,28 @@ public static class ArchiveRules
     public const string ProjectArchived = "ProjectArchived";
     public const string ProjectNotArchived = "ProjectNotArchived";
     public const string ProjectHasActiveJobs = "ProjectHasActiveJobs";
+    public const string ProjectChangedWhileArchiving = "ProjectChangedWhileArchiving";
 
     /// <summary>Null when the project may be archived now, else why not.</summary>
-    public static RunRefusal? CheckArchive(string projectName, bool archived, int activeJobs) =>
+    public static ArchiveRefusal? CheckArchive(string projectName, bool archived, int activeJobs) =>
         archived ? new(ProjectArchived, $"The project '{projectName}' is archived already.")
         : activeJobs > 0 ? new(ProjectHasActiveJobs,
             $"The project '{projectName}' has {activeJobs} job(s) waiting or in progress; stop them or let them end before archiving it.")
         : null;
 
+    /// <summary>
+    /// Null when the zip rendered before the project's lock still tells the truth under it (the same runs and mappings),
+    /// else why the archive is not kept.
+    /// </summary>
+    public static ArchiveRefusal? CheckUnchanged(string projectName, bool unchanged) => unchanged ? null : new(ProjectChangedWhileArchiving,
+        $"The project '{projectName}' changed while its reports were rendered (a run or a mapping came or went); archive it again.");
+
     /// <summary>Null when the project may be unarchived, else why not.</summary>
-    public static RunRefusal? CheckUnarchive(string projectName, bool archived) =>
+    public static ArchiveRefusal? CheckUnarchive(string projectName, bool archived) =>
         archived ? null : new(ProjectNotArchived, $"The project '{projectName}' is not archived.");
 
     /// <summary>The refusal of <paramref name="action"/> on an archived project; null when it is not archived.</summary>
-    public static RunRefusal? CheckChange(string projectName, bool archived, ArchivedAction action) => !archived ? null : new(
+    public static ArchiveRefusal? CheckChange(string projectName, bool archived, ArchivedAction action) => !archived ? null : new(
         RuleOf(action),
         $"The project '{projectName}' is archived: {What(action)} An administrator unarchives it first.");
 

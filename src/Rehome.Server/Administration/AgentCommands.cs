@@ -42,7 +42,8 @@ public sealed class AgentCommands(
         // The store's last-seen lags by up to the flush interval: the window allows for it.
         query = state switch
         {
-            "revoked" => query.Where(a => a.RevokedAt != null),
+            // An uninstalled agent's credential is revoked too, but it has its own state.
+            "revoked" => query.Where(a => a.RevokedAt != null && a.UninstalledAt == null),
             Uninstalled => query.Where(a => a.UninstalledAt != null),
             AwaitingApproval => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.AwaitingApproval),
             "online" => query.Where(a => a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt >= onlineSince - gateway.PresenceFlushInterval),
@@ -163,13 +164,16 @@ public sealed class AgentCommands(
             MarkUninstall(agent);
             audit.Record("agent.uninstall-requested", $"agent/{id}", agent.DeviceName);
             await db.SaveChangesAsync(ct);
-            await TellAsync([id], ct);
+            await TellUninstallAsync([id], ct);
         }
         return (await GetAsync(id, ct))!;
     }
 
-    /// <summary>The same for many agents at once (not audited: the caller records one entry); answers how many were told and the refusals by rule.</summary>
-    public async Task<(int Told, Dictionary<string, int> Refused)> RequestUninstallManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    /// <summary>
+    /// The same for many agents at once, in the caller's unit of work: nothing is saved here (the caller saves with its one
+    /// audit entry and commits, then calls <see cref="TellUninstallAsync"/>). Answers the agents told and the refusals by rule.
+    /// </summary>
+    public async Task<(List<Guid> Told, Dictionary<string, int> Refused)> MarkUninstallManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         var refused = new Dictionary<string, int>();
         var told = new List<Guid>();
@@ -186,20 +190,21 @@ public sealed class AgentCommands(
             }
             told.Add(agent.Id);
         }
-        await db.SaveChangesAsync(ct);
-        await TellAsync(told, ct);
-        return (told.Count, refused);
+        return (told, refused);
     }
 
     /// <summary>Marks the agents in the gateway's memory and wakes their idle polls (through their mappings' signals) to answer at once.</summary>
-    private async Task TellAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    public async Task TellUninstallAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         foreach (var id in ids)
         {
             registry.RequestUninstall(id);
         }
-        var mappings = await db.Mappings.AsNoTracking().Where(m => m.AgentId != null && ids.Contains(m.AgentId.Value)).Select(m => m.Id).ToListAsync(ct);
-        signals.SignalHere(mappings);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            var mappings = await db.Mappings.AsNoTracking().Where(m => m.AgentId != null && chunk.Contains(m.AgentId.Value)).Select(m => m.Id).ToListAsync(ct);
+            signals.SignalHere(mappings);
+        }
     }
 
     private void MarkUninstall(DeviceAgent agent)

@@ -23,28 +23,34 @@ public sealed class ArchiveCommands(RehomeDbContext db, StoreCommands store, Rep
 {
     public async Task<Outcome<ProjectArchiveView>> ArchiveAsync(Guid projectId, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // The run engine's lock on the project: no run starts while the check and the archive are made.
-        await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
-        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct);
-        if (project is null)
+        // Asked first, so that a refusal costs no rendering; asked again under the lock.
+        if (await StateAsync(projectId, ct) is not { } rendered)
         {
             return Failure.NotFound($"Project {projectId}");
         }
-        var active = await db.Mappings.Where(m => m.ProjectId == projectId)
-            .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id)
-            .CountAsync(ct);
-        if (ArchiveRules.CheckArchive(project.Name, project.ArchivedAt is not null, active) is { } refusal)
+        if (ArchiveRules.CheckArchive(rendered.Name, rendered.Archived, rendered.ActiveJobs) is { } early)
+        {
+            return Failure.Conflict(early.Rule, early.Message);
+        }
+        // Rendered before the project's lock: on SQLite the lock is the database's write lock, and every gateway write
+        // would wait for the zip. Under the lock the project must be as it was rendered, or the zip is not kept.
+        var content = await ProjectArchiveZip.RenderAsync(db, reports, projectId, ct);
+        await using var transaction = await ProjectLock.TakeAsync(db, store, projectId, ct);
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null || content is null || await StateAsync(projectId, ct) is not { } locked)
+        {
+            return Failure.NotFound($"Project {projectId}");
+        }
+        if ((ArchiveRules.CheckArchive(locked.Name, locked.Archived, locked.ActiveJobs) ?? ArchiveRules.CheckUnchanged(locked.Name, locked == rendered)) is { } refusal)
         {
             return Failure.Conflict(refusal.Rule, refusal.Message);
         }
         var now = time.GetUtcNow();
-        var content = await ProjectArchiveZip.RenderAsync(db, reports, projectId, ct);
         var archive = new ProjectArchive
         {
             ProjectId = projectId,
             FileName = $"{MappingTransfer.SafeFileName(project.Name)}-archive-{now.ToUniversalTime():yyyyMMdd-HHmmss}.zip",
-            Content = content!,
+            Content = content,
             CreatedAt = now,
             CreatedBy = audit.Actor,
         };
@@ -52,10 +58,31 @@ public sealed class ArchiveCommands(RehomeDbContext db, StoreCommands store, Rep
         db.ProjectArchives.Add(archive);
         project.ArchivedAt = now;
         project.ArchivedBy = audit.Actor;
-        audit.Record("project.archive", $"project:{projectId}", $"'{project.Name}': reports kept in {archive.FileName} ({content!.Length} bytes)");
+        audit.Record("project.archive", $"project:{projectId}", $"'{project.Name}': reports kept in {archive.FileName} ({content.Length} bytes)");
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();
         return new ProjectArchiveView(projectId, now, audit.Actor, archive.FileName, content.Length);
+    }
+
+    /// <summary>What the zip shows of the project, and whether it may be archived: equal before the render and under the lock, or the zip is stale.</summary>
+    private sealed record ArchiveState(
+        string Name, bool Archived, DateTimeOffset UpdatedAt, int ActiveJobs, int Runs, DateTimeOffset? LastRunAt, int Mappings, DateTimeOffset? LastMappingChange);
+
+    private async Task<ArchiveState?> StateAsync(Guid projectId, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().Where(p => p.Id == projectId)
+            .Select(p => new { p.Name, p.ArchivedAt, p.UpdatedAt }).FirstOrDefaultAsync(ct);
+        if (project is null)
+        {
+            return null;
+        }
+        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        var runs = db.Runs.AsNoTracking().Where(r => r.ProjectId == projectId);
+        return new ArchiveState(
+            project.Name, project.ArchivedAt is not null, project.UpdatedAt,
+            await db.Jobs.AsNoTracking().CountAsync(j => j.ProjectId == projectId && JobStatuses.Active.Contains(j.Status), ct),
+            await runs.CountAsync(ct), await runs.MaxAsync(r => (DateTimeOffset?)r.CreatedAt, ct),
+            await mappings.CountAsync(ct), await mappings.MaxAsync(m => (DateTimeOffset?)m.UpdatedAt, ct));
     }
 
     public async Task<Outcome<bool>> UnarchiveAsync(Guid projectId, CancellationToken ct)
@@ -80,11 +107,18 @@ public sealed class ArchiveCommands(RehomeDbContext db, StoreCommands store, Rep
         return true;
     }
 
-    /// <summary>The archived project's zip; 404 when the project does not exist or is not archived.</summary>
-    public async Task<Outcome<ProjectArchiveFile>> DownloadAsync(Guid projectId, CancellationToken ct)
+    /// <summary>
+    /// The archived project's zip; 404 when the project does not exist or is not archived. Its <c>audit.csv</c> only for
+    /// a caller whose role reads the audit (<paramref name="withAudit"/>): the others get the reports alone.
+    /// </summary>
+    public async Task<Outcome<ProjectArchiveFile>> DownloadAsync(Guid projectId, bool withAudit, CancellationToken ct)
     {
         var archive = await db.ProjectArchives.AsNoTracking().Where(a => a.ProjectId == projectId)
             .Select(a => new ProjectArchiveFile(a.FileName, a.Content)).FirstOrDefaultAsync(ct);
-        return archive is null ? Failure.NotFound($"The archive of project {projectId}") : archive;
+        if (archive is null)
+        {
+            return Failure.NotFound($"The archive of project {projectId}");
+        }
+        return withAudit ? archive : archive with { Content = ProjectArchiveZip.WithoutAudit(archive.Content) };
     }
 }

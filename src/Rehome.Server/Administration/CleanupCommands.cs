@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
 using Rehome.Server.Audit;
+using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
 
@@ -10,14 +11,17 @@ namespace Rehome.Server.Administration;
 /// <summary>Which mappings a cleanup looks at: explicit ids, a filter (the grid's), or neither for the whole project.</summary>
 public sealed record CleanupSelection(List<Guid>? MappingIds, MappingFilter? Filter);
 
-/// <summary>What a cleanup did: how many mappings it removed (or told to uninstall) and how many it kept, by reason.</summary>
-public sealed record CleanupResult(int Done, int Kept, IReadOnlyDictionary<string, int> KeptByReason);
+/// <summary>
+/// What a cleanup did: how many mappings it removed (or agents it told to uninstall) and how many mappings it kept, by
+/// reason; for an uninstall, the agents of completed mappings refused by rule (revoked, uninstalled already, ...).
+/// </summary>
+public sealed record CleanupResult(int Done, int Kept, IReadOnlyDictionary<string, int> KeptByReason, IReadOnlyDictionary<string, int>? AgentsRefusedByRule = null);
 
 /// <summary>
 /// After the migration: removes a project's completed mappings (with their jobs) and tells the agents of its
 /// completed mappings to uninstall themselves, by <see cref="CompletedMappingRules"/>, each in one request.
 /// </summary>
-public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, AgentCommands agents, AuditTrail audit)
+public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, AgentCommands agents, AgentRegistry registry, AuditTrail audit)
 {
     /// <summary>The rule's reason for mappings without an agent, in the uninstall's answer.</summary>
     public const string NoAgent = "NoAgent";
@@ -32,8 +36,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         {
             return invalid;
         }
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
+        await using var transaction = await ProjectLock.TakeAsync(db, store, projectId, ct);
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Failure.NotFound($"Project {projectId}");
@@ -52,6 +55,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         audit.Record("mapping.remove-completed", $"project:{projectId}", $"{result.Done} removed, {result.Kept} kept");
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();
+        registry.MappingsRemoved(completed.Where(m => m.AgentId is not null).Select(m => m.AgentId!.Value).Distinct());
         return result;
     }
 
@@ -73,19 +77,26 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         {
             kept[NoAgent] = noAgent;
         }
-        var told = 0;
+        // One transaction: every agent's mark and the one audit entry naming them are saved together, or none.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var told = new List<Guid>();
+        var refused = new Dictionary<string, int>();
         foreach (var chunk in withAgent.Chunk(500))
         {
-            var (count, refused) = await agents.RequestUninstallManyAsync(chunk, ct);
-            told += count;
-            foreach (var (rule, n) in refused)
+            var (marked, refusals) = await agents.MarkUninstallManyAsync(chunk, ct);
+            told.AddRange(marked);
+            foreach (var (rule, n) in refusals)
             {
-                kept[rule] = kept.GetValueOrDefault(rule) + n;
+                refused[rule] = refused.GetValueOrDefault(rule) + n;
             }
         }
-        var result = Result(told, kept);
-        audit.Record("agent.uninstall-requested", $"project:{projectId}", $"{result.Done} agents of completed mappings told to uninstall, {result.Kept} mappings kept");
+        var result = new CleanupResult(told.Count, kept.Values.Sum(), kept, refused);
+        audit.Record("agent.uninstall-requested", $"project:{projectId}",
+            $"{told.Count} agents of completed mappings told to uninstall ({string.Join(", ", told)}); {result.Kept} mappings kept; " +
+            $"{refused.Values.Sum()} agents refused{(refused.Count > 0 ? $" ({string.Join(", ", refused.Select(r => $"{r.Key} {r.Value}"))})" : "")}");
         await db.SaveChangesAsync(ct);
+        await transaction.CommitRegardlessAsync();
+        await agents.TellUninstallAsync(told, ct);
         return result;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Connections;
 using Rehome.Server.Audit;
 using Rehome.Server.Directories;
@@ -118,6 +119,11 @@ public sealed class DirectoryCommands(
         {
             return Failure.Validation(violations);
         }
+        // Asked before the directory is; the import asks again under the project's lock.
+        if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.Import, ct) is { } archived)
+        {
+            return archived;
+        }
         if (DirectoryClients.ActiveDirectoryGap(source) is { } gap)
         {
             return Failure.Conflict("NotConnected", gap);
@@ -129,6 +135,10 @@ public sealed class DirectoryCommands(
                 return Failure.Validation("organizationalUnit", "Missing", $"{input.OrganizationalUnit} does not exist in {source.DomainDnsName ?? source.Name}.");
             }
             var outcome = await discovery.AddAsync(projectId, source, input, ct);
+            if (outcome.Refused is { } refused)
+            {
+                return Failure.Conflict(refused.Rule, refused.Message);
+            }
             return outcome.Errors.Count == 0
                 ? outcome
                 : Failure.ByRule(StatusCodes.Status422UnprocessableEntity, "Discovered computers refused", "ImportRefused",

@@ -4,6 +4,7 @@ using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
+using Rehome.Server.Gateway;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Administration;
@@ -12,13 +13,20 @@ namespace Rehome.Server.Administration;
 /// Creates, changes, deletes and moves single mappings: for the API and the console. The store's project limits
 /// apply (a limited account neither sees nor reaches another project's mappings, nor moves one into it).
 /// </summary>
-public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time)
+public sealed class MappingCommands(RehomeDbContext db, StoreCommands store, AuditTrail audit, TimeProvider time, AgentRegistry registry)
 {
     public async Task<MappingView?> GetAsync(Guid id, CancellationToken ct) =>
         await db.Mappings.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct) is { } m ? MappingView.From(m) : null;
 
     public async Task<Outcome<MappingView>> CreateAsync(Guid projectId, MappingInput input, CancellationToken ct)
     {
+        (input, var invalid) = Checked(input);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+        // The archived check under the project's lock: an archive made meanwhile wins.
+        await using var transaction = await ProjectLock.TakeAsync(db, store, projectId, ct);
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct))
         {
             return Failure.NotFound($"Project {projectId}");
@@ -26,11 +34,6 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         if (await ArchivedProjects.RefuseAsync(db, projectId, ArchivedAction.EditMapping, ct) is { } archived)
         {
             return archived;
-        }
-        (input, var invalid) = Checked(input);
-        if (invalid is not null)
-        {
-            return invalid;
         }
         var key = Mapping.KeyOf(input.SourceDevice!);
         if (await DeviceConflictAsync(key, null, ct) is { } conflict)
@@ -41,6 +44,7 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         db.Mappings.Add(mapping);
         audit.Record("mapping.create", $"mapping:{mapping.Id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitRegardlessAsync();
         return MappingView.From(mapping);
     }
 
@@ -110,6 +114,7 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();
+        registry.MappingsRemoved(mapping.AgentId is { } agent ? [agent] : []);
         return true;
     }
 
@@ -126,8 +131,11 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return Failure.Validation("projectId", "NotFound", $"The project {projectId} does not exist.");
         }
-        // Out of an archived project or into one: both change an archived project's mappings.
-        if ((await ArchivedProjects.RefuseAsync(db, mapping.ProjectId, ArchivedAction.EditMapping, ct)
+        // Both projects' locks, in one order (no two moves wait for each other), then the checks under them: out of an
+        // archived project or into one both change an archived project's mappings, and an archive made meanwhile wins.
+        var from = mapping.ProjectId;
+        await using var transaction = await ProjectLock.TakeAsync(db, store, [from, target.Id], ct);
+        if ((await ArchivedProjects.RefuseAsync(db, from, ArchivedAction.EditMapping, ct)
             ?? await ArchivedProjects.RefuseAsync(db, target.Id, ArchivedAction.EditMapping, ct)) is { } archived)
         {
             return archived;
@@ -136,12 +144,10 @@ public sealed class MappingCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return Failure.Conflict("MappingHasActiveJobs", $"{mapping.SourceDevice} has jobs waiting or in progress; it can move when they are over.");
         }
-        var from = mapping.ProjectId;
         mapping.ProjectId = target.Id;
         mapping.UpdatedAt = time.GetUtcNow();
         // The new project may have another destination: the device has not rejoined it.
         mapping.RejoinedAt = null;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // The jobs move with the mapping so its report stays whole.
         await db.Jobs.Where(j => j.MappingId == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ProjectId, target.Id), ct);
         audit.Record("mapping.move", $"mapping:{id}", $"{mapping.SourceDevice}: project {from} → '{target.Name}'");

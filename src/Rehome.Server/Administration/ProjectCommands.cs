@@ -5,13 +5,14 @@ using Rehome.Core.Runs;
 using Rehome.Server.Api;
 using Rehome.Server.Audit;
 using Rehome.Server.Auth;
+using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Administration;
 
 /// <summary>Lists, creates, changes and deletes projects: for the API and the console.</summary>
-public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time)
+public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time, AgentRegistry registry)
 {
     public Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken ct) => ListAsync(archived: false, ct);
 
@@ -126,12 +127,14 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
                 "an administrator removes it from their projects (or changes their limits) before the project is deleted.");
         }
         // Jobs carry no foreign key (see the store): they go first, in the same transaction.
+        var agents = await db.Mappings.Where(m => m.ProjectId == id && m.AgentId != null).Select(m => m.AgentId!.Value).ToListAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.ProjectId == id), ct);
         db.Projects.Remove(project);
         audit.Record("project.delete", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();
+        registry.MappingsRemoved(agents);
         return true;
     }
 

@@ -43,6 +43,8 @@ public static class CleanupApi
     /// <summary>Where the console offers an archived project's zip.</summary>
     public static string ConsoleArchiveLink(Guid projectId) => $"/console/projects/{projectId}/archive.zip";
 
-    private static async Task<IResult> DownloadAsync(Guid id, ArchiveCommands archives, CancellationToken ct) =>
-        (await archives.DownloadAsync(id, ct)).ToResult(file => Results.File(file.Content, "application/zip", file.FileName));
+    /// <summary>The zip holds the audit (audit.csv) only for a caller whose role covers Auditor, as the audit log's own endpoints.</summary>
+    private static async Task<IResult> DownloadAsync(Guid id, HttpContext http, ArchiveCommands archives, CancellationToken ct) =>
+        (await archives.DownloadAsync(id, Roles.Of(http.User) is { } role && Roles.Covers(role, Role.Auditor), ct))
+            .ToResult(file => Results.File(file.Content, "application/zip", file.FileName));
 }

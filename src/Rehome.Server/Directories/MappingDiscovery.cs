@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Connections;
 using Rehome.Core.Mappings;
 using Rehome.Core.Validation;
@@ -22,7 +23,8 @@ public sealed record DiscoveredComputer(string Name, string DistinguishedName, s
 
 /// <summary>What adding from discovery did: mappings created, devices skipped and why, rows refused.</summary>
 public sealed record DiscoveryOutcome(
-    int Found, int Created, int AlreadyInProject, int Disabled, IReadOnlyList<string> InOtherProjects, IReadOnlyList<ImportError> Errors);
+    int Found, int Created, int AlreadyInProject, int Disabled, IReadOnlyList<string> InOtherProjects, IReadOnlyList<ImportError> Errors,
+    [property: System.Text.Json.Serialization.JsonIgnore] ArchiveRefusal? Refused = null);
 
 /// <summary>
 /// Creates mappings from the computers of an OU of the project's source domain: the mapping import's rules
@@ -106,6 +108,6 @@ public sealed class MappingDiscovery(RehomeDbContext db, DirectoryClients client
             rows.Add(new ImportRow(rows.Count + 1, new MappingInput { SourceDevice = computer.Name, DestinationName = destination, DestinationOu = input.DestinationOu }));
         }
         var imported = rows.Count == 0 ? new ImportOutcome(0, 0, []) : await importer.ImportAsync(projectId, rows, ct);
-        return new DiscoveryOutcome(found.Count, imported.Created, alreadyHere, found.Count - candidates.Count, inOtherProjects, imported.Errors);
+        return new DiscoveryOutcome(found.Count, imported.Created, alreadyHere, found.Count - candidates.Count, inOtherProjects, imported.Errors, imported.Refused);
     }
 }

@@ -189,6 +189,10 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
         _ => "a new device",
     };
 
+    /// <summary>
+    /// The device's mapping: at most one, in whatever project, archived or not (the store holds a device in one project
+    /// only: <c>mappings.source_device_key</c> is unique), so the answer is the same on every call.
+    /// </summary>
     internal static Task<Guid?> MappingOfAsync(RehomeDbContext db, string deviceKey, Guid connectionId, CancellationToken ct) => (
         from m in db.Mappings.AsNoTracking()
         join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Rehome.Core.Runs;
 using Rehome.Protocol;
 using Rehome.Server.Store;
 
@@ -36,9 +37,14 @@ public sealed class AgentPolls(
         {
             if (entry.Stale)
             {
-                // Another replica changed the agent: what the store says now counts (its mapping is looked up again).
-                entry = await registry.FindAsync(entry.AgentId, ct) ?? entry;
-                entry.Revoked |= entry.Stale;
+                // Another replica changed the agent: what the store says now counts (its mapping is looked up again). An
+                // entry read again may go stale in turn: it is looked at afresh, never taken for a revocation.
+                if (await registry.FindAsync(entry.AgentId, ct) is not { } fresh)
+                {
+                    return PollAnswer.RevokedAgent;
+                }
+                entry = fresh;
+                continue;
             }
             if (entry.Revoked)
             {
@@ -64,7 +70,9 @@ public sealed class AgentPolls(
                     return new PollAnswer(assignment);
                 }
             }
-            if (entry.UninstallRequested)
+            // Not while a job of its mapping is yet to come (scheduled, waiting for the destination or a prerequisite):
+            // the agent would be gone when it can start.
+            if (entry.UninstallRequested && !await HasActiveJobsAsync(entry.MappingId, ct))
             {
                 return PollAnswer.UninstallAgent;
             }
@@ -85,6 +93,16 @@ public sealed class AgentPolls(
         }
     }
 
+    private async Task<bool> HasActiveJobsAsync(Guid? mappingId, CancellationToken ct)
+    {
+        if (mappingId is not { } id)
+        {
+            return false;
+        }
+        using var permit = await lane.EnterAsync(ct);
+        return await db.Jobs.AnyAsync(j => j.MappingId == id && JobStatuses.Active.Contains(j.Status), ct);
+    }
+
     /// <summary>The device's mapping may have been imported after the agent enrolled: link them once it exists.</summary>
     private async Task LinkMappingAsync(AgentEntry entry, CancellationToken ct)
     {
@@ -93,6 +111,8 @@ public sealed class AgentPolls(
         entry.MappingCheckedAt = Stopwatch.GetTimestamp();
         if (entry.MappingId is { } found)
         {
+            // A new mapping's jobs are looked for at once, whatever generation the previous one had reached.
+            entry.CheckedGeneration = -1;
             await db.Mappings.Where(m => m.Id == found).ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentId, entry.AgentId), ct);
         }
     }

@@ -77,6 +77,24 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         relay?.PublishAgentChanged(agentId);
     }
 
+    /// <summary>
+    /// The agents' mappings were removed (the store is updated by the caller): their polls here look for a mapping again
+    /// at once (a device imported for the next wave gets its jobs without a restart), and every other replica reads the
+    /// agents again from the store.
+    /// </summary>
+    public void MappingsRemoved(IEnumerable<Guid> agentIds)
+    {
+        foreach (var agentId in agentIds)
+        {
+            if (entries.TryGetValue(agentId, out var entry))
+            {
+                entry.MappingId = null;
+                entry.MappingCheckedAt = 0;
+            }
+            relay?.PublishAgentChanged(agentId);
+        }
+    }
+
     public void Forget(Guid agentId)
     {
         entries.TryRemove(agentId, out _);

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
+using Rehome.Server.Administration;
 using Rehome.Server.Audit;
 using Rehome.Server.Store;
 
@@ -21,16 +23,17 @@ public sealed class ImportOptions
 }
 
 /// <summary>The outcome of an import: either counts, or every error (and then nothing was written).</summary>
-public sealed record ImportOutcome(int Created, int Updated, IReadOnlyList<ImportError> Errors)
+/// <summary>An import's result: what it created and updated, or every bad row, or the archived project's refusal.</summary>
+public sealed record ImportOutcome(int Created, int Updated, IReadOnlyList<ImportError> Errors, ArchiveRefusal? Refused = null)
 {
-    public bool Succeeded => Errors.Count == 0;
+    public bool Succeeded => Errors.Count == 0 && Refused is null;
 }
 
 /// <summary>
 /// Imports mappings all or nothing: every row is checked (its own rules, duplicates in the file, devices in
 /// other projects) before anything is written; rows for devices already in this project update them.
 /// </summary>
-public sealed class MappingImporter(RehomeDbContext db, SqlDialect dialect, AuditTrail audit, TimeProvider time)
+public sealed class MappingImporter(RehomeDbContext db, StoreCommands store, SqlDialect dialect, AuditTrail audit, TimeProvider time)
 {
     public async Task<ImportOutcome> ImportAsync(Guid projectId, IReadOnlyList<ImportRow> rows, CancellationToken ct)
     {
@@ -86,7 +89,12 @@ public sealed class MappingImporter(RehomeDbContext db, SqlDialect dialect, Audi
             created.Add(Mapping.Create(projectId, input, now));
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Under the project's lock, asked again: an archive made since the caller's check wins, and nothing is imported.
+        await using var transaction = await ProjectLock.TakeAsync(db, store, projectId, ct);
+        if (await ArchivedProjects.CheckAsync(db, projectId, ArchivedAction.Import, ct) is { } archived)
+        {
+            return new ImportOutcome(0, 0, [], archived);
+        }
         await BulkWriter.InsertMappingsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), dialect, created, ct);
         foreach (var chunk in updatedIds.Keys.Chunk(500))
         {

@@ -44,6 +44,10 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
             errors.Add(new ImportError(2, null, "The file has a header but no mappings."));
         }
         var outcome = errors.Count > 0 ? new ImportOutcome(0, 0, errors) : await importer.ImportAsync(projectId, rows, ct);
+        if (outcome.Refused is { } refused)
+        {
+            return Failure.Conflict(refused.Rule, refused.Message);
+        }
         if (!outcome.Succeeded)
         {
             return Failure.ByRule(StatusCodes.Status400BadRequest, "The import has bad rows; nothing was imported", "ImportRejected",

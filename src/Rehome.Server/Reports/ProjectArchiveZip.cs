@@ -8,7 +8,8 @@ namespace Rehome.Server.Reports;
 /// <summary>
 /// Renders a project's reports into one zip, with the same writers as the downloads: the project report (CSV and
 /// printable HTML, its run links pointing into the zip), every run's report (CSV and HTML, under <c>runs/</c>) and
-/// the project's audit entries as CSV (the project, its runs, its mappings and their jobs).
+/// the project's audit entries as CSV (the project, its runs, its mappings and their jobs), which only a caller whose
+/// role reads the audit downloads (<see cref="WithoutAudit"/>).
 /// </summary>
 public static class ProjectArchiveZip
 {
@@ -44,6 +45,23 @@ public static class ProjectArchiveZip
                 await WriteAsync(zip, RunEntry(createdAt, runId, "html"), body => ReportHtml.WriteRunAsync(body, run, reports.RunFailures(runId), ct));
             }
             await WriteAsync(zip, AuditCsv, body => WriteAuditAsync(body, db, projectId, [.. runs.Keys], ct));
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>The zip without its <see cref="AuditCsv"/>, for a caller who may read the reports but not the audit.</summary>
+    public static byte[] WithoutAudit(byte[] archive)
+    {
+        using var source = new ZipArchive(new MemoryStream(archive), ZipArchiveMode.Read);
+        using var buffer = new MemoryStream();
+        using (var copy = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in source.Entries.Where(e => e.FullName != AuditCsv))
+            {
+                using var from = entry.Open();
+                using var to = copy.CreateEntry(entry.FullName, CompressionLevel.Fastest).Open();
+                from.CopyTo(to);
+            }
         }
         return buffer.ToArray();
     }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
 using Rehome.Core.Runs;
+using Rehome.Server.Administration;
 using Rehome.Server.Audit;
 using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
@@ -185,33 +186,22 @@ public sealed class RunEngine(
         plan.Scheduled ? [] : plan.Jobs.Where(j => j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId);
 
     /// <summary>
-    /// Starts the transaction that reads a project's facts and writes its run, taking the project's row lock
-    /// first (a write lock on SQLite): two runs started at once on one project, from two requests or two
-    /// replicas, are planned one after the other, so the second sees the first's jobs and refuses duplicates.
-    /// A preview writes nothing and takes no lock.
-    /// </summary>
-    /// <summary>
     /// Asked again under the project's lock (the commands ask first, for their 409): an archive made while this request
     /// waited for the lock wins, and nothing starts in the archived project.
     /// </summary>
-    private async Task<RunStartOutcome?> ArchivedAsync(Guid projectId, DateTimeOffset now, CancellationToken ct)
-    {
-        var project = await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => new { p.Name, p.ArchivedAt }).FirstOrDefaultAsync(ct);
-        return project is not null && ArchiveRules.CheckChange(project.Name, project.ArchivedAt is not null, ArchivedAction.Run) is { } refusal
-            ? new RunStartOutcome(null, 0, 0, false, now, [], refusal)
+    private async Task<RunStartOutcome?> ArchivedAsync(Guid projectId, DateTimeOffset now, CancellationToken ct) =>
+        await ArchivedProjects.CheckAsync(db, projectId, ArchivedAction.Run, ct) is { } refusal
+            ? new RunStartOutcome(null, 0, 0, false, now, [], new RunRefusal(refusal.Rule, refusal.Message))
             : null;
-    }
 
-    private async Task<IDbContextTransaction?> BeginLockedAsync(Guid projectId, bool preview, CancellationToken ct)
-    {
-        if (preview)
-        {
-            return null;
-        }
-        var transaction = await db.Database.BeginTransactionAsync(ct);
-        await store.ExecuteAsync("UPDATE projects SET updated_at = updated_at WHERE id = @project", ct, ("project", projectId));
-        return transaction;
-    }
+    /// <summary>
+    /// Starts the transaction that reads a project's facts and writes its run, taking the project's lock first
+    /// (<see cref="ProjectLock"/>): two runs started at once on one project, from two requests or two replicas, are
+    /// planned one after the other, so the second sees the first's jobs and refuses duplicates. A preview writes
+    /// nothing and takes no lock.
+    /// </summary>
+    private async Task<IDbContextTransaction?> BeginLockedAsync(Guid projectId, bool preview, CancellationToken ct) =>
+        preview ? null : await ProjectLock.TakeAsync(db, store, projectId, ct);
 
     private async Task<RunStartOutcome> WriteAsync(
         Guid projectId, RunPlan plan, IReadOnlyList<JobKind> kinds, bool preview, Guid? rerunOf, bool dryRun, DateTimeOffset now, CancellationToken ct,

@@ -36,4 +36,11 @@ public sealed class ArchiveRulesTests
         Assert.Equal("ProjectArchivedMappingsReadOnly", ArchiveRules.CheckChange("C", true, ArchivedAction.EditMapping)?.Rule);
         Assert.All(Enum.GetValues<ArchivedAction>(), action => Assert.Null(ArchiveRules.CheckChange("C", false, action)));
     }
+
+    [Fact]
+    public void A_zip_rendered_before_the_lock_is_kept_only_when_the_project_did_not_change_meanwhile()
+    {
+        Assert.Null(ArchiveRules.CheckUnchanged("Contoso", unchanged: true));
+        Assert.Equal(ArchiveRules.ProjectChangedWhileArchiving, ArchiveRules.CheckUnchanged("Contoso", unchanged: false)?.Rule);
+    }
 }

@@ -147,18 +147,22 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         return (project, ids, archive);
     }
 
-    [Fact]
-    public async Task An_archived_project_keeps_its_project_and_run_reports_and_its_audit_in_one_zip_a_viewer_downloads()
+    private static async Task<ZipArchive> DownloadAsync(HttpClient client, Guid project)
     {
-        var (project, ids, archive) = await ArchivedAsync();
-        var viewer = await host.CreateAsync(Role.Viewer);
-        var run = (await Client.GetJsonAsync($"/api/v1/projects/{project}/runs")).GetProperty("items")[0].Id();
-
-        var answer = await viewer.Client(host).GetAsync(new Uri($"/api/v1/projects/{project}/archive.zip", UriKind.Relative));
-
+        var answer = await client.GetAsync(new Uri($"/api/v1/projects/{project}/archive.zip", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("application/zip", answer.Content.Headers.ContentType?.MediaType);
-        var bytes = await answer.Content.ReadAsByteArrayAsync();
+        return new ZipArchive(new MemoryStream(await answer.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
+    public async Task An_archived_project_keeps_its_project_and_run_reports_and_its_audit_in_one_zip()
+    {
+        var (project, ids, archive) = await ArchivedAsync();
+        var run = (await Client.GetJsonAsync($"/api/v1/projects/{project}/runs")).GetProperty("items")[0].Id();
+
+        var bytes = await Client.GetByteArrayAsync(new Uri($"/api/v1/projects/{project}/archive.zip", UriKind.Relative));
+
         Assert.Equal(archive.GetProperty("sizeBytes").GetInt64(), bytes.Length);
         using var zip = new ZipArchive(new MemoryStream(bytes));
         var names = zip.Entries.Select(e => e.FullName).Order().ToList();
@@ -173,9 +177,30 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         Assert.Contains($"project:{project}", audit, StringComparison.Ordinal);
         Assert.Contains($"run:{run}", audit, StringComparison.Ordinal);
         Assert.Contains("run.stop", audit, StringComparison.Ordinal);
+        var report = Read(zip, "project-report.csv").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var projectRow = report.Single(l => l.StartsWith("Project,", StringComparison.Ordinal)).Split(',');
+        Assert.Equal(ids.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), projectRow[Array.IndexOf(report[0].Split(','), "Count")]);
         Assert.Contains("Exceptions", Read(zip, "project-report.csv"), StringComparison.Ordinal);
         Assert.Single(await AuditAsync("project.archive", $"project:{project}"));
-        Assert.True(ids.Count > 0);
+    }
+
+    [Fact]
+    public async Task A_viewer_downloads_the_archives_reports_without_the_audit_which_only_an_auditor_role_reads()
+    {
+        var (project, _, _) = await ArchivedAsync();
+        var viewer = await host.CreateAsync(Role.Viewer);
+        var operatorAccount = await host.CreateAsync(Role.Operator);
+
+        using var viewers = await DownloadAsync(viewer.Client(host), project);
+        using var operators = await DownloadAsync(operatorAccount.Client(host), project);
+
+        foreach (var zip in new[] { viewers, operators })
+        {
+            var names = zip.Entries.Select(e => e.FullName).ToList();
+            Assert.DoesNotContain("audit.csv", names);
+            Assert.Equal(4, names.Count);
+            Assert.Contains("project-report.csv", names);
+        }
     }
 
     private static string Read(ZipArchive zip, string name)
@@ -202,9 +227,11 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         });
         var deleteMapping = await Client.DeleteAsync(new Uri($"/api/v1/mappings/{ids[5]}", UriKind.Relative));
         var remove = await Client.PostAsJsonAsync($"/api/v1/projects/{project}/mappings/remove-completed", new { });
+        var discover = await Client.PostAsJsonAsync($"/api/v1/projects/{project}/mappings/discover", new { organizationalUnit = "OU=Workstations,DC=contoso,DC=example" });
 
         Assert.Equal("ProjectArchivedNoRuns", (await ProblemAsync(run, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedNoImports", (await ProblemAsync(import, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
+        Assert.Equal("ProjectArchivedNoImports", (await ProblemAsync(discover, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedReadOnly", (await ProblemAsync(edit, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedMappingsReadOnly", (await ProblemAsync(deleteMapping, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
         Assert.Equal("ProjectArchivedMappingsReadOnly", (await ProblemAsync(remove, HttpStatusCode.Conflict)).GetProperty("rule").GetString());
@@ -283,6 +310,8 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         Assert.Equal(JsonValueKind.String, agent.GetProperty("revokedAt").ValueKind);
         var listed = await Client.GetJsonAsync("/api/v1/agents?state=uninstalled");
         Assert.Contains(listed.GetProperty("items").EnumerateArray(), a => a.Id() == device.AgentId);
+        var revoked = await Client.GetJsonAsync($"/api/v1/agents?state=revoked&search={device.DeviceName}");
+        Assert.DoesNotContain(revoked.GetProperty("items").EnumerateArray(), a => a.Id() == device.AgentId);
         Assert.Single(await AuditAsync("agent.uninstall-requested", $"agent/{device.AgentId}"));
         Assert.Equal([$"{device.DeviceName}: removed Journals, DeviceKey"], await AuditAsync("agent.uninstalled", $"agent/{device.AgentId}"));
     }
@@ -298,6 +327,66 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.NotNull(await first.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions));
+    }
+
+    [Fact]
+    public async Task An_agent_told_to_uninstall_while_its_mapping_has_a_scheduled_job_hears_it_only_once_the_job_ended()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        var started = await Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/runs",
+            new { kinds = new[] { "RejoinDomain" }, mappingIds = new[] { device.MappingId }, startAt = host.Now.AddDays(1) });
+        await Client.PostJsonAsync($"/api/v1/agents/{device.AgentId}/uninstall", new { }, HttpStatusCode.OK);
+
+        var whileScheduled = await PollAsync(device);
+        await Client.PostJsonAsync($"/api/v1/runs/{started.GetProperty("run").Id()}/stop", new { }, HttpStatusCode.OK);
+        var afterTheStop = await PollAsync(device);
+
+        Assert.Equal(HttpStatusCode.NoContent, whileScheduled.StatusCode);
+        Assert.Equal(AgentUninstall.PollStatus, (int)afterTheStop.StatusCode);
+    }
+
+    /// <summary>A second project on the device's connections (the next wave), the device imported and a rejoin started there.</summary>
+    private async Task<Guid> NextWaveAsync(EnrolledDevice device)
+    {
+        var policy = (await Client.GetJsonAsync($"/api/v1/projects/{device.ProjectId}")).GetProperty("policyId").GetGuid();
+        var project = (await Client.PostJsonAsync("/api/v1/projects", new
+        {
+            name = ApiClient.Unique("wave"),
+            sourceConnectionId = device.SourceId,
+            destinationConnectionId = device.DestinationId,
+            policyId = policy,
+        })).Id();
+        await Client.PostCsvAsync($"/api/v1/projects/{project}/mappings/import",
+            $"SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n{device.DeviceName},,,CONTOSO\\ann,ann@fabrikam.example\n");
+        var mapping = (await Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?search={device.DeviceName}")).GetProperty("items")[0].Id();
+        await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "RejoinDomain" }, mappingIds = new[] { mapping } });
+        await using var scope = host.Scope();
+        await scope.ServiceProvider.GetRequiredService<RunEngineService>().TickAsync(CancellationToken.None);
+        return mapping;
+    }
+
+    /// <summary>The device's rejoin ran and finished; the gateway holds its mapping (an idle poll).</summary>
+    private async Task<EnrolledDevice> MigratedDeviceAsync()
+    {
+        var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        await host.RunAsync(device, "RejoinDomain");
+        await host.EndNextJobAsync(device.MappingId, JobStatus.Finished);
+        Assert.Equal(HttpStatusCode.NoContent, (await PollAsync(device)).StatusCode);
+        return device;
+    }
+
+    [Fact]
+    public async Task A_device_whose_completed_mapping_was_removed_gets_the_next_waves_job_without_a_restart()
+    {
+        using var device = await MigratedDeviceAsync();
+        var removed = await Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/mappings/remove-completed", new { mappingIds = new[] { device.MappingId } }, HttpStatusCode.OK);
+        var mapping = await NextWaveAsync(device);
+
+        var poll = await PollAsync(device);
+
+        Assert.Equal(1, removed.GetProperty("done").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, poll.StatusCode);
+        Assert.Equal(device.AgentId, (await Client.GetJsonAsync($"/api/v1/mappings/{mapping}")).GetProperty("agentId").GetGuid());
     }
 
     [Fact]
@@ -337,7 +426,22 @@ public abstract class AfterTheMigrationSuite(ServerHost host)
         var reasons = result.GetProperty("keptByReason").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
         Assert.Equal(new Dictionary<string, int> { ["NoAgent"] = 1, ["NeverRun"] = 1 }, reasons);
         Assert.Equal(AgentUninstall.PollStatus, (int)(await PollAsync(device)).StatusCode);
-        Assert.Single(await AuditAsync("agent.uninstall-requested", $"project:{device.ProjectId}"));
+        Assert.Contains(device.AgentId.ToString(), Assert.Single(await AuditAsync("agent.uninstall-requested", $"project:{device.ProjectId}")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agents_of_completed_mappings_refused_by_rule_are_counted_apart_from_the_mappings_kept()
+    {
+        using var device = await MigratedDeviceAsync();
+        await Client.PostAsync(new Uri($"/api/v1/agents/{device.AgentId}/revoke", UriKind.Relative), null);
+
+        var result = await Client.PostJsonAsync($"/api/v1/projects/{device.ProjectId}/agents/uninstall", new { }, HttpStatusCode.OK);
+
+        Assert.Equal(0, result.GetProperty("done").GetInt32());
+        Assert.Equal(0, result.GetProperty("kept").GetInt32());
+        Assert.Empty(result.GetProperty("keptByReason").EnumerateObject());
+        Assert.Equal(1, result.GetProperty("agentsRefusedByRule").GetProperty("AgentRevoked").GetInt32());
+        Assert.Contains("1 agents refused (AgentRevoked 1)", Assert.Single(await AuditAsync("agent.uninstall-requested", $"project:{device.ProjectId}")), StringComparison.Ordinal);
     }
 }
 

@@ -23,6 +23,8 @@ public sealed class SimulatedAgentRemoval(string deviceFolder, TimeProvider time
     /// <summary>What the device's agent removed of itself so far; null before any uninstall.</summary>
     public static SimulatedRemoval? Read(string deviceFolder) => DurableFile.ReadJson<SimulatedRemoval>(Path.Combine(deviceFolder, FileName));
 
+    public string? DataRoot => null;
+
     public bool RemoveDeviceKey()
     {
         var key = Path.Combine(deviceFolder, FolderDeviceIdentity.KeyFileName);
