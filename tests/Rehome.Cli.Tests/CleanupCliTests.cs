@@ -30,7 +30,7 @@ public sealed partial class CliTests
     }
 
     [Fact]
-    public async Task A_project_is_archived_by_name_downloaded_as_a_zip_listed_only_among_the_archived_and_unarchived()
+    public async Task A_project_is_archived_by_name_downloaded_as_a_zip_listed_only_among_the_archived_reported_by_name_and_unarchived()
     {
         await LoginAsync();
         var project = await Host.Client.CreateProjectAsync();
@@ -41,6 +41,7 @@ public sealed partial class CliTests
         var downloaded = await RunAsync("projects", "download", name, "--file", zip);
         var listed = await RunAsync("projects", "list");
         var listedArchived = await RunAsync("projects", "list", "--archived");
+        var reported = await RunAsync("report", "project", name);
         var unarchived = await RunAsync("projects", "unarchive", name);
         var again = await RunAsync("projects", "unarchive", name);
 
@@ -53,6 +54,7 @@ public sealed partial class CliTests
         }
         Assert.DoesNotContain(name, listed.Output, StringComparison.Ordinal);
         Assert.Contains(name, listedArchived.Output, StringComparison.Ordinal);
+        Assert.True(reported.Exit == 0, reported.Output);
         Assert.True(unarchived.Exit == 0, unarchived.Output);
         Assert.NotEqual(0, again.Exit);
         Assert.Contains("is not archived", again.Output, StringComparison.Ordinal);

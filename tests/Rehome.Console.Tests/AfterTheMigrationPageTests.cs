@@ -12,7 +12,7 @@ public sealed class AfterTheMigrationPageTests
     static AfterTheMigrationPageTests() => SetDefaultExpectTimeout(30_000);
 
     [Fact]
-    public async Task An_administrator_archives_a_project_finds_it_with_the_archived_box_downloads_its_zip_and_unarchives_it()
+    public async Task An_administrator_archives_a_project_finds_it_with_the_archived_box_downloads_its_zip_sees_its_grid_read_only_and_unarchives_it()
     {
         await using var server = await ServerHost.StartLiveAsync();
         var project = await server.Client.CreateProjectAsync();
@@ -31,6 +31,18 @@ public sealed class AfterTheMigrationPageTests
         var zip = await page.APIRequest.GetAsync(await download.GetAttributeAsync("href") ?? "");
         Assert.Equal((int)HttpStatusCode.OK, zip.Status);
         Assert.Equal("application/zip", zip.Headers["content-type"]);
+
+        // Its grid says it is archived and offers nothing the server would refuse.
+        await browser.OpenAsync($"/projects/{project}", "mappings");
+        await Expect(page.Locator("#archived-notice")).ToContainTextAsync("by admin: read-only");
+        await Expect(page.Locator("#migration-menu")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#remove-completed")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#import-csv")).ToHaveCountAsync(0);
+        // Who may read it can still be chosen: the new account's project limits offer it, marked.
+        await browser.OpenAsync("/accounts", "Accounts");
+        await Expect(page.GetByLabel($"{name} (archived)")).ToHaveCountAsync(1);
+        await browser.OpenAsync("/projects", "Projects");
+        await page.GetByLabel("Show archived projects only").CheckAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = $"Unarchive {name}" }).ClickAsync();
         await Expect(download).ToHaveCountAsync(0);
@@ -88,6 +100,11 @@ public sealed class AfterTheMigrationPageTests
         await browser.OpenAsync("/agents", "Agents");
 
         await page.GetByRole(AriaRole.Button, new() { Name = $"Uninstall the agent of {device.DeviceName}" }).ClickAsync();
+        // A second click confirms: nothing is asked of the agent before it.
+        await Expect(page.Locator($"#uninstall-question-{device.AgentId}")).ToContainTextAsync("only a new installation brings it back");
+        var before = await server.Client.GetJsonAsync($"/api/v1/agents/{device.AgentId}");
+        Assert.False(before.TryGetProperty("uninstall", out var asked) && asked.ValueKind != System.Text.Json.JsonValueKind.Null, before.ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Confirm the uninstall of the agent of {device.DeviceName}" }).ClickAsync();
 
         await Expect(page.Locator("#agents")).ToContainTextAsync("uninstall asked by admin");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Uninstall the agent of {device.DeviceName}" })).ToHaveCountAsync(0);

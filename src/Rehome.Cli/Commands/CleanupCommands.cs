@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Rehome.Cli.Client;
 using Spectre.Console;
 
 namespace Rehome.Cli.Commands;
@@ -25,7 +24,7 @@ public static class CleanupCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var id = await ResolveAnyProjectAsync(client, parse.GetValue(project)!, ct);
+            var id = await CliContext.ResolveProjectAsync(client, parse.GetValue(project)!, ct);
             var ids = parse.GetValue(mappings) is { Length: > 0 } chosen ? chosen : null;
             var filter = parse.GetValue(status) is null && parse.GetValue(stage) is null && parse.GetValue(search) is null
                 ? null
@@ -54,7 +53,7 @@ public static class CleanupCommands
             using var client = context.Client(parse);
             if (parse.GetValue(project) is { } name)
             {
-                var id = await ResolveAnyProjectAsync(client, name, ct);
+                var id = await CliContext.ResolveProjectAsync(client, name, ct);
                 var result = await client.PostAsync($"/api/v1/projects/{id}/agents/uninstall", new { }, ct);
                 context.Show(result, () => Print(context, result, "agent(s) told to uninstall"));
                 return ExitCodes.Ok;
@@ -84,7 +83,7 @@ public static class CleanupCommands
         archive.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var id = await ResolveAnyProjectAsync(client, parse.GetValue(archiveProject)!, ct);
+            var id = await CliContext.ResolveProjectAsync(client, parse.GetValue(archiveProject)!, ct);
             var done = await client.PostAsync($"/api/v1/projects/{id}/archive", new { }, ct);
             context.Show(done, () => context.Console.MarkupLine(Markup.Escape(
                 $"Archived: its reports are in {CliContext.Text(done["fileName"])} ({CliContext.Text(done["sizeBytes"])} bytes); 'rehome projects download' fetches it.")));
@@ -95,7 +94,7 @@ public static class CleanupCommands
         unarchive.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var id = await ResolveAnyProjectAsync(client, parse.GetValue(unarchiveProject)!, ct);
+            var id = await CliContext.ResolveProjectAsync(client, parse.GetValue(unarchiveProject)!, ct);
             var answer = await client.PostAsync($"/api/v1/projects/{id}/unarchive", new { }, ct);
             context.Show(answer, () => context.Console.MarkupLine("Unarchived: the project takes runs, imports and edits again."));
             return ExitCodes.Ok;
@@ -106,7 +105,7 @@ public static class CleanupCommands
         download.SetAction(async (parse, ct) =>
         {
             using var client = context.Client(parse);
-            var id = await ResolveAnyProjectAsync(client, parse.GetValue(downloadProject)!, ct);
+            var id = await CliContext.ResolveProjectAsync(client, parse.GetValue(downloadProject)!, ct);
             var target = parse.GetValue(file)!;
             // Opened once the server has answered: a refusal leaves an existing file as it was.
             await client.StreamAsync($"/api/v1/projects/{id}/archive.zip", async body =>
@@ -123,23 +122,6 @@ public static class CleanupCommands
     }
 
     private static Argument<string> ProjectArgument() => new("project") { Description = "The project's name or id." };
-
-    /// <summary>A project by id or name, archived ones included (the default list leaves them out).</summary>
-    private static async Task<Guid> ResolveAnyProjectAsync(RehomeApiClient client, string idOrName, CancellationToken ct)
-    {
-        if (Guid.TryParse(idOrName, out var id))
-        {
-            return id;
-        }
-        foreach (var list in new[] { "/api/v1/projects", "/api/v1/projects?archived=true" })
-        {
-            if ((await client.GetAsync(list, ct)).AsArray().FirstOrDefault(p => string.Equals((string?)p!["name"], idOrName, StringComparison.OrdinalIgnoreCase)) is { } match)
-            {
-                return Guid.Parse((string)match["id"]!);
-            }
-        }
-        throw new CliException($"No project is named '{Terminal.Safe(idOrName)}', archived or not. 'rehome projects list' and 'rehome projects list --archived' show them.", ExitCodes.NotFound);
-    }
 
     /// <summary>A cleanup's answer: how many were done, and the rest by reason.</summary>
     private static void Print(CliContext context, JsonNode result, string done)

@@ -119,10 +119,15 @@ public sealed class CliContext(IAnsiConsole console, IAnsiConsole? messages = nu
         {
             return id;
         }
-        var projects = (await client.GetAsync("/api/v1/projects", ct)).AsArray();
-        var match = projects.FirstOrDefault(p => string.Equals((string?)p!["name"], idOrName, StringComparison.OrdinalIgnoreCase))
-            ?? throw new CliException($"No project is named '{Terminal.Safe(idOrName)}'. 'rehome projects list' shows them.", ExitCodes.NotFound);
-        return Guid.Parse((string)match["id"]!);
+        // Archived projects are left out of the default list, yet their reports and archive are still asked for by name.
+        foreach (var list in new[] { "/api/v1/projects", "/api/v1/projects?archived=true" })
+        {
+            if ((await client.GetAsync(list, ct)).AsArray().FirstOrDefault(p => string.Equals((string?)p!["name"], idOrName, StringComparison.OrdinalIgnoreCase)) is { } match)
+            {
+                return Guid.Parse((string)match["id"]!);
+            }
+        }
+        throw new CliException($"No project is named '{Terminal.Safe(idOrName)}', archived or not. 'rehome projects list' and 'rehome projects list --archived' show them.", ExitCodes.NotFound);
     }
 
     /// <summary>A value from the server as the terminal may show it (see <see cref="Terminal"/>).</summary>

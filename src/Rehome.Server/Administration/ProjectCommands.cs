@@ -17,9 +17,17 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
     public Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken ct) => ListAsync(archived: false, ct);
 
     /// <summary>The projects in use, or with <paramref name="archived"/> the archived ones (hidden from the default list).</summary>
-    public async Task<IReadOnlyList<ProjectView>> ListAsync(bool archived, CancellationToken ct)
+    public Task<IReadOnlyList<ProjectView>> ListAsync(bool archived, CancellationToken ct) => ListWhereAsync(archived, ct);
+
+    /// <summary>
+    /// Every project, archived ones included: for the choices that stay meaningful after an archive (who may read
+    /// it, whom its notifications reach).
+    /// </summary>
+    public Task<IReadOnlyList<ProjectView>> ListAllAsync(CancellationToken ct) => ListWhereAsync(null, ct);
+
+    private async Task<IReadOnlyList<ProjectView>> ListWhereAsync(bool? archived, CancellationToken ct)
     {
-        var projects = await db.Projects.AsNoTracking().Where(p => (p.ArchivedAt != null) == archived).OrderBy(p => p.Name).ToListAsync(ct);
+        var projects = await db.Projects.AsNoTracking().Where(p => archived == null || (p.ArchivedAt != null) == archived).OrderBy(p => p.Name).ToListAsync(ct);
         var counts = await StatusCountsAsync(db, null, ct);
         return projects.Select(p => View(p, counts.GetValueOrDefault(p.Id))).ToList();
     }

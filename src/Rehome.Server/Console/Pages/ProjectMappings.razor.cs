@@ -90,6 +90,9 @@ public partial class ProjectMappings
     /// <summary>Whether the role may change the project (an operator's): a viewer sees the grid and its reports only.</summary>
     private bool mayChange;
 
+    /// <summary>Whether the page offers changes: to an operator, and never on an archived project (the server refuses them).</summary>
+    private bool Editable => mayChange && project?.ArchivedAt is null;
+
     protected override async Task OnInitializedAsync()
     {
         mayChange = await Session.MayAsync(Role.Operator);
