@@ -29,7 +29,7 @@ public sealed class AgentVersionsPageTests
             await Expect(page.Locator("#fleet-summary")).ToContainTextAsync("1 agent(s); no current version is set");
 
             // A signature that is not the publisher's is refused and nothing is stored.
-            await page.Locator("#package-file").SetInputFilesAsync(zip);
+            await browser.ChooseFilesAsync("#package-file", zip);
             await page.Locator("#package-version").FillAsync("3.2.0");
             await page.Locator("#package-signature").FillAsync(publisher.Sign(AgentPublisher.Zip("3.2.0")));
             await page.Locator("#upload-package").ClickAsync();

@@ -101,6 +101,25 @@ public sealed class ConsoleBrowser : IAsyncDisposable
     }
 
     /// <summary>
+    /// Chooses files in a Blazor InputFile once its change handler is attached. The page's heading can be on screen
+    /// before InputFile's first-render script has run; a file chosen in between is silently dropped (seen in CI).
+    /// </summary>
+    public async Task ChooseFilesAsync(string selector, params FilePayload[] files) =>
+        await (await WiredInputAsync(selector)).SetInputFilesAsync(files);
+
+    /// <inheritdoc cref="ChooseFilesAsync(string, FilePayload[])"/>
+    public async Task ChooseFilesAsync(string selector, string path) =>
+        await (await WiredInputAsync(selector)).SetInputFilesAsync(path);
+
+    private async Task<ILocator> WiredInputAsync(string selector)
+    {
+        var input = Page.Locator(selector);
+        await input.WaitForAsync();
+        await Page.WaitForFunctionAsync("s => document.querySelector(s)?._blazorInputFileNextFileId !== undefined", selector);
+        return input;
+    }
+
+    /// <summary>
     /// Saves a screenshot of the top of the page as NAME.png: in docs/screenshots (the README links them) when
     /// REHOME_SAVE_SCREENSHOTS=1, otherwise in a temporary folder, so that a test run leaves the tree as it was.
     /// </summary>

@@ -80,7 +80,7 @@ public sealed class ConsoleTests
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Wave 1 — mappings" })).ToBeVisibleAsync();
 
         // A bad CSV imports nothing and names its bad rows.
-        await page.Locator("#import-csv").SetInputFilesAsync(Csv("bad.csv",
+        await browser.ChooseFilesAsync("#import-csv", Csv("bad.csv",
             "SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n" +
             "PC-1,NEW-1,,,\n" +
             ",NEW-2,,,\n" +
@@ -90,7 +90,7 @@ public sealed class ConsoleTests
         await Expect(page.Locator("#selection-count")).ToContainTextAsync("of 0 matching");
         await browser.ScreenshotAsync("import-rejected");
 
-        await page.Locator("#import-csv").SetInputFilesAsync(Csv("good.csv",
+        await browser.ChooseFilesAsync("#import-csv", Csv("good.csv",
             "SourceDevice,DestinationName,DestinationOU,PrimaryUser,DestinationUser\n" +
             "PC-1,NEW-1,,CONTOSO\\alice,alice@fabrikam.example\nPC-2,NEW-2,,,\nPC-3,NEW-3,,,\n"));
         await Expect(page.Locator("#import-result")).ToContainTextAsync("3 created");
