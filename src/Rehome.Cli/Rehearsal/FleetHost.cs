@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rehome.Agent.Platform.Simulated;
+
+namespace Rehome.Cli.Rehearsal;
+
+/// <summary>What a fleet process runs: devices already laid out under <see cref="Root"/>, and where their agents go.</summary>
+public sealed record FleetSpec
+{
+    public required IReadOnlyList<Uri> Servers { get; init; }
+
+    /// <summary>The fleet's folder (the devices' folders are laid out in it by the parent, see <see cref="SimulatedFleet.Add"/>).</summary>
+    public required string Root { get; init; }
+
+    public required string ConfigurationKey { get; init; }
+
+    /// <summary>The devices this process runs, in the whole fleet's order from <see cref="FirstIndex"/>.</summary>
+    public required IReadOnlyList<string> Devices { get; init; }
+
+    public int FirstIndex { get; init; }
+
+    public int PollSeconds { get; init; } = 25;
+
+    public bool Failover { get; init; }
+
+    public int MaxConnections { get; init; } = int.MaxValue;
+}
+
+/// <summary>One device as its fleet process saw it.</summary>
+public sealed record FleetDeviceReport(string Name, Uri Server, int Requests, int Polls, int Restarts, int Crashes, string? Exit, string? Error);
+
+/// <summary>
+/// A line a fleet process writes: how many jobs its agents began and how many agents are past their first poll;
+/// with every device when asked (<c>snapshot</c>) and when it stops.
+/// </summary>
+public sealed record FleetReport(int JobsStarted, int PolledTwice, IReadOnlyList<FleetDeviceReport>? Devices = null);
+
+/// <summary>
+/// The child side of <see cref="FleetProcess"/> (<c>rehome fleet-host SPEC</c>, started by the rehearsal and the fault
+/// tests, never by people): runs the agents of the spec's devices, writes a <see cref="FleetReport"/> line on standard
+/// output every fifth of a second, one with every device on <c>snapshot</c>, and stops its agents on <c>stop</c> or
+/// when its parent goes (standard input closes), with a last report.
+/// </summary>
+public static class FleetHost
+{
+    public const string Verb = "fleet-host";
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(200);
+
+    public static async Task<int> RunAsync(string specFile, CancellationToken ct)
+    {
+        var spec = JsonSerializer.Deserialize<FleetSpec>(await File.ReadAllTextAsync(specFile, ct), Json)
+            ?? throw new InvalidDataException($"No fleet in {specFile}.");
+        var jobsStarted = 0;
+        var fleet = new SimulatedFleet(spec.Servers, spec.Root, spec.ConfigurationKey, NullLoggerFactory.Instance)
+        {
+            PollSeconds = spec.PollSeconds,
+            Failover = spec.Failover,
+            FirstIndex = spec.FirstIndex,
+            MaxConnections = spec.MaxConnections,
+            JobStarted = (_, _) => Interlocked.Increment(ref jobsStarted),
+        };
+        foreach (var name in spec.Devices)
+        {
+            fleet.Attach(name);
+        }
+        var output = Console.Out;
+        var gate = new Lock();
+        void Write(bool devices)
+        {
+            var report = new FleetReport(Volatile.Read(ref jobsStarted), fleet.Devices.Count(d => d.Servers.Polls >= 2),
+                devices ? [.. fleet.Devices.Select(Report)] : null);
+            lock (gate)
+            {
+                output.WriteLine(JsonSerializer.Serialize(report, Json));
+                output.Flush();
+            }
+        }
+        fleet.StartAll();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var status = Task.Run(async () =>
+        {
+            try
+            {
+                using var timer = new PeriodicTimer(StatusInterval);
+                do
+                {
+                    Write(devices: false);
+                }
+                while (await timer.WaitForNextTickAsync(stopping.Token));
+            }
+            catch (OperationCanceledException)
+            {
+                // The fleet stops.
+            }
+        }, CancellationToken.None);
+        try
+        {
+            while (await Console.In.ReadLineAsync(ct) is { } command && command != "stop")
+            {
+                if (command == "snapshot")
+                {
+                    Write(devices: true);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped from outside: the agents stop as below.
+        }
+        await stopping.CancelAsync();
+        await status;
+        await fleet.DisposeAsync();
+        Write(devices: true);
+        return 0;
+    }
+
+    private static FleetDeviceReport Report(FleetDevice device) => new(device.Name, device.Servers.Server, device.Servers.Requests, device.Servers.Polls,
+        device.Restarts, device.Crashes, device.Exit?.ToString(), device.Error?.ToString());
+}
