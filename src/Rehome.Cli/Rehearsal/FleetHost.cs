@@ -117,6 +117,7 @@ public static class FleetHost
         return 0;
     }
 
-    private static FleetDeviceReport Report(FleetDevice device) => new(device.Name, device.Servers.Server, device.Servers.Requests, device.Servers.Polls,
+    /// <summary>What a fleet process says of one of its devices.</summary>
+    public static FleetDeviceReport Report(FleetDevice device) => new(device.Name, device.Servers.Server, device.Servers.Requests, device.Servers.Polls,
         device.Restarts, device.Crashes, device.Exit?.ToString(), device.Error?.ToString());
 }

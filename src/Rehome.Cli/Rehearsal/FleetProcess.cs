@@ -19,6 +19,7 @@ public sealed class FleetProcess : IAsyncDisposable
     private readonly Task reading;
     private FleetReport latest = new(0, 0);
     private TaskCompletionSource<FleetReport>? pending;
+    private TimeSpan lastProcessorTime;
 
     private FleetProcess(Process process)
     {
@@ -32,8 +33,22 @@ public sealed class FleetProcess : IAsyncDisposable
     /// <summary>Agents past their first poll (answered once), as of its last report.</summary>
     public int PolledTwice => Volatile.Read(ref latest).PolledTwice;
 
-    /// <summary>The process, for its CPU time and memory.</summary>
-    public Process Process => process;
+    /// <summary>The CPU time the process has used so far; what it used until it ended once it has.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            try
+            {
+                lastProcessorTime = process.HasExited ? lastProcessorTime : process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                // Ended meanwhile.
+            }
+            return lastProcessorTime;
+        }
+    }
 
     /// <summary>Writes <paramref name="spec"/> next to the fleet and starts its agents in a new process.</summary>
     public static FleetProcess Start(FleetSpec spec, string name = "fleet")
@@ -66,12 +81,22 @@ public sealed class FleetProcess : IAsyncDisposable
     /// <summary>Every device as the process sees it now.</summary>
     public Task<FleetReport> SnapshotAsync(CancellationToken ct = default) => AskAsync("snapshot", ct);
 
-    /// <summary>Stops every agent (as a power-off would) and returns the last report, with every device.</summary>
+    /// <summary>
+    /// Stops every agent (as a power-off would) and returns the last report, with every device; the last one heard
+    /// when the process had already ended (stopped by Ctrl+C with its parent, or failed).
+    /// </summary>
     public async Task<FleetReport> StopAsync(CancellationToken ct = default)
     {
-        var last = await AskAsync("stop", ct);
-        await process.WaitForExitAsync(ct);
-        return last;
+        try
+        {
+            var last = await AskAsync("stop", ct);
+            await process.WaitForExitAsync(ct);
+            return last;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            return Volatile.Read(ref latest);
+        }
     }
 
     /// <summary>Sends <paramref name="command"/> and waits for the report with every device that answers it.</summary>
