@@ -91,7 +91,11 @@ public static class FleetHost
                 Write(devices: false);
             }
             while (!stopping.Token.WaitHandle.WaitOne(StatusInterval));
-        }) { IsBackground = true, Name = "fleet status" };
+        })
+        {
+            IsBackground = true,
+            Name = "fleet status",
+        };
         var commands = new Thread(() =>
         {
             while (Console.In.ReadLine() is { } command && command != "stop")
@@ -102,7 +106,11 @@ public static class FleetHost
                 }
             }
             stopAsked.TrySetResult();
-        }) { IsBackground = true, Name = "fleet commands" };
+        })
+        {
+            IsBackground = true,
+            Name = "fleet commands",
+        };
         status.Start();
         commands.Start();
         // Stopped by the parent ("stop", or its end closing standard input), or from outside (Ctrl+C).
