@@ -13,7 +13,8 @@ using Spectre.Console;
 //   polls           [agents=10000] [seconds=10]  idle polls per second the gateway answers with that many agents waiting
 //   polls-ratio     [agents=1000] [seconds=10]   authenticated polls per second: the gateway against a bare Kestrel endpoint
 //   hold            [agents=50000] [http1|http2] every agent holding a long poll on one server process: its memory
-//   rehearse        [devices=10000]              wall time of `rehome rehearse` through all five jobs
+//   rehearse        [devices=10000]              wall time of `rehome rehearse` through all five jobs, the fleet in its own
+//                                                processes; the server's CPU per job and peak working set
 // The *-client modes are the fleet's side of a mode, started by it as child processes.
 var mode = args.Length > 0 ? args[0] : "pickup";
 int Argument(int index, int otherwise) => args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : otherwise;
@@ -65,6 +66,8 @@ try
                 FilesPerUser = 3,
                 PollSeconds = 10,
                 MaxConnections = Math.Max(100, (RehearseCommand.FileDescriptorLimit() - 6000) / 2),
+                // The devices in processes of their own (issue 16), so that the server's CPU per job is its own.
+                FleetProcesses = Math.Max(1, RehearseCommand.DefaultFleetProcesses(number)),
             };
             var exit = await RehearseCommand.RunAsync(new CliContext(AnsiConsole.Console), options, root, "http://127.0.0.1:0", exitWhenOver: true, CancellationToken.None);
             Console.WriteLine($"rehearsal of {number:N0} devices × 5 jobs: {clock.Elapsed.TotalSeconds:F1} s wall time from launch, exit code {exit}");

@@ -1,4 +1,5 @@
 using Rehome.Cli;
+using Rehome.Cli.Rehearsal;
 using Spectre.Console;
 
 using var cancel = new CancellationTokenSource();
@@ -8,6 +9,11 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = !cancel.IsCancellationRequested;
     cancel.Cancel();
 };
+if (args is [FleetHost.Verb, var fleetSpec])
+{
+    // A rehearsal's (or a fault test's) simulated devices in a process of their own: plumbing, not a command for people.
+    return await FleetHost.RunAsync(fleetSpec, cancel.Token);
+}
 // Errors (and, with --output json, every message for people) go to standard error: standard output is the answer.
 var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 return await CliApp.RunAsync(args, AnsiConsole.Console, errors, cancel.Token);

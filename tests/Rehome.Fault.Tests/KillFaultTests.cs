@@ -19,6 +19,6 @@ public sealed class KillFaultTests(ITestOutputHelper output)
         var jobs = await world.WaitForRunAsync(runId, TimeSpan.FromMinutes(10));
 
         // A job leased in the store whose answer died with the process comes back once its lease lapses.
-        world.AssertEveryJobFinishedOnce(jobs, maxAttempts: 2);
+        await world.AssertEveryJobFinishedOnceAsync(jobs, maxAttempts: 2);
     }
 }

@@ -12,14 +12,14 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         // polling the second only by its wake-up signal across replicas.
         await using var world = await FaultWorld.StartAsync(output, replicas: 2, FaultWorld.Devices(inCi: 200),
             new Dictionary<string, string> { ["Rehome:Gateway:RecheckInterval"] = "00:10:00" });
-        world.Fleet.StartAll();
+        world.StartFleet();
         await world.WaitForEnrollmentAsync(TimeSpan.FromMinutes(3));
 
         var runId = await world.StartRunAsync();
         var jobs = await world.WaitForRunAsync(runId, TimeSpan.FromMinutes(5));
 
-        world.AssertEveryJobFinishedOnce(jobs, maxAttempts: 1);
-        Assert.All(world.Fleet.Devices.Where((_, i) => i % 2 == 1), d => Assert.Equal(world.Servers[1].BaseAddress, d.Servers.Server));
+        await world.AssertEveryJobFinishedOnceAsync(jobs, maxAttempts: 1);
+        Assert.All((await world.FleetSnapshotAsync()).Devices!.Where((_, i) => i % 2 == 1), d => Assert.Equal(world.Servers[1].BaseAddress, d.Server));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         var jobs = await world.WaitForRunAsync(runId, TimeSpan.FromMinutes(10));
 
         // A job leased by the killed replica whose answer never reached its device comes back once its lease lapses.
-        world.AssertEveryJobFinishedOnce(jobs, maxAttempts: 2);
-        Assert.All(world.Fleet.Devices, d => Assert.Equal(world.Servers[0].BaseAddress, d.Servers.Server));
+        await world.AssertEveryJobFinishedOnceAsync(jobs, maxAttempts: 2);
+        Assert.All((await world.FleetSnapshotAsync()).Devices!, d => Assert.Equal(world.Servers[0].BaseAddress, d.Server));
     }
 }

@@ -42,6 +42,11 @@ public static class RehearseCommand
         var urls = new Option<string>("--urls") { Description = "Where the server listens.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var data = new Option<string?>("--data") { Description = "Folder for the store and the simulated devices (default: a new temporary folder)." };
         var exit = new Option<bool>("--exit") { Description = "Stop when the run is over instead of serving until Ctrl+C." };
+        var fleetProcesses = new Option<int?>("--fleet-processes")
+        {
+            Description = "Processes the simulated devices' agents run in, at a lower CPU priority than the server (0: beside it in this one; "
+                + "default: 0 under 1,000 devices, else one per 5,000).",
+        };
         var samba = new Option<bool>("--samba")
         {
             Description = "Rehearse against the Samba test domains (SRC.TEST → DST.TEST, real LDAP and offline join) instead of simulated ones; "
@@ -49,7 +54,7 @@ public static class RehearseCommand
         };
         var command = new Command("rehearse", "Run the migration jobs end to end on simulated devices with real agents, and check how they end.")
         {
-            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit, samba,
+            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit, samba, fleetProcesses,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -57,6 +62,10 @@ public static class RehearseCommand
             if (count is < 1 or > 50_000)
             {
                 throw new CliException("--devices takes 1 to 50,000.");
+            }
+            if (parse.GetValue(fleetProcesses) is < 0 or > 64)
+            {
+                throw new CliException("--fleet-processes takes 0 to 64.");
             }
             var sambaDomains = parse.GetValue(samba) ? SambaRehearsal.FromEnvironment() : null;
             var kinds = ParseKinds(parse.GetValue(jobs), sambaDomains is not null);
@@ -83,12 +92,16 @@ public static class RehearseCommand
                 MaxConnections = Math.Max(100, (FileDescriptorLimit() - 6000) / 2),
                 PollSeconds = count > 2000 ? 10 : 25,
                 Samba = sambaDomains,
+                FleetProcesses = parse.GetValue(fleetProcesses) ?? DefaultFleetProcesses(count),
             };
             var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
             return await RunAsync(context, options, root, parse.GetValue(urls)!, parse.GetValue(exit), ct);
         });
         return command;
     }
+
+    /// <summary>A small fleet stays beside the server; a large one gets processes of its own, one per 5,000 devices.</summary>
+    public static int DefaultFleetProcesses(int devices) => devices < 1000 ? 0 : (devices + 4999) / 5000;
 
     /// <summary>The open-file limit of this process (ulimit -n), or a generous guess where it cannot be read.</summary>
     public static int FileDescriptorLimit()
@@ -150,27 +163,36 @@ public static class RehearseCommand
 
         var scenario = new RehearsalScenario(client, root, options);
         await scenario.SetUpAsync(ct);
-        await using var fleet = scenario.CreateFleet(address, app.Services.GetRequiredService<ILoggerFactory>());
+        var fleet = scenario.CreateFleet(address, app.Services.GetRequiredService<ILoggerFactory>());
         context.Console.MarkupLineInterpolated(
             $"Rehearsal in [bold]{root}[/]: {options.Devices} simulated devices ({options.FaultyDevices} with faults), jobs: {string.Join(", ", options.Jobs.Select(k => k.DisplayName()))}.");
-        fleet.StartAll();
+        var server = Process.GetCurrentProcess();
+        var serverCpuBefore = server.TotalProcessorTime;
+        await using var agents = RehearsalAgents.Start(fleet, options.FleetProcesses, address, scenario.ConfigurationKey, options.PollSeconds, options.MaxConnections);
         // Agents enroll as they start; the run does not wait for them (their jobs wait in the store).
         var runId = await scenario.StartRunAsync(ct);
         context.Console.MarkupLineInterpolated($"Migration → OK: run {runId} started {clock.Elapsed.TotalSeconds:F1} s after launch.");
 
-        var final = await WatchAsync(context, scenario, runId, options, fleet, ct);
+        var final = await WatchAsync(context, scenario, runId, options, agents, ct);
         var seconds = clock.Elapsed.TotalSeconds;
+        server.Refresh();
+        var serverCpu = server.TotalProcessorTime - serverCpuBefore;
+        var fleetCpu = agents.ProcessorTime;
+        var agentReports = await agents.ReportAsync(ct);
         RunCommands.PrintStatusTable(context, final);
         var jobs = await JobsOfRunAsync(client, runId, ct);
         PrintAreaCounts(context, jobs);
         var unexpected = Unexpected(jobs, scenario);
         unexpected.AddRange(CheckDevices(context, fleet, scenario, options));
-        if (options.Samba is { } domains)
-        {
-            unexpected.AddRange(await CheckDestinationDomainAsync(domains, scenario, options, ct));
-        }
-        var restarts = fleet.Devices.Sum(d => d.Restarts);
-        var crashes = fleet.Devices.Sum(d => d.Crashes);
+        var jobCount = (int?)final["run"]!["jobCount"] ?? 0;
+        // Issue 16: the server's own CPU per job, apart from the devices' when they run in processes of their own.
+        var perJob = serverCpu.TotalMilliseconds / Math.Max(1, jobCount);
+        var peak = server.PeakWorkingSet64 / 1_048_576;
+        var which = agents.InOwnProcesses ? "Server process" : "Server and fleet (one process)";
+        context.Console.MarkupLineInterpolated(
+            $"{which}: {serverCpu.TotalSeconds:F1} s CPU for {jobCount} jobs ({perJob:F1} ms a job), peak working set {peak} MB; the fleet's processes: {fleetCpu.TotalSeconds:F1} s CPU.");
+        var restarts = agentReports.Sum(d => d.Restarts);
+        var crashes = agentReports.Sum(d => d.Crashes);
         context.Console.MarkupLineInterpolated(
             $"{final["run"]!["jobCount"]} jobs over in {seconds:F1} s; agents restarted {restarts} times (device restarts) and crashed {crashes} times (injected).");
         foreach (var line in unexpected.Take(20))
@@ -186,6 +208,8 @@ public static class RehearseCommand
                 ["seconds"] = Math.Round(seconds, 1),
                 ["restarts"] = restarts,
                 ["crashes"] = crashes,
+                ["serverCpuSeconds"] = Math.Round(serverCpu.TotalSeconds, 1),
+                ["serverPeakWorkingSetMegabytes"] = peak,
                 ["run"] = final.DeepClone(),
                 ["unexpected"] = new JsonArray([.. unexpected.Select(u => JsonValue.Create(u))]),
             });
@@ -204,7 +228,7 @@ public static class RehearseCommand
                 // Ctrl+C.
             }
         }
-        await fleet.DisposeAsync();
+        await agents.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
         return unexpected.Count == 0 ? 0 : 1;
     }
@@ -213,7 +237,7 @@ public static class RehearseCommand
     public static TimeSpan StallLimit { get; set; } = TimeSpan.FromMinutes(5);
 
     private static async Task<JsonNode> WatchAsync(
-        CliContext context, RehearsalScenario scenario, Guid runId, RehearsalOptions options, SimulatedFleet fleet, CancellationToken ct)
+        CliContext context, RehearsalScenario scenario, Guid runId, RehearsalOptions options, RehearsalAgents agents, CancellationToken ct)
     {
         JsonNode status = await scenario.StatusAsync(runId, ct);
         var lastChange = Stopwatch.StartNew();
@@ -245,8 +269,9 @@ public static class RehearseCommand
                     }
                     else if (lastChange.Elapsed > StallLimit)
                     {
-                        var exits = fleet.Devices.GroupBy(d => d.Exit?.ToString() ?? "running").Select(g => $"{g.Count()} {g.Key}");
-                        var error = fleet.Devices.FirstOrDefault(d => d.Error is not null)?.Error?.Message;
+                        var devices = await agents.ReportAsync(ct);
+                        var exits = devices.GroupBy(d => d.Exit ?? "running").Select(g => $"{g.Count()} {g.Key}");
+                        var error = devices.FirstOrDefault(d => d.Error is not null)?.Error?.Split(Environment.NewLine)[0];
                         throw new CliException($"No job moved for {StallLimit.TotalMinutes:F0} minutes; agents: {string.Join(", ", exits)}{(error is null ? "" : "; first error: " + error)}.");
                     }
                     await Task.Delay(250, ct);

@@ -41,6 +41,9 @@ public sealed record RehearsalOptions
 
     /// <summary>Connections the in-process fleet may hold (see <see cref="SimulatedFleet.MaxConnections"/>).</summary>
     public int MaxConnections { get; init; } = int.MaxValue;
+
+    /// <summary>Processes the devices' agents run in (<see cref="RehearsalAgents"/>); 0: in the rehearsal's own, beside the server.</summary>
+    public int FleetProcesses { get; init; }
 }
 
 /// <summary>

@@ -149,6 +149,62 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_call_that_keeps_a_job_gets_a_reserved_turn_while_other_agent_calls_hold_every_other_one()
+    {
+        var lane = Lane(capacity: 8);
+        var others = new List<GatewayStoreLane.Permit>();
+        for (var i = 0; i < lane.Capacity - lane.Reserved; i++)
+        {
+            others.Add(await lane.EnterAsync(CancellationToken.None));
+        }
+
+        var anotherCall = lane.EnterAsync(CancellationToken.None).AsTask();
+        var renewals = Enumerable.Range(0, lane.Reserved).Select(_ => lane.EnterAsync(CancellationToken.None, keepsJob: true)).ToList();
+
+        Assert.Equal(2, lane.Reserved);
+        Assert.All(renewals, r => Assert.True(r.IsCompletedSuccessfully, "a renewal should get a reserved turn at once"));
+        await Assert.ThrowsAsync<ServerBusyException>(() => anotherCall);
+        foreach (var permit in others.Concat(renewals.Select(r => r.Result)))
+        {
+            permit.Dispose();
+        }
+        Assert.Equal(0, lane.InUse);
+    }
+
+    [Fact]
+    public async Task A_turn_given_back_goes_to_a_waiting_call_that_keeps_a_job_before_calls_that_waited_longer()
+    {
+        var lane = Lane(capacity: 4, queueTimeout: TimeSpan.FromSeconds(5));
+        var held = new List<GatewayStoreLane.Permit>();
+        for (var i = 0; i < lane.Capacity; i++)
+        {
+            held.Add(await lane.EnterAsync(CancellationToken.None, keepsJob: true));
+        }
+        var facts = lane.EnterAsync(CancellationToken.None).AsTask();
+        var renewal = lane.EnterAsync(CancellationToken.None, keepsJob: true).AsTask();
+
+        held[0].Dispose();
+        // Had the turn gone to the facts, the renewal would wait out its patience and be turned away.
+        var renewed = await renewal;
+        held[1].Dispose();
+        var inUseWithOneTurnFree = lane.InUse;
+        held[2].Dispose();
+        var factsTurn = await facts;
+
+        // The last free turn is kept for calls that keep a job: the facts got theirs only once two were free.
+        Assert.Equal(3, inUseWithOneTurnFree);
+        foreach (var permit in new[] { renewed, factsTurn, held[3] })
+        {
+            permit.Dispose();
+        }
+        Assert.Equal(0, lane.InUse);
+    }
+
+    private static GatewayStoreLane Lane(int capacity, TimeSpan? queueTimeout = null) => new(
+        Options.Create(new GatewayOptions { StoreConcurrency = capacity, StoreQueueTimeout = queueTimeout ?? TimeSpan.FromSeconds(1) }),
+        Options.Create(new StoreOptions { Provider = StoreProvider.Sqlite }));
+
+    [Fact]
     public void A_connection_string_that_is_not_PostgreSQL_s_is_named_at_start()
     {
         var rules = new GatewayOptionsRules(Options.Create(new StoreOptions { Provider = StoreProvider.PostgreSql, ConnectionString = "no such keyword=1" }));

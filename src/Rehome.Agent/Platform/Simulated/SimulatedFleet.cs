@@ -115,18 +115,34 @@ public sealed class SimulatedFleet : IAsyncDisposable
     /// <summary>Called (on the agent's thread) with the device and the assignment when an agent starts a job.</summary>
     public Action<FleetDevice, JobAssignment>? JobStarted { get; set; }
 
+    /// <summary>
+    /// The index of this fleet's first device in the whole fleet, when it is one part of a fleet spread over
+    /// processes: a device talks to <c>servers[(FirstIndex + i) % servers.Count]</c> whichever process runs it.
+    /// </summary>
+    public int FirstIndex { get; init; }
+
+    /// <summary>Lays out a device in its folder and adds it (not started).</summary>
     public FleetDevice Add(SimulatedDeviceSpec spec)
     {
-        var folder = Path.Combine(Root, spec.DeviceName);
-        var device = new FleetDevice(spec.DeviceName, Path.Combine(folder, "device"), Path.Combine(folder, "agent")) { Network = new NetworkGate(sharedHandler) };
-        SimulatedDeviceBuilder.Create(device.DeviceFolder, spec);
+        SimulatedDeviceBuilder.Create(DeviceFolderOf(Root, spec.DeviceName), spec);
+        return Attach(spec.DeviceName);
+    }
+
+    /// <summary>Adds a device already laid out under <see cref="Root"/> (by another process's <see cref="Add"/>), not started.</summary>
+    public FleetDevice Attach(string deviceName)
+    {
+        var folder = Path.Combine(Root, deviceName);
+        var device = new FleetDevice(deviceName, DeviceFolderOf(Root, deviceName), Path.Combine(folder, "agent")) { Network = new NetworkGate(sharedHandler) };
         lock (Devices)
         {
-            device.Servers = new ServerChoice(servers, Devices.Count, Failover, device.Network);
+            device.Servers = new ServerChoice(servers, FirstIndex + Devices.Count, Failover, device.Network);
             Devices.Add(device);
         }
         return device;
     }
+
+    /// <summary>The simulated device's own folder (its state, files and registry) for a fleet laid out under <paramref name="root"/>.</summary>
+    public static string DeviceFolderOf(string root, string deviceName) => Path.Combine(root, deviceName, "device");
 
     public void StartAll()
     {
