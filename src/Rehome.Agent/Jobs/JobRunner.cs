@@ -359,7 +359,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     private static IReadOnlyList<AreaCount> Outgoing(IReadOnlyList<AreaCount> areas) =>
         [.. areas.Select(a => a with { Problem = Outgoing(a.Problem, AgentProtocol.MaxMessageLength) })];
 
-    /// <summary>Renews the lease with progress (at each step and every few seconds), uploads the log, hears stop requests.</summary>
+    /// <summary>Renews the lease with progress (at each step and every few seconds), then uploads the log; hears stop requests.</summary>
     private async Task ReportLoopAsync(JobContext context, RunState state, CancellationTokenSource work, CancellationToken ct)
     {
         var interval = TimeSpan.FromSeconds(Math.Clamp(context.Assignment.LeaseSeconds / 4.0, 0.5, MaxReportInterval.TotalSeconds));
@@ -367,7 +367,6 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         {
             try
             {
-                await UploadLogAsync(context, ct);
                 var items = context.TakeItems(ProgressReport.MaxItems);
                 try
                 {
@@ -407,6 +406,9 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                     context.ReturnItems(items);
                     throw;
                 }
+                // After the renewal: a server too busy for the log (503 once its store lane is full) must not keep
+                // the lease from being renewed, or the lease lapses while the device works on.
+                await UploadLogAsync(context, ct);
             }
             catch (LeaseLostException)
             {

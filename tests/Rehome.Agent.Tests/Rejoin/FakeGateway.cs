@@ -45,6 +45,11 @@ public sealed partial class FakeGateway : HttpMessageHandler
 
     private volatile bool leaseLost;
 
+    /// <summary>How many log uploads are answered 503 (a server too busy for them) before logs are taken again.</summary>
+    public int BusyLogAnswers { get; set; }
+
+    private int logAnswers;
+
     /// <summary>The progress answers ask the agent to stop once this is set.</summary>
     public bool StopRequested { get; set; }
 
@@ -67,6 +72,8 @@ public sealed partial class FakeGateway : HttpMessageHandler
         {
             case "progress":
                 return Json(new ProgressAnswer(StopRequested));
+            case "log" when Interlocked.Increment(ref logAnswers) <= BusyLogAnswers:
+                return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
             case "log":
                 LogLeaseTokens.Enqueue((await request.Content!.ReadFromJsonAsync<LogChunk>(AgentProtocol.JsonOptions, cancellationToken))!.LeaseToken);
                 return new HttpResponseMessage(HttpStatusCode.NoContent);

@@ -55,6 +55,23 @@ public sealed class RejoinRunnerTests
     }
 
     [Fact]
+    public async Task A_server_too_busy_for_the_log_still_has_the_lease_renewed_at_every_report()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, breakGlass: BreakGlass);
+        device.Gateway.BusyLogAnswers = 3;
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        // Each refused log upload of the report loop comes after that report's renewal: a log the server cannot
+        // take now (503 from a full store lane) must not keep the lease from being renewed, or it lapses.
+        var calls = device.Gateway.Calls.ToList();
+        var beforeFirstLogTaken = calls.Take(calls.Select((c, i) => (c, i)).Where(x => x.c == "log").Skip(3).First().i).ToList();
+        Assert.Equal(3, beforeFirstLogTaken.Count(c => c == "log"));
+        Assert.True(beforeFirstLogTaken.Count(c => c == "progress") >= 3, string.Join(", ", beforeFirstLogTaken));
+    }
+
+    [Fact]
     public async Task A_destination_join_that_keeps_failing_sends_the_device_back_to_its_source_not_to_a_workgroup()
     {
         using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, new SimulatedFaults { FailStep = "JoinDestination" }, BreakGlass);
