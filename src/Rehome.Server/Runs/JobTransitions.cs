@@ -366,7 +366,8 @@ public sealed class JobTransitions(
                 j.AgentId,
                 j.StopRequested,
                 j.Attempts,
-                LastSeen = db.Agents.Where(a => a.Id == j.AgentId).Select(a => (DateTimeOffset?)a.LastSeenAt).FirstOrDefault(),
+                // An agent id is unique: Max reads its one row (FirstOrDefault would draw EF's "no OrderBy" warning).
+                LastSeen = db.Agents.Where(a => a.Id == j.AgentId).Max(a => (DateTimeOffset?)a.LastSeenAt),
             })
             .Take(1000)
             .ToListAsync(ct);
@@ -440,6 +441,7 @@ public sealed class JobTransitions(
                     where a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < silentSince
                         && !db.Agents.Any(b => b.DeviceKey == m.SourceDeviceKey && b.ConnectionId == p.SourceConnectionId
                             && b.RevokedAt == null && b.Approval == AgentApproval.Active && b.LastSeenAt >= silentSince)
+                    orderby j.Id
                     select new { j.Id, j.RunId, j.MappingId, j.ProjectId, AgentId = a.Id, a.LastSeenAt })
                 .Take(1000)
                 .ToListAsync(ct);

@@ -2,6 +2,8 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Rehome.Server.Hosting;
 
@@ -68,7 +70,25 @@ public static class StoreServiceCollectionExtensions
             await db.Database.OpenConnectionAsync(cancellationToken);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
+        await CreateMigrationHistoryAsync(db, cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// On a new PostgreSQL database EF Core reads its migration history before creating it and logs the expected
+    /// miss as a failed command (npgsql/efcore.pg#3407): a 'fail:' line with no fault behind it. The history table
+    /// is made first so that no such line is written.
+    /// </summary>
+    private static async Task CreateMigrationHistoryAsync(RehomeDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
+        }
+        catch (DbException) when (!ct.IsCancellationRequested)
+        {
+            // Another replica made it at the same moment; the migration goes on under EF's own lock.
+        }
     }
 }
 
