@@ -52,7 +52,11 @@ public sealed class FaultWorld : IAsyncDisposable
     /// <summary>How many times an agent of the fleet began a job (a resumed one counts again), as the fleet's process last said.</summary>
     public int JobsStarted => fleet?.JobsStarted ?? 0;
 
-    private string DevicesRoot => Path.Combine(root, "devices");
+    private string DevicesRoot => DevicesFolder(root);
+
+    /// <summary>In memory where the machine allows (<see cref="SimulatedFleet.DevicesFolder"/>), the logs staying in the root.</summary>
+    private static string DevicesFolder(string root) =>
+        SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"), Path.Combine("rehome-fault", Path.GetFileName(root)));
 
     /// <summary>The fleet's size: <c>REHOME_FAULT_DEVICES</c> when set (the documented full runs), else the CI size.</summary>
     public static int Devices(int inCi) =>
@@ -278,7 +282,11 @@ public sealed class FaultWorld : IAsyncDisposable
         }
         try
         {
-            System.IO.Directory.Delete(Path.Combine(root, "devices"), recursive: true);
+            System.IO.Directory.Delete(DevicesRoot, recursive: true);
+            if (Path.GetDirectoryName(DevicesRoot) is { } parent && parent != root)
+            {
+                System.IO.Directory.Delete(parent);
+            }
         }
         catch (IOException)
         {

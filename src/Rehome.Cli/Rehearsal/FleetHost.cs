@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Rehome.Agent.Journal;
 using Rehome.Agent.Platform.Simulated;
 
 namespace Rehome.Cli.Rehearsal;
@@ -54,8 +53,6 @@ public static class FleetHost
     {
         var spec = JsonSerializer.Deserialize<FleetSpec>(await File.ReadAllTextAsync(specFile, ct), Json)
             ?? throw new InvalidDataException($"No fleet in {specFile}.");
-        // Thousands of simulated devices share this machine's one disk (see DurableFile.FlushToDisk).
-        DurableFile.FlushToDisk = false;
         var jobsStarted = 0;
         var fleet = new SimulatedFleet(spec.Servers, spec.Root, spec.ConfigurationKey, NullLoggerFactory.Instance)
         {

@@ -141,6 +141,16 @@ public sealed class SimulatedFleet : IAsyncDisposable
         return device;
     }
 
+    /// <summary>
+    /// Where a large fleet's devices are best laid out: in memory (/dev/shm) where the machine has it, else
+    /// <paramref name="onDisk"/>. Every journal write of a device replaces a file by rename, which ext4 makes wait for
+    /// the disk; two thousand devices on one disk blocked the fleet's threads (dotnet-stack: 33 of 42 in rename), their
+    /// lease renewals came late and leases lapsed: the fleet measured the machine's disk, where each real device has
+    /// its own. Only the devices go there, never a server's store.
+    /// </summary>
+    public static string DevicesFolder(string onDisk, string name) =>
+        Directory.Exists("/dev/shm") ? Path.Combine("/dev/shm", name, "devices") : onDisk;
+
     /// <summary>The simulated device's own folder (its state, files and registry) for a fleet laid out under <paramref name="root"/>.</summary>
     public static string DeviceFolderOf(string root, string deviceName) => Path.Combine(root, deviceName, "device");
 
