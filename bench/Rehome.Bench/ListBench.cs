@@ -1,16 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
-using Rehome.Server.Auth;
-using Rehome.Server.Hosting;
 using Rehome.Server.Store;
 
 /// <summary>
@@ -28,7 +22,7 @@ internal static class ListBench
         var which = args.ElementAtOrDefault(0) ?? "all";
         var sizes = (args.ElementAtOrDefault(1) ?? "100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var postgres = Environment.GetEnvironmentVariable("REHOME_BENCH_POSTGRES");
-        Console.WriteLine($"Mapping list: {Environment.ProcessorCount} cores; load average {LoadAverage()} at start; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"Mapping list: {Environment.ProcessorCount} cores; load average {BenchServer.LoadAverage()} at start; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         foreach (var size in sizes)
         {
             if (which is "sqlite" or "all")
@@ -47,37 +41,20 @@ internal static class ListBench
                 }
             }
         }
-        Console.WriteLine($"Load average {LoadAverage()} at end.");
+        Console.WriteLine($"Load average {BenchServer.LoadAverage()} at end.");
         return 0;
     }
 
     private static async Task BenchAsync(string label, StoreProvider provider, string? adminConnection, int size)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "rehome-bench", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var settings = new List<string>
+        await using var server = await BenchServer.StartAsync(provider, adminConnection, "rehome_list_bench_", logging =>
         {
-            "--urls=http://127.0.0.1:0", $"--Rehome:Store:Provider={provider}", $"--Rehome:Store:DataDirectory={folder}",
-            "--Rehome:Runs:Background=false", $"--Rehome:Bootstrap:AdminPassword=Bench-{Guid.NewGuid()}",
-        };
-        string? database = null;
-        if (adminConnection is not null)
-        {
-            database = "rehome_list_bench_" + Guid.NewGuid().ToString("N");
-            await ExecuteAsync(adminConnection, $"CREATE DATABASE {database}");
-            settings.Add($"--Rehome:Store:ConnectionString={new NpgsqlConnectionStringBuilder(adminConnection) { Database = database }}");
-        }
-        var builder = RehomeServer.CreateBuilder([.. settings]);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        if (Environment.GetEnvironmentVariable("REHOME_BENCH_SQL") == "1")
-        {
-            builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Information); // the SQL of every query
-        }
-        await using var app = await RehomeServer.BuildAsync(builder);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await IssueTokenAsync(app.Services));
+            if (Environment.GetEnvironmentVariable("REHOME_BENCH_SQL") == "1")
+            {
+                logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Information); // the SQL of every query
+            }
+        });
+        var (app, http) = (server.App, server.Http);
 
         var project = await NewProjectAsync(http);
         var clock = Stopwatch.StartNew();
@@ -114,13 +91,6 @@ internal static class ListBench
             samples.Sort();
             Console.WriteLine($"  {name,-44} median {samples[samples.Count / 2],7:F1} ms   first {first,7:F1} ms");
         }
-        await app.StopAsync();
-        if (database is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(adminConnection!, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-        }
-        Directory.Delete(folder, recursive: true);
     }
 
     private static async Task<double> TimeAsync(HttpClient http, string url)
@@ -170,16 +140,6 @@ internal static class ListBench
         }
     }
 
-    private static async Task<string> IssueTokenAsync(IServiceProvider services)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var (entity, token) = ApiTokens.Issue((await db.Accounts.FirstAsync()).Id, "list-bench", DateTimeOffset.UtcNow, null);
-        db.ApiTokens.Add(entity);
-        await db.SaveChangesAsync();
-        return token;
-    }
-
     /// <summary>A project with an Active Directory source and destination and a default policy.</summary>
     private static async Task<Guid> NewProjectAsync(HttpClient http)
     {
@@ -204,14 +164,4 @@ internal static class ListBench
         var policy = await IdOf("/api/v1/policies", new { name = "list-policy" });
         return await IdOf("/api/v1/projects", new { name = "list", sourceConnectionId = source, destinationConnectionId = destination, policyId = policy });
     }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 }

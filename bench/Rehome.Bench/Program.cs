@@ -1,17 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
-using Rehome.Server.Auth;
-using Rehome.Server.Hosting;
 using Rehome.Server.Store;
 
 // Store benchmarks of issue 2: a run of 50,000 mappings × 5 jobs from request to committed jobs, and a page
@@ -22,7 +16,7 @@ var which = args.ElementAtOrDefault(0) ?? "all";
 var runSize = int.Parse(args.ElementAtOrDefault(1) ?? "50000", CultureInfo.InvariantCulture);
 var projectSize = int.Parse(args.ElementAtOrDefault(2) ?? "100000", CultureInfo.InvariantCulture);
 var postgres = Environment.GetEnvironmentVariable("REHOME_BENCH_POSTGRES");
-Console.WriteLine($"Rehome.Bench {which} {runSize:N0} {projectSize:N0}; {Environment.ProcessorCount} cores; load average {LoadAverage()} at start; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine($"Rehome.Bench {which} {runSize:N0} {projectSize:N0}; {Environment.ProcessorCount} cores; load average {BenchServer.LoadAverage()} at start; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 
 if (which is "sqlite" or "all")
 {
@@ -39,33 +33,14 @@ if (which is "postgres" or "all")
         await BenchAsync("PostgreSQL", StoreProvider.PostgreSql, postgres);
     }
 }
-Console.WriteLine($"Load average {LoadAverage()} at end");
+Console.WriteLine($"Load average {BenchServer.LoadAverage()} at end");
 return 0;
 
 async Task BenchAsync(string label, StoreProvider provider, string? adminConnection)
 {
-    var folder = Path.Combine(Path.GetTempPath(), "rehome-bench", Guid.NewGuid().ToString("N"));
-    System.IO.Directory.CreateDirectory(folder);
-    var settings = new List<string>
-    {
-        "--urls=http://127.0.0.1:0", $"--Rehome:Store:Provider={provider}", $"--Rehome:Store:DataDirectory={folder}",
-        "--Rehome:Runs:Background=false", $"--Rehome:Bootstrap:AdminPassword=Bench-{Guid.NewGuid()}",
-    };
-    string? database = null;
-    if (adminConnection is not null)
-    {
-        database = "rehome_bench_" + Guid.NewGuid().ToString("N");
-        await ExecuteAsync(adminConnection, $"CREATE DATABASE {database}");
-        settings.Add($"--Rehome:Store:ConnectionString={new NpgsqlConnectionStringBuilder(adminConnection) { Database = database }}");
-    }
-    var builder = RehomeServer.CreateBuilder([.. settings]);
-    builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.Logging.AddFilter("Rehome.Server.Runs.RunEngine", LogLevel.Information);
-    await using var app = await RehomeServer.BuildAsync(builder);
-    await app.StartAsync();
-    var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-    using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(app.Services));
+    await using var server = await BenchServer.StartAsync(provider, adminConnection, "rehome_bench_",
+        logging => logging.AddFilter("Rehome.Server.Runs.RunEngine", LogLevel.Information));
+    var (app, http) = (server.App, server.Http);
     var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
     var projectId = await CreateProjectAsync(http);
@@ -181,27 +156,6 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
     }
     Console.WriteLine($"  run report CSV, {jobs:N0} failure rows ({exportLines:N0} lines, {exportBytes / 1048576.0:F1} MiB):  {exportSeconds:F2} s; " +
         $"peak working set {peakBefore / 1048576.0:F0} MiB before, {peakAfter / 1048576.0:F0} MiB after");
-    await app.StopAsync();
-    if (database is not null)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await ExecuteAsync(adminConnection!, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-    }
-    System.IO.Directory.Delete(folder, recursive: true);
-}
-
-// The 1, 5 and 15 minute load averages: the two cores are shared, so every figure says how busy they were.
-static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
-
-static async Task<string> TokenAsync(IServiceProvider services)
-{
-    await using var scope = services.CreateAsyncScope();
-    var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-    var admin = await db.Accounts.FirstAsync();
-    var (entity, token) = ApiTokens.Issue(admin.Id, "bench", DateTimeOffset.UtcNow, null);
-    db.ApiTokens.Add(entity);
-    await db.SaveChangesAsync();
-    return token;
 }
 
 static async Task<Guid> CreateProjectAsync(HttpClient http)
@@ -235,13 +189,4 @@ static async Task<Guid> CreateProjectAsync(HttpClient http)
         policyId = policy.GetProperty("id").GetGuid(),
     });
     return project.GetProperty("id").GetGuid();
-}
-
-static async Task ExecuteAsync(string connectionString, string sql)
-{
-    await using var connection = new NpgsqlConnection(connectionString);
-    await connection.OpenAsync();
-    await using var command = connection.CreateCommand();
-    command.CommandText = sql;
-    await command.ExecuteNonQueryAsync();
 }
