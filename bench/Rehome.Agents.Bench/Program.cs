@@ -68,6 +68,7 @@ try
                 MaxConnections = Math.Max(100, (RehearseCommand.FileDescriptorLimit() - 6000) / 2),
                 // The devices in processes of their own (issue 16), so that the server's CPU per job is its own.
                 FleetProcesses = Math.Max(1, RehearseCommand.DefaultFleetProcesses(number)),
+                DevicesInMemory = RehearseCommand.DefaultDevicesInMemory(number),
             };
             var exit = await RehearseCommand.RunAsync(new CliContext(AnsiConsole.Console), options, root, "http://127.0.0.1:0", exitWhenOver: true, CancellationToken.None);
             Console.WriteLine($"rehearsal of {number:N0} devices × 5 jobs: {clock.Elapsed.TotalSeconds:F1} s wall time from launch, exit code {exit}");

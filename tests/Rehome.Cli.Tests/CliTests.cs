@@ -212,6 +212,25 @@ public sealed partial class CliTests(PublisherServer server) : IClassFixture<Pub
     }
 
     [Fact]
+    public async Task A_rehearsal_with_its_devices_in_memory_lays_them_out_there_and_removes_them_at_the_end()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "rehome-cli-tests", Guid.NewGuid().ToString("N"), "rehearsal");
+
+        var (exit, output) = await RunAsync("rehearse", "--devices", "2", "--jobs", "RejoinDomain", "--devices-in-memory",
+            "--urls", "http://127.0.0.1:0", "--data", data, "--exit");
+
+        Assert.True(exit == 0, output);
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"laid out in memory, in (\S+), and removed");
+        Assert.True(match.Success, output);
+        var devices = match.Groups[1].Value;
+        Assert.StartsWith("/dev/shm/rehome-rehearsal/", devices, StringComparison.Ordinal);
+        // Both devices ran from memory (nothing under --data) and the memory is given back.
+        Assert.False(System.IO.Directory.Exists(Path.Combine(data, "devices")));
+        Assert.False(System.IO.Directory.Exists(Path.GetDirectoryName(devices)));
+        Assert.True(System.IO.Directory.Exists(Path.Combine(data, "data")), "the store stays on disk");
+    }
+
+    [Fact]
     public void The_rehearsal_table_sums_each_area_over_the_devices_and_counts_the_devices_that_could_not_do_one()
     {
         var text = new StringWriter();

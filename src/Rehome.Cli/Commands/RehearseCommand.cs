@@ -47,6 +47,11 @@ public static class RehearseCommand
             Description = "Processes the simulated devices' agents run in, at a lower CPU priority than the server (0: beside it in this one; "
                 + "default: 0 under 1,000 devices, else one per 5,000).",
         };
+        var devicesInMemory = new Option<bool?>("--devices-in-memory")
+        {
+            Description = "Lay the simulated devices out in memory (/dev/shm), removed at the end, instead of in --data "
+                + "(default: in memory from 1,000 devices, where their journal writes on one disk would delay their lease renewals).",
+        };
         var samba = new Option<bool>("--samba")
         {
             Description = "Rehearse against the Samba test domains (SRC.TEST → DST.TEST, real LDAP and offline join) instead of simulated ones; "
@@ -54,7 +59,7 @@ public static class RehearseCommand
         };
         var command = new Command("rehearse", "Run the migration jobs end to end on simulated devices with real agents, and check how they end.")
         {
-            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit, samba, fleetProcesses,
+            devices, jobs, failStep, crashStep, slowStep, slowSeconds, offlineStep, offlineSeconds, faulty, files, urls, data, exit, samba, fleetProcesses, devicesInMemory,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -93,6 +98,7 @@ public static class RehearseCommand
                 PollSeconds = count > 2000 ? 10 : 25,
                 Samba = sambaDomains,
                 FleetProcesses = parse.GetValue(fleetProcesses) ?? DefaultFleetProcesses(count),
+                DevicesInMemory = parse.GetValue(devicesInMemory) ?? DefaultDevicesInMemory(count),
             };
             var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
             return await RunAsync(context, options, root, parse.GetValue(urls)!, parse.GetValue(exit), ct);
@@ -102,6 +108,9 @@ public static class RehearseCommand
 
     /// <summary>A small fleet stays beside the server; a large one gets processes of its own, one per 5,000 devices.</summary>
     public static int DefaultFleetProcesses(int devices) => devices < 1000 ? 0 : (devices + 4999) / 5000;
+
+    /// <summary>A fleet of a thousand devices or more is laid out in memory (see <see cref="RehearsalOptions.DevicesInMemory"/>).</summary>
+    public static bool DefaultDevicesInMemory(int devices) => devices >= 1000;
 
     /// <summary>The open-file limit of this process (ulimit -n), or a generous guess where it cannot be read.</summary>
     public static int FileDescriptorLimit()
@@ -163,74 +172,86 @@ public static class RehearseCommand
 
         var scenario = new RehearsalScenario(client, root, options);
         await scenario.SetUpAsync(ct);
-        var fleet = scenario.CreateFleet(address, app.Services.GetRequiredService<ILoggerFactory>());
-        context.Console.MarkupLineInterpolated(
-            $"Rehearsal in [bold]{root}[/]: {options.Devices} simulated devices ({options.FaultyDevices} with faults), jobs: {string.Join(", ", options.Jobs.Select(k => k.DisplayName()))}.");
-        var server = Process.GetCurrentProcess();
-        var serverCpuBefore = server.TotalProcessorTime;
-        await using var agents = RehearsalAgents.Start(fleet, options.FleetProcesses, address, scenario.ConfigurationKey, options.PollSeconds, options.MaxConnections);
-        // Agents enroll as they start; the run does not wait for them (their jobs wait in the store).
-        var runId = await scenario.StartRunAsync(ct);
-        context.Console.MarkupLineInterpolated($"Migration → OK: run {runId} started {clock.Elapsed.TotalSeconds:F1} s after launch.");
+        try
+        {
+            var fleet = scenario.CreateFleet(address, app.Services.GetRequiredService<ILoggerFactory>());
+            context.Console.MarkupLineInterpolated(
+                $"Rehearsal in [bold]{root}[/]: {options.Devices} simulated devices ({options.FaultyDevices} with faults), jobs: {string.Join(", ", options.Jobs.Select(k => k.DisplayName()))}.");
+            if (options.DevicesInMemory)
+            {
+                context.Console.MarkupLineInterpolated($"The devices are laid out in memory, in [bold]{scenario.DevicesRoot}[/], and removed at the end.");
+            }
+            var server = Process.GetCurrentProcess();
+            var serverCpuBefore = server.TotalProcessorTime;
+            await using var agents = RehearsalAgents.Start(fleet, options.FleetProcesses, address, scenario.ConfigurationKey, options.PollSeconds, options.MaxConnections);
+            // Agents enroll as they start; the run does not wait for them (their jobs wait in the store).
+            var runId = await scenario.StartRunAsync(ct);
+            context.Console.MarkupLineInterpolated($"Migration → OK: run {runId} started {clock.Elapsed.TotalSeconds:F1} s after launch.");
 
-        var final = await WatchAsync(context, scenario, runId, options, agents, ct);
-        var seconds = clock.Elapsed.TotalSeconds;
-        server.Refresh();
-        var serverCpu = server.TotalProcessorTime - serverCpuBefore;
-        var fleetCpu = agents.ProcessorTime;
-        var agentReports = await agents.ReportAsync(ct);
-        RunCommands.PrintStatusTable(context, final);
-        var jobs = await JobsOfRunAsync(client, runId, ct);
-        PrintAreaCounts(context, jobs);
-        var unexpected = Unexpected(jobs, scenario);
-        unexpected.AddRange(CheckDevices(context, fleet, scenario, options));
-        var jobCount = (int?)final["run"]!["jobCount"] ?? 0;
-        // Issue 16: the server's own CPU per job, apart from the devices' when they run in processes of their own.
-        var perJob = serverCpu.TotalMilliseconds / Math.Max(1, jobCount);
-        var peak = server.PeakWorkingSet64 / 1_048_576;
-        var which = agents.InOwnProcesses ? "Server process" : "Server and fleet (one process)";
-        context.Console.MarkupLineInterpolated(
-            $"{which}: {serverCpu.TotalSeconds:F1} s CPU for {jobCount} jobs ({perJob:F1} ms a job), peak working set {peak} MB; the fleet's processes: {fleetCpu.TotalSeconds:F1} s CPU.");
-        var restarts = agentReports.Sum(d => d.Restarts);
-        var crashes = agentReports.Sum(d => d.Crashes);
-        context.Console.MarkupLineInterpolated(
-            $"{final["run"]!["jobCount"]} jobs over in {seconds:F1} s; agents restarted {restarts} times (device restarts) and crashed {crashes} times (injected).");
-        foreach (var line in unexpected.Take(20))
-        {
-            context.Console.MarkupLineInterpolated($"[red]Unexpected:[/] {line}");
-        }
-        if (context.Json)
-        {
-            context.WriteJson(new JsonObject
+            var final = await WatchAsync(context, scenario, runId, options, agents, ct);
+            var seconds = clock.Elapsed.TotalSeconds;
+            server.Refresh();
+            var serverCpu = server.TotalProcessorTime - serverCpuBefore;
+            var fleetCpu = agents.ProcessorTime;
+            var agentReports = await agents.ReportAsync(ct);
+            RunCommands.PrintStatusTable(context, final);
+            var jobs = await JobsOfRunAsync(client, runId, ct);
+            PrintAreaCounts(context, jobs);
+            var unexpected = Unexpected(jobs, scenario);
+            unexpected.AddRange(CheckDevices(context, fleet, scenario, options));
+            var jobCount = (int?)final["run"]!["jobCount"] ?? 0;
+            // Issue 16: the server's own CPU per job, apart from the devices' when they run in processes of their own.
+            var perJob = serverCpu.TotalMilliseconds / Math.Max(1, jobCount);
+            var peak = server.PeakWorkingSet64 / 1_048_576;
+            var which = agents.InOwnProcesses ? "Server process" : "Server and fleet (one process)";
+            context.Console.MarkupLineInterpolated(
+                $"{which}: {serverCpu.TotalSeconds:F1} s CPU for {jobCount} jobs ({perJob:F1} ms a job), peak working set {peak} MB; the fleet's processes: {fleetCpu.TotalSeconds:F1} s CPU.");
+            var restarts = agentReports.Sum(d => d.Restarts);
+            var crashes = agentReports.Sum(d => d.Crashes);
+            context.Console.MarkupLineInterpolated(
+                $"{final["run"]!["jobCount"]} jobs over in {seconds:F1} s; agents restarted {restarts} times (device restarts) and crashed {crashes} times (injected).");
+            foreach (var line in unexpected.Take(20))
             {
-                ["server"] = address.ToString(),
-                ["project"] = RehearsalScenario.ProjectName,
-                ["seconds"] = Math.Round(seconds, 1),
-                ["restarts"] = restarts,
-                ["crashes"] = crashes,
-                ["serverCpuSeconds"] = Math.Round(serverCpu.TotalSeconds, 1),
-                ["serverPeakWorkingSetMegabytes"] = peak,
-                ["run"] = final.DeepClone(),
-                ["unexpected"] = new JsonArray([.. unexpected.Select(u => JsonValue.Create(u))]),
-            });
-        }
-        context.Console.MarkupLineInterpolated($"The server is at [bold]{address}[/] (web console; REST API under /api/v1); project '{RehearsalScenario.ProjectName}'.");
-        context.Console.MarkupLine("Sign in to the console as [bold]admin[/] with the password printed when the server started.");
-        if (!exitWhenOver)
-        {
-            context.Console.MarkupLine("Press Ctrl+C to stop.");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
+                context.Console.MarkupLineInterpolated($"[red]Unexpected:[/] {line}");
             }
-            catch (OperationCanceledException)
+            if (context.Json)
             {
-                // Ctrl+C.
+                context.WriteJson(new JsonObject
+                {
+                    ["server"] = address.ToString(),
+                    ["project"] = RehearsalScenario.ProjectName,
+                    ["seconds"] = Math.Round(seconds, 1),
+                    ["restarts"] = restarts,
+                    ["crashes"] = crashes,
+                    ["serverCpuSeconds"] = Math.Round(serverCpu.TotalSeconds, 1),
+                    ["serverPeakWorkingSetMegabytes"] = peak,
+                    ["run"] = final.DeepClone(),
+                    ["unexpected"] = new JsonArray([.. unexpected.Select(u => JsonValue.Create(u))]),
+                });
             }
+            context.Console.MarkupLineInterpolated($"The server is at [bold]{address}[/] (web console; REST API under /api/v1); project '{RehearsalScenario.ProjectName}'.");
+            context.Console.MarkupLine("Sign in to the console as [bold]admin[/] with the password printed when the server started.");
+            if (!exitWhenOver)
+            {
+                context.Console.MarkupLine("Press Ctrl+C to stop.");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C.
+                }
+            }
+            await agents.DisposeAsync();
+            await app.StopAsync(CancellationToken.None);
+            return unexpected.Count == 0 ? 0 : 1;
         }
-        await agents.DisposeAsync();
-        await app.StopAsync(CancellationToken.None);
-        return unexpected.Count == 0 ? 0 : 1;
+        finally
+        {
+            // Devices in memory would hold the machine's memory until it restarts.
+            scenario.RemoveDevicesInMemory();
+        }
     }
 
     /// <summary>How long the rehearsal waits without any job moving before it gives up and says what the agents are doing.</summary>

@@ -44,6 +44,13 @@ public sealed record RehearsalOptions
 
     /// <summary>Processes the devices' agents run in (<see cref="RehearsalAgents"/>); 0: in the rehearsal's own, beside the server.</summary>
     public int FleetProcesses { get; init; }
+
+    /// <summary>
+    /// Lay the devices out in memory (<see cref="SimulatedFleet.DevicesFolder"/>), removed when the rehearsal ends: on one
+    /// disk thousands of devices' journal writes queue behind each other and their lease renewals come late, where each
+    /// real device has a disk of its own. The store stays on disk.
+    /// </summary>
+    public bool DevicesInMemory { get; init; }
 }
 
 /// <summary>
@@ -58,6 +65,21 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     public Guid ProjectId { get; private set; }
 
     public string ConfigurationKey { get; private set; } = "";
+
+    /// <summary>Where the devices are laid out: under the rehearsal's folder, or in memory (<see cref="RehearsalOptions.DevicesInMemory"/>).</summary>
+    public string DevicesRoot { get; } = options.DevicesInMemory
+        ? SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"), Path.Combine("rehome-rehearsal", Path.GetFileName(Path.GetFullPath(root)) + "-" + Environment.ProcessId))
+        : Path.Combine(root, "devices");
+
+    /// <summary>Removes devices laid out in memory (they would hold the machine's memory until it restarts); devices on disk stay to be looked at.</summary>
+    public void RemoveDevicesInMemory()
+    {
+        var inMemory = Path.GetDirectoryName(DevicesRoot)!;
+        if (options.DevicesInMemory && DevicesRoot != Path.Combine(root, "devices") && System.IO.Directory.Exists(inMemory))
+        {
+            System.IO.Directory.Delete(inMemory, recursive: true);
+        }
+    }
 
     /// <summary>Who the devices' users and groups are.</summary>
     public RehearsalIdentities Identities { get; private set; } = RehearsalIdentities.Simulated;
@@ -239,7 +261,7 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     /// <summary>Lays out the simulated devices (not started).</summary>
     public SimulatedFleet CreateFleet(Uri server, ILoggerFactory loggers)
     {
-        var fleet = new SimulatedFleet(server, Path.Combine(root, "devices"), ConfigurationKey, loggers)
+        var fleet = new SimulatedFleet(server, DevicesRoot, ConfigurationKey, loggers)
         {
             PollSeconds = options.PollSeconds,
             MaxConnections = options.MaxConnections,
