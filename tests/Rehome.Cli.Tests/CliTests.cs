@@ -224,6 +224,10 @@ public sealed partial class CliTests(PublisherServer server) : IClassFixture<Pub
         Assert.True(match.Success, output);
         var devices = match.Groups[1].Value;
         Assert.StartsWith("/dev/shm/rehome-rehearsal/", devices, StringComparison.Ordinal);
+        // Every job is counted once by the times it was leased (how many lost a lease on the way).
+        var leased = System.Text.RegularExpressions.Regex.Match(output, @"Jobs by the times they were leased: ([^.]*)\.");
+        Assert.True(leased.Success, output);
+        Assert.Equal(2, leased.Groups[1].Value.Split(", ").Sum(a => int.Parse(a.Split(": ")[1], System.Globalization.CultureInfo.InvariantCulture)));
         // Both devices ran from memory (nothing under --data) and the memory is given back.
         Assert.False(System.IO.Directory.Exists(Path.Combine(data, "devices")));
         Assert.False(System.IO.Directory.Exists(Path.GetDirectoryName(devices)));

@@ -206,6 +206,10 @@ public static class RehearseCommand
             var which = agents.InOwnProcesses ? "Server process" : "Server and fleet (one process)";
             context.Console.MarkupLineInterpolated(
                 $"{which}: {serverCpu.TotalSeconds:F1} s CPU for {jobCount} jobs ({perJob:F1} ms a job), peak working set {peak} MB; the fleet's processes: {fleetCpu.TotalSeconds:F1} s CPU.");
+            // A job leased more than once lost its lease on the way (or its agent crashed, when told to): issue 16 asks for none.
+            var byAttempts = jobs.GroupBy(j => (int?)j["attempts"] ?? 0).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
+            context.Console.MarkupLineInterpolated(
+                $"Jobs by the times they were leased: {string.Join(", ", byAttempts.Select(a => $"{a.Key}: {a.Value}"))}.");
             var restarts = agentReports.Sum(d => d.Restarts);
             var crashes = agentReports.Sum(d => d.Crashes);
             context.Console.MarkupLineInterpolated(
@@ -224,6 +228,7 @@ public static class RehearseCommand
                     ["restarts"] = restarts,
                     ["crashes"] = crashes,
                     ["serverCpuSeconds"] = Math.Round(serverCpu.TotalSeconds, 1),
+                ["jobsByAttempts"] = new JsonObject(byAttempts.Select(a => KeyValuePair.Create(a.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)a.Value))),
                     ["serverPeakWorkingSetMegabytes"] = peak,
                     ["run"] = final.DeepClone(),
                     ["unexpected"] = new JsonArray([.. unexpected.Select(u => JsonValue.Create(u))]),
