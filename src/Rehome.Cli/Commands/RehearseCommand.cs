@@ -228,7 +228,7 @@ public static class RehearseCommand
                     ["restarts"] = restarts,
                     ["crashes"] = crashes,
                     ["serverCpuSeconds"] = Math.Round(serverCpu.TotalSeconds, 1),
-                ["jobsByAttempts"] = new JsonObject(byAttempts.Select(a => KeyValuePair.Create(a.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)a.Value))),
+                    ["jobsByAttempts"] = new JsonObject(byAttempts.Select(a => KeyValuePair.Create(a.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)a.Value))),
                     ["serverPeakWorkingSetMegabytes"] = peak,
                     ["run"] = final.DeepClone(),
                     ["unexpected"] = new JsonArray([.. unexpected.Select(u => JsonValue.Create(u))]),
