@@ -85,7 +85,7 @@ internal sealed class BenchServer : IAsyncDisposable
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var (entity, token) = ApiTokens.Issue((await db.Accounts.FirstAsync()).Id, "bench", DateTimeOffset.UtcNow, null);
+        var (entity, token) = ApiTokens.Issue((await db.Accounts.OrderBy(a => a.CreatedAt).FirstAsync()).Id, "bench", DateTimeOffset.UtcNow, null);
         db.ApiTokens.Add(entity);
         await db.SaveChangesAsync();
         return token;

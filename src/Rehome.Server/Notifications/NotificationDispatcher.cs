@@ -217,6 +217,7 @@ public sealed class NotificationDispatcher(
         var now = time.GetUtcNow();
         var due = await db.NotificationDeliveries.AsNoTracking()
             .Where(d => d.Status == DeliveryStatus.Collecting && d.WindowEndsAt <= now)
+            .OrderBy(d => d.WindowEndsAt)
             .Select(d => new { d.Id, SubscriptionName = db.NotificationSubscriptions.Where(s => s.Id == d.SubscriptionId).Select(s => s.Name).First() })
             .Take(50)
             .ToListAsync(ct);
