@@ -16,7 +16,7 @@ public abstract class MappingGridSuite(ServerHost host)
     [Fact]
     public async Task A_window_holds_its_rows_in_the_sort_order_with_each_rows_agent_state_and_latest_run()
     {
-        var project = await Client.CreateProjectAsync();
+        var project = await Client.CreateProjectAsync(sourceEntraId: true);
         var ids = await Client.ImportDevicesAsync(project, "GRD-", 6);
         await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "MigrateEntraIdGroups" }, mappingIds = ids[..2] });
         var source = (await Client.GetJsonAsync($"/api/v1/projects/{project}")).GetProperty("sourceConnectionId").GetGuid();
@@ -25,16 +25,16 @@ public abstract class MappingGridSuite(ServerHost host)
         {
             // Mapping 3: an agent seen now; 4: one silent for a day; 5: a revoked one; 6: an agent no longer stored; 1, 2: none.
             var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-            var online = Agent(source, "GRD-3", now);
-            var offline = Agent(source, "GRD-4", now.AddDays(-1));
-            var revoked = Agent(source, "GRD-5", now);
+            var online = Agent(source, "GRD-0003", now);
+            var offline = Agent(source, "GRD-0004", now.AddDays(-1));
+            var revoked = Agent(source, "GRD-0005", now);
             revoked.RevokedAt = now;
             db.Agents.AddRange(online, offline, revoked);
             var mappings = await db.Mappings.Where(m => m.ProjectId == project).ToListAsync();
-            mappings.Single(m => m.SourceDevice == "GRD-3").AgentId = online.Id;
-            mappings.Single(m => m.SourceDevice == "GRD-4").AgentId = offline.Id;
-            mappings.Single(m => m.SourceDevice == "GRD-5").AgentId = revoked.Id;
-            mappings.Single(m => m.SourceDevice == "GRD-6").AgentId = Guid.NewGuid();
+            mappings.Single(m => m.SourceDevice == "GRD-0003").AgentId = online.Id;
+            mappings.Single(m => m.SourceDevice == "GRD-0004").AgentId = offline.Id;
+            mappings.Single(m => m.SourceDevice == "GRD-0005").AgentId = revoked.Id;
+            mappings.Single(m => m.SourceDevice == "GRD-0006").AgentId = Guid.NewGuid();
             await db.SaveChangesAsync();
         }
         DateTimeOffset runAt;
@@ -49,13 +49,13 @@ public abstract class MappingGridSuite(ServerHost host)
         var next = await grid.WindowAsync(project, new MappingFilter(), "-sourceDevice", 4, 4, default);
         var waiting = await grid.WindowAsync(project, new MappingFilter { Status = "WaitingToStart" }, "sourceDevice", 0, 10, default);
 
-        Assert.Equal(["GRD-6", "GRD-5", "GRD-4", "GRD-3"], descending.Rows.Select(r => r.SourceDevice));
+        Assert.Equal(["GRD-0006", "GRD-0005", "GRD-0004", "GRD-0003"], descending.Rows.Select(r => r.SourceDevice));
         Assert.Equal(["removed", "revoked", "offline", "online"], descending.Rows.Select(r => r.AgentState));
-        Assert.Equal(["GRD-2", "GRD-1"], next.Rows.Select(r => r.SourceDevice));
+        Assert.Equal(["GRD-0002", "GRD-0001"], next.Rows.Select(r => r.SourceDevice));
         Assert.Equal(["not enrolled", "not enrolled"], next.Rows.Select(r => r.AgentState));
         Assert.All(descending.Rows, r => Assert.Null(r.LastRunAt));
         Assert.Equal(new MappingTotal(6, IsEstimate: false), descending.Total);
-        Assert.Equal(["GRD-1", "GRD-2"], waiting.Rows.Select(r => r.SourceDevice));
+        Assert.Equal(["GRD-0001", "GRD-0002"], waiting.Rows.Select(r => r.SourceDevice));
         Assert.All(waiting.Rows, r => Assert.Equal(runAt, r.LastRunAt));
         Assert.All(waiting.Rows, r => Assert.NotNull(r.LastRunId));
         Assert.Equal(new MappingTotal(2, IsEstimate: false), waiting.Total);
