@@ -98,7 +98,16 @@ public sealed class ConsoleBrowser : IAsyncDisposable
     {
         await Page.GotoAsync(path);
         await Page.GetByRole(AriaRole.Heading, new() { Name = heading }).First.WaitForAsync();
+        await WaitInteractiveAsync();
     }
+
+    /// <summary>
+    /// Waits until no prerendered part of the page is still dead HTML: a prerendered page (marked
+    /// <c>data-prerendered</c>) shows its rows before its circuit connects, and a click before
+    /// <c>data-interactive</c> is lost. Pages rendered only once connected have no marker and pass at once.
+    /// </summary>
+    public async Task WaitInteractiveAsync() =>
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-prerendered]:not([data-interactive])') === null");
 
     /// <summary>
     /// Chooses files in a Blazor InputFile once its change handler is attached. The page's heading can be on screen

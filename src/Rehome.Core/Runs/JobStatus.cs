@@ -34,6 +34,16 @@ public static class JobStatuses
     public static IReadOnlyList<JobStatus> Active { get; } =
         [JobStatus.WaitingToStart, JobStatus.WaitingForDestination, JobStatus.WaitingForPrerequisite, JobStatus.Scheduled, JobStatus.InProgress];
 
+    /// <summary>
+    /// The lowest of <see cref="Active"/>: the active statuses are the contiguous range
+    /// <see cref="FirstActive"/>..<see cref="LastActive"/>, so a query can ask for them as one range that the jobs'
+    /// (mapping, status) index serves, instead of a list of values.
+    /// </summary>
+    public const JobStatus FirstActive = JobStatus.WaitingToStart;
+
+    /// <summary>The highest of <see cref="Active"/> (see <see cref="FirstActive"/>).</summary>
+    public const JobStatus LastActive = JobStatus.InProgress;
+
     public static IReadOnlyList<JobStatus> Terminal { get; } =
         [JobStatus.Finished, JobStatus.Exceptions, JobStatus.Failed, JobStatus.Stopped];
 

@@ -292,13 +292,12 @@ public sealed class AgentCommands(
         })];
     }
 
-    /// <summary>The state (online, offline, revoked) of the given agents, for the mappings grid's visible rows.</summary>
-    public async Task<Dictionary<Guid, string>> StatesAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
-    {
-        var onlineSince = time.GetUtcNow() - gateway.OnlineWindow;
-        var rows = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).Select(a => new { a.Id, a.LastSeenAt, a.RevokedAt, a.Approval, a.UninstalledAt }).ToListAsync(ct);
-        return rows.ToDictionary(a => a.Id, a => StateOf(a.Id, a.LastSeenAt, a.RevokedAt, onlineSince, a.Approval, a.UninstalledAt).State);
-    }
+    /// <summary>
+    /// The state (online, offline, revoked...) of an agent whose columns the caller read with its own rows: the
+    /// mappings grid reads its window's agents in the same query as the mappings.
+    /// </summary>
+    public string StateOf(Guid id, DateTimeOffset lastSeenAt, DateTimeOffset? revokedAt, AgentApproval approval, DateTimeOffset? uninstalledAt) =>
+        StateOf(id, lastSeenAt, revokedAt, time.GetUtcNow() - gateway.OnlineWindow, approval, uninstalledAt).State;
 
     /// <summary>The store's last-seen lags the registry's by up to the flush interval: the newer of the two counts.</summary>
     private (string State, DateTimeOffset Seen) StateOf(

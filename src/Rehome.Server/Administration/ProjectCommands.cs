@@ -12,7 +12,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Administration;
 
 /// <summary>Lists, creates, changes and deletes projects: for the API and the console.</summary>
-public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time, AgentRegistry registry)
+public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimeProvider time, AgentRegistry registry, MappingCounts mappingCounts)
 {
     public Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken ct) => ListAsync(archived: false, ct);
 
@@ -40,7 +40,13 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
             return null;
         }
         var counts = await StatusCountsAsync(db, id, ct);
-        return View(project, counts.GetValueOrDefault(id));
+        var byStatus = counts.GetValueOrDefault(id);
+        if (byStatus is not null)
+        {
+            // The same reading gives the mappings grid its totals (unfiltered and per status) for the next 15 s.
+            mappingCounts.Remember(id, byStatus);
+        }
+        return View(project, byStatus);
     }
 
     public async Task<Outcome<ProjectView>> CreateAsync(ProjectInput input, CancellationToken ct)
@@ -102,7 +108,13 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         audit.Record("project.update", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);
         var counts = await StatusCountsAsync(db, id, ct);
-        return View(project, counts.GetValueOrDefault(id));
+        var byStatus = counts.GetValueOrDefault(id);
+        if (byStatus is not null)
+        {
+            // The same reading gives the mappings grid its totals (unfiltered and per status) for the next 15 s.
+            mappingCounts.Remember(id, byStatus);
+        }
+        return View(project, byStatus);
     }
 
     public async Task<Outcome<bool>> DeleteAsync(Guid id, CancellationToken ct)

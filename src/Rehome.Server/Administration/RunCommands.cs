@@ -69,7 +69,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         }
         // Only mappings with a job not over (through the jobs' mapping and status index); explicit ids are matched here,
         // as thousands of them would make as many query parameters.
-        var active = await mappings.Where(m => db.Jobs.Any(j => j.MappingId == m.Id && JobStatuses.Active.Contains(j.Status)))
+        var active = await mappings.Where(m => db.Jobs.Any(j => j.MappingId == m.Id && j.Status >= JobStatuses.FirstActive && j.Status <= JobStatuses.LastActive))
             .Select(m => m.Id).ToListAsync(ct);
         if (input.MappingIds is { } ids)
         {

@@ -51,6 +51,26 @@ public sealed class MappingCounts(TimeProvider time)
         return new(count, IsEstimate: false);
     }
 
+    /// <summary>
+    /// Keeps the counts that a reading of a project's mappings by status (<paramref name="byStatus"/>: status name, or
+    /// <see cref="MappingQuery.NotStarted"/>, to count) has just made: they are the totals of the unfiltered grid and of
+    /// each status filter, so the grid's first window of a large project counts nothing again (it says "about N").
+    /// </summary>
+    public void Remember(Guid projectId, IReadOnlyDictionary<string, int> byStatus)
+    {
+        ArgumentNullException.ThrowIfNull(byStatus);
+        var now = time.GetUtcNow();
+        var all = byStatus.Values.Sum();
+        if (all > ExactUpTo)
+        {
+            _large[(projectId, Normalised(new MappingFilter()))] = (all, now);
+        }
+        foreach (var (status, count) in byStatus.Where(s => s.Value > ExactUpTo))
+        {
+            _large[(projectId, Normalised(new MappingFilter { Status = status }))] = (count, now);
+        }
+    }
+
     /// <summary>The same filter however it was spelled (case, blanks), so that equal filters share a count.</summary>
     private static MappingFilter Normalised(MappingFilter filter) => new()
     {

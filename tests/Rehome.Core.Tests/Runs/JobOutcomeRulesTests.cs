@@ -83,6 +83,16 @@ public class JobOutcomeRulesTests
     }
 
     [Fact]
+    public void The_active_statuses_are_exactly_the_range_queries_ask_for()
+    {
+        // Queries read active jobs as FirstActive <= status <= LastActive: a status added inside the range, or an
+        // active one outside it, would be counted wrongly.
+        var inRange = Enum.GetValues<JobStatus>().Where(s => s >= JobStatuses.FirstActive && s <= JobStatuses.LastActive);
+        Assert.Equal(JobStatuses.Active.Order(), inRange.Order());
+        Assert.All(Enum.GetValues<JobStatus>(), s => Assert.Equal(JobStatuses.Active.Contains(s), s.IsActive()));
+    }
+
+    [Fact]
     public void Time_the_servers_were_away_is_not_counted_as_the_devices_silence()
     {
         // Servers stopped from Friday evening to Tuesday morning: the device was last seen 4 days ago, but the engine

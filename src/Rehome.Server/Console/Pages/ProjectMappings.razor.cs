@@ -18,10 +18,15 @@ namespace Rehome.Server.Console.Pages;
 /// The project mappings grid: filter, sort, search, a virtualised window of rows read from the store as it
 /// scrolls, selection (rows, the visible rows, or all matching the filter), the Migration menu with its
 /// confirmation, stop, import and export. Visible rows refresh every second, so statuses move as agents report.
+/// The page is prerendered with its first rows (they are in the first HTML response, before the circuit connects);
+/// what the prerender read is handed to the interactive render (<see cref="PersistentComponentState"/>) instead of
+/// being read again.
 /// </summary>
 public partial class ProjectMappings
 {
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
+    private const string FirstViewKey = "project-mappings";
 
     private readonly HashSet<Guid> selected = [];
     private readonly HashSet<JobKind> kinds = [];
@@ -31,6 +36,13 @@ public partial class ProjectMappings
     private Virtualize<MappingRow>? grid;
     private IReadOnlyList<MappingRow> visible = [];
     private int total;
+
+    /// <summary>The total is a count up to 15 s old (past 10,000 mappings): the page says "about N".</summary>
+    private bool totalIsEstimate;
+
+    /// <summary>The prerender's first rows, served once to the grid's first request of the interactive render.</summary>
+    private MappingWindow? firstWindow;
+    private PersistingComponentStateSubscription persisting;
     private bool allMatching;
     private bool menuOpen;
 
@@ -59,6 +71,9 @@ public partial class ProjectMappings
     private ReadinessReport? readiness;
     private ElementReference cancelButton;
     private bool focusDialog;
+
+    /// <summary>Since the confirmation was asked for: its answer and its render are logged, to tell where the time goes.</summary>
+    private System.Diagnostics.Stopwatch? previewClock;
 
     private sealed class DiscoveryForm
     {
@@ -93,11 +108,41 @@ public partial class ProjectMappings
     /// <summary>Whether the page offers changes: to an operator, and never on an archived project (the server refuses them).</summary>
     private bool Editable => mayChange && project?.ArchivedAt is null;
 
+    /// <summary>What the prerender read, for the interactive render.</summary>
+    private sealed record FirstView(ProjectView? Project, MappingWindow Window);
+
     protected override async Task OnInitializedAsync()
     {
         mayChange = await Session.MayAsync(Role.Operator);
         status = string.IsNullOrEmpty(StatusQuery) ? null : StatusQuery;
-        await LoadProjectAsync();
+        if (ApplicationState.TryTakeFromJson<FirstView>(FirstViewKey, out var handed) && handed is not null)
+        {
+            project = handed.Project;
+            missing = project is null;
+            firstWindow = handed.Window;
+        }
+        else
+        {
+            await LoadProjectAsync();
+            if (project is not null)
+            {
+                var filter = Filter;
+                firstWindow = await Session.RunAsync<MappingGrid, MappingWindow>(Role.Viewer, grid =>
+                    grid.WindowAsync(ProjectId, filter, sort, 0, MappingGrid.FirstWindow, CancellationToken.None));
+            }
+        }
+        if (firstWindow is not null)
+        {
+            (total, totalIsEstimate) = (firstWindow.Total.Count, firstWindow.Total.IsEstimate);
+        }
+        if (!RendererInfo.IsInteractive)
+        {
+            persisting = ApplicationState.RegisterOnPersisting(() =>
+            {
+                ApplicationState.PersistAsJson(FirstViewKey, new FirstView(project, firstWindow ?? new MappingWindow([], default)));
+                return Task.CompletedTask;
+            });
+        }
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -105,6 +150,12 @@ public partial class ProjectMappings
         if (firstRender)
         {
             _ = RefreshLoopAsync(closing.Token);
+        }
+        if (previewClock is { } clock && preview is not null)
+        {
+            previewClock = null;
+            Logger.LogInformation("Confirmation of {MappingCount} mapping(s) on project {ProjectId} rendered {RenderedMs:F0} ms after Start…",
+                preview.MappingCount, ProjectId, clock.Elapsed.TotalMilliseconds);
         }
         if (focusDialog && preview is not null)
         {
@@ -131,15 +182,33 @@ public partial class ProjectMappings
     private async ValueTask<ItemsProviderResult<MappingRow>> LoadRowsAsync(ItemsProviderRequest request)
     {
         var filter = Filter;
-        var (rows, count) = await Session.RunAsync<MappingGrid, (IReadOnlyList<MappingRow>, int)>(Role.Viewer, grid =>
-            grid.WindowAsync(ProjectId, filter, sort, request.StartIndex, request.Count, request.CancellationToken));
+        MappingWindow window;
+        if (firstWindow is { } first && request.StartIndex == 0)
+        {
+            // The first request after the prerender: its first rows were read a moment ago, and only those past them are
+            // read now (none when the prerender read them all). The prerender hands over no more rows than that: what
+            // it hands over comes back from the browser in one message, which the circuit caps at 32 KB.
+            var rest = first.Rows.Count < MappingGrid.FirstWindow || request.Count <= first.Rows.Count
+                ? null
+                : await Session.RunAsync<MappingGrid, MappingWindow>(Role.Viewer, grid =>
+                    grid.WindowAsync(ProjectId, filter, sort, first.Rows.Count, request.Count - first.Rows.Count, request.CancellationToken));
+            window = new MappingWindow([.. first.Rows.Take(request.Count), .. rest?.Rows ?? []], rest?.Total ?? first.Total);
+        }
+        else
+        {
+            window = await Session.RunAsync<MappingGrid, MappingWindow>(Role.Viewer, grid =>
+                grid.WindowAsync(ProjectId, filter, sort, request.StartIndex, request.Count, request.CancellationToken));
+        }
+        firstWindow = null;
+        var (rows, count) = (window.Rows, window.Total.Count);
         // A status that moved on screen moves the project's counts too: they are read again on the next tick.
         var before = visible.ToDictionary(r => r.Id, r => r.Status);
         countsStale |= rows.Any(r => before.TryGetValue(r.Id, out var was) && was != r.Status);
         visible = rows;
-        if (count != total)
+        if (count != total || window.Total.IsEstimate != totalIsEstimate)
         {
             total = count;
+            totalIsEstimate = window.Total.IsEstimate;
             _ = InvokeAsync(StateHasChanged);
         }
         return new ItemsProviderResult<MappingRow>(rows, count);
@@ -178,6 +247,12 @@ public partial class ProjectMappings
         }
     }
 
+    /// <summary>The total as the page shows it: "about N" when it is a recent count rather than one made now.</summary>
+    private string TotalText => (totalIsEstimate ? "about " : "") + Labels.Count(total);
+
+    /// <summary>The selection's size as the page shows it (an estimate when it is "all matching" an estimated total).</summary>
+    private string SelectedText => (allMatching && totalIsEstimate ? "about " : "") + Labels.Count(SelectedCount);
+
     private Task SetSearchAsync(string? value) => ChangeFilterAsync(() => search = string.IsNullOrWhiteSpace(value) ? null : value.Trim());
 
     private Task SetStatusAsync(string? value) => ChangeFilterAsync(() => status = string.IsNullOrEmpty(value) ? null : value);
@@ -192,6 +267,7 @@ public partial class ProjectMappings
     private async Task ChangeFilterAsync(Action change)
     {
         change();
+        firstWindow = null;
         ClearSelection();
         if (grid is not null)
         {
@@ -268,12 +344,15 @@ public partial class ProjectMappings
             return;
         }
         var request = Request();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var outcome = await Session.RunAsync<RunCommands, Outcome<RunStartOutcome>>(Role.Operator, r => r.StartAsync(ProjectId, request, true, CancellationToken.None));
         if (outcome.Failure is { } failure)
         {
             menuError = failure.Message;
             return;
         }
+        Logger.LogInformation("Preview of the run on project {ProjectId} answered in {AnswerMs:F0} ms", ProjectId, clock.Elapsed.TotalMilliseconds);
+        previewClock = clock;
         preview = outcome.Value;
         menuOpen = false;
         focusDialog = true;
@@ -389,6 +468,7 @@ public partial class ProjectMappings
 
     public async ValueTask DisposeAsync()
     {
+        persisting.Dispose();
         await closing.CancelAsync();
         closing.Dispose();
         GC.SuppressFinalize(this);
