@@ -34,6 +34,12 @@ public static class JobStatuses
     public static IReadOnlyList<JobStatus> Active { get; } =
         [JobStatus.WaitingToStart, JobStatus.WaitingForDestination, JobStatus.WaitingForPrerequisite, JobStatus.Scheduled, JobStatus.InProgress];
 
+    /// <summary>
+    /// <see cref="Active"/> as a range of the statuses' numbers (it is one: a test holds it), for a query that reads a job
+    /// per mapping through the (mapping, status) index: one range seek per mapping instead of one seek per status.
+    /// </summary>
+    public static (JobStatus First, JobStatus Last) ActiveRange { get; } = (JobStatus.WaitingToStart, JobStatus.InProgress);
+
     public static IReadOnlyList<JobStatus> Terminal { get; } =
         [JobStatus.Finished, JobStatus.Exceptions, JobStatus.Failed, JobStatus.Stopped];
 

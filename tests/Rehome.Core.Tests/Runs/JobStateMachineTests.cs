@@ -14,6 +14,16 @@ public class JobStateMachineTests
     }
 
     [Fact]
+    public void The_active_range_holds_exactly_the_active_statuses()
+    {
+        var (first, last) = JobStatuses.ActiveRange;
+        Assert.Equal(
+            JobStatuses.Active.Order(),
+            Enum.GetValues<JobStatus>().Where(s => s >= first && s <= last).Order());
+        Assert.All(Enum.GetValues<JobStatus>(), s => Assert.Equal(s.IsActive(), s >= first && s <= last));
+    }
+
+    [Fact]
     public void A_waiting_job_cannot_jump_to_an_outcome_without_running()
     {
         Assert.False(JobStateMachine.CanMove(JobStatus.WaitingToStart, JobStatus.Finished));
