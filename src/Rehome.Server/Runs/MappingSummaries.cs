@@ -16,9 +16,14 @@ public sealed class MappingSummaries(StoreCommands store)
     public Task RefreshAsync(Guid mappingId, DateTimeOffset now, CancellationToken ct) =>
         store.ExecuteAsync(RefreshSql("id = @mapping"), ct, ("now", Dialect.Time(now)), ("mapping", mappingId));
 
-    /// <summary>As <see cref="RefreshAsync"/> for every mapping whose latest run is this one.</summary>
+    /// <summary>
+    /// As <see cref="RefreshAsync"/> for every mapping whose latest run is this one. They are found through the run's
+    /// jobs (a mapping's jobs go only with the mapping, so each such mapping has some), not through an index on
+    /// last_run_id, which every new run would have to update for each of its mappings.
+    /// </summary>
     public Task RefreshRunAsync(Guid runId, DateTimeOffset now, CancellationToken ct) =>
-        store.ExecuteAsync(RefreshSql("last_run_id = @run"), ct, ("now", Dialect.Time(now)), ("run", runId));
+        store.ExecuteAsync(RefreshSql("id IN (SELECT r.mapping_id FROM jobs r WHERE r.run_id = @run) AND last_run_id = @run"), ct,
+            ("now", Dialect.Time(now)), ("run", runId));
 
     /// <summary>As <see cref="RefreshAsync"/> for many mappings, a few hundred a statement.</summary>
     public async Task RefreshManyAsync(IEnumerable<Guid> mappingIds, DateTimeOffset now, CancellationToken ct)
