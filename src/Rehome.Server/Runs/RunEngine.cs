@@ -216,6 +216,7 @@ public sealed class RunEngine(
         Guid? revertOf = null)
     {
         var mappingCount = plan.MappingCount;
+        var prepare = System.Diagnostics.Stopwatch.StartNew();
         if (plan.RunRefused is not null || plan.Jobs.Count == 0 || preview)
         {
             return new RunStartOutcome(null, plan.Jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, plan.RunRefused);
@@ -234,21 +235,7 @@ public sealed class RunEngine(
             RerunOf = rerunOf,
             DryRun = dryRun,
         };
-        var jobs = plan.Jobs.Select(p => new Job
-        {
-            Id = p.Id,
-            RunId = run.Id,
-            ProjectId = projectId,
-            MappingId = p.MappingId,
-            Kind = p.Kind,
-            Status = p.Status,
-            NeedsDestinationPreparation = p.NeedsDestinationPreparation,
-            PrerequisiteJobId = p.PrerequisiteJobId,
-            CreatedAt = now,
-            UpdatedAt = now,
-            DryRun = dryRun,
-            RevertOf = revertOf,
-        }).ToList();
+        var jobs = plan.Jobs;
 
         // Inside the caller's transaction (see BeginLockedAsync).
         var transaction = db.Database.CurrentTransaction!;
@@ -264,8 +251,10 @@ public sealed class RunEngine(
                 $"{(plan.Scheduled ? $", scheduled for {plan.StartAt:u}" : "")}; {plan.Refusals.Count} refused");
         }
         await db.SaveChangesAsync(ct);
+        var prepared = prepare.Elapsed;
         var step = System.Diagnostics.Stopwatch.StartNew();
-        await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, jobs, ct);
+        await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect,
+            new BulkWriter.NewJobs(run.Id, projectId, now, dryRun, revertOf), jobs, ct);
         var insert = step.Elapsed;
         if (dryRun || revertOf is not null)
         {
@@ -274,19 +263,15 @@ public sealed class RunEngine(
             db.ChangeTracker.Clear();
             return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
         }
-        // The plan already knows which job each mapping shows (by the same rule as the store's refresh): one join with a
-        // temporary table instead of a correlated update per mapping.
-        var shown = Comparer<Job>.Create((a, b) => MappingSummaryRules.Compare((a.Status, a.Kind), (b.Status, b.Kind)));
+        // The plan already knows which job each mapping shows (by the same rule as the store's refresh).
+        var shown = Comparer<PlannedJob>.Create((a, b) => MappingSummaryRules.Compare((a.Status, a.Kind), (b.Status, b.Kind)));
         var rows = jobs.GroupBy(j => j.MappingId)
             .Select(g => g.Min(shown)!)
-            .Select(j => new BulkWriter.MappingSummary(j.MappingId, j.Id, j.Kind, j.Status))
+            .Select(j => new MappingSummaries.RunStart(j.MappingId, j.Id, j.Kind, j.Status))
             .ToList();
-        await BulkWriter.InsertRunSummariesAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, rows, ct);
-        var link = step.Elapsed - insert;
-        await summaries.ShowNewRunAsync(run.Id, now, ct);
-        var refresh = step.Elapsed - insert - link;
-        logger.LogInformation("Run {RunId} written: insert {InsertMs:F0} ms, summary rows {LinkMs:F0} ms, mapping update {RefreshMs:F0} ms",
-            run.Id, insert.TotalMilliseconds, link.TotalMilliseconds, refresh.TotalMilliseconds);
+        await summaries.ShowNewRunAsync(run.Id, rows, now, ct);
+        logger.LogInformation("Run {RunId} written: run and jobs prepared {PrepareMs:F0} ms, insert {InsertMs:F0} ms, mapping summaries {SummariesMs:F0} ms",
+            run.Id, prepared.TotalMilliseconds, insert.TotalMilliseconds, (step.Elapsed - insert).TotalMilliseconds);
         db.ChangeTracker.Clear();
         return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
     }

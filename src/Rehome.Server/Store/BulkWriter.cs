@@ -18,28 +18,38 @@ public static class BulkWriter
 
     private sealed record Column<T>(string Name, NpgsqlDbType Type, Getter<T> Get);
 
-    /// <summary>A new job's columns; its counters and stop flag take their database defaults (zero, false).</summary>
-    private static readonly Column<Job>[] JobColumns =
-    [
-        new("id", NpgsqlDbType.Uuid, (j, _) => j.Id),
-        new("run_id", NpgsqlDbType.Uuid, (j, _) => j.RunId),
-        new("project_id", NpgsqlDbType.Uuid, (j, _) => j.ProjectId),
-        new("mapping_id", NpgsqlDbType.Uuid, (j, _) => j.MappingId),
-        new("kind", NpgsqlDbType.Integer, (j, _) => (int)j.Kind),
-        new("status", NpgsqlDbType.Integer, (j, _) => (int)j.Status),
-        new("needs_destination_preparation", NpgsqlDbType.Boolean, (j, _) => j.NeedsDestinationPreparation),
-        new("prerequisite_job_id", NpgsqlDbType.Uuid, (j, _) => j.PrerequisiteJobId),
-        new("created_at", NpgsqlDbType.TimestampTz, (j, d) => d.Time(j.CreatedAt)),
-        new("updated_at", NpgsqlDbType.TimestampTz, (j, d) => d.Time(j.UpdatedAt)),
-    ];
+    /// <summary>What every job of one new run shares; the rest of each row comes from its <see cref="PlannedJob"/>.</summary>
+    public sealed record NewJobs(Guid RunId, Guid ProjectId, DateTimeOffset CreatedAt, bool DryRun, Guid? RevertOf);
 
-    /// <summary>A dry run's or a revert's jobs also bind these (an ordinary run leaves them at their defaults).</summary>
-    private static readonly Column<Job>[] PreviewOrRevertJobColumns =
-    [
-        .. JobColumns,
-        new("dry_run", NpgsqlDbType.Boolean, (j, _) => j.DryRun),
-        new("revert_of", NpgsqlDbType.Uuid, (j, _) => j.RevertOf),
-    ];
+    /// <summary>
+    /// A new job's columns, straight from the plan (no <see cref="Job"/> entity is made for each of a run's 250,000 jobs);
+    /// its counters and stop flag take their database defaults (zero, false), and so do the dry run flag and the
+    /// reverted job of an ordinary run.
+    /// </summary>
+    private static Column<PlannedJob>[] JobColumns(NewJobs run)
+    {
+        Column<PlannedJob>[] columns =
+        [
+            new("id", NpgsqlDbType.Uuid, (j, _) => j.Id),
+            new("run_id", NpgsqlDbType.Uuid, (_, _) => run.RunId),
+            new("project_id", NpgsqlDbType.Uuid, (_, _) => run.ProjectId),
+            new("mapping_id", NpgsqlDbType.Uuid, (j, _) => j.MappingId),
+            new("kind", NpgsqlDbType.Integer, (j, _) => (int)j.Kind),
+            new("status", NpgsqlDbType.Integer, (j, _) => (int)j.Status),
+            new("needs_destination_preparation", NpgsqlDbType.Boolean, (j, _) => j.NeedsDestinationPreparation),
+            new("prerequisite_job_id", NpgsqlDbType.Uuid, (j, _) => j.PrerequisiteJobId),
+            new("created_at", NpgsqlDbType.TimestampTz, (_, d) => d.Time(run.CreatedAt)),
+            new("updated_at", NpgsqlDbType.TimestampTz, (_, d) => d.Time(run.CreatedAt)),
+        ];
+        return run.DryRun || run.RevertOf is not null
+            ?
+            [
+                .. columns,
+                new("dry_run", NpgsqlDbType.Boolean, (_, _) => run.DryRun),
+                new("revert_of", NpgsqlDbType.Uuid, (_, _) => run.RevertOf),
+            ]
+            : columns;
+    }
 
     private static readonly Column<Mapping>[] MappingColumns =
     [
@@ -57,38 +67,9 @@ public static class BulkWriter
         new("updated_at", NpgsqlDbType.TimestampTz, (m, d) => d.Time(m.UpdatedAt)),
     ];
 
-    /// <summary>One row per mapping of a new run: the job its summary shows (see <see cref="RunSummaryTable"/>).</summary>
-    public sealed record MappingSummary(Guid MappingId, Guid JobId, JobKind Kind, JobStatus Status);
-
-    /// <summary>A temporary table the run writer fills and joins once, instead of one correlated update per mapping.</summary>
-    public const string RunSummaryTable = "run_mapping_summary";
-
-    private static readonly Column<MappingSummary>[] SummaryColumns =
-    [
-        new("mapping_id", NpgsqlDbType.Uuid, (m, _) => m.MappingId),
-        new("job_id", NpgsqlDbType.Uuid, (m, _) => m.JobId),
-        new("kind", NpgsqlDbType.Integer, (m, _) => (int)m.Kind),
-        new("status", NpgsqlDbType.Integer, (m, _) => (int)m.Status),
-    ];
-
-    public static async Task InsertRunSummariesAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
-        IReadOnlyList<MappingSummary> summaries, CancellationToken cancellationToken)
-    {
-        await using (var create = connection.CreateCommand())
-        {
-            create.Transaction = transaction;
-            create.CommandText = dialect.IsPostgres
-                ? $"CREATE TEMP TABLE {RunSummaryTable} (mapping_id uuid PRIMARY KEY, job_id uuid NOT NULL, kind integer NOT NULL, status integer NOT NULL) ON COMMIT DROP"
-                : $"CREATE TEMP TABLE IF NOT EXISTS {RunSummaryTable} (mapping_id BLOB PRIMARY KEY, job_id BLOB NOT NULL, kind INTEGER NOT NULL, status INTEGER NOT NULL); DELETE FROM {RunSummaryTable};";
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await InsertAsync(connection, transaction, dialect, RunSummaryTable, SummaryColumns, summaries, cancellationToken);
-    }
-
     public static Task InsertJobsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
-        IReadOnlyList<Job> jobs, CancellationToken cancellationToken) =>
-        InsertAsync(connection, transaction, dialect, "jobs", jobs.Any(j => j.DryRun || j.RevertOf is not null) ? PreviewOrRevertJobColumns : JobColumns,
-            jobs, cancellationToken);
+        NewJobs run, IReadOnlyList<PlannedJob> jobs, CancellationToken cancellationToken) =>
+        InsertAsync(connection, transaction, dialect, "jobs", JobColumns(run), jobs, cancellationToken);
 
     public static Task InsertMappingsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
         IReadOnlyList<Mapping> mappings, CancellationToken cancellationToken) =>

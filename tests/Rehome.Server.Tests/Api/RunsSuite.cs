@@ -296,6 +296,11 @@ public abstract class RunsSuite(ServerHost host)
 
         Assert.Equal(5, stop.GetProperty("stoppedNow").GetInt32());
         Assert.Equal(1, stop.GetProperty("stopRequested").GetInt32());
+        // The run's mappings show it (they are found through the run's jobs).
+        foreach (var id in ids.Skip(1))
+        {
+            Assert.Equal("Stopped", (await Client.GetJsonAsync($"/api/v1/mappings/{id}")).GetProperty("status").GetString());
+        }
     }
 
     [Fact]
@@ -329,6 +334,7 @@ public abstract class RunsSuite(ServerHost host)
         await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigratePermissions" }, mappingIds = ids, startAt });
         await TickAsync();
         Assert.Equal(JobStatus.Scheduled, Status((await JobsOfMappingAsync(ids[0]))[JobKind.RejoinDomain]));
+        Assert.Equal("Scheduled", (await Client.GetJsonAsync($"/api/v1/mappings/{ids[1]}")).GetProperty("status").GetString());
 
         host.Time.Advance(TimeSpan.FromHours(3));
         await TickAsync();
@@ -336,6 +342,11 @@ public abstract class RunsSuite(ServerHost host)
         var jobs = await JobsOfMappingAsync(ids[0]);
         Assert.Equal(JobStatus.WaitingToStart, Status(jobs[JobKind.RejoinDomain]));
         Assert.Equal(JobStatus.WaitingForPrerequisite, Status(jobs[JobKind.MigratePermissions]));
+        // Every mapping of the released run shows it (they are found through the run's jobs).
+        foreach (var id in ids)
+        {
+            Assert.Equal("WaitingToStart", (await Client.GetJsonAsync($"/api/v1/mappings/{id}")).GetProperty("status").GetString());
+        }
     }
 
     [Fact]

@@ -388,9 +388,6 @@ namespace Rehome.Server.Store.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_mappings");
 
-                    b.HasIndex("LastRunId")
-                        .HasDatabaseName("ix_mappings_last_run_id");
-
                     b.HasIndex("SourceDeviceKey")
                         .IsUnique()
                         .HasDatabaseName("ix_mappings_source_device_key");
