@@ -302,7 +302,7 @@ public sealed class JobTransitions(
             }
             return LeaseRenewal.Lost;
         }
-        await summaries.ShowProgressAsync(jobId, progress.ItemsDone, progress.ItemsTotal, now, ct);
+        await summaries.ShowProgressAsync(row.MappingId, jobId, progress.ItemsDone, progress.ItemsTotal, now, ct);
         await transaction.CommitRegardlessAsync();
         var renewal = row.StopRequested ? LeaseRenewal.StopRequested : LeaseRenewal.Renewed;
         using (log.Job(row.RunId, jobId, row.MappingId, agentId))

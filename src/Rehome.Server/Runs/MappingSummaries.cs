@@ -35,12 +35,15 @@ public sealed class MappingSummaries(StoreCommands store)
         }
     }
 
-    /// <summary>Copies a running job's progress to the mapping that shows it.</summary>
-    public Task ShowProgressAsync(Guid jobId, int itemsDone, int itemsTotal, DateTimeOffset now, CancellationToken ct) =>
+    /// <summary>
+    /// Copies a running job's progress to its mapping, if the mapping shows that job. Found by the mapping's key: every
+    /// lease renewal comes here, and last_job_id has no index (a walk over every mapping, holding SQLite's write lock).
+    /// </summary>
+    public Task ShowProgressAsync(Guid mappingId, Guid jobId, int itemsDone, int itemsTotal, DateTimeOffset now, CancellationToken ct) =>
         store.ExecuteAsync("""
             UPDATE mappings SET items_done = @done, items_total = @total, updated_at = @now
-            WHERE last_job_id = @id
-            """, ct, ("done", itemsDone), ("total", itemsTotal), ("now", Dialect.Time(now)), ("id", jobId));
+            WHERE id = @mapping AND last_job_id = @id
+            """, ct, ("done", itemsDone), ("total", itemsTotal), ("now", Dialect.Time(now)), ("mapping", mappingId), ("id", jobId));
 
     /// <summary>The job a mapping of a new run shows first (by <see cref="MappingSummaryRules"/>).</summary>
     public sealed record RunStart(Guid MappingId, Guid JobId, JobKind Kind, JobStatus Status);
