@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rehome.Core.Runs;
@@ -21,14 +22,17 @@ public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false,
 /// The long poll: answers at once with a job if one is startable, otherwise waits for its mapping's signal (no
 /// query while idle) up to the wait the agent asked for, looking in the store again every
 /// <see cref="GatewayOptions.RecheckInterval"/> (another replica's new jobs, a mapping imported after enrollment).
+/// One for the server: an idle poll builds no services, no store context and no timer (it waits in its agent's
+/// <see cref="PollWaiter"/>); a store context is made only when the poll looks in the store.
 /// </summary>
 public sealed class AgentPolls(
-    RehomeDbContext db, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options, AgentRegistry registry)
+    IServiceScopeFactory scopes, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options, AgentRegistry registry)
 {
     /// <summary>The wait when the agent names none.</summary>
     public const int DefaultWaitSeconds = 25;
 
-    public async Task<PollAnswer> PollAsync(AgentEntry entry, int? waitSeconds, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<PollAnswer> PollAsync(AgentEntry entry, int? waitSeconds, CancellationToken ct)
     {
         var waitFor = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? DefaultWaitSeconds, 0, AgentProtocol.MaxPollSeconds));
         var started = Stopwatch.GetTimestamp();
@@ -82,14 +86,9 @@ public sealed class AgentPolls(
                 return PollAnswer.Nothing;
             }
             var nap = remaining < recheck ? remaining : recheck;
-            if (entry.MappingId is { } waitingFor)
-            {
-                await signals.WaitAsync(waitingFor, generation, nap, ct);
-            }
-            else
-            {
-                await Task.Delay(nap, ct);
-            }
+            // Woken by the mapping's signal, or at the end of the nap by the server's one sweep (without a mapping, only that).
+            await signals.WaitAsync(entry.MappingId, generation, nap, entry.Waiter, ct);
+            ct.ThrowIfCancellationRequested();
         }
     }
 
@@ -100,6 +99,8 @@ public sealed class AgentPolls(
             return false;
         }
         using var permit = await lane.EnterAsync(ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         return await db.Jobs.AnyAsync(j => j.MappingId == id && JobStatuses.Active.Contains(j.Status), ct);
     }
 
@@ -107,6 +108,8 @@ public sealed class AgentPolls(
     private async Task LinkMappingAsync(AgentEntry entry, CancellationToken ct)
     {
         using var permit = await lane.EnterAsync(ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         entry.MappingId = await AgentEnrollment.MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
         entry.MappingCheckedAt = Stopwatch.GetTimestamp();
         if (entry.MappingId is { } found)

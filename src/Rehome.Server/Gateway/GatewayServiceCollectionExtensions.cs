@@ -17,7 +17,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddScoped<AssignmentBuilder>();
         services.AddScoped<AgentEnrollment>();
         services.AddScoped<ReturnTickets>();
-        services.AddScoped<AgentPolls>();
+        services.AddSingleton<AgentPolls>();
         services.AddScoped<JobReports>();
         services.AddScoped<JobDirectoryCalls>();
         services.AddSingleton<LeaseBatcher>();
