@@ -23,7 +23,8 @@ public static class MemoryMode
     private const int AgentsPerProcess = 10_000;
     private const string PollRoute = "http_route=\"/agent/v1/poll\"";
 
-    public static async Task RunAsync(string root, int mappings, int agents, int wait, int seconds)
+    // extra: more server settings, Key=Value (to measure what one of them costs).
+    public static async Task RunAsync(string root, int mappings, int agents, int wait, int seconds, IEnumerable<string> extra)
     {
         if (agents > mappings)
         {
@@ -40,6 +41,12 @@ public static class MemoryMode
             ["Rehome:Metrics:AllowAnonymous"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var setting in extra)
+        {
+            var (key, value) = (setting[..setting.IndexOf('=', StringComparison.Ordinal)], setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+            settings[key] = value;
+            Console.WriteLine($"server setting {key}={value}");
+        }
         await using var server = await ServerProcess.StartAsync("server", Path.Combine(root, "logs"), settings, $"http://127.0.0.1:{port}");
         using var metrics = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
         Console.WriteLine($"server pid {server.Pid}; started: working set {Mib(server.ResidentBytes())}");

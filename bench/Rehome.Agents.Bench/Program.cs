@@ -15,7 +15,8 @@ using Spectre.Console;
 //   hold            [agents=50000] [http1|http2] every agent holding a long poll on one server process: its memory
 //   memory          [mappings=100000] [agents=10000] [wait=25] [seconds=60]  one server process, that many mappings and agents
 //                                                holding polls of `wait` s: its memory, and bytes allocated per idle poll
-//                                                against bare Kestrel's per request, measured in the same run
+//                                                against bare Kestrel's per request, measured in the same run; any
+//                                                Key=Value after them is a server setting
 //   rehearse        [devices=10000]              wall time of `rehome rehearse` through all five jobs, the fleet in its own
 //                                                processes; the server's CPU per job and peak working set
 // The *-client modes are the fleet's side of a mode, started by it as child processes.
@@ -67,7 +68,7 @@ try
             await HoldMode.RunAsync(root, number, http2: args.Length > 2 && args[2] == "http2");
             break;
         case "memory":
-            await MemoryMode.RunAsync(root, number, Argument(2, 10_000), Argument(3, 25), Argument(4, 60));
+            await MemoryMode.RunAsync(root, number, Argument(2, 10_000), Argument(3, 25), Argument(4, 60), args.Skip(5));
             break;
         case "rehearse":
             var options = new RehearsalOptions

@@ -20,8 +20,9 @@ public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false,
 
 /// <summary>
 /// The long poll: answers at once with a job if one is startable, otherwise waits for its mapping's signal (no
-/// query while idle) up to the wait the agent asked for, looking in the store again every
-/// <see cref="GatewayOptions.RecheckInterval"/> (another replica's new jobs, a mapping imported after enrollment).
+/// query while idle) up to the wait the agent asked for. A job no signal announced is found by the server's one
+/// <see cref="PollRecheck"/>, which signals its mapping; an agent without a mapping looks for one every
+/// <see cref="GatewayOptions.RecheckInterval"/> (a mapping imported after enrollment).
 /// One for the server: an idle poll builds no services, no store context and no timer (it waits in its agent's
 /// <see cref="PollWaiter"/>); a store context is made only when the poll looks in the store.
 /// </summary>
@@ -62,10 +63,9 @@ public sealed class AgentPolls(
             // An agent told to uninstall first gets every job left for it (one it had begun comes back to finish): it
             // hears "uninstall" only when there is none.
             if (entry.MappingId is { } mappingId
-                && (entry.CheckedGeneration != generation || Stopwatch.GetElapsedTime(entry.JobsCheckedAt) >= recheck || entry.UninstallRequested))
+                && (entry.CheckedGeneration != generation || entry.UninstallRequested))
             {
                 entry.CheckedGeneration = generation;
-                entry.JobsCheckedAt = Stopwatch.GetTimestamp();
                 var assignment = await leases.LeaseAsync(mappingId, entry.AgentId, ct);
                 if (assignment is not null)
                 {
@@ -85,7 +85,8 @@ public sealed class AgentPolls(
             {
                 return PollAnswer.Nothing;
             }
-            var nap = remaining < recheck ? remaining : recheck;
+            // Without a mapping, the poll wakes to look for one every recheck; with one, only its signal or its time ends the wait.
+            var nap = entry.MappingId is null && remaining > recheck ? recheck : remaining;
             // Woken by the mapping's signal, or at the end of the nap by the server's one sweep (without a mapping, only that).
             await signals.WaitAsync(entry.MappingId, generation, nap, entry.Waiter, ct);
             ct.ThrowIfCancellationRequested();

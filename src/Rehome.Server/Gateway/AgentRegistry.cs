@@ -238,8 +238,6 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
 
     public long CheckedGeneration { get; set; } = -1;
 
-    public long JobsCheckedAt { get; set; }
-
     public DateTimeOffset LastSeen => new(Interlocked.Read(ref lastSeenTicks), TimeSpan.Zero);
 
     public void SetLastSeen(DateTimeOffset at, bool dirty = true)

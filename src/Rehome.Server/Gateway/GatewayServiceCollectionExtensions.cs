@@ -21,6 +21,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddScoped<JobReports>();
         services.AddScoped<JobDirectoryCalls>();
         services.AddSingleton<LeaseBatcher>();
+        services.AddHostedService<PollRecheck>();
         return services;
     }
 }

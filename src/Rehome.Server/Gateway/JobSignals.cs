@@ -54,6 +54,20 @@ public sealed class JobSignals : IDisposable
         }
     }
 
+    /// <summary>The mappings with a poll waiting here now (for <see cref="PollRecheck"/>).</summary>
+    public List<Guid> WaitingMappings()
+    {
+        var waiting = new List<Guid>();
+        foreach (var (id, slot) in slots)
+        {
+            if (slot.Count > 0)
+            {
+                waiting.Add(id);
+            }
+        }
+        return waiting;
+    }
+
     /// <summary>
     /// Ends the unit of work that made the mappings' jobs startable and wakes their polls here and on every other
     /// replica. The other replicas are told inside the transaction (PostgreSQL delivers a NOTIFY at the commit, and

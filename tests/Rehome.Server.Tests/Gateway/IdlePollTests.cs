@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Rehome.Protocol;
 using Rehome.Server.Gateway;
 using Rehome.Server.Runs;
@@ -83,6 +84,27 @@ public sealed class IdlePollTests : IAsyncLifetime
             answer.Dispose();
             device.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task A_job_no_signal_announced_is_found_by_the_servers_one_recheck_and_handed_to_the_held_poll()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        await host.RunAsync(device, "RejoinDomain");
+        // As if the signal had been lost (another replica died between its commit and its NOTIFY): the agent's memory
+        // says it already looked at this generation.
+        var entry = await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None);
+        entry!.CheckedGeneration = signals.Generation(device.MappingId);
+        var recheck = host.App.Services.GetServices<IHostedService>().OfType<PollRecheck>().Single();
+
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1, "the poll to wait");
+        Assert.Equal(1, await recheck.RecheckAsync(CancellationToken.None));
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(0, await recheck.RecheckAsync(CancellationToken.None));
     }
 
     [Fact]
