@@ -15,7 +15,7 @@ namespace Rehome.Server.Gateway;
 /// in batches instead of on every poll.
 /// </summary>
 public sealed class AgentRegistry(
-    IServiceScopeFactory scopes, GatewayStoreLane lane, TimeProvider time, SqlDialect dialect, IEnumerable<IJobSignalRelay> relays)
+    IServiceScopeFactory scopes, GatewayStoreLane lane, TimeProvider time, SqlDialect dialect, JobSignals signals, IEnumerable<IJobSignalRelay> relays)
 {
     /// <summary>Agents written by one statement: two parameters each, under SQLite's 32,766 and PostgreSQL's 65,535.</summary>
     public const int PresenceBatch = 5_000;
@@ -68,6 +68,7 @@ public sealed class AgentRegistry(
         if (entries.TryGetValue(agentId, out var entry))
         {
             entry.Revoked = true;
+            Wake(entry);
         }
         relay?.PublishAgentChanged(agentId);
     }
@@ -81,6 +82,7 @@ public sealed class AgentRegistry(
         if (entries.TryGetValue(agentId, out var entry))
         {
             entry.UninstallRequested = true;
+            Wake(entry);
         }
         relay?.PublishAgentChanged(agentId);
     }
@@ -96,16 +98,38 @@ public sealed class AgentRegistry(
         {
             if (entries.TryGetValue(agentId, out var entry))
             {
+                var held = entry.MappingId;
                 entry.MappingId = null;
                 entry.MappingCheckedAt = 0;
+                if (held is { } mappingId)
+                {
+                    signals.SignalHere([mappingId]);
+                }
             }
             relay?.PublishAgentChanged(agentId);
         }
     }
 
+    /// <summary>
+    /// A poll held by the agent looks again now (its mapping's signal) rather than at the end of its wait: a revoked
+    /// agent hears 401, an agent told to uninstall hears so, as soon as it is known here.
+    /// </summary>
+    private void Wake(AgentEntry entry)
+    {
+        if (entry.MappingId is { } mappingId)
+        {
+            signals.SignalHere([mappingId]);
+        }
+    }
+
     public void Forget(Guid agentId)
     {
-        entries.TryRemove(agentId, out _);
+        if (entries.TryRemove(agentId, out var forgotten))
+        {
+            // A poll holding it looks again and finds the agent gone.
+            forgotten.Stale = true;
+            Wake(forgotten);
+        }
         relay?.PublishAgentChanged(agentId);
     }
 
@@ -119,6 +143,7 @@ public sealed class AgentRegistry(
         {
             // A poll holding the old entry reads the agent again at its next look (revoked, deleted or told to uninstall).
             entry.Stale = true;
+            Wake(entry);
         }
     }
 

@@ -123,6 +123,22 @@ public sealed class IdlePollTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_held_poll_of_an_agent_revoked_meanwhile_is_answered_401_at_once()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1, "the poll to wait");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Client.PostAsJsonAsync($"/api/v1/agents/{device.AgentId}/revoke", new { })).StatusCode);
+
+        // Without the wake-up the poll would wait out its 55 s and answer 204.
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
     public async Task An_idle_poll_without_a_bearer_token_makes_no_store_context_where_an_administrators_request_does()
     {
         using var device = await Enroll();
