@@ -136,8 +136,8 @@ public static class HoldMode
         }
     }
 
-    /// <summary>One process of the fleet: enrolls its agents from its own source address, then holds a long poll for each until stopped.</summary>
-    public static async Task ClientAsync(Uri address, string configurationKey, int first, int count, IPAddress source, bool http2)
+    /// <summary>One process of the fleet: enrolls its agents from its own source address, then holds a long poll of <paramref name="wait"/> seconds for each until stopped.</summary>
+    public static async Task ClientAsync(Uri address, string configurationKey, int first, int count, IPAddress source, bool http2, int wait = 55)
     {
         // The parent holds our standard input: when it ends (the parent stopped or died), so do we.
         _ = Task.Run(() =>
@@ -159,7 +159,7 @@ public static class HoldMode
                 {
                     try
                     {
-                        using var request = Fleet.Poll(http, credential, 55);
+                        using var request = Fleet.Poll(http, credential, wait);
                         using var response = await http.SendAsync(request);
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

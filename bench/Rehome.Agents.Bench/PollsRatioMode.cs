@@ -38,7 +38,7 @@ public static class PollsRatioMode
     }
 
     /// <summary>Kestrel with one route, the gateway's poll path: 204 with an agent credential in the header, 401 without.</summary>
-    private static async Task<WebApplication> StartBareAsync()
+    internal static async Task<WebApplication> StartBareAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -13,6 +13,10 @@ using Spectre.Console;
 //   polls           [agents=10000] [seconds=10]  idle polls per second the gateway answers with that many agents waiting
 //   polls-ratio     [agents=1000] [seconds=10]   authenticated polls per second: the gateway against a bare Kestrel endpoint
 //   hold            [agents=50000] [http1|http2] every agent holding a long poll on one server process: its memory
+//   memory          [mappings=100000] [agents=10000] [wait=25] [seconds=60]  one server process, that many mappings and agents
+//                                                holding polls of `wait` s: its memory, and bytes allocated per idle poll
+//                                                against bare Kestrel's per request, measured in the same run; any
+//                                                Key=Value after them is a server setting
 //   rehearse        [devices=10000]              wall time of `rehome rehearse` through all five jobs, the fleet in its own
 //                                                processes; the server's CPU per job and peak working set
 // The *-client modes are the fleet's side of a mode, started by it as child processes.
@@ -22,6 +26,7 @@ var number = Argument(1, mode switch
 {
     "pickup" or "pickup-replicas" or "polls-ratio" => 1000,
     "hold" => 50_000,
+    "memory" => 100_000,
     _ => 10_000,
 });
 switch (mode)
@@ -33,7 +38,10 @@ switch (mode)
         await PollsRatioMode.ClientAsync(new Uri(args[2]), new Uri(args[3]), args[4], number, Argument(5, 10));
         return 0;
     case "hold-client":
-        await HoldMode.ClientAsync(new Uri(args[2]), args[3], Argument(4, 0), number, IPAddress.Parse(args[5]), args[6] == "http2");
+        await HoldMode.ClientAsync(new Uri(args[2]), args[3], Argument(4, 0), number, IPAddress.Parse(args[5]), args[6] == "http2", Argument(7, 55));
+        return 0;
+    case "bare-client":
+        await MemoryMode.BareClientAsync(new Uri(args[2]), number);
         return 0;
 }
 
@@ -59,6 +67,9 @@ try
         case "hold":
             await HoldMode.RunAsync(root, number, http2: args.Length > 2 && args[2] == "http2");
             break;
+        case "memory":
+            await MemoryMode.RunAsync(root, number, Argument(2, 10_000), Argument(3, 25), Argument(4, 60), args.Skip(5));
+            break;
         case "rehearse":
             var options = new RehearsalOptions
             {
@@ -74,7 +85,7 @@ try
             Console.WriteLine($"rehearsal of {number:N0} devices × 5 jobs: {clock.Elapsed.TotalSeconds:F1} s wall time from launch, exit code {exit}");
             break;
         default:
-            Console.Error.WriteLine("Modes: pickup [agents], pickup-replicas [agents], polls [agents] [seconds], polls-ratio [agents] [seconds], hold [agents] [http1|http2], rehearse [devices].");
+            Console.Error.WriteLine("Modes: pickup [agents], pickup-replicas [agents], polls [agents] [seconds], polls-ratio [agents] [seconds], hold [agents] [http1|http2], memory [mappings] [agents] [wait] [seconds], rehearse [devices].");
             return 2;
     }
     return 0;

@@ -36,9 +36,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Pid => process.Id;
 
-    /// <summary>The server's build output, next to this project's (src/Rehome.Server/bin/&lt;configuration&gt;).</summary>
-    public static string ServerDll { get; } = typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "RehomeServerDll").Value!;
+    /// <summary>
+    /// The server's build output, next to this project's (src/Rehome.Server/bin/&lt;configuration&gt;), or a copy named by
+    /// REHOME_BENCH_SERVER_DLL (a "before" build kept aside while the source changes).
+    /// </summary>
+    public static string ServerDll { get; } = Environment.GetEnvironmentVariable("REHOME_BENCH_SERVER_DLL") is { Length: > 0 } copy
+        ? copy
+        : typeof(ServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RehomeServerDll").Value!;
 
     /// <summary>
     /// Starts a server with <paramref name="settings"/> (configuration keys) listening on <paramref name="urls"/>

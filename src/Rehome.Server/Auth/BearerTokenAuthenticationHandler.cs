@@ -7,12 +7,14 @@ using Rehome.Server.Store;
 
 namespace Rehome.Server.Auth;
 
-/// <summary>Authenticates <c>Authorization: Bearer rht_…</c> against the stored token hashes.</summary>
+/// <summary>
+/// Authenticates <c>Authorization: Bearer rht_…</c> against the stored token hashes. It is the default scheme, so it
+/// runs on every request, agents' polls included: the store context is made only when there is a bearer token to look up.
+/// </summary>
 public sealed class BearerTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    RehomeDbContext db,
     TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -21,19 +23,23 @@ public sealed class BearerTokenAuthenticationHandler(
     /// <summary>How stale <c>last_used_at</c> may get: writing it on every request would make each read a write.</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    private static readonly Task<AuthenticateResult> NoBearerToken = Task.FromResult(AuthenticateResult.NoResult());
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return AuthenticateResult.NoResult();
-        }
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? AuthenticateBearerAsync(header) : NoBearerToken;
+    }
+
+    private async Task<AuthenticateResult> AuthenticateBearerAsync(string header)
+    {
         var token = header["Bearer ".Length..].Trim();
         if (!token.StartsWith(ApiTokens.Prefix, StringComparison.Ordinal))
         {
             return AuthenticateResult.Fail("The bearer token is not a Rehome API token.");
         }
         var hash = ApiTokens.Hash(token);
+        var db = Context.RequestServices.GetRequiredService<RehomeDbContext>();
         var now = time.GetUtcNow();
         var found = await db.ApiTokens
             .Where(t => t.TokenHash == hash)

@@ -19,18 +19,47 @@ public static class AgentCredentials
 
     public static string Hash(string credential) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(credential)));
 
+    /// <summary>The longest credential looked at: <see cref="Issue"/> makes 80 characters; anything much longer is not one.</summary>
+    public const int MaxLength = 256;
+
     /// <summary>The agent id inside a credential, or false when the text is not one.</summary>
-    public static bool TryReadAgentId(string credential, out Guid agentId)
+    public static bool TryReadAgentId(ReadOnlySpan<char> credential, out Guid agentId)
     {
         agentId = default;
         var prefix = AgentProtocol.CredentialPrefix.Length;
         return credential.Length > prefix + 33
             && credential.StartsWith(AgentProtocol.CredentialPrefix, StringComparison.Ordinal)
             && credential[prefix + 32] == '.'
-            && Guid.TryParseExact(credential.AsSpan(prefix, 32), "N", out agentId);
+            && Guid.TryParseExact(credential.Slice(prefix, 32), "N", out agentId);
     }
 
-    /// <summary>Compares hashes in constant time.</summary>
-    public static bool Matches(string credential, string hash) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(credential)), Encoding.ASCII.GetBytes(hash));
+    /// <summary>
+    /// Compares the credential's SHA-256 with the stored one (<see cref="HashBytes"/> of <see cref="Hash"/>'s text) in
+    /// constant time, on the stack: every poll comes here.
+    /// </summary>
+    public static bool Matches(ReadOnlySpan<char> credential, ReadOnlySpan<byte> hash)
+    {
+        if (credential.Length > MaxLength || hash.Length != SHA256.HashSizeInBytes)
+        {
+            return false;
+        }
+        Span<byte> text = stackalloc byte[MaxLength * 3];
+        var length = Encoding.UTF8.GetBytes(credential, text);
+        Span<byte> computed = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(text[..length], computed);
+        return CryptographicOperations.FixedTimeEquals(computed, hash);
+    }
+
+    /// <summary>The stored hash's bytes (its text is lower-case hexadecimal); empty when it is not a hash.</summary>
+    public static byte[] HashBytes(string hash)
+    {
+        try
+        {
+            return Convert.FromHexString(hash);
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
 }

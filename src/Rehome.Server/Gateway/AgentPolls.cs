@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rehome.Core.Runs;
@@ -19,16 +20,20 @@ public sealed record PollAnswer(JobAssignment? Assignment, bool Revoked = false,
 
 /// <summary>
 /// The long poll: answers at once with a job if one is startable, otherwise waits for its mapping's signal (no
-/// query while idle) up to the wait the agent asked for, looking in the store again every
-/// <see cref="GatewayOptions.RecheckInterval"/> (another replica's new jobs, a mapping imported after enrollment).
+/// query while idle) up to the wait the agent asked for. A job no signal announced is found by the server's one
+/// <see cref="PollRecheck"/>, which signals its mapping; an agent without a mapping looks for one every
+/// <see cref="GatewayOptions.RecheckInterval"/> (a mapping imported after enrollment).
+/// One for the server: an idle poll builds no services, no store context and no timer (it waits in its agent's
+/// <see cref="PollWaiter"/>); a store context is made only when the poll looks in the store.
 /// </summary>
 public sealed class AgentPolls(
-    RehomeDbContext db, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options, AgentRegistry registry)
+    IServiceScopeFactory scopes, JobSignals signals, LeaseBatcher leases, GatewayStoreLane lane, IOptions<GatewayOptions> options, AgentRegistry registry)
 {
     /// <summary>The wait when the agent names none.</summary>
     public const int DefaultWaitSeconds = 25;
 
-    public async Task<PollAnswer> PollAsync(AgentEntry entry, int? waitSeconds, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<PollAnswer> PollAsync(AgentEntry entry, int? waitSeconds, CancellationToken ct)
     {
         var waitFor = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? DefaultWaitSeconds, 0, AgentProtocol.MaxPollSeconds));
         var started = Stopwatch.GetTimestamp();
@@ -58,10 +63,9 @@ public sealed class AgentPolls(
             // An agent told to uninstall first gets every job left for it (one it had begun comes back to finish): it
             // hears "uninstall" only when there is none.
             if (entry.MappingId is { } mappingId
-                && (entry.CheckedGeneration != generation || Stopwatch.GetElapsedTime(entry.JobsCheckedAt) >= recheck || entry.UninstallRequested))
+                && (entry.CheckedGeneration != generation || entry.UninstallRequested))
             {
                 entry.CheckedGeneration = generation;
-                entry.JobsCheckedAt = Stopwatch.GetTimestamp();
                 var assignment = await leases.LeaseAsync(mappingId, entry.AgentId, ct);
                 if (assignment is not null)
                 {
@@ -81,15 +85,11 @@ public sealed class AgentPolls(
             {
                 return PollAnswer.Nothing;
             }
-            var nap = remaining < recheck ? remaining : recheck;
-            if (entry.MappingId is { } waitingFor)
-            {
-                await signals.WaitAsync(waitingFor, generation, nap, ct);
-            }
-            else
-            {
-                await Task.Delay(nap, ct);
-            }
+            // Without a mapping, the poll wakes to look for one every recheck; with one, only its signal or its time ends the wait.
+            var nap = entry.MappingId is null && remaining > recheck ? recheck : remaining;
+            // Woken by the mapping's signal, or at the end of the nap by the server's one sweep (without a mapping, only that).
+            await signals.WaitAsync(entry.MappingId, generation, nap, entry.Waiter, ct);
+            ct.ThrowIfCancellationRequested();
         }
     }
 
@@ -100,6 +100,8 @@ public sealed class AgentPolls(
             return false;
         }
         using var permit = await lane.EnterAsync(ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         return await db.Jobs.AnyAsync(j => j.MappingId == id && JobStatuses.Active.Contains(j.Status), ct);
     }
 
@@ -107,6 +109,8 @@ public sealed class AgentPolls(
     private async Task LinkMappingAsync(AgentEntry entry, CancellationToken ct)
     {
         using var permit = await lane.EnterAsync(ct);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         entry.MappingId = await AgentEnrollment.MappingOfAsync(db, entry.DeviceKey, entry.ConnectionId, ct);
         entry.MappingCheckedAt = Stopwatch.GetTimestamp();
         if (entry.MappingId is { } found)

@@ -1,5 +1,9 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Agents;
 using Rehome.Server.Store;
 
@@ -10,8 +14,12 @@ namespace Rehome.Server.Gateway;
 /// revocations (applied at once), the mapping each agent works for, and last-seen times, written to the store
 /// in batches instead of on every poll.
 /// </summary>
-public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane lane, TimeProvider time, IEnumerable<IJobSignalRelay> relays)
+public sealed class AgentRegistry(
+    IServiceScopeFactory scopes, GatewayStoreLane lane, TimeProvider time, SqlDialect dialect, JobSignals signals, IEnumerable<IJobSignalRelay> relays)
 {
+    /// <summary>Agents written by one statement: two parameters each, under SQLite's 32,766 and PostgreSQL's 65,535.</summary>
+    public const int PresenceBatch = 5_000;
+
     /// <summary>Carries revocations to the other replicas (PostgreSQL); none on SQLite, where there is one server.</summary>
     private readonly IJobSignalRelay? relay = relays.FirstOrDefault();
 
@@ -60,6 +68,7 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         if (entries.TryGetValue(agentId, out var entry))
         {
             entry.Revoked = true;
+            Wake(entry);
         }
         relay?.PublishAgentChanged(agentId);
     }
@@ -73,6 +82,7 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         if (entries.TryGetValue(agentId, out var entry))
         {
             entry.UninstallRequested = true;
+            Wake(entry);
         }
         relay?.PublishAgentChanged(agentId);
     }
@@ -88,16 +98,38 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         {
             if (entries.TryGetValue(agentId, out var entry))
             {
+                var held = entry.MappingId;
                 entry.MappingId = null;
                 entry.MappingCheckedAt = 0;
+                if (held is { } mappingId)
+                {
+                    signals.SignalHere([mappingId]);
+                }
             }
             relay?.PublishAgentChanged(agentId);
         }
     }
 
+    /// <summary>
+    /// A poll held by the agent looks again now (its mapping's signal) rather than at the end of its wait: a revoked
+    /// agent hears 401, an agent told to uninstall hears so, as soon as it is known here.
+    /// </summary>
+    private void Wake(AgentEntry entry)
+    {
+        if (entry.MappingId is { } mappingId)
+        {
+            signals.SignalHere([mappingId]);
+        }
+    }
+
     public void Forget(Guid agentId)
     {
-        entries.TryRemove(agentId, out _);
+        if (entries.TryRemove(agentId, out var forgotten))
+        {
+            // A poll holding it looks again and finds the agent gone.
+            forgotten.Stale = true;
+            Wake(forgotten);
+        }
         relay?.PublishAgentChanged(agentId);
     }
 
@@ -111,6 +143,7 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         {
             // A poll holding the old entry reads the agent again at its next look (revoked, deleted or told to uninstall).
             entry.Stale = true;
+            Wake(entry);
         }
     }
 
@@ -130,16 +163,9 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
         var written = 0;
         try
         {
-            foreach (var batch in dirty.Chunk(500))
+            foreach (var batch in dirty.Chunk(PresenceBatch))
             {
-                await using var transaction = await db.Database.BeginTransactionAsync(ct);
-                foreach (var entry in batch)
-                {
-                    var seen = entry.LastSeen;
-                    await db.Agents.Where(a => a.Id == entry.AgentId && a.LastSeenAt < seen)
-                        .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastSeenAt, seen), ct);
-                }
-                await transaction.CommitRegardlessAsync();
+                await WritePresenceAsync(db, batch, ct);
                 written += batch.Length;
             }
         }
@@ -153,6 +179,35 @@ public sealed class AgentRegistry(IServiceScopeFactory scopes, GatewayStoreLane 
             }
             lastFlush = DateTimeOffset.MinValue;
             throw;
+        }
+    }
+
+    /// <summary>
+    /// One UPDATE for the whole batch (an UPDATE … FROM a VALUES list, which both stores read alike), instead of one a
+    /// agent: 10,000 agents polling are two statements a flush. A time never goes back (a newer one written meanwhile by
+    /// another replica stays).
+    /// </summary>
+    private async Task WritePresenceAsync(RehomeDbContext db, AgentEntry[] batch, CancellationToken ct)
+    {
+        var text = new StringBuilder("UPDATE agents SET last_seen_at = v.column2 FROM (VALUES ", 64 + batch.Length * 24);
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            for (var i = 0; i < batch.Length; i++)
+            {
+                text.Append(i == 0 ? "" : ", ").Append("(@a").Append(i).Append(", @s").Append(i).Append(')');
+                dialect.Add(command, "@a" + i, batch[i].AgentId);
+                dialect.Add(command, "@s" + i, dialect.Time(batch[i].LastSeen));
+            }
+            text.Append(") AS v WHERE agents.id = v.column1 AND agents.last_seen_at < v.column2");
+            command.CommandText = text.ToString();
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 }
@@ -170,6 +225,21 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     public string DeviceKey { get; } = deviceKey;
 
     public string CredentialHash { get; } = credentialHash;
+
+    /// <summary>The credential's SHA-256 as bytes, compared on every request.</summary>
+    public byte[] CredentialHashBytes { get; } = AgentCredentials.HashBytes(credentialHash);
+
+    /// <summary>
+    /// The agent's successful authentication, made once: its identity (<see cref="AgentIdentity"/>) and ticket are the
+    /// same on every request, so a poll builds no claims. Nothing downstream changes a ticket's properties.
+    /// </summary>
+    public Task<AuthenticateResult> Authenticated => authenticated ??= Task.FromResult(AuthenticateResult.Success(
+        new AuthenticationTicket(new ClaimsPrincipal(new AgentIdentity(this)), AgentAuthenticationHandler.SchemeName)));
+
+    private Task<AuthenticateResult>? authenticated;
+
+    /// <summary>The agent's long-poll wait, reused by each of its polls (<see cref="JobSignals.WaitAsync"/>).</summary>
+    public PollWaiter Waiter { get; } = new();
 
     private volatile bool revoked;
 
@@ -192,8 +262,6 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     public long MappingCheckedAt { get; set; }
 
     public long CheckedGeneration { get; set; } = -1;
-
-    public long JobsCheckedAt { get; set; }
 
     public DateTimeOffset LastSeen => new(Interlocked.Read(ref lastSeenTicks), TimeSpan.Zero);
 

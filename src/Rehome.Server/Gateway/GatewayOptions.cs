@@ -10,9 +10,11 @@ public sealed class GatewayOptions
     public const string Section = "Rehome:Gateway";
 
     /// <summary>
-    /// How often an idle poll looks in the store even without a wake-up signal: the fallback. Signals come from
-    /// this server's own writes and, on PostgreSQL, from every other replica's (LISTEN/NOTIFY); only a signal lost
-    /// on the way (a replica that died between its commit and its NOTIFY) waits for this re-check.
+    /// How often the server looks in the store for jobs waiting to start that no wake-up signal announced, for the
+    /// mappings whose polls wait here (<see cref="PollRecheck"/>, one query for them all): the fallback. Signals come
+    /// from this server's own writes and, on PostgreSQL, from every other replica's (LISTEN/NOTIFY); only a signal
+    /// lost on the way (a replica that died between its commit and its NOTIFY) waits for this re-check. An agent
+    /// without a mapping looks for one this often.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(30);

@@ -17,10 +17,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddScoped<AssignmentBuilder>();
         services.AddScoped<AgentEnrollment>();
         services.AddScoped<ReturnTickets>();
-        services.AddScoped<AgentPolls>();
+        services.AddSingleton<AgentPolls>();
         services.AddScoped<JobReports>();
         services.AddScoped<JobDirectoryCalls>();
         services.AddSingleton<LeaseBatcher>();
+        services.AddHostedService<PollRecheck>();
         return services;
     }
 }

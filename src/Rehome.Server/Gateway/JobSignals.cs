@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Server.Store;
 
@@ -9,21 +10,63 @@ namespace Rehome.Server.Gateway;
 /// ends with <see cref="CommitAndSignalAsync"/>; a poll remembers the generation it last looked at in the store, so an
 /// idle poll costs no query at all, and a signal that lands between the look and the wait is not lost.
 /// With a <see cref="IJobSignalRelay"/> (PostgreSQL) every signal also reaches the other replicas' polls.
+/// A waiting poll is its agent's <see cref="PollWaiter"/> in its mapping's list: a signal wakes the list, and ONE timer
+/// for the whole server ends the waits whose time is up (or whose request was aborted), so that an idle poll allocates
+/// no timer, task or exception of its own.
 /// </summary>
-public sealed class JobSignals
+public sealed class JobSignals : IDisposable
 {
+    /// <summary>How often the sweep ends the waits whose time is up: a timed-out poll answers up to this late.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<Guid, Slot> slots = new();
+
+    /// <summary>The waits of agents without a mapping yet: no signal reaches them, only their time running out.</summary>
+    private readonly Slot unmapped = new();
+
     private readonly IJobSignalRelay? relay;
+    private readonly Timer sweep;
+    private int sweeping;
 
     /// <summary>Signals for this process only (SQLite: one server).</summary>
     public JobSignals()
     {
+        sweep = new Timer(static state => ((JobSignals)state!).Sweep(), this, SweepInterval, SweepInterval);
     }
 
     /// <summary>Signals that <paramref name="relay"/> carries to the other replicas as well.</summary>
-    public JobSignals(IJobSignalRelay relay) => this.relay = relay;
+    public JobSignals(IJobSignalRelay relay)
+        : this() => this.relay = relay;
 
-    public long Generation(Guid mappingId) => slots.GetOrAdd(mappingId, _ => new Slot()).Generation;
+    public long Generation(Guid mappingId) => slots.GetOrAdd(mappingId, static _ => new Slot()).Generation;
+
+    /// <summary>How many polls wait here now (for tests: a wait that is never ended would stay counted).</summary>
+    public int Waiting
+    {
+        get
+        {
+            var count = unmapped.Count;
+            foreach (var slot in slots.Values)
+            {
+                count += slot.Count;
+            }
+            return count;
+        }
+    }
+
+    /// <summary>The mappings with a poll waiting here now (for <see cref="PollRecheck"/>).</summary>
+    public List<Guid> WaitingMappings()
+    {
+        var waiting = new List<Guid>();
+        foreach (var (id, slot) in slots)
+        {
+            if (slot.Count > 0)
+            {
+                waiting.Add(id);
+            }
+        }
+        return waiting;
+    }
 
     /// <summary>
     /// Ends the unit of work that made the mappings' jobs startable and wakes their polls here and on every other
@@ -47,7 +90,7 @@ public sealed class JobSignals
     {
         foreach (var id in mappingIds)
         {
-            slots.GetOrAdd(id, _ => new Slot()).Signal();
+            slots.GetOrAdd(id, static _ => new Slot()).Signal();
         }
     }
 
@@ -63,40 +106,147 @@ public sealed class JobSignals
         }
     }
 
-    /// <summary>Waits until the mapping's generation moves past <paramref name="seen"/>, or the time runs out.</summary>
-    public async Task WaitAsync(Guid mappingId, long seen, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Waits until the mapping's generation moves past <paramref name="seen"/> (true), or the time runs out or the
+    /// request is aborted (false: the caller looks at <paramref name="ct"/>). Without a mapping, only the time ends it.
+    /// <paramref name="waiter"/> is the agent's own; a second poll of the same agent meanwhile gets one of its own.
+    /// </summary>
+    public ValueTask<bool> WaitAsync(Guid? mappingId, long seen, TimeSpan timeout, PollWaiter waiter, CancellationToken ct)
     {
-        var slot = slots.GetOrAdd(mappingId, _ => new Slot());
-        var next = slot.Next;
-        if (slot.Generation != seen || timeout <= TimeSpan.Zero)
+        var slot = mappingId is { } id ? slots.GetOrAdd(id, static _ => new Slot()) : unmapped;
+        if (timeout <= TimeSpan.Zero || ct.IsCancellationRequested)
+        {
+            return ValueTask.FromResult(false);
+        }
+        if (!waiter.TryTake())
+        {
+            waiter = new PollWaiter();
+            waiter.TryTake();
+        }
+        var token = waiter.Start(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency), ct);
+        if (!slot.Add(waiter, mappingId is null ? null : seen))
+        {
+            // A signal came after the poll's look in the store: it looks again at once.
+            waiter.Complete(signalled: true);
+        }
+        return new ValueTask<bool>(waiter, token);
+    }
+
+    /// <summary>Ends the waits whose time is up or whose request was aborted (the timer's work, every <see cref="SweepInterval"/>).</summary>
+    internal void Sweep()
+    {
+        if (Interlocked.Exchange(ref sweeping, 1) == 1)
         {
             return;
         }
         try
         {
-            await next.WaitAsync(timeout, ct);
+            var now = Stopwatch.GetTimestamp();
+            unmapped.EndExpired(now);
+            foreach (var slot in slots.Values)
+            {
+                slot.EndExpired(now);
+            }
         }
-        catch (TimeoutException)
+        finally
         {
-            // Nothing new: the poll answers "no job" and the agent polls again.
+            Volatile.Write(ref sweeping, 0);
         }
     }
 
-    private sealed class Slot
+    public void Dispose() => sweep.Dispose();
+
+    /// <summary>A mapping's signal generation and the polls waiting for it to move (a list through the waiters themselves).</summary>
+    internal sealed class Slot
     {
+        private readonly Lock gate = new();
         private long generation;
-        private TaskCompletionSource next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private PollWaiter? head;
+        private int count;
 
         public long Generation => Interlocked.Read(ref generation);
 
-        public Task Next => Volatile.Read(ref next).Task;
+        public int Count => Volatile.Read(ref count);
+
+        /// <summary>Adds the waiter unless the generation already moved past <paramref name="seen"/> (null: no generation to watch).</summary>
+        public bool Add(PollWaiter waiter, long? seen)
+        {
+            lock (gate)
+            {
+                // Read under the lock: a signal moves the generation before it takes the lock, so either this sees the
+                // new generation or the signal finds the waiter in the list.
+                if (seen is { } s && Generation != s)
+                {
+                    return false;
+                }
+                waiter.Previous = null;
+                waiter.Next = head;
+                if (head is not null)
+                {
+                    head.Previous = waiter;
+                }
+                head = waiter;
+                count++;
+                return true;
+            }
+        }
 
         public void Signal()
         {
-            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            // The generation moves before the old task completes, so a woken poll sees it.
             Interlocked.Increment(ref generation);
-            Interlocked.Exchange(ref next, fresh).TrySetResult();
+            if (Volatile.Read(ref head) is null)
+            {
+                return;
+            }
+            lock (gate)
+            {
+                var waiter = head;
+                head = null;
+                count = 0;
+                while (waiter is not null)
+                {
+                    var next = waiter.Next;
+                    waiter.Next = waiter.Previous = null;
+                    // Continuations run on the thread pool, never inside this lock.
+                    waiter.Complete(signalled: true);
+                    waiter = next;
+                }
+            }
+        }
+
+        public void EndExpired(long now)
+        {
+            if (Volatile.Read(ref head) is null)
+            {
+                return;
+            }
+            lock (gate)
+            {
+                var waiter = head;
+                while (waiter is not null)
+                {
+                    var next = waiter.Next;
+                    if (now >= waiter.Deadline || waiter.Aborted.IsCancellationRequested)
+                    {
+                        if (waiter.Previous is { } previous)
+                        {
+                            previous.Next = next;
+                        }
+                        else
+                        {
+                            head = next;
+                        }
+                        if (next is not null)
+                        {
+                            next.Previous = waiter.Previous;
+                        }
+                        waiter.Next = waiter.Previous = null;
+                        count--;
+                        waiter.Complete(signalled: false);
+                    }
+                    waiter = next;
+                }
+            }
         }
     }
 }

@@ -23,12 +23,14 @@ public static class SecurityHeaders
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
-            // Set when the answer starts, so that error pages and answers of later middleware carry them too.
-            context.Response.OnStarting(() =>
+            // Set when the answer starts, so that error pages and answers of later middleware carry them too. The
+            // context is the callback's state: no closure made on every request (each agent's poll is one).
+            context.Response.OnStarting(static state =>
             {
-                Apply(context.Response.Headers, context.Request.IsHttps);
+                var http = (HttpContext)state;
+                Apply(http.Response.Headers, http.Request.IsHttps);
                 return Task.CompletedTask;
-            });
+            }, context);
             return next(context);
         });
 

@@ -90,7 +90,11 @@ public sealed class RehomeTelemetry : IDisposable
     public void LeaseLapsed(JobStatus outcome) => leasesLapsed.Add(1, new KeyValuePair<string, object?>("rehome.job.status", outcome.ToString()));
 
     public void PollAnswered(TimeSpan duration, bool broughtJob) =>
-        pollDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("rehome.poll.job", broughtJob));
+        pollDuration.Record(duration.TotalSeconds, broughtJob ? PollBroughtJob : PollBroughtNothing);
+
+    // Boxed once: a tag's value is an object, and every poll records one.
+    private static readonly KeyValuePair<string, object?> PollBroughtJob = new("rehome.poll.job", true);
+    private static readonly KeyValuePair<string, object?> PollBroughtNothing = new("rehome.poll.job", false);
 
     /// <summary>
     /// Makes a directory call in a span tagged with the job and mapping, and counts it by operation and outcome

@@ -31,6 +31,25 @@ public sealed class RunEngineService(
         }
     }
 
+    /// <summary>
+    /// Writes the last-seen times heard since the last flush before the server goes, so that a restart does not make
+    /// polling agents look silent since up to a flush interval before it.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await agents.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), TimeSpan.Zero, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // The store is away or the host gave up waiting: the times stay as the last flush wrote them.
+            logger.LogWarning(e, "The agents' last-seen times could not be written at shutdown");
+        }
+    }
+
     private async Task TickLoopAsync(PeriodicTimer timer, CancellationToken stoppingToken)
     {
         do

@@ -41,7 +41,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
             host.App.Services.GetRequiredService<LeaseBatcher>().LeaseAsync(device.MappingId, device.AgentId, goneAway.Token));
 
         // Giving the lease back signals the mapping, as any job made startable does.
-        await signals.WaitAsync(device.MappingId, seen, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.True(await signals.WaitAsync(device.MappingId, seen, TimeSpan.FromSeconds(30), new PollWaiter(), CancellationToken.None));
         var givenBack = await StoredJobAsync(device.MappingId);
         Assert.Equal(JobStatus.WaitingToStart, givenBack.Status);
         Assert.Equal(0, givenBack.Attempts);

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Rehome.Cli.Client;
+using Rehome.Cli.Rehearsal;
+using Rehome.Core.Runs;
+
+namespace Rehome.Agents.Bench;
+
+/// <summary>
+/// memory: ONE server process (SQLite) with a project of that many mappings and that many enrolled agents linked to
+/// mappings, each holding a long poll of <c>wait</c> seconds (hold-client, 10,000 agents a process). Prints the server's
+/// working set and GC heap as hold does, and what the server allocates per idle poll: the runtime's allocation counter
+/// (<c>dotnet.gc.heap.total_allocated</c> on /metrics) over a window in which agents only poll and nothing else happens,
+/// divided by the polls the server answered in it (its own request counter). Next to it, measured in the same run, bare
+/// Kestrel's bytes per request: a minimal endpoint in this process answering the same poll (its allocation counter is
+/// this process's, which does nothing else meanwhile), driven by a child process (bare-client).
+/// </summary>
+public static class MemoryMode
+{
+    private const int AgentsPerProcess = 10_000;
+    private const string PollRoute = "http_route=\"/agent/v1/poll\"";
+
+    // extra: more server settings, Key=Value (to measure what one of them costs).
+    public static async Task RunAsync(string root, int mappings, int agents, int wait, int seconds, IEnumerable<string> extra)
+    {
+        if (agents > mappings)
+        {
+            throw new ArgumentException($"{agents:N0} agents need as many mappings (not {mappings:N0}).");
+        }
+        var port = ServerProcess.FreePort();
+        var settings = new Dictionary<string, string>
+        {
+            ["Rehome:Store:Provider"] = "Sqlite",
+            ["Rehome:Store:DataDirectory"] = Path.Combine(root, "data"),
+            ["Rehome:Bootstrap:AdminPassword"] = ServerProcess.AdminPassword,
+            ["Rehome:Directories:Mode"] = "Simulated",
+            ["Rehome:Gateway:EnrollmentsPerMinute"] = "1000000",
+            ["Rehome:Metrics:AllowAnonymous"] = "true",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var setting in extra)
+        {
+            var (key, value) = (setting[..setting.IndexOf('=', StringComparison.Ordinal)], setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+            settings[key] = value;
+            Console.WriteLine($"server setting {key}={value}");
+        }
+        await using var server = await ServerProcess.StartAsync("server", Path.Combine(root, "logs"), settings, $"http://127.0.0.1:{port}");
+        using var metrics = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
+        Console.WriteLine($"server pid {server.Pid}; started: working set {Mib(server.ResidentBytes())}");
+
+        using var api = new RehomeApiClient(server.Address, await server.SignInAsync());
+        var setUp = Stopwatch.StartNew();
+        var scenario = new RehearsalScenario(api, root, new RehearsalOptions { Devices = mappings, Jobs = [JobKind.MigrateEntraIdGroups] });
+        await scenario.SetUpAsync(CancellationToken.None);
+        Console.WriteLine($"project of {mappings:N0} mappings set up in {setUp.Elapsed.TotalSeconds:F1} s; working set {Mib(server.ResidentBytes())}");
+
+        // What one scrape of /metrics allocates in the server, with nothing else going on: two in a row, the second's
+        // reading minus the first's (taken off the window's figure below, which spans one scrape).
+        var scrapes = new List<double>();
+        for (var i = 0; i < 4; i++)
+        {
+            scrapes.Add(await Allocated(server, metrics));
+        }
+        var scrape = Enumerable.Range(1, scrapes.Count - 1).Select(i => scrapes[i] - scrapes[i - 1]).Min();
+        var quietStart = await Allocated(server, metrics);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var quiet = (await Allocated(server, metrics) - quietStart - scrape) / 10;
+        Console.WriteLine($"before the fleet: one /metrics scrape allocates {scrape:N0} B in the server; the server alone allocates {quiet:N0} B/s");
+
+        var clients = new List<Process>();
+        try
+        {
+            var enrolling = Stopwatch.StartNew();
+            var enrolled = 0;
+            var enrolledAll = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var processes = (agents + AgentsPerProcess - 1) / AgentsPerProcess;
+            for (var k = 0; k < processes; k++)
+            {
+                var first = k * AgentsPerProcess;
+                var count = Math.Min(AgentsPerProcess, agents - first);
+                var start = Children.StartInfo("hold-client", count.ToString(CultureInfo.InvariantCulture), server.Address.ToString(), scenario.ConfigurationKey,
+                    first.ToString(CultureInfo.InvariantCulture), $"127.0.0.{k + 2}", "http1", wait.ToString(CultureInfo.InvariantCulture));
+                start.RedirectStandardInput = true;
+                start.RedirectStandardOutput = true;
+                var client = Process.Start(start)!;
+                clients.Add(client);
+                var name = $"client {k + 1} (127.0.0.{k + 2})";
+                client.OutputDataReceived += (_, e) =>
+                {
+                    if (e.Data is null)
+                    {
+                        return;
+                    }
+                    Console.WriteLine($"  {name}: {e.Data}");
+                    if (e.Data.StartsWith("enrolled", StringComparison.Ordinal) && Interlocked.Increment(ref enrolled) == processes)
+                    {
+                        enrolledAll.TrySetResult(enrolling.Elapsed);
+                    }
+                };
+                client.EnableRaisingEvents = true;
+                client.Exited += (_, _) => enrolledAll.TrySetException(new InvalidOperationException($"{name} ended before all had enrolled"));
+                client.BeginOutputReadLine();
+            }
+            var enrollment = await enrolledAll.Task.WaitAsync(TimeSpan.FromMinutes(30));
+            Console.WriteLine($"{agents:N0} agents enrolled in {enrollment.TotalSeconds:F1} s; working set {Mib(server.ResidentBytes())}");
+
+            var waiting = 0.0;
+            var holding = Stopwatch.StartNew();
+            while (waiting < agents && holding.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                waiting = await server.MetricAsync(metrics, "http_server_active_requests", "http_request_method=\"POST\"");
+            }
+            Console.WriteLine(waiting >= agents
+                ? $"all {agents:N0} polls waiting {holding.Elapsed.TotalSeconds:F0} s after the last enrollment"
+                : $"only {waiting:N0} of {agents:N0} polls waiting after 120 s: see the clients' failures above and {server.LogFile}");
+            // One whole round of polls (each agent's first poll looked in the store; the next ones find nothing new),
+            // and a full recheck interval, before the window opens: from then on the agents only poll.
+            await Task.Delay(TimeSpan.FromSeconds(wait + 5));
+            var polls0 = await server.MetricAsync(metrics, "http_server_request_duration_seconds_count", PollRoute);
+            var allocated0 = await Allocated(server, metrics);
+            var window = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            var allocated1 = await Allocated(server, metrics);
+            var polls1 = await server.MetricAsync(metrics, "http_server_request_duration_seconds_count", PollRoute);
+            var elapsed = window.Elapsed.TotalSeconds;
+            var polls = polls1 - polls0;
+            var perPoll = (allocated1 - allocated0 - scrape) / Math.Max(1, polls);
+
+            waiting = await server.MetricAsync(metrics, "http_server_active_requests", "http_request_method=\"POST\"");
+            var heap = await server.MetricAsync(metrics, "dotnet_gc_last_collection_heap_size_bytes");
+            var committed = await server.MetricAsync(metrics, "dotnet_gc_last_collection_memory_committed_size_bytes");
+            var rss = server.ResidentBytes();
+            var bare = await BareKestrelBytesPerRequestAsync((int)Math.Clamp(polls, 20_000, 200_000));
+            Console.WriteLine($"held: {waiting:N0} polls waiting ({server.OpenFiles():N0} open files in the server)");
+            Console.WriteLine($"server memory: working set (VmRSS) {Mib(rss)}, GC heap at the last collection {Mib((long)heap)} (committed {Mib((long)committed)})");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"idle polls: {polls:N0} answered in {elapsed:F0} s ({polls / elapsed:N0}/s, wait={wait} s); the server allocated {allocated1 - allocated0 - scrape:N0} B " +
+                $"(one scrape taken off) = {perPoll:N0} B per idle poll; bare Kestrel {bare:N0} B per request (same run); Rehome's own {perPoll - bare:N0} B per poll " +
+                $"(of which the server alone, without the fleet, ≈ {quiet * elapsed / Math.Max(1, polls):N0} B)"));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                if (!client.HasExited)
+                {
+                    client.Kill();
+                    await client.WaitForExitAsync();
+                }
+                client.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Bare Kestrel in this process (polls-ratio's endpoint), asked <paramref name="requests"/> times by a child process
+    /// over 64 keep-alive connections after a warm-up; this process's allocation over them, per request.
+    /// </summary>
+    private static async Task<double> BareKestrelBytesPerRequestAsync(int requests)
+    {
+        await using var bare = await PollsRatioMode.StartBareAsync();
+        var address = bare.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using (var warmUp = Process.Start(Children.StartInfo("bare-client", "5000", address))!)
+        {
+            await warmUp.WaitForExitAsync();
+        }
+        GC.Collect();
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        using (var client = Process.Start(Children.StartInfo("bare-client", requests.ToString(CultureInfo.InvariantCulture), address))!)
+        {
+            await client.WaitForExitAsync();
+        }
+        var after = GC.GetTotalAllocatedBytes(precise: true);
+        await bare.StopAsync();
+        return (after - before) / (double)requests;
+    }
+
+    /// <summary>The bare endpoint's client: that many polls with an agent's header, 64 at a time on kept-alive connections.</summary>
+    public static async Task BareClientAsync(Uri address, int requests)
+    {
+        using var http = Fleet.Client(address);
+        const string credential = "rha_bare0000000000000000000000000000000000000000";
+        await Parallel.ForAsync(0, requests, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (_, ct) =>
+        {
+            using var request = Fleet.Poll(http, credential, 0);
+            using var response = await http.SendAsync(request, ct);
+        });
+    }
+
+    /// <summary>The server's bytes allocated since it started (System.Runtime's counter, exported on /metrics).</summary>
+    private static Task<double> Allocated(ServerProcess server, HttpClient metrics) => server.MetricAsync(metrics, "dotnet_gc_heap_total_allocated_bytes_total");
+
+    private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:N0} MiB");
+}

@@ -1,0 +1,59 @@
+using System.Threading.Tasks.Sources;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>
+/// An agent's reusable long-poll wait: one per agent (kept in its <see cref="AgentEntry"/>), so an idle poll allocates
+/// no task, timer or cancellation source. It is woken by its mapping's signal (<see cref="JobSignals"/>) or, when its
+/// deadline passes or its request is aborted, by the one server-wide sweep; a timeout is an answer (false), not an
+/// exception.
+/// </summary>
+public sealed class PollWaiter : IValueTaskSource<bool>
+{
+    private ManualResetValueTaskSourceCore<bool> core = new() { RunContinuationsAsynchronously = true };
+    private int busy;
+
+    /// <summary>Links of the slot's list it waits in (guarded by that slot's lock).</summary>
+    internal PollWaiter? Previous;
+    internal PollWaiter? Next;
+
+    /// <summary>When the wait ends without a signal (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    internal long Deadline;
+
+    internal CancellationToken Aborted;
+
+    /// <summary>Takes the waiter for one wait; false while another poll of the same agent holds it.</summary>
+    internal bool TryTake() => Interlocked.Exchange(ref busy, 1) == 0;
+
+    internal short Start(long deadline, CancellationToken aborted)
+    {
+        core.Reset();
+        Deadline = deadline;
+        Aborted = aborted;
+        return core.Version;
+    }
+
+    /// <summary>Ends the wait: true when signalled, false when timed out or aborted. Called once a wait, by whoever took it off its list.</summary>
+    internal void Complete(bool signalled)
+    {
+        Aborted = default;
+        core.SetResult(signalled);
+    }
+
+    public bool GetResult(short token)
+    {
+        try
+        {
+            return core.GetResult(token);
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        core.OnCompleted(continuation, state, token, flags);
+}

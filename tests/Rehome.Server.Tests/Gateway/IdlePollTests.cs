@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Rehome.Protocol;
+using Rehome.Server.Gateway;
+using Rehome.Server.Runs;
+using Rehome.Server.Store;
+using Rehome.Server.Tests.Infrastructure;
+
+namespace Rehome.Server.Tests.Gateway;
+
+/// <summary>
+/// An idle poll costs the server almost nothing (issue 16): no store context, no timer of its own, no claims built,
+/// last-seen written in batches. What a poll answers stays exactly as it was: the job at once when it is queued, 204
+/// at the end of its wait, 401 once revoked. The recheck is ten minutes here, so only the wake-up can bring a job.
+/// </summary>
+public sealed class IdlePollTests : IAsyncLifetime
+{
+    private ServerHost host = null!;
+    private int contexts;
+
+    public async Task InitializeAsync() => host = await ServerHost.StartAsync(StoreProvider.Sqlite, new()
+    {
+        ["Rehome:Directories:Mode"] = "Simulated",
+        ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+        ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
+    }, services => services.AddScoped<RehomeDbContext>(sp =>
+    {
+        // Every store context a request (or anything else) asks for.
+        Interlocked.Increment(ref contexts);
+        return sp.GetRequiredService<SqliteRehomeDbContext>();
+    }));
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task A_poll_that_times_out_answers_204_and_the_next_held_poll_gets_the_job_the_moment_it_is_queued()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+
+        using (var timedOut = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=1", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, timedOut.StatusCode);
+        }
+        Assert.Equal(0, signals.Waiting);
+
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1, "the poll to wait");
+        await host.RunAsync(device, "RejoinDomain");
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var job = await answer.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions);
+        Assert.Equal(device.DeviceName, job!.Mapping.SourceDevice);
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task Many_held_polls_are_all_answered_by_one_job_each_and_leave_no_wait_behind()
+    {
+        var devices = new List<EnrolledDevice>();
+        for (var i = 0; i < 3; i++)
+        {
+            devices.Add(await Enroll());
+        }
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        var held = devices.Select(d => d.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null)).ToArray();
+        await WaitUntil(() => signals.Waiting == devices.Count, "every poll to wait");
+
+        foreach (var device in devices)
+        {
+            await host.RunAsync(device, "RejoinDomain");
+        }
+
+        var answers = await Task.WhenAll(held);
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        Assert.Equal(0, signals.Waiting);
+        foreach (var (answer, device) in answers.Zip(devices))
+        {
+            answer.Dispose();
+            device.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_job_no_signal_announced_is_found_by_the_servers_one_recheck_and_handed_to_the_held_poll()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        await host.RunAsync(device, "RejoinDomain");
+        // As if the signal had been lost (another replica died between its commit and its NOTIFY): the agent's memory
+        // says it already looked at this generation.
+        var entry = await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None);
+        entry!.CheckedGeneration = signals.Generation(device.MappingId);
+        var recheck = host.App.Services.GetServices<IHostedService>().OfType<PollRecheck>().Single();
+
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1, "the poll to wait");
+        Assert.Equal(1, await recheck.RecheckAsync(CancellationToken.None));
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(0, await recheck.RecheckAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_revoked_agent_is_refused_401()
+    {
+        using var device = await Enroll();
+        using (var before = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, before.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Client.PostAsJsonAsync($"/api/v1/agents/{device.AgentId}/revoke", new { })).StatusCode);
+
+        using var after = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_held_poll_of_an_agent_revoked_meanwhile_is_answered_401_at_once()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1, "the poll to wait");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Client.PostAsJsonAsync($"/api/v1/agents/{device.AgentId}/revoke", new { })).StatusCode);
+
+        // Without the wake-up the poll would wait out its 55 s and answer 204.
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task An_idle_poll_without_a_bearer_token_makes_no_store_context_where_an_administrators_request_does()
+    {
+        using var device = await Enroll();
+        // The first poll looks in the store once (the agent's mapping's jobs); the next ones have nothing new to look at.
+        using (await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null))
+        {
+        }
+        var before = Volatile.Read(ref contexts);
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var poll = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.NoContent, poll.StatusCode);
+        }
+        var afterPolls = Volatile.Read(ref contexts);
+        using (await host.Client.GetAsync(new Uri($"/api/v1/projects/{device.ProjectId}/mappings", UriKind.Relative)))
+        {
+        }
+
+        Assert.Equal(before, afterPolls);
+        Assert.True(Volatile.Read(ref contexts) > afterPolls, "The counter counts: an administrator's request (a bearer token) makes a store context.");
+    }
+
+    private Task<EnrolledDevice> Enroll() =>
+        host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), "Timed out waiting for " + what);
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>Last-seen times reach the store in one statement a batch, on both stores, and at shutdown.</summary>
+public sealed class PresenceFlushTests
+{
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
+    public async Task Every_polling_agents_last_seen_is_written_by_the_flush_and_again_at_shutdown(StoreProvider provider)
+    {
+        await using var host = await ServerHost.StartAsync(provider, new()
+        {
+            ["Rehome:Directories:Mode"] = "Simulated",
+            ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+        });
+        var devices = new List<EnrolledDevice>();
+        for (var i = 0; i < 3; i++)
+        {
+            devices.Add(await host.EnrollDeviceAsync(AgentWorld.EntraDestination()));
+        }
+        var registry = host.App.Services.GetRequiredService<AgentRegistry>();
+
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        await PollAllAsync(devices);
+        await using (var scope = host.Scope())
+        {
+            await registry.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), TimeSpan.Zero, CancellationToken.None);
+        }
+        var flushed = host.Now;
+        Assert.All(await StoredAsync(host, devices), seen => AssertClose(flushed, seen));
+
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        await PollAllAsync(devices[..1]);
+        await host.App.Services.GetRequiredService<RunEngineService>().StopAsync(CancellationToken.None);
+
+        var stored = await StoredAsync(host, devices);
+        AssertClose(host.Now, stored[0]);
+        Assert.All(stored[1..], seen => AssertClose(flushed, seen));
+        devices.ForEach(d => d.Dispose());
+    }
+
+    private static async Task PollAllAsync(IEnumerable<EnrolledDevice> devices)
+    {
+        foreach (var device in devices)
+        {
+            using var poll = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.NoContent, poll.StatusCode);
+        }
+    }
+
+    private static async Task<DateTimeOffset[]> StoredAsync(ServerHost host, List<EnrolledDevice> devices)
+    {
+        await using var scope = host.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        var ids = devices.Select(d => d.AgentId).ToList();
+        var seen = await db.Agents.IgnoreQueryFilters().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.LastSeenAt);
+        return [.. ids.Select(id => seen[id])];
+    }
+
+    /// <summary>SQLite keeps milliseconds, PostgreSQL microseconds.</summary>
+    private static void AssertClose(DateTimeOffset expected, DateTimeOffset stored) =>
+        Assert.True(Math.Abs((expected - stored).TotalMilliseconds) < 1, $"Stored {stored:O}, expected {expected:O}");
+}

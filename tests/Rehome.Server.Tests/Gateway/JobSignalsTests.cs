@@ -1,0 +1,117 @@
+using Rehome.Server.Gateway;
+
+namespace Rehome.Server.Tests.Gateway;
+
+/// <summary>
+/// The long poll's wait: each agent's reusable <see cref="PollWaiter"/>, woken by its mapping's signal or ended by the
+/// server's one sweep. A wait that is never ended, or a signal that wakes nobody, would hang these tests (each has a
+/// generous safety limit that fails it) or leave <see cref="JobSignals.Waiting"/> above zero.
+/// </summary>
+public sealed class JobSignalsTests : IDisposable
+{
+    private static readonly TimeSpan Long = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan SafetyLimit = TimeSpan.FromSeconds(60);
+
+    private readonly JobSignals signals = new();
+
+    public void Dispose() => signals.Dispose();
+
+    [Fact]
+    public async Task One_signal_wakes_every_poll_waiting_for_the_mapping_and_none_of_another()
+    {
+        var mapping = Guid.NewGuid();
+        var other = Guid.NewGuid();
+        var waiters = Enumerable.Range(0, 500).Select(_ => new PollWaiter()).ToArray();
+        var waits = waiters.Select(w => signals.WaitAsync(mapping, signals.Generation(mapping), Long, w, CancellationToken.None).AsTask()).ToArray();
+        using var elsewhere = new CancellationTokenSource();
+        var otherWait = signals.WaitAsync(other, signals.Generation(other), Long, new PollWaiter(), elsewhere.Token).AsTask();
+        Assert.Equal(501, signals.Waiting);
+
+        signals.SignalHere([mapping]);
+
+        Assert.All(await Task.WhenAll(waits).WaitAsync(SafetyLimit), Assert.True);
+        Assert.False(otherWait.IsCompleted);
+        Assert.Equal(1, signals.Waiting);
+        await elsewhere.CancelAsync();
+        Assert.False(await otherWait.WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task A_wait_that_times_out_answers_false_and_the_same_waiter_is_then_woken_by_a_signal()
+    {
+        var mapping = Guid.NewGuid();
+        var waiter = new PollWaiter();
+
+        Assert.False(await signals.WaitAsync(mapping, signals.Generation(mapping), TimeSpan.FromMilliseconds(1), waiter, CancellationToken.None).AsTask().WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+
+        var next = signals.WaitAsync(mapping, signals.Generation(mapping), Long, waiter, CancellationToken.None).AsTask();
+        Assert.Equal(1, signals.Waiting);
+        signals.SignalHere([mapping]);
+        Assert.True(await next.WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task A_signal_between_the_polls_look_and_its_wait_is_not_lost()
+    {
+        var mapping = Guid.NewGuid();
+        var seen = signals.Generation(mapping);
+        signals.SignalHere([mapping]);
+
+        var wait = signals.WaitAsync(mapping, seen, Long, new PollWaiter(), CancellationToken.None);
+
+        Assert.True(wait.IsCompleted);
+        Assert.True(await wait);
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task An_aborted_poll_stops_waiting_and_leaves_nothing_behind()
+    {
+        var mapping = Guid.NewGuid();
+        using var aborted = new CancellationTokenSource();
+        var wait = signals.WaitAsync(mapping, signals.Generation(mapping), Long, new PollWaiter(), aborted.Token).AsTask();
+        var unmapped = signals.WaitAsync(null, 0, Long, new PollWaiter(), aborted.Token).AsTask();
+        Assert.Equal(2, signals.Waiting);
+
+        await aborted.CancelAsync();
+
+        Assert.False(await wait.WaitAsync(SafetyLimit));
+        Assert.False(await unmapped.WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task Two_polls_of_one_agent_at_once_each_get_their_answer()
+    {
+        var mapping = Guid.NewGuid();
+        var waiter = new PollWaiter();
+        var first = signals.WaitAsync(mapping, signals.Generation(mapping), Long, waiter, CancellationToken.None).AsTask();
+        var second = signals.WaitAsync(mapping, signals.Generation(mapping), Long, waiter, CancellationToken.None).AsTask();
+        Assert.Equal(2, signals.Waiting);
+
+        signals.SignalHere([mapping]);
+
+        Assert.Equal(new[] { true, true }, await Task.WhenAll(first, second).WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task Many_rounds_of_timeouts_and_wakes_on_the_same_waiters_leave_no_wait_behind()
+    {
+        var mappings = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid()).ToArray();
+        var waiters = mappings.Select(_ => new PollWaiter()).ToArray();
+        for (var round = 0; round < 20; round++)
+        {
+            var waits = mappings.Select((m, i) => signals.WaitAsync(
+                m, signals.Generation(m), i % 2 == 0 ? TimeSpan.FromMilliseconds(1) : Long, waiters[i], CancellationToken.None).AsTask()).ToArray();
+            signals.SignalHere(mappings.Where((_, i) => i % 2 == 1));
+            var answers = await Task.WhenAll(waits).WaitAsync(SafetyLimit);
+            // The odd ones were woken; the even ones (no signal for their mappings) timed out.
+            Assert.Equal(mappings.Select((_, i) => i % 2 == 1), answers);
+            Assert.Equal(0, signals.Waiting);
+        }
+    }
+}
