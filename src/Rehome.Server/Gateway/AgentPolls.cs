@@ -59,10 +59,17 @@ public sealed class AgentPolls(
             {
                 await LinkMappingAsync(entry, ct);
             }
-            var generation = entry.MappingId is { } m ? signals.Generation(m) : 0;
+            var mapping = entry.MappingId;
+            var generation = mapping is { } m ? signals.Generation(m) : 0;
+            if (entry.Stale || entry.Revoked)
+            {
+                // Changed between the look above and the generation read: a change sets its flag before it signals, so
+                // looked at again now rather than leased or waited on with a generation that already holds its signal.
+                continue;
+            }
             // An agent told to uninstall first gets every job left for it (one it had begun comes back to finish): it
             // hears "uninstall" only when there is none.
-            if (entry.MappingId is { } mappingId
+            if (mapping is { } mappingId
                 && (entry.CheckedGeneration != generation || entry.UninstallRequested))
             {
                 entry.CheckedGeneration = generation;
@@ -76,7 +83,7 @@ public sealed class AgentPolls(
             }
             // Not while a job of its mapping is yet to come (scheduled, waiting for the destination or a prerequisite):
             // the agent would be gone when it can start.
-            if (entry.UninstallRequested && !await HasActiveJobsAsync(entry.MappingId, ct))
+            if (entry.UninstallRequested && !await HasActiveJobsAsync(mapping, ct))
             {
                 return PollAnswer.UninstallAgent;
             }
@@ -86,9 +93,9 @@ public sealed class AgentPolls(
                 return PollAnswer.Nothing;
             }
             // Without a mapping, the poll wakes to look for one every recheck; with one, only its signal or its time ends the wait.
-            var nap = entry.MappingId is null && remaining > recheck ? recheck : remaining;
+            var nap = mapping is null && remaining > recheck ? recheck : remaining;
             // Woken by the mapping's signal, or at the end of the nap by the server's one sweep (without a mapping, only that).
-            await signals.WaitAsync(entry.MappingId, generation, nap, entry.Waiter, ct);
+            await signals.WaitAsync(mapping, generation, nap, entry.Waiter, ct);
             ct.ThrowIfCancellationRequested();
         }
     }

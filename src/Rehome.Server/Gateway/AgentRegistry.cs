@@ -134,7 +134,15 @@ public sealed class AgentRegistry(
     }
 
     /// <summary>Drops what this replica remembers of every agent (after a gap in what other replicas told it).</summary>
-    public void ForgetAllHere() => entries.Clear();
+    public void ForgetAllHere()
+    {
+        foreach (var entry in entries.Values)
+        {
+            // A poll holding an entry reads the agent again at its next look (a revocation may have been missed).
+            entry.Stale = true;
+        }
+        entries.Clear();
+    }
 
     /// <summary>Another replica changed the agent: drop what this one remembers; its next request reads the store.</summary>
     public void ForgetHere(Guid agentId)

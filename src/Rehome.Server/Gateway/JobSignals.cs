@@ -194,10 +194,8 @@ public sealed class JobSignals : IDisposable
         public void Signal()
         {
             Interlocked.Increment(ref generation);
-            if (Volatile.Read(ref head) is null)
-            {
-                return;
-            }
+            // Always under the lock, never "no waiter, nothing to do" before it: an Add that read the old generation
+            // under the lock and has yet to link its waiter would otherwise be missed, and wait out its whole time.
             lock (gate)
             {
                 var waiter = head;

@@ -72,8 +72,9 @@ public sealed class PostgresJobListener(
         }
         // Signals sent while this replica was not listening are gone: each waiting poll looks in the store once, and
         // each agent is read again from the store at its next request (a revocation may have been missed).
-        signals.SignalEverything();
+        // Forgotten first, so that the polls the signals wake find their entries stale and read the agent again.
         agents.ForgetAllHere();
+        signals.SignalEverything();
         while (true)
         {
             await connection.WaitAsync(ct);
