@@ -55,38 +55,7 @@ public static class HoldMode
         var clients = new List<Process>();
         try
         {
-            var enrolling = Stopwatch.StartNew();
-            var enrolled = 0;
-            var enrolledAll = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var processes = (agents + AgentsPerProcess - 1) / AgentsPerProcess;
-            for (var k = 0; k < processes; k++)
-            {
-                var first = k * AgentsPerProcess;
-                var count = Math.Min(AgentsPerProcess, agents - first);
-                var start = Children.StartInfo("hold-client", count.ToString(CultureInfo.InvariantCulture), fleetAddress.ToString(), scenario.ConfigurationKey,
-                    first.ToString(CultureInfo.InvariantCulture), $"127.0.0.{k + 2}", http2 ? "http2" : "http1");
-                start.RedirectStandardInput = true;
-                start.RedirectStandardOutput = true;
-                var client = Process.Start(start)!;
-                clients.Add(client);
-                var name = $"client {k + 1} (127.0.0.{k + 2})";
-                client.OutputDataReceived += (_, e) =>
-                {
-                    if (e.Data is null)
-                    {
-                        return;
-                    }
-                    Console.WriteLine($"  {name}: {e.Data}");
-                    if (e.Data.StartsWith("enrolled", StringComparison.Ordinal) && Interlocked.Increment(ref enrolled) == processes)
-                    {
-                        enrolledAll.TrySetResult(enrolling.Elapsed);
-                    }
-                };
-                client.EnableRaisingEvents = true;
-                client.Exited += (_, _) => enrolledAll.TrySetException(new InvalidOperationException($"{name} ended before all had enrolled"));
-                client.BeginOutputReadLine();
-            }
-            var enrollment = await enrolledAll.Task.WaitAsync(TimeSpan.FromMinutes(30));
+            var (processes, enrollment) = await StartClientsAsync(clients, agents, fleetAddress, scenario.ConfigurationKey, http2 ? "http2" : "http1");
             Console.WriteLine($"{agents:N0} agents enrolled in {enrollment.TotalSeconds:F1} s ({agents / enrollment.TotalSeconds:F0}/s, {processes} processes × 16 at a time, signed enrollments over HTTP); {Memory(server)}");
 
             // Waiting polls as the server counts them: its POST requests in progress (every POST now is a poll).
@@ -135,6 +104,47 @@ public static class HoldMode
             }
         }
     }
+    /// <summary>
+    /// Starts the hold-client processes for <paramref name="agents"/> agents (10,000 a process, each from its own
+    /// loopback address) into <paramref name="clients"/>, and returns once every process says its agents enrolled.
+    /// </summary>
+    internal static async Task<(int Processes, TimeSpan Enrollment)> StartClientsAsync(
+        List<Process> clients, int agents, Uri address, string configurationKey, string protocol, int wait = 55)
+    {
+        var enrolling = Stopwatch.StartNew();
+        var enrolled = 0;
+        var enrolledAll = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var processes = (agents + AgentsPerProcess - 1) / AgentsPerProcess;
+        for (var k = 0; k < processes; k++)
+        {
+            var first = k * AgentsPerProcess;
+            var count = Math.Min(AgentsPerProcess, agents - first);
+            var start = Children.StartInfo("hold-client", count.ToString(CultureInfo.InvariantCulture), address.ToString(), configurationKey,
+                first.ToString(CultureInfo.InvariantCulture), $"127.0.0.{k + 2}", protocol, wait.ToString(CultureInfo.InvariantCulture));
+            start.RedirectStandardInput = true;
+            start.RedirectStandardOutput = true;
+            var client = Process.Start(start)!;
+            clients.Add(client);
+            var name = $"client {k + 1} (127.0.0.{k + 2})";
+            client.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    return;
+                }
+                Console.WriteLine($"  {name}: {e.Data}");
+                if (e.Data.StartsWith("enrolled", StringComparison.Ordinal) && Interlocked.Increment(ref enrolled) == processes)
+                {
+                    enrolledAll.TrySetResult(enrolling.Elapsed);
+                }
+            };
+            client.EnableRaisingEvents = true;
+            client.Exited += (_, _) => enrolledAll.TrySetException(new InvalidOperationException($"{name} ended before all had enrolled"));
+            client.BeginOutputReadLine();
+        }
+        return (processes, await enrolledAll.Task.WaitAsync(TimeSpan.FromMinutes(30)));
+    }
+
 
     /// <summary>One process of the fleet: enrolls its agents from its own source address, then holds a long poll of <paramref name="wait"/> seconds for each until stopped.</summary>
     public static async Task ClientAsync(Uri address, string configurationKey, int first, int count, IPAddress source, bool http2, int wait = 55)

@@ -20,7 +20,6 @@ namespace Rehome.Agents.Bench;
 /// </summary>
 public static class MemoryMode
 {
-    private const int AgentsPerProcess = 10_000;
     private const string PollRoute = "http_route=\"/agent/v1/poll\"";
 
     // extra: more server settings, Key=Value (to measure what one of them costs).
@@ -73,38 +72,7 @@ public static class MemoryMode
         var clients = new List<Process>();
         try
         {
-            var enrolling = Stopwatch.StartNew();
-            var enrolled = 0;
-            var enrolledAll = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var processes = (agents + AgentsPerProcess - 1) / AgentsPerProcess;
-            for (var k = 0; k < processes; k++)
-            {
-                var first = k * AgentsPerProcess;
-                var count = Math.Min(AgentsPerProcess, agents - first);
-                var start = Children.StartInfo("hold-client", count.ToString(CultureInfo.InvariantCulture), server.Address.ToString(), scenario.ConfigurationKey,
-                    first.ToString(CultureInfo.InvariantCulture), $"127.0.0.{k + 2}", "http1", wait.ToString(CultureInfo.InvariantCulture));
-                start.RedirectStandardInput = true;
-                start.RedirectStandardOutput = true;
-                var client = Process.Start(start)!;
-                clients.Add(client);
-                var name = $"client {k + 1} (127.0.0.{k + 2})";
-                client.OutputDataReceived += (_, e) =>
-                {
-                    if (e.Data is null)
-                    {
-                        return;
-                    }
-                    Console.WriteLine($"  {name}: {e.Data}");
-                    if (e.Data.StartsWith("enrolled", StringComparison.Ordinal) && Interlocked.Increment(ref enrolled) == processes)
-                    {
-                        enrolledAll.TrySetResult(enrolling.Elapsed);
-                    }
-                };
-                client.EnableRaisingEvents = true;
-                client.Exited += (_, _) => enrolledAll.TrySetException(new InvalidOperationException($"{name} ended before all had enrolled"));
-                client.BeginOutputReadLine();
-            }
-            var enrollment = await enrolledAll.Task.WaitAsync(TimeSpan.FromMinutes(30));
+            var (_, enrollment) = await HoldMode.StartClientsAsync(clients, agents, server.Address, scenario.ConfigurationKey, "http1", wait);
             Console.WriteLine($"{agents:N0} agents enrolled in {enrollment.TotalSeconds:F1} s; working set {Mib(server.ResidentBytes())}");
 
             var waiting = 0.0;
