@@ -39,14 +39,7 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return null;
         }
-        var counts = await StatusCountsAsync(db, id, ct);
-        var byStatus = counts.GetValueOrDefault(id);
-        if (byStatus is not null)
-        {
-            // The same reading gives the mappings grid its totals (unfiltered and per status) for the next 15 s.
-            mappingCounts.Remember(id, byStatus);
-        }
-        return View(project, byStatus);
+        return await CountedViewAsync(project, ct);
     }
 
     public async Task<Outcome<ProjectView>> CreateAsync(ProjectInput input, CancellationToken ct)
@@ -107,12 +100,18 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         project.UpdatedAt = time.GetUtcNow();
         audit.Record("project.update", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);
-        var counts = await StatusCountsAsync(db, id, ct);
-        var byStatus = counts.GetValueOrDefault(id);
+        return await CountedViewAsync(project, ct);
+    }
+
+    /// <summary>The project with its mappings counted by status; the same reading gives the mappings grid its totals
+    /// (unfiltered and per status) for the next 15 s.</summary>
+    private async Task<ProjectView> CountedViewAsync(Project project, CancellationToken ct)
+    {
+        var counts = await StatusCountsAsync(db, project.Id, ct);
+        var byStatus = counts.GetValueOrDefault(project.Id);
         if (byStatus is not null)
         {
-            // The same reading gives the mappings grid its totals (unfiltered and per status) for the next 15 s.
-            mappingCounts.Remember(id, byStatus);
+            mappingCounts.Remember(project.Id, byStatus);
         }
         return View(project, byStatus);
     }
