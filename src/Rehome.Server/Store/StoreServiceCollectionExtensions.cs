@@ -28,9 +28,12 @@ public static class StoreServiceCollectionExtensions
         }
         else
         {
+#pragma warning disable EF1001 // The provider's connection service, replaced by one that queues writers (SqliteWriteGate).
             services.AddDbContext<SqliteRehomeDbContext>((sp, db) =>
                 db.UseSqlite(SqliteConnectionString(sp.GetRequiredService<IOptions<StoreOptions>>().Value))
-                  .AddInterceptors(SqlitePragmas.Instance));
+                  .AddInterceptors(SqlitePragmas.Instance)
+                  .ReplaceService<Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal.ISqliteRelationalConnection, GatedSqliteRelationalConnection>());
+#pragma warning restore EF1001
             services.AddScoped<RehomeDbContext>(sp => sp.GetRequiredService<SqliteRehomeDbContext>());
         }
         return services;
