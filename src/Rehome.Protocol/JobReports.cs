@@ -42,7 +42,12 @@ public enum ItemOutcome
 public sealed record ItemResult(string Item, ItemOutcome Outcome, string? Error);
 
 /// <summary>The server's answer to a renewal.</summary>
-public sealed record ProgressAnswer(bool StopRequested);
+/// <param name="StopRequested">An administrator asked the job to stop.</param>
+/// <param name="ReportSeconds">
+/// How long to wait before the next report, when the server is busy with many running jobs (their lease lasts four
+/// such waits); null: the agent's own pace. Older servers never send it.
+/// </param>
+public sealed record ProgressAnswer(bool StopRequested, int? ReportSeconds = null);
 
 /// <summary>A chunk of the device's log for a job; <see cref="Sequence"/> makes a resent chunk harmless.</summary>
 public sealed record LogChunk

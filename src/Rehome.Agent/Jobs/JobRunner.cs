@@ -359,10 +359,18 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     private static IReadOnlyList<AreaCount> Outgoing(IReadOnlyList<AreaCount> areas) =>
         [.. areas.Select(a => a with { Problem = Outgoing(a.Problem, AgentProtocol.MaxMessageLength) })];
 
-    /// <summary>Renews the lease with progress (at each step and every few seconds), then uploads the log; hears stop requests.</summary>
+    /// <summary>The longest wait between reports an agent accepts from a server's pace.</summary>
+    public static readonly TimeSpan SlowestPace = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Renews the lease with progress, then uploads the log; hears stop requests. At the agent's own pace it reports at
+    /// each step and every few seconds; when the server asks for a slower pace (many jobs running at once) it reports
+    /// only at that interval, steps or not, and the server's lease covers four of them.
+    /// </summary>
     private async Task ReportLoopAsync(JobContext context, RunState state, CancellationTokenSource work, CancellationToken ct)
     {
-        var interval = TimeSpan.FromSeconds(Math.Clamp(context.Assignment.LeaseSeconds / 4.0, 0.5, MaxReportInterval.TotalSeconds));
+        var ownPace = TimeSpan.FromSeconds(Math.Clamp(context.Assignment.LeaseSeconds / 4.0, 0.5, MaxReportInterval.TotalSeconds));
+        TimeSpan? serverPace = null;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -370,24 +378,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 var items = context.TakeItems(ProgressReport.MaxItems);
                 try
                 {
-                    var answer = await gateway.ReportProgressAsync(context.JobId, new ProgressReport
-                    {
-                        LeaseToken = context.Assignment.LeaseToken,
-                        Step = context.Step.Length == 0 ? "Starting" : Outgoing(context.Step, AgentProtocol.MaxStepLength, multiLine: false)!,
-                        StepNumber = state.Current + 1,
-                        StepCount = state.Steps.Count,
-                        ItemsDone = context.ItemsDone,
-                        ItemsTotal = context.ItemsTotal,
-                        ItemsChanged = context.ItemsChanged,
-                        ItemsFailed = context.ItemsFailed,
-                        Message = Outgoing(context.Message, AgentProtocol.MaxMessageLength),
-                        Areas = Outgoing(context.AreaCounts),
-                        Items = [.. items.Select(i => i with
-                        {
-                            Item = Outgoing(i.Item, AgentProtocol.MaxItemLength, multiLine: false)!,
-                            Error = Outgoing(i.Error, AgentProtocol.MaxMessageLength),
-                        })],
-                    }, ct);
+                    var answer = await gateway.ReportProgressAsync(context.JobId, Progress(context, state.Current + 1, state.Steps.Count, items), ct);
+                    serverPace = answer.ReportSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(Math.Min(seconds, SlowestPace.TotalSeconds)) : null;
                     if (answer.StopRequested && !state.StopRequested)
                     {
                         state.StopRequested = true;
@@ -435,7 +427,66 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 // A report the server will not take (too long a message, say) must not stop the job.
                 context.Log.Warning($"The server refused a progress report: {e.Message}");
             }
-            await state.WaitForNudgeAsync(interval, ct);
+            if (serverPace is { } paced)
+            {
+                await WaitAsync(paced, ct);
+            }
+            else
+            {
+                await state.WaitForNudgeAsync(ownPace, ct);
+            }
+        }
+    }
+
+    private async Task WaitAsync(TimeSpan wait, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(wait, time, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // The job ended.
+        }
+    }
+
+    private static ProgressReport Progress(JobContext context, int stepNumber, int stepCount, List<ItemResult> items) => new()
+    {
+        LeaseToken = context.Assignment.LeaseToken,
+        Step = context.Step.Length == 0 ? "Starting" : Outgoing(context.Step, AgentProtocol.MaxStepLength, multiLine: false)!,
+        StepNumber = stepNumber,
+        StepCount = stepCount,
+        ItemsDone = context.ItemsDone,
+        ItemsTotal = context.ItemsTotal,
+        ItemsChanged = context.ItemsChanged,
+        ItemsFailed = context.ItemsFailed,
+        Message = Outgoing(context.Message, AgentProtocol.MaxMessageLength),
+        Areas = Outgoing(context.AreaCounts),
+        Items = [.. items.Select(i => i with
+        {
+            Item = Outgoing(i.Item, AgentProtocol.MaxItemLength, multiLine: false)!,
+            Error = Outgoing(i.Error, AgentProtocol.MaxMessageLength),
+        })],
+    };
+
+    /// <summary>
+    /// Sends the item results the report loop had not sent when the steps ended (the last step's, mostly: the loop
+    /// stops with them, and a paced loop may not have reported for a minute), before the completion closes the job.
+    /// </summary>
+    private async Task SendPendingItemsAsync(JobContext context, CancellationToken ct)
+    {
+        while (context.TakeItems(ProgressReport.MaxItems) is { Count: > 0 } items)
+        {
+            try
+            {
+                var steps = context.Journal.Record.NextStep;
+                await gateway.ReportProgressAsync(context.JobId, Progress(context, steps, steps, items), ct);
+            }
+            catch
+            {
+                context.ReturnItems(items);
+                throw;
+            }
         }
     }
 
@@ -466,6 +517,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         {
             await NetworkRetry.UntilAnsweredAsync(async token =>
             {
+                await SendPendingItemsAsync(context, token);
                 await UploadLogAsync(context, token);
                 await gateway.CompleteAsync(context.JobId, context.Journal.Record.Completion!, token);
                 return true;

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Rehome.Core.Connections;
 using Rehome.Core.Policies;
 using Rehome.Core.Runs;
@@ -11,7 +10,7 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Gateway;
 
 /// <summary>Turns a leased job into what its device needs to run it, and nothing more.</summary>
-public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secrets, IOptions<RunEngineOptions> runOptions)
+public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secrets, ReportPace pace)
 {
     public async Task<JobAssignment> BuildAsync(Job job, CancellationToken ct) => (await BuildManyAsync([job], ct))[0];
 
@@ -43,7 +42,8 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
             RunId = job.RunId,
             LeaseToken = job.LeaseToken!.Value,
             Kind = (AgentJobKind)job.Kind,
-            LeaseSeconds = (int)runOptions.Value.LeaseDuration.TotalSeconds,
+            // As long as the lease just made (the pace is read again: it changes every few seconds at most).
+            LeaseSeconds = (int)pace.LeaseDuration.TotalSeconds,
             Attempt = job.Attempts,
             Mapping = new MappingTarget(mapping.SourceDevice, mapping.DestinationName, mapping.DestinationOu, mapping.PrimaryUser, mapping.DestinationUser),
             Policy = PolicyFor(settings),

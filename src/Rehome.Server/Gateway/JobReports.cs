@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.Extensions.Options;
 using Rehome.Core.Runs;
 using Rehome.Protocol;
 using Rehome.Server.Administration;
@@ -14,7 +13,7 @@ namespace Rehome.Server.Gateway;
 /// report must come from the agent holding the job's lease, with its current token; otherwise it changes nothing
 /// and the answer is <see cref="LeaseLost"/>.
 /// </summary>
-public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, IOptions<RunEngineOptions> runOptions, SqlDialect dialect, TimeProvider time)
+public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, ReportPace pace, SqlDialect dialect, TimeProvider time)
 {
     public async Task<Outcome<ProgressAnswer>> ProgressAsync(Guid jobId, Guid agentId, ProgressReport? report, CancellationToken ct)
     {
@@ -26,7 +25,9 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, I
         {
             return Failure.Validation(violations.Items);
         }
-        var renewal = await transitions.RenewAsync(jobId, agentId, report.LeaseToken, runOptions.Value.LeaseDuration,
+        // The pace read once: the lease this renewal grants covers four of the waits its answer asks for.
+        var interval = pace.Interval;
+        var renewal = await transitions.RenewAsync(jobId, agentId, report.LeaseToken, pace.LeaseFor(interval),
             new JobProgress(report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed, report.Step, report.Message, AreasOf(report.Areas)), ct);
         if (renewal == LeaseRenewal.Lost)
         {
@@ -38,7 +39,7 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, I
             db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = jobId, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
             await db.SaveChangesRegardlessAsync();
         }
-        return new ProgressAnswer(renewal == LeaseRenewal.StopRequested);
+        return new ProgressAnswer(renewal == LeaseRenewal.StopRequested, interval is { } wait ? (int)wait.TotalSeconds : null);
     }
 
     public async Task<Outcome<bool>> LogAsync(Guid jobId, Guid agentId, LogChunk? chunk, CancellationToken ct)

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Options;
 using Rehome.Protocol;
 using Rehome.Server.Runs;
 
@@ -16,15 +15,15 @@ public sealed class LeaseBatcher : IDisposable
 
     private readonly Channel<Request> requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IServiceScopeFactory scopes;
-    private readonly IOptions<RunEngineOptions> runOptions;
+    private readonly ReportPace pace;
     private readonly ILogger<LeaseBatcher> logger;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task loop;
 
-    public LeaseBatcher(IServiceScopeFactory scopes, IOptions<RunEngineOptions> runOptions, ILogger<LeaseBatcher> logger)
+    public LeaseBatcher(IServiceScopeFactory scopes, ReportPace pace, ILogger<LeaseBatcher> logger)
     {
         this.scopes = scopes;
-        this.runOptions = runOptions;
+        this.pace = pace;
         this.logger = logger;
         loop = Task.Run(RunAsync);
     }
@@ -111,7 +110,7 @@ public sealed class LeaseBatcher : IDisposable
     {
         await using var scope = scopes.CreateAsyncScope();
         var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
-        var leased = await transitions.LeaseNextManyAsync([.. batch.Select(r => (r.MappingId, r.AgentId))], runOptions.Value.LeaseDuration, stopping.Token);
+        var leased = await transitions.LeaseNextManyAsync([.. batch.Select(r => (r.MappingId, r.AgentId))], pace.LeaseDuration, stopping.Token);
         var assignments = leased.Count == 0
             ? []
             : (await scope.ServiceProvider.GetRequiredService<AssignmentBuilder>().BuildManyAsync([.. leased.Values], stopping.Token))

@@ -72,6 +72,7 @@ public static class RehomeServer
         services.AddSettings<BootstrapOptions>(configuration, BootstrapOptions.Section);
         services.AddSettings<TokenOptions>(configuration, TokenOptions.Section);
         services.AddScoped<DestinationPreparer>();
+        services.AddSingleton<ReportPace>();
         services.AddSingleton<RunEngineService>();
         services.AddRehomeGateway(configuration);
         services.AddRehomeDirectories(configuration);

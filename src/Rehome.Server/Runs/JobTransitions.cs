@@ -346,6 +346,10 @@ public sealed class JobTransitions(
         return true;
     }
 
+    /// <summary>The jobs running now, on every replica (read through the running jobs' partial index).</summary>
+    public Task<int> CountRunningAsync(CancellationToken ct) =>
+        db.Jobs.IgnoreQueryFilters().CountAsync(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt != null, ct);
+
     /// <summary>
     /// Returns jobs whose lease lapsed to their queue, or ends them as <see cref="JobOutcomeRules.AfterLapsedLease"/>
     /// decides (a stop was asked, too many attempts, the device offline past its policy's limit). Returns how

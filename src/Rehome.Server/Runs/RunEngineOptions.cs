@@ -23,6 +23,18 @@ public sealed class RunEngineOptions
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How many progress reports a second the agents of all running jobs may send before the server asks each to report
+    /// less often (and lengthens their leases to match, see <see cref="ReportPace"/>). Each report renews a lease in
+    /// one write: keep it well under what the store writes a second on this machine.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int ReportsPerSecond { get; set; } = 250;
+
+    /// <summary>How often the engine counts the running jobs to set the agents' report pace.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan PaceInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>After this many leases that lapsed, a job fails instead of returning to its queue.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;

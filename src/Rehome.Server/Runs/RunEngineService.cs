@@ -12,7 +12,7 @@ namespace Rehome.Server.Runs;
 /// </summary>
 public sealed class RunEngineService(
     IServiceScopeFactory scopes, IOptions<RunEngineOptions> options, IOptions<GatewayOptions> gatewayOptions, AgentRegistry agents,
-    TimeProvider time, ILogger<RunEngineService> logger) : BackgroundService
+    ReportPace pace, TimeProvider time, ILogger<RunEngineService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,6 +71,8 @@ public sealed class RunEngineService(
 
     private DateTimeOffset lastOfflineSweep = DateTimeOffset.MinValue;
 
+    private DateTimeOffset lastPace = DateTimeOffset.MinValue;
+
     /// <summary>
     /// Since when this engine has watched the devices without a break (its start, or the store's return after an
     /// outage). A device is never taken for offline for longer than that: servers stopped over a weekend, or a
@@ -113,6 +115,17 @@ public sealed class RunEngineService(
         await agents.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), gatewayOptions.Value.PresenceFlushInterval, ct);
         var lapsed = await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct, watched);
         var offline = OfflineSweepDue() ? await transitions.FailOfflineDevicesAsync(ct, watched) : 0;
+        if (time.GetUtcNow() - lastPace >= options.Value.PaceInterval)
+        {
+            lastPace = time.GetUtcNow();
+            var before = pace.Interval;
+            pace.Update(await transitions.CountRunningAsync(ct));
+            if (pace.Interval != before)
+            {
+                logger.LogInformation("{Running} job(s) running: agents report every {Interval} (null: at their own pace), leases last {Lease}",
+                    pace.Running, pace.Interval, pace.LeaseDuration);
+            }
+        }
         if (released + prepared + lapsed + offline > 0)
         {
             logger.LogInformation(

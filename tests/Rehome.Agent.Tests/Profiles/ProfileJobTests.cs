@@ -167,6 +167,29 @@ public sealed class ProfileDevice : IDisposable
 
 public sealed class ProfileJobTests
 {
+    [Theory]
+    [InlineData(null)]
+    [InlineData(60)]
+    public async Task Every_item_result_reaches_the_server_before_the_completion_at_any_pace(int? reportSeconds)
+    {
+        // A busy server asks for a report a minute: the whole job runs inside one wait, and the item results of its
+        // steps go up before the completion, not with a report that never comes.
+        using var device = new ProfileDevice();
+        device.Gateway.ReportSeconds = reportSeconds;
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.Contains(device.Gateway.ReportedItems, i => i.Item.StartsWith("ProfileList: ", StringComparison.Ordinal));
+        var calls = device.Gateway.Calls.ToList();
+        Assert.True(calls.IndexOf("complete") > calls.LastIndexOf("progress"), string.Join(", ", calls));
+        if (reportSeconds is not null)
+        {
+            // The first report, then the one that carries what is left: no report at each step.
+            Assert.Equal(2, calls.Count(c => c == "progress"));
+        }
+    }
+
     [Fact]
     public async Task The_profile_job_hands_over_the_folder_the_hives_and_the_whole_profile_list_entry_to_the_destination_account()
     {

@@ -53,16 +53,29 @@ public sealed partial class FakeGateway : HttpMessageHandler
     /// <summary>The progress answers ask the agent to stop once this is set.</summary>
     public bool StopRequested { get; set; }
 
+    /// <summary>The pace the progress answers ask for (a busy server's), or null for the agent's own.</summary>
+    public int? ReportSeconds { get; set; }
+
+    /// <summary>Every item result the progress reports carried, in the order they came.</summary>
+    public ConcurrentQueue<ItemResult> ReportedItems { get; } = new();
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.AbsolutePath;
         var match = JobPath().Match(path);
         var action = match.Success ? match.Groups["action"].Value : path;
         Calls.Enqueue(action);
-        if (action == "progress" && LoseLeaseAtStep is { } at)
+        if (action == "progress")
         {
             var report = (await request.Content!.ReadFromJsonAsync<ProgressReport>(AgentProtocol.JsonOptions, cancellationToken))!;
-            leaseLost |= report.Step == at;
+            leaseLost |= report.Step == LoseLeaseAtStep;
+            if (!leaseLost)
+            {
+                foreach (var item in report.Items ?? [])
+                {
+                    ReportedItems.Enqueue(item);
+                }
+            }
         }
         if (leaseLost && match.Success)
         {
@@ -71,7 +84,7 @@ public sealed partial class FakeGateway : HttpMessageHandler
         switch (action)
         {
             case "progress":
-                return Json(new ProgressAnswer(StopRequested));
+                return Json(new ProgressAnswer(StopRequested, ReportSeconds));
             case "log" when Interlocked.Increment(ref logAnswers) <= BusyLogAnswers:
                 return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
             case "log":
