@@ -29,14 +29,14 @@ public static class ProjectLimits
 
     /// <summary>Runs after authorization: the request's store sees only the caller's projects.</summary>
     public static IApplicationBuilder UseProjectLimits(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
-        {
-            if (AccountOf(context.User) is { } account)
-            {
-                await ApplyAsync(context.RequestServices.GetRequiredService<RehomeDbContext>(), account, context.RequestAborted);
-            }
-            await next(context);
-        });
+        // Without an account (agents, anonymous callers) straight on: no state machine for every long poll.
+        app.Use(static (context, next) => AccountOf(context.User) is { } account ? LimitThenAsync(context, next, account) : next(context));
+
+    private static async Task LimitThenAsync(HttpContext context, RequestDelegate next, Guid account)
+    {
+        await ApplyAsync(context.RequestServices.GetRequiredService<RehomeDbContext>(), account, context.RequestAborted);
+        await next(context);
+    }
 
     /// <summary>Whether the unit of work acts for an account limited to some projects (it may not create projects).</summary>
     public static bool IsLimited(RehomeDbContext db) => db.VisibleProjects is not null;
