@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using Rehome.Protocol;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Auth;
@@ -23,7 +24,8 @@ public static class ProjectLimits
 
     /// <summary>The account a signed-in person acts as (a token or the console's cookie); null for agents and anonymous callers.</summary>
     public static Guid? AccountOf(ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true && Roles.Of(user) is not null && Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
+        // An agent is never an account: its claims are not searched on every poll.
+        user.Identity is { IsAuthenticated: true, AuthenticationType: not AgentProtocol.AuthorizationScheme } && Roles.Of(user) is not null && Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
             ? id
             : null;
 

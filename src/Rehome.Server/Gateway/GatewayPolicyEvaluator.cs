@@ -24,7 +24,12 @@ public sealed class GatewayPolicyEvaluator(AgentCredentialCheck agents) : IPolic
             var agent = agents.AuthenticateAsync(context);
             if (agent.IsCompletedSuccessfully && agent.Result is { Succeeded: true } result)
             {
-                context.User = result.Principal!;
+                // The authorization middleware makes the request's user this result's principal when no authentication
+                // ran before it (the agent gateway skips it): set here only otherwise, which costs a feature a request.
+                if (context.Features.Get<IAuthenticateResultFeature>() is not null)
+                {
+                    context.User = result.Principal!;
+                }
                 return agent;
             }
         }

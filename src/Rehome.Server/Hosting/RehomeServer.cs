@@ -49,7 +49,8 @@ public static class RehomeServer
         services.AddRehomeStore(configuration);
         services.AddRehomeReplicas(configuration);
         services.AddRehomeSecrets(configuration);
-        services.AddHttpContextAccessor();
+        // Not IHttpContextAccessor, which would cost every request a new HttpContext (CurrentRequest says why).
+        services.AddSingleton<CurrentRequest>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();
         services.AddScoped<MappingTransfer>();
@@ -147,6 +148,7 @@ public static class RehomeServer
         var app = builder.Build();
         await StoreStartup.PrepareAsync(app.Services, cancellationToken);
 
+        CurrentRequest.UseCurrentRequest(app);
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
