@@ -71,11 +71,42 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         ? SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"), Path.Combine("rehome-rehearsal", Path.GetFileName(Path.GetFullPath(root)) + "-" + Environment.ProcessId))
         : Path.Combine(root, "devices");
 
+    /// <summary>Read, write and enter for this user alone: the devices hold their credentials and keys.</summary>
+    public const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Makes the in-memory folder (under /dev/shm, which every local user can write) readable by this user alone
+    /// before any device secret is written there, and refuses one that is not: made beforehand by someone else, or
+    /// left open. The shared parent (<c>rehome-rehearsal</c>) keeps the default mode, so other users' rehearsals can use it.
+    /// </summary>
+    private void CreateDevicesFolderInMemory()
+    {
+        var folder = Path.GetDirectoryName(DevicesRoot)!;
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        System.IO.Directory.CreateDirectory(folder, PrivateFolder);
+        System.IO.Directory.CreateDirectory(DevicesRoot, PrivateFolder);
+        foreach (var made in (string[])[folder, DevicesRoot])
+        {
+            var mode = File.GetUnixFileMode(made);
+            if (mode != PrivateFolder)
+            {
+                throw new IOException($"The devices' folder in memory {made} is open to other users ({mode}); remove it, or lay the devices out on disk.");
+            }
+        }
+    }
+
+    /// <summary>Whether the devices are laid out in memory (asked for, and the machine has /dev/shm).</summary>
+    private bool InMemory => options.DevicesInMemory && DevicesRoot != Path.Combine(root, "devices");
+
     /// <summary>Removes devices laid out in memory (they would hold the machine's memory until it restarts); devices on disk stay to be looked at.</summary>
     public void RemoveDevicesInMemory()
     {
         var inMemory = Path.GetDirectoryName(DevicesRoot)!;
-        if (options.DevicesInMemory && DevicesRoot != Path.Combine(root, "devices") && System.IO.Directory.Exists(inMemory))
+        if (InMemory && System.IO.Directory.Exists(inMemory))
         {
             System.IO.Directory.Delete(inMemory, recursive: true);
         }
@@ -261,6 +292,10 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     /// <summary>Lays out the simulated devices (not started).</summary>
     public SimulatedFleet CreateFleet(Uri server, ILoggerFactory loggers)
     {
+        if (InMemory)
+        {
+            CreateDevicesFolderInMemory();
+        }
         var fleet = new SimulatedFleet(server, DevicesRoot, ConfigurationKey, loggers)
         {
             PollSeconds = options.PollSeconds,

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using Rehome.Protocol;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Auth;
@@ -23,20 +24,21 @@ public static class ProjectLimits
 
     /// <summary>The account a signed-in person acts as (a token or the console's cookie); null for agents and anonymous callers.</summary>
     public static Guid? AccountOf(ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true && Roles.Of(user) is not null && Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
+        // An agent is never an account: its claims are not searched on every poll.
+        user.Identity is { IsAuthenticated: true, AuthenticationType: not AgentProtocol.AuthorizationScheme } && Roles.Of(user) is not null && Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
             ? id
             : null;
 
     /// <summary>Runs after authorization: the request's store sees only the caller's projects.</summary>
     public static IApplicationBuilder UseProjectLimits(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
-        {
-            if (AccountOf(context.User) is { } account)
-            {
-                await ApplyAsync(context.RequestServices.GetRequiredService<RehomeDbContext>(), account, context.RequestAborted);
-            }
-            await next(context);
-        });
+        // Without an account (agents, anonymous callers) straight on: no state machine for every long poll.
+        app.Use(static (context, next) => AccountOf(context.User) is { } account ? LimitThenAsync(context, next, account) : next(context));
+
+    private static async Task LimitThenAsync(HttpContext context, RequestDelegate next, Guid account)
+    {
+        await ApplyAsync(context.RequestServices.GetRequiredService<RehomeDbContext>(), account, context.RequestAborted);
+        await next(context);
+    }
 
     /// <summary>Whether the unit of work acts for an account limited to some projects (it may not create projects).</summary>
     public static bool IsLimited(RehomeDbContext db) => db.VisibleProjects is not null;

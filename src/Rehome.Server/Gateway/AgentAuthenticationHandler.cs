@@ -7,16 +7,14 @@ using Rehome.Protocol;
 namespace Rehome.Server.Gateway;
 
 /// <summary>
-/// Authenticates <c>Authorization: Agent rha_…</c> from the registry's memory, so an idle poll does not touch the
-/// store. A revoked agent is refused from the moment it is revoked. The agent's identity and its authentication result
-/// are made once and kept in its <see cref="AgentEntry"/>: a poll allocates nothing here.
+/// The agent scheme: <c>Authorization: Agent rha_…</c>, checked by <see cref="AgentCredentialCheck"/> from the
+/// registry's memory, so an idle poll does not touch the store; a refusal answers 401 with a problem saying why.
 /// </summary>
 public sealed class AgentAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AgentRegistry registry,
-    TimeProvider time)
+    AgentCredentialCheck check)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = AgentProtocol.AuthorizationScheme;
@@ -25,47 +23,7 @@ public sealed class AgentAuthenticationHandler(
 
     public const string AgentIdClaim = "agent_id";
 
-    private const string Prefix = SchemeName + " ";
-
-    private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
-
-    private static readonly Task<AuthenticateResult> NotAgentCredential = Task.FromResult(AuthenticateResult.Fail("The credential is not a Rehome agent credential."));
-
-    private static readonly Task<AuthenticateResult> UnknownAgent = Task.FromResult(AuthenticateResult.Fail("The agent is unknown or its credential is wrong."));
-
-    private static readonly Task<AuthenticateResult> RevokedAgent = Task.FromResult(AuthenticateResult.Fail("The agent was revoked; enroll it again with a configuration key."));
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
-        {
-            return NoResult;
-        }
-        if (!AgentCredentials.TryReadAgentId(header.AsSpan(Prefix.Length).Trim(), out var agentId))
-        {
-            return NotAgentCredential;
-        }
-        var lookup = registry.FindAsync(agentId, Context.RequestAborted, KeepsJob.On(Context));
-        // From memory (every request but an agent's first since the start) the answer is there at once: no state machine.
-        return lookup.IsCompletedSuccessfully ? Check(header, lookup.Result) : CheckLaterAsync(header, lookup);
-    }
-
-    private async Task<AuthenticateResult> CheckLaterAsync(string header, ValueTask<AgentEntry?> lookup) => await Check(header, await lookup);
-
-    private Task<AuthenticateResult> Check(string header, AgentEntry? entry)
-    {
-        if (entry is null || !AgentCredentials.Matches(header.AsSpan(Prefix.Length).Trim(), entry.CredentialHashBytes))
-        {
-            return UnknownAgent;
-        }
-        if (entry.Revoked)
-        {
-            return RevokedAgent;
-        }
-        entry.SetLastSeen(time.GetUtcNow());
-        return entry.Authenticated;
-    }
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => check.AuthenticateAsync(Context);
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {

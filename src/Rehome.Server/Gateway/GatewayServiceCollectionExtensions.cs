@@ -11,6 +11,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSettings<GatewayOptions>(configuration, GatewayOptions.Section);
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsRules>();
         services.AddSingleton<AgentRegistry>();
+        services.AddSingleton<AgentCredentialCheck>();
         services.AddSingleton<GatewayStoreLane>();
         services.AddScoped<GatewayTurn>();
         services.AddSingleton<JobSignals>();

@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Rehome.Protocol;
 using Rehome.Server.Administration;
 using Rehome.Server.AgentUpdates;
 using Rehome.Server.Api;
@@ -26,6 +29,8 @@ namespace Rehome.Server.Hosting;
 /// </summary>
 public static class RehomeServer
 {
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         // The application is the server wherever it is hosted (its own Program, the CLI's rehearsal, tests), so the
@@ -44,7 +49,8 @@ public static class RehomeServer
         services.AddRehomeStore(configuration);
         services.AddRehomeReplicas(configuration);
         services.AddRehomeSecrets(configuration);
-        services.AddHttpContextAccessor();
+        // Not IHttpContextAccessor, which would cost every request a new HttpContext (CurrentRequest says why).
+        services.AddSingleton<CurrentRequest>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<MappingImporter>();
         services.AddScoped<MappingTransfer>();
@@ -90,6 +96,10 @@ public static class RehomeServer
             .SetFallbackPolicy(RoleAuthorization.DenyUndeclared(BearerTokenAuthenticationHandler.SchemeName))
             .AddPolicy(AgentAuthenticationHandler.PolicyName, new AuthorizationPolicyBuilder(AgentAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build())
             .AddRolePolicies(BearerTokenAuthenticationHandler.SchemeName);
+        // One evaluator and one result handler for the server instead of two objects a request: the evaluator decides
+        // agent-only policies from the agent's cached answer and hands everything else to the framework's.
+        services.Replace(ServiceDescriptor.Singleton<IPolicyEvaluator, GatewayPolicyEvaluator>());
+        services.Replace(ServiceDescriptor.Singleton<IAuthorizationMiddlewareResultHandler, AuthorizationMiddlewareResultHandler>());
 
         services.AddRateLimiter(o =>
         {
@@ -129,17 +139,28 @@ public static class RehomeServer
         return services;
     }
 
+    /// <summary>A call of the agent gateway (<c>/agent/v1/…</c>) that carries an agent's credential.</summary>
+    internal static bool IsAgentGatewayCall(HttpRequest request) =>
+        request.Path.StartsWithSegments(AgentProtocol.BasePath, StringComparison.Ordinal) && AgentCredentialCheck.CarriesAgentCredential(request);
+
     /// <summary>Migrates the store, creates the first administrator, and maps every endpoint.</summary>
     public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder, CancellationToken cancellationToken = default)
     {
         var app = builder.Build();
         await StoreStartup.PrepareAsync(app.Services, cancellationToken);
 
+        CurrentRequest.UseCurrentRequest(app);
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
-        app.UseAuthentication();
+        // The default scheme (bearer tokens, the console's cookie) means nothing to a call of the agent gateway with an
+        // agent's credential, whose endpoints authenticate the agent scheme themselves (their policy names it): not run
+        // for them, it costs a long poll no authentication service, handler provider or bearer handler.
+        app.UseWhen(static context => !IsAgentGatewayCall(context.Request), static branch => branch.UseAuthentication());
+        // UseAuthentication marks the builder it is called on; a branch's mark does not reach this one, and unmarked,
+        // the host would add authentication again in front of everything (WebApplicationBuilder's key, not public).
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
         app.UseAuthorization();
         app.UseProjectLimits();
         app.UseAntiforgery();

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Rehome.Protocol;
+using Rehome.Server.Auth;
 using Rehome.Server.Gateway;
 using Rehome.Server.Runs;
 using Rehome.Server.Store;
@@ -21,18 +22,28 @@ public sealed class IdlePollTests : IAsyncLifetime
 {
     private ServerHost host = null!;
     private int contexts;
+    private int bearerHandlers;
 
     public async Task InitializeAsync() => host = await ServerHost.StartAsync(StoreProvider.Sqlite, new()
     {
         ["Rehome:Directories:Mode"] = "Simulated",
         ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
         ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
-    }, services => services.AddScoped<RehomeDbContext>(sp =>
+    }, services =>
     {
-        // Every store context a request (or anything else) asks for.
-        Interlocked.Increment(ref contexts);
-        return sp.GetRequiredService<SqliteRehomeDbContext>();
-    }));
+        services.AddScoped<RehomeDbContext>(sp =>
+        {
+            // Every store context a request (or anything else) asks for.
+            Interlocked.Increment(ref contexts);
+            return sp.GetRequiredService<SqliteRehomeDbContext>();
+        });
+        // Every bearer handler the authentication service makes (it takes the scheme's handler from the container first).
+        services.AddTransient(sp =>
+        {
+            Interlocked.Increment(ref bearerHandlers);
+            return ActivatorUtilities.CreateInstance<BearerTokenAuthenticationHandler>(sp);
+        });
+    });
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
@@ -160,6 +171,26 @@ public sealed class IdlePollTests : IAsyncLifetime
 
         Assert.Equal(before, afterPolls);
         Assert.True(Volatile.Read(ref contexts) > afterPolls, "The counter counts: an administrator's request (a bearer token) makes a store context.");
+    }
+
+    [Fact]
+    public async Task An_agents_poll_runs_no_bearer_authentication_where_an_administrators_request_does()
+    {
+        using var device = await Enroll();
+        var before = Volatile.Read(ref bearerHandlers);
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var poll = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.NoContent, poll.StatusCode);
+        }
+        var afterPolls = Volatile.Read(ref bearerHandlers);
+        using (await host.Client.GetAsync(new Uri($"/api/v1/projects/{device.ProjectId}/mappings", UriKind.Relative)))
+        {
+        }
+
+        Assert.Equal(before, afterPolls);
+        Assert.True(Volatile.Read(ref bearerHandlers) > afterPolls, "The counter counts: an administrator's request runs the bearer handler.");
     }
 
     private Task<EnrolledDevice> Enroll() =>

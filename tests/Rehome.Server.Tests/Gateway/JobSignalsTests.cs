@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Rehome.Server.Gateway;
 
 namespace Rehome.Server.Tests.Gateway;
@@ -113,5 +114,94 @@ public sealed class JobSignalsTests : IDisposable
             Assert.Equal(mappings.Select((_, i) => i % 2 == 1), answers);
             Assert.Equal(0, signals.Waiting);
         }
+    }
+
+    /// <summary>Past every slot's idle lifetime, and still short of a day-long wait's deadline.</summary>
+    private static long AfterIdleLifetime() =>
+        Stopwatch.GetTimestamp() + (long)((JobSignals.IdleSlotLifetime.TotalSeconds + 1) * Stopwatch.Frequency);
+
+    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
+
+    [Fact]
+    public async Task A_slot_nobody_uses_is_retired_after_its_idle_lifetime_and_one_a_poll_waits_on_is_kept()
+    {
+        var signalled = Enumerable.Range(0, 100).Select(_ => Guid.NewGuid()).ToArray();
+        signals.SignalHere(signalled);
+        var held = Guid.NewGuid();
+        var wait = signals.WaitAsync(held, signals.Generation(held), Day, new PollWaiter(), CancellationToken.None).AsTask();
+        Assert.Equal(101, signals.Slots);
+
+        signals.Sweep(AfterIdleLifetime());
+
+        Assert.Equal(1, signals.Slots);
+        Assert.False(wait.IsCompleted);
+        signals.SignalHere([held]);
+        Assert.True(await wait.WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+    }
+
+    [Fact]
+    public async Task A_signal_while_the_polls_slot_is_retired_between_its_look_and_its_wait_is_not_lost()
+    {
+        var mapping = Guid.NewGuid();
+        var seen = signals.Generation(mapping);
+        signals.Sweep(AfterIdleLifetime());
+        Assert.Equal(0, signals.Slots);
+
+        signals.SignalHere([mapping]);
+        var wait = signals.WaitAsync(mapping, seen, Day, new PollWaiter(), CancellationToken.None);
+
+        Assert.True(wait.IsCompleted);
+        Assert.True(await wait);
+    }
+
+    [Fact]
+    public async Task A_slot_made_again_never_repeats_a_generation_of_the_one_it_replaces()
+    {
+        var mapping = Guid.NewGuid();
+        var other = Guid.NewGuid();
+        signals.SignalHere([mapping]);
+        var seen = signals.Generation(mapping);
+        // Retired and made again by a signal: same count of signals for the mapping, yet another generation.
+        signals.Sweep(AfterIdleLifetime());
+        signals.SignalHere([other, mapping]);
+
+        Assert.NotEqual(seen, signals.Generation(mapping));
+        Assert.True(await signals.WaitAsync(mapping, seen, Day, new PollWaiter(), CancellationToken.None).AsTask().WaitAsync(SafetyLimit));
+    }
+
+    [Fact]
+    public async Task A_poll_whose_slot_was_retired_without_a_signal_waits_on_the_new_one_and_is_woken_by_the_next_signal()
+    {
+        var mapping = Guid.NewGuid();
+        var seen = signals.Generation(mapping);
+        signals.Sweep(AfterIdleLifetime());
+
+        var wait = signals.WaitAsync(mapping, seen, Day, new PollWaiter(), CancellationToken.None).AsTask();
+        Assert.Equal(1, signals.Slots);
+        Assert.False(wait.IsCompleted);
+
+        signals.SignalHere([mapping]);
+        Assert.True(await wait.WaitAsync(SafetyLimit));
+    }
+
+    [Fact]
+    public async Task Signals_racing_with_the_sweep_that_retires_their_slot_are_never_lost_and_leave_no_slot_behind()
+    {
+        var mappings = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid()).ToArray();
+        for (var round = 0; round < 300; round++)
+        {
+            // Each poll has looked (its generation read) and is about to wait while its job's signal and a sweep that
+            // may retire its slot run at once: every wait must end signalled, whichever comes first.
+            var seen = mappings.Select(signals.Generation).ToArray();
+            var signal = Task.Run(() => signals.SignalHere(mappings));
+            var sweep = Task.Run(() => signals.Sweep(AfterIdleLifetime()));
+            var waits = mappings.Select((m, i) => signals.WaitAsync(m, seen[i], Day, new PollWaiter(), CancellationToken.None).AsTask()).ToArray();
+            await Task.WhenAll(signal, sweep).WaitAsync(SafetyLimit);
+            Assert.All(await Task.WhenAll(waits).WaitAsync(SafetyLimit), Assert.True);
+        }
+        signals.Sweep(AfterIdleLifetime());
+        Assert.Equal(0, signals.Slots);
+        Assert.Equal(0, signals.Waiting);
     }
 }
