@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Runtime.InteropServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Cleanup;
@@ -299,11 +302,12 @@ public sealed class RunEngine(
     /// with its active jobs' kinds (a row per active job, found through the (mapping, status) index as one range of
     /// statuses, <see cref="JobStatuses.FirstActive"/>..<see cref="JobStatuses.LastActive"/>; jobs carry no project
     /// index, see the store). One pass instead of one for the mappings and one for their jobs halves a
-    /// 50,000-mapping confirmation.
+    /// 50,000-mapping confirmation. The rows are read as they come and each mapping's kinds kept as bits: no list of
+    /// rows and no set per mapping (the few combinations of kinds are shared, <see cref="ActiveKindSets"/>).
     /// </summary>
     private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(IQueryable<Mapping> selected, CancellationToken ct)
     {
-        var rows = await (
+        var rows = (
                 from m in selected
                 join j in db.Jobs.Where(j => j.Status >= JobStatuses.FirstActive && j.Status <= JobStatuses.LastActive) on m.Id equals j.MappingId into active
                 from j in active.DefaultIfEmpty()
@@ -315,22 +319,43 @@ public sealed class RunEngine(
                     Rejoined = m.RejoinedAt != null,
                     ActiveKind = j == null ? (JobKind?)null : j.Kind,
                 })
-            .ToListAsync(ct);
-        var facts = new Dictionary<Guid, MappingFacts>(rows.Count);
-        var activeKinds = new Dictionary<Guid, HashSet<JobKind>>(rows.Count);
-        foreach (var m in rows)
+            .AsAsyncEnumerable();
+        var found = new Dictionary<Guid, FoundMapping>();
+        await foreach (var m in rows.WithCancellation(ct))
         {
-            if (!activeKinds.TryGetValue(m.Id, out var kinds))
+            ref var mapping = ref CollectionsMarshal.GetValueRefOrAddDefault(found, m.Id, out var seen);
+            if (!seen)
             {
-                kinds = [];
-                activeKinds[m.Id] = kinds;
-                facts[m.Id] = new MappingFacts(m.Id, m.SourceDevice, m.HasUsers, m.Rejoined, kinds);
+                mapping = new FoundMapping(m.SourceDevice, m.HasUsers, m.Rejoined, 0);
             }
             if (m.ActiveKind is { } kind)
             {
-                kinds.Add(kind);
+                mapping.ActiveKinds |= ActiveKindSets.Bit(kind);
             }
         }
+        var facts = new Dictionary<Guid, MappingFacts>(found.Count);
+        foreach (var (id, m) in found)
+        {
+            facts[id] = new MappingFacts(id, m.SourceDevice, m.HasUsers, m.Rejoined, ActiveKindSets.Of(m.ActiveKinds));
+        }
         return facts;
+    }
+
+    /// <summary>A mapping as its rows are read: its active jobs' kinds as bits (<see cref="ActiveKindSets.Bit"/>).</summary>
+    private record struct FoundMapping(string SourceDevice, bool HasUsers, bool Rejoined, uint ActiveKinds);
+
+    /// <summary>
+    /// The sets of active kinds, one shared (immutable) set per combination: at most 2^5 of them, instead of a set per
+    /// mapping. A kind outside 0..31 (none is defined) has no bit and is left out: the run rules ask a mapping's set
+    /// only about kinds they checked are defined, so an unknown kind in it could change no answer.
+    /// </summary>
+    private static class ActiveKindSets
+    {
+        private static readonly ConcurrentDictionary<uint, IReadOnlySet<JobKind>> Sets = new();
+
+        public static uint Bit(JobKind kind) => (uint)kind < 32 ? 1u << (int)kind : 0;
+
+        public static IReadOnlySet<JobKind> Of(uint bits) =>
+            Sets.GetOrAdd(bits, b => Enumerable.Range(0, 32).Where(i => (b & (1u << i)) != 0).Select(i => (JobKind)i).ToFrozenSet());
     }
 }
