@@ -24,7 +24,9 @@ public sealed class RehearsalScenarioTests
             await using var fleet = scenario.CreateFleet(Nowhere, NullLoggerFactory.Instance);
 
             var folder = Path.GetDirectoryName(scenario.DevicesRoot)!;
-            Assert.StartsWith("/dev/shm/", folder, StringComparison.Ordinal);
+            // Right in /dev/shm (sticky: nobody else may rename it away), under a name nobody could make beforehand.
+            Assert.Equal("/dev/shm", Path.GetDirectoryName(folder));
+            Assert.NotEqual(folder, Path.GetDirectoryName(new RehearsalScenario(client, root, new RehearsalOptions { Devices = 0, DevicesInMemory = true }).DevicesRoot));
             Assert.Equal(RehearsalScenario.PrivateFolder, File.GetUnixFileMode(folder));
             Assert.Equal(RehearsalScenario.PrivateFolder, File.GetUnixFileMode(scenario.DevicesRoot));
         }

@@ -365,7 +365,9 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// <summary>
     /// Renews the lease with progress, then uploads the log; hears stop requests. At the agent's own pace it reports at
     /// each step and every few seconds; when the server asks for a slower pace (many jobs running at once) it reports
-    /// only at that interval, steps or not, and the server's lease covers four of them.
+    /// only at that interval, steps or not, and the server's lease covers four of them. A report that fails is tried
+    /// again at the agent's own pace (a lease of four waits would not survive four failures a wait apart), and a full
+    /// batch of item results is followed by the next at once, so that a busy Re-ACL never falls behind.
     /// </summary>
     private async Task ReportLoopAsync(JobContext context, RunState state, CancellationTokenSource work, CancellationToken ct)
     {
@@ -373,6 +375,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         TimeSpan? serverPace = null;
         while (!ct.IsCancellationRequested)
         {
+            var renewed = false;
+            var moreItems = false;
             try
             {
                 var items = context.TakeItems(ProgressReport.MaxItems);
@@ -380,6 +384,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 {
                     var answer = await gateway.ReportProgressAsync(context.JobId, Progress(context, state.Current + 1, state.Steps.Count, items), ct);
                     serverPace = answer.ReportSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(Math.Min(seconds, SlowestPace.TotalSeconds)) : null;
+                    renewed = true;
+                    moreItems = items.Count == ProgressReport.MaxItems;
                     if (answer.StopRequested && !state.StopRequested)
                     {
                         state.StopRequested = true;
@@ -417,6 +423,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 // Offline: the work goes on locally; the next report tries again (the lease may lapse meanwhile).
+                serverPace = renewed ? serverPace : null;
             }
             catch (OperationCanceledException)
             {
@@ -426,6 +433,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 // A report the server will not take (too long a message, say) must not stop the job.
                 context.Log.Warning($"The server refused a progress report: {e.Message}");
+                serverPace = renewed ? serverPace : null;
+            }
+            if (moreItems)
+            {
+                continue;
             }
             if (serverPace is { } paced)
             {
@@ -481,6 +493,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 var steps = context.Journal.Record.NextStep;
                 await gateway.ReportProgressAsync(context.JobId, Progress(context, steps, steps, items), ct);
+            }
+            catch (GatewayRejectedException e)
+            {
+                // Items the server will not take must not keep the job from being completed.
+                context.Log.Warning($"The server refused the last item results ({items.Count}): {e.Message}");
             }
             catch
             {

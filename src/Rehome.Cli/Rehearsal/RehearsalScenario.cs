@@ -68,7 +68,8 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
 
     /// <summary>Where the devices are laid out: under the rehearsal's folder, or in memory (<see cref="RehearsalOptions.DevicesInMemory"/>).</summary>
     public string DevicesRoot { get; } = options.DevicesInMemory
-        ? SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"), Path.Combine("rehome-rehearsal", Path.GetFileName(Path.GetFullPath(root)) + "-" + Environment.ProcessId))
+        ? SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"),
+            $"rehome-rehearsal-{Path.GetFileName(Path.GetFullPath(root))}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}")
         : Path.Combine(root, "devices");
 
     /// <summary>Read, write and enter for this user alone: the devices hold their credentials and keys.</summary>
@@ -77,7 +78,8 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
     /// <summary>
     /// Makes the in-memory folder (under /dev/shm, which every local user can write) readable by this user alone
     /// before any device secret is written there, and refuses one that is not: made beforehand by someone else, or
-    /// left open. The shared parent (<c>rehome-rehearsal</c>) keeps the default mode, so other users' rehearsals can use it.
+    /// left open. It sits right in /dev/shm, whose sticky bit keeps others from renaming or removing it, under a name
+    /// nobody can guess beforehand (a shared parent folder of fixed name would let its maker swap ours after the check).
     /// </summary>
     private void CreateDevicesFolderInMemory()
     {
@@ -86,7 +88,6 @@ public sealed class RehearsalScenario(RehomeApiClient client, string root, Rehea
         {
             return;
         }
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
         System.IO.Directory.CreateDirectory(folder, PrivateFolder);
         System.IO.Directory.CreateDirectory(DevicesRoot, PrivateFolder);
         foreach (var made in (string[])[folder, DevicesRoot])

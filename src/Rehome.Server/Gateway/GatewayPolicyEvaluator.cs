@@ -19,21 +19,40 @@ public sealed class GatewayPolicyEvaluator(AgentCredentialCheck agents) : IPolic
 
     public Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context)
     {
-        if (IsAgentOnly(policy))
+        if (!IsAgentOnly(policy))
         {
-            var agent = agents.AuthenticateAsync(context);
-            if (agent.IsCompletedSuccessfully && agent.Result is { Succeeded: true } result)
-            {
-                // The authorization middleware makes the request's user this result's principal when no authentication
-                // ran before it (the agent gateway skips it): set here only otherwise, which costs a feature a request.
-                if (context.Features.Get<IAuthenticateResultFeature>() is not null)
-                {
-                    context.User = result.Principal!;
-                }
-                return agent;
-            }
+            return Framework(context).AuthenticateAsync(policy, context);
         }
-        return Framework(context).AuthenticateAsync(policy, context);
+        var agent = agents.AuthenticateAsync(context);
+        if (!agent.IsCompletedSuccessfully)
+        {
+            // An agent not cached yet (its first request after a start): its one lookup is awaited, not started again
+            // by the framework's handler; a store that cannot answer fails the request as the handler would have.
+            return AwaitedAsync(agent, policy, context);
+        }
+        return Accepted(agent.Result, context) ? agent : Framework(context).AuthenticateAsync(policy, context);
+    }
+
+    private static async Task<AuthenticateResult> AwaitedAsync(Task<AuthenticateResult> agent, AuthorizationPolicy policy, HttpContext context)
+    {
+        var result = await agent;
+        return Accepted(result, context) ? result : await Framework(context).AuthenticateAsync(policy, context);
+    }
+
+    /// <summary>Whether the agent's answer is a success, made the request's user if so.</summary>
+    private static bool Accepted(AuthenticateResult result, HttpContext context)
+    {
+        if (!result.Succeeded)
+        {
+            return false;
+        }
+        // The authorization middleware makes the request's user this result's principal when no authentication ran
+        // before it (the agent gateway skips it): set here only otherwise, which costs a feature a request.
+        if (context.Features.Get<IAuthenticateResultFeature>() is not null)
+        {
+            context.User = result.Principal!;
+        }
+        return true;
     }
 
     public Task<PolicyAuthorizationResult> AuthorizeAsync(AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource)

@@ -60,6 +60,11 @@ public sealed class GatedSqliteRelationalConnection(
 
     public override IDbContextTransaction BeginTransaction(IsolationLevel isolationLevel)
     {
+        if (CurrentTransaction is not null)
+        {
+            // EF refuses a second transaction on a context at once; waiting for the turn this context holds would not end.
+            return base.BeginTransaction(isolationLevel);
+        }
         var gate = Gate;
         SqliteWriteGate.Enter(gate);
         try
@@ -75,6 +80,10 @@ public sealed class GatedSqliteRelationalConnection(
 
     public override async Task<IDbContextTransaction> BeginTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken = default)
     {
+        if (CurrentTransaction is not null)
+        {
+            return await base.BeginTransactionAsync(isolationLevel, cancellationToken);
+        }
         var gate = Gate;
         await SqliteWriteGate.EnterAsync(gate, cancellationToken);
         try
@@ -125,12 +134,20 @@ internal sealed class GatedTransaction(IDbContextTransaction inner, SemaphoreSli
 
     public async ValueTask DisposeAsync() => await EndAsync(async () => await inner.DisposeAsync());
 
-    /// <summary>Ends the transaction one way or another and gives the turn back, even when ending it failed.</summary>
+    /// <summary>
+    /// Ends the transaction one way or another and gives the turn back, even when ending it failed: then only once
+    /// the transaction is disposed (rolled back), so the next writer does not find SQLite's lock still held.
+    /// </summary>
     private void End(Action end)
     {
         try
         {
             end();
+        }
+        catch
+        {
+            inner.Dispose();
+            throw;
         }
         finally
         {
@@ -143,6 +160,11 @@ internal sealed class GatedTransaction(IDbContextTransaction inner, SemaphoreSli
         try
         {
             await end();
+        }
+        catch
+        {
+            await inner.DisposeAsync();
+            throw;
         }
         finally
         {
