@@ -21,16 +21,7 @@ public static class HoldMode
     public static async Task RunAsync(string root, int agents, bool http2)
     {
         var port = ServerProcess.FreePort();
-        var settings = new Dictionary<string, string>
-        {
-            ["Rehome:Store:Provider"] = "Sqlite",
-            ["Rehome:Store:DataDirectory"] = Path.Combine(root, "data"),
-            ["Rehome:Bootstrap:AdminPassword"] = ServerProcess.AdminPassword,
-            ["Rehome:Directories:Mode"] = "Simulated",
-            ["Rehome:Gateway:EnrollmentsPerMinute"] = "1000000",
-            ["Rehome:Metrics:AllowAnonymous"] = "true",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var settings = ServerProcess.FleetSettings(root);
         var fleetAddress = new Uri($"http://127.0.0.1:{port}");
         if (http2)
         {
@@ -93,17 +84,24 @@ public static class HoldMode
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                if (!client.HasExited)
-                {
-                    client.Kill();
-                    await client.WaitForExitAsync();
-                }
-                client.Dispose();
-            }
+            await StopClientsAsync(clients);
         }
     }
+
+    /// <summary>Ends the hold-client processes still running.</summary>
+    internal static async Task StopClientsAsync(List<Process> clients)
+    {
+        foreach (var client in clients)
+        {
+            if (!client.HasExited)
+            {
+                client.Kill();
+                await client.WaitForExitAsync();
+            }
+            client.Dispose();
+        }
+    }
+
     /// <summary>
     /// Starts the hold-client processes for <paramref name="agents"/> agents (10,000 a process, each from its own
     /// loopback address) into <paramref name="clients"/>, and returns once every process says its agents enrolled.

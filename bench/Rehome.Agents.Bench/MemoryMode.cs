@@ -30,16 +30,7 @@ public static class MemoryMode
             throw new ArgumentException($"{agents:N0} agents need as many mappings (not {mappings:N0}).");
         }
         var port = ServerProcess.FreePort();
-        var settings = new Dictionary<string, string>
-        {
-            ["Rehome:Store:Provider"] = "Sqlite",
-            ["Rehome:Store:DataDirectory"] = Path.Combine(root, "data"),
-            ["Rehome:Bootstrap:AdminPassword"] = ServerProcess.AdminPassword,
-            ["Rehome:Directories:Mode"] = "Simulated",
-            ["Rehome:Gateway:EnrollmentsPerMinute"] = "1000000",
-            ["Rehome:Metrics:AllowAnonymous"] = "true",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var settings = ServerProcess.FleetSettings(root);
         foreach (var setting in extra)
         {
             var (key, value) = (setting[..setting.IndexOf('=', StringComparison.Ordinal)], setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..]);
@@ -112,15 +103,7 @@ public static class MemoryMode
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                if (!client.HasExited)
-                {
-                    client.Kill();
-                    await client.WaitForExitAsync();
-                }
-                client.Dispose();
-            }
+            await HoldMode.StopClientsAsync(clients);
         }
     }
 

@@ -16,6 +16,18 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     public const string AdminPassword = "Bench-Rehome-Passw0rd-2026";
 
+    /// <summary>A SQLite server in <paramref name="root"/> for a fleet of held polls: simulated directories, no enrollment limit, anonymous /metrics.</summary>
+    public static Dictionary<string, string> FleetSettings(string root) => new()
+    {
+        ["Rehome:Store:Provider"] = "Sqlite",
+        ["Rehome:Store:DataDirectory"] = Path.Combine(root, "data"),
+        ["Rehome:Bootstrap:AdminPassword"] = AdminPassword,
+        ["Rehome:Directories:Mode"] = "Simulated",
+        ["Rehome:Gateway:EnrollmentsPerMinute"] = "1000000",
+        ["Rehome:Metrics:AllowAnonymous"] = "true",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
     private readonly Process process;
     private readonly StreamWriter log;
 

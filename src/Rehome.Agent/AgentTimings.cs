@@ -1,3 +1,5 @@
+using Rehome.Protocol;
+
 namespace Rehome.Agent;
 
 /// <summary>The first and the longest wait of a retry with back-off.</summary>
@@ -25,7 +27,7 @@ public static class AgentTimings
     public static TimeSpan MaxStepRetryDelay { get; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Longest pause between two progress reports (lease renewals) while a step runs; a quarter of the lease when shorter.</summary>
-    public static TimeSpan MaxReportInterval { get; } = TimeSpan.FromSeconds(5);
+    public static TimeSpan MaxReportInterval { get; } = TimeSpan.FromSeconds(AgentProtocol.OwnReportSeconds);
 
     /// <summary>After an unexpected fault the supervisor waits this long before starting a fresh runtime from the journal.</summary>
     public static TimeSpan RestartAfterCrash { get; } = TimeSpan.FromSeconds(1);

@@ -22,6 +22,12 @@ public static class AgentProtocol
     /// <summary>The longest a poll waits for a job before answering 204; the agent then polls again.</summary>
     public const int MaxPollSeconds = 55;
 
+    /// <summary>
+    /// Longest pause, in seconds, between two progress reports of an agent left to its own pace (a quarter of the lease
+    /// when shorter); the server paces agents only beyond it.
+    /// </summary>
+    public const int OwnReportSeconds = 5;
+
     /// <summary>The longest step name or error code the server takes; longer texts are refused (400), so agents cut theirs.</summary>
     public const int MaxStepLength = 100;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Rehome.Protocol;
 
 namespace Rehome.Server.Runs;
 
@@ -14,8 +15,8 @@ namespace Rehome.Server.Runs;
 /// </summary>
 public sealed class ReportPace(IOptions<RunEngineOptions> options)
 {
-    /// <summary>The pace of an agent left to itself (its own clamp, <c>AgentTimings.MaxReportInterval</c>).</summary>
-    public static readonly TimeSpan AgentPace = TimeSpan.FromSeconds(5);
+    /// <summary>The pace of an agent left to itself.</summary>
+    public static readonly TimeSpan AgentPace = TimeSpan.FromSeconds(AgentProtocol.OwnReportSeconds);
 
     /// <summary>The longest the server asks an agent to wait between reports: a stop request is heard within it.</summary>
     public static readonly TimeSpan Slowest = TimeSpan.FromSeconds(60);
