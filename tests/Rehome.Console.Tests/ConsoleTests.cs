@@ -133,11 +133,14 @@ public sealed class ConsoleTests
         Assert.Equal(0, (int)(await world.Api.GetAsync($"/api/v1/projects/{world.Scenario.ProjectId}/runs", CancellationToken.None))["total"]!);
 
         // Rejoin + permissions on the three rows picked one by one: the confirmation counts them, OK starts them.
+        // The clear is answered by the server: until its render lands every box is still ticked, and ticking one then is a no-op.
         await page.GetByRole(AriaRole.Button, new() { Name = "Clear selection" }).ClickAsync();
+        await Expect(page.Locator("#selection-count")).ToContainTextAsync("0 selected");
         for (var i = 1; i <= 3; i++)
         {
             await page.GetByLabel($"Select CTS-PC0000{i}").CheckAsync();
         }
+        await Expect(page.Locator("#selection-count")).ToContainTextAsync("3 selected");
         await page.Locator("#migration-menu").ClickAsync();
         await page.GetByLabel("Rejoin domain").CheckAsync();
         await page.Locator("#migration-review").ClickAsync();
