@@ -33,6 +33,7 @@ public sealed class RehomeTelemetry : IDisposable
     private readonly Counter<long> jobsEnded;
     private readonly Counter<long> leasesGranted;
     private readonly Counter<long> leasesLapsed;
+    private readonly Counter<long> leasesSentAgain;
     private readonly Histogram<double> leaseBatchDuration;
     private readonly Histogram<double> pollDuration;
     private readonly Counter<long> directoryCalls;
@@ -46,6 +47,7 @@ public sealed class RehomeTelemetry : IDisposable
         jobsEnded = meter.CreateCounter<long>("rehome.jobs.ended", "{job}", "Jobs ended by their agent or by the lapse of their last lease, by status and kind.");
         leasesGranted = meter.CreateCounter<long>("rehome.leases.granted", "{lease}", "Jobs handed to an agent.");
         leasesLapsed = meter.CreateCounter<long>("rehome.leases.lapsed", "{lease}", "Leases that ran out without a renewal, by what became of the job.");
+        leasesSentAgain = meter.CreateCounter<long>("rehome.leases.sent_again", "{lease}", "Leases sent again to their agent, whose poll had not received them.");
         leaseBatchDuration = meter.CreateHistogram<double>("rehome.leases.batch.duration", "s", "How long one lease batch (the polls that woke together) took in the store.", tags: null, advice: Seconds);
         pollDuration = meter.CreateHistogram<double>("rehome.gateway.poll.duration", "s", "How long an agent's poll took to answer, by whether it brought a job.", tags: null, advice: Seconds);
         directoryCalls = meter.CreateCounter<long>("rehome.directory.calls", "{call}", "Calls to a directory (AD, Entra ID), by operation and outcome.");
@@ -157,10 +159,14 @@ public sealed class RehomeTelemetry : IDisposable
     {
         private readonly long started = Stopwatch.GetTimestamp();
 
-        /// <summary>Counts the leases granted (job by mapping); each is an event on the span with its job, mapping and agent.</summary>
-        public void Granted(IReadOnlyDictionary<Guid, Guid> jobByMapping, IReadOnlyList<(Guid MappingId, Guid AgentId)> requests)
+        /// <summary>
+        /// Counts the leases granted (job by mapping; <paramref name="sentAgain"/> of them were leases sent again, counted
+        /// apart); each is an event on the span with its job, mapping and agent.
+        /// </summary>
+        public void Granted(IReadOnlyDictionary<Guid, Guid> jobByMapping, IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, int sentAgain)
         {
-            telemetry.leasesGranted.Add(jobByMapping.Count);
+            telemetry.leasesGranted.Add(jobByMapping.Count - sentAgain);
+            telemetry.leasesSentAgain.Add(sentAgain);
             span?.SetTag("rehome.lease.granted", jobByMapping.Count);
             if (span is { IsAllDataRequested: true })
             {

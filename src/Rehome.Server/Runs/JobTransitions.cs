@@ -203,31 +203,46 @@ public sealed class JobTransitions(
     /// Leases the next startable job of many mappings in one transaction (the gateway gathers the polls that woke
     /// together): the same conditional UPDATE per mapping, one summary refresh, one commit. Returns the leased
     /// jobs by mapping.
+    /// A job already leased to the polling agent comes first, sent again under the same lease: an agent polls only
+    /// with no job in hand (it resumes its journal's jobs before it polls), so the answer that leased it never
+    /// arrived (written to a connection the agent had already dropped). Left alone, that lease would lapse and count
+    /// an attempt the device never made; if the device did begin the job, it resumes it from its journal.
     /// </summary>
     public async Task<Dictionary<Guid, Job>> LeaseNextManyAsync(IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, TimeSpan duration, CancellationToken ct)
     {
         using var observed = telemetry.StartLeaseBatch(requests.Count);
         var now = time.GetUtcNow();
         var leased = new Dictionary<Guid, Guid>();
+        var resent = new HashSet<Guid>();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The SET expressions read the row as it was: a job sent again keeps its token and its attempt count.
         await using var command = store.CreateCommand($"""
-            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
+            UPDATE jobs SET lease_token = CASE WHEN status = {InProgress} THEN lease_token ELSE @token END,
+              attempts = CASE WHEN status = {InProgress} THEN attempts ELSE attempts + 1 END,
+              status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_expires_at = @expires,
               agent_version = (SELECT agent_version FROM agents WHERE id = @agent),
-              attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
-            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
-                        ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})
-              AND status = {(int)JobStatus.WaitingToStart}
-            RETURNING id
+              started_at = COALESCE(started_at, @now), updated_at = @now
+            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping
+                          AND (status = {(int)JobStatus.WaitingToStart} OR (status = {InProgress} AND lease_owner = @agent))
+                        ORDER BY status DESC, kind, created_at LIMIT 1 {Dialect.SkipLocked})
+              AND (status = {(int)JobStatus.WaitingToStart} OR (status = {InProgress} AND lease_owner = @agent))
+            RETURNING id, lease_token
             """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", Dialect.Time(now + duration)), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
         foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId))
         {
+            var token = Guid.NewGuid();
             command.Parameters["@agent"].Value = Dialect.Value(agentId);
-            command.Parameters["@token"].Value = Dialect.Value(Guid.NewGuid());
+            command.Parameters["@token"].Value = Dialect.Value(token);
             command.Parameters["@mapping"].Value = Dialect.Value(mappingId);
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
-                leased[mappingId] = Dialect.ReadGuid(reader, 0);
+                var jobId = Dialect.ReadGuid(reader, 0);
+                leased[mappingId] = jobId;
+                if (Dialect.ReadGuid(reader, 1) != token)
+                {
+                    resent.Add(jobId);
+                }
             }
         }
         if (leased.Count == 0)
@@ -237,13 +252,20 @@ public sealed class JobTransitions(
         }
         await summaries.RefreshManyAsync(leased.Keys, now, ct);
         await transaction.CommitRegardlessAsync();
-        observed.Granted(leased, requests);
+        observed.Granted(leased, requests, resent.Count);
         var ids = leased.Values.ToList();
         var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
         foreach (var job in jobs.Values)
         {
             using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
-            log.Leased(job);
+            if (resent.Contains(job.Id))
+            {
+                log.LeaseSentAgain(job);
+            }
+            else
+            {
+                log.Leased(job);
+            }
         }
         return jobs;
     }

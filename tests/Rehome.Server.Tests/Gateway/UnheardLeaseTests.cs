@@ -10,7 +10,8 @@ namespace Rehome.Server.Tests.Gateway;
 /// <summary>
 /// A poll that goes away (its agent's HTTP timeout ran out under load) after its batch was queued: the job leased for
 /// it reaches nobody, so nobody knows its lease token. It goes back to wait for the next poll with the attempt
-/// uncounted, instead of waiting for the lease to lapse and then counting an attempt the device never made.
+/// uncounted, instead of waiting for the lease to lapse and then counting an attempt the device never made. A poll
+/// answered into a connection its agent had dropped is only known when the agent polls again: the job goes to it again.
 /// </summary>
 public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
 {
@@ -51,6 +52,33 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         var assignment = await host.App.Services.GetRequiredService<LeaseBatcher>().LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
         Assert.Equal(job.Id, assignment?.JobId);
         Assert.Equal(1, (await StoredJobAsync(device.MappingId)).Attempts);
+    }
+
+    [Fact]
+    public async Task A_job_whose_answer_never_arrived_goes_again_to_its_agents_next_poll_under_the_same_lease()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        using var other = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        await host.RunAsync(device, "RejoinDomain");
+        var leases = host.App.Services.GetRequiredService<LeaseBatcher>();
+
+        // The poll was answered, but the answer went to a connection the agent had dropped: the agent polls again.
+        var first = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
+        Assert.NotNull(first);
+        var leased = await StoredJobAsync(device.MappingId);
+
+        // Another agent never gets a job leased to someone else.
+        Assert.Null(await leases.LeaseAsync(device.MappingId, other.AgentId, CancellationToken.None));
+
+        var again = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
+        Assert.Equal(first.JobId, again?.JobId);
+        Assert.Equal(first.LeaseToken, again!.LeaseToken);
+        Assert.Equal(1, again.Attempt);
+        var stored = await StoredJobAsync(device.MappingId);
+        Assert.Equal(JobStatus.InProgress, stored.Status);
+        Assert.Equal(1, stored.Attempts);
+        Assert.Equal(leased.StartedAt, stored.StartedAt);
+        Assert.True(stored.LeaseExpiresAt >= leased.LeaseExpiresAt);
     }
 
     private async Task<Job> StoredJobAsync(Guid mappingId)

@@ -46,17 +46,22 @@ public sealed class TelemetryTests(TelemetryServer server) : IClassFixture<Telem
     public async Task A_scrape_with_the_metrics_token_counts_a_run_its_lease_its_directory_call_and_the_polls()
     {
         using var device = await Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
+        using var idle = await Host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
         var before = await ScrapeAsync();
 
         var job = await Host.RunAndPollAsync(device, "RejoinDomain");
-        var empty = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+        // The agent polls again without the job (the answer lost): the lease is sent again, counted apart.
+        var again = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var empty = await idle.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.NoContent, empty.StatusCode);
         var after = await ScrapeAsync();
 
         Assert.Equal(1, Moved(before, after, "rehome_runs_started_total", ("rehome_run_how", "start")));
         Assert.Equal(1, Moved(before, after, "rehome_jobs_created_total"));
         Assert.Equal(1, Moved(before, after, "rehome_leases_granted_total"));
-        Assert.Equal(1, Moved(before, after, "rehome_gateway_poll_duration_seconds_count", ("rehome_poll_job", "true")));
+        Assert.Equal(1, Moved(before, after, "rehome_leases_sent_again_total"));
+        Assert.Equal(2, Moved(before, after, "rehome_gateway_poll_duration_seconds_count", ("rehome_poll_job", "true")));
         Assert.Equal(1, Moved(before, after, "rehome_gateway_poll_duration_seconds_count", ("rehome_poll_job", "false")));
         Assert.Equal(1, Moved(before, after, "rehome_directory_calls_total", ("rehome_directory_operation", "PrepareDestination"), ("rehome_directory_outcome", "ok")));
         Assert.NotEqual(Guid.Empty, job.JobId);

@@ -180,7 +180,8 @@ public abstract class AgentMessageProperties(ServerHost host)
     {
         ["identity"] = 204,
         ["facts"] = 204,
-        ["poll"] = 204,
+        // An agent polls only with no job in hand: the holder's poll gets its own job again, under the same lease.
+        ["poll"] = 200,
         ["log"] = 204,
         ["complete"] = 204,
         ["directory-action"] = 409,
