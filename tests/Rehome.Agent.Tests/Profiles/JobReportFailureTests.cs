@@ -1,12 +1,15 @@
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Rehome.Agent.Jobs;
+using Rehome.Protocol;
 
 namespace Rehome.Agent.Tests.Profiles;
 
 /// <summary>
 /// Reports the server does not take, through the real runner against a <see cref="Rejoin.FakeGateway"/>: a report
-/// that fails under a busy server's slow pace is tried again at the agent's own.
+/// that fails under a busy server's slow pace is tried again at the agent's own, and item results refused at the end
+/// are dropped with a warning rather than keeping the job from being completed.
 /// </summary>
 public sealed class JobReportFailureTests
 {
@@ -68,5 +71,37 @@ public sealed class JobReportFailureTests
             }
         }
         Assert.Equal(JobOutcome.Completed, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Item_results_the_server_refuses_at_the_end_do_not_keep_the_job_from_being_completed()
+    {
+        // A busy server's pace: the whole job runs inside one wait, and its item results go up after the steps.
+        using var device = new ProfileDevice();
+        device.Gateway.ReportSeconds = 60;
+        var refused = 0;
+        device.Gateway.AnswerProgress = report =>
+        {
+            if (report.Items is not { Count: > 0 })
+            {
+                return null;
+            }
+            Interlocked.Add(ref refused, report.Items.Count);
+            return new HttpResponseMessage(HttpStatusCode.UnprocessableEntity)
+            {
+                Content = new StringContent(
+                    """{"type":"https://rehome.dev/problems/bad-agent-input","title":"A field is not valid","status":422,"field":"items[0].item"}""",
+                    Encoding.UTF8, "application/problem+json"),
+            };
+        };
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.True(refused > 0, "The job had item results for the server to refuse.");
+        Assert.Empty(device.Gateway.ReportedItems);
+        var calls = device.Gateway.Calls.ToList();
+        Assert.Equal("complete", calls.Last(c => c is "progress" or "complete"));
+        Assert.Contains("The server refused the last item results", device.Log, StringComparison.Ordinal);
     }
 }
