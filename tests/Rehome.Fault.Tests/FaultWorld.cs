@@ -54,9 +54,34 @@ public sealed class FaultWorld : IAsyncDisposable
 
     private string DevicesRoot => DevicesFolder(root);
 
-    /// <summary>In memory where the machine allows (<see cref="SimulatedFleet.DevicesFolder"/>), the logs staying in the root.</summary>
+    /// <summary>
+    /// In memory where the machine allows (<see cref="SimulatedFleet.DevicesFolder"/>), the logs staying in the root: right
+    /// in /dev/shm (sticky) under the test's own random name, as the rehearsal's, never in a shared parent of fixed name.
+    /// </summary>
     private static string DevicesFolder(string root) =>
-        SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"), Path.Combine("rehome-fault", Path.GetFileName(root)));
+        SimulatedFleet.DevicesFolder(Path.Combine(root, "devices"), "rehome-fault-" + Path.GetFileName(root));
+
+    /// <summary>
+    /// Makes the in-memory folder (/dev/shm, which every local user can write) readable by this user alone before any
+    /// device's credential is written there (<see cref="RehearsalScenario.PrivateFolder"/>, 0700), and refuses one that
+    /// is not: made beforehand by someone else, or left open.
+    /// </summary>
+    private void CreateDevicesFolderInMemory()
+    {
+        if (OperatingSystem.IsWindows() || DevicesRoot == Path.Combine(root, "devices"))
+        {
+            return;
+        }
+        foreach (var folder in (string[])[Path.GetDirectoryName(DevicesRoot)!, DevicesRoot])
+        {
+            System.IO.Directory.CreateDirectory(folder, RehearsalScenario.PrivateFolder);
+            var mode = File.GetUnixFileMode(folder);
+            if (mode != RehearsalScenario.PrivateFolder)
+            {
+                throw new IOException($"The devices' folder in memory {folder} is open to other users ({mode}).");
+            }
+        }
+    }
 
     /// <summary>The fleet's size: <c>REHOME_FAULT_DEVICES</c> when set (the documented full runs), else the CI size.</summary>
     public static int Devices(int inCi) =>
@@ -112,6 +137,7 @@ public sealed class FaultWorld : IAsyncDisposable
         Scenario = new RehearsalScenario(Api, root, new RehearsalOptions { Devices = devices, Jobs = Kinds, PollSeconds = 5, FilesPerUser = 2 });
         await Scenario.SetUpAsync(CancellationToken.None);
         this.failover = failover;
+        CreateDevicesFolderInMemory();
         for (var i = 1; i <= devices; i++)
         {
             var spec = RehearsalScenario.DeviceSpec(i, new SimulatedFaults(), filesPerUser: 2);
@@ -282,11 +308,8 @@ public sealed class FaultWorld : IAsyncDisposable
         }
         try
         {
-            System.IO.Directory.Delete(DevicesRoot, recursive: true);
-            if (Path.GetDirectoryName(DevicesRoot) is { } parent && parent != root)
-            {
-                System.IO.Directory.Delete(parent);
-            }
+            // The test's own folder in memory (its devices' parent), or its devices on disk.
+            System.IO.Directory.Delete(DevicesRoot == Path.Combine(root, "devices") ? DevicesRoot : Path.GetDirectoryName(DevicesRoot)!, recursive: true);
         }
         catch (IOException)
         {

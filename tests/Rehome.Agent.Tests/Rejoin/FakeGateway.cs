@@ -59,6 +59,12 @@ public sealed partial class FakeGateway : HttpMessageHandler
     /// <summary>Every item result the progress reports carried, in the order they came.</summary>
     public ConcurrentQueue<ItemResult> ReportedItems { get; } = new();
 
+    /// <summary>
+    /// Answers a progress report in the test's stead when it returns an answer (a refusal, a busy server); null lets the
+    /// report be taken as usual. The items of a report answered here are not counted as reported.
+    /// </summary>
+    public Func<ProgressReport, HttpResponseMessage?>? AnswerProgress { get; set; }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.AbsolutePath;
@@ -68,6 +74,10 @@ public sealed partial class FakeGateway : HttpMessageHandler
         if (action == "progress")
         {
             var report = (await request.Content!.ReadFromJsonAsync<ProgressReport>(AgentProtocol.JsonOptions, cancellationToken))!;
+            if (AnswerProgress?.Invoke(report) is { } answered)
+            {
+                return answered;
+            }
             leaseLost |= report.Step == LoseLeaseAtStep;
             if (!leaseLost)
             {

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Rehome.Agent.Jobs;
+using Rehome.Protocol;
+
+namespace Rehome.Agent.Tests.Profiles;
+
+/// <summary>
+/// Reports the server does not take, through the real runner against a <see cref="Rejoin.FakeGateway"/>: a report
+/// that fails under a busy server's slow pace is tried again at the agent's own, and item results refused at the end
+/// are dropped with a warning rather than keeping the job from being completed.
+/// </summary>
+public sealed class JobReportFailureTests
+{
+    [Fact]
+    public async Task A_report_that_fails_under_a_servers_slow_pace_is_tried_again_at_the_agents_own_pace()
+    {
+        // The owner stays signed in: the job waits for them as long as the fake clock says, and the clock moves only here.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        using var device = new ProfileDevice(loggedOn: true, time);
+        device.Gateway.ReportSeconds = 60;
+        var reportedAt = new DateTimeOffset[3];
+        var reports = 0;
+        var retried = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.Gateway.AnswerProgress = _ =>
+        {
+            var report = Interlocked.Increment(ref reports);
+            if (report <= reportedAt.Length)
+            {
+                reportedAt[report - 1] = time.GetUtcNow();
+            }
+            switch (report)
+            {
+                case 2:
+                    // The server is too busy for the second report (its store lane is full).
+                    return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+                case 3:
+                    retried.TrySetResult();
+                    break;
+            }
+            return null;
+        };
+
+        var running = device.StartAsync();
+        try
+        {
+            // The first report hears the server's pace of a minute; the clock moves until the next report, which fails.
+            for (var moved = TimeSpan.Zero; Volatile.Read(ref reports) < 2 && moved < TimeSpan.FromMinutes(10); moved += TimeSpan.FromSeconds(10))
+            {
+                Assert.False(running.IsCompleted, "The job ended before its second report.");
+                time.Advance(TimeSpan.FromSeconds(10));
+                await Task.Delay(10);
+            }
+            Assert.True(Volatile.Read(ref reports) >= 2, "The paced agent never reported a second time.");
+            Assert.True(reportedAt[1] - reportedAt[0] >= TimeSpan.FromSeconds(60), "The second report waited for the server's pace.");
+
+            // The clock stands still from here: only the agent's own pace (seconds, not the server's minute) brings the next try.
+            var next = await Task.WhenAny(retried.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+
+            Assert.True(next == retried.Task, "No report followed the failed one: the agent waited out the server's pace of 60 s.");
+            Assert.True(reportedAt[2] - reportedAt[1] < TimeSpan.FromSeconds(60), $"The next try came {reportedAt[2] - reportedAt[1]} after the failed report.");
+        }
+        finally
+        {
+            // The owner never signs out: past the job's wait for them it ends, and the runner with it.
+            for (var moved = TimeSpan.Zero; !running.IsCompleted && moved < TimeSpan.FromHours(2); moved += TimeSpan.FromMinutes(1))
+            {
+                time.Advance(TimeSpan.FromMinutes(1));
+                await Task.Delay(10);
+            }
+        }
+        Assert.Equal(JobOutcome.Completed, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Item_results_the_server_refuses_at_the_end_do_not_keep_the_job_from_being_completed()
+    {
+        // A busy server's pace: the whole job runs inside one wait, and its item results go up after the steps.
+        using var device = new ProfileDevice();
+        device.Gateway.ReportSeconds = 60;
+        var refused = 0;
+        device.Gateway.AnswerProgress = report =>
+        {
+            if (report.Items is not { Count: > 0 })
+            {
+                return null;
+            }
+            Interlocked.Add(ref refused, report.Items.Count);
+            return new HttpResponseMessage(HttpStatusCode.UnprocessableEntity)
+            {
+                Content = new StringContent(
+                    """{"type":"https://rehome.dev/problems/bad-agent-input","title":"A field is not valid","status":422,"field":"items[0].item"}""",
+                    Encoding.UTF8, "application/problem+json"),
+            };
+        };
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.True(refused > 0, "The job had item results for the server to refuse.");
+        Assert.Empty(device.Gateway.ReportedItems);
+        var calls = device.Gateway.Calls.ToList();
+        Assert.Equal("complete", calls.Last(c => c is "progress" or "complete"));
+        Assert.Contains("The server refused the last item results", device.Log, StringComparison.Ordinal);
+    }
+}
