@@ -399,6 +399,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                         }
                     }
                 }
+                catch (GatewayRejectedException e) when (items.Count > 0)
+                {
+                    // Items the server will not take are dropped, said so in the job's log, and the report goes again at
+                    // once without them: handed back, they would ride on every later report, each refused with them,
+                    // and the lease would lapse while the device works on.
+                    context.Log.Warning($"The server refused {items.Count} item result(s): {e.Message}");
+                    moreItems = true;
+                }
                 catch
                 {
                     context.ReturnItems(items);

@@ -104,4 +104,40 @@ public sealed class JobReportFailureTests
         Assert.Equal("complete", calls.Last(c => c is "progress" or "complete"));
         Assert.Contains("The server refused the last item results", device.Log, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Item_results_the_server_refuses_while_the_job_runs_are_offered_once_and_the_report_goes_on_without_them()
+    {
+        // At the agent's own pace item results go up with the reports made while the job runs.
+        using var device = new ProfileDevice();
+        var offered = new List<ItemResult>();
+        var accepted = 0;
+        device.Gateway.AnswerProgress = report =>
+        {
+            if (report.Items is not { Count: > 0 } items)
+            {
+                Interlocked.Increment(ref accepted);
+                return null;
+            }
+            lock (offered)
+            {
+                offered.AddRange(items);
+            }
+            return new HttpResponseMessage(HttpStatusCode.UnprocessableEntity)
+            {
+                Content = new StringContent(
+                    """{"type":"https://rehome.dev/problems/bad-agent-input","title":"A field is not valid","status":422,"field":"items[0].item"}""",
+                    Encoding.UTF8, "application/problem+json"),
+            };
+        };
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        Assert.NotEmpty(offered);
+        // Handed back after a refusal, an item would ride on every later report (and keep the lease from being renewed).
+        Assert.Equal(offered.Count, offered.Distinct().Count());
+        Assert.True(accepted > 0, "No report without the refused items renewed the lease.");
+        Assert.Contains("item result(s)", device.Log, StringComparison.Ordinal);
+    }
 }
