@@ -90,6 +90,16 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     /// </summary>
     public Guid[]? VisibleProjects { get; private set; }
 
+    /// <summary>
+    /// This context with no project limit, as a pooled context starts each scope: limits belong to the unit of work
+    /// that set them, never to the next one the pool hands the context to.
+    /// </summary>
+    internal RehomeDbContext WithoutLimits()
+    {
+        VisibleProjects = null;
+        return this;
+    }
+
     /// <summary>Limits this unit of work to <paramref name="projects"/> (see <see cref="VisibleProjects"/>); only ever narrows.</summary>
     public void LimitToProjects(IEnumerable<Guid> projects) =>
         VisibleProjects = VisibleProjects is null ? [.. projects] : [.. VisibleProjects.Intersect(projects)];

@@ -56,7 +56,10 @@ public sealed class GatedSqliteRelationalConnection(
     RelationalConnectionDependencies dependencies, IRawSqlCommandBuilder rawSqlCommandBuilder, IDiagnosticsLogger<DbLoggerCategory.Infrastructure> logger)
     : Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal.SqliteRelationalConnection(dependencies, rawSqlCommandBuilder, logger)
 {
-    private SemaphoreSlim Gate => SqliteWriteGate.For(ConnectionString!);
+    private SemaphoreSlim? fileGate;
+
+    /// <summary>The file's gate, looked up once per connection (its file does not change).</summary>
+    private SemaphoreSlim Gate => fileGate ??= SqliteWriteGate.For(ConnectionString!);
 
     public override IDbContextTransaction BeginTransaction(IsolationLevel isolationLevel)
     {
