@@ -11,12 +11,13 @@ namespace Rehome.Agent.Platform.Simulated;
 /// </summary>
 public sealed class SimulatedProfiles : IUserProfiles
 {
-    private static readonly Lock Gate = new();
+    private readonly Lock deviceLock;
     private readonly string listFile;
     private readonly string accountsFile;
 
     public SimulatedProfiles(string folder, SimulatedDeviceStateFile state, FolderSecurityStore files)
     {
+        deviceLock = DeviceLocks.For(folder, "profiles");
         listFile = Path.Combine(folder, "profilelist.json");
         accountsFile = Path.Combine(folder, "accounts.json");
         HiveCalls = new SimulatedHiveCalls(folder, state, files);
@@ -63,7 +64,7 @@ public sealed class SimulatedProfiles : IUserProfiles
     /// <summary>Lets the device resolve <paramref name="names"/> to <paramref name="sid"/>.</summary>
     public void AddAccount(string sid, params IEnumerable<string> names)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             var accounts = DurableFile.ReadJson<Dictionary<string, string>>(accountsFile) ?? [];
             foreach (var name in names)
@@ -92,7 +93,7 @@ public sealed class SimulatedProfiles : IUserProfiles
 
     private void Change(Func<List<ProfileListEntry>, List<ProfileListEntry>> change)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             DurableFile.WriteJson(listFile, change([.. Entries()]));
         }

@@ -35,7 +35,7 @@ public sealed record LoadedHive(string Name, string File, long Boot, int Lingeri
 /// </summary>
 public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile state, FolderSecurityStore files) : IHiveCalls
 {
-    private static readonly Lock Gate = new();
+    private readonly Lock deviceLock = DeviceLocks.For(folder, "hives");
 
     private string LoadedFile => Path.Combine(folder, "hives", "loaded.json");
 
@@ -57,7 +57,7 @@ public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile s
 
     public int Load(string name, string file)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             var loaded = Loaded();
             if (!FileExists(file))
@@ -83,7 +83,7 @@ public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile s
 
     public int Unload(string name)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             var loaded = Loaded();
             var hive = loaded.FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
@@ -152,7 +152,7 @@ public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile s
     /// <summary>Windows loads a user's hives when the user signs in (the simulated user signs in on this boot).</summary>
     public void SignIn(string sid, string profileFolder)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             var boot = state.Read().BootCount;
             var loaded = Loaded().Where(h => h.Name != sid && h.Name != sid + UserHives.ClassesSuffix).ToList();
@@ -165,7 +165,7 @@ public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile s
     /// <summary>The user signed out: Windows unloaded the user's hives.</summary>
     public void SignOut(string sid)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             Save([.. Loaded().Where(h => h.Name != sid && h.Name != sid + UserHives.ClassesSuffix)]);
         }
@@ -174,7 +174,7 @@ public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile s
     /// <summary>Makes the next <paramref name="count"/> unloads of <c>HKU\<paramref name="name"/></c> meet an open handle.</summary>
     public void HoldHandles(string name, int count)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             Save([.. Loaded().Select(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase) ? h with { LingeringHandles = count } : h)]);
         }
@@ -210,7 +210,7 @@ public sealed class SimulatedHiveCalls(string folder, SimulatedDeviceStateFile s
 
     private int Change(string key, Action<SimulatedHive, string> change)
     {
-        lock (Gate)
+        lock (deviceLock)
         {
             var (hive, relative) = Open(key);
             if (hive is null)
