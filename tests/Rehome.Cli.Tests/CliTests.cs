@@ -256,6 +256,15 @@ public sealed partial class CliTests(PublisherServer server) : IClassFixture<Pub
         Assert.Matches(@"Migrate Windows user profile\s*│\s*User hives\s*│\s*2\s*│\s*2", output);
     }
 
+    [Theory]
+    [InlineData(500, 0, 7000, 25)]
+    [InlineData(10000, 2, 7000, 25)]
+    [InlineData(10000, 2, 4000, 10)]
+    [InlineData(500, 0, 100, 10)]
+    public void The_rehearsals_agents_poll_as_long_as_a_real_agent_unless_a_fleet_process_has_more_devices_than_connections(
+        int devices, int processes, int connections, int expected) =>
+        Assert.Equal(expected, RehearseCommand.PollSeconds(devices, processes, connections));
+
     [Fact]
     public async Task Agents_are_listed_with_their_state_and_can_be_revoked()
     {

@@ -86,6 +86,9 @@ public static class RehearseCommand
             };
             var anyFault = faults.FailStep ?? faults.CrashStep ?? faults.SlowStep ?? faults.OfflineStep;
             var faultyCount = parse.GetValue(faulty) is var f and >= 0 ? Math.Min(f, count) : anyFault is null ? 0 : Math.Max(1, count / 10);
+            // One process may hold both ends of every agent's connection: stay under the descriptor limit.
+            var maxConnections = Math.Max(100, (FileDescriptorLimit() - 6000) / 2);
+            var processes = parse.GetValue(fleetProcesses) ?? DefaultFleetProcesses(count);
             var options = new RehearsalOptions
             {
                 Devices = count,
@@ -93,11 +96,10 @@ public static class RehearseCommand
                 Faults = faults,
                 FaultyDevices = faultyCount,
                 FilesPerUser = parse.GetValue(files),
-                // One process holds both ends of every agent's connection: stay under the descriptor limit.
-                MaxConnections = Math.Max(100, (FileDescriptorLimit() - 6000) / 2),
-                PollSeconds = count > 2000 ? 10 : 25,
+                MaxConnections = maxConnections,
+                PollSeconds = PollSeconds(count, processes, maxConnections),
                 Samba = sambaDomains,
-                FleetProcesses = parse.GetValue(fleetProcesses) ?? DefaultFleetProcesses(count),
+                FleetProcesses = processes,
                 DevicesInMemory = parse.GetValue(devicesInMemory) ?? DefaultDevicesInMemory(count),
             };
             var root = parse.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "rehome-rehearsal-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
@@ -105,6 +107,13 @@ public static class RehearseCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The agents' poll wait: the agent's own default, unless a fleet process has more devices than connections, when
+    /// shorter polls let every device take its turn on one.
+    /// </summary>
+    public static int PollSeconds(int devices, int fleetProcesses, int maxConnections) =>
+        (fleetProcesses == 0 ? devices : (devices + fleetProcesses - 1) / fleetProcesses) > maxConnections ? 10 : new Rehome.Agent.AgentOptions().PollSeconds;
 
     /// <summary>A small fleet stays beside the server; a large one gets processes of its own, one per 5,000 devices.</summary>
     public static int DefaultFleetProcesses(int devices) => devices < 1000 ? 0 : (devices + 4999) / 5000;
