@@ -53,6 +53,9 @@ public sealed class AgentRegistry(
         return entries.GetOrAdd(agentId, entry);
     }
 
+    /// <summary>The agent if the server remembers it; null otherwise (no store look: the caller takes the long way).</summary>
+    public AgentEntry? Remembered(Guid agentId) => entries.TryGetValue(agentId, out var entry) ? entry : null;
+
     /// <summary>Remembers a newly enrolled agent (replacing what was remembered of its id) and returns its entry.</summary>
     public AgentEntry Add(DeviceAgent agent)
     {
