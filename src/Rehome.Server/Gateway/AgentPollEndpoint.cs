@@ -88,22 +88,37 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
             return AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
         }
         // An answer at once (a job waiting, wait=0) finishes without a state machine.
-        return answer.IsCompletedSuccessfully ? Answer(http, started, answer.Result, answerPipeline) : AnswerLaterAsync(http, started, answer, answerPipeline);
+        return answer.IsCompletedSuccessfully
+            ? Guarded(http, answerPipeline, Answer(http, started, answer.Result, answerPipeline))
+            : AnswerLaterAsync(http, started, answer, answerPipeline);
+    }
+
+    /// <summary>On the fast lane, an answer that fails while it is written (its JSON) is answered as a failure too.</summary>
+    private static Task Guarded(HttpContext http, RequestDelegate? answerPipeline, Task answering) =>
+        answerPipeline is null || answering.IsCompletedSuccessfully ? answering : GuardedAsync(http, answerPipeline, answering);
+
+    private static async Task GuardedAsync(HttpContext http, RequestDelegate answerPipeline, Task answering)
+    {
+        try
+        {
+            await answering;
+        }
+        catch (Exception failure)
+        {
+            await AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
+        }
     }
 
     private async Task AnswerLaterAsync(HttpContext http, long started, ValueTask<PollAnswer> pending, RequestDelegate? answerPipeline)
     {
-        PollAnswer answer;
         try
         {
-            answer = await pending;
+            await Answer(http, started, await pending, answerPipeline);
         }
         catch (Exception failure) when (answerPipeline is not null)
         {
             await AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
-            return;
         }
-        await Answer(http, started, answer, answerPipeline);
     }
 
     private Task Answer(HttpContext http, long started, PollAnswer answer, RequestDelegate? answerPipeline)
