@@ -41,6 +41,25 @@ public sealed class AgentCredentialCheck(AgentRegistry registry, TimeProvider ti
         return lookup.IsCompletedSuccessfully ? Check(header, lookup.Result) : CheckLaterAsync(header, lookup);
     }
 
+    /// <summary>
+    /// The agent, when the request carries the right credential of an unrevoked agent the server remembers: the same
+    /// acceptance as <see cref="AuthenticateAsync"/>'s success, without its result. Null for anything else (no
+    /// credential, a wrong one, a revoked or unknown agent, one not remembered yet): the caller takes the full
+    /// pipeline, whose authentication answers it (<see cref="AgentPollFastLane"/>).
+    /// </summary>
+    public AgentEntry? AcceptedFromMemory(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)
+            || !AgentCredentials.TryReadAgentId(header.AsSpan(Prefix.Length).Trim(), out var agentId)
+            || registry.Remembered(agentId) is not { } entry
+            || Check(header, entry) != entry.Authenticated)
+        {
+            return null;
+        }
+        return entry;
+    }
+
     private async Task<AuthenticateResult> CheckLaterAsync(string header, ValueTask<AgentEntry?> lookup) => await Check(header, await lookup);
 
     private Task<AuthenticateResult> Check(string header, AgentEntry? entry)

@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Rehome.Protocol;
 using Rehome.Server.Administration;
 using Rehome.Server.Api;
-using Rehome.Server.Observability;
 
 namespace Rehome.Server.Gateway;
 
@@ -26,7 +23,7 @@ public static class AgentGatewayApi
         var root = app.MapGroup(AgentProtocol.BasePath).WithTags("Agent gateway")
             .RequireAuthorization(AgentAuthenticationHandler.PolicyName);
         // The long poll takes its turns on the store only when it looks (AgentPolls); every other call, for the whole call.
-        root.MapPost("/poll", PollAsync).WithName("PollForJob");
+        AgentPollEndpoint.Map(root);
         var gateway = root.MapGroup("").AddEndpointFilter<GatewayStoreLaneFilter>();
         gateway.MapPost("/enroll", EnrollAsync).AllowAnonymous().RequireRateLimiting(EnrollmentRateLimit).WithName("EnrollAgent");
         gateway.MapPost("/identity", BindIdentityAsync).WithName("BindAgentIdentity");
@@ -55,27 +52,6 @@ public static class AgentGatewayApi
     /// <summary>The agent's last call once told to uninstall: it removed its data; its credential is revoked now.</summary>
     private static async Task<IResult> ConfirmUninstalledAsync(UninstallReport? report, HttpContext http, AgentCommands agents, CancellationToken ct) =>
         (await agents.ConfirmUninstalledAsync(http.Agent().AgentId, report, ct)).ToResult(_ => Results.NoContent());
-
-    // The poll's answers without a body are the same every time: made once (an idle poll allocates none).
-    private static readonly IResult NoJob = Results.NoContent();
-    private static readonly IResult Refused = Results.Unauthorized();
-    private static readonly IResult Uninstall = Results.StatusCode(AgentUninstall.PollStatus);
-
-    /// <summary>The long poll, timed for the poll-duration histogram (here rather than in an endpoint filter, which allocates a context a call).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<IResult> PollAsync(int? wait, HttpContext http, AgentPolls polls, RehomeTelemetry telemetry, CancellationToken ct)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var answer = await polls.PollAsync(http.Agent(), wait, ct);
-        telemetry.PollAnswered(Stopwatch.GetElapsedTime(started), answer.Assignment is not null);
-        return answer switch
-        {
-            { Revoked: true } => Refused,
-            { Assignment: { } assignment } => Results.Ok(assignment),
-            { Uninstall: true } => Uninstall,
-            _ => NoJob,
-        };
-    }
 
     private static async Task<IResult> ReportProgressAsync(Guid id, ProgressReport? report, HttpContext http, JobReports reports, CancellationToken ct) =>
         (await reports.ProgressAsync(id, http.Agent().AgentId, report, ct)).ToResult(Results.Ok);

@@ -19,6 +19,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddScoped<AgentEnrollment>();
         services.AddScoped<ReturnTickets>();
         services.AddSingleton<AgentPolls>();
+        services.AddSingleton<AgentPollEndpoint>();
         services.AddScoped<JobReports>();
         services.AddScoped<JobDirectoryCalls>();
         services.AddSingleton<LeaseBatcher>();

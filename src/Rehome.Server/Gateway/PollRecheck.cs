@@ -54,7 +54,9 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, JobSignals signals,
         foreach (var chunk in waiting.Chunk(Chunk))
         {
             found.AddRange(await db.Jobs.IgnoreQueryFilters().AsNoTracking()
-                .Where(j => chunk.Contains(j.MappingId) && j.Status == JobStatus.WaitingToStart)
+                // One collection parameter (a JSON array on SQLite, an array on PostgreSQL): EF's default of one
+                // parameter an id builds the statement's text and binds a thousand parameters on every recheck.
+                .Where(j => EF.Parameter(chunk).Contains(j.MappingId) && j.Status == JobStatus.WaitingToStart)
                 .Select(j => j.MappingId).Distinct().ToListAsync(ct));
         }
         signals.SignalHere(found);

@@ -151,6 +151,9 @@ public static class RehomeServer
 
         CurrentRequest.UseCurrentRequest(app);
         app.UseSecurityHeaders();
+        // A remembered agent's long poll is answered from here (the rest of the pipeline only allocates for it); its
+        // failures and refusals are answered by the same exception handler and status-code pages as below.
+        app.UseAgentPollFastLane();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();

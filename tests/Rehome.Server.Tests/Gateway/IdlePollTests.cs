@@ -264,3 +264,45 @@ public sealed class PresenceFlushTests
     private static void AssertClose(DateTimeOffset expected, DateTimeOffset stored) =>
         Assert.True(Math.Abs((expected - stored).TotalMilliseconds) < 1, $"Stored {stored:O}, expected {expected:O}");
 }
+
+/// <summary>The server's one recheck finds a job no signal announced on both stores (its ids are one collection parameter).</summary>
+public sealed class PollRecheckStoresTests
+{
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
+    public async Task The_recheck_finds_the_held_polls_unannounced_job_and_only_it(StoreProvider provider)
+    {
+        await using var host = await ServerHost.StartAsync(provider, new()
+        {
+            ["Rehome:Directories:Mode"] = "Simulated",
+            ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+            ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
+        });
+        using var idle = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        await host.RunAsync(device, "RejoinDomain");
+        var entry = await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None);
+        entry!.CheckedGeneration = signals.Generation(device.MappingId);
+        var recheck = host.App.Services.GetServices<IHostedService>().OfType<PollRecheck>().Single();
+
+        var quiet = idle.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        var clock = Stopwatch.StartNew();
+        while (signals.Waiting < 2)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), "Timed out waiting for both polls to wait");
+            await Task.Delay(20);
+        }
+        Assert.Equal(1, await recheck.RecheckAsync(CancellationToken.None));
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(0, await recheck.RecheckAsync(CancellationToken.None));
+        Assert.False(quiet.IsCompleted);
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Client.PostAsJsonAsync($"/api/v1/agents/{idle.AgentId}/revoke", new { })).StatusCode);
+        using var refused = await quiet;
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+}
