@@ -203,10 +203,13 @@ public sealed class JobTransitions(
     /// Leases the next startable job of many mappings in one transaction (the gateway gathers the polls that woke
     /// together): the same conditional UPDATE per mapping, one summary refresh, one commit. Returns the leased
     /// jobs by mapping.
-    /// A job already leased to the polling agent comes first, sent again under the same lease: an agent polls only
-    /// with no job in hand (it resumes its journal's jobs before it polls), so the answer that leased it never
-    /// arrived (written to a connection the agent had already dropped). Left alone, that lease would lapse and count
-    /// an attempt the device never made; if the device did begin the job, it resumes it from its journal.
+    /// A job already leased to the polling agent comes first, sent again: an agent polls only with no job in hand (it
+    /// resumes its journal's jobs before it polls), so the answer that leased it never arrived (written to a connection
+    /// the agent had already dropped). Left alone, that lease would lapse and count an attempt the device never made;
+    /// if the device did begin the job, it resumes it from its journal. It goes under a new token (a give-back of the
+    /// lost answer's lease then matches nothing), with the same attempt and the same expiry: only the agent's reports
+    /// extend it, so a device that keeps failing before its first report still sees the lease lapse and the attempts
+    /// counted, as before.
     /// </summary>
     public async Task<Dictionary<Guid, Job>> LeaseNextManyAsync(IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, TimeSpan duration, CancellationToken ct)
     {
@@ -215,34 +218,32 @@ public sealed class JobTransitions(
         var leased = new Dictionary<Guid, Guid>();
         var resent = new HashSet<Guid>();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // The SET expressions read the row as it was: a job sent again keeps its token and its attempt count.
-        await using var command = store.CreateCommand($"""
-            UPDATE jobs SET lease_token = CASE WHEN status = {InProgress} THEN lease_token ELSE @token END,
-              attempts = CASE WHEN status = {InProgress} THEN attempts ELSE attempts + 1 END,
-              status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_expires_at = @expires,
+        await using var sendAgain = store.CreateCommand($"""
+            UPDATE jobs SET lease_token = @token, updated_at = @now
+            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {InProgress} AND lease_owner = @agent AND lease_expires_at > @now
+                        ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})
+              AND status = {InProgress} AND lease_owner = @agent
+            RETURNING id
+            """, [("agent", Guid.Empty), ("token", Guid.Empty), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
+        await using var lease = store.CreateCommand($"""
+            UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
               agent_version = (SELECT agent_version FROM agents WHERE id = @agent),
-              started_at = COALESCE(started_at, @now), updated_at = @now
-            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping
-                          AND (status = {(int)JobStatus.WaitingToStart} OR (status = {InProgress} AND lease_owner = @agent))
-                        ORDER BY status DESC, kind, created_at LIMIT 1 {Dialect.SkipLocked})
-              AND (status = {(int)JobStatus.WaitingToStart} OR (status = {InProgress} AND lease_owner = @agent))
-            RETURNING id, lease_token
+              attempts = attempts + 1, started_at = COALESCE(started_at, @now), updated_at = @now
+            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {(int)JobStatus.WaitingToStart}
+                        ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})
+              AND status = {(int)JobStatus.WaitingToStart}
+            RETURNING id
             """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", Dialect.Time(now + duration)), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
         foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId))
         {
-            var token = Guid.NewGuid();
-            command.Parameters["@agent"].Value = Dialect.Value(agentId);
-            command.Parameters["@token"].Value = Dialect.Value(token);
-            command.Parameters["@mapping"].Value = Dialect.Value(mappingId);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct))
+            if (await LeaseOneAsync(sendAgain, mappingId, agentId, ct) is { } again)
             {
-                var jobId = Dialect.ReadGuid(reader, 0);
-                leased[mappingId] = jobId;
-                if (Dialect.ReadGuid(reader, 1) != token)
-                {
-                    resent.Add(jobId);
-                }
+                leased[mappingId] = again;
+                resent.Add(again);
+            }
+            else if (await LeaseOneAsync(lease, mappingId, agentId, ct) is { } job)
+            {
+                leased[mappingId] = job;
             }
         }
         if (leased.Count == 0)
@@ -268,6 +269,16 @@ public sealed class JobTransitions(
             }
         }
         return jobs;
+    }
+
+    /// <summary>Runs one of the lease statements for a mapping and its agent under a new token: the job it took, if any.</summary>
+    private async Task<Guid?> LeaseOneAsync(System.Data.Common.DbCommand command, Guid mappingId, Guid agentId, CancellationToken ct)
+    {
+        command.Parameters["@agent"].Value = Dialect.Value(agentId);
+        command.Parameters["@token"].Value = Dialect.Value(Guid.NewGuid());
+        command.Parameters["@mapping"].Value = Dialect.Value(mappingId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Dialect.ReadGuid(reader, 0) : null;
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
 using Rehome.Server.Gateway;
+using Rehome.Server.Runs;
 using Rehome.Server.Store;
 using Rehome.Server.Tests.Infrastructure;
 
@@ -55,7 +56,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_job_whose_answer_never_arrived_goes_again_to_its_agents_next_poll_under_the_same_lease()
+    public async Task A_job_whose_answer_never_arrived_goes_again_to_its_agents_next_poll_under_a_new_token_and_the_same_expiry()
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
         using var other = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
@@ -70,15 +71,28 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         // Another agent never gets a job leased to someone else.
         Assert.Null(await leases.LeaseAsync(device.MappingId, other.AgentId, CancellationToken.None));
 
+        host.Time.Advance(TimeSpan.FromSeconds(10));
         var again = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
         Assert.Equal(first.JobId, again?.JobId);
-        Assert.Equal(first.LeaseToken, again!.LeaseToken);
+        Assert.NotEqual(first.LeaseToken, again!.LeaseToken);
         Assert.Equal(1, again.Attempt);
         var stored = await StoredJobAsync(device.MappingId);
-        Assert.Equal(JobStatus.InProgress, stored.Status);
-        Assert.Equal(1, stored.Attempts);
+        Assert.Equal((JobStatus.InProgress, 1, again.LeaseToken), (stored.Status, stored.Attempts, stored.LeaseToken));
         Assert.Equal(leased.StartedAt, stored.StartedAt);
-        Assert.True(stored.LeaseExpiresAt >= leased.LeaseExpiresAt);
+        // Only the agent's reports extend a lease: a device that fails before its first report every time still sees it lapse.
+        Assert.Equal(leased.LeaseExpiresAt, stored.LeaseExpiresAt);
+
+        // The lost answer's lease cannot be given back any more (its poll's give-back may land after the job went again).
+        await using (var scope = host.Scope())
+        {
+            Assert.False(await scope.ServiceProvider.GetRequiredService<JobTransitions>()
+                .GiveBackUnheardLeaseAsync(first.JobId, device.AgentId, first.LeaseToken, CancellationToken.None));
+        }
+        Assert.Equal((JobStatus.InProgress, again.LeaseToken), ((await StoredJobAsync(device.MappingId)).Status, (await StoredJobAsync(device.MappingId)).LeaseToken));
+
+        // Once the lease has run out it is not sent again: it lapses and its attempt counts.
+        host.Time.Advance(leased.LeaseExpiresAt!.Value - host.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
+        Assert.Null(await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None));
     }
 
     private async Task<Job> StoredJobAsync(Guid mappingId)

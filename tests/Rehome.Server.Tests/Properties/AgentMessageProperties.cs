@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -163,13 +165,15 @@ public abstract class AgentMessageProperties(ServerHost host)
     [Fact]
     public async Task Each_valid_example_from_the_lease_holder_is_answered_as_the_job_allows()
     {
-        using var w = await NewWorldAsync();
+        using var started = await NewWorldAsync();
+        var w = started;
         var answers = new List<string>();
         foreach (var (operation, example) in Examples)
         {
             var message = example(w, 0);
             var response = await SendAsync(w.Holder.Agent, message, message.Body?.ToJsonString());
             answers.Add($"{operation}: {(int)response.StatusCode}");
+            w = await FollowAsync(w, operation, response);
         }
 
         // A rejoin job holds no directory action; everything else works, the completion (last) too.
@@ -180,7 +184,7 @@ public abstract class AgentMessageProperties(ServerHost host)
     {
         ["identity"] = 204,
         ["facts"] = 204,
-        // An agent polls only with no job in hand: the holder's poll gets its own job again, under the same lease.
+        // An agent polls only with no job in hand: the holder's poll gets its own job again (under a new lease token).
         ["poll"] = 200,
         ["log"] = 204,
         ["complete"] = 204,
@@ -219,6 +223,10 @@ public abstract class AgentMessageProperties(ServerHost host)
                 var logged = host.Logs.Lines.Count;
 
                 var response = await SendAsync(client, message, body);
+                if (input.Caller == Caller.Holder)
+                {
+                    world = await FollowAsync(world, input.Operation, response);
+                }
 
                 var status = (int)response.StatusCode;
                 if (status == 400 && message.Url.Contains("/%00/", StringComparison.Ordinal))
@@ -354,6 +362,13 @@ public abstract class AgentMessageProperties(ServerHost host)
     }
 
     private static string Shown(string? text) => text is null ? "no body" : text.Length > 300 ? text[..300] + $"… ({text.Length} characters)" : text;
+
+    /// <summary>The holder's poll answers its job again, under a new lease token (its answer counts as lost): the world follows it.</summary>
+    private static async Task<World> FollowAsync(World w, string operation, HttpResponseMessage response) =>
+        operation.EndsWith("/poll", StringComparison.Ordinal) && response.StatusCode == HttpStatusCode.OK
+            && await response.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions) is { } again && again.JobId == w.Job.JobId
+            ? w with { Job = again }
+            : w;
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, Message message, string? body)
     {
