@@ -399,11 +399,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                         }
                     }
                 }
-                catch (GatewayRejectedException e) when (items.Count > 0)
+                catch (GatewayRejectedException e) when (items.Count > 0 && e.NamesOnly("items"))
                 {
                     // Items the server will not take are dropped, said so in the job's log, and the report goes again at
                     // once without them: handed back, they would ride on every later report, each refused with them,
-                    // and the lease would lapse while the device works on.
+                    // and the lease would lapse while the device works on. A refusal of anything else keeps them.
                     context.Log.Warning($"The server refused {items.Count} item result(s): {e.Message}");
                     moreItems = true;
                 }

@@ -29,6 +29,40 @@ public sealed class GatewayRejectedException(HttpStatusCode status, string body)
     : Exception($"The server refused the request ({(int)status}): {body}")
 {
     public HttpStatusCode Status { get; } = status;
+
+    /// <summary>
+    /// Whether the refusal is a validation problem whose every error names a field under <paramref name="field"/>
+    /// (<c>items</c>, <c>items[3].item</c>): the request's other parts were not what the server objected to.
+    /// </summary>
+    public bool NamesOnly(string field)
+    {
+        try
+        {
+            using var problem = System.Text.Json.JsonDocument.Parse(body);
+            if (problem.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !problem.RootElement.TryGetProperty("errors", out var errors)
+                || errors.ValueKind != System.Text.Json.JsonValueKind.Array
+                || errors.GetArrayLength() == 0)
+            {
+                return false;
+            }
+            foreach (var error in errors.EnumerateArray())
+            {
+                if (error.ValueKind != System.Text.Json.JsonValueKind.Object
+                    || !error.TryGetProperty("field", out var named)
+                    || named.GetString() is not { } name
+                    || !(name == field || name.StartsWith(field + "[", StringComparison.Ordinal) || name.StartsWith(field + ".", StringComparison.Ordinal)))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>

@@ -123,10 +123,10 @@ public sealed class JobReportFailureTests
             {
                 offered.AddRange(items);
             }
-            return new HttpResponseMessage(HttpStatusCode.UnprocessableEntity)
+            return new HttpResponseMessage(HttpStatusCode.BadRequest)
             {
                 Content = new StringContent(
-                    """{"type":"https://rehome.dev/problems/bad-agent-input","title":"A field is not valid","status":422,"field":"items[0].item"}""",
+                    """{"type":"https://rehome.dev/problems/validation","title":"Invalid request","status":400,"errors":[{"field":"items[0].item","rule":"Invalid","message":"Item result 0 needs an item and an outcome."}]}""",
                     Encoding.UTF8, "application/problem+json"),
             };
         };
@@ -140,4 +140,15 @@ public sealed class JobReportFailureTests
         Assert.True(accepted > 0, "No report without the refused items renewed the lease.");
         Assert.Contains("item result(s)", device.Log, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"status":400,"errors":[{"field":"items[0].item"},{"field":"items[7].error"}]}""", true)]
+    [InlineData("""{"status":400,"errors":[{"field":"items"}]}""", true)]
+    [InlineData("""{"status":400,"errors":[{"field":"items[0].item"},{"field":"step"}]}""", false)]
+    [InlineData("""{"status":400,"errors":[{"field":"itemsDone"}]}""", false)]
+    [InlineData("""{"status":400,"errors":[]}""", false)]
+    [InlineData("""{"status":413,"title":"Too large"}""", false)]
+    [InlineData("not json", false)]
+    public void Only_a_refusal_whose_every_error_names_the_items_lets_the_agent_drop_them(string problem, bool onlyItems) =>
+        Assert.Equal(onlyItems, new Polling.GatewayRejectedException(HttpStatusCode.BadRequest, problem).NamesOnly("items"));
 }
