@@ -59,6 +59,14 @@ public static class StoreServiceCollectionExtensions
     {
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
+            // The store's deletes rely on foreign keys, switched on once per native connection (SqlitePragmas): a
+            // configured "Foreign Keys=False" would switch them off again at every open of a pooled connection.
+            var configured = new SqliteConnectionStringBuilder(options.ConnectionString);
+            if (configured.ForeignKeys == false)
+            {
+                configured.ForeignKeys = null;
+                return configured.ToString();
+            }
             return options.ConnectionString;
         }
         return new SqliteConnectionStringBuilder
@@ -140,12 +148,18 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
 
     private static void Apply(DbConnection connection)
     {
-        if (connection is SqliteConnection { Handle: { } handle } && !Applied.TryAdd(handle, handle))
+        var handle = (connection as SqliteConnection)?.Handle;
+        if (handle is not null && Applied.TryGetValue(handle, out _))
         {
             return;
         }
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
         command.ExecuteNonQuery();
+        // Marked only once set: a handle whose settings failed is set again at its next open.
+        if (handle is not null)
+        {
+            Applied.AddOrUpdate(handle, handle);
+        }
     }
 }
