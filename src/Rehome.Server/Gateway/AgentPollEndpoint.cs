@@ -128,7 +128,7 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
         {
             case { Revoked: true }:
                 // A bare 401, as Results.Unauthorized() answered: status-code pages give it its problem body.
-                return answerPipeline is null ? Status(http, StatusCodes.Status401Unauthorized) : AnswerFailure(http, answerPipeline, Refusal.Revoked);
+                return answerPipeline is null ? Status(http, StatusCodes.Status401Unauthorized) : AnswerFailure(http, answerPipeline, exception: null);
             case { Assignment: { } assignment }:
                 http.Response.StatusCode = StatusCodes.Status200OK;
                 return http.Response.WriteAsJsonAsync(assignment, json.Value.SerializerOptions);
@@ -145,30 +145,26 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
         return Task.CompletedTask;
     }
 
-    /// <summary>Hands a failure (an exception, or the revoked agent's refusal) to the answer pipeline, which answers it as the whole pipeline would.</summary>
-    private static Task AnswerFailure(HttpContext http, RequestDelegate answerPipeline, object failure)
+    /// <summary>
+    /// Hands a failure to the answer pipeline, which answers it as the whole pipeline would: an exception, or (none) the
+    /// revoked agent's refusal.
+    /// </summary>
+    private static Task AnswerFailure(HttpContext http, RequestDelegate answerPipeline, ExceptionDispatchInfo? exception)
     {
-        http.Features.Set(new PendingFailure(failure));
+        http.Features.Set(new PendingFailure(exception));
         return answerPipeline(http);
     }
 
     /// <summary>The last step of the fast lane's answer pipeline (after its exception handler and status-code pages): the failure again.</summary>
     internal static Task FailAgain(HttpContext http)
     {
-        var failure = http.Features.Get<PendingFailure>()?.Failure ?? throw new InvalidOperationException("The poll's answer pipeline ran without a failure.");
-        if (failure is ExceptionDispatchInfo exception)
-        {
-            exception.Throw();
-        }
+        var failure = http.Features.Get<PendingFailure>() ?? throw new InvalidOperationException("The poll's answer pipeline ran without a failure.");
+        failure.Exception?.Throw();
         return Status(http, StatusCodes.Status401Unauthorized);
     }
 
-    private sealed record PendingFailure(object Failure);
-
-    private sealed class Refusal
-    {
-        public static Refusal Revoked { get; } = new();
-    }
+    /// <summary>What the answer pipeline answers: the exception, or none for the revoked agent's 401.</summary>
+    private sealed record PendingFailure(ExceptionDispatchInfo? Exception);
 
     /// <summary>
     /// <c>wait</c> as the framework's binding of <c>int? wait</c> reads it: absent or empty is null; otherwise a whole
