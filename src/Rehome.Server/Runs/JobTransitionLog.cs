@@ -28,7 +28,7 @@ public sealed class JobTransitionLog(ILogger<JobTransitions> logger)
         logger.LogInformation("Job {JobKind} leased (attempt {Attempt})", job.Kind, job.Attempts);
 
     public void LeaseSentAgain(Job job) =>
-        logger.LogInformation("Job {JobKind} sent again (attempt {Attempt}, a new lease token, the same expiry): its agent polled without it, so the answer that leased it never arrived", job.Kind, job.Attempts);
+        logger.LogInformation("Job {JobKind} sent again (attempt {Attempt}, a new lease token, lease until {LeaseExpiresAt}): its agent polled without it, so the answer that leased it never arrived", job.Kind, job.Attempts, job.LeaseExpiresAt);
 
     public void GivenBack() =>
         logger.LogInformation("Job lease given back: its poll went away before the answer; the job waits for the next poll");

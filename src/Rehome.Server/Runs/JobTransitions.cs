@@ -207,9 +207,11 @@ public sealed class JobTransitions(
     /// resumes its journal's jobs before it polls), so the answer that leased it never arrived (written to a connection
     /// the agent had already dropped). Left alone, that lease would lapse and count an attempt the device never made;
     /// if the device did begin the job, it resumes it from its journal. It goes under a new token (a give-back of the
-    /// lost answer's lease then matches nothing), with the same attempt and the same expiry: only the agent's reports
-    /// extend it, so a device that keeps failing before its first report still sees the lease lapse and the attempts
-    /// counted, as before.
+    /// lost answer's lease then matches nothing), with the same attempt. The first resend extends the lease to a whole
+    /// lease from now: it comes one poll timeout after the lost answer, often just before the lease runs out, and the
+    /// device needs time to make its first report. Later resends keep the expiry, so a device that keeps failing before
+    /// its first report still sees the lease lapse and the attempts counted. The token says which: a resent lease's
+    /// token is a version 7 Guid, a fresh lease's a version 4 (<see cref="Guid.NewGuid"/>); tokens are opaque to agents.
     /// </summary>
     public async Task<Dictionary<Guid, Job>> LeaseNextManyAsync(IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, TimeSpan duration, CancellationToken ct)
     {
@@ -218,13 +220,15 @@ public sealed class JobTransitions(
         var leased = new Dictionary<Guid, Guid>();
         var resent = new HashSet<Guid>();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var held = store.CreateCommand($"""
+            SELECT id, lease_token FROM jobs WHERE mapping_id = @mapping AND status = {InProgress} AND lease_owner = @agent AND lease_expires_at > @now
+            ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked}
+            """, [("agent", Guid.Empty), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
         await using var sendAgain = store.CreateCommand($"""
-            UPDATE jobs SET lease_token = @token, updated_at = @now
-            WHERE id = (SELECT id FROM jobs WHERE mapping_id = @mapping AND status = {InProgress} AND lease_owner = @agent AND lease_expires_at > @now
-                        ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked})
-              AND status = {InProgress} AND lease_owner = @agent
-            RETURNING id
-            """, [("agent", Guid.Empty), ("token", Guid.Empty), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
+            UPDATE jobs SET lease_token = @token, updated_at = @now,
+              lease_expires_at = CASE WHEN lease_expires_at < @extended THEN @extended ELSE lease_expires_at END
+            WHERE id = @id AND lease_token = @held AND status = {InProgress}
+            """, [("token", Guid.Empty), ("now", Dialect.Time(now)), ("extended", Dialect.Time(now)), ("id", Guid.Empty), ("held", Guid.Empty)]);
         await using var lease = store.CreateCommand($"""
             UPDATE jobs SET status = {InProgress}, lease_owner = @agent, agent_id = @agent, lease_token = @token, lease_expires_at = @expires,
               agent_version = (SELECT agent_version FROM agents WHERE id = @agent),
@@ -236,7 +240,7 @@ public sealed class JobTransitions(
             """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", Dialect.Time(now + duration)), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
         foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId))
         {
-            if (await LeaseOneAsync(sendAgain, mappingId, agentId, ct) is { } again)
+            if (await SendAgainAsync(held, sendAgain, mappingId, agentId, now + duration, now, ct) is { } again)
             {
                 leased[mappingId] = again;
                 resent.Add(again);
@@ -271,7 +275,32 @@ public sealed class JobTransitions(
         return jobs;
     }
 
-    /// <summary>Runs one of the lease statements for a mapping and its agent under a new token: the job it took, if any.</summary>
+    /// <summary>
+    /// The job the mapping's agent already holds, sent again under a new (version 7) token; its lease extended to
+    /// <paramref name="extended"/> only when the held token is a fresh lease's, so once. Null when the agent holds none.
+    /// </summary>
+    private async Task<Guid?> SendAgainAsync(
+        System.Data.Common.DbCommand held, System.Data.Common.DbCommand sendAgain, Guid mappingId, Guid agentId, DateTimeOffset extended, DateTimeOffset now, CancellationToken ct)
+    {
+        held.Parameters["@agent"].Value = Dialect.Value(agentId);
+        held.Parameters["@mapping"].Value = Dialect.Value(mappingId);
+        Guid jobId, heldToken;
+        await using (var reader = await held.ExecuteReaderAsync(ct))
+        {
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+            (jobId, heldToken) = (Dialect.ReadGuid(reader, 0), Dialect.ReadGuid(reader, 1));
+        }
+        sendAgain.Parameters["@token"].Value = Dialect.Value(Guid.CreateVersion7(now));
+        sendAgain.Parameters["@extended"].Value = Dialect.Time(heldToken.Version == 7 ? now : extended);
+        sendAgain.Parameters["@id"].Value = Dialect.Value(jobId);
+        sendAgain.Parameters["@held"].Value = Dialect.Value(heldToken);
+        return await sendAgain.ExecuteNonQueryAsync(ct) == 1 ? jobId : null;
+    }
+
+    /// <summary>Runs the lease statement for a mapping and its agent under a new token: the job it took, if any.</summary>
     private async Task<Guid?> LeaseOneAsync(System.Data.Common.DbCommand command, Guid mappingId, Guid agentId, CancellationToken ct)
     {
         command.Parameters["@agent"].Value = Dialect.Value(agentId);

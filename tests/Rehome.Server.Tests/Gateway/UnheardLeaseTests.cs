@@ -56,7 +56,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_job_whose_answer_never_arrived_goes_again_to_its_agents_next_poll_under_a_new_token_and_the_same_expiry()
+    public async Task A_job_whose_answer_never_arrived_goes_again_to_its_agents_next_poll_under_a_new_token_extended_once()
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
         using var other = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
@@ -79,8 +79,17 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         var stored = await StoredJobAsync(device.MappingId);
         Assert.Equal((JobStatus.InProgress, 1, again.LeaseToken), (stored.Status, stored.Attempts, stored.LeaseToken));
         Assert.Equal(leased.StartedAt, stored.StartedAt);
-        // Only the agent's reports extend a lease: a device that fails before its first report every time still sees it lapse.
-        Assert.Equal(leased.LeaseExpiresAt, stored.LeaseExpiresAt);
+        // The first resend gives the device a whole lease from now to make its first report.
+        Assert.Equal(leased.LeaseExpiresAt + TimeSpan.FromSeconds(10), stored.LeaseExpiresAt);
+
+        // A later resend keeps the expiry: a device that fails before its first report every time still sees it lapse.
+        host.Time.Advance(TimeSpan.FromSeconds(10));
+        var third = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
+        Assert.Equal(first.JobId, third?.JobId);
+        Assert.NotEqual(again.LeaseToken, third!.LeaseToken);
+        var resentTwice = await StoredJobAsync(device.MappingId);
+        Assert.Equal((JobStatus.InProgress, 1, third.LeaseToken), (resentTwice.Status, resentTwice.Attempts, resentTwice.LeaseToken));
+        Assert.Equal(stored.LeaseExpiresAt, resentTwice.LeaseExpiresAt);
 
         // The lost answer's lease cannot be given back any more (its poll's give-back may land after the job went again).
         await using (var scope = host.Scope())
@@ -88,10 +97,10 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
             Assert.False(await scope.ServiceProvider.GetRequiredService<JobTransitions>()
                 .GiveBackUnheardLeaseAsync(first.JobId, device.AgentId, first.LeaseToken, CancellationToken.None));
         }
-        Assert.Equal((JobStatus.InProgress, again.LeaseToken), ((await StoredJobAsync(device.MappingId)).Status, (await StoredJobAsync(device.MappingId)).LeaseToken));
+        Assert.Equal((JobStatus.InProgress, third.LeaseToken), ((await StoredJobAsync(device.MappingId)).Status, (await StoredJobAsync(device.MappingId)).LeaseToken));
 
         // Once the lease has run out it is not sent again: it lapses and its attempt counts.
-        host.Time.Advance(leased.LeaseExpiresAt!.Value - host.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
+        host.Time.Advance(resentTwice.LeaseExpiresAt!.Value - host.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
         Assert.Null(await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None));
     }
 
