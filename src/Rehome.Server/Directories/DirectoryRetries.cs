@@ -79,12 +79,18 @@ public sealed class DirectoryRetries(RehomeDbContext db, DirectoriesOptions opti
 
     private async Task<RetryState?> StateAsync(Guid jobId, CancellationToken ct)
     {
-        var row = await db.Jobs.IgnoreQueryFilters().AsNoTracking().Where(j => j.Id == jobId)
-            .Select(j => new { j.DirectoryFailingSince, j.DirectoryNextTry, j.DirectoryRetryDelay }).FirstOrDefaultAsync(ct);
-        return row is { DirectoryFailingSince: { } since, DirectoryNextTry: { } nextTry, DirectoryRetryDelay: { } delay }
+        var row = await StateQuery.For(db)(db, jobId, ct);
+        return row is { FailingSince: { } since, NextTry: { } nextTry, Delay: { } delay }
             ? new RetryState(since, nextTry, delay)
             : null;
     }
+
+    private sealed record StoredState(DateTimeOffset? FailingSince, DateTimeOffset? NextTry, TimeSpan? Delay);
+
+    // Compiled once: every directory call of every job reads it.
+    private static readonly CompiledPerModel<Func<RehomeDbContext, Guid, CancellationToken, Task<StoredState?>>> StateQuery = new(() => EF.CompileAsyncQuery(
+        (RehomeDbContext db, Guid jobId, CancellationToken ct) => db.Jobs.IgnoreQueryFilters().AsNoTracking().Where(j => j.Id == jobId)
+            .Select(j => new StoredState(j.DirectoryFailingSince, j.DirectoryNextTry, j.DirectoryRetryDelay)).FirstOrDefault()));
 
     private static TimeSpan Max(TimeSpan a, TimeSpan? b) => b is { } other && other > a ? other : a;
 }

@@ -42,6 +42,13 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
         return new ProgressAnswer(renewal == LeaseRenewal.StopRequested, interval is { } wait ? (int)wait.TotalSeconds : null);
     }
 
+    private sealed record LeaseOf(Guid? Owner, Guid? Token, JobStatus Status);
+
+    // Compiled once: every log chunk of every job asks it (the expression and EF's cache lookup cost more than the query).
+    private static readonly CompiledPerModel<Func<RehomeDbContext, Guid, Guid, CancellationToken, Task<LeaseOf?>>> LeaseOfQuery = new(() => EF.CompileAsyncQuery(
+        (RehomeDbContext db, Guid jobId, Guid agentId, CancellationToken ct) =>
+            db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new LeaseOf(j.LeaseOwner, j.LeaseToken, j.Status)).FirstOrDefault()));
+
     public async Task<Outcome<bool>> LogAsync(Guid jobId, Guid agentId, LogChunk? chunk, CancellationToken ct)
     {
         if (chunk is null)
@@ -52,12 +59,11 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
         {
             return Failure.Validation(violations.Items);
         }
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.LeaseToken, j.Status }).FirstOrDefaultAsync(ct);
-        if (job is null)
+        if (await LeaseOfQuery.For(db)(db, jobId, agentId, ct) is not { } job)
         {
             return Failure.NotFound($"Job {jobId} of this agent");
         }
-        if (job.LeaseOwner != agentId || job.LeaseToken != chunk.LeaseToken || job.Status != JobStatus.InProgress)
+        if (job.Owner != agentId || job.Token != chunk.LeaseToken || job.Status != JobStatus.InProgress)
         {
             // Only the lease holder writes about a job, its log too; a lapsed lease's token no longer does, even from the same agent.
             return LeaseLost(jobId);
