@@ -1,5 +1,4 @@
 using System.Globalization;
-using Rehome.Agent.Journal;
 using Rehome.Protocol;
 using Rehome.Security.Sddl;
 
@@ -103,7 +102,7 @@ public static class SimulatedDeviceBuilder
             PromptAnswers = [.. spec.PromptAnswers],
             Faults = spec.Faults,
         };
-        DurableFile.WriteJson(Path.Combine(folder, "device.json"), state);
+        new SimulatedDeviceStateFile(folder).Write(state);
         Areas.UserHivesSeed.Create(folder, store, spec.DomainName.Split('.')[0].ToUpperInvariant(), spec.DomainName, spec.Users, spec.LoggedOn ? primary : null);
     }
 

@@ -161,28 +161,72 @@ public sealed record SimulatedDeviceState
     public List<string> AgentVersionHistory { get; init; } = [];
 }
 
-/// <summary>Loads and saves a device's state; every operation is a read-change-save under one lock.</summary>
+/// <summary>
+/// Loads and saves a device's state; every operation is a read-change-save under the device's one lock, shared by every
+/// object of the process that opens the same device (an agent restarted in the process makes new ones).
+/// The state last read or written is kept, and read again only when the file changed since (its time or length): a
+/// fleet process holds thousands of devices, each step reads the state several times, and parsing it whole each time
+/// was a sixth of the fleet's CPU. Kept states are shared, which is safe because every change makes a new state
+/// (records changed by <c>with</c>, collections copied), never changes one in place.
+/// </summary>
 public sealed class SimulatedDeviceStateFile(string folder)
 {
-    private readonly Lock gate = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Kept> KeptStates = new(StringComparer.Ordinal);
+
+    private readonly Kept kept = KeptStates.GetOrAdd(System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, "device.json")), _ => new Kept());
 
     public string Path { get; } = System.IO.Path.Combine(folder, "device.json");
 
     public SimulatedDeviceState Read()
     {
-        lock (gate)
+        lock (kept.Gate)
         {
-            return DurableFile.ReadJson<SimulatedDeviceState>(Path) ?? throw new InvalidOperationException($"No simulated device in {folder}.");
+            var file = new FileInfo(Path);
+            var exists = file.Exists;
+            if (kept.State is { } state && exists && file.LastWriteTimeUtc == kept.Written && file.Length == kept.Length)
+            {
+                return state;
+            }
+            state = DurableFile.ReadJson<SimulatedDeviceState>(Path) ?? throw new InvalidOperationException($"No simulated device in {folder}.");
+            // Stamped with what was seen before the read: a write in between only makes the next read read again.
+            (kept.State, kept.Written, kept.Length) = (state, file.LastWriteTimeUtc, file.Length);
+            return state;
         }
     }
 
     public SimulatedDeviceState Change(Func<SimulatedDeviceState, SimulatedDeviceState> change)
     {
-        lock (gate)
+        lock (kept.Gate)
         {
-            var state = change(Read());
-            DurableFile.WriteJson(Path, state);
+            var before = Read();
+            var state = change(before);
+            if (!ReferenceEquals(state, before))
+            {
+                Write(state);
+            }
             return state;
         }
+    }
+
+    /// <summary>Writes a whole state (a new device's first).</summary>
+    public void Write(SimulatedDeviceState state)
+    {
+        lock (kept.Gate)
+        {
+            DurableFile.WriteJson(Path, state);
+            var file = new FileInfo(Path);
+            (kept.State, kept.Written, kept.Length) = (state, file.LastWriteTimeUtc, file.Length);
+        }
+    }
+
+    private sealed class Kept
+    {
+        public Lock Gate { get; } = new();
+
+        public SimulatedDeviceState? State { get; set; }
+
+        public DateTime Written { get; set; }
+
+        public long Length { get; set; }
     }
 }
