@@ -28,6 +28,17 @@ public sealed record ProgressReport
     /// <summary>The Re-ACL's counts so far, one per area (permissions and profile jobs).</summary>
     public IReadOnlyList<AreaCount> Areas { get; init; } = [];
 
+    /// <summary>
+    /// The job's log lines not sent yet, the first of them line <see cref="LogSequence"/>, sent with the renewal instead
+    /// of apart: one request and one write where there were two. At most <see cref="LogChunk.MaxLines"/>. A server that
+    /// stored them says so (<see cref="ProgressAnswer.LogLinesTaken"/>); an older one ignores them, and the agent sends
+    /// them apart.
+    /// </summary>
+    public IReadOnlyList<LogLine> LogLines { get; init; } = [];
+
+    /// <summary>The number of the first of <see cref="LogLines"/> in the job's log (as <see cref="LogChunk.Sequence"/>).</summary>
+    public long LogSequence { get; init; }
+
     public const int MaxItems = 1000;
 }
 
@@ -47,7 +58,8 @@ public sealed record ItemResult(string Item, ItemOutcome Outcome, string? Error)
 /// How long to wait before the next report, when the server is busy with many running jobs (their lease lasts four
 /// such waits); null: the agent's own pace. Older servers never send it.
 /// </param>
-public sealed record ProgressAnswer(bool StopRequested, int? ReportSeconds = null);
+/// <param name="LogLinesTaken">How many of the report's log lines the server stored; null from older servers, which ignore them.</param>
+public sealed record ProgressAnswer(bool StopRequested, int? ReportSeconds = null, int? LogLinesTaken = null);
 
 /// <summary>A chunk of the device's log for a job; <see cref="Sequence"/> makes a resent chunk harmless.</summary>
 public sealed record LogChunk

@@ -380,9 +380,16 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             try
             {
                 var items = context.TakeItems(ProgressReport.MaxItems);
+                var logged = context.Journal.Record.LogLinesUploaded;
+                var lines = context.Log.Read(logged, LogChunk.MaxLines);
                 try
                 {
-                    var answer = await gateway.ReportProgressAsync(context.JobId, Progress(context, state.Current + 1, state.Steps.Count, items), ct);
+                    var answer = await gateway.ReportProgressAsync(context.JobId,
+                        Progress(context, state.Current + 1, state.Steps.Count, items) with { LogSequence = logged, LogLines = Outgoing(lines) }, ct);
+                    if (lines.Count > 0 && answer.LogLinesTaken == lines.Count)
+                    {
+                        context.Journal.Update(r => r with { LogLinesUploaded = Math.Max(r.LogLinesUploaded, logged + lines.Count) });
+                    }
                     serverPace = answer.ReportSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(Math.Min(seconds, SlowestPace.TotalSeconds)) : null;
                     renewed = true;
                     moreItems = items.Count == ProgressReport.MaxItems;
@@ -412,7 +419,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                     context.ReturnItems(items);
                     throw;
                 }
-                // After the renewal: a server too busy for the log (503 once its store lane is full) must not keep
+                // What the renewal did not carry (more lines than a report holds; an older server that ignores them)
+                // goes apart, after it: a server too busy for the log (503 once its store lane is full) must not keep
                 // the lease from being renewed, or the lease lapses while the device works on.
                 await UploadLogAsync(context, ct);
             }
@@ -529,11 +537,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 LeaseToken = context.Assignment.LeaseToken,
                 Sequence = uploaded,
-                Lines = [.. lines.Select(l => l with { Text = Outgoing(l.Text, AgentProtocol.MaxLogLineLength) ?? "" })],
+                Lines = Outgoing(lines),
             }, ct);
             context.Journal.Update(r => r with { LogLinesUploaded = uploaded + lines.Count });
         }
     }
+
+    private static List<LogLine> Outgoing(IReadOnlyList<LogLine> lines) =>
+        [.. lines.Select(l => l with { Text = Outgoing(l.Text, AgentProtocol.MaxLogLineLength) ?? "" })];
 
     /// <summary>Sends the log and the completion until the server has them (or says the job is no longer ours).</summary>
     private async Task<JobOutcome> CompleteAsync(JobContext context, CancellationToken ct)

@@ -100,6 +100,21 @@ public static class AgentMessageRules
         Counters(violations, report.ItemsDone, report.ItemsTotal, report.ItemsChanged, report.ItemsFailed);
         Items(violations, report.Items);
         Areas(violations, report.Areas);
+        if (report.LogLines is { Count: > 0 } lines)
+        {
+            if (report.LogSequence < 0)
+            {
+                violations.Add("logSequence", "Negative", "The log sequence starts at 0.");
+            }
+            if (lines.Count > LogChunk.MaxLines)
+            {
+                violations.Add("logLines", "Count", $"A report carries at most {LogChunk.MaxLines} log lines.");
+            }
+            else
+            {
+                Lines(violations, "logLines", lines);
+            }
+        }
         return violations;
     }
 
@@ -149,26 +164,32 @@ public static class AgentMessageRules
             violations.Add("lines", "Count", $"A chunk holds 1 to {LogChunk.MaxLines} lines.");
             return violations;
         }
-        for (var i = 0; i < chunk.Lines.Count; i++)
+        Lines(violations, "lines", chunk.Lines);
+        return violations;
+    }
+
+    /// <summary>Log lines, in a chunk or with a progress report: a known level, and text an administrator may read.</summary>
+    private static void Lines(RuleViolations violations, string field, IReadOnlyList<LogLine> lines)
+    {
+        for (var i = 0; i < lines.Count; i++)
         {
-            var line = chunk.Lines[i];
+            var line = lines[i];
             if (line is null)
             {
-                violations.Add($"lines[{i}]", "Required", $"Line {i} is null.");
+                violations.Add($"{field}[{i}]", "Required", $"Line {i} is null.");
                 continue;
             }
             if (!Levels.Contains(line.Level))
             {
-                violations.Add($"lines[{i}].level", "UnknownLevel", $"Line {i}: the level must be one of {string.Join(", ", Levels)}.");
+                violations.Add($"{field}[{i}].level", "UnknownLevel", $"Line {i}: the level must be one of {string.Join(", ", Levels)}.");
             }
             if (line.Text is null)
             {
-                violations.Add($"lines[{i}].text", "Required", $"Line {i} has no text (an empty line is \"\").");
+                violations.Add($"{field}[{i}].text", "Required", $"Line {i} has no text (an empty line is \"\").");
                 continue;
             }
-            violations.Text($"lines[{i}].text", line.Text, LogLineMaxLength, $"Line {i}", multiLine: true);
+            violations.Text($"{field}[{i}].text", line.Text, LogLineMaxLength, $"Line {i}", multiLine: true);
         }
-        return violations;
     }
 
     private static void Counters(RuleViolations violations, int done, int total, int changed, int failed)

@@ -39,7 +39,13 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
             db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = jobId, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
             await db.SaveChangesRegardlessAsync();
         }
-        return new ProgressAnswer(renewal == LeaseRenewal.StopRequested, interval is { } wait ? (int)wait.TotalSeconds : null);
+        if (report.LogLines is { Count: > 0 } lines)
+        {
+            // Renewed just now under the report's token: the lease holder's lines.
+            await InsertLinesAsync(jobId, report.LogSequence, lines, ct);
+        }
+        return new ProgressAnswer(renewal == LeaseRenewal.StopRequested, interval is { } wait ? (int)wait.TotalSeconds : null,
+            report.LogLines is { Count: > 0 and var taken } ? taken : null);
     }
 
     private sealed record LeaseOf(Guid? Owner, Guid? Token, JobStatus Status);
@@ -68,19 +74,27 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
             // Only the lease holder writes about a job, its log too; a lapsed lease's token no longer does, even from the same agent.
             return LeaseLost(jobId);
         }
-        // A chunk resent because its answer was lost (or raced in twice) is stored once: the unique index
-        // (job, sequence, line) turns the repeat into nothing. One statement for the whole chunk: a round trip a line
-        // cost the server most of its time per log upload with thousands of agents reporting.
+        await InsertLinesAsync(jobId, chunk.Sequence, chunk.Lines, ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Stores log lines from line <paramref name="sequence"/> on. Lines sent again because an answer was lost (or raced
+    /// in twice) are stored once: the unique index (job, sequence, line) turns the repeat into nothing. One statement
+    /// for them all: a round trip a line cost the server most of its time per log upload with thousands of agents.
+    /// </summary>
+    private async Task InsertLinesAsync(Guid jobId, long sequence, IReadOnlyList<LogLine> lines, CancellationToken ct)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var connection = db.Database.GetDbConnection();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction.GetDbTransaction();
         var values = new System.Text.StringBuilder();
         dialect.Add(command, "@job", jobId);
-        dialect.Add(command, "@sequence", chunk.Sequence);
-        for (var i = 0; i < chunk.Lines.Count; i++)
+        dialect.Add(command, "@sequence", sequence);
+        for (var i = 0; i < lines.Count; i++)
         {
-            var line = chunk.Lines[i];
+            var line = lines[i];
             values.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@job, @sequence, {i}, @at{i}, @level{i}, @text{i})");
             dialect.Add(command, $"@at{i}", dialect.Time(line.At));
             dialect.Add(command, $"@level{i}", line.Level);
@@ -92,7 +106,6 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
             """;
         await command.ExecuteNonQueryAsync(ct);
         await transaction.CommitRegardlessAsync();
-        return true;
     }
 
     public async Task<Outcome<bool>> CompleteAsync(Guid jobId, Guid agentId, CompletionReport? report, CancellationToken ct)

@@ -61,6 +61,28 @@ public abstract class BadAgentInputSuite(ServerHost host)
     }
 
     [Fact]
+    public async Task A_progress_report_with_a_bad_log_line_is_refused_naming_it_and_renews_nothing()
+    {
+        var (device, job) = await LeasedJobAsync();
+        using var _ = device;
+        var report = new ProgressReport
+        {
+            LeaseToken = job.LeaseToken,
+            Step = "LeaveSource",
+            LogLines = [new LogLine(DateTimeOffset.UnixEpoch, "Information", "fine"), new LogLine(DateTimeOffset.UnixEpoch, "Shouting", "bidi \u202Eexe.txt")],
+        };
+
+        var response = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress", report, AgentProtocol.JsonOptions);
+
+        await AssertRefusedAsync(response, "logLines[1].level", "UnknownLevel");
+        await AssertRefusedAsync(await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress", report, AgentProtocol.JsonOptions),
+            "logLines[1].text", "ControlCharacter");
+        var stored = await host.Client.GetJsonAsync($"/api/v1/mappings/{device.MappingId}/report");
+        Assert.DoesNotContain("exe.txt", stored.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("LeaveSource", stored.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Device_facts_with_escape_sequences_or_bidi_overrides_are_refused()
     {
         var (device, _) = await LeasedJobAsync();

@@ -261,6 +261,34 @@ public sealed class DeviceIdentityTests(SimulatedDirectoryServer server) : IClas
     }
 
     [Fact]
+    public async Task Log_lines_sent_with_a_renewal_are_stored_once_and_only_under_the_current_lease()
+    {
+        using var device = await Host.EnrollDeviceAsync(AgentWorld.EntraDestination());
+        var job = await Host.RunAndPollAsync(device, "RejoinDomain");
+        ProgressReport Report(Guid lease, long sequence, params string[] texts) => new()
+        {
+            LeaseToken = lease,
+            Step = "Starting",
+            LogSequence = sequence,
+            LogLines = [.. texts.Select(t => new LogLine(DateTimeOffset.UnixEpoch, "Information", t))],
+        };
+
+        var first = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress", Report(job.LeaseToken, 0, "one", "two"), AgentProtocol.JsonOptions);
+        // The answer was lost: the agent sends the same lines again with the next one.
+        var again = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress", Report(job.LeaseToken, 0, "one", "two", "three"), AgentProtocol.JsonOptions);
+        var stale = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress", Report(Guid.NewGuid(), 3, "stale"), AgentProtocol.JsonOptions);
+        var none = await device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress", Report(job.LeaseToken, 3), AgentProtocol.JsonOptions);
+
+        Assert.Equal(2, (await first.Content.ReadFromJsonAsync<ProgressAnswer>(AgentProtocol.JsonOptions))!.LogLinesTaken);
+        Assert.Equal(3, (await again.Content.ReadFromJsonAsync<ProgressAnswer>(AgentProtocol.JsonOptions))!.LogLinesTaken);
+        Assert.Equal("LeaseLost", (await stale.JsonAsync(HttpStatusCode.Conflict)).GetProperty("rule").GetString());
+        Assert.Null((await none.Content.ReadFromJsonAsync<ProgressAnswer>(AgentProtocol.JsonOptions))!.LogLinesTaken);
+        await using var read = Host.Scope();
+        Assert.Equal(["one", "two", "three"], await read.ServiceProvider.GetRequiredService<RehomeDbContext>().JobLogLines.AsNoTracking()
+            .Where(l => l.JobId == job.JobId).OrderBy(l => l.Sequence).ThenBy(l => l.LineNumber).Select(l => l.Text).ToListAsync());
+    }
+
+    [Fact]
     public async Task Another_agent_presenting_the_lease_token_of_a_job_writes_nothing_about_it()
     {
         using var holder = await Host.EnrollDeviceAsync(AgentWorld.EntraDestination());
