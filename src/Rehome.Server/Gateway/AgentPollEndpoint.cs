@@ -75,22 +75,29 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
     /// </summary>
     internal Task PollAsync(HttpContext http, AgentEntry agent, RequestDelegate? answerPipeline)
     {
-        ValueTask<PollAnswer> answer;
+        TimeSpan waitFor;
         long started;
+        PollStep step;
+        PollLook look;
         try
         {
-            var wait = ReadWait(http.Request);
+            waitFor = AgentPolls.WaitFor(ReadWait(http.Request));
             started = Stopwatch.GetTimestamp();
-            answer = polls.PollAsync(agent, wait, http.RequestAborted);
+            step = polls.Look(agent, waitFor, started, http.RequestAborted, out look);
         }
         catch (Exception failure) when (answerPipeline is not null)
         {
             return AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
         }
-        // An answer at once (a job waiting, wait=0) finishes without a state machine.
-        return answer.IsCompletedSuccessfully
-            ? Guarded(http, answerPipeline, Answer(http, started, answer.Result, answerPipeline))
-            : AnswerLaterAsync(http, started, answer, answerPipeline);
+        return step switch
+        {
+            // An answer at once (revoked, nothing with wait=0) finishes without a state machine.
+            PollStep.Answered => Guarded(http, answerPipeline, Answer(http, started, look.Answer!, answerPipeline)),
+            // The idle poll: held by one state machine, the request's own task.
+            PollStep.Waiting => HoldAsync(http, agent, waitFor, started, look.Waiting, answerPipeline),
+            // The store has something to say (a new generation, a mapping to link, the agent read again).
+            _ => AnswerLaterAsync(http, started, polls.PollAsync(agent, waitFor, started, http.RequestAborted), answerPipeline),
+        };
     }
 
     /// <summary>On the fast lane, an answer that fails while it is written (its JSON) is answered as a failure too.</summary>
@@ -104,6 +111,38 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
             await answering;
         }
         catch (Exception failure)
+        {
+            await AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
+        }
+    }
+
+    /// <summary>
+    /// Holds an idle poll: awaits its agent's waiter and looks again, without the store, until it has an answer; only
+    /// when the store has something to say does it go on in <see cref="AgentPolls.PollAsync"/>. The waiter is the
+    /// agent's own and this method's box is the request's task, so a held poll allocates nothing else of its own.
+    /// </summary>
+    private async Task HoldAsync(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, ValueTask<bool> waiting, RequestDelegate? answerPipeline)
+    {
+        try
+        {
+            var ct = http.RequestAborted;
+            PollAnswer answer;
+            while (true)
+            {
+                await waiting;
+                ct.ThrowIfCancellationRequested();
+                var step = polls.Look(agent, waitFor, started, ct, out var look);
+                if (step == PollStep.Waiting)
+                {
+                    waiting = look.Waiting;
+                    continue;
+                }
+                answer = step == PollStep.Answered ? look.Answer! : await polls.PollAsync(agent, waitFor, started, ct);
+                break;
+            }
+            await Answer(http, started, answer, answerPipeline);
+        }
+        catch (Exception failure) when (answerPipeline is not null)
         {
             await AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
         }

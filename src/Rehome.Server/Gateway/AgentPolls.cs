@@ -32,32 +32,36 @@ public sealed class AgentPolls(
     /// <summary>The wait when the agent names none.</summary>
     public const int DefaultWaitSeconds = 25;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<PollAnswer> PollAsync(AgentEntry entry, int? waitSeconds, CancellationToken ct)
+    /// <summary>How long a poll that asked for <paramref name="waitSeconds"/> may be held (the default when it named none).</summary>
+    public static TimeSpan WaitFor(int? waitSeconds) =>
+        TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? DefaultWaitSeconds, 0, AgentProtocol.MaxPollSeconds));
+
+    /// <summary>
+    /// The poll as far as it goes without the store (issue 16): an idle poll's every look, so that its endpoint holds
+    /// it with one state machine of its own and calls <see cref="PollAsync"/> only when the store has something to
+    /// say. <see cref="PollStep.Answered"/>: <paramref name="look"/>'s answer, at once. <see cref="PollStep.Waiting"/>:
+    /// await its wait (in the agent's <see cref="PollWaiter"/>), then look again. Anything else: the store is needed
+    /// (<see cref="PollAsync"/> goes on from here).
+    /// </summary>
+    internal PollStep Look(AgentEntry entry, TimeSpan waitFor, long started, CancellationToken ct, out PollLook look)
     {
-        var waitFor = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? DefaultWaitSeconds, 0, AgentProtocol.MaxPollSeconds));
-        var started = Stopwatch.GetTimestamp();
         var recheck = options.Value.RecheckInterval;
         while (true)
         {
+            look = default;
             if (entry.Stale)
             {
-                // Another replica changed the agent: what the store says now counts (its mapping is looked up again). An
-                // entry read again may go stale in turn: it is looked at afresh, never taken for a revocation.
-                if (await registry.FindAsync(entry.AgentId, ct) is not { } fresh)
-                {
-                    return PollAnswer.RevokedAgent;
-                }
-                entry = fresh;
-                continue;
+                // Another replica changed the agent: what the store says now counts (its mapping is looked up again).
+                return PollStep.ReadAgentAgain;
             }
             if (entry.Revoked)
             {
-                return PollAnswer.RevokedAgent;
+                look = new PollLook(PollAnswer.RevokedAgent);
+                return PollStep.Answered;
             }
             if (entry.MappingId is null && Stopwatch.GetElapsedTime(entry.MappingCheckedAt) >= recheck)
             {
-                await LinkMappingAsync(entry, ct);
+                return PollStep.LinkMapping;
             }
             var mapping = entry.MappingId;
             var generation = mapping is { } m ? signals.Generation(m) : 0;
@@ -69,43 +73,97 @@ public sealed class AgentPolls(
             }
             // An agent told to uninstall first gets every job left for it (one it had begun comes back to finish): it
             // hears "uninstall" only when there is none.
-            if (mapping is { } mappingId
-                && (entry.CheckedGeneration != generation || entry.UninstallRequested))
+            if (mapping is { } mappingId && (entry.CheckedGeneration != generation || entry.UninstallRequested))
             {
-                entry.CheckedGeneration = generation;
-                var assignment = await leases.LeaseAsync(mappingId, entry.AgentId, ct);
-                if (assignment is not null)
-                {
-                    // The mapping may hold more startable jobs: the next poll looks again.
-                    entry.CheckedGeneration = -1;
-                    return new PollAnswer(assignment);
-                }
+                look = new PollLook(Mapping: mappingId, Generation: generation);
+                return PollStep.Lease;
             }
-            // Not while a job of its mapping is yet to come (scheduled, waiting for the destination or a prerequisite):
-            // the agent would be gone when it can start.
-            if (entry.UninstallRequested && !await HasActiveJobsAsync(mapping, ct))
+            // Without a mapping, no job of its mapping can be yet to come.
+            if (entry.UninstallRequested)
             {
-                return PollAnswer.UninstallAgent;
+                look = new PollLook(PollAnswer.UninstallAgent);
+                return PollStep.Answered;
             }
-            var remaining = waitFor - Stopwatch.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero)
-            {
-                return PollAnswer.Nothing;
-            }
-            // Without a mapping, the poll wakes to look for one every recheck; with one, only its signal or its time ends the wait.
-            var nap = mapping is null && remaining > recheck ? recheck : remaining;
-            // Woken by the mapping's signal, or at the end of the nap by the server's one sweep (without a mapping, only that).
-            await signals.WaitAsync(mapping, generation, nap, entry.Waiter, ct);
-            ct.ThrowIfCancellationRequested();
+            return Wait(entry, mapping, generation, waitFor, started, ct, out look);
         }
     }
 
-    private async Task<bool> HasActiveJobsAsync(Guid? mappingId, CancellationToken ct)
+    /// <summary>The poll's wait for its mapping's signal, or its answer (nothing) when its time is up.</summary>
+    private PollStep Wait(AgentEntry entry, Guid? mapping, long generation, TimeSpan waitFor, long started, CancellationToken ct, out PollLook look)
     {
-        if (mappingId is not { } id)
+        var remaining = waitFor - Stopwatch.GetElapsedTime(started);
+        if (remaining <= TimeSpan.Zero)
         {
-            return false;
+            look = new PollLook(PollAnswer.Nothing);
+            return PollStep.Answered;
         }
+        var recheck = options.Value.RecheckInterval;
+        // Without a mapping, the poll wakes to look for one every recheck; with one, only its signal or its time ends the wait.
+        var nap = mapping is null && remaining > recheck ? recheck : remaining;
+        // Woken by the mapping's signal, or at the end of the nap by the server's one sweep (without a mapping, only that).
+        look = new PollLook(Waiting: signals.WaitAsync(mapping, generation, nap, entry.Waiter, ct));
+        return PollStep.Waiting;
+    }
+
+    /// <summary>
+    /// The poll from where <see cref="Look"/> left it to its answer: answers at once with a job if one is startable,
+    /// otherwise waits for its mapping's signal up to <paramref name="waitFor"/> from <paramref name="started"/> (a
+    /// <see cref="Stopwatch"/> timestamp).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<PollAnswer> PollAsync(AgentEntry entry, TimeSpan waitFor, long started, CancellationToken ct)
+    {
+        while (true)
+        {
+            switch (Look(entry, waitFor, started, ct, out var look))
+            {
+                case PollStep.Answered:
+                    return look.Answer!;
+                case PollStep.Waiting:
+                    await look.Waiting;
+                    ct.ThrowIfCancellationRequested();
+                    break;
+                case PollStep.ReadAgentAgain:
+                    // An entry read again may go stale in turn: it is looked at afresh, never taken for a revocation.
+                    if (await registry.FindAsync(entry.AgentId, ct) is not { } fresh)
+                    {
+                        return PollAnswer.RevokedAgent;
+                    }
+                    entry = fresh;
+                    break;
+                case PollStep.LinkMapping:
+                    await LinkMappingAsync(entry, ct);
+                    break;
+                default:
+                    entry.CheckedGeneration = look.Generation;
+                    var assignment = await leases.LeaseAsync(look.Mapping, entry.AgentId, ct);
+                    if (assignment is not null)
+                    {
+                        // The mapping may hold more startable jobs: the next poll looks again.
+                        entry.CheckedGeneration = -1;
+                        return new PollAnswer(assignment);
+                    }
+                    // Not while a job of its mapping is yet to come (scheduled, waiting for the destination or a
+                    // prerequisite): the agent would be gone when it can start.
+                    if (entry.UninstallRequested && !await HasActiveJobsAsync(look.Mapping, ct))
+                    {
+                        return PollAnswer.UninstallAgent;
+                    }
+                    // Waits on the generation it leased at (a signal since ends the wait at once), never looks again first:
+                    // an agent told to uninstall whose jobs are yet to come would otherwise lease again and again.
+                    if (Wait(entry, look.Mapping, look.Generation, waitFor, started, ct, out look) == PollStep.Answered)
+                    {
+                        return look.Answer!;
+                    }
+                    await look.Waiting;
+                    ct.ThrowIfCancellationRequested();
+                    break;
+            }
+        }
+    }
+
+    private async Task<bool> HasActiveJobsAsync(Guid id, CancellationToken ct)
+    {
         using var permit = await lane.EnterAsync(ct);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
@@ -128,3 +186,16 @@ public sealed class AgentPolls(
         }
     }
 }
+
+/// <summary>What <see cref="AgentPolls.Look"/> found: an answer, a wait, or what the poll needs the store for.</summary>
+internal enum PollStep
+{
+    Answered,
+    Waiting,
+    ReadAgentAgain,
+    LinkMapping,
+    Lease,
+}
+
+/// <summary>The answer (<see cref="PollStep.Answered"/>), the wait (<see cref="PollStep.Waiting"/>), or the mapping and generation to lease at (<see cref="PollStep.Lease"/>).</summary>
+internal readonly record struct PollLook(PollAnswer? Answer = null, ValueTask<bool> Waiting = default, Guid Mapping = default, long Generation = 0);

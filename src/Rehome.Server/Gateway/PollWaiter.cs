@@ -22,6 +22,9 @@ public sealed class PollWaiter : IValueTaskSource<bool>
 
     internal CancellationToken Aborted;
 
+    /// <summary>Whether a poll holds the waiter now (for tests: one never given back would make every later poll allocate its own).</summary>
+    internal bool Taken => Volatile.Read(ref busy) == 1;
+
     /// <summary>Takes the waiter for one wait; false while another poll of the same agent holds it.</summary>
     internal bool TryTake() => Interlocked.Exchange(ref busy, 1) == 0;
 

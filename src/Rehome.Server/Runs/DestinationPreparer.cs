@@ -34,6 +34,11 @@ public sealed class DestinationPreparer(
         // first jobs start while later ones are still being provisioned.
         var concurrency = Math.Max(1, options.ProvisioningConcurrency);
         var now = time.GetUtcNow();
+        if (!await EngineIdleChecks.For(db).AnyDestinationWaiting(db, now, ct))
+        {
+            // Every tick asks; an idle one builds none of the query below.
+            return 0;
+        }
         var waiting = await (
             from j in db.Jobs.AsNoTracking()
             join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id

@@ -98,6 +98,66 @@ public sealed class IdlePollTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Wakes_without_a_job_return_the_held_poll_to_its_agents_one_waiter_and_the_job_queued_after_them_still_reaches_it()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        var entry = (await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None))!;
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the poll to wait in its agent's waiter");
+
+        for (var i = 0; i < 5; i++)
+        {
+            var seen = entry.CheckedGeneration;
+            signals.SignalHere([device.MappingId]);
+            // Woken, it looks in the store at the new generation, finds nothing, and waits again: in the same one waiter.
+            await WaitUntil(() => entry.CheckedGeneration != seen && entry.CheckedGeneration == signals.Generation(device.MappingId) && signals.Waiting == 1,
+                "the poll to look at the new generation and wait again");
+            Assert.True(entry.Waiter.Taken);
+            Assert.False(held.IsCompleted);
+        }
+        await host.RunAsync(device, "RejoinDomain");
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(0, signals.Waiting);
+        Assert.False(entry.Waiter.Taken);
+    }
+
+    [Fact]
+    public async Task A_poll_that_times_out_or_is_aborted_gives_its_agents_waiter_back_and_the_next_held_poll_is_still_woken_by_its_job()
+    {
+        using var device = await Enroll();
+        var signals = host.App.Services.GetRequiredService<JobSignals>();
+        var entry = (await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None))!;
+        using (var timedOut = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=1", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, timedOut.StatusCode);
+        }
+        Assert.Equal(0, signals.Waiting);
+        Assert.False(entry.Waiter.Taken);
+
+        using (var abort = new CancellationTokenSource())
+        {
+            var aborted = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null, abort.Token);
+            await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the poll to wait in its agent's waiter");
+            await abort.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aborted);
+        }
+        // The server's sweep ends the aborted wait and the waiter is free again.
+        await WaitUntil(() => signals.Waiting == 0 && !entry.Waiter.Taken, "the aborted poll's wait to end");
+
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the next poll to wait in its agent's waiter");
+        await host.RunAsync(device, "RejoinDomain");
+
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(0, signals.Waiting);
+        Assert.False(entry.Waiter.Taken);
+    }
+
+    [Fact]
     public async Task A_job_no_signal_announced_is_found_by_the_servers_one_recheck_and_handed_to_the_held_poll()
     {
         using var device = await Enroll();
