@@ -34,7 +34,7 @@ public sealed class DestinationPreparer(
         // first jobs start while later ones are still being provisioned.
         var concurrency = Math.Max(1, options.ProvisioningConcurrency);
         var now = time.GetUtcNow();
-        if (!await EngineIdleChecks.For(db).AnyDestinationWaiting(db, now, ct))
+        if (!await EngineIdleChecks.AnyDestinationWaiting.For(db)(db, now, ct))
         {
             // Every tick asks; an idle one builds none of the query below.
             return 0;

@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Rehome.Core.Runs;
 using Rehome.Server.Store;
 
@@ -11,30 +9,25 @@ namespace Rehome.Server.Runs;
 /// query each (no expression tree built, funcletized and looked up in the query cache a tick), asked before the step's
 /// own query, which an idle tick then never builds. Each asks for exactly the rows its step starts from (same sets, same
 /// filters), so a step skipped would have found nothing and done nothing; when there is something, the step runs as
-/// before and decides on its own. A compiled query runs against one model only: one set for each store's model.
+/// before and decides on its own. Each is compiled for each store's model (<see cref="CompiledPerModel{TQuery}"/>).
 /// </summary>
-internal sealed class EngineIdleChecks
+internal static class EngineIdleChecks
 {
-    private static readonly ConditionalWeakTable<IModel, EngineIdleChecks> ByModel = [];
-
-    /// <summary>The checks compiled for <paramref name="db"/>'s model.</summary>
-    public static EngineIdleChecks For(RehomeDbContext db) => ByModel.GetValue(db.Model, static _ => new EngineIdleChecks());
-
     /// <summary>A scheduled run due now (what <see cref="JobTransitions.ReleaseDueRunsAsync"/> releases).</summary>
-    public readonly Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>> AnyRunDue =
+    public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyRunDue = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
-            db.Runs.Any(r => r.ReleasedAt == null && r.StartAt <= now));
+            db.Runs.Any(r => r.ReleasedAt == null && r.StartAt <= now)));
 
     /// <summary>A lease lapsed by now (what <see cref="JobTransitions.ExpireLeasesAsync"/> returns or ends).</summary>
-    public readonly Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>> AnyLeaseLapsed =
+    public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyLeaseLapsed = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
-            db.Jobs.Any(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now));
+            db.Jobs.Any(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)));
 
     /// <summary>
     /// A job waiting for its destination and not claimed (or its claim or back-off over) by now: the rows
     /// <see cref="DestinationPreparer.PrepareWaitingAsync"/> starts from, before its joins (which only narrow them).
     /// </summary>
-    public readonly Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>> AnyDestinationWaiting =
+    public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyDestinationWaiting = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
-            db.Jobs.Any(j => j.Status == JobStatus.WaitingForDestination && (j.LeaseExpiresAt == null || j.LeaseExpiresAt < now)));
+            db.Jobs.Any(j => j.Status == JobStatus.WaitingForDestination && (j.LeaseExpiresAt == null || j.LeaseExpiresAt < now))));
 }

@@ -102,9 +102,8 @@ public sealed class RunEngineService(
         await using var scope = scopes.CreateAsyncScope();
         var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var checks = EngineIdleChecks.For(db);
         // An idle tick asks the store two compiled questions instead of building each step's query (issue 16).
-        var released = await checks.AnyRunDue(db, time.GetUtcNow(), ct) ? await transitions.ReleaseDueRunsAsync(ct) : 0;
+        var released = await EngineIdleChecks.AnyRunDue.For(db)(db, time.GetUtcNow(), ct) ? await transitions.ReleaseDueRunsAsync(ct) : 0;
         var preparer = scope.ServiceProvider.GetRequiredService<DestinationPreparer>();
         var prepared = 0;
         // Real provisioning takes a second or so a computer: a few seconds of it per tick, so that lapsed leases
@@ -116,7 +115,7 @@ public sealed class RunEngineService(
         }
         // The presence first, so that this replica's agents are not taken for offline by what follows.
         await agents.FlushPresenceAsync(db, gatewayOptions.Value.PresenceFlushInterval, ct);
-        var lapsed = await checks.AnyLeaseLapsed(db, time.GetUtcNow(), ct)
+        var lapsed = await EngineIdleChecks.AnyLeaseLapsed.For(db)(db, time.GetUtcNow(), ct)
             ? await transitions.ExpireLeasesAsync(options.Value.MaxAttempts, ct, watched)
             : 0;
         var offline = OfflineSweepDue() ? await transitions.FailOfflineDevicesAsync(ct, watched) : 0;
