@@ -373,6 +373,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     {
         var ownPace = TimeSpan.FromSeconds(Math.Clamp(context.Assignment.LeaseSeconds / 4.0, 0.5, MaxReportInterval.TotalSeconds));
         TimeSpan? serverPace = null;
+        // Log lines ride on the reports unless the server refuses them there (another version's rules).
+        var logWithReports = true;
         while (!ct.IsCancellationRequested)
         {
             var renewed = false;
@@ -381,11 +383,13 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 var items = context.TakeItems(ProgressReport.MaxItems);
                 var logged = context.Journal.Record.LogLinesUploaded;
-                var lines = context.Log.Read(logged, LogChunk.MaxLines);
+                IReadOnlyList<LogLine> lines = [];
                 try
                 {
+                    // Inside: a log that cannot be read now hands the items back like any failed report.
+                    lines = logWithReports ? LinesForReport(context.Log.Read(logged, LogChunk.MaxLines)) : [];
                     var answer = await gateway.ReportProgressAsync(context.JobId,
-                        Progress(context, state.Current + 1, state.Steps.Count, items) with { LogSequence = logged, LogLines = Outgoing(lines) }, ct);
+                        Progress(context, state.Current + 1, state.Steps.Count, items) with { LogSequence = logged, LogLines = lines }, ct);
                     if (lines.Count > 0 && answer.LogLinesTaken == lines.Count)
                     {
                         context.Journal.Update(r => r with { LogLinesUploaded = Math.Max(r.LogLinesUploaded, logged + lines.Count) });
@@ -405,6 +409,15 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                             context.Log.Warning("A stop was requested after the device left its source; the job finishes so the device is not stranded.");
                         }
                     }
+                }
+                catch (GatewayRejectedException e) when (lines.Count > 0 && e.NamesOnly("logLines"))
+                {
+                    // A server whose rules for log lines differ from this agent's (another version) refused them: the
+                    // lines go apart from now on, where a refusal costs the log chunk and never the renewal.
+                    context.Log.Warning($"The server refused the log lines sent with a report; they go apart: {e.Message}");
+                    logWithReports = false;
+                    context.ReturnItems(items);
+                    moreItems = true;
                 }
                 catch (GatewayRejectedException e) when (items.Count > 0 && e.NamesOnly("items"))
                 {
@@ -545,6 +558,21 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
 
     private static List<LogLine> Outgoing(IReadOnlyList<LogLine> lines) =>
         [.. lines.Select(l => l with { Text = Outgoing(l.Text, AgentProtocol.MaxLogLineLength) ?? "" })];
+
+    /// <summary>The characters of log text a progress report carries at most; the rest of a backlog goes apart, so a renewal stays small.</summary>
+    public const int MaxLogCharsWithReport = 64 * 1024;
+
+    /// <summary>The first lines of <paramref name="lines"/> that fit in a report (<see cref="MaxLogCharsWithReport"/>), ready to send.</summary>
+    private static List<LogLine> LinesForReport(IReadOnlyList<LogLine> lines)
+    {
+        var outgoing = Outgoing(lines);
+        var (count, chars) = (0, 0);
+        while (count < outgoing.Count && chars + outgoing[count].Text.Length <= MaxLogCharsWithReport)
+        {
+            chars += outgoing[count++].Text.Length;
+        }
+        return outgoing[..count];
+    }
 
     /// <summary>Sends the log and the completion until the server has them (or says the job is no longer ours).</summary>
     private async Task<JobOutcome> CompleteAsync(JobContext context, CancellationToken ct)

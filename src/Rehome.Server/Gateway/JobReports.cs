@@ -33,16 +33,18 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
         {
             return LeaseLost(jobId);
         }
+        if (report.LogLines is { Count: > 0 } lines)
+        {
+            // Renewed just now under the report's token: the lease holder's lines. Before the items: lines stored twice
+            // are stored once, so a failure here (the agent sends the report again) must come before the items, which
+            // would be stored twice.
+            await InsertLinesAsync(jobId, report.LogSequence, lines, ct);
+        }
         if (report.Items is { Count: > 0 })
         {
             var now = time.GetUtcNow();
             db.JobItems.AddRange(report.Items.Select(i => new JobItem { JobId = jobId, Item = i.Item, Outcome = i.Outcome.ToString(), Error = i.Error, At = now }));
             await db.SaveChangesRegardlessAsync();
-        }
-        if (report.LogLines is { Count: > 0 } lines)
-        {
-            // Renewed just now under the report's token: the lease holder's lines.
-            await InsertLinesAsync(jobId, report.LogSequence, lines, ct);
         }
         return new ProgressAnswer(renewal == LeaseRenewal.StopRequested, interval is { } wait ? (int)wait.TotalSeconds : null,
             report.LogLines is { Count: > 0 and var taken } ? taken : null);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Rehome.Agent.Jobs;
+using Rehome.Agent.Platform.Simulated;
 using Rehome.Protocol;
 
 namespace Rehome.Agent.Tests.Profiles;
@@ -108,8 +109,10 @@ public sealed class JobReportFailureTests
     [Fact]
     public async Task Item_results_the_server_refuses_while_the_job_runs_are_offered_once_and_the_report_goes_on_without_them()
     {
-        // At the agent's own pace item results go up with the reports made while the job runs.
-        using var device = new ProfileDevice();
+        // At the agent's own pace item results go up with the reports made while the job runs: the report at the start
+        // of the last step (after the step that reports what is not carried over) comes while that step is held;
+        // otherwise the steps may all be over before the report loop looks.
+        using var device = new ProfileDevice(faults: new SimulatedFaults { SlowStep = "UnlockSession", SlowSeconds = 3 });
         var offered = new List<ItemResult>();
         var accepted = 0;
         device.Gateway.AnswerProgress = report =>

@@ -24,7 +24,7 @@ public sealed class ProfileDevice : IDisposable
         JobRunner.MaxRetryDelay = TimeSpan.FromMilliseconds(5);
     }
 
-    public ProfileDevice(bool loggedOn = false, TimeProvider? time = null, bool dryRun = false)
+    public ProfileDevice(bool loggedOn = false, TimeProvider? time = null, bool dryRun = false, SimulatedFaults? faults = null)
     {
         Time = time ?? TimeProvider.System;
         Folder = Path.Combine(Path.GetTempPath(), "rehome-agent-tests", Guid.NewGuid().ToString("N"));
@@ -36,6 +36,7 @@ public sealed class ProfileDevice : IDisposable
             Users = [new SimulatedUser("user00001", UserSid), new SimulatedUser("user00002", FakeGateway.SourceDomainSid + "-10002")],
             LoggedOn = loggedOn,
             FilesPerUser = 2,
+            Faults = faults ?? new SimulatedFaults(),
         });
         Assignment = new JobAssignment
         {

@@ -50,6 +50,12 @@ public sealed partial class FakeGateway : HttpMessageHandler
 
     private int logAnswers;
 
+    /// <summary>The progress answers take the log lines a report carries, as a server that knows them does; unset: an older server's, which ignores them.</summary>
+    public bool TakesLogLines { get; set; }
+
+    /// <summary>Every log line that reached the fake server, by its number in the job's log, and whether it came with a progress report.</summary>
+    public ConcurrentDictionary<long, (string Text, bool WithReport)> LoggedLines { get; } = new();
+
     /// <summary>The progress answers ask the agent to stop once this is set.</summary>
     public bool StopRequested { get; set; }
 
@@ -71,9 +77,10 @@ public sealed partial class FakeGateway : HttpMessageHandler
         var match = JobPath().Match(path);
         var action = match.Success ? match.Groups["action"].Value : path;
         Calls.Enqueue(action);
+        ProgressReport? report = null;
         if (action == "progress")
         {
-            var report = (await request.Content!.ReadFromJsonAsync<ProgressReport>(AgentProtocol.JsonOptions, cancellationToken))!;
+            report = (await request.Content!.ReadFromJsonAsync<ProgressReport>(AgentProtocol.JsonOptions, cancellationToken))!;
             if (AnswerProgress?.Invoke(report) is { } answered)
             {
                 return answered;
@@ -85,6 +92,10 @@ public sealed partial class FakeGateway : HttpMessageHandler
                 {
                     ReportedItems.Enqueue(item);
                 }
+                if (TakesLogLines)
+                {
+                    Keep(report.LogSequence, report.LogLines, withReport: true);
+                }
             }
         }
         if (leaseLost && match.Success)
@@ -93,12 +104,16 @@ public sealed partial class FakeGateway : HttpMessageHandler
         }
         switch (action)
         {
+            case "progress" when TakesLogLines:
+                return Json(new ProgressAnswer(StopRequested, ReportSeconds, report!.LogLines.Count > 0 ? report.LogLines.Count : null));
             case "progress":
                 return Json(new ProgressAnswer(StopRequested, ReportSeconds));
             case "log" when Interlocked.Increment(ref logAnswers) <= BusyLogAnswers:
                 return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
             case "log":
-                LogLeaseTokens.Enqueue((await request.Content!.ReadFromJsonAsync<LogChunk>(AgentProtocol.JsonOptions, cancellationToken))!.LeaseToken);
+                var chunk = (await request.Content!.ReadFromJsonAsync<LogChunk>(AgentProtocol.JsonOptions, cancellationToken))!;
+                LogLeaseTokens.Enqueue(chunk.LeaseToken);
+                Keep(chunk.Sequence, chunk.Lines, withReport: false);
                 return new HttpResponseMessage(HttpStatusCode.NoContent);
             case "complete":
                 Completions.Enqueue((await request.Content!.ReadFromJsonAsync<CompletionReport>(AgentProtocol.JsonOptions, cancellationToken))!);
@@ -119,6 +134,14 @@ public sealed partial class FakeGateway : HttpMessageHandler
                     return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Package) };
                 }
                 return new HttpResponseMessage(HttpStatusCode.NotFound);
+        }
+    }
+
+    private void Keep(long sequence, IReadOnlyList<LogLine> lines, bool withReport)
+    {
+        for (var i = 0; i < lines.Count; i++)
+        {
+            LoggedLines.TryAdd(sequence + i, (lines[i].Text, withReport));
         }
     }
 

@@ -71,6 +71,68 @@ public sealed class RejoinRunnerTests
         Assert.True(beforeFirstLogTaken.Count(c => c == "progress") >= 3, string.Join(", ", beforeFirstLogTaken));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_whole_log_reaches_the_server_with_the_reports_or_apart_from_a_server_that_ignores_them(bool takesLogLines)
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, breakGlass: BreakGlass);
+        device.Gateway.TakesLogLines = takesLogLines;
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        var local = File.ReadAllLines(Path.Combine(device.Journal.Folder, "log.jsonl")).Length;
+        Assert.True(local > 0);
+        // Every line once, none missing: line numbers 0 … n-1 and nothing else.
+        Assert.Equal(Enumerable.Range(0, local).Select(i => (long)i), device.Gateway.LoggedLines.Keys.Order());
+        Assert.Equal(local, device.Journal.Record.LogLinesUploaded);
+        var withReports = device.Gateway.LoggedLines.Values.Count(l => l.WithReport);
+        if (takesLogLines)
+        {
+            Assert.True(withReports > 0, "no line came with a report");
+        }
+        else
+        {
+            Assert.Equal(0, withReports);
+        }
+    }
+
+    [Fact]
+    public async Task Log_lines_a_server_refuses_with_a_report_go_apart_and_the_reports_go_on_renewing()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline, breakGlass: BreakGlass);
+        device.Gateway.TakesLogLines = true;
+        var refusals = 0;
+        var renewals = 0;
+        device.Gateway.AnswerProgress = report =>
+        {
+            if (report.LogLines.Count == 0)
+            {
+                Interlocked.Increment(ref renewals);
+                return null;
+            }
+            Interlocked.Increment(ref refusals);
+            return new HttpResponseMessage(System.Net.HttpStatusCode.BadRequest)
+            {
+                Content = new StringContent(
+                    """{"type":"https://rehome.dev/problems/validation","title":"Invalid request","status":400,"errors":[{"field":"logLines[0].level","rule":"UnknownLevel","message":"Line 0: the level is not known."}]}""",
+                    System.Text.Encoding.UTF8, "application/problem+json"),
+            };
+        };
+
+        var completion = await device.RunAsync();
+
+        Assert.Equal(CompletionStatus.Finished, completion.Status);
+        // Refused once for each start of the agent (the rejoin restarts the device); every later report renews without
+        // lines, and the whole log still arrives, apart.
+        Assert.InRange(refusals, 1, device.Agents);
+        Assert.True(renewals > 0);
+        var local = File.ReadAllLines(Path.Combine(device.Journal.Folder, "log.jsonl")).Length;
+        Assert.Equal(Enumerable.Range(0, local).Select(i => (long)i), device.Gateway.LoggedLines.Keys.Order());
+        Assert.DoesNotContain(device.Gateway.LoggedLines.Values, l => l.WithReport);
+    }
+
     [Fact]
     public async Task A_destination_join_that_keeps_failing_sends_the_device_back_to_its_source_not_to_a_workgroup()
     {
