@@ -32,7 +32,9 @@ public sealed class AccountCommands(
     /// </summary>
     public async Task<Account?> VerifyPasswordAsync(string? userName, string? password, string channel, System.Net.IPAddress? from, CancellationToken ct)
     {
-        var account = string.IsNullOrWhiteSpace(userName) ? null : await FindByUserNameAsync(userName, ct);
+        // A name with a NUL is no account's (the rules refuse control characters), and PostgreSQL refuses it in a
+        // query: looking it up would answer 500 instead of a failed sign-in.
+        var account = string.IsNullOrWhiteSpace(userName) || userName.Contains('\0', StringComparison.Ordinal) ? null : await FindByUserNameAsync(userName, ct);
         var verified = Passwords.Verify(password ?? "", account?.PasswordHash ?? DecoyHash);
         var reason = account is null ? "unknown user name"
             : account.PasswordHash is null ? "single sign-on account without a password"

@@ -133,3 +133,24 @@ public sealed class AuthenticationTests(SqliteServer server) : IClassFixture<Sql
         Assert.False(string.IsNullOrEmpty(await host.SignInAsync("admin", "A-much-Better-Passw0rd")));
     }
 }
+
+/// <summary>
+/// A user name no account can have is a failed sign-in like any other, on both stores: PostgreSQL refuses a NUL in a
+/// query, and looking such a name up once answered 500.
+/// </summary>
+public abstract class SignInWithAnImpossibleNameSuite(ServerHost host)
+{
+    [Theory]
+    [InlineData("ad\u0000min")]
+    [InlineData("\u0000")]
+    public async Task A_user_name_with_a_NUL_is_a_failed_sign_in(string userName)
+    {
+        var problem = await host.Anonymous.PostJsonAsync("/api/v1/auth/token", new { userName, password = "whatever" }, HttpStatusCode.Unauthorized);
+
+        Assert.Equal("InvalidCredentials", problem.GetProperty("rule").GetString());
+    }
+}
+
+public sealed class SignInWithAnImpossibleNameOnSqlite(SqliteServer server) : SignInWithAnImpossibleNameSuite(server.Host), IClassFixture<SqliteServer>;
+
+public sealed class SignInWithAnImpossibleNameOnPostgres(PostgresServer server) : SignInWithAnImpossibleNameSuite(server.Host), IClassFixture<PostgresServer>;
