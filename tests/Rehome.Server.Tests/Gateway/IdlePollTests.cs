@@ -103,8 +103,7 @@ public sealed class IdlePollTests : IAsyncLifetime
         using var device = await Enroll();
         var signals = host.App.Services.GetRequiredService<JobSignals>();
         var entry = (await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None))!;
-        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
-        await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the poll to wait in its agent's waiter");
+        var held = await HoldAsync(device, signals, entry);
 
         for (var i = 0; i < 5; i++)
         {
@@ -116,12 +115,7 @@ public sealed class IdlePollTests : IAsyncLifetime
             Assert.True(entry.Waiter.Taken);
             Assert.False(held.IsCompleted);
         }
-        await host.RunAsync(device, "RejoinDomain");
-
-        using var answer = await held;
-        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        Assert.Equal(0, signals.Waiting);
-        Assert.False(entry.Waiter.Taken);
+        await JobAnswersHeldPollAsync(device, held, signals, entry);
     }
 
     [Fact]
@@ -147,10 +141,22 @@ public sealed class IdlePollTests : IAsyncLifetime
         // The server's sweep ends the aborted wait and the waiter is free again.
         await WaitUntil(() => signals.Waiting == 0 && !entry.Waiter.Taken, "the aborted poll's wait to end");
 
-        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
-        await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the next poll to wait in its agent's waiter");
-        await host.RunAsync(device, "RejoinDomain");
+        var held = await HoldAsync(device, signals, entry);
+        await JobAnswersHeldPollAsync(device, held, signals, entry);
+    }
 
+    /// <summary>A poll of the device held open until it waits in its agent's one waiter.</summary>
+    private static async Task<Task<HttpResponseMessage>> HoldAsync(EnrolledDevice device, JobSignals signals, AgentEntry entry)
+    {
+        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the poll to wait in its agent's waiter");
+        return held;
+    }
+
+    /// <summary>A job started for the device answers its held poll at once, and the poll gives its waiter back.</summary>
+    private async Task JobAnswersHeldPollAsync(EnrolledDevice device, Task<HttpResponseMessage> held, JobSignals signals, AgentEntry entry)
+    {
+        await host.RunAsync(device, "RejoinDomain");
         using var answer = await held;
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal(0, signals.Waiting);
