@@ -134,7 +134,7 @@ public sealed class AgentPolls(
                 case PollStep.LinkMapping:
                     await LinkMappingAsync(entry, ct);
                     break;
-                default:
+                case PollStep.Lease:
                     entry.CheckedGeneration = look.Generation;
                     var assignment = await leases.LeaseAsync(look.Mapping, entry.AgentId, ct);
                     if (assignment is not null)
