@@ -64,7 +64,7 @@ public sealed class AgentRuntime(
         gateway.UseCredential(AgentIdentityStore.Unprotect(Identity.ProtectedCredential));
         await BindDeviceKeyAsync(ct);
         // The check-in: a new version that gets this far is confirmed (or the previous one, restored, reports the rollback).
-        await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct);
+        await CheckInAsync(ct);
         if (updater is not null)
         {
             await updater.CheckedInAsync(ct);
@@ -164,6 +164,70 @@ public sealed class AgentRuntime(
                 // account signs in); the agent goes on serving jobs.
                 logger.LogError(e, "The sign-in block could not be lifted; sign in with the break-glass or a local administrator account and check docs/windows.md");
             }
+        }
+    }
+
+    /// <summary>
+    /// Reports the device's facts, keeping meanwhile the leases of the jobs the journal left running. After a restart
+    /// (a rejoin's) the check-in waits its turn behind a busy server's enrollments and reports, and the lease of the
+    /// job that restarted the device lapsed meanwhile: 192 of the 199 jobs leased twice in a 10,000-device rehearsal
+    /// were rejoins. A renewal goes in the share the server keeps for calls that keep a job, so it goes first.
+    /// </summary>
+    private async Task CheckInAsync(CancellationToken ct)
+    {
+        using var checkedIn = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var keeping = KeepHeldLeasesAsync(checkedIn.Token);
+        try
+        {
+            await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct);
+        }
+        finally
+        {
+            await checkedIn.CancelAsync();
+            await keeping;
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease of every job the journal left running, now and then at the pace the server asks, until
+    /// <paramref name="until"/> is cancelled. A lease found lost is left alone: <see cref="ResumeAsync"/> decides what
+    /// follows, as it does for any lease after a restart.
+    /// </summary>
+    private async Task KeepHeldLeasesAsync(CancellationToken until)
+    {
+        var held = JobJournal.Unfinished(JobsFolder).Where(j => j.Record.Phase == JournalPhase.Running).ToList();
+        try
+        {
+            while (held.Count > 0)
+            {
+                var pace = AgentProtocol.OwnReportSeconds;
+                foreach (var journal in held.ToList())
+                {
+                    try
+                    {
+                        var answer = await gateway.ReportProgressAsync(journal.JobId, new ProgressReport
+                        {
+                            LeaseToken = journal.Record.Assignment.LeaseToken,
+                            Step = journal.Record.RunningStep ?? "Resuming",
+                            Message = "The agent restarted; it checks in, then resumes from its journal.",
+                        }, until);
+                        pace = Math.Max(pace, answer.ReportSeconds ?? AgentProtocol.OwnReportSeconds);
+                    }
+                    catch (Exception e) when (e is LeaseLostException or GatewayRejectedException)
+                    {
+                        held.Remove(journal);
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        logger.LogDebug("Job {JobId}: the lease could not be renewed before the check-in ({Reason})", journal.JobId, e.Message);
+                    }
+                }
+                await Task.Delay(TimeSpan.FromSeconds(pace), time, until);
+            }
+        }
+        catch (OperationCanceledException) when (until.IsCancellationRequested)
+        {
+            // Checked in: the resume renews from here on.
         }
     }
 
