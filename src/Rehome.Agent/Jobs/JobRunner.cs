@@ -511,22 +511,55 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     };
 
     /// <summary>
-    /// Sends the item results the report loop had not sent when the steps ended (the last step's, mostly: the loop
-    /// stops with them, and a paced loop may not have reported for a minute), before the completion closes the job.
+    /// Sends what the report loop had not sent when the steps ended, before the completion closes the job: the item
+    /// results (the last step's, mostly: the loop stops with them, and a paced loop may not have reported for a minute)
+    /// and the log's last lines, on progress reports. A report goes in the share the server keeps for calls that keep a
+    /// job, and renews the lease; a log chunk apart waits in the general share, which a busy server answers 503, and
+    /// completions retried behind it let leases lapse (151 Migrate permissions jobs leased twice at 10,000 devices).
+    /// Lines the server does not take on a report (an older server, other rules) go apart, as items it refuses are
+    /// dropped: every refusal gives something up, so this ends.
     /// </summary>
-    private async Task SendPendingItemsAsync(JobContext context, CancellationToken ct)
+    private async Task SendPendingAsync(JobContext context, CancellationToken ct)
     {
-        while (context.TakeItems(ProgressReport.MaxItems) is { Count: > 0 } items)
+        var logWithReports = true;
+        while (true)
         {
+            var items = context.TakeItems(ProgressReport.MaxItems);
+            var logged = context.Journal.Record.LogLinesUploaded;
+            IReadOnlyList<LogLine> lines = [];
             try
             {
+                lines = logWithReports ? LinesForReport(context.Log.Read(logged, LogChunk.MaxLines)) : [];
+                if (items.Count == 0 && lines.Count == 0)
+                {
+                    return;
+                }
                 var steps = context.Journal.Record.NextStep;
-                await gateway.ReportProgressAsync(context.JobId, Progress(context, steps, steps, items), ct);
+                var answer = await gateway.ReportProgressAsync(context.JobId,
+                    Progress(context, steps, steps, items) with { LogSequence = logged, LogLines = lines }, ct);
+                if (lines.Count > 0 && answer.LogLinesTaken == lines.Count)
+                {
+                    context.Journal.Update(r => r with { LogLinesUploaded = Math.Max(r.LogLinesUploaded, logged + lines.Count) });
+                }
+                else if (lines.Count > 0)
+                {
+                    logWithReports = false;
+                }
+            }
+            catch (GatewayRejectedException e) when (lines.Count > 0 && e.NamesOnly("logLines"))
+            {
+                context.Log.Warning($"The server refused the log lines sent with a report; they go apart: {e.Message}");
+                logWithReports = false;
+                context.ReturnItems(items);
             }
             catch (GatewayRejectedException e)
             {
-                // Items the server will not take must not keep the job from being completed.
-                context.Log.Warning($"The server refused the last item results ({items.Count}): {e.Message}");
+                // Items the server will not take must not keep the job from being completed; nor must lines.
+                if (items.Count > 0)
+                {
+                    context.Log.Warning($"The server refused the last item results ({items.Count}): {e.Message}");
+                }
+                logWithReports &= lines.Count == 0;
             }
             catch
             {
@@ -581,7 +614,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         {
             await NetworkRetry.UntilAnsweredAsync(async token =>
             {
-                await SendPendingItemsAsync(context, token);
+                await SendPendingAsync(context, token);
                 await UploadLogAsync(context, token);
                 await gateway.CompleteAsync(context.JobId, context.Journal.Record.Completion!, token);
                 return true;
