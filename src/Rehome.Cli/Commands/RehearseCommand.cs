@@ -219,6 +219,12 @@ public static class RehearseCommand
             var byAttempts = jobs.GroupBy(j => (int?)j["attempts"] ?? 0).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
             context.Console.MarkupLineInterpolated(
                 $"Jobs by the times they were leased: {string.Join(", ", byAttempts.Select(a => $"{a.Key}: {a.Value}"))}.");
+            var leasedAgain = jobs.Where(j => ((int?)j["attempts"] ?? 0) > 1).GroupBy(j => Enum.Parse<JobKind>((string)j["kind"]!)).OrderBy(g => g.Key).ToList();
+            if (leasedAgain.Count > 0)
+            {
+                context.Console.MarkupLineInterpolated(
+                    $"Leased more than once, by job: {string.Join(", ", leasedAgain.Select(g => $"{g.Key.DisplayName()} {g.Count()}"))}.");
+            }
             var restarts = agentReports.Sum(d => d.Restarts);
             var crashes = agentReports.Sum(d => d.Crashes);
             context.Console.MarkupLineInterpolated(

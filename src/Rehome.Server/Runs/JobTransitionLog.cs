@@ -3,7 +3,7 @@ using Rehome.Core.Runs;
 namespace Rehome.Server.Runs;
 
 /// <summary>
-/// The log lines of job transitions: one Information line per move (Debug for a lease renewal), inside a
+/// The log lines of job transitions: one Information line per move (Debug for a lease renewal, Warning for a lapse), inside a
 /// scope that carries the ids a reader filters by, so that a job's life can be followed in any log sink.
 /// </summary>
 public sealed class JobTransitionLog(ILogger<JobTransitions> logger)
@@ -41,8 +41,10 @@ public sealed class JobTransitionLog(ILogger<JobTransitions> logger)
             completion.Status, completion.ErrorCode is { } code ? $" ({code})" : "", completion.Progress.ItemsDone,
             completion.Progress.ItemsTotal, completion.Progress.ItemsFailed);
 
-    public void LeaseLapsed(ServerOutcome outcome) =>
-        logger.LogInformation("Job lease lapsed: now {Status} ({ErrorCode})", outcome.Status, outcome.Code);
+    /// <summary>A warning: the job runs again (or ends) because its agent went silent, which an operator wants to see.</summary>
+    public void LeaseLapsed(JobKind kind, int attempt, DateTimeOffset lastReport, DateTimeOffset? expiredAt, ServerOutcome outcome) =>
+        logger.LogWarning("Job {JobKind} lease lapsed at {LeaseExpiresAt:O} (attempt {Attempt}, last report {LastReport:O}): now {Status} ({ErrorCode})",
+            kind, expiredAt, attempt, lastReport, outcome.Status, outcome.Code);
 
     public void DeviceOffline(ServerOutcome outcome) =>
         logger.LogInformation("Job failed: {ErrorCode}: {Message}", outcome.Code, outcome.Message);

@@ -432,6 +432,9 @@ public sealed class JobTransitions(
                 j.AgentId,
                 j.StopRequested,
                 j.Attempts,
+                j.Kind,
+                j.UpdatedAt,
+                j.LeaseExpiresAt,
                 // An agent id is unique: Max reads its one row (FirstOrDefault would draw EF's "no OrderBy" warning).
                 LastSeen = db.Agents.Where(a => a.Id == j.AgentId).Max(a => (DateTimeOffset?)a.LastSeenAt),
             })
@@ -470,7 +473,7 @@ public sealed class JobTransitions(
             }
             await notifications.LeaseLapsedAsync(job.Id, outcome, ct);
             await signals.CommitAndSignalAsync(transaction, store, [job.MappingId], ct);
-            log.LeaseLapsed(outcome);
+            log.LeaseLapsed(job.Kind, job.Attempts, job.UpdatedAt, job.LeaseExpiresAt, outcome);
             telemetry.LeaseLapsed(outcome.Status);
         }
         return lapsed.Count;
