@@ -552,6 +552,11 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 logWithReports = false;
                 context.ReturnItems(items);
             }
+            catch (GatewayRejectedException e) when (items.Count > 0 && e.NamesOnly("items"))
+            {
+                // Only the items were refused: they are dropped, and the lines go again on the next report.
+                context.Log.Warning($"The server refused the last item results ({items.Count}): {e.Message}");
+            }
             catch (GatewayRejectedException e)
             {
                 // Items the server will not take must not keep the job from being completed; nor must lines.

@@ -168,66 +168,97 @@ public sealed class AgentRuntime(
     }
 
     /// <summary>
-    /// Reports the device's facts, keeping meanwhile the leases of the jobs the journal left running. After a restart
-    /// (a rejoin's) the check-in waits its turn behind a busy server's enrollments and reports, and the lease of the
-    /// job that restarted the device lapsed meanwhile: 192 of the 199 jobs leased twice in a 10,000-device rehearsal
-    /// were rejoins. A renewal goes in the share the server keeps for calls that keep a job, so it goes first.
+    /// Reports the device's facts; while a busy server keeps the check-in waiting, keeps the leases of the jobs the
+    /// journal left unfinished. After a restart (a rejoin's) the check-in waits its turn behind a busy server's
+    /// enrollments and reports, and the lease of the job that restarted the device lapsed meanwhile: 192 of the 199 jobs
+    /// leased twice in a 10,000-device rehearsal were rejoins. A renewal goes in the share the server keeps for calls
+    /// that keep a job, so it goes first. Only a check-in that failed for now starts the keeping: one the server refuses
+    /// for good ends this runtime as before, and leaves the lease to lapse.
     /// </summary>
     private async Task CheckInAsync(CancellationToken ct)
     {
         using var checkedIn = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var keeping = KeepHeldLeasesAsync(checkedIn.Token);
+        Task? keeping = null;
         try
         {
-            await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct);
+            await NetworkRetry.UntilAnsweredAsync(async token =>
+            {
+                await gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), token);
+                return true;
+            }, time, AgentTimings.StartupRetry, (e, delay) =>
+            {
+                logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay);
+                keeping ??= KeepHeldLeasesAsync(checkedIn.Token);
+            }, ct);
         }
         finally
         {
             await checkedIn.CancelAsync();
-            await keeping;
+            if (keeping is not null)
+            {
+                // It never fails (a failure is logged there); the check-in's own exception, if any, is what goes on.
+                await keeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
     }
 
     /// <summary>
-    /// Renews the lease of every job the journal left running, now and then at the pace the server asks, until
-    /// <paramref name="until"/> is cancelled. A lease found lost is left alone: <see cref="ResumeAsync"/> decides what
-    /// follows, as it does for any lease after a restart.
+    /// Renews the lease of every unfinished job in the journal, now and then at the pace the server asks, until
+    /// <paramref name="until"/> is cancelled. A lease found lost (or a renewal refused) is left alone:
+    /// <see cref="ResumeAsync"/> decides what follows, as it does for any lease after a restart.
     /// </summary>
     private async Task KeepHeldLeasesAsync(CancellationToken until)
     {
-        var held = JobJournal.Unfinished(JobsFolder).Where(j => j.Record.Phase == JournalPhase.Running).ToList();
         try
         {
+            var held = JobJournal.Unfinished(JobsFolder).ToList();
             while (held.Count > 0)
             {
-                var pace = AgentProtocol.OwnReportSeconds;
+                // The slowest pace the server asked, or the agent's own after a renewal that failed (as the runner's reports).
+                var asked = TimeSpan.Zero;
+                var own = TimeSpan.MaxValue;
+                var failed = false;
                 foreach (var journal in held.ToList())
                 {
+                    var record = journal.Record;
+                    own = TimeSpan.FromSeconds(Math.Min(own.TotalSeconds, Math.Clamp(record.Assignment.LeaseSeconds / 4.0, 0.5, AgentProtocol.OwnReportSeconds)));
                     try
                     {
                         var answer = await gateway.ReportProgressAsync(journal.JobId, new ProgressReport
                         {
-                            LeaseToken = journal.Record.Assignment.LeaseToken,
-                            Step = journal.Record.RunningStep ?? "Resuming",
+                            LeaseToken = record.Completion?.LeaseToken ?? record.Assignment.LeaseToken,
+                            Step = record.RunningStep ?? (record.Phase == JournalPhase.Completing ? "Completing" : "Resuming"),
                             Message = "The agent restarted; it checks in, then resumes from its journal.",
                         }, until);
-                        pace = Math.Max(pace, answer.ReportSeconds ?? AgentProtocol.OwnReportSeconds);
-                    }
-                    catch (Exception e) when (e is LeaseLostException or GatewayRejectedException)
-                    {
-                        held.Remove(journal);
+                        var seconds = Math.Min(answer?.ReportSeconds ?? 0, JobRunner.SlowestPace.TotalSeconds);
+                        asked = TimeSpan.FromSeconds(Math.Max(asked.TotalSeconds, seconds));
                     }
                     catch (HttpRequestException e)
                     {
                         logger.LogDebug("Job {JobId}: the lease could not be renewed before the check-in ({Reason})", journal.JobId, e.Message);
+                        failed = true;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Lost, refused, or an answer that cannot be read: the resume decides what follows.
+                        logger.LogInformation("Job {JobId}: the lease is no longer renewed before the check-in ({Reason})", journal.JobId, e.Message);
+                        held.Remove(journal);
                     }
                 }
-                await Task.Delay(TimeSpan.FromSeconds(pace), time, until);
+                if (held.Count > 0)
+                {
+                    await Task.Delay(failed || asked == TimeSpan.Zero ? own : asked, time, until);
+                }
             }
         }
         catch (OperationCanceledException) when (until.IsCancellationRequested)
         {
             // Checked in: the resume renews from here on.
+        }
+        catch (Exception e)
+        {
+            // The journal could not be read, say: the resume reads it again and says what is wrong.
+            logger.LogWarning("The leases of unfinished jobs are not kept while the agent checks in: {Reason}", e.Message);
         }
     }
 

@@ -41,10 +41,13 @@ public sealed class JobTransitionLog(ILogger<JobTransitions> logger)
             completion.Status, completion.ErrorCode is { } code ? $" ({code})" : "", completion.Progress.ItemsDone,
             completion.Progress.ItemsTotal, completion.Progress.ItemsFailed);
 
-    /// <summary>A warning: the job runs again (or ends) because its agent went silent, which an operator wants to see.</summary>
-    public void LeaseLapsed(JobKind kind, int attempt, DateTimeOffset lastReport, DateTimeOffset? expiredAt, ServerOutcome outcome) =>
-        logger.LogWarning("Job {JobKind} lease lapsed at {LeaseExpiresAt:O} (attempt {Attempt}, last report {LastReport:O}): now {Status} ({ErrorCode})",
-            kind, expiredAt, attempt, lastReport, outcome.Status, outcome.Code);
+    /// <summary>
+    /// A warning: the job runs again (or ends) because its agent went silent, which an operator wants to see.
+    /// <paramref name="lastUpdate"/> is the job row's last change: a report, the lease itself, a resend of it or a stop request.
+    /// </summary>
+    public void LeaseLapsed(JobKind kind, int attempt, DateTimeOffset lastUpdate, DateTimeOffset? expiredAt, DateTimeOffset? agentLastSeen, ServerOutcome outcome) =>
+        logger.LogWarning("Job {JobKind} lease lapsed at {LeaseExpiresAt:O} (attempt {Attempt}, job last updated {LastUpdate:O}, agent last seen {AgentLastSeen:O}): now {Status} ({ErrorCode})",
+            kind, expiredAt, attempt, lastUpdate, agentLastSeen, outcome.Status, outcome.Code);
 
     public void DeviceOffline(ServerOutcome outcome) =>
         logger.LogInformation("Job failed: {ErrorCode}: {Message}", outcome.Code, outcome.Message);

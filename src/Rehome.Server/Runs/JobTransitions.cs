@@ -473,7 +473,7 @@ public sealed class JobTransitions(
             }
             await notifications.LeaseLapsedAsync(job.Id, outcome, ct);
             await signals.CommitAndSignalAsync(transaction, store, [job.MappingId], ct);
-            log.LeaseLapsed(job.Kind, job.Attempts, job.UpdatedAt, job.LeaseExpiresAt, outcome);
+            log.LeaseLapsed(job.Kind, job.Attempts, job.UpdatedAt, job.LeaseExpiresAt, job.LastSeen, outcome);
             telemetry.LeaseLapsed(outcome.Status);
         }
         return lapsed.Count;

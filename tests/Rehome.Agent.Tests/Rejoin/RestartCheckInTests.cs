@@ -18,17 +18,73 @@ public sealed class RestartCheckInTests
     public async Task A_restarted_agent_renews_its_running_jobs_lease_at_the_asked_pace_while_the_server_is_too_busy_for_its_check_in()
     {
         using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline);
-        device.Gateway.ReportSeconds = 1;
-        var renewals = new ConcurrentQueue<Guid>();
+        // Slower than the agent's own pace (5 s): the renewals before the check-in keep the pace the server asks.
+        device.Gateway.ReportSeconds = 7;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var renewals = new ConcurrentQueue<(Guid Token, long At, bool CheckedIn)>();
+        BusyCheckIn? server = null;
         device.Gateway.AnswerProgress = report =>
         {
-            renewals.Enqueue(report.LeaseToken);
+            renewals.Enqueue((report.LeaseToken, Environment.TickCount64, server!.CheckedIn));
+            if (server.CheckedIn)
+            {
+                // The resume's own renewal, after the check-in: enough seen.
+                stop.Cancel();
+            }
             return null;
         };
+        // The check-in is answered only once the lease was renewed twice: an agent that waited for the check-in before
+        // renewing would never be answered.
+        server = new BusyCheckIn(device.Gateway, () => renewals.Count >= 2);
+
+        await RunAgentAsync(device, server, stop.Token);
+
+        Assert.True(server.CheckedIn, $"the check-in was never answered: {renewals.Count} renewals in 90 s");
+        Assert.True(server.BusyAnswers > 0);
+        var before = renewals.Where(r => !r.CheckedIn).ToList();
+        Assert.True(before.Count >= 2);
+        Assert.All(renewals, r => Assert.Equal(device.Assignment.LeaseToken, r.Token));
+        Assert.True(before[1].At - before[0].At >= 6_900, $"renewed {before[1].At - before[0].At} ms apart; the server asked 7 s");
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.NoContent)]
+    [InlineData(HttpStatusCode.BadRequest)]
+    public async Task A_check_in_answered_at_once_or_refused_for_good_renews_nothing_before_it(HttpStatusCode answer)
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        // The check-in is answered only once the lease was renewed three times: an agent that waited for the check-in
-        // before renewing would never be answered.
-        var server = new BusyCheckIn(device.Gateway, () => renewals.Count >= 3, stop);
+        var renewalsBeforeCheckIn = 0;
+        BusyCheckIn? server = null;
+        device.Gateway.AnswerProgress = _ =>
+        {
+            if (!server!.CheckedIn)
+            {
+                Interlocked.Increment(ref renewalsBeforeCheckIn);
+            }
+            stop.Cancel();
+            return null;
+        };
+        server = new BusyCheckIn(device.Gateway, () => true, answer);
+
+        var run = RunAgentAsync(device, server, stop.Token);
+
+        if (answer == HttpStatusCode.BadRequest)
+        {
+            // Refused for good: the runtime ends (its supervisor starts another), and the lease is left to lapse.
+            await Assert.ThrowsAsync<GatewayRejectedException>(() => run);
+        }
+        else
+        {
+            await run;
+            Assert.True(server.CheckedIn);
+        }
+        Assert.Equal(0, renewalsBeforeCheckIn);
+    }
+
+    /// <summary>Runs an enrolled agent on the device's state folder until <paramref name="stop"/>.</summary>
+    private static async Task RunAgentAsync(RejoinDevice device, HttpMessageHandler server, CancellationToken stop)
+    {
         var options = new AgentOptions { ServerUrl = "http://rehome.test", StateFolder = device.Folder, PollSeconds = 1 };
         var platform = new SimulatedDevicePlatform(device.DeviceFolder, new NetworkGate(), TimeProvider.System);
         new AgentIdentityStore(device.Folder).Save(new AgentIdentity
@@ -39,18 +95,20 @@ public sealed class RestartCheckInTests
             EnrolledAs = platform.ReadFacts("test"),
             DeviceKeyBound = true,
         });
-        using var http = new HttpClient(server) { BaseAddress = new Uri(options.ServerUrl) };
+        using var http = new HttpClient(server, disposeHandler: false) { BaseAddress = new Uri(options.ServerUrl) };
         var runtime = new AgentRuntime(options, platform, platform.Session, null, new GatewayClient(http), TimeProvider.System, NullLogger.Instance);
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runtime.RunAsync(stop.Token));
-
-        Assert.True(server.CheckedIn, $"the check-in was never answered: {renewals.Count} renewals in 30 s");
-        Assert.True(server.BusyAnswers > 0);
-        Assert.Equal([device.Assignment.LeaseToken], renewals.Distinct());
+        try
+        {
+            await runtime.RunAsync(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped by the test once it saw enough.
+        }
     }
 
-    /// <summary>Answers the check-in 503 until <paramref name="answerWhen"/> holds, then stops the agent; the rest goes to the fake gateway.</summary>
-    private sealed class BusyCheckIn(FakeGateway gateway, Func<bool> answerWhen, CancellationTokenSource stop) : DelegatingHandler(gateway)
+    /// <summary>Answers the check-in 503 until <paramref name="answerWhen"/> holds, then with <paramref name="answer"/>; the rest goes to the fake gateway.</summary>
+    private sealed class BusyCheckIn(FakeGateway gateway, Func<bool> answerWhen, HttpStatusCode answer = HttpStatusCode.NoContent) : DelegatingHandler(gateway)
     {
         public bool CheckedIn { get; private set; }
 
@@ -67,9 +125,8 @@ public sealed class RestartCheckInTests
                 BusyAnswers++;
                 return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
             }
-            CheckedIn = true;
-            await stop.CancelAsync();
-            return new HttpResponseMessage(HttpStatusCode.NoContent);
+            CheckedIn = answer == HttpStatusCode.NoContent;
+            return new HttpResponseMessage(answer) { Content = new StringContent(answer == HttpStatusCode.NoContent ? "" : "{\"title\":\"refused\"}") };
         }
     }
 }
