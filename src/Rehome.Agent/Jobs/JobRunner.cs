@@ -449,7 +449,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 await work.CancelAsync();
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (Exception e) when (FailedForNow(e, ct))
             {
                 // Offline: the work goes on locally; the next report tries again (the lease may lapse meanwhile).
                 serverPace = renewed ? serverPace : null;
@@ -478,6 +478,15 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             }
         }
     }
+
+    /// <summary>
+    /// Whether a report (or its log chunk) failed for now, the loop going on: any network failure or busy answer, and a
+    /// client timeout (a cancellation not the loop's). A 503 that comes as the steps end, just as the loop is told to
+    /// stop, is one too: taken for the loop's own cancellation, it ended the agent (two agents of a 10,000-device
+    /// rehearsal), and the restarted agent let the job's lease lapse.
+    /// </summary>
+    internal static bool FailedForNow(Exception e, CancellationToken ct) =>
+        e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested);
 
     private async Task WaitAsync(TimeSpan wait, CancellationToken ct)
     {

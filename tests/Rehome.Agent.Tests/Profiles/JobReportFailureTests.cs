@@ -154,4 +154,23 @@ public sealed class JobReportFailureTests
     [InlineData("not json", false)]
     public void Only_a_refusal_whose_every_error_names_the_items_lets_the_agent_drop_them(string problem, bool onlyItems) =>
         Assert.Equal(onlyItems, new Polling.GatewayRejectedException(HttpStatusCode.BadRequest, problem).NamesOnly("items"));
+
+    [Fact]
+    public void A_busy_answer_or_a_network_failure_as_the_report_loop_is_told_to_stop_is_a_failure_for_now_and_only_its_own_cancellation_is_not()
+    {
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+        var busy = new Polling.ServerBusyException(503, null);
+        var timedOut = new TaskCanceledException("the client's timeout");
+
+        // The 503 that came as the steps ended: the loop must not let it end the agent.
+        Assert.True(JobRunner.FailedForNow(busy, stopped.Token));
+        Assert.True(JobRunner.FailedForNow(new HttpRequestException("reset"), stopped.Token));
+        Assert.True(JobRunner.FailedForNow(busy, CancellationToken.None));
+        Assert.True(JobRunner.FailedForNow(timedOut, CancellationToken.None));
+        // The loop's own stop, and anything else, are not.
+        Assert.False(JobRunner.FailedForNow(timedOut, stopped.Token));
+        Assert.False(JobRunner.FailedForNow(new OperationCanceledException(stopped.Token), stopped.Token));
+        Assert.False(JobRunner.FailedForNow(new InvalidOperationException(), CancellationToken.None));
+    }
 }
