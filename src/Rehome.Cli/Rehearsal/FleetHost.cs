@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Rehome.Agent.Platform.Simulated;
 
 namespace Rehome.Cli.Rehearsal;
@@ -54,7 +54,12 @@ public static class FleetHost
         var spec = JsonSerializer.Deserialize<FleetSpec>(await File.ReadAllTextAsync(specFile, ct), Json)
             ?? throw new InvalidDataException($"No fleet in {specFile}.");
         var jobsStarted = 0;
-        var fleet = new SimulatedFleet(spec.Servers, spec.Root, spec.ConfigurationKey, NullLoggerFactory.Instance)
+        // The agents' errors (a runtime that failed and starts again from its journal, say) go to this process's standard
+        // error, which the rehearsal's own shares: standard output carries the fleet's reports.
+        using var errors = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Error)
+            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(format => format.SingleLine = true));
+        var fleet = new SimulatedFleet(spec.Servers, spec.Root, spec.ConfigurationKey, errors)
         {
             PollSeconds = spec.PollSeconds,
             Failover = spec.Failover,
