@@ -228,7 +228,7 @@ public static class RehearseCommand
             var restarts = agentReports.Sum(d => d.Restarts);
             var crashes = agentReports.Sum(d => d.Crashes);
             context.Console.MarkupLineInterpolated(
-                $"{final["run"]!["jobCount"]} jobs over in {seconds:F1} s; agents restarted {restarts} times (device restarts) and crashed {crashes} times (injected).");
+                $"{final["run"]!["jobCount"]} jobs over in {seconds:F1} s; agents restarted {restarts} times (device restarts) and crashed {crashes} times (a crash injected, or an agent that failed: its error is logged above).");
             foreach (var line in unexpected.Take(20))
             {
                 context.Console.MarkupLineInterpolated($"[red]Unexpected:[/] {line}");
