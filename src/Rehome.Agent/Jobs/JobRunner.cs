@@ -561,19 +561,15 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 logWithReports = false;
                 context.ReturnItems(items);
             }
-            catch (GatewayRejectedException e) when (items.Count > 0 && e.NamesOnly("items"))
-            {
-                // Only the items were refused: they are dropped, and the lines go again on the next report.
-                context.Log.Warning($"The server refused the last item results ({items.Count}): {e.Message}");
-            }
             catch (GatewayRejectedException e)
             {
-                // Items the server will not take must not keep the job from being completed; nor must lines.
+                // Items the server will not take must not keep the job from being completed; nor must lines. A refusal
+                // of the items alone drops them, and the lines go again on the next report.
                 if (items.Count > 0)
                 {
                     context.Log.Warning($"The server refused the last item results ({items.Count}): {e.Message}");
                 }
-                logWithReports &= lines.Count == 0;
+                logWithReports &= lines.Count == 0 || (items.Count > 0 && e.NamesOnly("items"));
             }
             catch
             {

@@ -181,15 +181,8 @@ public sealed class AgentRuntime(
         Task? keeping = null;
         try
         {
-            await NetworkRetry.UntilAnsweredAsync(async token =>
-            {
-                await gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), token);
-                return true;
-            }, time, AgentTimings.StartupRetry, (e, delay) =>
-            {
-                logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay);
-                keeping ??= KeepHeldLeasesAsync(checkedIn.Token);
-            }, ct);
+            await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct,
+                failed: () => keeping ??= KeepHeldLeasesAsync(checkedIn.Token));
         }
         finally
         {
@@ -372,13 +365,17 @@ public sealed class AgentRuntime(
         }
     }
 
-    private Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct) =>
-        NetworkRetry.UntilAnsweredAsync(_ => call(), time, AgentTimings.StartupRetry,
-            (e, delay) => logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay), ct);
+    /// <summary>Calls until the server answers (<see cref="AgentTimings.StartupRetry"/>); <paramref name="failed"/> after each failure.</summary>
+    private Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken ct, Action? failed = null) =>
+        NetworkRetry.UntilAnsweredAsync(_ => call(), time, AgentTimings.StartupRetry, (e, delay) =>
+        {
+            logger.LogWarning("Server unreachable ({Reason}); retrying in {Delay}", e.Message, delay);
+            failed?.Invoke();
+        }, ct);
 
-    private Task RetryAsync(Func<Task> call, CancellationToken ct) => RetryAsync(async () =>
+    private Task RetryAsync(Func<Task> call, CancellationToken ct, Action? failed = null) => RetryAsync(async () =>
     {
         await call();
         return true;
-    }, ct);
+    }, ct, failed);
 }
