@@ -2,9 +2,10 @@
 # A throwaway PostgreSQL cluster on a loopback port, in a folder of the test run, owned by postgres
 # (initdb refuses root). Writes REHOME_TEST_POSTGRES for the tests; scripts/stop/10-postgres.sh stops it.
 set -euo pipefail
+. "$(dirname "$0")/../lib/ports.sh"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 dir="$REHOME_TEST_RUN/postgres"
-port=${REHOME_TEST_POSTGRES_PORT:-55432}
+port=${REHOME_TEST_POSTGRES_PORT:-$(free_port 25432)}
 mkdir -p "$dir"
 chown postgres:postgres "$dir"
 runuser -u postgres -- "$bin/initdb" -D "$dir/data" -A trust -U rehome >"$dir/initdb.log"

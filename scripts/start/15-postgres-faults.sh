@@ -4,9 +4,10 @@
 # Its settings live in postgresql.auto.conf, so a plain `pg_ctl start` brings it back the same (no -o to repeat).
 # Writes REHOME_TEST_FAULT_POSTGRES and what a test needs to stop and start it; scripts/stop/15-postgres-faults.sh stops it.
 set -euo pipefail
+. "$(dirname "$0")/../lib/ports.sh"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 dir="$REHOME_TEST_RUN/postgres-faults"
-port=${REHOME_TEST_FAULT_POSTGRES_PORT:-55433}
+port=${REHOME_TEST_FAULT_POSTGRES_PORT:-$(free_port 25532)}
 mkdir -p "$dir"
 chown postgres:postgres "$dir"
 runuser -u postgres -- "$bin/initdb" -D "$dir/data" -A trust -U rehome >"$dir/initdb.log"
