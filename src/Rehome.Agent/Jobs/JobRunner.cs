@@ -388,12 +388,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 {
                     // Inside: a log that cannot be read now hands the items back like any failed report.
                     lines = logWithReports ? LinesForReport(context.Log.Read(logged, LogChunk.MaxLines)) : [];
-                    var answer = await gateway.ReportProgressAsync(context.JobId,
-                        Progress(context, state.Current + 1, state.Steps.Count, items) with { LogSequence = logged, LogLines = lines }, ct);
-                    if (lines.Count > 0 && answer.LogLinesTaken == lines.Count)
-                    {
-                        context.Journal.Update(r => r with { LogLinesUploaded = Math.Max(r.LogLinesUploaded, logged + lines.Count) });
-                    }
+                    var (answer, _) = await ReportWithLinesAsync(context, Progress(context, state.Current + 1, state.Steps.Count, items), logged, lines, ct);
                     serverPace = answer.ReportSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(Math.Min(seconds, SlowestPace.TotalSeconds)) : null;
                     renewed = true;
                     moreItems = items.Count == ProgressReport.MaxItems;
@@ -414,7 +409,7 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                 {
                     // A server whose rules for log lines differ from this agent's (another version) refused them: the
                     // lines go apart from now on, where a refusal costs the log chunk and never the renewal.
-                    context.Log.Warning($"The server refused the log lines sent with a report; they go apart: {e.Message}");
+                    LinesRefused(context, e);
                     logWithReports = false;
                     context.ReturnItems(items);
                     moreItems = true;
@@ -544,20 +539,13 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
                     return;
                 }
                 var steps = context.Journal.Record.NextStep;
-                var answer = await gateway.ReportProgressAsync(context.JobId,
-                    Progress(context, steps, steps, items) with { LogSequence = logged, LogLines = lines }, ct);
-                if (lines.Count > 0 && answer.LogLinesTaken == lines.Count)
-                {
-                    context.Journal.Update(r => r with { LogLinesUploaded = Math.Max(r.LogLinesUploaded, logged + lines.Count) });
-                }
-                else if (lines.Count > 0)
-                {
-                    logWithReports = false;
-                }
+                var (_, taken) = await ReportWithLinesAsync(context, Progress(context, steps, steps, items), logged, lines, ct);
+                // Lines the server did not take (an older server ignores them) go apart.
+                logWithReports &= taken || lines.Count == 0;
             }
             catch (GatewayRejectedException e) when (lines.Count > 0 && e.NamesOnly("logLines"))
             {
-                context.Log.Warning($"The server refused the log lines sent with a report; they go apart: {e.Message}");
+                LinesRefused(context, e);
                 logWithReports = false;
                 context.ReturnItems(items);
             }
@@ -601,6 +589,26 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
 
     private static List<LogLine> Outgoing(IReadOnlyList<LogLine> lines) =>
         [.. lines.Select(l => l with { Text = Outgoing(l.Text, AgentProtocol.MaxLogLineLength) ?? "" })];
+
+    /// <summary>
+    /// Sends <paramref name="report"/> with the log's <paramref name="lines"/> from line <paramref name="logged"/>, and
+    /// counts them uploaded when the server says it stored them all. Returns the answer and whether it did.
+    /// </summary>
+    private async Task<(ProgressAnswer Answer, bool LinesTaken)> ReportWithLinesAsync(
+        JobContext context, ProgressReport report, int logged, IReadOnlyList<LogLine> lines, CancellationToken ct)
+    {
+        var answer = await gateway.ReportProgressAsync(context.JobId, report with { LogSequence = logged, LogLines = lines }, ct);
+        var taken = lines.Count > 0 && answer.LogLinesTaken == lines.Count;
+        if (taken)
+        {
+            context.Journal.Update(r => r with { LogLinesUploaded = Math.Max(r.LogLinesUploaded, logged + lines.Count) });
+        }
+        return (answer, taken);
+    }
+
+    /// <summary>Says in the job's log that the server refused the lines sent with a report (another version's rules): they go apart.</summary>
+    private static void LinesRefused(JobContext context, GatewayRejectedException e) =>
+        context.Log.Warning($"The server refused the log lines sent with a report; they go apart: {e.Message}");
 
     /// <summary>The characters of log text a progress report carries at most; the rest of a backlog goes apart, so a renewal stays small.</summary>
     public const int MaxLogCharsWithReport = 64 * 1024;
