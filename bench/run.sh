@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a benchmark against a throwaway PostgreSQL (started and stopped here with the test scripts, on port 55433).
+# Runs a benchmark against a throwaway PostgreSQL (started and stopped here with the test scripts, on port 25632, below the ephemeral range).
 #
 #   bench/run.sh [sqlite|postgres|all] [mappings-per-run] [project-size]
 #       the store benchmarks of bench/Rehome.Bench, on SQLite and on PostgreSQL
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export REHOME_TEST_RUN="$PWD/.test-run/bench"
 export REHOME_TEST_ENV="$REHOME_TEST_RUN/env"
-export REHOME_TEST_POSTGRES_PORT=55433
+export REHOME_TEST_POSTGRES_PORT=25632
 rm -rf "$REHOME_TEST_RUN"; mkdir -p "$REHOME_TEST_RUN"; chmod 755 "$PWD/.test-run" "$REHOME_TEST_RUN"; : >"$REHOME_TEST_ENV"
 bash scripts/setup/10-postgres.sh
 trap 'bash scripts/stop/10-postgres.sh' EXIT

@@ -18,6 +18,9 @@ public static class HoldMode
 {
     private const int AgentsPerProcess = 10_000;
 
+    /// <summary>The configuration key that tells hold-client to poll with made-up credentials, enrolling nothing.</summary>
+    internal const string NoEnrollment = "-";
+
     public static async Task RunAsync(string root, int agents, bool http2)
     {
         var port = ServerProcess.FreePort();
@@ -155,7 +158,10 @@ public static class HoldMode
         });
         using var http = Fleet.Client(address, source, http2);
         var clock = Stopwatch.StartNew();
-        var credentials = await Fleet.EnrollAsync(http, configurationKey, first, count, quiet: true);
+        // "-": no enrollment, for a server that only looks at the header's shape (memory's held bare Kestrel).
+        var credentials = configurationKey == NoEnrollment
+            ? [.. Enumerable.Range(first, count).Select(i => $"rha_bare{i:D40}")]
+            : await Fleet.EnrollAsync(http, configurationKey, first, count, quiet: true);
         Console.WriteLine($"enrolled {count:N0} in {clock.Elapsed.TotalSeconds:F1} s");
         var failures = 0L;
         var reasons = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();

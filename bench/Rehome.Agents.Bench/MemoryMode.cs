@@ -1,11 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Rehome.Cli.Client;
 using Rehome.Cli.Rehearsal;
 using Rehome.Core.Runs;
+using Rehome.Protocol;
 
 namespace Rehome.Agents.Bench;
 
@@ -16,7 +21,9 @@ namespace Rehome.Agents.Bench;
 /// (<c>dotnet.gc.heap.total_allocated</c> on /metrics) over a window in which agents only poll and nothing else happens,
 /// divided by the polls the server answered in it (its own request counter). Next to it, measured in the same run, bare
 /// Kestrel's bytes per request: a minimal endpoint in this process answering the same poll (its allocation counter is
-/// this process's, which does nothing else meanwhile), driven by a child process (bare-client).
+/// this process's, which does nothing else meanwhile), driven by a child process (bare-client); and the reference an
+/// idle poll is held to, bare Kestrel holding the same agents' polls for the same wait on as many connections
+/// (<see cref="HeldBareKestrelBytesPerPollAsync"/>).
 /// </summary>
 public static class MemoryMode
 {
@@ -93,13 +100,19 @@ public static class MemoryMode
             var heap = await server.MetricAsync(metrics, "dotnet_gc_last_collection_heap_size_bytes");
             var committed = await server.MetricAsync(metrics, "dotnet_gc_last_collection_memory_committed_size_bytes");
             var rss = server.ResidentBytes();
-            var bare = await BareKestrelBytesPerRequestAsync((int)Math.Clamp(polls, 20_000, 200_000));
             Console.WriteLine($"held: {waiting:N0} polls waiting ({server.OpenFiles():N0} open files in the server)");
+            await HoldMode.StopClientsAsync(clients);
+            clients.Clear();
+            var bare = await BareKestrelBytesPerRequestAsync((int)Math.Clamp(polls, 20_000, 200_000));
+            var held = await HeldBareKestrelBytesPerPollAsync(clients, agents, wait, seconds);
             Console.WriteLine($"server memory: working set (VmRSS) {Mib(rss)}, GC heap at the last collection {Mib((long)heap)} (committed {Mib((long)committed)})");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"idle polls: {polls:N0} answered in {elapsed:F0} s ({polls / elapsed:N0}/s, wait={wait} s); the server allocated {allocated1 - allocated0 - scrape:N0} B " +
                 $"(one scrape taken off) = {perPoll:N0} B per idle poll; bare Kestrel {bare:N0} B per request (same run); Rehome's own {perPoll - bare:N0} B per poll " +
                 $"(of which the server alone, without the fleet, ≈ {quiet * elapsed / Math.Max(1, polls):N0} B)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"held bare Kestrel, the same {agents:N0} agents holding wait={wait} s polls on their own connections: {held.Polls:N0} answered in {held.Seconds:F0} s, " +
+                $"{held.BytesPerPoll:N0} B per poll; Rehome's poll beyond it, less the server alone: {perPoll - held.BytesPerPoll - quiet * elapsed / Math.Max(1, polls):N0} B"));
         }
         finally
         {
@@ -128,6 +141,63 @@ public static class MemoryMode
         var after = GC.GetTotalAllocatedBytes(precise: true);
         await bare.StopAsync();
         return (after - before) / (double)requests;
+    }
+
+    /// <summary>
+    /// The reference for a held poll: bare Kestrel in this process whose poll endpoint waits <paramref name="wait"/> seconds
+    /// (<see cref="Task.Delay(TimeSpan)"/>, the plainest way to hold a request) and answers 204, polled by the same
+    /// hold-client processes as the server (one connection an agent, made-up credentials), so that Kestrel's own cost of
+    /// that many open connections and held requests is in it. After all wait and one more round, this process's
+    /// allocation over <paramref name="seconds"/>, per poll answered.
+    /// </summary>
+    private static async Task<(double Polls, double Seconds, double BytesPerPoll)> HeldBareKestrelBytesPerPollAsync(
+        List<Process> clients, int agents, int wait, int seconds)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+        var prefix = AgentProtocol.AuthorizationScheme + " ";
+        var holdFor = TimeSpan.FromSeconds(wait);
+        long waiting = 0, answered = 0;
+        app.MapPost("/agent/v1/poll", async context =>
+        {
+            if (context.Request.Headers.Authorization is not [{ } header] || !header.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+            Interlocked.Increment(ref waiting);
+            await Task.Delay(holdFor);
+            Interlocked.Decrement(ref waiting);
+            Interlocked.Increment(ref answered);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        });
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        try
+        {
+            await HoldMode.StartClientsAsync(clients, agents, address, HoldMode.NoEnrollment, "http1", wait);
+            var holding = Stopwatch.StartNew();
+            while (Interlocked.Read(ref waiting) < agents && holding.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+            await Task.Delay(TimeSpan.FromSeconds(wait + 5));
+            var (polls0, allocated0) = (Interlocked.Read(ref answered), GC.GetTotalAllocatedBytes(precise: true));
+            var window = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            var (polls1, allocated1) = (Interlocked.Read(ref answered), GC.GetTotalAllocatedBytes(precise: true));
+            var polls = (double)(polls1 - polls0);
+            return (polls, window.Elapsed.TotalSeconds, (allocated1 - allocated0) / Math.Max(1, polls));
+        }
+        finally
+        {
+            await HoldMode.StopClientsAsync(clients);
+            clients.Clear();
+            await app.StopAsync();
+        }
     }
 
     /// <summary>The bare endpoint's client: that many polls with an agent's header, 64 at a time on kept-alive connections.</summary>

@@ -15,7 +15,8 @@ using Spectre.Console;
 //   hold            [agents=50000] [http1|http2] every agent holding a long poll on one server process: its memory
 //   memory          [mappings=100000] [agents=10000] [wait=25] [seconds=60]  one server process, that many mappings and agents
 //                                                holding polls of `wait` s: its memory, and bytes allocated per idle poll
-//                                                against bare Kestrel's per request, measured in the same run; any
+//                                                against bare Kestrel's per request and per held poll (the same
+//                                                agents, wait and connections), measured in the same run; any
 //                                                Key=Value after them is a server setting
 //   rehearse        [devices=10000]              wall time of `rehome rehearse` through all five jobs, the fleet in its own
 //                                                processes; the server's CPU per job and peak working set

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Agents;
 using Rehome.Server.Store;
 
@@ -18,13 +15,12 @@ namespace Rehome.Server.Gateway;
 public sealed class AgentRegistry(
     IServiceScopeFactory scopes, GatewayStoreLane lane, TimeProvider time, SqlDialect dialect, JobSignals signals, IEnumerable<IJobSignalRelay> relays)
 {
-    /// <summary>Agents written by one statement (its two parameters hold them all): a flush of 10,000 is two statements.</summary>
-    public const int PresenceBatch = 5_000;
-
     /// <summary>Carries revocations to the other replicas (PostgreSQL); none on SQLite, where there is one server.</summary>
     private readonly IJobSignalRelay? relay = relays.FirstOrDefault();
 
     private readonly ConcurrentDictionary<Guid, AgentEntry> entries = new();
+    private PresenceWriter presence = new(dialect);
+    private readonly SemaphoreSlim flushing = new(1, 1);
     private DateTimeOffset lastFlush = DateTimeOffset.MinValue;
 
     /// <summary>
@@ -162,85 +158,67 @@ public sealed class AgentRegistry(
     /// <summary>The last-seen time this server knows (it may be newer than the store's).</summary>
     public DateTimeOffset? LastSeen(Guid agentId) => entries.TryGetValue(agentId, out var entry) ? entry.LastSeen : null;
 
-    /// <summary>Writes the last-seen times that changed since the previous flush, if the interval has passed.</summary>
+    /// <summary>Agents written by one statement of the presence flush; tests set it small to cross its edges with few agents.</summary>
+    internal int PresenceBatch
+    {
+        get => presence.Batch;
+        set => presence = new PresenceWriter(dialect, value);
+    }
+
+    /// <summary>
+    /// Writes the last-seen times that changed since the previous flush, if the interval has passed: the agents are
+    /// walked in place and written <see cref="PresenceWriter.DefaultBatch"/> a statement through buffers made once, so a flush
+    /// allocates nothing for each agent. One flush at a time (the engine's tick, and the last one when the server stops).
+    /// </summary>
     public async Task FlushPresenceAsync(RehomeDbContext db, TimeSpan interval, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        if (now - lastFlush < interval)
-        {
-            return;
-        }
-        lastFlush = now;
-        var dirty = entries.Values.Where(e => e.TakeDirty()).ToList();
-        var written = 0;
+        await flushing.WaitAsync(ct);
+        var writer = presence;
+        var batch = writer.Agents;
+        var count = 0;
         try
         {
-            foreach (var batch in dirty.Chunk(PresenceBatch))
+            var now = time.GetUtcNow();
+            if (now - lastFlush < interval)
             {
-                await WritePresenceAsync(db, batch, ct);
-                written += batch.Length;
+                return;
+            }
+            lastFlush = now;
+            foreach (var (_, entry) in entries)
+            {
+                if (!entry.TakeDirty())
+                {
+                    continue;
+                }
+                batch[count++] = entry;
+                if (count == batch.Length)
+                {
+                    await writer.WriteAsync(db, count, ct);
+                    count = 0;
+                }
+            }
+            if (count > 0)
+            {
+                await writer.WriteAsync(db, count, ct);
+                count = 0;
             }
         }
         catch
         {
-            // The store was away: what was not written stays to write, or agents that kept polling through the outage
-            // would look silent since before it (and be failed as offline).
-            foreach (var entry in dirty.Skip(written))
+            // The store was away: the batch that was not written stays to write (the agents not reached yet are still
+            // marked), or agents that kept polling through the outage would look silent since before it (and be failed
+            // as offline).
+            for (var i = 0; i < count; i++)
             {
-                entry.MarkDirty();
+                batch[i].MarkDirty();
             }
             lastFlush = DateTimeOffset.MinValue;
             throw;
         }
-    }
-
-    /// <summary>
-    /// One UPDATE for the whole batch, its agents in two parameters whatever their number (an agent's own parameters
-    /// cost about 0.5 KB a flush, and the presence flush runs for every polling agent): on PostgreSQL two arrays
-    /// unnested side by side; on SQLite the ids' 16-byte blobs end to end in one blob, cut by the index of each time in
-    /// a JSON array (json_each drives the join; each agent is found by its key). A time never goes back (a newer one
-    /// written meanwhile by another replica stays).
-    /// </summary>
-    private async Task WritePresenceAsync(RehomeDbContext db, AgentEntry[] batch, CancellationToken ct)
-    {
-        await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            if (dialect.IsPostgres)
-            {
-                var ids = new Guid[batch.Length];
-                var seen = new DateTimeOffset[batch.Length];
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    ids[i] = batch[i].AgentId;
-                    seen[i] = batch[i].LastSeen.ToUniversalTime();
-                }
-                command.CommandText = "UPDATE agents SET last_seen_at = v.seen FROM unnest(@ids, @seen) AS v(id, seen) "
-                    + "WHERE agents.id = v.id AND agents.last_seen_at < v.seen";
-                dialect.Add(command, "@ids", ids);
-                dialect.Add(command, "@seen", seen);
-            }
-            else
-            {
-                var ids = new byte[batch.Length * 16];
-                var seen = new StringBuilder(2 + batch.Length * 15).Append('[');
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    batch[i].AgentId.TryWriteBytes(ids.AsSpan(i * 16, 16), bigEndian: true, out _);
-                    seen.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ",")}{batch[i].LastSeen.ToUnixTimeMilliseconds()}");
-                }
-                command.CommandText = "UPDATE agents SET last_seen_at = s.value FROM json_each(@seen) AS s "
-                    + "WHERE agents.id = substr(@ids, s.key * 16 + 1, 16) AND agents.last_seen_at < s.value";
-                dialect.Add(command, "@ids", ids);
-                dialect.Add(command, "@seen", seen.Append(']').ToString());
-            }
-            await command.ExecuteNonQueryAsync(ct);
-        }
         finally
         {
-            await db.Database.CloseConnectionAsync();
+            Array.Clear(batch);
+            flushing.Release();
         }
     }
 }

@@ -83,18 +83,19 @@ public sealed class JobSignals : IDisposable
         }
     }
 
-    /// <summary>The mappings with a poll waiting here now (for <see cref="PollRecheck"/>).</summary>
-    public List<Guid> WaitingMappings()
+    /// <summary>
+    /// The mappings with a poll waiting here now (for <see cref="PollRecheck"/>), walked in place: the recheck runs for
+    /// every waiting agent, and a list of them each time was an allocation per agent.
+    /// </summary>
+    public IEnumerable<Guid> WaitingMappings()
     {
-        var waiting = new List<Guid>();
         foreach (var (id, slot) in slots)
         {
             if (slot.Count > 0)
             {
-                waiting.Add(id);
+                yield return id;
             }
         }
-        return waiting;
     }
 
     /// <summary>
@@ -119,10 +120,16 @@ public sealed class JobSignals : IDisposable
     {
         foreach (var id in mappingIds)
         {
-            // A slot retired meanwhile takes no signal: its successor does (made now if need be).
-            while (!SlotOf(id).Signal(ref generations))
-            {
-            }
+            SignalHere(id);
+        }
+    }
+
+    /// <summary>Wakes this process's polls of this mapping only.</summary>
+    public void SignalHere(Guid mappingId)
+    {
+        // A slot retired meanwhile takes no signal: its successor does (made now if need be).
+        while (!SlotOf(mappingId).Signal(ref generations))
+        {
         }
     }
 

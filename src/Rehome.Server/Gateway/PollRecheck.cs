@@ -11,9 +11,18 @@ namespace Rehome.Server.Gateway;
 /// mappings whose agents wait here, and a signal for those that have a job waiting to start. Every idle poll used to
 /// look on its own every interval: with 10,000 agents, 333 store looks a second for nothing.
 /// </summary>
-public sealed class PollRecheck(IServiceScopeFactory scopes, JobSignals signals, IOptions<GatewayOptions> options, ILogger<PollRecheck> logger) : BackgroundService
+public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect, JobSignals signals, IOptions<GatewayOptions> options, ILogger<PollRecheck> logger) : BackgroundService
 {
-    private const int Chunk = 1_000;
+    private Guid[] chunk = new Guid[1_000];
+    private byte[] blob = new byte[1_000 * 16];
+
+    /// <summary>Waiting mappings asked about by one statement (1,000; smaller in tests, to cross its edges with few polls).</summary>
+    internal int Chunk
+    {
+        get => chunk.Length;
+        set => (chunk, blob) = (new Guid[value], new byte[value * 16]);
+    }
+    private readonly SemaphoreSlim rechecking = new(1, 1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,26 +49,82 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, JobSignals signals,
         }
     }
 
-    /// <summary>Signals the mappings, among those with a poll waiting here, that have a job waiting to start; returns how many.</summary>
+    /// <summary>
+    /// Signals the mappings, among those with a poll waiting here, that have a job waiting to start; returns how many.
+    /// The waiting mappings are walked in place and asked about <see cref="Chunk"/> a statement through a buffer made
+    /// once, so a recheck allocates nothing for each waiting agent (it runs for all of them, every interval).
+    /// </summary>
     public async Task<int> RecheckAsync(CancellationToken ct)
     {
-        var waiting = signals.WaitingMappings();
-        if (waiting.Count == 0)
+        if (signals.Waiting == 0)
         {
             return 0;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        var found = new List<Guid>();
-        foreach (var chunk in waiting.Chunk(Chunk))
+        await rechecking.WaitAsync(ct);
+        try
         {
-            found.AddRange(await db.Jobs.IgnoreQueryFilters().AsNoTracking()
-                // One collection parameter (a JSON array on SQLite, an array on PostgreSQL): EF's default of one
-                // parameter an id builds the statement's text and binds a thousand parameters on every recheck.
-                .Where(j => EF.Parameter(chunk).Contains(j.MappingId) && j.Status == JobStatus.WaitingToStart)
-                .Select(j => j.MappingId).Distinct().ToListAsync(ct));
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+            var (found, count) = (0, 0);
+            foreach (var mappingId in signals.WaitingMappings())
+            {
+                chunk[count++] = mappingId;
+                if (count == chunk.Length)
+                {
+                    found += await SignalStartableAsync(db, count, ct);
+                    count = 0;
+                }
+            }
+            return count > 0 ? found + await SignalStartableAsync(db, count, ct) : found;
         }
-        signals.SignalHere(found);
-        return found.Count;
+        finally
+        {
+            rechecking.Release();
+        }
+    }
+
+    /// <summary>
+    /// Of the first <paramref name="count"/> mappings of the chunk, signals those with a job waiting to start, found by
+    /// the jobs' (mapping, status) index; returns how many. PostgreSQL takes the first <paramref name="count"/> elements
+    /// of the array; SQLite counts 0 … count − 1 and cuts each 16-byte id out of one blob.
+    /// </summary>
+    private async Task<int> SignalStartableAsync(RehomeDbContext db, int count, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            if (dialect.IsPostgres)
+            {
+                command.CommandText = "SELECT DISTINCT mapping_id FROM jobs WHERE mapping_id = ANY((@ids)[1:@count]) AND status = @status";
+                dialect.Add(command, "@ids", chunk);
+            }
+            else
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    chunk[i].TryWriteBytes(blob.AsSpan(i * 16, 16), bigEndian: true, out _);
+                }
+                command.CommandText = """
+                    WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)
+                    SELECT DISTINCT j.mapping_id FROM n JOIN jobs j ON j.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND j.status = @status
+                    """;
+                dialect.Add(command, "@ids", blob);
+            }
+            dialect.Add(command, "@count", count);
+            dialect.Add(command, "@status", (int)JobStatus.WaitingToStart);
+            var found = 0;
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                signals.SignalHere(dialect.ReadGuid(reader, 0));
+                found++;
+            }
+            return found;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }

@@ -283,29 +283,56 @@ public sealed class PresenceFlushTests
             ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
         });
         var devices = new List<EnrolledDevice>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 5; i++)
         {
             devices.Add(await host.EnrollDeviceAsync(AgentWorld.EntraDestination()));
         }
         var registry = host.App.Services.GetRequiredService<AgentRegistry>();
+        // Two agents a statement: five agents are three statements, the last one short, each agent's time cut from
+        // its own place in the batch's buffers (written by earlier, longer batches).
+        registry.PresenceBatch = 2;
 
         host.Time.Advance(TimeSpan.FromMinutes(5));
-        await PollAllAsync(devices);
+        var polled = new List<DateTimeOffset>();
+        foreach (var device in devices)
+        {
+            host.Time.Advance(TimeSpan.FromSeconds(1.5));
+            await PollAllAsync([device]);
+            polled.Add(host.Now);
+        }
         await using (var scope = host.Scope())
         {
             await registry.FlushPresenceAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), TimeSpan.Zero, CancellationToken.None);
         }
-        var flushed = host.Now;
-        Assert.All(await StoredAsync(host, devices), seen => AssertClose(flushed, seen));
+        var stored = await StoredAsync(host, devices);
+        for (var i = 0; i < devices.Count; i++)
+        {
+            AssertClose(polled[i], stored[i]);
+        }
 
         host.Time.Advance(TimeSpan.FromMinutes(5));
         await PollAllAsync(devices[..1]);
         await host.App.Services.GetRequiredService<RunEngineService>().StopAsync(CancellationToken.None);
 
-        var stored = await StoredAsync(host, devices);
+        stored = await StoredAsync(host, devices);
         AssertClose(host.Now, stored[0]);
-        Assert.All(stored[1..], seen => AssertClose(flushed, seen));
+        for (var i = 1; i < devices.Count; i++)
+        {
+            AssertClose(polled[i], stored[i]);
+        }
         devices.ForEach(d => d.Dispose());
+    }
+
+    [Theory]
+    [InlineData(0L, "0")]
+    [InlineData(1_796_000_000_123L, "1796000000123")]
+    [InlineData(-62_135_596_800_000L, "-62135596800000")]
+    [InlineData(long.MinValue, "-9223372036854775808")]
+    public void A_time_is_written_right_aligned_in_its_fixed_field(long milliseconds, string expected)
+    {
+        var field = new byte[PresenceWriter.TimeWidth];
+        PresenceWriter.WriteTime(field, milliseconds);
+        Assert.Equal(expected.PadLeft(PresenceWriter.TimeWidth), System.Text.Encoding.ASCII.GetString(field));
     }
 
     private static async Task PollAllAsync(IEnumerable<EnrolledDevice> devices)
@@ -346,29 +373,46 @@ public sealed class PollRecheckStoresTests
             ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
         });
         using var idle = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
-        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        var devices = new List<EnrolledDevice>();
+        for (var i = 0; i < 4; i++)
+        {
+            devices.Add(await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" }));
+        }
         var signals = host.App.Services.GetRequiredService<JobSignals>();
-        await host.RunAsync(device, "RejoinDomain");
-        var entry = await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None);
-        entry!.CheckedGeneration = signals.Generation(device.MappingId);
+        // Jobs for two of the four; the other two wait with nothing, as does the idle agent.
+        var withJobs = new[] { devices[0], devices[3] };
+        foreach (var device in withJobs)
+        {
+            await host.RunAsync(device, "RejoinDomain");
+            var entry = await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None);
+            entry!.CheckedGeneration = signals.Generation(device.MappingId);
+        }
         var recheck = host.App.Services.GetServices<IHostedService>().OfType<PollRecheck>().Single();
+        // Two mappings a statement: five waiting polls are three statements, the last one short.
+        recheck.Chunk = 2;
 
         var quiet = idle.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
-        var held = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null);
+        var held = devices.Select(d => d.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null)).ToList();
         var clock = Stopwatch.StartNew();
-        while (signals.Waiting < 2)
+        while (signals.Waiting < 5)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), "Timed out waiting for both polls to wait");
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), "Timed out waiting for all five polls to wait");
             await Task.Delay(20);
         }
-        Assert.Equal(1, await recheck.RecheckAsync(CancellationToken.None));
+        Assert.Equal(2, await recheck.RecheckAsync(CancellationToken.None));
 
-        using var answer = await held;
-        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        foreach (var i in new[] { 0, 3 })
+        {
+            using var answer = await held[i];
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
         Assert.Equal(0, await recheck.RecheckAsync(CancellationToken.None));
         Assert.False(quiet.IsCompleted);
+        Assert.False(held[1].IsCompleted);
+        Assert.False(held[2].IsCompleted);
         Assert.Equal(HttpStatusCode.NoContent, (await host.Client.PostAsJsonAsync($"/api/v1/agents/{idle.AgentId}/revoke", new { })).StatusCode);
         using var refused = await quiet;
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        devices.ForEach(d => d.Dispose());
     }
 }

@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Gateway;
+
+/// <summary>
+/// Writes agents' last-seen times, <see cref="Batch"/> agents a statement, into buffers made once for the server: the
+/// flush runs every few seconds for every polling agent, and buffers sized to each flush were most of what an idle
+/// fleet made the server allocate per agent. One flush at a time (<see cref="AgentRegistry.FlushPresenceAsync"/>).
+/// </summary>
+internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWriter.DefaultBatch)
+{
+    /// <summary>Agents written by one statement: a flush of 10,000 is two statements.</summary>
+    public const int DefaultBatch = 5_000;
+
+    /// <summary>Agents written by one statement (smaller in tests, to cross its edges with few agents).</summary>
+    public int Batch { get; } = batch;
+
+    /// <summary>A time as SQLite keeps it (Unix milliseconds) in a fixed-width field: right-aligned, space-padded, as wide as any long.</summary>
+    internal const int TimeWidth = 20;
+
+
+    /// <summary>The agents of the batch being filled; cleared after each flush so that no forgotten agent is held.</summary>
+    public AgentEntry[] Agents { get; } = new AgentEntry[batch];
+
+    private readonly Guid[]? postgresIds = dialect.IsPostgres ? new Guid[batch] : null;
+    private readonly DateTimeOffset[]? postgresTimes = dialect.IsPostgres ? new DateTimeOffset[batch] : null;
+    private readonly byte[]? sqliteIds = dialect.IsPostgres ? null : new byte[batch * 16];
+    private readonly byte[]? sqliteTimes = dialect.IsPostgres ? null : new byte[batch * TimeWidth];
+
+    /// <summary>
+    /// One UPDATE for the first <paramref name="count"/> of <see cref="Agents"/>. Both stores take the whole buffers
+    /// and the count: PostgreSQL unnests the arrays' first <paramref name="count"/> elements side by side; SQLite
+    /// counts 0 … count − 1 and cuts each agent's 16-byte id and fixed-width time out of two blobs (each agent found by
+    /// its key). A time never goes back (a newer one written meanwhile by another replica stays).
+    /// </summary>
+    public async Task WriteAsync(RehomeDbContext db, int count, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            if (postgresIds is not null && postgresTimes is not null)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    postgresIds[i] = Agents[i].AgentId;
+                    postgresTimes[i] = Agents[i].LastSeen;
+                }
+                command.CommandText = "UPDATE agents SET last_seen_at = v.seen FROM unnest((@ids)[1:@count], (@seen)[1:@count]) AS v(id, seen) "
+                    + "WHERE agents.id = v.id AND agents.last_seen_at < v.seen";
+                dialect.Add(command, "@ids", postgresIds);
+                dialect.Add(command, "@seen", postgresTimes);
+            }
+            else
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    Agents[i].AgentId.TryWriteBytes(sqliteIds.AsSpan(i * 16, 16), bigEndian: true, out _);
+                    WriteTime(sqliteTimes.AsSpan(i * TimeWidth, TimeWidth), Agents[i].LastSeen.ToUnixTimeMilliseconds());
+                }
+                command.CommandText = SqliteUpdate;
+                dialect.Add(command, "@ids", sqliteIds);
+                dialect.Add(command, "@seen", sqliteTimes);
+            }
+            dialect.Add(command, "@count", count);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private const string SqliteUpdate = $"""
+        WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)
+        UPDATE agents SET last_seen_at = s.seen
+        FROM (SELECT substr(@ids, k * 16 + 1, 16) AS id, CAST(substr(@seen, k * {TimeWidthText} + 1, {TimeWidthText}) AS INTEGER) AS seen FROM n) AS s
+        WHERE agents.id = s.id AND agents.last_seen_at < s.seen
+        """;
+
+    private const string TimeWidthText = "20";
+
+    /// <summary>Unix milliseconds as ASCII digits, right-aligned in <see cref="TimeWidth"/> bytes (SQLite's CAST skips the spaces).</summary>
+    internal static void WriteTime(Span<byte> field, long milliseconds)
+    {
+        Span<byte> digits = stackalloc byte[TimeWidth];
+        milliseconds.TryFormat(digits, out var length, provider: System.Globalization.CultureInfo.InvariantCulture);
+        field[..(TimeWidth - length)].Fill((byte)' ');
+        digits[..length].CopyTo(field[(TimeWidth - length)..]);
+    }
+}
