@@ -119,34 +119,53 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
     /// <summary>
     /// Holds an idle poll: awaits its agent's waiter and looks again, without the store, until it has an answer; only
     /// when the store has something to say does it go on in <see cref="AgentPolls.PollAsync"/>. The waiter is the
-    /// agent's own and this method's box is the request's task, so a held poll allocates nothing else of its own.
+    /// agent's own and this method's box is the request's task, so a held poll allocates nothing else of its own; the
+    /// box holds only the loop (the look and the rarer ways on are in <see cref="LookAgain"/> and <see cref="Finish"/>),
+    /// since every held poll pays for each of its fields.
     /// </summary>
     private async Task HoldAsync(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, ValueTask<bool> waiting, RequestDelegate? answerPipeline)
     {
+        PollStep step;
+        PollLook look;
+        ExceptionDispatchInfo? failure;
+        do
+        {
+            await waiting;
+            step = LookAgain(http, agent, waitFor, started, answerPipeline, out look, out failure);
+            waiting = look.Waiting;
+        }
+        while (step == PollStep.Waiting && failure is null);
+        await Finish(http, agent, waitFor, started, step, look, failure, answerPipeline);
+    }
+
+    /// <summary>
+    /// The held poll's look after its waiter woke: its request aborted is its cancellation. On the fast lane a failure is
+    /// given back to be answered through the answer pipeline; on the whole pipeline it is thrown, for its middleware.
+    /// </summary>
+    private PollStep LookAgain(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, RequestDelegate? answerPipeline,
+        out PollLook look, out ExceptionDispatchInfo? failure)
+    {
+        failure = null;
         try
         {
             var ct = http.RequestAborted;
-            PollAnswer answer;
-            while (true)
-            {
-                await waiting;
-                ct.ThrowIfCancellationRequested();
-                var step = polls.Look(agent, waitFor, started, ct, out var look);
-                if (step == PollStep.Waiting)
-                {
-                    waiting = look.Waiting;
-                    continue;
-                }
-                answer = step == PollStep.Answered ? look.Answer! : await polls.PollAsync(agent, waitFor, started, ct);
-                break;
-            }
-            await Answer(http, started, answer, answerPipeline);
+            ct.ThrowIfCancellationRequested();
+            return polls.Look(agent, waitFor, started, ct, out look);
         }
-        catch (Exception failure) when (answerPipeline is not null)
+        catch (Exception e) when (answerPipeline is not null)
         {
-            await AnswerFailure(http, answerPipeline, ExceptionDispatchInfo.Capture(failure));
+            look = default;
+            failure = ExceptionDispatchInfo.Capture(e);
+            return PollStep.Answered;
         }
     }
+
+    /// <summary>The held poll's end: its failure, its answer, or the store's look in <see cref="AgentPolls.PollAsync"/>.</summary>
+    private Task Finish(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, PollStep step, PollLook look,
+        ExceptionDispatchInfo? failure, RequestDelegate? answerPipeline) =>
+        failure is not null ? AnswerFailure(http, answerPipeline!, failure)
+        : step == PollStep.Answered ? Guarded(http, answerPipeline, Answer(http, started, look.Answer!, answerPipeline))
+        : AnswerLaterAsync(http, started, polls.PollAsync(agent, waitFor, started, http.RequestAborted), answerPipeline);
 
     private async Task AnswerLaterAsync(HttpContext http, long started, ValueTask<PollAnswer> pending, RequestDelegate? answerPipeline)
     {
