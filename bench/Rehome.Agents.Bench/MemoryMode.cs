@@ -101,8 +101,10 @@ public static class MemoryMode
             var committed = await server.MetricAsync(metrics, "dotnet_gc_last_collection_memory_committed_size_bytes");
             var rss = server.ResidentBytes();
             Console.WriteLine($"held: {waiting:N0} polls waiting ({server.OpenFiles():N0} open files in the server)");
+            // The references run in this process: the fleet and the server stop first, so that nothing else allocates here.
             await HoldMode.StopClientsAsync(clients);
             clients.Clear();
+            await server.DisposeAsync();
             var bare = await BareKestrelBytesPerRequestAsync((int)Math.Clamp(polls, 20_000, 200_000));
             var held = await HeldBareKestrelBytesPerPollAsync(clients, agents, wait, seconds);
             Console.WriteLine($"server memory: working set (VmRSS) {Mib(rss)}, GC heap at the last collection {Mib((long)heap)} (committed {Mib((long)committed)})");
@@ -111,7 +113,7 @@ public static class MemoryMode
                 $"(one scrape taken off) = {perPoll:N0} B per idle poll; bare Kestrel {bare:N0} B per request (same run); Rehome's own {perPoll - bare:N0} B per poll " +
                 $"(of which the server alone, without the fleet, ≈ {quiet * elapsed / Math.Max(1, polls):N0} B)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"held bare Kestrel, the same {agents:N0} agents holding wait={wait} s polls on their own connections: {held.Polls:N0} answered in {held.Seconds:F0} s, " +
+                $"held bare Kestrel (a TaskCompletionSource a poll, one timer), the same {agents:N0} agents holding wait={wait} s polls on their own connections: {held.Polls:N0} answered in {held.Seconds:F0} s, " +
                 $"{held.BytesPerPoll:N0} B per poll; Rehome's poll beyond it, less the server alone: {perPoll - held.BytesPerPoll - quiet * elapsed / Math.Max(1, polls):N0} B"));
         }
         finally
@@ -144,11 +146,12 @@ public static class MemoryMode
     }
 
     /// <summary>
-    /// The reference for a held poll: bare Kestrel in this process whose poll endpoint waits <paramref name="wait"/> seconds
-    /// (<see cref="Task.Delay(TimeSpan)"/>, the plainest way to hold a request) and answers 204, polled by the same
-    /// hold-client processes as the server (one connection an agent, made-up credentials), so that Kestrel's own cost of
-    /// that many open connections and held requests is in it. After all wait and one more round, this process's
-    /// allocation over <paramref name="seconds"/>, per poll answered.
+    /// The reference for a held poll: bare Kestrel in this process holding each poll the leanest way it can, a
+    /// <see cref="TaskCompletionSource"/> a request (its task is the request's) in one queue that one timer answers 204
+    /// when its <paramref name="wait"/> is over, polled by the same hold-client processes as the server (one connection
+    /// an agent, made-up credentials), so that Kestrel's own cost of that many open connections and held requests is in
+    /// it. After all wait and one more round, this process's allocation over <paramref name="seconds"/>, per poll
+    /// answered. Measured after the server has stopped, so that nothing else runs in this process meanwhile.
     /// </summary>
     private static async Task<(double Polls, double Seconds, double BytesPerPoll)> HeldBareKestrelBytesPerPollAsync(
         List<Process> clients, int agents, int wait, int seconds)
@@ -159,28 +162,50 @@ public static class MemoryMode
         builder.Logging.ClearProviders();
         await using var app = builder.Build();
         var prefix = AgentProtocol.AuthorizationScheme + " ";
-        var holdFor = TimeSpan.FromSeconds(wait);
-        long waiting = 0, answered = 0;
-        app.MapPost("/agent/v1/poll", async context =>
+        var holdFor = (long)(wait * Stopwatch.Frequency);
+        // A queue that grows once and is then reused (every poll waits as long, so the first due is the oldest).
+        var held = new Queue<(long Due, HttpContext Http, TaskCompletionSource Done)>(agents);
+        long answered = 0;
+        app.MapPost("/agent/v1/poll", context =>
         {
             if (context.Request.Headers.Authorization is not [{ } header] || !header.StartsWith(prefix, StringComparison.Ordinal))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
+                return Task.CompletedTask;
             }
-            Interlocked.Increment(ref waiting);
-            await Task.Delay(holdFor);
-            Interlocked.Decrement(ref waiting);
-            Interlocked.Increment(ref answered);
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            var done = new TaskCompletionSource();
+            lock (held)
+            {
+                held.Enqueue((Stopwatch.GetTimestamp() + holdFor, context, done));
+            }
+            return done.Task;
         });
+        using var sweep = new Timer(_ =>
+        {
+            var now = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                (long Due, HttpContext Http, TaskCompletionSource Done) next;
+                lock (held)
+                {
+                    if (!held.TryPeek(out next) || next.Due > now)
+                    {
+                        return;
+                    }
+                    held.Dequeue();
+                }
+                next.Http.Response.StatusCode = StatusCodes.Status204NoContent;
+                Interlocked.Increment(ref answered);
+                next.Done.SetResult();
+            }
+        }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         try
         {
             await HoldMode.StartClientsAsync(clients, agents, address, HoldMode.NoEnrollment, "http1", wait);
             var holding = Stopwatch.StartNew();
-            while (Interlocked.Read(ref waiting) < agents && holding.Elapsed < TimeSpan.FromSeconds(120))
+            while (Waiting() < agents && holding.Elapsed < TimeSpan.FromSeconds(120))
             {
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
@@ -197,6 +222,14 @@ public static class MemoryMode
             await HoldMode.StopClientsAsync(clients);
             clients.Clear();
             await app.StopAsync();
+        }
+
+        int Waiting()
+        {
+            lock (held)
+            {
+                return held.Count;
+            }
         }
     }
 

@@ -189,8 +189,16 @@ public sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    private bool disposed;
+
+    /// <summary>Stops the server (once: a mode may stop it before its own end, as memory does for its references).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);

@@ -175,7 +175,7 @@ public sealed class AgentRegistry(
         await flushing.WaitAsync(ct);
         var writer = presence;
         var batch = writer.Agents;
-        var count = 0;
+        var (count, used) = (0, 0);
         try
         {
             var now = time.GetUtcNow();
@@ -191,6 +191,7 @@ public sealed class AgentRegistry(
                     continue;
                 }
                 batch[count++] = entry;
+                used = Math.Max(used, count);
                 if (count == batch.Length)
                 {
                     await writer.WriteAsync(db, count, ct);
@@ -217,7 +218,7 @@ public sealed class AgentRegistry(
         }
         finally
         {
-            Array.Clear(batch);
+            Array.Clear(batch, 0, used);
             flushing.Release();
         }
     }

@@ -13,16 +13,23 @@ namespace Rehome.Server.Gateway;
 /// </summary>
 public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect, JobSignals signals, IOptions<GatewayOptions> options, ILogger<PollRecheck> logger) : BackgroundService
 {
-    private Guid[] chunk = new Guid[1_000];
-    private byte[] blob = new byte[1_000 * 16];
+    private Chunk chunk = new(1_000);
+    private readonly SemaphoreSlim rechecking = new(1, 1);
 
     /// <summary>Waiting mappings asked about by one statement (1,000; smaller in tests, to cross its edges with few polls).</summary>
-    internal int Chunk
+    internal int ChunkSize
     {
-        get => chunk.Length;
-        set => (chunk, blob) = (new Guid[value], new byte[value * 16]);
+        get => chunk.Ids.Capacity;
+        set => chunk = new Chunk(value);
     }
-    private readonly SemaphoreSlim rechecking = new(1, 1);
+
+    /// <summary>One statement's mappings, made once: their ids (sent as they are to PostgreSQL) and SQLite's blob of them end to end.</summary>
+    private sealed class Chunk(int size)
+    {
+        public List<Guid> Ids { get; } = new(size);
+
+        public byte[] Blob { get; } = new byte[size * 16];
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,7 +58,7 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
 
     /// <summary>
     /// Signals the mappings, among those with a poll waiting here, that have a job waiting to start; returns how many.
-    /// The waiting mappings are walked in place and asked about <see cref="Chunk"/> a statement through a buffer made
+    /// The waiting mappings are walked in place and asked about <see cref="ChunkSize"/> a statement through a buffer made
     /// once, so a recheck allocates nothing for each waiting agent (it runs for all of them, every interval).
     /// </summary>
     public async Task<int> RecheckAsync(CancellationToken ct)
@@ -63,19 +70,21 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
         await rechecking.WaitAsync(ct);
         try
         {
+            var ids = chunk;
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-            var (found, count) = (0, 0);
+            var found = 0;
+            ids.Ids.Clear();
             foreach (var mappingId in signals.WaitingMappings())
             {
-                chunk[count++] = mappingId;
-                if (count == chunk.Length)
+                ids.Ids.Add(mappingId);
+                if (ids.Ids.Count == ids.Ids.Capacity)
                 {
-                    found += await SignalStartableAsync(db, count, ct);
-                    count = 0;
+                    found += await SignalStartableAsync(db, ids, ct);
+                    ids.Ids.Clear();
                 }
             }
-            return count > 0 ? found + await SignalStartableAsync(db, count, ct) : found;
+            return ids.Ids.Count > 0 ? found + await SignalStartableAsync(db, ids, ct) : found;
         }
         finally
         {
@@ -84,11 +93,10 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
     }
 
     /// <summary>
-    /// Of the first <paramref name="count"/> mappings of the chunk, signals those with a job waiting to start, found by
-    /// the jobs' (mapping, status) index; returns how many. PostgreSQL takes the first <paramref name="count"/> elements
-    /// of the array; SQLite counts 0 … count − 1 and cuts each 16-byte id out of one blob.
+    /// Of these mappings, signals those with a job waiting to start, found by the jobs' (mapping, status) index;
+    /// returns how many. SQLite counts 0 … count − 1 and cuts each 16-byte id out of their blob.
     /// </summary>
-    private async Task<int> SignalStartableAsync(RehomeDbContext db, int count, CancellationToken ct)
+    private async Task<int> SignalStartableAsync(RehomeDbContext db, Chunk mappings, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -96,22 +104,22 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
             await using var command = db.Database.GetDbConnection().CreateCommand();
             if (dialect.IsPostgres)
             {
-                command.CommandText = "SELECT DISTINCT mapping_id FROM jobs WHERE mapping_id = ANY((@ids)[1:@count]) AND status = @status";
-                dialect.Add(command, "@ids", chunk);
+                command.CommandText = "SELECT DISTINCT mapping_id FROM jobs WHERE mapping_id = ANY(@ids) AND status = @status";
+                dialect.Add(command, "@ids", mappings.Ids);
             }
             else
             {
-                for (var i = 0; i < count; i++)
+                for (var i = 0; i < mappings.Ids.Count; i++)
                 {
-                    chunk[i].TryWriteBytes(blob.AsSpan(i * 16, 16), bigEndian: true, out _);
+                    mappings.Ids[i].TryWriteBytes(mappings.Blob.AsSpan(i * 16, 16), bigEndian: true, out _);
                 }
                 command.CommandText = """
                     WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)
                     SELECT DISTINCT j.mapping_id FROM n JOIN jobs j ON j.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND j.status = @status
                     """;
-                dialect.Add(command, "@ids", blob);
+                dialect.Add(command, "@ids", mappings.Blob);
+                dialect.Add(command, "@count", mappings.Ids.Count);
             }
-            dialect.Add(command, "@count", count);
             dialect.Add(command, "@status", (int)JobStatus.WaitingToStart);
             var found = 0;
             await using var reader = await command.ExecuteReaderAsync(ct);

@@ -20,20 +20,19 @@ internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWri
     /// <summary>A time as SQLite keeps it (Unix milliseconds) in a fixed-width field: right-aligned, space-padded, as wide as any long.</summary>
     internal const int TimeWidth = 20;
 
-
     /// <summary>The agents of the batch being filled; cleared after each flush so that no forgotten agent is held.</summary>
     public AgentEntry[] Agents { get; } = new AgentEntry[batch];
 
-    private readonly Guid[]? postgresIds = dialect.IsPostgres ? new Guid[batch] : null;
-    private readonly DateTimeOffset[]? postgresTimes = dialect.IsPostgres ? new DateTimeOffset[batch] : null;
+    // Lists made once with the batch's capacity: filled again each time, so PostgreSQL is sent only the batch's agents.
+    private readonly List<Guid>? postgresIds = dialect.IsPostgres ? new(batch) : null;
+    private readonly List<DateTimeOffset>? postgresTimes = dialect.IsPostgres ? new(batch) : null;
     private readonly byte[]? sqliteIds = dialect.IsPostgres ? null : new byte[batch * 16];
     private readonly byte[]? sqliteTimes = dialect.IsPostgres ? null : new byte[batch * TimeWidth];
 
     /// <summary>
-    /// One UPDATE for the first <paramref name="count"/> of <see cref="Agents"/>. Both stores take the whole buffers
-    /// and the count: PostgreSQL unnests the arrays' first <paramref name="count"/> elements side by side; SQLite
-    /// counts 0 … count − 1 and cuts each agent's 16-byte id and fixed-width time out of two blobs (each agent found by
-    /// its key). A time never goes back (a newer one written meanwhile by another replica stays).
+    /// One UPDATE for the first <paramref name="count"/> of <see cref="Agents"/>: PostgreSQL unnests two arrays side by
+    /// side; SQLite takes the whole blobs and the count, counts 0 … count − 1 and cuts each agent's 16-byte id and
+    /// fixed-width time out of them (each agent found by its key). A time never goes back (a newer one written meanwhile by another replica stays).
     /// </summary>
     public async Task WriteAsync(RehomeDbContext db, int count, CancellationToken ct)
     {
@@ -44,12 +43,14 @@ internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWri
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
             if (postgresIds is not null && postgresTimes is not null)
             {
+                postgresIds.Clear();
+                postgresTimes.Clear();
                 for (var i = 0; i < count; i++)
                 {
-                    postgresIds[i] = Agents[i].AgentId;
-                    postgresTimes[i] = Agents[i].LastSeen;
+                    postgresIds.Add(Agents[i].AgentId);
+                    postgresTimes.Add(Agents[i].LastSeen);
                 }
-                command.CommandText = "UPDATE agents SET last_seen_at = v.seen FROM unnest((@ids)[1:@count], (@seen)[1:@count]) AS v(id, seen) "
+                command.CommandText = "UPDATE agents SET last_seen_at = v.seen FROM unnest(@ids, @seen) AS v(id, seen) "
                     + "WHERE agents.id = v.id AND agents.last_seen_at < v.seen";
                 dialect.Add(command, "@ids", postgresIds);
                 dialect.Add(command, "@seen", postgresTimes);
@@ -64,8 +65,8 @@ internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWri
                 command.CommandText = SqliteUpdate;
                 dialect.Add(command, "@ids", sqliteIds);
                 dialect.Add(command, "@seen", sqliteTimes);
+                dialect.Add(command, "@count", count);
             }
-            dialect.Add(command, "@count", count);
             await command.ExecuteNonQueryAsync(ct);
         }
         finally
@@ -74,14 +75,12 @@ internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWri
         }
     }
 
-    private const string SqliteUpdate = $"""
+    private static readonly string SqliteUpdate = $"""
         WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)
         UPDATE agents SET last_seen_at = s.seen
-        FROM (SELECT substr(@ids, k * 16 + 1, 16) AS id, CAST(substr(@seen, k * {TimeWidthText} + 1, {TimeWidthText}) AS INTEGER) AS seen FROM n) AS s
+        FROM (SELECT substr(@ids, k * 16 + 1, 16) AS id, CAST(substr(@seen, k * {TimeWidth} + 1, {TimeWidth}) AS INTEGER) AS seen FROM n) AS s
         WHERE agents.id = s.id AND agents.last_seen_at < s.seen
         """;
-
-    private const string TimeWidthText = "20";
 
     /// <summary>Unix milliseconds as ASCII digits, right-aligned in <see cref="TimeWidth"/> bytes (SQLite's CAST skips the spaces).</summary>
     internal static void WriteTime(Span<byte> field, long milliseconds)
