@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -28,6 +29,9 @@ namespace Rehome.Agents.Bench;
 public static class MemoryMode
 {
     private const string PollRoute = "http_route=\"/agent/v1/poll\"";
+
+    /// <summary>The bytes Kestrel's memory pool allocated (its blocks), as the server's /metrics exports the pool's counter.</summary>
+    private const string PoolAllocated = "aspnetcore_memory_pool_allocated_bytes_total";
 
     // extra: more server settings, Key=Value (to measure what one of them costs).
     public static async Task RunAsync(string root, int mappings, int agents, int wait, int seconds, IEnumerable<string> extra)
@@ -87,14 +91,17 @@ public static class MemoryMode
             // and a full recheck interval, before the window opens: from then on the agents only poll.
             await Task.Delay(TimeSpan.FromSeconds(wait + 5));
             var polls0 = await server.MetricAsync(metrics, "http_server_request_duration_seconds_count", PollRoute);
+            var pool0 = await server.MetricAsync(metrics, PoolAllocated);
             var allocated0 = await Allocated(server, metrics);
             var window = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var allocated1 = await Allocated(server, metrics);
+            var pool1 = await server.MetricAsync(metrics, PoolAllocated);
             var polls1 = await server.MetricAsync(metrics, "http_server_request_duration_seconds_count", PollRoute);
             var elapsed = window.Elapsed.TotalSeconds;
             var polls = polls1 - polls0;
             var perPoll = (allocated1 - allocated0 - scrape) / Math.Max(1, polls);
+            var poolPerPoll = (pool1 - pool0) / Math.Max(1, polls);
 
             waiting = await server.MetricAsync(metrics, "http_server_active_requests", "http_request_method=\"POST\"");
             var heap = await server.MetricAsync(metrics, "dotnet_gc_last_collection_heap_size_bytes");
@@ -112,9 +119,16 @@ public static class MemoryMode
                 $"idle polls: {polls:N0} answered in {elapsed:F0} s ({polls / elapsed:N0}/s, wait={wait} s); the server allocated {allocated1 - allocated0 - scrape:N0} B " +
                 $"(one scrape taken off) = {perPoll:N0} B per idle poll; bare Kestrel {bare:N0} B per request (same run); Rehome's own {perPoll - bare:N0} B per poll " +
                 $"(of which the server alone, without the fleet, ≈ {quiet * elapsed / Math.Max(1, polls):N0} B)"));
+            var alone = quiet * elapsed / Math.Max(1, polls);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"held bare Kestrel (a TaskCompletionSource a poll, one timer), the same {agents:N0} agents holding wait={wait} s polls on their own connections: {held.Polls:N0} answered in {held.Seconds:F0} s, " +
-                $"{held.BytesPerPoll:N0} B per poll; Rehome's poll beyond it, less the server alone: {perPoll - held.BytesPerPoll - quiet * elapsed / Math.Max(1, polls):N0} B"));
+                $"{held.BytesPerPoll:N0} B per poll; Rehome's poll beyond it, less the server alone: {perPoll - held.BytesPerPoll - alone:N0} B"));
+            // Kestrel's memory pool allocates 4 KB blocks when the connections need more than it holds, and evicts idle ones
+            // every 10 s: what it allocates a poll moves with the rhythm of the polls between runs, in both servers alike.
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"of which Kestrel's memory pool: Rehome {poolPerPoll:N0} B per poll, held bare Kestrel {held.PoolBytesPerPoll:N0} B; without it, Rehome {perPoll - poolPerPoll:N0} B " +
+                $"(less the server alone {perPoll - poolPerPoll - alone:N0} B), held bare Kestrel {held.BytesPerPoll - held.PoolBytesPerPoll:N0} B; " +
+                $"Rehome's poll beyond it: {perPoll - poolPerPoll - alone - (held.BytesPerPoll - held.PoolBytesPerPoll):N0} B"));
         }
         finally
         {
@@ -153,9 +167,23 @@ public static class MemoryMode
     /// it. After all wait and one more round, this process's allocation over <paramref name="seconds"/>, per poll
     /// answered. Measured after the server has stopped, so that nothing else runs in this process meanwhile.
     /// </summary>
-    private static async Task<(double Polls, double Seconds, double BytesPerPoll)> HeldBareKestrelBytesPerPollAsync(
+    private static async Task<(double Polls, double Seconds, double BytesPerPoll, double PoolBytesPerPoll)> HeldBareKestrelBytesPerPollAsync(
         List<Process> clients, int agents, int wait, int seconds)
     {
+        // What Kestrel's memory pool allocates here, from its own counter (as the server's /metrics exports it).
+        long pooled = 0;
+        using var pool = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Microsoft.AspNetCore.MemoryPool" && instrument.Name == "aspnetcore.memory_pool.allocated")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        pool.SetMeasurementEventCallback<long>((_, bytes, _, _) => Interlocked.Add(ref pooled, bytes));
+        pool.Start();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
@@ -210,12 +238,12 @@ public static class MemoryMode
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
             await Task.Delay(TimeSpan.FromSeconds(wait + 5));
-            var (polls0, allocated0) = (Interlocked.Read(ref answered), GC.GetTotalAllocatedBytes(precise: true));
+            var (polls0, pool0, allocated0) = (Interlocked.Read(ref answered), Interlocked.Read(ref pooled), GC.GetTotalAllocatedBytes(precise: true));
             var window = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
-            var (polls1, allocated1) = (Interlocked.Read(ref answered), GC.GetTotalAllocatedBytes(precise: true));
+            var (polls1, pool1, allocated1) = (Interlocked.Read(ref answered), Interlocked.Read(ref pooled), GC.GetTotalAllocatedBytes(precise: true));
             var polls = (double)(polls1 - polls0);
-            return (polls, window.Elapsed.TotalSeconds, (allocated1 - allocated0) / Math.Max(1, polls));
+            return (polls, window.Elapsed.TotalSeconds, (allocated1 - allocated0) / Math.Max(1, polls), (pool1 - pool0) / Math.Max(1, polls));
         }
         finally
         {

@@ -28,7 +28,8 @@ public static class ObservabilityServiceCollectionExtensions
         // report the first one's counts and lose its own when the first one stops.
         services.AddMetrics(metrics =>
         {
-            foreach (var meter in (string[])[RehomeTelemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"])
+            // The memory pool's meter: the bytes Kestrel's pool holds and allocates (its 4 KB blocks, evicted when idle).
+            foreach (var meter in (string[])[RehomeTelemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.MemoryPool"])
             {
                 metrics.EnableMetrics(meter, scopes: MeterScope.Local);
             }
