@@ -201,7 +201,8 @@ public static class MemoryMode
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 return Task.CompletedTask;
             }
-            var done = new TaskCompletionSource();
+            // Its continuation (Kestrel's) on the thread pool, as Rehome's waiter does: the timer does not answer them one by one.
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (held)
             {
                 held.Enqueue((Stopwatch.GetTimestamp() + holdFor, context, done));

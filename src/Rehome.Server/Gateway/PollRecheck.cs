@@ -20,7 +20,11 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
     internal int ChunkSize
     {
         get => chunk.Ids.Capacity;
-        set => chunk = new Chunk(value);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            chunk = new Chunk(value);
+        }
     }
 
     /// <summary>One statement's mappings, made once: their ids (sent as they are to PostgreSQL) and SQLite's blob of them end to end.</summary>
@@ -61,12 +65,12 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
     /// The waiting mappings are walked in place and asked about <see cref="ChunkSize"/> a statement through a buffer made
     /// once, so a recheck allocates nothing for each waiting agent (it runs for all of them, every interval).
     /// </summary>
-    public async Task<int> RecheckAsync(CancellationToken ct)
+    public Task<int> RecheckAsync(CancellationToken ct) =>
+        signals.Waiting == 0 ? Task.FromResult(0) : RecheckAsync(signals.WaitingMappings(), ct);
+
+    /// <summary>As <see cref="RecheckAsync(CancellationToken)"/> for these mappings, in this order (tests choose both).</summary>
+    internal async Task<int> RecheckAsync(IEnumerable<Guid> waiting, CancellationToken ct)
     {
-        if (signals.Waiting == 0)
-        {
-            return 0;
-        }
         await rechecking.WaitAsync(ct);
         try
         {
@@ -75,7 +79,7 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
             var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
             var found = 0;
             ids.Ids.Clear();
-            foreach (var mappingId in signals.WaitingMappings())
+            foreach (var mappingId in waiting)
             {
                 ids.Ids.Add(mappingId);
                 if (ids.Ids.Count == ids.Ids.Capacity)

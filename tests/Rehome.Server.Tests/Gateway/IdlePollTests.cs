@@ -414,4 +414,38 @@ public sealed class PollRecheckStoresTests
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         devices.ForEach(d => d.Dispose());
     }
+
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
+    public async Task A_short_statement_reads_only_its_own_mappings_whatever_the_last_one_held(StoreProvider provider)
+    {
+        await using var host = await ServerHost.StartAsync(provider, new()
+        {
+            ["Rehome:Directories:Mode"] = "Simulated",
+            ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+            ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
+        });
+        var devices = new List<EnrolledDevice>();
+        for (var i = 0; i < 4; i++)
+        {
+            devices.Add(await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" }));
+        }
+        foreach (var device in devices[..3])
+        {
+            await host.RunAsync(device, "RejoinDomain");
+        }
+        var (job1, job2, job3, none) = (devices[0].MappingId, devices[1].MappingId, devices[2].MappingId, devices[3].MappingId);
+        var recheck = host.App.Services.GetServices<IHostedService>().OfType<PollRecheck>().Single();
+        recheck.ChunkSize = 3;
+
+        // No poll waits, so nothing is woken and nothing leased meanwhile: each count is the statements' alone. The
+        // second statement has one mapping; the first left two with jobs (then one with and the one without) in the
+        // places it must not read.
+        Assert.Equal(3, await recheck.RecheckAsync([job1, job2, job3, none], CancellationToken.None));
+        Assert.Equal(3, await recheck.RecheckAsync([job1, job2, none, job3], CancellationToken.None));
+        Assert.Equal(3, await recheck.RecheckAsync([job1, job2, job3, none, none], CancellationToken.None));
+        Assert.Equal(1, await recheck.RecheckAsync([none, none, none, job3], CancellationToken.None));
+        devices.ForEach(d => d.Dispose());
+    }
 }
