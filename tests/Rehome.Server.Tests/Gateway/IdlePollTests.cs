@@ -366,17 +366,12 @@ public sealed class PollRecheckStoresTests
     [InlineData(StoreProvider.PostgreSql)]
     public async Task The_recheck_finds_the_held_polls_unannounced_job_and_only_it(StoreProvider provider)
     {
-        await using var host = await ServerHost.StartAsync(provider, new()
-        {
-            ["Rehome:Directories:Mode"] = "Simulated",
-            ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
-            ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
-        });
-        using var idle = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        await using var host = await StartAsync(provider);
+        using var idle = await EnrollAsync(host);
         var devices = new List<EnrolledDevice>();
         for (var i = 0; i < 3; i++)
         {
-            devices.Add(await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" }));
+            devices.Add(await EnrollAsync(host));
         }
         var signals = host.App.Services.GetRequiredService<JobSignals>();
         // Jobs for the three; the idle agent waits with nothing.
@@ -420,16 +415,11 @@ public sealed class PollRecheckStoresTests
     [InlineData(StoreProvider.PostgreSql)]
     public async Task A_short_statement_reads_only_its_own_mappings_whatever_the_last_one_held(StoreProvider provider)
     {
-        await using var host = await ServerHost.StartAsync(provider, new()
-        {
-            ["Rehome:Directories:Mode"] = "Simulated",
-            ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
-            ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
-        });
+        await using var host = await StartAsync(provider);
         var devices = new List<EnrolledDevice>();
         for (var i = 0; i < 4; i++)
         {
-            devices.Add(await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" }));
+            devices.Add(await EnrollAsync(host));
         }
         foreach (var device in devices[..3])
         {
@@ -448,4 +438,15 @@ public sealed class PollRecheckStoresTests
         Assert.Equal(1, await recheck.RecheckAsync([none, none, none, job3], CancellationToken.None));
         devices.ForEach(d => d.Dispose());
     }
+
+    /// <summary>A server whose own recheck waits ten minutes: the tests run it themselves.</summary>
+    private static Task<ServerHost> StartAsync(StoreProvider provider) => ServerHost.StartAsync(provider, new()
+    {
+        ["Rehome:Directories:Mode"] = "Simulated",
+        ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
+        ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
+    });
+
+    private static Task<EnrolledDevice> EnrollAsync(ServerHost host) =>
+        host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
 }
