@@ -114,6 +114,7 @@ public static class MemoryMode
             await server.DisposeAsync();
             var bare = await BareKestrelBytesPerRequestAsync((int)Math.Clamp(polls, 20_000, 200_000));
             var held = await HeldBareKestrelBytesPerPollAsync(clients, agents, wait, seconds);
+            var heldWithMetrics = await HeldBareKestrelBytesPerPollAsync(clients, agents, wait, seconds, requestMetrics: true);
             Console.WriteLine($"server memory: working set (VmRSS) {Mib(rss)}, GC heap at the last collection {Mib((long)heap)} (committed {Mib((long)committed)})");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"idle polls: {polls:N0} answered in {elapsed:F0} s ({polls / elapsed:N0}/s, wait={wait} s); the server allocated {allocated1 - allocated0 - scrape:N0} B " +
@@ -129,6 +130,10 @@ public static class MemoryMode
                 $"of which Kestrel's memory pool: Rehome {poolPerPoll:N0} B per poll, held bare Kestrel {held.PoolBytesPerPoll:N0} B; without it, Rehome {perPoll - poolPerPoll:N0} B " +
                 $"(less the server alone {perPoll - poolPerPoll - alone:N0} B), held bare Kestrel {held.BytesPerPoll - held.PoolBytesPerPoll:N0} B; " +
                 $"Rehome's poll beyond it: {perPoll - poolPerPoll - alone - (held.BytesPerPoll - held.PoolBytesPerPoll):N0} B"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"held bare Kestrel with ASP.NET Core's request metrics listened to, as Rehome's server records them: {heldWithMetrics.BytesPerPoll:N0} B per poll, " +
+                $"without the pool {heldWithMetrics.BytesPerPoll - heldWithMetrics.PoolBytesPerPoll:N0} B; " +
+                $"Rehome's poll beyond it, without the pool: {perPoll - poolPerPoll - alone - (heldWithMetrics.BytesPerPoll - heldWithMetrics.PoolBytesPerPoll):N0} B"));
         }
         finally
         {
@@ -168,21 +173,30 @@ public static class MemoryMode
     /// answered. Measured after the server has stopped, so that nothing else runs in this process meanwhile.
     /// </summary>
     private static async Task<(double Polls, double Seconds, double BytesPerPoll, double PoolBytesPerPoll)> HeldBareKestrelBytesPerPollAsync(
-        List<Process> clients, int agents, int wait, int seconds)
+        List<Process> clients, int agents, int wait, int seconds, bool requestMetrics = false)
     {
-        // What Kestrel's memory pool allocates here, from its own counter (as the server's /metrics exports it).
+        // What Kestrel's memory pool allocates here, from its own counter (as the server's /metrics exports it); with
+        // requestMetrics, ASP.NET Core's hosting and Kestrel meters listened to as well, as Rehome's server does (the
+        // measurements themselves dropped).
         long pooled = 0;
         using var pool = new MeterListener
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "Microsoft.AspNetCore.MemoryPool" && instrument.Name == "aspnetcore.memory_pool.allocated")
+                if ((instrument.Meter.Name == "Microsoft.AspNetCore.MemoryPool" && instrument.Name == "aspnetcore.memory_pool.allocated")
+                    || (requestMetrics && instrument.Meter.Name is "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel"))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             },
         };
-        pool.SetMeasurementEventCallback<long>((_, bytes, _, _) => Interlocked.Add(ref pooled, bytes));
+        pool.SetMeasurementEventCallback<long>((instrument, bytes, _, _) =>
+        {
+            if (instrument.Meter.Name == "Microsoft.AspNetCore.MemoryPool")
+            {
+                Interlocked.Add(ref pooled, bytes);
+            }
+        });
         pool.Start();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

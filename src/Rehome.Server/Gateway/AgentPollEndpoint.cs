@@ -93,8 +93,8 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
         {
             // An answer at once (revoked, nothing with wait=0) finishes without a state machine.
             PollStep.Answered => Guarded(http, answerPipeline, Answer(http, started, look.Answer!, answerPipeline)),
-            // The idle poll: held by one state machine, the request's own task.
-            PollStep.Waiting => HoldAsync(http, agent, waitFor, started, look.Waiting, answerPipeline),
+            // The idle poll: held in the agent's HeldPoll, its only allocation the request's own task.
+            PollStep.Waiting => HeldPoll.Hold(this, http, agent, waitFor, started, look.Waiting, answerPipeline),
             // The store has something to say (a new generation, a mapping to link, the agent read again).
             _ => AnswerLaterAsync(http, started, polls.PollAsync(agent, waitFor, started, http.RequestAborted), answerPipeline),
         };
@@ -117,32 +117,10 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
     }
 
     /// <summary>
-    /// Holds an idle poll: awaits its agent's waiter and looks again, without the store, until it has an answer; only
-    /// when the store has something to say does it go on in <see cref="AgentPolls.PollAsync"/>. The waiter is the
-    /// agent's own and this method's box is the request's task, so a held poll allocates nothing else of its own; the
-    /// box holds only the loop (the look and the rarer ways on are in <see cref="LookAgain"/> and <see cref="Finish"/>),
-    /// since every held poll pays for each of its fields.
-    /// </summary>
-    private async Task HoldAsync(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, ValueTask<bool> waiting, RequestDelegate? answerPipeline)
-    {
-        PollStep step;
-        PollLook look;
-        ExceptionDispatchInfo? failure;
-        do
-        {
-            await waiting;
-            step = LookAgain(http, agent, waitFor, started, answerPipeline, out look, out failure);
-            waiting = look.Waiting;
-        }
-        while (step == PollStep.Waiting && failure is null);
-        await Finish(http, agent, waitFor, started, step, look, failure, answerPipeline);
-    }
-
-    /// <summary>
     /// The held poll's look after its waiter woke: its request aborted is its cancellation. On the fast lane a failure is
     /// given back to be answered through the answer pipeline; on the whole pipeline it is thrown, for its middleware.
     /// </summary>
-    private PollStep LookAgain(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, RequestDelegate? answerPipeline,
+    internal PollStep LookAgain(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, RequestDelegate? answerPipeline,
         out PollLook look, out ExceptionDispatchInfo? failure)
     {
         failure = null;
@@ -161,7 +139,7 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
     }
 
     /// <summary>The held poll's end: its failure, its answer, or the store's look in <see cref="AgentPolls.PollAsync"/>.</summary>
-    private Task Finish(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, PollStep step, PollLook look,
+    internal Task Finish(HttpContext http, AgentEntry agent, TimeSpan waitFor, long started, PollStep step, PollLook look,
         ExceptionDispatchInfo? failure, RequestDelegate? answerPipeline) =>
         failure is not null ? AnswerFailure(http, answerPipeline!, failure)
         : step == PollStep.Answered ? Guarded(http, answerPipeline, Answer(http, started, look.Answer!, answerPipeline))

@@ -253,6 +253,9 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     /// <summary>The agent's long-poll wait, reused by each of its polls (<see cref="JobSignals.WaitAsync"/>).</summary>
     public PollWaiter Waiter { get; } = new();
 
+    /// <summary>The agent's held poll, reused by each of its idle polls (<see cref="Gateway.HeldPoll.Hold"/>).</summary>
+    internal HeldPoll HeldPoll { get; } = new();
+
     private volatile bool revoked;
 
     public bool Revoked { get => revoked; set => revoked = value; }

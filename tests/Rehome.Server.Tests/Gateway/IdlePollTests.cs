@@ -133,15 +133,17 @@ public sealed class IdlePollTests : IAsyncLifetime
 
         using (var abort = new CancellationTokenSource())
         {
+            // The agent's mapping is known now: this poll is held in the agent's own HeldPoll, without the store.
             var aborted = device.Agent.PostAsync(new Uri($"/agent/v1/poll?wait={AgentProtocol.MaxPollSeconds}", UriKind.Relative), null, abort.Token);
-            await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken, "the poll to wait in its agent's waiter");
+            await WaitUntil(() => signals.Waiting == 1 && entry.Waiter.Taken && entry.HeldPoll.Taken, "the poll to wait in its agent's waiter and held poll");
             await abort.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aborted);
         }
-        // The server's sweep ends the aborted wait and the waiter is free again.
-        await WaitUntil(() => signals.Waiting == 0 && !entry.Waiter.Taken, "the aborted poll's wait to end");
+        // The server's sweep ends the aborted wait and the waiter and the held poll are free again.
+        await WaitUntil(() => signals.Waiting == 0 && !entry.Waiter.Taken && !entry.HeldPoll.Taken, "the aborted poll's wait to end");
 
         var held = await HoldAsync(device, signals, entry);
+        Assert.True(entry.HeldPoll.Taken);
         await JobAnswersHeldPollAsync(device, held, signals, entry);
     }
 
@@ -161,6 +163,7 @@ public sealed class IdlePollTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal(0, signals.Waiting);
         Assert.False(entry.Waiter.Taken);
+        Assert.False(entry.HeldPoll.Taken);
     }
 
     [Fact]
