@@ -93,7 +93,8 @@ internal sealed class HeldPoll
         catch (Exception e)
         {
             Release();
-            done.TrySetException(e);
+            // Canceled (the request aborted) or faulted, as the async method's task ended.
+            _ = e is OperationCanceledException canceled ? done.TrySetCanceled(canceled.CancellationToken) : done.TrySetException(e);
             return;
         }
         Release();
@@ -103,25 +104,9 @@ internal sealed class HeldPoll
         }
         else
         {
-            finishing.ContinueWith(static (finished, state) => Follow(finished, (TaskCompletionSource)state!), done,
+            // The request's task ends as its answer does (the rarer ways on: a job's assignment, the store's look, a failure).
+            finishing.ContinueWith(static (finished, state) => ((TaskCompletionSource)state!).TrySetFromTask(finished), done,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-    }
-
-    /// <summary>The request's task ends as its answer did (the rarer ways on: a job's assignment, the store's look, a failure).</summary>
-    private static void Follow(Task finished, TaskCompletionSource done)
-    {
-        if (finished.IsFaulted)
-        {
-            done.TrySetException(finished.Exception!.InnerExceptions);
-        }
-        else if (finished.IsCanceled)
-        {
-            done.TrySetCanceled();
-        }
-        else
-        {
-            done.TrySetResult();
         }
     }
 

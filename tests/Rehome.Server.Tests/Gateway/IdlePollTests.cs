@@ -143,7 +143,8 @@ public sealed class IdlePollTests : IAsyncLifetime
         await WaitUntil(() => signals.Waiting == 0 && !entry.Waiter.Taken && !entry.HeldPoll.Taken, "the aborted poll's wait to end");
 
         var held = await HoldAsync(device, signals, entry);
-        Assert.True(entry.HeldPoll.Taken);
+        // The waiter is taken in the look, just before the held poll: wait for both.
+        await WaitUntil(() => entry.HeldPoll.Taken, "the poll to be held in its agent's held poll");
         await JobAnswersHeldPollAsync(device, held, signals, entry);
     }
 
