@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Rehome.Cli.Client;
 using Rehome.Cli.Rehearsal;
 using Rehome.Core.Runs;
@@ -198,10 +197,8 @@ public static class MemoryMode
             }
         });
         pool.Start();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var builder = PollsRatioMode.BareBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
-        builder.Logging.ClearProviders();
         await using var app = builder.Build();
         var prefix = AgentProtocol.AuthorizationScheme + " ";
         var holdFor = (long)(wait * Stopwatch.Frequency);

@@ -40,10 +40,7 @@ public static class PollsRatioMode
     /// <summary>Kestrel with one route, the gateway's poll path: 204 with an agent credential in the header, 401 without.</summary>
     internal static async Task<WebApplication> StartBareAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = BareBuilder().Build();
         var prefix = AgentProtocol.AuthorizationScheme + " ";
         app.MapPost("/agent/v1/poll", (HttpRequest request) =>
             request.Headers.Authorization is [{ } header] && header.StartsWith(prefix, StringComparison.Ordinal) && header.Length > prefix.Length
@@ -51,6 +48,15 @@ public static class PollsRatioMode
                 : Results.Unauthorized());
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>Bare Kestrel on a free loopback port, logging nothing: the references' host.</summary>
+    internal static WebApplicationBuilder BareBuilder()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        return builder;
     }
 
     public static async Task ClientAsync(Uri gateway, Uri bare, string configurationKey, int agents, int seconds)

@@ -115,12 +115,9 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
             {
                 for (var i = 0; i < mappings.Ids.Count; i++)
                 {
-                    mappings.Ids[i].TryWriteBytes(mappings.Blob.AsSpan(i * 16, 16), bigEndian: true, out _);
+                    SqlDialect.WriteSqliteId(mappings.Ids[i], mappings.Blob.AsSpan(i * 16, 16));
                 }
-                command.CommandText = """
-                    WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)
-                    SELECT DISTINCT j.mapping_id FROM n JOIN jobs j ON j.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND j.status = @status
-                    """;
+                command.CommandText = SqliteStartable;
                 dialect.Add(command, "@ids", mappings.Blob);
                 dialect.Add(command, "@count", mappings.Ids.Count);
             }
@@ -139,4 +136,9 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    private const string SqliteStartable = $"""
+        {SqlDialect.SqliteCounter}
+        SELECT DISTINCT j.mapping_id FROM n JOIN jobs j ON j.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND j.status = @status
+        """;
 }

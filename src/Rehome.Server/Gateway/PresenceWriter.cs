@@ -59,7 +59,7 @@ internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWri
             {
                 for (var i = 0; i < count; i++)
                 {
-                    Agents[i].AgentId.TryWriteBytes(sqliteIds.AsSpan(i * 16, 16), bigEndian: true, out _);
+                    SqlDialect.WriteSqliteId(Agents[i].AgentId, sqliteIds.AsSpan(i * 16, 16));
                     WriteTime(sqliteTimes.AsSpan(i * TimeWidth, TimeWidth), Agents[i].LastSeen.ToUnixTimeMilliseconds());
                 }
                 command.CommandText = SqliteUpdate;
@@ -76,7 +76,7 @@ internal sealed class PresenceWriter(SqlDialect dialect, int batch = PresenceWri
     }
 
     private static readonly string SqliteUpdate = $"""
-        WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)
+        {SqlDialect.SqliteCounter}
         UPDATE agents SET last_seen_at = s.seen
         FROM (SELECT substr(@ids, k * 16 + 1, 16) AS id, CAST(substr(@seen, k * {TimeWidth} + 1, {TimeWidth}) AS INTEGER) AS seen FROM n) AS s
         WHERE agents.id = s.id AND agents.last_seen_at < s.seen

@@ -22,6 +22,15 @@ public sealed class SqlDialect(StoreProvider provider)
     /// <summary>A value as this store keeps it: GUIDs become big-endian blobs on SQLite (see SqliteRehomeDbContext).</summary>
     public object? Value(object? value) => value is Guid id && !IsPostgres ? id.ToByteArray(true) : value;
 
+    /// <summary>
+    /// A GUID as SQLite keeps it (16 big-endian bytes, as <see cref="Value"/> makes it) written into a buffer: many ids
+    /// end to end in one blob parameter, cut again by <see cref="SqliteCounter"/>.
+    /// </summary>
+    public static void WriteSqliteId(Guid id, Span<byte> into) => id.TryWriteBytes(into, bigEndian: true, out _);
+
+    /// <summary>SQLite's rows n(k) = 0 … @count − 1: the places of the ids (or other fixed-width fields) in one blob parameter.</summary>
+    public const string SqliteCounter = "WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)";
+
     public Guid ReadGuid(DbDataReader reader, int ordinal) =>
         IsPostgres ? reader.GetGuid(ordinal) : new Guid(reader.GetFieldValue<byte[]>(ordinal), true);
 
