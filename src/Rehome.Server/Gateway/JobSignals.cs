@@ -167,7 +167,7 @@ public sealed class JobSignals : IDisposable
         if (!slot.Add(waiter, mappingId is null ? null : seen))
         {
             // A signal came after the poll's look in the store (or its slot was retired meanwhile): it looks again at once.
-            waiter.Complete(signalled: true);
+            waiter.CompleteBeforeAwaited(signalled: true);
         }
         return new ValueTask<bool>(waiter, token);
     }
@@ -284,7 +284,7 @@ public sealed class JobSignals : IDisposable
                 {
                     var next = waiter.Next;
                     waiter.Next = waiter.Previous = null;
-                    // Continuations run on the thread pool, never inside this lock.
+                    // Each wait goes on from the thread pool, never inside this lock.
                     waiter.Complete(signalled: true);
                     waiter = next;
                 }

@@ -6,12 +6,15 @@ namespace Rehome.Server.Gateway;
 /// An agent's reusable long-poll wait: one per agent (kept in its <see cref="AgentEntry"/>), so an idle poll allocates
 /// no task, timer or cancellation source. It is woken by its mapping's signal (<see cref="JobSignals"/>) or, when its
 /// deadline passes or its request is aborted, by the one server-wide sweep; a timeout is an answer (false), not an
-/// exception.
+/// exception. Its wake runs on the thread pool, never inside the slot's lock that ends the wait: the waiter queues
+/// itself there as the work item (<see cref="IThreadPoolWorkItem"/>), where a core told to run its continuations
+/// asynchronously would wrap each one in a work item of its own, an allocation for every wake.
 /// </summary>
-public sealed class PollWaiter : IValueTaskSource<bool>
+public sealed class PollWaiter : IValueTaskSource<bool>, IThreadPoolWorkItem
 {
-    private ManualResetValueTaskSourceCore<bool> core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> core;
     private int busy;
+    private bool signalled;
 
     /// <summary>Links of the slot's list it waits in (guarded by that slot's lock).</summary>
     internal PollWaiter? Previous;
@@ -36,12 +39,29 @@ public sealed class PollWaiter : IValueTaskSource<bool>
         return core.Version;
     }
 
-    /// <summary>Ends the wait: true when signalled, false when timed out or aborted. Called once a wait, by whoever took it off its list.</summary>
+    /// <summary>
+    /// Ends the wait: true when signalled, false when timed out or aborted. Called once a wait, by whoever took it off
+    /// its list; the poll goes on from the thread pool.
+    /// </summary>
     internal void Complete(bool signalled)
+    {
+        Aborted = default;
+        this.signalled = signalled;
+        // The pool's shared queue, not the local one of the thread that ended the wait: the sweep ends a hundred waits
+        // at once on whichever pool thread runs its timer, and each such thread's local queue grew to hold them (the
+        // pool's threads come and go, so that growth came back).
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Ends a wait nobody awaits yet (its poll finds it ended and goes on at once).</summary>
+    internal void CompleteBeforeAwaited(bool signalled)
     {
         Aborted = default;
         core.SetResult(signalled);
     }
+
+    /// <summary>On the thread pool: the result set here runs the poll's continuation on this thread.</summary>
+    void IThreadPoolWorkItem.Execute() => core.SetResult(signalled);
 
     public bool GetResult(short token)
     {

@@ -116,6 +116,53 @@ public sealed class JobSignalsTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_woken_poll_goes_on_from_the_thread_pool_never_inside_the_signal_or_the_sweep_that_ended_its_wait(bool signalled)
+    {
+        var mapping = Guid.NewGuid();
+        var wait = signals.WaitAsync(mapping, signals.Generation(mapping), signalled ? Long : TimeSpan.FromMilliseconds(1),
+            new PollWaiter(), CancellationToken.None);
+        var awaiter = wait.GetAwaiter();
+        using var release = new ManualResetEventSlim();
+        var wokenOnThePool = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The poll goes on and blocks: run inside the slot's lock, it would hold the signal or the sweep (and every other poll).
+        // Registered from the pool, as a request's is: the test runner's synchronization context would take it otherwise.
+        await Task.Run(() => awaiter.UnsafeOnCompleted(() =>
+        {
+            wokenOnThePool.SetResult(Thread.CurrentThread.IsThreadPoolThread);
+            release.Wait(SafetyLimit);
+            answer.SetResult(awaiter.GetResult());
+        }));
+        try
+        {
+            // From a thread of its own, not the pool's: a wake run inline would be seen there.
+            var ending = Task.Factory.StartNew(() =>
+            {
+                if (signalled)
+                {
+                    signals.SignalHere(mapping);
+                }
+                else
+                {
+                    signals.Sweep(Stopwatch.GetTimestamp() + Stopwatch.Frequency);
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+            Assert.True(await wokenOnThePool.Task.WaitAsync(SafetyLimit));
+            // The signal (or sweep) has returned while the woken poll is still blocked.
+            await ending.WaitAsync(SafetyLimit);
+        }
+        finally
+        {
+            release.Set();
+        }
+        Assert.Equal(signalled, await answer.Task.WaitAsync(SafetyLimit));
+        Assert.Equal(0, signals.Waiting);
+    }
+
     /// <summary>Past every slot's idle lifetime, and still short of a day-long wait's deadline.</summary>
     private static long AfterIdleLifetime() =>
         Stopwatch.GetTimestamp() + (long)((JobSignals.IdleSlotLifetime.TotalSeconds + 1) * Stopwatch.Frequency);
