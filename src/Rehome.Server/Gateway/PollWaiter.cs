@@ -65,14 +65,10 @@ public sealed class PollWaiter : IValueTaskSource<bool>, IThreadPoolWorkItem
 
     public bool GetResult(short token)
     {
-        try
-        {
-            return core.GetResult(token);
-        }
-        finally
-        {
-            Volatile.Write(ref busy, 0);
-        }
+        // Given back only once the wait has ended: a waiter read too early must not be taken while still in a list.
+        var signalled = core.GetResult(token);
+        Volatile.Write(ref busy, 0);
+        return signalled;
     }
 
     public ValueTaskSourceStatus GetStatus(short token) => core.GetStatus(token);

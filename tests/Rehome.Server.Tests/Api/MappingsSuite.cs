@@ -224,7 +224,7 @@ public sealed class MappingsOnPostgres(PostgresServer server) : MappingsSuite(se
 {
     /// <summary>
     /// PostgreSQL plans the list's pages from its statistics of the table, which autovacuum renews only a while after a
-    /// large import (a sorted page of 100,000 new mappings took 100 ms instead of 6 until then, in bench/Rehome.Bench).
+    /// large import (a sorted page of 100,000 new mappings took 100 ms instead of 5 until then, in bench/Rehome.Bench).
     /// </summary>
     [Fact]
     public async Task A_large_import_renews_the_statistics_of_the_mappings_at_once()

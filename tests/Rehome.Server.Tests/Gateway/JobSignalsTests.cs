@@ -122,8 +122,8 @@ public sealed class JobSignalsTests : IDisposable
     public async Task A_woken_poll_goes_on_from_the_thread_pool_never_inside_the_signal_or_the_sweep_that_ended_its_wait(bool signalled)
     {
         var mapping = Guid.NewGuid();
-        var wait = signals.WaitAsync(mapping, signals.Generation(mapping), signalled ? Long : TimeSpan.FromMilliseconds(1),
-            new PollWaiter(), CancellationToken.None);
+        // A long wait either way: the server's own sweep (every 250 ms) must not end it before the poll awaits it.
+        var wait = signals.WaitAsync(mapping, signals.Generation(mapping), Long, new PollWaiter(), CancellationToken.None);
         var awaiter = wait.GetAwaiter();
         using var release = new ManualResetEventSlim();
         var wokenOnThePool = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -147,7 +147,7 @@ public sealed class JobSignalsTests : IDisposable
                 }
                 else
                 {
-                    signals.Sweep(Stopwatch.GetTimestamp() + Stopwatch.Frequency);
+                    signals.Sweep(Stopwatch.GetTimestamp() + (long)((Long.TotalSeconds + 60) * Stopwatch.Frequency));
                 }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
