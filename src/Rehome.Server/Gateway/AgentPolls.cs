@@ -136,7 +136,20 @@ public sealed class AgentPolls(
                     break;
                 case PollStep.Lease:
                     entry.CheckedGeneration = look.Generation;
-                    var assignment = await leases.LeaseAsync(look.Mapping, entry.AgentId, ct);
+                    JobAssignment? assignment;
+                    try
+                    {
+                        assignment = await leases.LeaseAsync(look.Mapping, entry.AgentId, ct);
+                    }
+                    catch
+                    {
+                        // Nothing is known of the mapping's jobs: the batch may have failed before its lease or after it
+                        // (its answer then lost, the job leased to this agent). The next poll looks in the store again,
+                        // and gets that job again, instead of waiting for a signal: none would come, and the lease
+                        // would lapse with an attempt counted that the device never made.
+                        entry.CheckedGeneration = -1;
+                        throw;
+                    }
                     if (assignment is not null)
                     {
                         // The mapping may hold more startable jobs: the next poll looks again.

@@ -21,22 +21,11 @@ public abstract class AbortedAgentRequestSuite(StoreProvider provider) : IAsyncL
     private readonly HangUpAtCommit hangUp = new();
     private ServerHost host = null!;
 
-    public async Task InitializeAsync() => host = await ServerHost.StartAsync(provider, new()
-    {
-        ["Rehome:Directories:Mode"] = "Simulated",
-        ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
-    }, services =>
+    public async Task InitializeAsync() => host = await ServerHost.StartAsync(provider, SimulatedDirectoryServer.Settings(), services =>
     {
         services.AddHttpContextAccessor();
         services.AddSingleton(hangUp);
-        if (provider == StoreProvider.Sqlite)
-        {
-            services.ConfigureDbContext<SqliteRehomeDbContext>((sp, db) => db.AddInterceptors(hangUp.With(sp)));
-        }
-        else
-        {
-            services.ConfigureDbContext<PostgresRehomeDbContext>((sp, db) => db.AddInterceptors(hangUp.With(sp)));
-        }
+        services.AddStoreInterceptor(provider, hangUp.With);
     });
 
     public async Task DisposeAsync() => await host.DisposeAsync();

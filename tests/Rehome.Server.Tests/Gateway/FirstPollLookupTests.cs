@@ -19,21 +19,8 @@ public abstract class FirstPollLookupSuite(StoreProvider provider) : IAsyncLifet
     private readonly AgentLookups lookups = new();
     private ServerHost host = null!;
 
-    public async Task InitializeAsync() => host = await ServerHost.StartAsync(provider, new()
-    {
-        ["Rehome:Directories:Mode"] = "Simulated",
-        ["Rehome:Gateway:EnrollmentsPerMinute"] = "10000",
-    }, services =>
-    {
-        if (provider == StoreProvider.Sqlite)
-        {
-            services.ConfigureDbContext<SqliteRehomeDbContext>((_, db) => db.AddInterceptors(lookups));
-        }
-        else
-        {
-            services.ConfigureDbContext<PostgresRehomeDbContext>((_, db) => db.AddInterceptors(lookups));
-        }
-    });
+    public async Task InitializeAsync() => host = await ServerHost.StartAsync(provider, SimulatedDirectoryServer.Settings(),
+        services => services.AddStoreInterceptor(provider, _ => lookups));
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
