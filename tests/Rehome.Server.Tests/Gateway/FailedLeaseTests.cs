@@ -22,11 +22,8 @@ public abstract class FailedLeaseSuite(StoreProvider provider) : IAsyncLifetime
     private readonly FailingAssignment failing = new();
     private ServerHost host = null!;
 
-    public async Task InitializeAsync() => host = await ServerHost.StartAsync(provider, new(SimulatedDirectoryServer.Settings())
-    {
-        // No recheck during the test: only the poll's own look may find the job.
-        ["Rehome:Gateway:RecheckInterval"] = "00:10:00",
-    }, services => services.AddStoreInterceptor(provider, _ => failing));
+    public async Task InitializeAsync() => host = await ServerHost.StartAsync(provider, SimulatedDirectoryServer.Settings(),
+        services => services.AddStoreInterceptor(provider, _ => failing));
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
@@ -39,9 +36,9 @@ public abstract class FailedLeaseSuite(StoreProvider provider) : IAsyncLifetime
         failing.Arm();
         using (var failed = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null))
         {
+            Assert.True(failing.Failed);
             Assert.False(failed.IsSuccessStatusCode);
         }
-        Assert.True(failing.Failed);
         var leased = await StoredJobAsync(device.MappingId);
         Assert.Equal((JobStatus.InProgress, device.AgentId), (leased.Status, leased.LeaseOwner));
 
@@ -49,7 +46,10 @@ public abstract class FailedLeaseSuite(StoreProvider provider) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         var assignment = await next.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions);
         Assert.Equal(leased.Id, assignment?.JobId);
-        Assert.Equal(1, (await StoredJobAsync(device.MappingId)).Attempts);
+        // Sent again under a new token, the one the store now holds; the attempt the device never made is not counted.
+        var resent = await StoredJobAsync(device.MappingId);
+        Assert.Equal((resent.LeaseToken, 1), (assignment!.LeaseToken, resent.Attempts));
+        Assert.NotEqual(leased.LeaseToken, resent.LeaseToken);
     }
 
     private async Task<Job> StoredJobAsync(Guid mappingId)
