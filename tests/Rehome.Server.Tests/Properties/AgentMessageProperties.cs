@@ -372,6 +372,21 @@ public abstract class AgentMessageProperties(ServerHost host)
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, Message message, string? body)
     {
+        try
+        {
+            return await SendOnceAsync(client, message, body, waitForContinue: false);
+        }
+        catch (HttpRequestException e) when (body is { Length: > 64 * 1024 } && e.InnerException is IOException)
+        {
+            // The server answered before reading a large body (a refusal needs none of it) and closed the connection
+            // while the client was still writing it: asked again, the client waits for the server's 100 Continue before
+            // it writes the body, and reads the answer the server gave.
+            return await SendOnceAsync(client, message, body, waitForContinue: true);
+        }
+    }
+
+    private static async Task<HttpResponseMessage> SendOnceAsync(HttpClient client, Message message, string? body, bool waitForContinue)
+    {
         using var request = new HttpRequestMessage(message.Method, new Uri(message.Url, UriKind.Relative));
         if (body is not null)
         {
@@ -381,6 +396,7 @@ public abstract class AgentMessageProperties(ServerHost host)
         {
             request.Headers.Add(AgentProtocol.LeaseHeader, message.Lease);
         }
+        request.Headers.ExpectContinue = waitForContinue ? true : null;
         var response = await client.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
