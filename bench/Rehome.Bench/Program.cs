@@ -97,14 +97,17 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
     var jobs = result.GetProperty("jobCount").GetInt32();
     var runId = result.GetProperty("run").GetProperty("id").GetGuid();
 
-    // The reference: the same rows written by plain ADO.NET into a scratch copy of the jobs table (RawInsert).
-    TimeSpan raw;
-    await using (var scope = app.Services.CreateAsyncScope())
+    // Plain ADO.NET on the server's own store connection.
+    async Task<T> OnStoreAsync<T>(Func<System.Data.Common.DbConnection, Task<T>> work)
     {
+        await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         await db.Database.OpenConnectionAsync();
-        raw = await Rehome.Bench.RawInsert.TimeAsync(db.Database.GetDbConnection(), runId);
+        return await work(db.Database.GetDbConnection());
     }
+
+    // The reference: the same rows written by plain ADO.NET into a scratch copy of the jobs table (RawInsert).
+    var raw = await OnStoreAsync(connection => Rehome.Bench.RawInsert.TimeAsync(connection, runId));
 
     // The same run by filter ("all N matching"), on the other mappings of the project.
     var remaining = projectSize - runSize;
@@ -142,13 +145,7 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
     var peakAfter = Process.GetCurrentProcess().PeakWorkingSet64;
 
     // Last: the floors leave the run's mappings showing values no run wrote.
-    (TimeSpan SummaryUpdate, TimeSpan NarrowSummaryUpdate, TimeSpan ItemInsert, int Mappings) floors;
-    await using (var scope = app.Services.CreateAsyncScope())
-    {
-        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-        await db.Database.OpenConnectionAsync();
-        floors = await Rehome.Bench.RawInsert.PerMappingFloorsAsync(db.Database.GetDbConnection(), runId);
-    }
+    var floors = await OnStoreAsync(connection => Rehome.Bench.RawInsert.PerMappingFloorsAsync(connection, runId));
 
     Console.WriteLine($"{label}:");
     Console.WriteLine($"  import of {projectSize:N0} mappings (CSV over HTTP):            {importSeconds:F2} s");

@@ -100,7 +100,7 @@ internal static class RawInsert
         await using (var read = connection.CreateCommand())
         {
             read.CommandText = "SELECT mapping_id, project_id FROM jobs WHERE run_id = @run AND kind = 1";
-            AddParameter(read, "run", postgres ? runId : runId.ToByteArray(true));
+            AddParameter(read, "run", StoreId(runId, postgres));
             await using var reader = await read.ExecuteReaderAsync();
             projectId = Guid.Empty;
             while (await reader.ReadAsync())
@@ -109,7 +109,7 @@ internal static class RawInsert
                 projectId = postgres ? reader.GetGuid(1) : new Guid((byte[])reader[1], bigEndian: true);
             }
         }
-        object Id(Guid id) => postgres ? id : id.ToByteArray(true);
+        object Id(Guid id) => StoreId(id, postgres);
         var now = DateTimeOffset.UtcNow;
         // As the store keeps times: PostgreSQL's timestamptz, SQLite's Unix milliseconds.
         object Now() => postgres ? now : now.ToUnixTimeMilliseconds();
@@ -231,6 +231,9 @@ internal static class RawInsert
         }
     }
 
+    /// <summary>A GUID as the store keeps it: PostgreSQL's uuid, SQLite's 16 big-endian bytes.</summary>
+    private static object StoreId(Guid id, bool postgres) => postgres ? id : id.ToByteArray(true);
+
     private static DbParameter AddParameter(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
@@ -244,10 +247,7 @@ internal static class RawInsert
     {
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {string.Join(", ", Columns.Select(c => c.Name))} FROM jobs WHERE run_id = @run ORDER BY id";
-        var run = command.CreateParameter();
-        run.ParameterName = "run";
-        run.Value = postgres ? runId : runId.ToByteArray(true);
-        command.Parameters.Add(run);
+        AddParameter(command, "run", StoreId(runId, postgres));
         var rows = new List<object[]>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())

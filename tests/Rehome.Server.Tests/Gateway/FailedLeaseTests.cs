@@ -1,9 +1,7 @@
 using System.Data.Common;
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
 using Rehome.Protocol;
 using Rehome.Server.Store;
@@ -39,7 +37,7 @@ public abstract class FailedLeaseSuite(StoreProvider provider) : IAsyncLifetime
             Assert.True(failing.Failed);
             Assert.False(failed.IsSuccessStatusCode);
         }
-        var leased = await StoredJobAsync(device.MappingId);
+        var leased = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal((JobStatus.InProgress, device.AgentId), (leased.Status, leased.LeaseOwner));
 
         using var next = await device.Agent.PostAsync(new Uri("/agent/v1/poll?wait=0", UriKind.Relative), null);
@@ -47,16 +45,11 @@ public abstract class FailedLeaseSuite(StoreProvider provider) : IAsyncLifetime
         var assignment = await next.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions);
         Assert.Equal(leased.Id, assignment?.JobId);
         // Sent again under a new token, the one the store now holds; the attempt the device never made is not counted.
-        var resent = await StoredJobAsync(device.MappingId);
+        var resent = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal((resent.LeaseToken, 1), (assignment!.LeaseToken, resent.Attempts));
         Assert.NotEqual(leased.LeaseToken, resent.LeaseToken);
     }
 
-    private async Task<Job> StoredJobAsync(Guid mappingId)
-    {
-        await using var scope = host.Scope();
-        return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking().SingleAsync(j => j.MappingId == mappingId);
-    }
 
     /// <summary>Once armed, fails the next read of leased jobs' assignments (mappings with their connections and policy), once.</summary>
     private sealed class FailingAssignment : DbCommandInterceptor

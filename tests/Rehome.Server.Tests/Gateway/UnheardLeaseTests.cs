@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
 using Rehome.Server.Gateway;
@@ -31,7 +30,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
         await host.RunAsync(device, "RejoinDomain");
-        var job = await StoredJobAsync(device.MappingId);
+        var job = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal(JobStatus.WaitingToStart, job.Status);
         var signals = host.App.Services.GetRequiredService<JobSignals>();
         var seen = signals.Generation(device.MappingId);
@@ -44,7 +43,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
 
         // Giving the lease back signals the mapping, as any job made startable does.
         Assert.True(await signals.WaitAsync(device.MappingId, seen, TimeSpan.FromSeconds(30), new PollWaiter(), CancellationToken.None));
-        var givenBack = await StoredJobAsync(device.MappingId);
+        var givenBack = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal(JobStatus.WaitingToStart, givenBack.Status);
         Assert.Equal(0, givenBack.Attempts);
         Assert.Null(givenBack.LeaseToken);
@@ -52,7 +51,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
 
         var assignment = await host.App.Services.GetRequiredService<LeaseBatcher>().LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
         Assert.Equal(job.Id, assignment?.JobId);
-        Assert.Equal(1, (await StoredJobAsync(device.MappingId)).Attempts);
+        Assert.Equal(1, (await host.StoredJobOfAsync(device.MappingId)).Attempts);
     }
 
     [Fact]
@@ -66,7 +65,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         // The poll was answered, but the answer went to a connection the agent had dropped: the agent polls again.
         var first = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
         Assert.NotNull(first);
-        var leased = await StoredJobAsync(device.MappingId);
+        var leased = await host.StoredJobOfAsync(device.MappingId);
 
         // Another agent never gets a job leased to someone else.
         Assert.Null(await leases.LeaseAsync(device.MappingId, other.AgentId, CancellationToken.None));
@@ -76,7 +75,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         Assert.Equal(first.JobId, again?.JobId);
         Assert.NotEqual(first.LeaseToken, again!.LeaseToken);
         Assert.Equal(1, again.Attempt);
-        var stored = await StoredJobAsync(device.MappingId);
+        var stored = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal((JobStatus.InProgress, 1, again.LeaseToken), (stored.Status, stored.Attempts, stored.LeaseToken));
         Assert.Equal(leased.StartedAt, stored.StartedAt);
         // The first resend gives the device a whole lease from now to make its first report.
@@ -87,7 +86,7 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         var third = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
         Assert.Equal(first.JobId, third?.JobId);
         Assert.NotEqual(again.LeaseToken, third!.LeaseToken);
-        var resentTwice = await StoredJobAsync(device.MappingId);
+        var resentTwice = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal((JobStatus.InProgress, 1, third.LeaseToken), (resentTwice.Status, resentTwice.Attempts, resentTwice.LeaseToken));
         Assert.Equal(stored.LeaseExpiresAt, resentTwice.LeaseExpiresAt);
 
@@ -97,18 +96,13 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
             Assert.False(await scope.ServiceProvider.GetRequiredService<JobTransitions>()
                 .GiveBackUnheardLeaseAsync(first.JobId, device.AgentId, first.LeaseToken, CancellationToken.None));
         }
-        Assert.Equal((JobStatus.InProgress, third.LeaseToken), ((await StoredJobAsync(device.MappingId)).Status, (await StoredJobAsync(device.MappingId)).LeaseToken));
+        Assert.Equal((JobStatus.InProgress, third.LeaseToken), ((await host.StoredJobOfAsync(device.MappingId)).Status, (await host.StoredJobOfAsync(device.MappingId)).LeaseToken));
 
         // Once the lease has run out it is not sent again: it lapses and its attempt counts.
         host.Time.Advance(resentTwice.LeaseExpiresAt!.Value - host.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
         Assert.Null(await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None));
     }
 
-    private async Task<Job> StoredJobAsync(Guid mappingId)
-    {
-        await using var scope = host.Scope();
-        return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking().SingleAsync(j => j.MappingId == mappingId);
-    }
 }
 
 public sealed class UnheardLeaseOnSqlite() : UnheardLeaseSuite(StoreProvider.Sqlite);

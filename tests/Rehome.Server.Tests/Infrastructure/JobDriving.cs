@@ -1,6 +1,8 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
 using Rehome.Server.Runs;
+using Rehome.Server.Store;
 
 namespace Rehome.Server.Tests.Infrastructure;
 
@@ -17,5 +19,12 @@ public static class JobDriving
         Assert.True(await transitions.CompleteAsync(job.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
             new JobCompletion(status, progress ?? new JobProgress(10, 10, 3, 0), status == JobStatus.Failed ? "StepFailed" : null, null), CancellationToken.None));
         return job;
+    }
+
+    /// <summary>The one job of a mapping, as the store holds it now.</summary>
+    public static async Task<Job> StoredJobOfAsync(this ServerHost host, Guid mappingId)
+    {
+        await using var scope = host.Scope();
+        return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking().SingleAsync(j => j.MappingId == mappingId);
     }
 }
