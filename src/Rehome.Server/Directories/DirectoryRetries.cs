@@ -79,7 +79,8 @@ public sealed class DirectoryRetries(RehomeDbContext db, DirectoriesOptions opti
 
     private async Task<RetryState?> StateAsync(Guid jobId, CancellationToken ct)
     {
-        var row = await db.Jobs.IgnoreQueryFilters().AsNoTracking().Where(j => j.Id == jobId)
+        // Asked for a leased job, so a row (StoredJobs).
+        var row = await db.StoredJobs.IgnoreQueryFilters().AsNoTracking().Where(j => j.Id == jobId)
             .Select(j => new { j.DirectoryFailingSince, j.DirectoryNextTry, j.DirectoryRetryDelay }).FirstOrDefaultAsync(ct);
         return row is { DirectoryFailingSince: { } since, DirectoryNextTry: { } nextTry, DirectoryRetryDelay: { } delay }
             ? new RetryState(since, nextTry, delay)

@@ -227,7 +227,8 @@ public sealed class JobDirectoryCalls(
         JobKind Kind, Mapping Mapping, Core.Projects.Project Project, Core.Policies.PolicySettings Policy, Connection Source, Connection Destination);
 
     private Task<HeldJob?> HeldJobAsync(Guid jobId, Guid agentId, Guid leaseToken, CancellationToken ct) => (
-        from j in db.Jobs.AsNoTracking()
+        // A held job is a row (StoredJobs): found by id in the table, not among every run item's derived jobs.
+        from j in db.StoredJobs.AsNoTracking()
         join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
         join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
         join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id

@@ -52,7 +52,8 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
         {
             return Failure.Validation(violations.Items);
         }
-        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.LeaseToken, j.Status }).FirstOrDefaultAsync(ct);
+        // A job an agent leased is a row (StoredJobs).
+        var job = await db.StoredJobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new { j.LeaseOwner, j.LeaseToken, j.Status }).FirstOrDefaultAsync(ct);
         if (job is null)
         {
             return Failure.NotFound($"Job {jobId} of this agent");
