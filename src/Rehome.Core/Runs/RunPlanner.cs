@@ -65,6 +65,8 @@ public static class RunPlanner
                 continue;
             }
             Guid? rejoinInThisRun = null;
+            // The mapping's jobs take their ids from one run item's (RunItems), so the store may keep them as one row.
+            var item = ids.NextItem();
             foreach (var kind in kinds)
             {
                 if (Check(kind, mapping, project, rejoinInThisRun, dryRun) is { } refusal)
@@ -76,7 +78,7 @@ public static class RunPlanner
                 var prerequisite = kind.NeedsRejoin() ? rejoinInThisRun : null;
                 var needsPreparation = kind == JobKind.RejoinDomain && project.DestinationNeedsPreparation;
                 var status = scheduled ? JobStatus.Scheduled : JobStateMachine.AtStart(prerequisite is not null, needsPreparation);
-                var job = new PlannedJob(ids.Next(), mapping.Id, kind, status, needsPreparation, prerequisite);
+                var job = new PlannedJob(RunItems.JobId(item, kind), mapping.Id, kind, status, needsPreparation, prerequisite);
                 jobs.Add(job);
                 if (kind == JobKind.RejoinDomain)
                 {

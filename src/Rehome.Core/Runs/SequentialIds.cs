@@ -25,6 +25,18 @@ public sealed class SequentialIds
         _counter = (ulong)RandomNumberGenerator.GetInt32(int.MaxValue) << 16;
     }
 
+    /// <summary>
+    /// An id whose last byte is zero, for a run item (<see cref="RunItems"/>): its jobs' ids are it with the kind in
+    /// that byte, and the ids of this batch still increase.
+    /// </summary>
+    public Guid NextItem()
+    {
+        _counter = (_counter + 0xFF) & ~0xFFUL;
+        var id = Next();
+        _counter += 0xFF;
+        return id;
+    }
+
     public Guid Next()
     {
         Span<byte> bytes = stackalloc byte[16];

@@ -263,7 +263,8 @@ public sealed class AgentCommands(
     private async Task<List<AgentView>> ViewsAsync(IReadOnlyList<DeviceAgent> agents, DateTimeOffset onlineSince, CancellationToken ct)
     {
         var ids = agents.Select(a => a.Id).ToList();
-        var running = await db.Jobs.AsNoTracking()
+        // Running jobs are rows (StoredJobs).
+        var running = await db.StoredJobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.InProgress && j.LeaseOwner != null && ids.Contains(j.LeaseOwner.Value))
             .Select(j => new { Agent = j.LeaseOwner!.Value, View = new AgentJobView(j.Id, j.RunId, j.Kind, "", j.Step, j.ItemsDone, j.ItemsTotal) })
             .ToListAsync(ct);

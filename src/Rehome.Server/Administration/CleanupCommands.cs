@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Cleanup;
 using Rehome.Core.Mappings;
+using Rehome.Core.Runs;
 using Rehome.Server.Audit;
 using Rehome.Server.Gateway;
 using Rehome.Server.Mappings;
@@ -48,7 +49,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
         var (completed, kept) = await JudgeAsync(projectId, selection, ct);
         foreach (var chunk in completed.Select(m => m.Id).Chunk(500))
         {
-            await JobRecords.DeleteAsync(db, db.Jobs.Where(j => chunk.Contains(j.MappingId)), ct);
+            await JobRecords.DeleteAsync(db, db.StoredJobs.Where(j => chunk.Contains(j.MappingId)), db.RunItems.Where(i => chunk.Contains(i.MappingId)), ct);
             await db.Mappings.Where(m => chunk.Contains(m.Id)).ExecuteDeleteAsync(ct);
         }
         var result = Result(completed.Count, kept);
@@ -126,10 +127,15 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
             var wanted = ids.ToHashSet();
             mappings = [.. mappings.Where(m => wanted.Contains(m.Id))];
         }
-        var jobs = (await selected.Join(db.Jobs, m => m.Id, j => j.MappingId,
-                    (m, j) => new { j.MappingId, j.Kind, j.Status, j.CreatedAt, j.DryRun, IsRevert = j.RevertOf != null })
-                .ToListAsync(ct))
-            .ToLookup(j => j.MappingId, j => new CompletedJobFact(j.Kind, j.Status, j.CreatedAt, j.DryRun, j.IsRevert));
+        // Rows and run items apart, each probed by mapping (a join with the all_jobs view scans both on SQLite); items
+        // first, so a job made a row between the two reads is seen at least once.
+        var items = await selected.Join(db.RunItems, m => m.Id, i => i.MappingId, (m, i) => i).AsNoTracking().ToListAsync(ct);
+        var rows = await selected.Join(db.StoredJobs, m => m.Id, j => j.MappingId,
+                (m, j) => new { j.MappingId, j.Kind, j.Status, j.CreatedAt, j.DryRun, IsRevert = j.RevertOf != null })
+            .ToListAsync(ct);
+        var jobs = rows.Select(j => (j.MappingId, Fact: new CompletedJobFact(j.Kind, j.Status, j.CreatedAt, j.DryRun, j.IsRevert)))
+            .Concat(items.SelectMany(i => RunItems.Jobs(i).Select(j => (i.MappingId, Fact: new CompletedJobFact(j.Kind, j.Status, i.CreatedAt, i.DryRun)))))
+            .ToLookup(j => j.MappingId, j => j.Fact);
         var completed = new List<(Guid, Guid?)>();
         var kept = new Dictionary<string, int>();
         foreach (var m in mappings)

@@ -109,7 +109,7 @@ public sealed class MappingCommands(RehomeDbContext db, StoreCommands store, Aud
         }
         // Jobs carry no foreign key (see the store): the mapping's history goes with it, in one transaction.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.MappingId == id), ct);
+        await JobRecords.DeleteAsync(db, db.StoredJobs.Where(j => j.MappingId == id), db.RunItems.Where(i => i.MappingId == id), ct);
         db.Mappings.Remove(mapping);
         audit.Record("mapping.delete", $"mapping:{id}", mapping.SourceDevice);
         await db.SaveChangesAsync(ct);
@@ -150,6 +150,7 @@ public sealed class MappingCommands(RehomeDbContext db, StoreCommands store, Aud
         mapping.RejoinedAt = null;
         // The jobs move with the mapping so its report stays whole.
         await db.Jobs.Where(j => j.MappingId == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ProjectId, target.Id), ct);
+        await db.RunItems.Where(i => i.MappingId == id).ExecuteUpdateAsync(s => s.SetProperty(i => i.ProjectId, target.Id), ct);
         audit.Record("mapping.move", $"mapping:{id}", $"{mapping.SourceDevice}: project {from} → '{target.Name}'");
         await db.SaveChangesAsync(ct);
         await transaction.CommitRegardlessAsync();

@@ -127,8 +127,11 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         {
             return archived;
         }
-        var active = await db.Mappings.Where(m => m.ProjectId == id)
-            .Join(db.Jobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id)
+        // Run items first (each stands for jobs that are all waiting: active), then rows, each probed by mapping: the
+        // all_jobs view in a join is read whole on SQLite.
+        var activeItems = await db.Mappings.Where(m => m.ProjectId == id).Join(db.RunItems, m => m.Id, i => i.MappingId, (m, i) => i.Kinds).ToListAsync(ct);
+        var active = activeItems.Sum(kinds => System.Numerics.BitOperations.PopCount((uint)kinds)) + await db.Mappings.Where(m => m.ProjectId == id)
+            .Join(db.StoredJobs.Where(j => JobStatuses.Active.Contains(j.Status)), m => m.Id, j => j.MappingId, (m, j) => j.Id)
             .CountAsync(ct);
         if (active > 0)
         {
@@ -148,7 +151,7 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
         // Jobs carry no foreign key (see the store): they go first, in the same transaction.
         var agents = await db.Mappings.Where(m => m.ProjectId == id && m.AgentId != null).Select(m => m.AgentId!.Value).ToListAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await JobRecords.DeleteAsync(db, db.Jobs.Where(j => j.ProjectId == id), ct);
+        await JobRecords.DeleteAsync(db, db.StoredJobs.Where(j => j.ProjectId == id), db.RunItems.Where(i => i.ProjectId == id), ct);
         db.Projects.Remove(project);
         audit.Record("project.delete", $"project:{id}", $"'{project.Name}'");
         await db.SaveChangesAsync(ct);

@@ -69,7 +69,10 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         }
         // Only mappings with a job not over (through the jobs' mapping and status index); explicit ids are matched here,
         // as thousands of them would make as many query parameters.
-        var active = await mappings.Where(m => db.Jobs.Any(j => j.MappingId == m.Id && j.Status >= JobStatuses.FirstActive && j.Status <= JobStatuses.LastActive))
+        // A run item's jobs are all waiting (active), and a correlated condition is not pushed into the all_jobs view by
+        // SQLite: the rows and the items are asked separately.
+        var active = await mappings.Where(m => db.StoredJobs.Any(j => j.MappingId == m.Id && j.Status >= JobStatuses.FirstActive && j.Status <= JobStatuses.LastActive)
+                || db.RunItems.Any(i => i.MappingId == m.Id))
             .Select(m => m.Id).ToListAsync(ct);
         if (input.MappingIds is { } ids)
         {
@@ -95,7 +98,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
 
     public async Task<Outcome<StopResult>> StopJobAsync(Guid id, CancellationToken ct)
     {
-        if (!await db.Jobs.AnyAsync(j => j.Id == id, ct))
+        if (await db.FindJobAsync(id, ct) is null)
         {
             return Failure.NotFound($"Job {id}");
         }
@@ -123,7 +126,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
 
     public async Task<Outcome<RunStartOutcome>> RerunJobAsync(Guid id, CancellationToken ct)
     {
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        var job = await db.FindJobAsync(id, ct);
         if (job is null)
         {
             return Failure.NotFound($"Job {id}");
@@ -153,7 +156,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
     /// <summary>Reverts a finished permissions or profile job on its device (see <see cref="RunEngine.RevertAsync"/>); 409 with the reason when it may not be.</summary>
     public async Task<Outcome<RunStartOutcome>> RevertJobAsync(Guid id, CancellationToken ct)
     {
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        var job = await db.FindJobAsync(id, ct);
         // The revert runs in the mapping's project of today (it may have moved since), which must be visible too.
         var projectId = job is null ? null : await db.Mappings.Where(m => m.Id == job.MappingId).Select(m => (Guid?)m.ProjectId).FirstOrDefaultAsync(ct);
         if (job is null || projectId is null)

@@ -63,7 +63,7 @@ public static class RunsApi
 
         var jobs = api.MapGroup("/jobs").WithTags("Runs");
         jobs.MapGet("/{id:guid}", async (Guid id, RehomeDbContext db, CancellationToken ct) =>
-            await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct) is { } job
+            await db.FindJobAsync(id, ct) is { } job
                 ? Results.Ok(JobView.From(job))
                 : Problems.NotFound($"Job {id}")).WithName("GetJob").RequireRole(Role.Viewer);
         jobs.MapPost("/{id:guid}/stop", async (Guid id, RunCommands commands, CancellationToken ct) =>

@@ -89,7 +89,7 @@ public sealed class DirectoryRetries(RehomeDbContext db, DirectoriesOptions opti
 
     // Compiled once: every directory call of every job reads it.
     private static readonly CompiledPerModel<Func<RehomeDbContext, Guid, CancellationToken, Task<StoredState?>>> StateQuery = new(() => EF.CompileAsyncQuery(
-        (RehomeDbContext db, Guid jobId, CancellationToken ct) => db.Jobs.IgnoreQueryFilters().AsNoTracking().Where(j => j.Id == jobId)
+        (RehomeDbContext db, Guid jobId, CancellationToken ct) => db.StoredJobs.IgnoreQueryFilters().AsNoTracking().Where(j => j.Id == jobId)
             .Select(j => new StoredState(j.DirectoryFailingSince, j.DirectoryNextTry, j.DirectoryRetryDelay)).FirstOrDefault()));
 
     private static TimeSpan Max(TimeSpan a, TimeSpan? b) => b is { } other && other > a ? other : a;

@@ -232,7 +232,7 @@ public sealed class JobDirectoryCalls(
     // finding it in EF's query cache cost more than running it (8 % of the server's CPU in a 2,000-device rehearsal).
     private static readonly CompiledPerModel<Func<RehomeDbContext, Guid, Guid, Guid, CancellationToken, Task<HeldJob?>>> HeldJobQuery = new(() => EF.CompileAsyncQuery(
         (RehomeDbContext db, Guid jobId, Guid agentId, Guid leaseToken, CancellationToken ct) => (
-            from j in db.Jobs.AsNoTracking()
+            from j in db.StoredJobs.AsNoTracking()
             join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id

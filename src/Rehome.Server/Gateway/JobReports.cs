@@ -55,7 +55,7 @@ public sealed class JobReports(RehomeDbContext db, JobTransitions transitions, R
     // Compiled once: every log chunk of every job asks it (the expression and EF's cache lookup cost more than the query).
     private static readonly CompiledPerModel<Func<RehomeDbContext, Guid, Guid, CancellationToken, Task<LeaseOf?>>> LeaseOfQuery = new(() => EF.CompileAsyncQuery(
         (RehomeDbContext db, Guid jobId, Guid agentId, CancellationToken ct) =>
-            db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new LeaseOf(j.LeaseOwner, j.LeaseToken, j.Status)).FirstOrDefault()));
+            db.StoredJobs.AsNoTracking().Where(j => j.Id == jobId && j.AgentId == agentId).Select(j => new LeaseOf(j.LeaseOwner, j.LeaseToken, j.Status)).FirstOrDefault()));
 
     public async Task<Outcome<bool>> LogAsync(Guid jobId, Guid agentId, LogChunk? chunk, CancellationToken ct)
     {

@@ -97,8 +97,10 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
     }
 
     /// <summary>
-    /// Of these mappings, signals those with a job waiting to start, found by the jobs' (mapping, status) index;
-    /// returns how many. SQLite counts 0 … count − 1 and cuts each 16-byte id out of their blob.
+    /// Of these mappings, signals those with a job waiting to start, found by the jobs' (mapping, status) index, or a
+    /// released run item (whose first job always waits to start; the index by mapping); returns how many. Without the
+    /// items, a mapping whose lease batch failed, or whose item a PostgreSQL claim skipped as locked, would never be
+    /// leased: no signal comes for it again. SQLite counts 0 … count − 1 and cuts each 16-byte id out of their blob.
     /// </summary>
     private async Task<int> SignalStartableAsync(RehomeDbContext db, Chunk mappings, CancellationToken ct)
     {
@@ -108,7 +110,10 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
             await using var command = db.Database.GetDbConnection().CreateCommand();
             if (dialect.IsPostgres)
             {
-                command.CommandText = "SELECT DISTINCT mapping_id FROM jobs WHERE mapping_id = ANY(@ids) AND status = @status";
+                command.CommandText = """
+                    SELECT mapping_id FROM jobs WHERE mapping_id = ANY(@ids) AND status = @status
+                    UNION SELECT mapping_id FROM run_items WHERE mapping_id = ANY(@ids) AND NOT scheduled
+                    """;
                 dialect.Add(command, "@ids", mappings.Ids);
             }
             else
@@ -139,6 +144,7 @@ public sealed class PollRecheck(IServiceScopeFactory scopes, SqlDialect dialect,
 
     private const string SqliteStartable = $"""
         {SqlDialect.SqliteCounter}
-        SELECT DISTINCT j.mapping_id FROM n JOIN jobs j ON j.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND j.status = @status
+        SELECT j.mapping_id FROM n JOIN jobs j ON j.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND j.status = @status
+        UNION SELECT i.mapping_id FROM n JOIN run_items i ON i.mapping_id = substr(@ids, n.k * 16 + 1, 16) AND NOT i.scheduled
         """;
 }

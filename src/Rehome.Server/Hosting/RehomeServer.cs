@@ -70,6 +70,7 @@ public static class RehomeServer
         services.AddScoped<ArchiveCommands>();
         services.AddScoped<StoreCommands>();
         services.AddScoped<MappingSummaries>();
+        services.AddScoped<RunItemStore>();
         services.AddScoped<JobTransitions>();
         services.AddScoped<RunEngine>();
         services.AddSettings<RunEngineOptions>(configuration, RunEngineOptions.Section);

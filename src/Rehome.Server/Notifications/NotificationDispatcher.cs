@@ -92,7 +92,8 @@ public sealed class NotificationDispatcher(
         var active = JobStatuses.Active.ToList();
         var runs = await db.Runs.AsNoTracking()
             .Where(r => r.ReleasedAt != null && r.ReleasedAt >= since && !db.NotificationMarks.Any(m => m.RunId == r.Id)
-                && !db.Jobs.Any(j => j.RunId == r.Id && active.Contains(j.Status)))
+                // A run item's jobs are all waiting: rows and items asked separately (SQLite pushes no correlated condition into all_jobs).
+                && !db.StoredJobs.Any(j => j.RunId == r.Id && active.Contains(j.Status)) && !db.RunItems.Any(i => i.RunId == r.Id))
             .Select(r => new { r.Id, r.ProjectId, r.Kinds, r.DryRun, ProjectName = db.Projects.Where(p => p.Id == r.ProjectId).Select(p => p.Name).FirstOrDefault() })
             .Take(100)
             .ToListAsync(ct);

@@ -64,8 +64,9 @@ public sealed class NotificationOutbox(RehomeDbContext db, StoreCommands store, 
         {
             return;
         }
+        // Over, so rows (StoredJobs), and so are the dependents it failed (a run item's jobs become rows together).
         var failed = await (
-                from j in db.Jobs.AsNoTracking()
+                from j in db.StoredJobs.AsNoTracking()
                 where (j.Id == jobId || j.PrerequisiteJobId == jobId) && j.Status == JobStatus.Failed
                 join m in db.Mappings on j.MappingId equals m.Id
                 join p in db.Projects on j.ProjectId equals p.Id
@@ -169,8 +170,9 @@ public sealed class NotificationOutbox(RehomeDbContext db, StoreCommands store, 
             new(summary, ProjectName, RunId, Id, Device, Kind.ToString(), reason, message, advice);
     }
 
+    /// <summary>A job that lapsed or waits for its destination: a row (StoredJobs).</summary>
     private Task<JobFacts?> JobAsync(Guid jobId, CancellationToken ct) => (
-            from j in db.Jobs.AsNoTracking()
+            from j in db.StoredJobs.AsNoTracking()
             where j.Id == jobId
             join m in db.Mappings on j.MappingId equals m.Id
             join p in db.Projects on j.ProjectId equals p.Id

@@ -63,8 +63,18 @@ public sealed class ReportQueries(RehomeDbContext db, TimeProvider time)
     /// </summary>
     private IQueryable<Job> LatestJobs(Guid projectId)
     {
+        // The later job is looked for in the table and in the run items apart, each by its mapping index: a correlated
+        // probe of the all_jobs view would derive every run item's jobs again for each job on SQLite.
         var jobs = db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId && !j.DryRun);
-        return jobs.Where(j => !jobs.Any(later => later.MappingId == j.MappingId && later.Kind == j.Kind && later.CreatedAt > j.CreatedAt));
+        return jobs.Where(j =>
+            !db.StoredJobs.Any(later => later.MappingId == j.MappingId && later.Kind == j.Kind && later.CreatedAt > j.CreatedAt && !later.DryRun)
+            && !db.RunItems.Any(later => later.MappingId == j.MappingId && later.CreatedAt > j.CreatedAt && !later.DryRun
+                // The kind's bit (RunItems.Bit) spelled out: EF translates no shift by a column.
+                && (later.Kinds & (j.Kind == JobKind.RejoinDomain ? 1 << (int)JobKind.RejoinDomain
+                    : j.Kind == JobKind.MigratePermissions ? 1 << (int)JobKind.MigratePermissions
+                    : j.Kind == JobKind.MigrateUserProfile ? 1 << (int)JobKind.MigrateUserProfile
+                    : j.Kind == JobKind.MigrateEntraIdGroups ? 1 << (int)JobKind.MigrateEntraIdGroups
+                    : j.Kind == JobKind.RegisterAutopilot ? 1 << (int)JobKind.RegisterAutopilot : 0)) != 0));
     }
 
     private IAsyncEnumerable<FailureRow> Failures(IQueryable<Job> jobs) =>

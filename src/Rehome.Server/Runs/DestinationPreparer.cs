@@ -40,7 +40,8 @@ public sealed class DestinationPreparer(
             return 0;
         }
         var waiting = await (
-            from j in db.Jobs.AsNoTracking()
+            // A job waiting for its destination is a row (run items never need preparation): read the table.
+            from j in db.StoredJobs.AsNoTracking()
             join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id

@@ -13,6 +13,12 @@ namespace Rehome.Server.Runs;
 /// </summary>
 internal static class EngineIdleChecks
 {
+    /// <summary>
+    /// The jobs that are rows (as <see cref="RehomeDbContext.StoredJobs"/>, which a compiled query cannot name): run
+    /// items never hold a lease or wait for a destination, and the view would derive every item's jobs each tick.
+    /// </summary>
+    private const string StoredJobs = "SELECT * FROM jobs";
+
     /// <summary>A scheduled run due now (what <see cref="JobTransitions.ReleaseDueRunsAsync"/> releases).</summary>
     public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyRunDue = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
@@ -21,7 +27,7 @@ internal static class EngineIdleChecks
     /// <summary>A lease lapsed by now (what <see cref="JobTransitions.ExpireLeasesAsync"/> returns or ends).</summary>
     public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyLeaseLapsed = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
-            db.Jobs.Any(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)));
+            db.Jobs.FromSqlRaw(StoredJobs).Any(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)));
 
     /// <summary>
     /// A job waiting for its destination and not claimed (or its claim or back-off over) by now: the rows
@@ -29,5 +35,5 @@ internal static class EngineIdleChecks
     /// </summary>
     public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyDestinationWaiting = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
-            db.Jobs.Any(j => j.Status == JobStatus.WaitingForDestination && (j.LeaseExpiresAt == null || j.LeaseExpiresAt < now))));
+            db.Jobs.FromSqlRaw(StoredJobs).Any(j => j.Status == JobStatus.WaitingForDestination && (j.LeaseExpiresAt == null || j.LeaseExpiresAt < now))));
 }

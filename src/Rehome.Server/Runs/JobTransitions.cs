@@ -40,7 +40,7 @@ public sealed record JobCompletion(JobStatus Status, JobProgress Progress, strin
 /// job, mapping and agent ids in scope (<see cref="JobTransitionLog"/>).
 /// </summary>
 public sealed class JobTransitions(
-    RehomeDbContext db, StoreCommands store, MappingSummaries summaries, TimeProvider time, JobSignals signals, ILogger<JobTransitions> logger,
+    RehomeDbContext db, StoreCommands store, MappingSummaries summaries, RunItemStore items, TimeProvider time, JobSignals signals, ILogger<JobTransitions> logger,
     RehomeTelemetry telemetry, NotificationOutbox notifications)
 {
     private const int InProgress = (int)JobStatus.InProgress;
@@ -56,8 +56,20 @@ public sealed class JobTransitions(
         foreach (var runId in due)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // The items first: a writer that turns an item into rows meanwhile (a stop, an offline sweep; a lease claim
+            // takes released items only) either commits before this UPDATE, whose rows the jobs UPDATE below then sees,
+            // or waits for it and writes rows that are released already. Jobs first would miss the rows it commits
+            // between the two statements and leave them Scheduled.
+            // Its run items' jobs derive their status from the flag (CompactJobsSchema), by the same rule as the CASE.
+            var moved = 0;
+            if (await store.ExecuteAsync("UPDATE run_items SET scheduled = @no WHERE run_id = @run AND scheduled = @yes", ct,
+                ("no", false), ("yes", true), ("run", runId)) > 0)
+            {
+                // Counted in jobs, as the rows below: a run's items are all released at once (a stopped item is rows).
+                moved = (int)await store.ScalarAsync<long>($"SELECT COALESCE(SUM({ItemJobCount}), 0) FROM run_items WHERE run_id = @run", ct, ("run", runId));
+            }
             // The CASE mirrors JobStateMachine.AtStart.
-            var moved = await store.ExecuteAsync($"""
+            moved += await store.ExecuteAsync($"""
                 UPDATE jobs SET status = CASE
                     WHEN prerequisite_job_id IS NOT NULL THEN {(int)JobStatus.WaitingForPrerequisite}
                     WHEN needs_destination_preparation THEN {(int)JobStatus.WaitingForDestination}
@@ -83,6 +95,9 @@ public sealed class JobTransitions(
         return due.Count;
     }
 
+    /// <summary>An item's jobs in SQL: one for each kind's bit set in <c>kinds</c>.</summary>
+    private static readonly string ItemJobCount = string.Join(" + ", JobKinds.All.Select(k => $"((kinds >> {(int)k}) & 1)"));
+
     /// <summary>A run's mappings that have a job to start now.</summary>
     private Task<List<Guid>> StartableMappingsAsync(Guid runId, CancellationToken ct) =>
         db.Jobs.Where(j => j.RunId == runId && j.Status == JobStatus.WaitingToStart).Select(j => j.MappingId).Distinct().ToListAsync(ct);
@@ -90,7 +105,7 @@ public sealed class JobTransitions(
     /// <summary>Stops one job: at once if it is waiting, by asking its agent if it runs. Jobs waiting for it fail.</summary>
     public async Task<StopEffect> StopJobAsync(Guid jobId, string actor, CancellationToken ct)
     {
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
+        var job = await db.FindJobAsync(jobId, ct)
             ?? throw new KeyNotFoundException($"Job {jobId} does not exist.");
         var effect = JobStateMachine.Stop(job.Status);
         var now = time.GetUtcNow();
@@ -99,6 +114,7 @@ public sealed class JobTransitions(
         switch (effect)
         {
             case StopEffect.StopNow:
+                await items.MaterialiseJobAsync(jobId, ct);
                 var stopped = await store.ExecuteAsync($"""
                     UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
                       finished_at = @now, updated_at = @now, destination_payload_protected = NULL
@@ -174,14 +190,18 @@ public sealed class JobTransitions(
 
     /// <summary>
     /// Stops the jobs that <paramref name="where"/> selects by <see cref="JobStateMachine.Stop"/>: those that may stop now
-    /// stop, running ones are asked to (in this order, so a job leased in between is asked). Inside the caller's transaction.
+    /// stop, running ones are asked to (in this order, so a job leased in between is asked); the jobs of run items are
+    /// written as Stopped rows. Inside the caller's transaction.
     /// </summary>
     private async Task<(int StoppedNow, int StopRequested)> StopWhereAsync(
         string where, string message, DateTimeOffset now, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
         var stopNow = JobStateMachine.SourcesOf(JobStatus.Stopped).Where(s => JobStateMachine.Stop(s) == StopEffect.StopNow);
         var askAgent = Enum.GetValues<JobStatus>().Where(s => JobStateMachine.Stop(s) == StopEffect.RequestFromAgent);
-        var stopped = await store.ExecuteAsync($"""
+        // The items' jobs first, written Stopped (all waiting: they stop now). An item a lease claim is making rows of
+        // meanwhile is waited for and then gone; the UPDATEs below, each a new snapshot, find its rows.
+        var stopped = await items.StopWhereAsync(where, JobErrorCodes.StoppedByAdministrator, message, now, ct, parameters);
+        stopped += await store.ExecuteAsync($"""
             UPDATE jobs SET status = {(int)JobStatus.Stopped}, error_code = @code, error_message = @message,
               finished_at = @now, updated_at = @now, destination_payload_protected = NULL
             WHERE {where} AND status IN ({InList(stopNow)})
@@ -238,6 +258,8 @@ public sealed class JobTransitions(
               AND status = {(int)JobStatus.WaitingToStart}
             RETURNING id
             """, [("agent", Guid.Empty), ("token", Guid.Empty), ("expires", Dialect.Time(now + duration)), ("now", Dialect.Time(now)), ("mapping", Guid.Empty)]);
+        // The mappings' next jobs may still be derived from run items: the claims below need them as rows.
+        await items.MaterialiseForLeaseAsync(requests.Select(r => r.MappingId).Distinct(), ct);
         foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId))
         {
             if (await SendAgainAsync(held, sendAgain, mappingId, agentId, now + duration, now, ct) is { } again)
@@ -259,7 +281,8 @@ public sealed class JobTransitions(
         await transaction.CommitRegardlessAsync();
         observed.Granted(leased, requests, resent.Count);
         var ids = leased.Values.ToList();
-        var jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
+        // Leased, so rows: read from the table, not by id through the view (which derives every run item's jobs to compare ids).
+        var jobs = await db.StoredJobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.MappingId, ct);
         foreach (var job in jobs.Values)
         {
             using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
@@ -410,7 +433,8 @@ public sealed class JobTransitions(
 
     /// <summary>The jobs running now, on every replica (read through the running jobs' partial index).</summary>
     public Task<int> CountRunningAsync(CancellationToken ct) =>
-        db.Jobs.IgnoreQueryFilters().CountAsync(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt != null, ct);
+        // Running, so rows: through the view, SQLite would also derive every run item's jobs to test their status.
+        db.StoredJobs.IgnoreQueryFilters().CountAsync(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt != null, ct);
 
     /// <summary>
     /// Returns jobs whose lease lapsed to their queue, or ends them as <see cref="JobOutcomeRules.AfterLapsedLease"/>
@@ -420,7 +444,8 @@ public sealed class JobTransitions(
     public async Task<int> ExpireLeasesAsync(int maxAttempts, CancellationToken ct, DateTimeOffset? watchingSince = null)
     {
         var now = time.GetUtcNow();
-        var lapsed = await db.Jobs.AsNoTracking()
+        // Running jobs are rows (StoredJobs): the tick reads the table's partial index, not every run item's derived jobs.
+        var lapsed = await db.StoredJobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.InProgress && j.LeaseExpiresAt < now)
             .OrderBy(j => j.LeaseExpiresAt)
             .Select(j => new
@@ -525,6 +550,7 @@ public sealed class JobTransitions(
             }
             using var scope = log.Job(job.RunId, job.Id, job.MappingId, job.AgentId);
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await items.MaterialiseJobAsync(job.Id, ct);
             var changed = await store.ExecuteAsync($"""
                 UPDATE jobs SET status = @status, error_code = @code, error_message = @message, updated_at = @now, finished_at = @now
                 WHERE id = @id AND status = {(int)JobStatus.WaitingToStart}
@@ -621,7 +647,8 @@ public sealed class JobTransitions(
 
     private async Task AfterJobOverAsync(Guid jobId, Guid mappingId, JobStatus status, DateTimeOffset now, CancellationToken ct)
     {
-        var kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
+        // Over, so a row (StoredJobs).
+        var kind = await db.StoredJobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
         telemetry.JobEnded(status, kind);
         // The offline join data holds the machine account's password: once the job is over nobody needs it.
         await store.ExecuteAsync("UPDATE jobs SET destination_payload_protected = NULL WHERE id = @id AND destination_payload_protected IS NOT NULL",

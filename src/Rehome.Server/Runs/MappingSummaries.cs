@@ -18,11 +18,11 @@ public sealed class MappingSummaries(StoreCommands store)
 
     /// <summary>
     /// As <see cref="RefreshAsync"/> for every mapping whose latest run is this one. They are found through the run's
-    /// jobs (a mapping's jobs go only with the mapping, so each such mapping has some), not through an index on
+    /// jobs, rows or derived (a mapping's jobs go only with the mapping, so each such mapping has some), not through an index on
     /// last_run_id, which every new run would have to update for each of its mappings.
     /// </summary>
     public Task RefreshRunAsync(Guid runId, DateTimeOffset now, CancellationToken ct) =>
-        store.ExecuteAsync(RefreshSql("id IN (SELECT r.mapping_id FROM jobs r WHERE r.run_id = @run) AND last_run_id = @run"), ct,
+        store.ExecuteAsync(RefreshSql("id IN (SELECT r.mapping_id FROM all_jobs r WHERE r.run_id = @run) AND last_run_id = @run"), ct,
             ("now", Dialect.Time(now)), ("run", runId));
 
     /// <summary>As <see cref="RefreshAsync"/> for many mappings, a few hundred a statement.</summary>
@@ -96,10 +96,18 @@ public sealed class MappingSummaries(StoreCommands store)
 
     private static readonly string Order = ShownFirstOrder("j");
 
+    /// <summary>
+    /// The mapping's jobs of its last run, rows or derived, each branch filtered by the mapping's columns itself: SQLite
+    /// does not push a correlated condition into the all_jobs view, and would read every job for each mapping.
+    /// </summary>
     private static string RefreshSql(string where) => $"""
         UPDATE mappings SET (stage, status, last_job_id, items_done, items_total) = (
-            SELECT j.kind, j.status, j.id, j.items_done, j.items_total FROM jobs j
-            WHERE j.mapping_id = mappings.id AND j.run_id = mappings.last_run_id
+            SELECT j.kind, j.status, j.id, j.items_done, j.items_total FROM (
+                SELECT kind, status, id, items_done, items_total FROM jobs
+                WHERE mapping_id = mappings.id AND run_id = mappings.last_run_id
+                UNION ALL
+                SELECT kind, status, id, items_done, items_total FROM derived_jobs
+                WHERE mapping_id = mappings.id AND run_id = mappings.last_run_id) j
             ORDER BY {Order}
             LIMIT 1),
           updated_at = @now

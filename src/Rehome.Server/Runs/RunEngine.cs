@@ -56,7 +56,7 @@ public sealed class RunEngine(
         if (selection.MappingIds is { } explicitIds)
         {
             mappingIds = explicitIds;
-            mappings = explicitIds.Distinct().Count() > RunRules.MaxMappingsPerRun ? [] : await MappingFactsAsync(selected, ct);
+            mappings = explicitIds.Distinct().Count() > RunRules.MaxMappingsPerRun ? [] : await MappingFactsAsync(projectId, selected, ct);
         }
         else
         {
@@ -72,7 +72,7 @@ public sealed class RunEngine(
             else
             {
                 // The matching mappings are the ones whose facts are read: one pass over them gives both.
-                mappings = await MappingFactsAsync(selected, ct);
+                mappings = await MappingFactsAsync(projectId, selected, ct);
                 mappingIds = [.. mappings.Keys];
             }
         }
@@ -119,7 +119,7 @@ public sealed class RunEngine(
             over = over.Where(j => kinds.Contains(j.Kind)).ToList();
         }
         var facts = await ProjectFactsAsync(run.ProjectId, ct);
-        var mappings = await MappingFactsAsync(db.Mappings.Where(m => m.ProjectId == run.ProjectId), ct);
+        var mappings = await MappingFactsAsync(run.ProjectId, db.Mappings.Where(m => m.ProjectId == run.ProjectId), ct);
         // Mappings that need the same kinds again are planned together; the plans are then one run.
         var groups = over.GroupBy(j => j.MappingId)
             .GroupBy(g => string.Join(',', g.Select(j => j.Kind).Distinct().Order()), g => g.Key);
@@ -165,9 +165,10 @@ public sealed class RunEngine(
         {
             return archived;
         }
-        var original = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+        var original = await db.FindJobAsync(jobId, ct) ?? throw new KeyNotFoundException($"Job {jobId} does not exist.");
         var latestRevert = original.RevertedBy is { } by
-            ? await db.Jobs.AsNoTracking().Where(j => j.Id == by).Select(j => (JobStatus?)j.Status).FirstOrDefaultAsync(ct)
+            // A revert is written as a row (WriteAsync): read from the table.
+            ? await db.StoredJobs.AsNoTracking().Where(j => j.Id == by).Select(j => (JobStatus?)j.Status).FirstOrDefaultAsync(ct)
             : null;
         var mappingActive = await db.Jobs.AsNoTracking()
             .AnyAsync(j => j.MappingId == original.MappingId && JobStatuses.Active.Contains(j.Status), ct);
@@ -175,7 +176,7 @@ public sealed class RunEngine(
         var laterNotReverted = await db.Jobs.AsNoTracking()
             .Where(j => j.MappingId == original.MappingId && j.Kind == original.Kind && !j.DryRun && j.RevertOf == null
                 && j.StartedAt != null && j.CreatedAt > original.CreatedAt)
-            .AnyAsync(j => !db.Jobs.Any(r => r.Id == j.RevertedBy && (r.Status == JobStatus.Finished || r.Status == JobStatus.Exceptions)), ct);
+            .AnyAsync(j => !db.StoredJobs.Any(r => r.Id == j.RevertedBy && (r.Status == JobStatus.Finished || r.Status == JobStatus.Exceptions)), ct);
         if (RevertRules.Check(new RevertFacts(
                 original.Kind, original.Status, original.DryRun, original.RevertOf is not null, latestRevert, mappingActive, laterNotReverted))
             is { } refused)
@@ -256,8 +257,11 @@ public sealed class RunEngine(
         await db.SaveChangesAsync(ct);
         var prepared = prepare.Elapsed;
         var step = System.Diagnostics.Stopwatch.StartNew();
+        // A revert is one job written as a row (it names the job it reverts, which a run item cannot say).
+        var (items, rows, shownFirst) = Itemised(run, plan, itemise: revertOf is null);
+        await BulkWriter.InsertRunItemsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, items, ct);
         await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect,
-            new BulkWriter.NewJobs(run.Id, projectId, now, dryRun, revertOf), jobs, ct);
+            new BulkWriter.NewJobs(run.Id, projectId, now, dryRun, revertOf), rows, ct);
         var insert = step.Elapsed;
         if (dryRun || revertOf is not null)
         {
@@ -266,17 +270,67 @@ public sealed class RunEngine(
             db.ChangeTracker.Clear();
             return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
         }
-        // The plan already knows which job each mapping shows (by the same rule as the store's refresh).
-        var shown = Comparer<PlannedJob>.Create((a, b) => MappingSummaryRules.Compare((a.Status, a.Kind), (b.Status, b.Kind)));
-        var rows = jobs.GroupBy(j => j.MappingId)
-            .Select(g => g.Min(shown)!)
-            .Select(j => new MappingSummaries.RunStart(j.MappingId, j.Id, j.Kind, j.Status))
-            .ToList();
-        await summaries.ShowNewRunAsync(run.Id, rows, now, ct);
-        logger.LogInformation("Run {RunId} written: run and jobs prepared {PrepareMs:F0} ms, insert {InsertMs:F0} ms, mapping summaries {SummariesMs:F0} ms",
-            run.Id, prepared.TotalMilliseconds, insert.TotalMilliseconds, (step.Elapsed - insert).TotalMilliseconds);
+        await summaries.ShowNewRunAsync(run.Id, shownFirst, now, ct);
+        logger.LogInformation(
+            "Run {RunId} written: run and jobs prepared {PrepareMs:F0} ms, insert {InsertMs:F0} ms ({ItemCount} run items, {JobRowCount} job rows), mapping summaries {SummariesMs:F0} ms",
+            run.Id, prepared.TotalMilliseconds, insert.TotalMilliseconds, items.Count, rows.Count, (step.Elapsed - insert).TotalMilliseconds);
         db.ChangeTracker.Clear();
         return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
+    }
+
+    /// <summary>
+    /// A run item for each mapping whose planned jobs one derives exactly (<see cref="RunItems.FromPlanned(IReadOnlyList{PlannedJob}, Guid, Guid, bool, bool, DateTimeOffset)"/>), and the
+    /// jobs of the other mappings as rows.
+    /// </summary>
+    private static (List<RunItem> Items, IReadOnlyList<PlannedJob> Rows, List<MappingSummaries.RunStart> ShownFirst) Itemised(
+        Run run, RunPlan plan, bool itemise)
+    {
+        var jobs = plan.Jobs;
+        var asked = itemise;
+        var items = new List<RunItem>(itemise ? jobs.Count / JobKinds.All.Count : 0);
+        var rows = itemise ? new List<PlannedJob>() : [.. jobs];
+        var shownFirst = new List<MappingSummaries.RunStart>();
+        // The planner gives each mapping's jobs one after the other (a re-run, one plan per mapping group): one pass over
+        // those stretches, without grouping 250,000 jobs. A mapping met twice would make two items of one id: then rows.
+        var seen = new HashSet<Guid>();
+        for (int start = 0, end; start < jobs.Count; start = end)
+        {
+            var mapping = jobs[start].MappingId;
+            var shown = jobs[start];
+            for (end = start + 1; end < jobs.Count && jobs[end].MappingId == mapping; end++)
+            {
+                // The plan already knows which job each mapping shows (by the same rule as the store's refresh).
+                if (MappingSummaryRules.Compare((jobs[end].Status, jobs[end].Kind), (shown.Status, shown.Kind)) < 0)
+                {
+                    shown = jobs[end];
+                }
+            }
+            shownFirst.Add(new MappingSummaries.RunStart(mapping, shown.Id, shown.Kind, shown.Status));
+            itemise &= seen.Add(mapping);
+            if (!itemise)
+            {
+                continue;
+            }
+            if (RunItems.FromPlanned(jobs, start, end - start, run.Id, run.ProjectId, plan.Scheduled, run.DryRun, run.CreatedAt) is { } item)
+            {
+                items.Add(item);
+            }
+            else
+            {
+                for (var i = start; i < end; i++)
+                {
+                    rows.Add(jobs[i]);
+                }
+            }
+        }
+        if (asked && !itemise)
+        {
+            // A mapping came twice (no planner does this): every job as a row, each mapping shown once, as before run items.
+            var shown = Comparer<PlannedJob>.Create((a, b) => MappingSummaryRules.Compare((a.Status, a.Kind), (b.Status, b.Kind)));
+            return ([], jobs, jobs.GroupBy(j => j.MappingId).Select(g => g.Min(shown)!)
+                .Select(j => new MappingSummaries.RunStart(j.MappingId, j.Id, j.Kind, j.Status)).ToList());
+        }
+        return (items, rows, shownFirst);
     }
 
     private async Task<ProjectFacts> ProjectFactsAsync(Guid projectId, CancellationToken ct)
@@ -304,12 +358,17 @@ public sealed class RunEngine(
     /// index, see the store). One pass instead of one for the mappings and one for their jobs halves a
     /// 50,000-mapping confirmation. The rows are read as they come and each mapping's kinds kept as bits: no list of
     /// rows and no set per mapping (the few combinations of kinds are shared, <see cref="ActiveKindSets"/>).
+    /// The jobs of run items are all waiting: their kinds are read from the project's items, not derived through
+    /// all_jobs (which SQLite would derive whole for the join). The items are read <em>before</em> the rows: a writer
+    /// turns an item into rows in one transaction, so under READ COMMITTED (a snapshot per statement) a job is seen at
+    /// least once, as an item or as a row; rows first could miss a job made a row (and leased) between the two reads.
     /// </summary>
-    private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(IQueryable<Mapping> selected, CancellationToken ct)
+    private async Task<Dictionary<Guid, MappingFacts>> MappingFactsAsync(Guid projectId, IQueryable<Mapping> selected, CancellationToken ct)
     {
+        var items = await db.RunItems.AsNoTracking().Where(i => i.ProjectId == projectId).Select(i => new { i.MappingId, i.Kinds }).ToListAsync(ct);
         var rows = (
                 from m in selected
-                join j in db.Jobs.Where(j => j.Status >= JobStatuses.FirstActive && j.Status <= JobStatuses.LastActive) on m.Id equals j.MappingId into active
+                join j in db.StoredJobs.Where(j => j.Status >= JobStatuses.FirstActive && j.Status <= JobStatuses.LastActive) on m.Id equals j.MappingId into active
                 from j in active.DefaultIfEmpty()
                 select new
                 {
@@ -331,6 +390,13 @@ public sealed class RunEngine(
             if (m.ActiveKind is { } kind)
             {
                 mapping.ActiveKinds |= ActiveKindSets.Bit(kind);
+            }
+        }
+        foreach (var item in items)
+        {
+            if (found.TryGetValue(item.MappingId, out var mapping))
+            {
+                found[item.MappingId] = mapping with { ActiveKinds = mapping.ActiveKinds | (uint)item.Kinds };
             }
         }
         var facts = new Dictionary<Guid, MappingFacts>(found.Count);

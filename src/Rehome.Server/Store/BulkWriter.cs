@@ -51,6 +51,18 @@ public static class BulkWriter
             : columns;
     }
 
+    private static readonly Column<RunItem>[] RunItemColumns =
+    [
+        new("id", NpgsqlDbType.Uuid, (i, _) => i.Id),
+        new("run_id", NpgsqlDbType.Uuid, (i, _) => i.RunId),
+        new("project_id", NpgsqlDbType.Uuid, (i, _) => i.ProjectId),
+        new("mapping_id", NpgsqlDbType.Uuid, (i, _) => i.MappingId),
+        new("kinds", NpgsqlDbType.Integer, (i, _) => i.Kinds),
+        new("scheduled", NpgsqlDbType.Boolean, (i, _) => i.Scheduled),
+        new("dry_run", NpgsqlDbType.Boolean, (i, _) => i.DryRun),
+        new("created_at", NpgsqlDbType.TimestampTz, (i, d) => d.Time(i.CreatedAt)),
+    ];
+
     private static readonly Column<Mapping>[] MappingColumns =
     [
         new("id", NpgsqlDbType.Uuid, (m, _) => m.Id),
@@ -70,6 +82,11 @@ public static class BulkWriter
     public static Task InsertJobsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
         NewJobs run, IReadOnlyList<PlannedJob> jobs, CancellationToken cancellationToken) =>
         InsertAsync(connection, transaction, dialect, "jobs", JobColumns(run), jobs, cancellationToken);
+
+    /// <summary>A run's items: one row per mapping standing for its jobs (<see cref="RunItem"/>).</summary>
+    public static Task InsertRunItemsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
+        IReadOnlyList<RunItem> items, CancellationToken cancellationToken) =>
+        InsertAsync(connection, transaction, dialect, "run_items", RunItemColumns, items, cancellationToken);
 
     public static Task InsertMappingsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
         IReadOnlyList<Mapping> mappings, CancellationToken cancellationToken) =>

@@ -40,7 +40,18 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<Run> Runs => Set<Run>();
 
+    /// <summary>Every job: the <c>jobs</c> table and the jobs derived from run items (the <c>all_jobs</c> view, <see cref="CompactJobsSchema"/>).</summary>
     public DbSet<Job> Jobs => Set<Job>();
+
+    /// <summary>
+    /// Only the jobs that are rows, for the few hot reads whose jobs are rows by then: a job that was leased, ran, or
+    /// waits for its destination has been written as a row (run items never hold those), and reading the table spares
+    /// deriving every run item's jobs to find one by id or by a status they never have.
+    /// </summary>
+    public IQueryable<Job> StoredJobs => Jobs.FromSqlRaw("SELECT * FROM jobs");
+
+    /// <summary>Mappings of a run whose jobs are not rows yet (<see cref="RunItem"/>).</summary>
+    public DbSet<RunItem> RunItems => Set<RunItem>();
 
     public DbSet<JobLogLine> JobLogLines => Set<JobLogLine>();
 
@@ -169,7 +180,9 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
         });
         modelBuilder.Entity<Job>(e =>
         {
+            // Written to the table; read through the view that adds the jobs of run items (CompactJobsSchema).
             e.ToTable("jobs");
+            e.ToView("all_jobs");
             // Few indexes on purpose: a run writes 250,000 rows at once and every index is paid per row.
             // (run, mapping) serves the jobs of a run, a mapping's jobs in its last run, and a rejoin's dependents.
             e.HasIndex(j => new { j.RunId, j.MappingId });
@@ -191,6 +204,16 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             // run. Jobs are written only by the run engine, in the transaction that writes their run, and are
             // deleted with their mapping or project by the API (MappingsApi, ProjectsApi).
             e.HasQueryFilter(j => VisibleProjects == null || VisibleProjects.Contains(j.ProjectId));
+        });
+        modelBuilder.Entity<RunItem>(e =>
+        {
+            e.ToTable("run_items");
+            // The mapping's items are turned into jobs before any write to its jobs, and its derived jobs are read by
+            // mapping (its report, the active-job rule, the agent's next job); a run's by run, and a mapping's summary by
+            // both (SQLite picks the run's index for "run and mapping" unless it has both). No foreign keys, as jobs.
+            e.HasIndex(i => i.MappingId);
+            e.HasIndex(i => new { i.RunId, i.MappingId });
+            e.HasQueryFilter(i => VisibleProjects == null || VisibleProjects.Contains(i.ProjectId));
         });
         modelBuilder.Entity<JobLogLine>(e =>
         {

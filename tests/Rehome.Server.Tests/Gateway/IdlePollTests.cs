@@ -365,17 +365,24 @@ public sealed class PresenceFlushTests
 /// <summary>The server's one recheck finds a job no signal announced on both stores (its ids are one collection parameter).</summary>
 public sealed class PollRecheckStoresTests
 {
+    /// <summary>
+    /// With an offline-join destination, the rejoin waits for its destination's preparation and is a job row; with
+    /// Entra ID it needs none and stays a run item until it is leased: the recheck must find both.
+    /// </summary>
     [Theory]
-    [InlineData(StoreProvider.Sqlite)]
-    [InlineData(StoreProvider.PostgreSql)]
-    public async Task The_recheck_finds_the_held_polls_unannounced_job_and_only_it(StoreProvider provider)
+    [InlineData(StoreProvider.Sqlite, false)]
+    [InlineData(StoreProvider.PostgreSql, false)]
+    [InlineData(StoreProvider.Sqlite, true)]
+    [InlineData(StoreProvider.PostgreSql, true)]
+    public async Task The_recheck_finds_the_held_polls_unannounced_job_and_only_it(StoreProvider provider, bool runItems)
     {
         await using var host = await StartAsync(provider);
-        using var idle = await EnrollAsync(host);
+        Task<EnrolledDevice> Enroll() => runItems ? host.EnrollDeviceAsync(AgentWorld.EntraDestination()) : EnrollAsync(host);
+        using var idle = await Enroll();
         var devices = new List<EnrolledDevice>();
         for (var i = 0; i < 3; i++)
         {
-            devices.Add(await EnrollAsync(host));
+            devices.Add(await Enroll());
         }
         var signals = host.App.Services.GetRequiredService<JobSignals>();
         // Jobs for the three; the idle agent waits with nothing.
@@ -384,6 +391,11 @@ public sealed class PollRecheckStoresTests
             await host.RunAsync(device, "RejoinDomain");
             var entry = await host.App.Services.GetRequiredService<AgentRegistry>().FindAsync(device.AgentId, CancellationToken.None);
             entry!.CheckedGeneration = signals.Generation(device.MappingId);
+        }
+        await using (var scope = host.App.Services.CreateAsyncScope())
+        {
+            var items = await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().RunItems.CountAsync();
+            Assert.Equal(runItems ? 3 : 0, items);
         }
         var recheck = host.App.Services.GetServices<IHostedService>().OfType<PollRecheck>().Single();
         // Three mappings a statement: the four waiting polls are two statements, the second with one mapping. Whatever

@@ -20,7 +20,8 @@ public sealed class AutopilotImports(RehomeDbContext db)
 {
     public async Task<FollowedImport> FollowedAsync(Guid jobId, Guid leaseToken, string serialNumber, CancellationToken ct)
     {
-        var row = await Held(jobId, leaseToken).AsNoTracking()
+        // A held job is a row: read the table, not the view that derives every run item's jobs to compare ids.
+        var row = await Held(db.StoredJobs, jobId, leaseToken).AsNoTracking()
             .Select(j => new { j.AutopilotImportId, j.AutopilotImportSerial }).FirstOrDefaultAsync(ct);
         // A serial number that changed (another device's hash, a replaced board) is a new import.
         return new FollowedImport(row is not null, row is not null && row.AutopilotImportSerial == serialNumber ? row.AutopilotImportId : null);
@@ -32,7 +33,7 @@ public sealed class AutopilotImports(RehomeDbContext db)
     /// follows. Not cancellable: an import Graph has started is recorded even if the agent hung up.
     /// </summary>
     public Task ProcessingAsync(Guid jobId, Guid leaseToken, string serialNumber, string importId, string? followed) =>
-        Held(jobId, leaseToken)
+        Held(db.Jobs, jobId, leaseToken)
             .Where(j => j.AutopilotImportId == null || j.AutopilotImportSerial != serialNumber || j.AutopilotImportId == followed)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.AutopilotImportId, importId).SetProperty(j => j.AutopilotImportSerial, serialNumber),
                 CancellationToken.None);
@@ -42,12 +43,12 @@ public sealed class AutopilotImports(RehomeDbContext db)
     /// number, so nothing is read again. Another ask's import of the same serial, recorded meanwhile, stays.
     /// </summary>
     public Task EndedAsync(Guid jobId, Guid leaseToken, string serialNumber, string? followed) =>
-        Held(jobId, leaseToken)
+        Held(db.Jobs, jobId, leaseToken)
             .Where(j => j.AutopilotImportId != null && (j.AutopilotImportId == followed || j.AutopilotImportSerial != serialNumber))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.AutopilotImportId, (string?)null).SetProperty(j => j.AutopilotImportSerial, (string?)null),
                 CancellationToken.None);
 
-    private IQueryable<Job> Held(Guid jobId, Guid leaseToken) =>
-        db.Jobs.IgnoreQueryFilters().Where(j =>
+    private static IQueryable<Job> Held(IQueryable<Job> jobs, Guid jobId, Guid leaseToken) =>
+        jobs.IgnoreQueryFilters().Where(j =>
             j.Id == jobId && j.LeaseToken == leaseToken && j.Status == JobStatus.InProgress && j.Kind == JobKind.RegisterAutopilot);
 }

@@ -688,6 +688,8 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasDatabaseName("ix_jobs_run_id_mapping_id");
 
                     b.ToTable("jobs", (string)null);
+
+                    b.ToView("all_jobs", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Core.Runs.JobItem", b =>
@@ -834,6 +836,53 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasDatabaseName("ix_runs_project_id_created_at");
 
                     b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Core.Runs.RunItem", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("boolean")
+                        .HasColumnName("dry_run");
+
+                    b.Property<int>("Kinds")
+                        .HasColumnType("integer")
+                        .HasColumnName("kinds");
+
+                    b.Property<Guid>("MappingId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("mapping_id");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<bool>("Scheduled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("scheduled");
+
+                    b.HasKey("Id")
+                        .HasName("pk_run_items");
+
+                    b.HasIndex("MappingId")
+                        .HasDatabaseName("ix_run_items_mapping_id");
+
+                    b.HasIndex("RunId", "MappingId")
+                        .HasDatabaseName("ix_run_items_run_id_mapping_id");
+
+                    b.ToTable("run_items", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackage", b =>

@@ -689,6 +689,8 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasDatabaseName("ix_jobs_run_id_mapping_id");
 
                     b.ToTable("jobs", (string)null);
+
+                    b.ToView("all_jobs", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Core.Runs.JobItem", b =>
@@ -834,6 +836,56 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasDatabaseName("ix_runs_project_id_created_at");
 
                     b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("Rehome.Core.Runs.RunItem", b =>
+                {
+                    b.Property<byte[]>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dry_run");
+
+                    b.Property<int>("Kinds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("kinds");
+
+                    b.Property<byte[]>("MappingId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("mapping_id");
+
+                    b.Property<byte[]>("ProjectId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("project_id");
+
+                    b.Property<byte[]>("RunId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("run_id");
+
+                    b.Property<bool>("Scheduled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("scheduled");
+
+                    b.HasKey("Id")
+                        .HasName("pk_run_items");
+
+                    b.HasIndex("MappingId")
+                        .HasDatabaseName("ix_run_items_mapping_id");
+
+                    b.HasIndex("RunId", "MappingId")
+                        .HasDatabaseName("ix_run_items_run_id_mapping_id");
+
+                    b.ToTable("run_items", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Server.AgentUpdates.AgentPackage", b =>

@@ -1,0 +1,96 @@
+using Rehome.Core.Runs;
+using Rehome.Server.Store;
+
+namespace Rehome.Server.Runs;
+
+/// <summary>
+/// Turns run items into the job rows they stand for (<see cref="CompactJobsSchema"/>), inside the caller's
+/// transaction: every writer of a job that may still be derived calls this first, so that its UPDATE finds the row.
+/// All the jobs of an item become rows together, so a job that is a row has its whole mapping's run as rows (its
+/// prerequisite and dependents included). A job that was leased, ran or waits for its destination is always a row.
+/// </summary>
+public sealed class RunItemStore(StoreCommands store)
+{
+    private SqlDialect Dialect => store.Dialect;
+
+    /// <summary>The mapping's items (of any run). Costs one indexed statement when it has none: the lease claim calls it.</summary>
+    public Task<int> MaterialiseMappingAsync(Guid mappingId, CancellationToken ct) =>
+        MaterialiseWhereAsync("mapping_id = @mapping", ct, ("mapping", mappingId));
+
+    /// <summary>Every item of the run.</summary>
+    public Task<int> MaterialiseRunAsync(Guid runId, CancellationToken ct) =>
+        MaterialiseWhereAsync("run_id = @run", ct, ("run", runId));
+
+    /// <summary>
+    /// The released items of the polled mappings, for a lease claim: one statement for the batch. On PostgreSQL it
+    /// skips items another transaction holds (a stop, a release, another claim): the claim never waits on an item, so
+    /// it cannot deadlock with a stop of a large run, and a mapping skipped is leased at its next poll. A scheduled
+    /// item is left alone: its jobs cannot be leased, and rows made from it could miss the release (which updates
+    /// items before jobs).
+    /// </summary>
+    public async Task<int> MaterialiseForLeaseAsync(IEnumerable<Guid> mappingIds, CancellationToken ct)
+    {
+        var jobs = 0;
+        foreach (var chunk in mappingIds.Chunk(500))
+        {
+            var (list, parameters) = StoreCommands.InList(chunk);
+            var where = $"mapping_id IN ({list}) AND scheduled = @no";
+            jobs += await MaterialiseWhereAsync(
+                Dialect.IsPostgres ? $"id IN (SELECT id FROM run_items WHERE {where} FOR UPDATE SKIP LOCKED)" : where,
+                ct, [("no", false), .. parameters]);
+        }
+        return jobs;
+    }
+
+    /// <summary>
+    /// Stops the jobs of the items that <paramref name="where"/> selects (all waiting, so all stop now): writes them as
+    /// Stopped rows straight from the items, instead of rows that an UPDATE then stops. Returns the jobs stopped.
+    /// </summary>
+    public Task<int> StopWhereAsync(string where, string code, string message, DateTimeOffset now, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
+        MaterialiseWhereAsync(where, ct, new Dictionary<string, string>
+        {
+            ["status"] = $"{(int)JobStatus.Stopped}",
+            ["error_code"] = "@code",
+            ["error_message"] = "@message",
+            ["finished_at"] = "@now",
+            ["updated_at"] = "@now",
+        }, [("code", code), ("message", message), ("now", Dialect.Time(now)), .. parameters]);
+
+    /// <summary>The item this job belongs to, if it is still one (its id says which: <see cref="RunItems.ItemOf"/>).</summary>
+    public Task<int> MaterialiseJobAsync(Guid jobId, CancellationToken ct) =>
+        MaterialiseWhereAsync("id = @item", ct, ("item", RunItems.ItemOf(jobId)));
+
+    /// <summary>
+    /// PostgreSQL: one statement that deletes the items and inserts their jobs; a concurrent caller waits on the deleted
+    /// rows and then finds none, so a job is never inserted twice. SQLite (one writer at a time): insert, then delete.
+    /// Returns the number of job rows written.
+    /// </summary>
+    private Task<int> MaterialiseWhereAsync(string where, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
+        MaterialiseWhereAsync(where, ct, null, parameters);
+
+    /// <summary>As above; <c>values</c> are columns written with these SQL values instead of the derived ones (a stop's status and error).</summary>
+    private async Task<int> MaterialiseWhereAsync(
+        string where, CancellationToken ct, IReadOnlyDictionary<string, string>? values, (string Name, object? Value)[] parameters)
+    {
+        var names = CompactJobsSchema.MaterialisedColumns.Split(", ").Concat(values?.Keys ?? []).Distinct().ToList();
+        var columns = string.Join(", ", names);
+        var selected = string.Join(", ", names.Select(c => values is not null && values.TryGetValue(c, out var value) ? value : c));
+        if (Dialect.IsPostgres)
+        {
+            return await store.ExecuteAsync($"""
+                WITH taken AS (DELETE FROM run_items WHERE {where} RETURNING *)
+                INSERT INTO jobs ({columns})
+                SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect("taken", postgres: true)}) d
+                """, ct, parameters);
+        }
+        var written = await store.ExecuteAsync($"""
+            INSERT INTO jobs ({columns})
+            SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect($"(SELECT * FROM run_items WHERE {where})", postgres: false)}) d
+            """, ct, parameters);
+        if (written > 0)
+        {
+            await store.ExecuteAsync($"DELETE FROM run_items WHERE {where}", ct, parameters);
+        }
+        return written;
+    }
+}
