@@ -55,6 +55,31 @@ public static class RunItems
 
     private static bool Prerequisite(int kinds, JobKind kind) => kind.NeedsRejoin() && (kinds & Bit(JobKind.RejoinDomain)) != 0;
 
+    /// <summary>
+    /// The job a mapping shows while its newest run is this item (<see cref="MappingSummaryRules"/>): the store's
+    /// <c>mapping_states</c> view is generated from this, for every kinds and scheduled flag.
+    /// </summary>
+    public static (JobKind Kind, JobStatus Status) Shown(int kinds, bool scheduled)
+    {
+        var shown = JobKinds.All.Where(k => (kinds & Bit(k)) != 0)
+            .Select(k => (Status: Status(scheduled, kinds, k), Kind: k))
+            .Aggregate((a, b) => MappingSummaryRules.Compare(a, b) <= 0 ? a : b);
+        return (shown.Kind, shown.Status);
+    }
+
+    /// <summary>Every kinds value an item can hold: one bit or more of <see cref="JobKinds.All"/>.</summary>
+    public static IEnumerable<int> AllKinds()
+    {
+        var every = JobKinds.All.Aggregate(0, (bits, k) => bits | Bit(k));
+        for (var kinds = 1; kinds <= every; kinds++)
+        {
+            if ((kinds & ~every) == 0)
+            {
+                yield return kinds;
+            }
+        }
+    }
+
     /// <summary>The jobs the item stands for, in kind order, as a run's planner made them.</summary>
     public static IEnumerable<PlannedJob> Jobs(RunItem item) =>
         JobKinds.All.Where(k => (item.Kinds & Bit(k)) != 0).Select(k => new PlannedJob(

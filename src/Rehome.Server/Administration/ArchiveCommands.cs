@@ -76,7 +76,7 @@ public sealed class ArchiveCommands(RehomeDbContext db, StoreCommands store, Rep
         {
             return null;
         }
-        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        var mappings = (await db.MappingsOfAsync(projectId, ct)).AsNoTracking();
         var runs = db.Runs.AsNoTracking().Where(r => r.ProjectId == projectId);
         return new ArchiveState(
             project.Name, project.ArchivedAt is not null, project.UpdatedAt,

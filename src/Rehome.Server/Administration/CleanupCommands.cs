@@ -119,7 +119,7 @@ public sealed class CleanupCommands(RehomeDbContext db, StoreCommands store, Age
     private async Task<(List<(Guid Id, Guid? AgentId)> Completed, Dictionary<string, int> Kept)> JudgeAsync(
         Guid projectId, CleanupSelection selection, CancellationToken ct)
     {
-        var project = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        var project = (await db.MappingsOfAsync(projectId, ct)).AsNoTracking();
         IQueryable<Mapping> selected = selection.Filter is { } filter ? MappingQuery.Apply(db, project, filter) : project;
         var mappings = await selected.Select(m => new { m.Id, m.AgentId }).ToListAsync(ct);
         if (selection.MappingIds is { } ids)

@@ -62,7 +62,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
         {
             return problem;
         }
-        var mappings = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        var mappings = (await db.MappingsOfAsync(projectId, ct)).AsNoTracking();
         if (input.Filter is { } filter)
         {
             mappings = MappingQuery.Apply(db, mappings, filter);

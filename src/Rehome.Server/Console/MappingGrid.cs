@@ -32,7 +32,7 @@ public sealed class MappingGrid(RehomeDbContext db, AgentCommands agents, Mappin
     public async Task<MappingWindow> WindowAsync(
         Guid projectId, MappingFilter filter, string? sort, int start, int count, CancellationToken ct)
     {
-        var query = MappingQuery.Apply(db, db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter);
+        var query = MappingQuery.Apply(db, (await db.MappingsOfAsync(projectId, ct)).AsNoTracking(), filter);
         // The grid asks again every second: past 10,000 rows its scroll bar takes a count up to 15 s old.
         var total = await counts.CountAsync(projectId, filter, query, ct);
         // The window's mappings with their agents and latest runs in one round trip (the joins are on primary keys,

@@ -88,7 +88,7 @@ public sealed class ReadinessCheck(
     public async Task<ReadinessReport?> CheckAsync(Guid projectId, ReadinessInput input, CancellationToken ct)
     {
         var kinds = input.Kinds is { Count: > 0 } chosen ? chosen.Distinct().Order().ToList() : [.. Enum.GetValues<JobKind>()];
-        var query = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        var query = (await db.MappingsOfAsync(projectId, ct)).AsNoTracking();
         query = input.MappingIds is { } ids ? query.Where(m => ids.Contains(m.Id)) : MappingQuery.Apply(db, query, input.Filter ?? new MappingFilter());
         var mappings = await query.OrderBy(m => m.SourceDeviceKey).Take(MaxMappings + 1).ToListAsync(ct);
         if (mappings.Count > MaxMappings)

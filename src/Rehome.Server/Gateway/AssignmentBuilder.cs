@@ -19,7 +19,9 @@ public sealed class AssignmentBuilder(RehomeDbContext db, SecretProtector secret
     {
         var mappingIds = jobs.Select(j => j.MappingId).ToList();
         var contexts = await (
-            from m in db.Mappings.AsNoTracking()
+            // The table: a leased job's mapping is a row that shows it (its run item became rows), and the view's join is
+            // a probe a mapping for nothing.
+            from m in db.StoredMappings.AsNoTracking()
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join s in db.Connections.AsNoTracking() on p.SourceConnectionId equals s.Id
             join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id

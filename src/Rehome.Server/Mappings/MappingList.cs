@@ -30,7 +30,7 @@ public sealed class MappingList(RehomeDbContext db, MappingCounts counts)
             return Failure.Validation([problem]);
         }
         var order = MappingOrder.Of(request.Sort);
-        var matching = MappingQuery.Apply(db, db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), request.Filter);
+        var matching = MappingQuery.Apply(db, (await db.MappingsOfAsync(projectId, ct)).AsNoTracking(), request.Filter);
         var rows = matching;
         if (request.After is { } after)
         {

@@ -80,7 +80,7 @@ public sealed class MappingTransfer(RehomeDbContext db, MappingImporter importer
         {
             return Failure.Validation([problem]);
         }
-        var mappings = await MappingQuery.Sort(MappingQuery.Apply(db, db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId), filter), null)
+        var mappings = await MappingQuery.Sort(MappingQuery.Apply(db, (await db.MappingsOfAsync(projectId, ct)).AsNoTracking(), filter), null)
             .ToListAsync(ct);
         using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         MappingCsv.Write(text, mappings);

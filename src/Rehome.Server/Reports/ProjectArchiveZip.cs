@@ -80,7 +80,7 @@ public static class ProjectArchiveZip
     {
         var targets = new HashSet<string>(StringComparer.Ordinal) { $"project:{projectId}" };
         targets.UnionWith(runIds.Select(id => $"run:{id}"));
-        targets.UnionWith((await db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId).Select(m => m.Id).ToListAsync(ct)).Select(id => $"mapping:{id}"));
+        targets.UnionWith((await db.StoredMappings.AsNoTracking().Where(m => m.ProjectId == projectId).Select(m => m.Id).ToListAsync(ct)).Select(id => $"mapping:{id}"));
         targets.UnionWith((await db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId).Select(j => j.Id).ToListAsync(ct)).Select(id => $"job:{id}"));
         var about = db.AuditLog.AsNoTracking().Where(a => a.Target.StartsWith("project:") || a.Target.StartsWith("run:")
             || a.Target.StartsWith("mapping:") || a.Target.StartsWith("job:"));

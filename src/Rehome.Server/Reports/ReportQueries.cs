@@ -31,7 +31,7 @@ public sealed class ReportQueries(RehomeDbContext db, TimeProvider time)
         {
             return null;
         }
-        var mappings = await db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId)
+        var mappings = await (await db.MappingsOfAsync(projectId, ct)).AsNoTracking()
             .GroupBy(m => new { m.Stage, m.Status })
             .Select(g => new { g.Key.Stage, g.Key.Status, Count = g.Count() })
             .ToListAsync(ct);

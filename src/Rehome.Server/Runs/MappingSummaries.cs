@@ -56,6 +56,10 @@ public sealed class MappingSummaries(StoreCommands store)
     /// </summary>
     public async Task ShowNewRunAsync(Guid runId, IReadOnlyList<RunStart> rows, DateTimeOffset now, CancellationToken ct)
     {
+        if (rows.Count == 0)
+        {
+            return;
+        }
         if (Dialect.IsPostgres)
         {
             await store.ExecuteAsync("""
@@ -84,6 +88,40 @@ public sealed class MappingSummaries(StoreCommands store)
             // Synchronous on purpose: Microsoft.Data.Sqlite's async methods run synchronously anyway and cost more.
             command.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>
+    /// Run items just turned into rows: each mapping's newest of these runs becomes its latest if it is newer than the
+    /// one it shows (as <see cref="ShowNewRunAsync"/> would have made it at the run's start, had its jobs been rows),
+    /// and the mapping shows its first job, now a row. Until then mapping_states showed the same from the item.
+    /// </summary>
+    public async Task ShowRunsAsync(IReadOnlyList<(Guid MappingId, Guid RunId)> items, DateTimeOffset now, CancellationToken ct)
+    {
+        // Ids compare as the stores keep them (PostgreSQL's uuid, SQLite's big-endian blob): a later run's v7 id is greater.
+        const string Newer = "(last_run_id IS NULL OR last_run_id < @run)";
+        if (Dialect.IsPostgres)
+        {
+            await store.ExecuteAsync($"""
+                UPDATE mappings SET last_run_id = s.run_id
+                FROM (SELECT DISTINCT ON (mapping_id) mapping_id, run_id FROM unnest(@mappings, @runs) AS u (mapping_id, run_id)
+                      ORDER BY mapping_id, run_id DESC) s
+                WHERE mappings.id = s.mapping_id AND {Newer.Replace("@run", "s.run_id", StringComparison.Ordinal)}
+                """, ct, ("mappings", items.Select(i => i.MappingId).ToArray()), ("runs", items.Select(i => i.RunId).ToArray()));
+        }
+        else
+        {
+            await using var command = store.CreateCommand($"UPDATE mappings SET last_run_id = @run WHERE id = @mapping AND {Newer}",
+                [("run", Guid.Empty), ("mapping", Guid.Empty)]);
+            var (run, mapping) = (command.Parameters["@run"], command.Parameters["@mapping"]);
+            command.Prepare();
+            foreach (var item in items)
+            {
+                run.Value = Dialect.Value(item.RunId);
+                mapping.Value = Dialect.Value(item.MappingId);
+                command.ExecuteNonQuery();
+            }
+        }
+        await RefreshManyAsync(items.Select(i => i.MappingId).Distinct(), now, ct);
     }
 
     /// <summary>Records that the mapping's device reached the destination domain.</summary>

@@ -48,7 +48,7 @@ public sealed class RunEngine(
             return archived;
         }
         var facts = await ProjectFactsAsync(projectId, ct);
-        var selected = Selected(projectId, selection);
+        var selected = await SelectedAsync(projectId, selection, ct);
         var countTime = TimeSpan.Zero;
         IReadOnlyList<Guid> mappingIds;
         Dictionary<Guid, MappingFacts> mappings;
@@ -270,6 +270,7 @@ public sealed class RunEngine(
             db.ChangeTracker.Clear();
             return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
         }
+        // Only the mappings whose jobs are rows: an item's mapping shows the item until it becomes rows (mapping_states).
         await summaries.ShowNewRunAsync(run.Id, shownFirst, now, ct);
         logger.LogInformation(
             "Run {RunId} written: run and jobs prepared {PrepareMs:F0} ms, insert {InsertMs:F0} ms ({ItemCount} run items, {JobRowCount} job rows), mapping summaries {SummariesMs:F0} ms",
@@ -280,7 +281,8 @@ public sealed class RunEngine(
 
     /// <summary>
     /// A run item for each mapping whose planned jobs one derives exactly (<see cref="RunItems.FromPlanned(IReadOnlyList{PlannedJob}, Guid, Guid, bool, bool, DateTimeOffset)"/>), and the
-    /// jobs of the other mappings as rows.
+    /// jobs of the other mappings as rows, with the job each of those mappings shows first (a run item's mapping shows
+    /// its item's through the mapping_states view: nothing is written to it).
     /// </summary>
     private static (List<RunItem> Items, IReadOnlyList<PlannedJob> Rows, List<MappingSummaries.RunStart> ShownFirst) Itemised(
         Run run, RunPlan plan, bool itemise)
@@ -305,7 +307,6 @@ public sealed class RunEngine(
                     shown = jobs[end];
                 }
             }
-            shownFirst.Add(new MappingSummaries.RunStart(mapping, shown.Id, shown.Kind, shown.Status));
             itemise &= seen.Add(mapping);
             if (!itemise)
             {
@@ -313,10 +314,12 @@ public sealed class RunEngine(
             }
             if (RunItems.FromPlanned(jobs, start, end - start, run.Id, run.ProjectId, plan.Scheduled, run.DryRun, run.CreatedAt) is { } item)
             {
+                // Its mapping's summary is derived from the item until it becomes rows (mapping_states).
                 items.Add(item);
             }
             else
             {
+                shownFirst.Add(new MappingSummaries.RunStart(mapping, shown.Id, shown.Kind, shown.Status));
                 for (var i = start; i < end; i++)
                 {
                     rows.Add(jobs[i]);
@@ -345,9 +348,9 @@ public sealed class RunEngine(
     /// The mappings whose facts a run needs: all matching the filter, or for explicit ids the whole project (tens of
     /// thousands of ids make no query: a parameter each would pass the database's limit).
     /// </summary>
-    private IQueryable<Mapping> Selected(Guid projectId, RunSelection selection)
+    private async Task<IQueryable<Mapping>> SelectedAsync(Guid projectId, RunSelection selection, CancellationToken ct)
     {
-        var project = db.Mappings.AsNoTracking().Where(m => m.ProjectId == projectId);
+        var project = (await db.MappingsOfAsync(projectId, ct)).AsNoTracking();
         return selection.MappingIds is null ? MappingQuery.Apply(db, project, selection.Filter ?? new MappingFilter()) : project;
     }
 

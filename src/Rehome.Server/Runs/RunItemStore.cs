@@ -8,8 +8,9 @@ namespace Rehome.Server.Runs;
 /// transaction: every writer of a job that may still be derived calls this first, so that its UPDATE finds the row.
 /// All the jobs of an item become rows together, so a job that is a row has its whole mapping's run as rows (its
 /// prerequisite and dependents included). A job that was leased, ran or waits for its destination is always a row.
+/// The items' mappings, which showed them through <c>mapping_states</c>, are then written to show the same runs.
 /// </summary>
-public sealed class RunItemStore(StoreCommands store)
+public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries, TimeProvider time)
 {
     private SqlDialect Dialect => store.Dialect;
 
@@ -62,7 +63,8 @@ public sealed class RunItemStore(StoreCommands store)
 
     /// <summary>
     /// PostgreSQL: one statement that deletes the items and inserts their jobs; a concurrent caller waits on the deleted
-    /// rows and then finds none, so a job is never inserted twice. SQLite (one writer at a time): insert, then delete.
+    /// rows and then finds none, so a job is never inserted twice. SQLite (one writer at a time): read, insert, delete.
+    /// Then the items' mappings show their runs (<see cref="MappingSummaries.ShowRunsAsync"/>), in the same transaction.
     /// Returns the number of job rows written.
     /// </summary>
     private Task<int> MaterialiseWhereAsync(string where, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
@@ -75,21 +77,38 @@ public sealed class RunItemStore(StoreCommands store)
         var names = CompactJobsSchema.MaterialisedColumns.Split(", ").Concat(values?.Keys ?? []).Distinct().ToList();
         var columns = string.Join(", ", names);
         var selected = string.Join(", ", names.Select(c => values is not null && values.TryGetValue(c, out var value) ? value : c));
+        int written;
+        List<(Guid MappingId, Guid RunId)> shown;
         if (Dialect.IsPostgres)
         {
-            return await store.ExecuteAsync($"""
-                WITH taken AS (DELETE FROM run_items WHERE {where} RETURNING *)
-                INSERT INTO jobs ({columns})
-                SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect("taken", postgres: true)}) d
-                """, ct, parameters);
+            // Every item taken, with the jobs written in total (no row when nothing was taken).
+            var taken = await store.QueryAsync($"""
+                WITH taken AS (DELETE FROM run_items WHERE {where} RETURNING *),
+                made AS (
+                  INSERT INTO jobs ({columns})
+                  SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect("taken", postgres: true)}) d
+                  RETURNING 1)
+                SELECT t.mapping_id, t.run_id, t.dry_run, (SELECT count(*) FROM made) FROM taken t
+                """, r => (Mapping: Dialect.ReadGuid(r, 0), Run: Dialect.ReadGuid(r, 1), DryRun: r.GetBoolean(2), Jobs: r.GetInt64(3)), ct, parameters);
+            written = taken.Count == 0 ? 0 : (int)taken[0].Jobs;
+            shown = [.. taken.Where(t => !t.DryRun).Select(t => (t.Mapping, t.Run))];
         }
-        var written = await store.ExecuteAsync($"""
-            INSERT INTO jobs ({columns})
-            SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect($"(SELECT * FROM run_items WHERE {where})", postgres: false)}) d
-            """, ct, parameters);
-        if (written > 0)
+        else
         {
-            await store.ExecuteAsync($"DELETE FROM run_items WHERE {where}", ct, parameters);
+            shown = await store.QueryAsync($"SELECT mapping_id, run_id FROM run_items WHERE ({where}) AND NOT dry_run",
+                r => (Dialect.ReadGuid(r, 0), Dialect.ReadGuid(r, 1)), ct, parameters);
+            written = await store.ExecuteAsync($"""
+                INSERT INTO jobs ({columns})
+                SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect($"(SELECT * FROM run_items WHERE {where})", postgres: false)}) d
+                """, ct, parameters);
+            if (written > 0)
+            {
+                await store.ExecuteAsync($"DELETE FROM run_items WHERE {where}", ct, parameters);
+            }
+        }
+        if (shown.Count > 0)
+        {
+            await summaries.ShowRunsAsync(shown, time.GetUtcNow(), ct);
         }
         return written;
     }

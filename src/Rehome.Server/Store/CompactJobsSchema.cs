@@ -37,14 +37,71 @@ public static class CompactJobsSchema
     /// migration does to a fresh store. A test compares the migrated store's views with these: when it fails, write a
     /// migration that drops both views and creates them from this.
     /// </summary>
-    public static (string DerivedJobs, string AllJobs) ViewStatements(bool postgres) => (
+    public static (string DerivedJobs, string AllJobs, string MappingStates) ViewStatements(bool postgres) => (
         $"CREATE VIEW derived_jobs AS {DerivedSelect("run_items", postgres)};",
         $"""
         CREATE VIEW all_jobs AS
         SELECT {string.Join(", ", JobColumns)} FROM jobs
         UNION ALL
         SELECT {string.Join(", ", JobColumns)} FROM derived_jobs;
-        """);
+        """,
+        MappingStatesStatement(postgres));
+
+    /// <summary>The mappings table's columns, in the order <c>mapping_states</c> gives them.</summary>
+    private static readonly string[] MappingColumns =
+    [
+        "id", "project_id", "source_device", "source_device_key", "destination_name", "destination_ou", "primary_user",
+        "destination_user", "agent_id", "stage", "status", "last_job_id", "last_run_id", "items_done", "items_total",
+        "rejoined_at", "readiness", "readiness_reasons", "readiness_checked_at", "created_at", "updated_at",
+    ];
+
+    /// <summary>
+    /// <c>mapping_states</c>: every mapping as the list shows it. A run does not write its 50,000 mappings' summaries
+    /// when it is accepted: while a mapping's newest run (newer than the one its row shows, not a dry run) is still a
+    /// run item, the summary is the item's, by <see cref="RunItems.Shown"/> (its first job, waiting or scheduled, no
+    /// progress, as of the run's creation). When the item becomes rows, its mapping's row is written
+    /// (<see cref="Runs.RunItemStore"/>) and shows the same. The <see cref="Core.Mappings.Mapping"/> entity is written
+    /// to the table and read through this view; reads of a project with no such item read the table
+    /// (<see cref="RehomeDbContext.MappingsOfAsync"/>), whose indexes the list's filters and sorts use.
+    /// </summary>
+    private static string MappingStatesStatement(bool postgres)
+    {
+        // The value for each kinds and flag, written as short as the rule allows (today: the stage by kinds alone, the
+        // status by the flag alone), so that the view says what the rule says and no more.
+        static string ByKinds(Func<int, string> value) =>
+            RunItems.AllKinds().Select(value).Distinct().Count() == 1 ? value(RunItems.AllKinds().First())
+                : $"CASE p.kinds {string.Join(" ", RunItems.AllKinds().Select(k => $"WHEN {k} THEN {value(k)}"))} END";
+        static string ByItem(Func<int, bool, string> value) =>
+            RunItems.AllKinds().All(k => value(k, true) == value(k, false)) ? ByKinds(k => value(k, false))
+                : $"CASE WHEN p.scheduled THEN {ByKinds(k => value(k, true))} ELSE {ByKinds(k => value(k, false))} END";
+        var stage = ByItem((kinds, scheduled) => $"{(int)RunItems.Shown(kinds, scheduled).Kind}");
+        var overlay = new Dictionary<string, string>
+        {
+            ["stage"] = stage,
+            ["status"] = ByItem((kinds, scheduled) => $"{(int)RunItems.Shown(kinds, scheduled).Status}"),
+            ["last_job_id"] = JobIdSql("p", stage, postgres),
+            ["last_run_id"] = "p.run_id",
+            ["items_done"] = "0",
+            ["items_total"] = "0",
+            ["updated_at"] = "p.created_at",
+        };
+        var columns = MappingColumns.Select(c => overlay.TryGetValue(c, out var value)
+            ? $"CASE WHEN p.id IS NULL THEN m.{c} ELSE {value} END AS {c}"
+            : $"m.{c} AS {c}");
+        // The newest such item of the mapping; an older one waits behind it and shows when it is the newest left.
+        return $"""
+            CREATE VIEW mapping_states AS
+            SELECT {string.Join(", ", columns)}
+            FROM mappings m LEFT JOIN run_items p ON p.mapping_id = m.id AND NOT p.dry_run
+              AND (m.last_run_id IS NULL OR p.run_id > m.last_run_id)
+              AND NOT EXISTS (SELECT 1 FROM run_items q WHERE q.mapping_id = m.id AND NOT q.dry_run AND q.run_id > p.run_id);
+            """;
+    }
+
+    /// <summary>The id of the item's job of <paramref name="kind"/> (a SQL integer): <see cref="RunItems.JobId"/>.</summary>
+    private static string JobIdSql(string item, string kind, bool postgres) => postgres
+        ? $"overlay({item}.id::text placing lpad(to_hex({kind}), 2, '0') from 35)::uuid"
+        : $"unhex(substr(hex({item}.id), 1, 30) || printf('%02X', {kind}))";
 
     private static string PostgresNullType(string column) => column switch
     {
@@ -64,9 +121,7 @@ public static class CompactJobsSchema
         var rejoinBit = RunItems.Bit(JobKind.RejoinDomain);
         var needsRejoin = string.Join(", ", JobKinds.All.Where(k => k.NeedsRejoin()).Select(k => (int)k));
         var hasPrerequisite = $"k.kind IN ({needsRejoin}) AND (ri.kinds & {rejoinBit}) <> 0";
-        string JobId(string kind) => postgres
-            ? $"overlay(ri.id::text placing lpad(to_hex({kind}), 2, '0') from 35)::uuid"
-            : $"unhex(substr(hex(ri.id), 1, 30) || printf('%02X', {kind}))";
+        string JobId(string kind) => JobIdSql("ri", kind, postgres);
         var values = new Dictionary<string, string>
         {
             ["id"] = JobId("k.kind"),

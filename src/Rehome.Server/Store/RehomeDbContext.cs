@@ -36,7 +36,25 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<ProjectArchive> ProjectArchives => Set<ProjectArchive>();
 
+    /// <summary>
+    /// Every mapping as the list shows it: the <c>mappings</c> table, with the summary of a newest run that is still
+    /// run items derived from them (the <c>mapping_states</c> view, <see cref="CompactJobsSchema"/>).
+    /// </summary>
     public DbSet<Mapping> Mappings => Set<Mapping>();
+
+    /// <summary>The mappings table alone: every row's summary is its own when no run item waits to be shown over it.</summary>
+    public IQueryable<Mapping> StoredMappings => Mappings.FromSqlRaw("SELECT * FROM mappings");
+
+    /// <summary>
+    /// The project's mappings, read from the table when no run of the project (other than a dry run) still has run
+    /// items, else through the view: the same rows either way, and the table's indexes serve the list's filters and
+    /// sorts. Asked through the project's runs (a few, by index) and the items' run index, not by scanning items.
+    /// </summary>
+    public async Task<IQueryable<Mapping>> MappingsOfAsync(Guid projectId, CancellationToken ct)
+    {
+        var derived = await Runs.AnyAsync(r => r.ProjectId == projectId && !r.DryRun && RunItems.Any(i => i.RunId == r.Id), ct);
+        return (derived ? Mappings : StoredMappings).Where(m => m.ProjectId == projectId);
+    }
 
     public DbSet<Run> Runs => Set<Run>();
 
@@ -155,7 +173,9 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
         });
         modelBuilder.Entity<Mapping>(e =>
         {
+            // Written to the table; read through the view that shows the summaries of runs still held as run items.
             e.ToTable("mappings");
+            e.ToView("mapping_states");
             // A device is in one project at most: the key is unique across all of them.
             e.HasIndex(m => m.SourceDeviceKey).IsUnique();
             e.HasIndex(m => new { m.ProjectId, m.SourceDeviceKey });

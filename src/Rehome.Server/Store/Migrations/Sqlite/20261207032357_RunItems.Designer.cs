@@ -406,6 +406,8 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasDatabaseName("ix_mappings_project_id_status_source_device_key");
 
                     b.ToTable("mappings", (string)null);
+
+                    b.ToView("mapping_states", (string)null);
                 });
 
             modelBuilder.Entity("Rehome.Core.Policies.MigrationPolicy", b =>

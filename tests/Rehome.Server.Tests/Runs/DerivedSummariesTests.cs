@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Rehome.Core.Runs;
+using Rehome.Server.Runs;
+using Rehome.Server.Store;
+using Rehome.Server.Tests.Infrastructure;
+
+namespace Rehome.Server.Tests.Runs;
+
+/// <summary>
+/// A run does not write its mappings' summaries: while a mapping's newest run is a run item, the list shows the item's
+/// first job through the mapping_states view, and the mapping's row is written when the item becomes rows. The list,
+/// its filters and the store must show the same before and after, on both stores.
+/// </summary>
+public sealed class DerivedSummariesTests
+{
+    private static readonly string[] Kinds = ["RejoinDomain", "MigratePermissions", "RegisterAutopilot"];
+
+    /// <summary>An Entra ID destination (no preparation: every mapping is one item), some mappings run, the others not.</summary>
+    private static async Task<(Guid Project, List<Guid> Run, List<Guid> Idle, JsonElement Answer)> RunAsync(
+        ServerHost host, int run, int idle, object? extra = null, string prefix = "SUM-")
+    {
+        var project = await host.Client.CreateProjectAsync("EntraId", "Offline", sourceEntraId: true);
+        var ids = await host.Client.ImportDevicesAsync(project, prefix, run + idle);
+        var body = JsonSerializer.SerializeToElement(new { kinds = Kinds, mappingIds = ids[..run] }, ServerHost.Json);
+        var merged = body.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value);
+        if (extra is not null)
+        {
+            foreach (var property in JsonSerializer.SerializeToElement(extra, ServerHost.Json).EnumerateObject())
+            {
+                merged[property.Name] = property.Value;
+            }
+        }
+        var answer = await host.Client.PostJsonAsync($"/api/v1/projects/{project}/runs", merged);
+        return (project, ids[..run], ids[run..], answer);
+    }
+
+    private static async Task<List<Guid>> ListedAsync(ServerHost host, Guid project, string status)
+    {
+        var page = await host.Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?status={status}&pageSize=100");
+        var ids = page.GetProperty("items").EnumerateArray().Select(i => i.Id()).ToList();
+        Assert.Equal(ids.Count, page.GetProperty("total").GetInt32());
+        return ids;
+    }
+
+    /// <summary>The summary columns of these mappings, through the view or from the table.</summary>
+    private static async Task<Dictionary<Guid, (JobKind? Stage, JobStatus? Status, Guid? Job, Guid? Run, int Done, int Total)>> SummariesAsync(
+        ServerHost host, IEnumerable<Guid> mappings, bool stored)
+    {
+        await using var scope = host.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        var ids = mappings.ToList();
+        var rows = await (stored ? db.StoredMappings : db.Mappings).AsNoTracking().Where(m => ids.Contains(m.Id)).ToListAsync();
+        return rows.ToDictionary(m => m.Id, m => (m.Stage, m.Status, m.LastJobId, m.LastRunId, m.ItemsDone, m.ItemsTotal));
+    }
+
+    private static async Task<bool> ReadThroughViewAsync(ServerHost host, Guid project)
+    {
+        await using var scope = host.Scope();
+        var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+        return (await db.MappingsOfAsync(project, default)).ToQueryString().Contains("mapping_states", StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
+    public async Task A_runs_mappings_show_its_first_job_from_the_item_and_then_the_same_from_their_rows(StoreProvider provider)
+    {
+        await using var host = await ServerHost.StartAsync(provider);
+        var (project, run, idle, answer) = await RunAsync(host, 3, 2);
+        var runId = answer.GetProperty("run").Id();
+
+        // Nothing was written to the run's mappings: their rows still say never run.
+        var stored = await SummariesAsync(host, run, stored: true);
+        Assert.All(stored.Values, s => Assert.Equal((null, null, null, null), (s.Stage, s.Status, s.Job, s.Run)));
+        // The list shows each one's rejoin, waiting to start, in this run; its filters find them by it.
+        Assert.True(await ReadThroughViewAsync(host, project));
+        Assert.Equal(run.Order(), (await ListedAsync(host, project, "WaitingToStart")).Order());
+        Assert.Equal(idle.Order(), (await ListedAsync(host, project, "NotStarted")).Order());
+        var stage = await host.Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?stage=RejoinDomain&sort=-stage&pageSize=100");
+        Assert.Equal(3, stage.GetProperty("total").GetInt32());
+        var shown = await SummariesAsync(host, run, stored: false);
+        foreach (var mapping in run)
+        {
+            var job = await host.Client.GetJsonAsync($"/api/v1/jobs/{shown[mapping].Job}");
+            Assert.Equal(("RejoinDomain", "WaitingToStart", mapping), (job.GetProperty("kind").GetString(), job.GetProperty("status").GetString(), job.GetProperty("mappingId").GetGuid()));
+            Assert.Equal((JobKind.RejoinDomain, JobStatus.WaitingToStart, runId, 0, 0), (shown[mapping].Stage, shown[mapping].Status, shown[mapping].Run, shown[mapping].Done, shown[mapping].Total));
+        }
+
+        // The items become rows (as a lease or a stop makes them): the rows now say what the view said.
+        await using (var scope = host.Scope())
+        {
+            await using var transaction = await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Database.BeginTransactionAsync();
+            Assert.Equal(9, await scope.ServiceProvider.GetRequiredService<RunItemStore>().MaterialiseRunAsync(runId, default));
+            await transaction.CommitAsync();
+        }
+        Assert.Equal(shown, await SummariesAsync(host, run, stored: true));
+        Assert.Equal(shown, await SummariesAsync(host, run, stored: false));
+        Assert.False(await ReadThroughViewAsync(host, project));
+        Assert.Equal(run.Order(), (await ListedAsync(host, project, "WaitingToStart")).Order());
+    }
+
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
+    public async Task A_scheduled_runs_mappings_show_scheduled_until_it_is_released_and_a_dry_run_shows_nothing(StoreProvider provider)
+    {
+        await using var host = await ServerHost.StartAsync(provider);
+        var (project, run, _, _) = await RunAsync(host, 2, 0, new { startAt = host.Now.AddHours(1) });
+        Assert.Equal(run.Order(), (await ListedAsync(host, project, "Scheduled")).Order());
+
+        host.Time.Advance(TimeSpan.FromHours(1));
+        await using (var scope = host.Scope())
+        {
+            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<JobTransitions>().ReleaseDueRunsAsync(default));
+        }
+        Assert.Equal(run.Order(), (await ListedAsync(host, project, "WaitingToStart")).Order());
+        Assert.Empty(await ListedAsync(host, project, "Scheduled"));
+
+        var (dryProject, dry, _, _) = await RunAsync(host, 2, 0, new { dryRun = true, kinds = new[] { "MigratePermissions" } }, prefix: "DRY-");
+        await using (var scope = host.Scope())
+        {
+            Assert.Equal(2, await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().RunItems.CountAsync(i => i.ProjectId == dryProject && i.DryRun));
+        }
+        Assert.Equal(dry.Order(), (await ListedAsync(host, dryProject, "NotStarted")).Order());
+        Assert.False(await ReadThroughViewAsync(host, dryProject));
+    }
+
+    /// <summary>
+    /// The view against the rule it was generated from, for every kinds value an item can hold and both flags; and
+    /// which item a mapping shows: the newest, not a dry run, and only when newer than the run its row shows.
+    /// </summary>
+    [Theory]
+    [InlineData(StoreProvider.Sqlite)]
+    [InlineData(StoreProvider.PostgreSql)]
+    public async Task The_view_shows_each_items_first_job_by_the_rule_and_only_the_newest_item_newer_than_the_row(StoreProvider provider)
+    {
+        await using var host = await ServerHost.StartAsync(provider);
+        var project = await host.Client.CreateProjectAsync("EntraId", "Offline", sourceEntraId: true);
+        var every = RunItems.AllKinds().SelectMany(k => new[] { (Kinds: k, Scheduled: false), (Kinds: k, Scheduled: true) }).ToList();
+        var mappings = await host.Client.ImportDevicesAsync(project, "RULE-", every.Count + 4);
+        var start = host.Now;
+        var items = every.Select((e, i) => Item(project, mappings[i], Guid.CreateVersion7(start), e.Kinds, e.Scheduled, dryRun: false, start)).ToList();
+        // Four more mappings: two items (the newer shows); a dry-run item only (nothing shows); an item older than the
+        // run the row shows (the row shows); an item newer than it (the item shows).
+        var (twice, dryOnly, older, newer) = (mappings[^4], mappings[^3], mappings[^2], mappings[^1]);
+        var (early, late) = (Guid.CreateVersion7(start.AddSeconds(-10)), Guid.CreateVersion7(start.AddSeconds(10)));
+        items.Add(Item(project, twice, early, 2, false, false, start));
+        items.Add(Item(project, twice, late, 16, true, false, start));
+        items.Add(Item(project, dryOnly, late, 2, false, true, start));
+        items.Add(Item(project, older, early, 2, false, false, start));
+        items.Add(Item(project, newer, late, 2, false, false, start));
+        await using (var scope = host.Scope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
+            db.RunItems.AddRange(items);
+            await db.SaveChangesAsync();
+            var row = Guid.CreateVersion7(start);
+            await db.Mappings.Where(m => m.Id == older || m.Id == newer).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.LastRunId, row).SetProperty(m => m.Status, JobStatus.Finished).SetProperty(m => m.Stage, JobKind.MigrateEntraIdGroups));
+        }
+
+        var shown = await SummariesAsync(host, mappings, stored: false);
+        foreach (var item in items.Take(every.Count))
+        {
+            var (kind, status) = RunItems.Shown(item.Kinds, item.Scheduled);
+            Assert.Equal((kind, status, RunItems.JobId(item.Id, kind), item.RunId, 0, 0), shown[item.MappingId]);
+        }
+        Assert.Equal((JobKind.MigrateEntraIdGroups, JobStatus.Scheduled, late), (shown[twice].Stage, shown[twice].Status, shown[twice].Run));
+        Assert.Equal((null, null, null), (shown[dryOnly].Stage, shown[dryOnly].Status, shown[dryOnly].Run));
+        Assert.Equal((JobKind.MigrateEntraIdGroups, JobStatus.Finished), (shown[older].Stage, shown[older].Status));
+        Assert.Equal((JobKind.RejoinDomain, JobStatus.WaitingToStart, late), (shown[newer].Stage, shown[newer].Status, shown[newer].Run));
+    }
+
+    private static RunItem Item(Guid project, Guid mapping, Guid run, int kinds, bool scheduled, bool dryRun, DateTimeOffset at) => new()
+    {
+        // An item's id ends in a zero byte (its jobs' ids put their kind there).
+        Id = RunItems.ItemOf(Guid.CreateVersion7(at)),
+        RunId = run,
+        ProjectId = project,
+        MappingId = mapping,
+        Kinds = kinds,
+        Scheduled = scheduled,
+        DryRun = dryRun,
+        CreatedAt = at,
+    };
+}
