@@ -186,11 +186,8 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
 
     private static async Task<Dictionary<Guid, Dictionary<string, int>>> StatusCountsAsync(RehomeDbContext db, Guid? projectId, CancellationToken ct)
     {
-        var query = db.Mappings.AsNoTracking();
-        if (projectId is { } id)
-        {
-            query = query.Where(m => m.ProjectId == id);
-        }
+        // One project's from the table when no run item of it shows over its rows (MappingsOfAsync); all projects' through the view.
+        var query = (projectId is { } id ? await db.MappingsOfAsync(id, ct) : db.Mappings).AsNoTracking();
         var rows = await query.GroupBy(m => new { m.ProjectId, m.Status })
             .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() })
             .ToListAsync(ct);

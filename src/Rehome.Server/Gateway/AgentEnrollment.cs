@@ -194,7 +194,7 @@ public sealed class AgentEnrollment(RehomeDbContext db, AgentRegistry registry, 
     /// only: <c>mappings.source_device_key</c> is unique), so the answer is the same on every call.
     /// </summary>
     internal static Task<Guid?> MappingOfAsync(RehomeDbContext db, string deviceKey, Guid connectionId, CancellationToken ct) => (
-        from m in db.Mappings.AsNoTracking()
+        from m in db.StoredMappings.AsNoTracking()
         join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
         where m.SourceDeviceKey == deviceKey && p.SourceConnectionId == connectionId
         select (Guid?)m.Id).FirstOrDefaultAsync(ct);

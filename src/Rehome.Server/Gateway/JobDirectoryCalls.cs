@@ -233,7 +233,7 @@ public sealed class JobDirectoryCalls(
     private static readonly CompiledPerModel<Func<RehomeDbContext, Guid, Guid, Guid, CancellationToken, Task<HeldJob?>>> HeldJobQuery = new(() => EF.CompileAsyncQuery(
         (RehomeDbContext db, Guid jobId, Guid agentId, Guid leaseToken, CancellationToken ct) => (
             from j in db.StoredJobs.AsNoTracking()
-            join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
+            join m in db.StoredMappings.AsNoTracking() on j.MappingId equals m.Id
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id
             join s in db.Connections.AsNoTracking() on p.SourceConnectionId equals s.Id

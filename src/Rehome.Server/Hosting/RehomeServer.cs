@@ -86,6 +86,8 @@ public static class RehomeServer
         services.AddRehomeNotifications(configuration);
         services.AddRehomeAgentUpdates(configuration);
         services.AddHostedService(sp => sp.GetRequiredService<RunEngineService>());
+        services.AddSingleton<StoreStatistics>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreStatistics>());
 
         services.AddAuthentication(BearerTokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenAuthenticationHandler>(BearerTokenAuthenticationHandler.SchemeName, null)

@@ -68,7 +68,7 @@ public sealed class NotificationOutbox(RehomeDbContext db, StoreCommands store, 
         var failed = await (
                 from j in db.StoredJobs.AsNoTracking()
                 where (j.Id == jobId || j.PrerequisiteJobId == jobId) && j.Status == JobStatus.Failed
-                join m in db.Mappings on j.MappingId equals m.Id
+                join m in db.StoredMappings on j.MappingId equals m.Id
                 join p in db.Projects on j.ProjectId equals p.Id
                 select new { j.Id, j.RunId, j.ProjectId, ProjectName = p.Name, m.SourceDevice, j.Kind, j.ErrorCode, j.ErrorMessage })
             .ToListAsync(ct);
@@ -123,7 +123,7 @@ public sealed class NotificationOutbox(RehomeDbContext db, StoreCommands store, 
         {
             return;
         }
-        var project = await (from m in db.Mappings.AsNoTracking()
+        var project = await (from m in db.StoredMappings.AsNoTracking()
                              join p in db.Projects on m.ProjectId equals p.Id
                              where m.SourceDeviceKey == agent.DeviceKey && p.SourceConnectionId == agent.ConnectionId
                              select new { p.Id, p.Name }).FirstOrDefaultAsync(ct);
@@ -174,7 +174,7 @@ public sealed class NotificationOutbox(RehomeDbContext db, StoreCommands store, 
     private Task<JobFacts?> JobAsync(Guid jobId, CancellationToken ct) => (
             from j in db.StoredJobs.AsNoTracking()
             where j.Id == jobId
-            join m in db.Mappings on j.MappingId equals m.Id
+            join m in db.StoredMappings on j.MappingId equals m.Id
             join p in db.Projects on j.ProjectId equals p.Id
             select new JobFacts(j.Id, j.RunId, j.ProjectId, p.Name, m.SourceDevice, j.Kind))
         .FirstOrDefaultAsync(ct);

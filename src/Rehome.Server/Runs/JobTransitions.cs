@@ -125,6 +125,7 @@ public sealed class JobTransitions(
                 {
                     // It moved on meanwhile (an agent leased it, say): ask again from its new status.
                     await transaction.RollbackRegardlessAsync();
+                    items.Forget();
                     return await StopJobAsync(jobId, actor, ct);
                 }
                 await FailDependentsAsync(jobId, JobStatus.Stopped, now, ct);
@@ -138,6 +139,7 @@ public sealed class JobTransitions(
                 await transaction.RollbackRegardlessAsync();
                 return effect;
         }
+        await items.MakeLatestAsync(ct);
         await summaries.RefreshAsync(job.MappingId, now, ct);
         await transaction.CommitRegardlessAsync();
         if (effect == StopEffect.StopNow)
@@ -157,6 +159,8 @@ public sealed class JobTransitions(
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var (stopped, requested) = await StopWhereAsync("run_id = @run", $"Stopped by {actor} (whole run).", now, ct, ("run", runId));
+        // Its items' mappings now show this run (where it is their newest), so the refresh by run finds them.
+        await items.MakeLatestAsync(ct);
         await summaries.RefreshRunAsync(runId, now, ct);
         await transaction.CommitRegardlessAsync();
         using (log.Run(runId))
@@ -182,6 +186,7 @@ public sealed class JobTransitions(
             stopped += chunkStopped;
             requested += chunkRequested;
         }
+        await items.MakeLatestAsync(ct);
         await summaries.RefreshManyAsync(mappingIds, now, ct);
         await transaction.CommitRegardlessAsync();
         log.SelectionStopped(actor, mappingIds.Count, stopped, requested);
@@ -275,9 +280,12 @@ public sealed class JobTransitions(
         if (leased.Count == 0)
         {
             await transaction.RollbackRegardlessAsync();
+            items.Forget();
             return [];
         }
-        await summaries.RefreshManyAsync(leased.Keys, now, ct);
+        // Every mapping whose items became rows, leased or not (a claim makes rows of all its released items).
+        var shown = await items.MakeLatestAsync(ct);
+        await summaries.RefreshManyAsync(shown.Count == 0 ? leased.Keys : leased.Keys.Union(shown), now, ct);
         await transaction.CommitRegardlessAsync();
         observed.Granted(leased, requests, resent.Count);
         var ids = leased.Values.ToList();
@@ -560,8 +568,10 @@ public sealed class JobTransitions(
             {
                 // Leased meanwhile: the agent is back.
                 await transaction.RollbackRegardlessAsync();
+                items.Forget();
                 continue;
             }
+            await items.MakeLatestAsync(ct);
             await AfterJobOverAsync(job.Id, job.MappingId, outcome.Status, now, ct);
             await transaction.CommitRegardlessAsync();
             log.DeviceOffline(outcome);

@@ -4,9 +4,11 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Runs;
 
 /// <summary>
-/// The one owner of a mapping's summary: the stage, status and progress its list shows, taken from the job of
-/// its latest run that <see cref="MappingSummaryRules"/> puts first. Called inside the transaction that moved
-/// the jobs, so the list never shows a state the jobs do not have.
+/// The one owner of a mapping's stored summary: the stage, status and progress its list shows, taken from the job of
+/// its latest run that <see cref="MappingSummaryRules"/> puts first. Called inside the transaction that moved the
+/// jobs, so the list never shows a state the jobs do not have. A run written as run items writes none: until an item
+/// becomes rows its mapping shows it through the mapping_states view (<see cref="CompactJobsSchema"/>), and then
+/// <see cref="MakeLatestAsync"/> and a refresh write the same here.
 /// </summary>
 public sealed class MappingSummaries(StoreCommands store)
 {
@@ -17,7 +19,8 @@ public sealed class MappingSummaries(StoreCommands store)
         store.ExecuteAsync(RefreshSql("id = @mapping"), ct, ("now", Dialect.Time(now)), ("mapping", mappingId));
 
     /// <summary>
-    /// As <see cref="RefreshAsync"/> for every mapping whose latest run is this one. They are found through the run's
+    /// As <see cref="RefreshAsync"/> for every mapping whose row names this run as its latest (a mapping still showing
+    /// its run item through the view is not one until <see cref="MakeLatestAsync"/>). They are found through the run's
     /// jobs, rows or derived (a mapping's jobs go only with the mapping, so each such mapping has some), not through an index on
     /// last_run_id, which every new run would have to update for each of its mappings.
     /// </summary>
@@ -49,7 +52,8 @@ public sealed class MappingSummaries(StoreCommands store)
     public sealed record RunStart(Guid MappingId, Guid JobId, JobKind Kind, JobStatus Status);
 
     /// <summary>
-    /// Makes a new run the mappings' latest and shows the job each one starts with, which the plan already knows: on
+    /// Makes a new run the latest of the mappings whose jobs it wrote as rows (not those written as run items, which
+    /// show through the view) and shows the job each one starts with, which the plan already knows: on
     /// PostgreSQL one UPDATE joined with the rows passed as arrays; on SQLite one prepared UPDATE by primary key, run
     /// for each mapping. Both skip the temporary table this used to fill and join (a fifth of the time of the
     /// mapping update itself, measured in bench/Rehome.Bench).
@@ -92,13 +96,14 @@ public sealed class MappingSummaries(StoreCommands store)
 
     /// <summary>
     /// Run items just turned into rows: each mapping's newest of these runs becomes its latest if it is newer than the
-    /// one it shows (as <see cref="ShowNewRunAsync"/> would have made it at the run's start, had its jobs been rows),
-    /// and the mapping shows its first job, now a row. Until then mapping_states showed the same from the item.
+    /// one it shows, as <see cref="ShowNewRunAsync"/> would have made it at the run's start had its jobs been rows.
+    /// Until then mapping_states showed the item; the caller then refreshes these mappings, which shows the same job.
     /// </summary>
-    public async Task ShowRunsAsync(IReadOnlyList<(Guid MappingId, Guid RunId)> items, DateTimeOffset now, CancellationToken ct)
+    public async Task MakeLatestAsync(IReadOnlyList<(Guid MappingId, Guid RunId)> items, CancellationToken ct)
     {
         // Ids compare as the stores keep them (PostgreSQL's uuid, SQLite's big-endian blob): a later run's v7 id is greater.
-        const string Newer = "(last_run_id IS NULL OR last_run_id < @run)";
+        // An item still there (its rows rolled back) is not made latest: the mapping goes on showing it through the view.
+        const string Newer = "(last_run_id IS NULL OR last_run_id < @run) AND NOT EXISTS (SELECT 1 FROM run_items i WHERE i.run_id = @run AND i.mapping_id = mappings.id)";
         if (Dialect.IsPostgres)
         {
             await store.ExecuteAsync($"""
@@ -107,21 +112,18 @@ public sealed class MappingSummaries(StoreCommands store)
                       ORDER BY mapping_id, run_id DESC) s
                 WHERE mappings.id = s.mapping_id AND {Newer.Replace("@run", "s.run_id", StringComparison.Ordinal)}
                 """, ct, ("mappings", items.Select(i => i.MappingId).ToArray()), ("runs", items.Select(i => i.RunId).ToArray()));
+            return;
         }
-        else
+        await using var command = store.CreateCommand($"UPDATE mappings SET last_run_id = @run WHERE id = @mapping AND {Newer}",
+            [("run", Guid.Empty), ("mapping", Guid.Empty)]);
+        var (run, mapping) = (command.Parameters["@run"], command.Parameters["@mapping"]);
+        command.Prepare();
+        foreach (var item in items)
         {
-            await using var command = store.CreateCommand($"UPDATE mappings SET last_run_id = @run WHERE id = @mapping AND {Newer}",
-                [("run", Guid.Empty), ("mapping", Guid.Empty)]);
-            var (run, mapping) = (command.Parameters["@run"], command.Parameters["@mapping"]);
-            command.Prepare();
-            foreach (var item in items)
-            {
-                run.Value = Dialect.Value(item.RunId);
-                mapping.Value = Dialect.Value(item.MappingId);
-                command.ExecuteNonQuery();
-            }
+            run.Value = Dialect.Value(item.RunId);
+            mapping.Value = Dialect.Value(item.MappingId);
+            command.ExecuteNonQuery();
         }
-        await RefreshManyAsync(items.Select(i => i.MappingId).Distinct(), now, ct);
     }
 
     /// <summary>Records that the mapping's device reached the destination domain.</summary>

@@ -34,8 +34,11 @@ public sealed record RunStartOutcome(
 /// </summary>
 public sealed class RunEngine(
     RehomeDbContext db, StoreCommands store, MappingSummaries summaries, JobSignals signals, AuditTrail audit, TimeProvider time,
-    ILogger<RunEngine> logger, RehomeTelemetry telemetry)
+    ILogger<RunEngine> logger, RehomeTelemetry telemetry, StoreStatistics statistics)
 {
+    /// <summary>The run items the last <see cref="WriteAsync"/> wrote (this engine serves one request).</summary>
+    private int itemsWritten;
+
     public async Task<RunStartOutcome> StartAsync(
         Guid projectId, RunSelection selection, IReadOnlyList<JobKind> kinds, DateTimeOffset? startAt, bool preview, CancellationToken ct, bool dryRun = false)
     {
@@ -83,6 +86,7 @@ public sealed class RunEngine(
         if (transaction is not null)
         {
             await signals.CommitAndSignalAsync(transaction, store, Startable(plan), ct);
+            statistics.RunItemsWritten(itemsWritten);
         }
         observed.Started(outcome);
         logger.LogInformation(
@@ -119,7 +123,7 @@ public sealed class RunEngine(
             over = over.Where(j => kinds.Contains(j.Kind)).ToList();
         }
         var facts = await ProjectFactsAsync(run.ProjectId, ct);
-        var mappings = await MappingFactsAsync(run.ProjectId, db.Mappings.Where(m => m.ProjectId == run.ProjectId), ct);
+        var mappings = await MappingFactsAsync(run.ProjectId, db.StoredMappings.Where(m => m.ProjectId == run.ProjectId), ct);
         // Mappings that need the same kinds again are planned together; the plans are then one run.
         var groups = over.GroupBy(j => j.MappingId)
             .GroupBy(g => string.Join(',', g.Select(j => j.Kind).Distinct().Order()), g => g.Key);
@@ -145,6 +149,7 @@ public sealed class RunEngine(
         if (transaction is not null)
         {
             await signals.CommitAndSignalAsync(transaction, store, Startable(plan), ct);
+            statistics.RunItemsWritten(itemsWritten);
         }
         observed.Started(outcome);
         return outcome;
@@ -260,6 +265,7 @@ public sealed class RunEngine(
         // A revert is one job written as a row (it names the job it reverts, which a run item cannot say).
         var (items, rows, shownFirst) = Itemised(run, plan, itemise: revertOf is null);
         await BulkWriter.InsertRunItemsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, items, ct);
+        itemsWritten = items.Count;
         await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect,
             new BulkWriter.NewJobs(run.Id, projectId, now, dryRun, revertOf), rows, ct);
         var insert = step.Elapsed;

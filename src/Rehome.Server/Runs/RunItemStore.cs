@@ -8,10 +8,16 @@ namespace Rehome.Server.Runs;
 /// transaction: every writer of a job that may still be derived calls this first, so that its UPDATE finds the row.
 /// All the jobs of an item become rows together, so a job that is a row has its whole mapping's run as rows (its
 /// prerequisite and dependents included). A job that was leased, ran or waits for its destination is always a row.
-/// The items' mappings, which showed them through <c>mapping_states</c>, are then written to show the same runs.
+/// The items' mappings, which showed them through <c>mapping_states</c>, must then be written to show the same runs:
+/// every caller calls <see cref="MakeLatestAsync"/> after its own writes to the jobs (jobs before mappings, the order
+/// every writer takes their locks in, so that a stop and a lease claim cannot deadlock on PostgreSQL) and refreshes
+/// the mappings it returns.
 /// </summary>
-public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries, TimeProvider time)
+public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries)
 {
+    /// <summary>The (mapping, run) of every item (not a dry run) made rows in this unit of work and not yet shown.</summary>
+    private readonly List<(Guid MappingId, Guid RunId)> made = [];
+
     private SqlDialect Dialect => store.Dialect;
 
     /// <summary>The mapping's items (of any run). Costs one indexed statement when it has none: the lease claim calls it.</summary>
@@ -25,7 +31,8 @@ public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries
     /// <summary>
     /// The released items of the polled mappings, for a lease claim: one statement for the batch. On PostgreSQL it
     /// skips items another transaction holds (a stop, a release, another claim): the claim never waits on an item, so
-    /// it cannot deadlock with a stop of a large run, and a mapping skipped is leased at its next poll. A scheduled
+    /// it cannot deadlock with a stop of a large run on the items (both then take jobs before mappings, see
+    /// <see cref="MakeLatestAsync"/>), and a mapping skipped is leased at its next poll. A scheduled
     /// item is left alone: its jobs cannot be leased, and rows made from it could miss the release (which updates
     /// items before jobs).
     /// </summary>
@@ -64,8 +71,7 @@ public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries
     /// <summary>
     /// PostgreSQL: one statement that deletes the items and inserts their jobs; a concurrent caller waits on the deleted
     /// rows and then finds none, so a job is never inserted twice. SQLite (one writer at a time): read, insert, delete.
-    /// Then the items' mappings show their runs (<see cref="MappingSummaries.ShowRunsAsync"/>), in the same transaction.
-    /// Returns the number of job rows written.
+    /// The items' (mapping, run) are kept for <see cref="MakeLatestAsync"/>. Returns the number of job rows written.
     /// </summary>
     private Task<int> MaterialiseWhereAsync(string where, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
         MaterialiseWhereAsync(where, ct, null, parameters);
@@ -106,10 +112,27 @@ public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries
                 await store.ExecuteAsync($"DELETE FROM run_items WHERE {where}", ct, parameters);
             }
         }
-        if (shown.Count > 0)
-        {
-            await summaries.ShowRunsAsync(shown, time.GetUtcNow(), ct);
-        }
+        made.AddRange(shown);
         return written;
     }
+
+    /// <summary>
+    /// Makes each run whose items this unit of work turned into rows its mappings' latest where it is newer
+    /// (<see cref="MappingSummaries.MakeLatestAsync"/>) and returns those mappings, which the caller refreshes (it
+    /// refreshes the mappings it changed anyway). Call it after the jobs are written, before the commit.
+    /// </summary>
+    public async Task<IReadOnlyCollection<Guid>> MakeLatestAsync(CancellationToken ct)
+    {
+        if (made.Count == 0)
+        {
+            return [];
+        }
+        await summaries.MakeLatestAsync(made, ct);
+        var mappings = made.Select(m => m.MappingId).ToHashSet();
+        made.Clear();
+        return mappings;
+    }
+
+    /// <summary>Forgets the items made rows by a transaction that was rolled back (the guard in MakeLatestAsync would skip them anyway).</summary>
+    public void Forget() => made.Clear();
 }

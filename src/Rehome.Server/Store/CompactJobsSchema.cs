@@ -6,12 +6,15 @@ namespace Rehome.Server.Store;
 /// The views that let a run write one row per mapping (<see cref="RunItem"/>, table <c>run_items</c>) instead of one
 /// per job: <c>derived_jobs</c> turns each run item into the jobs it stands for, by <see cref="RunItems"/>'s rule,
 /// with every column a job row has (counters zero, lease and errors empty); <c>all_jobs</c> is the <c>jobs</c> table
-/// with those added, and is what every read of <see cref="Job"/> goes through (the entity is mapped to the table for
-/// writes and to this view for queries). A run item is deleted when its jobs become rows
-/// (<see cref="Runs.RunItemStore"/>), so a job is never in both.
+/// with those added, and is what reads of <see cref="Job"/> go through (the entity is mapped to the table for writes
+/// and to this view for queries; <see cref="RehomeDbContext.StoredJobs"/> reads the table where the jobs are rows by
+/// then). A run item is deleted when its jobs become rows (<see cref="Runs.RunItemStore"/>), so a job is never in
+/// both. <c>mapping_states</c> does the same for the mappings' summaries (<see cref="MappingStatesStatement"/>).
 /// <para>
 /// The views' SQL is frozen in the migration that created them (<see cref="ViewStatements"/> made it); a later change
-/// to the <c>jobs</c> table's columns or to this rule needs a migration that drops both views and creates them again.
+/// to the <c>jobs</c> or <c>mappings</c> table's columns or to these rules needs a migration that drops the views and
+/// creates them again (a view that depends on a table also stops SQLite's rebuild of it and PostgreSQL's change of a
+/// column's type).
 /// </para>
 /// </summary>
 public static class CompactJobsSchema
@@ -83,7 +86,8 @@ public static class CompactJobsSchema
             ["last_run_id"] = "p.run_id",
             ["items_done"] = "0",
             ["items_total"] = "0",
-            ["updated_at"] = "p.created_at",
+            // A later edit of the mapping (its name, say) is not hidden by the older run.
+            ["updated_at"] = postgres ? "GREATEST(m.updated_at, p.created_at)" : "max(m.updated_at, p.created_at)",
         };
         var columns = MappingColumns.Select(c => overlay.TryGetValue(c, out var value)
             ? $"CASE WHEN p.id IS NULL THEN m.{c} ELSE {value} END AS {c}"

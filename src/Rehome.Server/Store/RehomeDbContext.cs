@@ -186,7 +186,7 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.HasIndex(m => new { m.ProjectId, m.DestinationName, m.SourceDeviceKey });
             e.HasIndex(m => new { m.ProjectId, m.Readiness });
             // No index on last_run_id: a run's mappings are found through its jobs' (run, mapping) index, and each index
-            // here is paid 50,000 times when a run of 50,000 mappings shows its first jobs (MappingSummaries.ShowNewRunAsync).
+            // here is paid for every mapping whose run item becomes rows (MappingSummaries.MakeLatestAsync).
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasQueryFilter(m => VisibleProjects == null || VisibleProjects.Contains(m.ProjectId));
         });

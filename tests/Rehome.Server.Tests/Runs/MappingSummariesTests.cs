@@ -28,7 +28,9 @@ public sealed class MappingSummariesTests
         // The statuses are set on rows: the run's jobs may still be derived from run items.
         await using (var transaction = await db.Database.BeginTransactionAsync())
         {
-            await scope.ServiceProvider.GetRequiredService<RunItemStore>().MaterialiseRunAsync(runId, default);
+            var items = scope.ServiceProvider.GetRequiredService<RunItemStore>();
+            await items.MaterialiseRunAsync(runId, default);
+            await items.MakeLatestAsync(default);
             await transaction.CommitAsync();
         }
         var jobs = (await db.Jobs.AsNoTracking().Where(j => j.RunId == runId).ToListAsync()).ToLookup(j => j.MappingId);
