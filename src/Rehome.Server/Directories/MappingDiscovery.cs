@@ -81,7 +81,7 @@ public sealed class MappingDiscovery(RehomeDbContext db, DirectoryClients client
         var existing = new Dictionary<string, Guid>(StringComparer.Ordinal);
         foreach (var chunk in keys.Chunk(500))
         {
-            foreach (var m in await db.Mappings.AsNoTracking().Where(m => chunk.Contains(m.SourceDeviceKey)).Select(m => new { m.SourceDeviceKey, m.ProjectId }).ToListAsync(ct))
+            foreach (var m in await db.StoredMappings.AsNoTracking().Where(m => chunk.Contains(m.SourceDeviceKey)).Select(m => new { m.SourceDeviceKey, m.ProjectId }).ToListAsync(ct))
             {
                 existing[m.SourceDeviceKey] = m.ProjectId;
             }

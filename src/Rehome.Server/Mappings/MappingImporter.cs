@@ -158,7 +158,7 @@ public sealed class MappingImporter(RehomeDbContext db, StoreCommands store, Sql
         var found = new Dictionary<string, ExistingDevice>(StringComparer.Ordinal);
         foreach (var chunk in keys.Chunk(500))
         {
-            var rows = await db.Mappings.AsNoTracking()
+            var rows = await db.StoredMappings.AsNoTracking()
                 .Where(m => chunk.Contains(m.SourceDeviceKey))
                 .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { m.SourceDeviceKey, m.Id, m.ProjectId, ProjectName = p.Name })
                 .ToListAsync(ct);

@@ -79,7 +79,7 @@ public sealed class ReportQueries(RehomeDbContext db, TimeProvider time)
 
     private IAsyncEnumerable<FailureRow> Failures(IQueryable<Job> jobs) =>
         jobs.Where(j => JobAdvice.FailureStatuses.Contains(j.Status))
-            .Join(db.Mappings, j => j.MappingId, m => m.Id, (j, m) => new { Job = j, m.SourceDevice, m.SourceDeviceKey, m.DestinationName })
+            .Join(db.StoredMappings, j => j.MappingId, m => m.Id, (j, m) => new { Job = j, m.SourceDevice, m.SourceDeviceKey, m.DestinationName })
             .OrderBy(x => x.SourceDeviceKey).ThenBy(x => x.Job.Kind).ThenBy(x => x.Job.CreatedAt)
             .Select(x => new FailureRow(x.Job.Id, x.Job.RunId, x.SourceDevice, x.DestinationName, x.Job.Kind, x.Job.Status, x.Job.ErrorCode,
                 x.Job.ErrorMessage, x.Job.StartedAt, x.Job.FinishedAt))

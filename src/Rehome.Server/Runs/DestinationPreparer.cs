@@ -42,7 +42,7 @@ public sealed class DestinationPreparer(
         var waiting = await (
             // A job waiting for its destination is a row (run items never need preparation): read the table.
             from j in db.StoredJobs.AsNoTracking()
-            join m in db.Mappings.AsNoTracking() on j.MappingId equals m.Id
+            join m in db.StoredMappings.AsNoTracking() on j.MappingId equals m.Id
             join p in db.Projects.AsNoTracking() on m.ProjectId equals p.Id
             join d in db.Connections.AsNoTracking() on p.DestinationConnectionId equals d.Id
             join policy in db.Policies.AsNoTracking() on p.PolicyId equals policy.Id

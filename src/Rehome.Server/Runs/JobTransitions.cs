@@ -537,7 +537,7 @@ public sealed class JobTransitions(
             var rows = await (
                     from j in db.Jobs.AsNoTracking()
                     where j.Status == JobStatus.WaitingToStart && projectIds.Contains(j.ProjectId)
-                    join m in db.Mappings on j.MappingId equals m.Id
+                    join m in db.StoredMappings on j.MappingId equals m.Id
                     join p in db.Projects on m.ProjectId equals p.Id
                     join a in db.Agents on new { Key = m.SourceDeviceKey, Connection = p.SourceConnectionId } equals new { Key = a.DeviceKey, Connection = a.ConnectionId }
                     where a.RevokedAt == null && a.Approval == AgentApproval.Active && a.LastSeenAt < silentSince
