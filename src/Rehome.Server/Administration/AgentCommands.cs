@@ -202,7 +202,7 @@ public sealed class AgentCommands(
         }
         foreach (var chunk in ids.Chunk(500))
         {
-            var mappings = await db.Mappings.AsNoTracking().Where(m => m.AgentId != null && chunk.Contains(m.AgentId.Value)).Select(m => m.Id).ToListAsync(ct);
+            var mappings = await db.StoredMappings.AsNoTracking().Where(m => m.AgentId != null && chunk.Contains(m.AgentId.Value)).Select(m => m.Id).ToListAsync(ct);
             signals.SignalHere(mappings);
         }
     }
@@ -268,7 +268,7 @@ public sealed class AgentCommands(
             .Where(j => j.Status == JobStatus.InProgress && j.LeaseOwner != null && ids.Contains(j.LeaseOwner.Value))
             .Select(j => new { Agent = j.LeaseOwner!.Value, View = new AgentJobView(j.Id, j.RunId, j.Kind, "", j.Step, j.ItemsDone, j.ItemsTotal) })
             .ToListAsync(ct);
-        var mappings = await db.Mappings.AsNoTracking().Where(m => m.AgentId != null && ids.Contains(m.AgentId.Value))
+        var mappings = await db.StoredMappings.AsNoTracking().Where(m => m.AgentId != null && ids.Contains(m.AgentId.Value))
             .Select(m => new { Agent = m.AgentId!.Value, m.Id }).ToListAsync(ct);
         // A held enrollment is shown against the device's agent it would replace: what differs is what an administrator judges.
         var heldDevices = agents.Where(a => a.Approval == AgentApproval.AwaitingApproval && a.RevokedAt == null).Select(a => a.DeviceKey).Distinct().ToList();

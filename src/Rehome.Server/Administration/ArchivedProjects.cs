@@ -24,7 +24,7 @@ public static class ArchivedProjects
     /// <summary>The same for a change to one mapping, through its project.</summary>
     public static async Task<Failure?> RefuseForMappingAsync(RehomeDbContext db, Guid mappingId, ArchivedAction action, CancellationToken ct)
     {
-        var projectId = await db.Mappings.AsNoTracking().Where(m => m.Id == mappingId).Select(m => (Guid?)m.ProjectId).FirstOrDefaultAsync(ct);
+        var projectId = await db.StoredMappings.AsNoTracking().Where(m => m.Id == mappingId).Select(m => (Guid?)m.ProjectId).FirstOrDefaultAsync(ct);
         return projectId is { } id ? await RefuseAsync(db, id, action, ct) : null;
     }
 }

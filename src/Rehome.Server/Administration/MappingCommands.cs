@@ -170,7 +170,7 @@ public sealed class MappingCommands(RehomeDbContext db, StoreCommands store, Aud
 
     private async Task<Failure?> DeviceConflictAsync(string key, Guid? except, CancellationToken ct)
     {
-        var other = await db.Mappings.AsNoTracking()
+        var other = await db.StoredMappings.AsNoTracking()
             .Where(m => m.SourceDeviceKey == key && m.Id != except)
             .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { m.SourceDevice, Project = p.Name })
             .FirstOrDefaultAsync(ct);

@@ -186,8 +186,8 @@ public sealed class ProjectCommands(RehomeDbContext db, AuditTrail audit, TimePr
 
     private static async Task<Dictionary<Guid, Dictionary<string, int>>> StatusCountsAsync(RehomeDbContext db, Guid? projectId, CancellationToken ct)
     {
-        // One project's from the table when no run item of it shows over its rows (MappingsOfAsync); all projects' through the view.
-        var query = (projectId is { } id ? await db.MappingsOfAsync(id, ct) : db.Mappings).AsNoTracking();
+        // From the table when no run item shows over its rows (MappingsOfAsync), for one project or all.
+        var query = (projectId is { } id ? await db.MappingsOfAsync(id, ct) : await db.AllMappingsAsync(ct)).AsNoTracking();
         var rows = await query.GroupBy(m => new { m.ProjectId, m.Status })
             .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() })
             .ToListAsync(ct);

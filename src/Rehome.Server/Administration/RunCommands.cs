@@ -158,7 +158,7 @@ public sealed class RunCommands(RehomeDbContext db, RunEngine engine, JobTransit
     {
         var job = await db.FindJobAsync(id, ct);
         // The revert runs in the mapping's project of today (it may have moved since), which must be visible too.
-        var projectId = job is null ? null : await db.Mappings.Where(m => m.Id == job.MappingId).Select(m => (Guid?)m.ProjectId).FirstOrDefaultAsync(ct);
+        var projectId = job is null ? null : await db.StoredMappings.Where(m => m.Id == job.MappingId).Select(m => (Guid?)m.ProjectId).FirstOrDefaultAsync(ct);
         if (job is null || projectId is null)
         {
             return Failure.NotFound($"Job {id}");

@@ -9,9 +9,9 @@ namespace Rehome.Server.Runs;
 /// All the jobs of an item become rows together, so a job that is a row has its whole mapping's run as rows (its
 /// prerequisite and dependents included). A job that was leased, ran or waits for its destination is always a row.
 /// The items' mappings, which showed them through <c>mapping_states</c>, must then be written to show the same runs:
-/// every caller calls <see cref="MakeLatestAsync"/> after its own writes to the jobs (jobs before mappings, the order
-/// every writer takes their locks in, so that a stop and a lease claim cannot deadlock on PostgreSQL) and refreshes
-/// the mappings it returns.
+/// every caller calls <see cref="MakeLatestAsync"/> after its own writes to the jobs (jobs before mappings, as a lease
+/// claim and a stop take theirs, so the mapping rows this adds cannot make the two deadlock on PostgreSQL) and
+/// refreshes the mappings it returns.
 /// </summary>
 public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries)
 {

@@ -56,6 +56,10 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
         return (derived ? Mappings : StoredMappings).Where(m => m.ProjectId == projectId);
     }
 
+    /// <summary>As <see cref="MappingsOfAsync"/> for every project: the table unless some run (not a dry run) still has run items.</summary>
+    public async Task<IQueryable<Mapping>> AllMappingsAsync(CancellationToken ct) =>
+        await Runs.AnyAsync(r => !r.DryRun && RunItems.Any(i => i.RunId == r.Id), ct) ? Mappings : StoredMappings;
+
     public DbSet<Run> Runs => Set<Run>();
 
     /// <summary>Every job: the <c>jobs</c> table and the jobs derived from run items (the <c>all_jobs</c> view, <see cref="CompactJobsSchema"/>).</summary>

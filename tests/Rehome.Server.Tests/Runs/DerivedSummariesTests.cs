@@ -113,7 +113,7 @@ public sealed class DerivedSummariesTests
     public async Task Stops_and_leases_of_run_items_leave_their_mappings_rows_showing_the_jobs(StoreProvider provider)
     {
         await using var host = await ServerHost.StartAsync(provider);
-        var (_, run, _, answer) = await RunAsync(host, 3, 0);
+        var (_, run, _, answer) = await RunAsync(host, 4, 0);
         var runId = answer.GetProperty("run").Id();
         async Task<T> TransitionAsync<T>(Func<JobTransitions, Task<T>> action)
         {
@@ -128,9 +128,17 @@ public sealed class DerivedSummariesTests
         Assert.Equal((JobKind.RejoinDomain, JobStatus.InProgress, runId), (stored[run[1]].Stage, stored[run[1]].Status, stored[run[1]].Run));
         Assert.Null(stored[run[2]].Status);
         Assert.Equal(JobStatus.WaitingToStart, (await SummariesAsync(host, [run[2]], stored: false))[run[2]].Status);
+        // One job of an item stopped: the item becomes rows, its rejoin stopped, the permissions waiting for it stopped
+        // with it; its Autopilot (which waits for nothing) still waits, and shows first.
+        var rejoin = (await SummariesAsync(host, [run[3]], stored: false))[run[3]].Job!.Value;
+        Assert.Equal(StopEffect.StopNow, await TransitionAsync(t => t.StopJobAsync(rejoin, "test", default)));
+        var one = (await SummariesAsync(host, [run[3]], stored: true))[run[3]];
+        Assert.Equal((JobKind.RegisterAutopilot, JobStatus.WaitingToStart, RunItems.JobId(RunItems.ItemOf(rejoin), JobKind.RegisterAutopilot), runId),
+            (one.Stage, one.Status, one.Job, one.Run));
 
-        // The last item's three jobs and the leased mapping's two waiting ones stop now; its running rejoin is asked to.
-        Assert.Equal((5, 1), await TransitionAsync(t => t.StopRunAsync(runId, "test", default)));
+        // The last item's three jobs, the leased mapping's two waiting ones and the stopped rejoin's Autopilot (which did
+        // not wait for it) stop now; the leased rejoin is asked to.
+        Assert.Equal((6, 1), await TransitionAsync(t => t.StopRunAsync(runId, "test", default)));
         stored = await SummariesAsync(host, run, stored: true);
         Assert.Equal((JobStatus.Stopped, runId), (stored[run[2]].Status, stored[run[2]].Run));
         Assert.Equal(JobStatus.InProgress, stored[run[1]].Status);
