@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Rehome.Core.Cleanup;
@@ -128,25 +127,8 @@ public sealed class MappingImporter(RehomeDbContext db, StoreCommands store, Sql
     /// answer, and the client going away does not stop it. (A role that does not own the tables gets a warning from
     /// PostgreSQL and nothing is renewed; the role that migrated the store owns them.)
     /// </summary>
-    private async Task AnalyzeAsync()
-    {
-        try
-        {
-            await db.Database.OpenConnectionAsync(CancellationToken.None);
-            try
-            {
-                await store.ExecuteAsync("ANALYZE mappings, mapping_search", CancellationToken.None);
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
-        }
-        catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
-        {
-            logger.LogWarning("The statistics of the mappings were not renewed after a large import ({Reason}); autovacuum renews them later", e.GetType().Name);
-        }
-    }
+    private Task AnalyzeAsync() =>
+        StoreStatistics.AnalyzeAsync(db, "mappings, mapping_search", "the mappings after a large import", logger, CancellationToken.None);
 
     /// <summary>How many new mappings make an import large enough to renew PostgreSQL's statistics of the table at once.</summary>
     internal const int AnalyzeAfter = 5_000;

@@ -70,7 +70,7 @@ public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries
 
     /// <summary>
     /// PostgreSQL: one statement that deletes the items and inserts their jobs; a concurrent caller waits on the deleted
-    /// rows and then finds none, so a job is never inserted twice. SQLite (one writer at a time): read, insert, delete.
+    /// rows and then finds none, so a job is never inserted twice. SQLite (one writer at a time): insert, then delete.
     /// The items' (mapping, run) are kept for <see cref="MakeLatestAsync"/>. Returns the number of job rows written.
     /// </summary>
     private Task<int> MaterialiseWhereAsync(string where, CancellationToken ct, params (string Name, object? Value)[] parameters) =>
@@ -101,16 +101,14 @@ public sealed class RunItemStore(StoreCommands store, MappingSummaries summaries
         }
         else
         {
-            shown = await store.QueryAsync($"SELECT mapping_id, run_id FROM run_items WHERE ({where}) AND NOT dry_run",
-                r => (Dialect.ReadGuid(r, 0), Dialect.ReadGuid(r, 1)), ct, parameters);
             written = await store.ExecuteAsync($"""
                 INSERT INTO jobs ({columns})
                 SELECT {selected} FROM ({CompactJobsSchema.DerivedSelect($"(SELECT * FROM run_items WHERE {where})", postgres: false)}) d
                 """, ct, parameters);
-            if (written > 0)
-            {
-                await store.ExecuteAsync($"DELETE FROM run_items WHERE {where}", ct, parameters);
-            }
+            // The items taken, as PostgreSQL's DELETE … RETURNING gives them above.
+            var taken = written == 0 ? [] : await store.QueryAsync($"DELETE FROM run_items WHERE {where} RETURNING mapping_id, run_id, dry_run",
+                r => (Mapping: Dialect.ReadGuid(r, 0), Run: Dialect.ReadGuid(r, 1), DryRun: r.GetBoolean(2)), ct, parameters);
+            shown = [.. taken.Where(t => !t.DryRun).Select(t => (t.Mapping, t.Run))];
         }
         made.AddRange(shown);
         return written;

@@ -50,15 +50,16 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     /// items, else through the view: the same rows either way, and the table's indexes serve the list's filters and
     /// sorts. Asked through the project's runs (a few, by index) and the items' run index, not by scanning items.
     /// </summary>
-    public async Task<IQueryable<Mapping>> MappingsOfAsync(Guid projectId, CancellationToken ct)
-    {
-        var derived = await Runs.AnyAsync(r => r.ProjectId == projectId && !r.DryRun && RunItems.Any(i => i.RunId == r.Id), ct);
-        return (derived ? Mappings : StoredMappings).Where(m => m.ProjectId == projectId);
-    }
+    public async Task<IQueryable<Mapping>> MappingsOfAsync(Guid projectId, CancellationToken ct) =>
+        (await ItemsShownAsync(projectId, ct) ? Mappings : StoredMappings).Where(m => m.ProjectId == projectId);
 
     /// <summary>As <see cref="MappingsOfAsync"/> for every project: the table unless some run (not a dry run) still has run items.</summary>
     public async Task<IQueryable<Mapping>> AllMappingsAsync(CancellationToken ct) =>
-        await Runs.AnyAsync(r => !r.DryRun && RunItems.Any(i => i.RunId == r.Id), ct) ? Mappings : StoredMappings;
+        await ItemsShownAsync(null, ct) ? Mappings : StoredMappings;
+
+    /// <summary>Whether a run of the project (of any, when null), not a dry run, still has run items.</summary>
+    private Task<bool> ItemsShownAsync(Guid? projectId, CancellationToken ct) =>
+        Runs.AnyAsync(r => (projectId == null || r.ProjectId == projectId) && !r.DryRun && RunItems.Any(i => i.RunId == r.Id), ct);
 
     public DbSet<Run> Runs => Set<Run>();
 

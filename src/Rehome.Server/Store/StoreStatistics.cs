@@ -49,15 +49,25 @@ public sealed class StoreStatistics(IServiceScopeFactory scopes, SqlDialect dial
 
     private async Task AnalyzeAsync(CancellationToken ct)
     {
+        await using var scope = scopes.CreateAsyncScope();
+        await AnalyzeAsync(scope.ServiceProvider.GetRequiredService<RehomeDbContext>(), "run_items", "the run items after a large run", logger, ct);
+    }
+
+    /// <summary>
+    /// PostgreSQL's ANALYZE of <paramref name="tables"/> (the code's own names, never input), now. A failure is a warning
+    /// naming <paramref name="what"/>, never the caller's error: what asked for it is committed, and autovacuum renews
+    /// the statistics later anyway. (A role that does not own the tables gets PostgreSQL's warning and nothing changes.)
+    /// </summary>
+    internal static async Task AnalyzeAsync(RehomeDbContext db, string tables, string what, ILogger logger, CancellationToken ct)
+    {
+        var sql = "ANALYZE " + tables;
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
-            await db.Database.ExecuteSqlRawAsync("ANALYZE run_items", ct);
+            await db.Database.ExecuteSqlRawAsync(sql, ct);
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
         {
-            logger.LogWarning("The statistics of the run items were not renewed after a large run ({Reason}); autovacuum renews them later", e.GetType().Name);
+            logger.LogWarning("The statistics of {What} were not renewed ({Reason}); autovacuum renews them later", what, e.GetType().Name);
         }
     }
 }

@@ -22,12 +22,6 @@ public abstract class ReaclRunsSuite(ServerHost host)
 
     private static string Prefix() => "Q" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
 
-    private async Task<T> WithTransitionsAsync<T>(Func<JobTransitions, Task<T>> action)
-    {
-        await using var scope = host.Scope();
-        return await action(scope.ServiceProvider.GetRequiredService<JobTransitions>());
-    }
-
     private Task<Job> RunNextAsync(Guid mapping, JobStatus status) => host.EndNextJobAsync(mapping, status);
 
     private async Task<JobAssignment> AssignmentOfAsync(Job leased)
@@ -103,13 +97,13 @@ public abstract class ReaclRunsSuite(ServerHost host)
         var project = await Client.CreateProjectAsync("EntraId", "Offline");
         var ids = await Client.ImportDevicesAsync(project, Prefix(), 1);
         await Client.PostJsonAsync($"/api/v1/projects/{project}/runs", new { kinds = new[] { "MigratePermissions" }, mappingIds = ids, dryRun = true });
-        var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
 
         var assignment = await AssignmentOfAsync(leased!);
-        await WithTransitionsAsync(t => t.RenewAsync(leased!.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, Lease,
+        await host.WithTransitionsAsync(t => t.RenewAsync(leased!.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, Lease,
             new JobProgress(5, 10, 0, 0, "TranslateDescriptors", Areas: [new JobAreaCount("Files", 5, 2, 0)]), CancellationToken.None));
         var running = await Client.GetJsonAsync($"/api/v1/jobs/{leased!.Id}");
-        await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, new JobCompletion(JobStatus.Finished,
+        await host.WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, new JobCompletion(JobStatus.Finished,
             new JobProgress(10, 10, 0, 0, Areas:
             [
                 new JobAreaCount("Files", 10, 4, 0),
@@ -162,7 +156,7 @@ public abstract class ReaclRunsSuite(ServerHost host)
         Assert.Equal(permissions, view.GetProperty("revertOf").GetGuid());
         Assert.Equal("MigratePermissions", view.GetProperty("kind").GetString());
         Assert.Equal("WaitingToStart", view.GetProperty("status").GetString());
-        var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(mapping, Guid.NewGuid(), Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(mapping, Guid.NewGuid(), Lease, CancellationToken.None));
         Assert.Equal(revertJob, leased!.Id);
         var assignment = await AssignmentOfAsync(leased);
         Assert.Equal(permissions, assignment.RevertOf);
@@ -282,7 +276,7 @@ public abstract class ReaclRunsSuite(ServerHost host)
         var rerun = await Client.PostJsonAsync($"/api/v1/runs/{run.GetProperty("run").Id()}/rerun", new { });
 
         Assert.True(rerun.GetProperty("run").GetProperty("dryRun").GetBoolean());
-        var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
         Assert.True(leased!.DryRun);
     }
 }

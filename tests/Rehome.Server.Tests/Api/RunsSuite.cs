@@ -29,12 +29,6 @@ public abstract class RunsSuite(ServerHost host)
 
     private static JobStatus Status(JsonElement job) => Enum.Parse<JobStatus>(job.GetProperty("status").GetString()!);
 
-    private async Task<T> WithTransitionsAsync<T>(Func<JobTransitions, Task<T>> action)
-    {
-        await using var scope = host.Scope();
-        return await action(scope.ServiceProvider.GetRequiredService<JobTransitions>());
-    }
-
     private async Task TickAsync()
     {
         await using var scope = host.Scope();
@@ -192,16 +186,16 @@ public abstract class RunsSuite(ServerHost host)
         await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigratePermissions" }, mappingIds = ids });
         var agent = Guid.NewGuid();
 
-        var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
         Assert.Equal(JobKind.RejoinDomain, leased!.Kind);
         Assert.Equal(JobStatus.InProgress, Status((await JobsOfMappingAsync(ids[0]))[JobKind.RejoinDomain]));
         // The permissions job waits for the rejoin: no other agent gets it, and the holder gets only its rejoin again.
-        Assert.Null(await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None)));
-        var sentAgain = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
+        Assert.Null(await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None)));
+        var sentAgain = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
         Assert.Equal((leased.Id, 1), (sentAgain?.Id, sentAgain?.Attempts));
         leased = sentAgain!;
 
-        var completed = await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
+        var completed = await host.WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
             new JobCompletion(JobStatus.Finished, new JobProgress(10, 10, 4, 0), null, null), CancellationToken.None));
 
         Assert.True(completed);
@@ -211,7 +205,7 @@ public abstract class RunsSuite(ServerHost host)
         var mapping = await Client.GetJsonAsync($"/api/v1/mappings/{ids[0]}");
         Assert.Equal("MigratePermissions", mapping.GetProperty("stage").GetString());
         Assert.NotEqual(JsonValueKind.Null, mapping.GetProperty("rejoinedAt").ValueKind);
-        var next = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
+        var next = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], agent, Lease, CancellationToken.None));
         Assert.Equal(JobKind.MigratePermissions, next!.Kind);
     }
 
@@ -221,9 +215,9 @@ public abstract class RunsSuite(ServerHost host)
         var project = await Client.CreateProjectAsync("EntraId", "Offline");
         var ids = await Client.ImportDevicesAsync(project, Prefix(), 1);
         await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigratePermissions", "MigrateUserProfile" }, mappingIds = ids });
-        var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
 
-        await WithTransitionsAsync(t => t.CompleteAsync(leased!.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
+        await host.WithTransitionsAsync(t => t.CompleteAsync(leased!.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
             new JobCompletion(JobStatus.Failed, new JobProgress(0, 0, 0, 0), "JoinFailed", "The destination refused the join."), CancellationToken.None));
 
         var jobs = await JobsOfMappingAsync(ids[0]);
@@ -247,9 +241,9 @@ public abstract class RunsSuite(ServerHost host)
         // ids[1]: rejoin prepared and leased (in progress); ids[2]: prepared, waiting to start; ids[3]: waiting for destination.
         var rejoin1 = (await JobsOfMappingAsync(ids[1]))[JobKind.RejoinDomain].Id();
         var rejoin2 = (await JobsOfMappingAsync(ids[2]))[JobKind.RejoinDomain].Id();
-        await WithTransitionsAsync(t => t.DestinationPreparedAsync(rejoin1, null, null, CancellationToken.None));
-        await WithTransitionsAsync(t => t.DestinationPreparedAsync(rejoin2, null, null, CancellationToken.None));
-        var leased = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[1], Guid.NewGuid(), Lease, CancellationToken.None));
+        await host.WithTransitionsAsync(t => t.DestinationPreparedAsync(rejoin1, null, null, CancellationToken.None));
+        await host.WithTransitionsAsync(t => t.DestinationPreparedAsync(rejoin2, null, null, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[1], Guid.NewGuid(), Lease, CancellationToken.None));
 
         async Task<JsonElement> Stop(Guid jobId, HttpStatusCode expected = HttpStatusCode.OK) =>
             await Client.PostJsonAsync($"/api/v1/jobs/{jobId}/stop", new { }, expected);
@@ -274,9 +268,9 @@ public abstract class RunsSuite(ServerHost host)
         // A running job is asked to stop; its agent hears it on renewal and ends the job as Stopped.
         Assert.Equal(1, (await Stop(leased!.Id)).GetProperty("stopRequested").GetInt32());
         Assert.Equal(JobStatus.InProgress, Status(await Client.GetJsonAsync($"/api/v1/jobs/{leased.Id}")));
-        var renewal = await WithTransitionsAsync(t => t.RenewAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, Lease, new JobProgress(1, 5, 0, 0), CancellationToken.None));
+        var renewal = await host.WithTransitionsAsync(t => t.RenewAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value, Lease, new JobProgress(1, 5, 0, 0), CancellationToken.None));
         Assert.Equal(LeaseRenewal.StopRequested, renewal);
-        await WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
+        await host.WithTransitionsAsync(t => t.CompleteAsync(leased.Id, leased.LeaseOwner!.Value, leased.LeaseToken!.Value,
             new JobCompletion(JobStatus.Stopped, new JobProgress(1, 5, 0, 0), JobErrorCodes.StoppedByAdministrator, "Stopped on request."), CancellationToken.None));
         Assert.Equal(JobStatus.Stopped, Status(await Client.GetJsonAsync($"/api/v1/jobs/{leased.Id}")));
         // The permissions job that waited for the stopped rejoin failed with the reason.
@@ -293,7 +287,7 @@ public abstract class RunsSuite(ServerHost host)
         var project = await Client.CreateProjectAsync("EntraId", "Offline");
         var ids = await Client.ImportDevicesAsync(project, Prefix(), 3);
         var run = await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigrateUserProfile" }, mappingIds = ids });
-        await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
 
         var stop = await Client.PostJsonAsync($"/api/v1/runs/{run.GetProperty("run").Id()}/stop", new { }, HttpStatusCode.OK);
 
@@ -388,7 +382,7 @@ public abstract class RunsSuite(ServerHost host)
         var project = await Client.CreateProjectAsync("EntraId", "Offline", sourceEntraId: true);
         var ids = await Client.ImportDevicesAsync(project, Prefix(), 1);
         await StartAsync(project, new { kinds = new[] { "MigrateEntraIdGroups" }, mappingIds = ids });
-        var first = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var first = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
 
         host.Time.Advance(Lease + TimeSpan.FromSeconds(1));
         await TickAsync();
@@ -396,11 +390,11 @@ public abstract class RunsSuite(ServerHost host)
         var job = await Client.GetJsonAsync($"/api/v1/jobs/{first!.Id}");
         Assert.Equal(JobStatus.WaitingToStart, Status(job));
         Assert.Equal(JobErrorCodes.LeaseLapsed, job.GetProperty("errorCode").GetString());
-        var renewal = await WithTransitionsAsync(t => t.RenewAsync(first.Id, first.LeaseOwner!.Value, first.LeaseToken!.Value, Lease, new JobProgress(1, 1, 1, 0), CancellationToken.None));
+        var renewal = await host.WithTransitionsAsync(t => t.RenewAsync(first.Id, first.LeaseOwner!.Value, first.LeaseToken!.Value, Lease, new JobProgress(1, 1, 1, 0), CancellationToken.None));
         Assert.Equal(LeaseRenewal.Lost, renewal);
-        var second = await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var second = await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None));
         Assert.Equal(2, second!.Attempts);
-        var stale = await WithTransitionsAsync(t => t.CompleteAsync(first.Id, first.LeaseOwner!.Value, first.LeaseToken!.Value,
+        var stale = await host.WithTransitionsAsync(t => t.CompleteAsync(first.Id, first.LeaseOwner!.Value, first.LeaseToken!.Value,
             new JobCompletion(JobStatus.Finished, new JobProgress(1, 1, 1, 0), null, null), CancellationToken.None));
         Assert.False(stale);
         Assert.Equal(JobStatus.InProgress, Status(await Client.GetJsonAsync($"/api/v1/jobs/{first.Id}")));
@@ -415,7 +409,7 @@ public abstract class RunsSuite(ServerHost host)
         Guid jobId = default;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            jobId = (await WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None)))!.Id;
+            jobId = (await host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None)))!.Id;
             host.Time.Advance(Lease + TimeSpan.FromSeconds(1));
             await TickAsync();
         }
@@ -433,7 +427,7 @@ public abstract class RunsSuite(ServerHost host)
         await StartAsync(project, new { kinds = new[] { "RejoinDomain" }, mappingIds = ids });
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
-            WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None))));
+            host.WithTransitionsAsync(t => t.LeaseNextAsync(ids[0], Guid.NewGuid(), Lease, CancellationToken.None))));
 
         Assert.Single(attempts, a => a is not null);
     }
@@ -446,8 +440,8 @@ public abstract class RunsSuite(ServerHost host)
         var run = await StartAsync(project, new { kinds = new[] { "RejoinDomain", "MigratePermissions" }, mappingIds = ids });
         foreach (var (mapping, outcome) in new[] { (ids[0], JobStatus.Failed), (ids[1], JobStatus.Finished) })
         {
-            var job = await WithTransitionsAsync(t => t.LeaseNextAsync(mapping, Guid.NewGuid(), Lease, CancellationToken.None));
-            await WithTransitionsAsync(t => t.CompleteAsync(job!.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
+            var job = await host.WithTransitionsAsync(t => t.LeaseNextAsync(mapping, Guid.NewGuid(), Lease, CancellationToken.None));
+            await host.WithTransitionsAsync(t => t.CompleteAsync(job!.Id, job.LeaseOwner!.Value, job.LeaseToken!.Value,
                 new JobCompletion(outcome, new JobProgress(0, 0, 0, 0), outcome == JobStatus.Failed ? "JoinFailed" : null, null), CancellationToken.None));
         }
 

@@ -21,6 +21,13 @@ public static class JobDriving
         return job;
     }
 
+    /// <summary>Runs <paramref name="action"/> on the server's job transitions, in a scope of its own.</summary>
+    public static async Task<T> WithTransitionsAsync<T>(this ServerHost host, Func<JobTransitions, Task<T>> action)
+    {
+        await using var scope = host.Scope();
+        return await action(scope.ServiceProvider.GetRequiredService<JobTransitions>());
+    }
+
     /// <summary>The one job of a mapping, as the store holds it now.</summary>
     public static async Task<Job> StoredJobOfAsync(this ServerHost host, Guid mappingId)
     {

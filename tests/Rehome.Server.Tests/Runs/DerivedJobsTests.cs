@@ -32,12 +32,6 @@ public sealed class DerivedJobsTests
         return (project, ids, run.GetProperty("run").Id());
     }
 
-    private static async Task<T> WithTransitionsAsync<T>(ServerHost host, Func<JobTransitions, Task<T>> action)
-    {
-        await using var scope = host.Scope();
-        return await action(scope.ServiceProvider.GetRequiredService<JobTransitions>());
-    }
-
     private static async Task<List<Job>> JobsOfRunAsync(ServerHost host, Guid runId)
     {
         await using var scope = host.Scope();
@@ -193,7 +187,7 @@ public sealed class DerivedJobsTests
         var shown = await db.Mappings.AsNoTracking().Where(m => mappings.Contains(m.Id)).ToListAsync();
         Assert.All(shown, m => Assert.Equal((runId, JobKind.RejoinDomain, JobStatus.Stopped), (m.LastRunId!.Value, m.Stage!.Value, m.Status!.Value)));
         // Nothing is left to lease.
-        Assert.Null(await WithTransitionsAsync(host, t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None)));
+        Assert.Null(await host.WithTransitionsAsync(t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None)));
     }
 
     [Theory]
@@ -204,7 +198,7 @@ public sealed class DerivedJobsTests
         await using var host = await ServerHost.StartAsync(provider);
         var (_, mappings, runId) = await RunAsync(host, 2, startAt: host.Now.AddHours(1));
 
-        Assert.Null(await WithTransitionsAsync(host, t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None)));
+        Assert.Null(await host.WithTransitionsAsync(t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None)));
         await using (var scope = host.Scope())
         {
             var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
@@ -213,9 +207,9 @@ public sealed class DerivedJobsTests
         }
 
         host.Time.Advance(TimeSpan.FromHours(1));
-        await WithTransitionsAsync(host, t => t.ReleaseDueRunsAsync(CancellationToken.None));
+        await host.WithTransitionsAsync(t => t.ReleaseDueRunsAsync(CancellationToken.None));
 
-        var leased = await WithTransitionsAsync(host, t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None));
         Assert.Equal(JobKind.RejoinDomain, leased!.Kind);
         Assert.DoesNotContain(await JobsOfRunAsync(host, runId), j => j.Status == JobStatus.Scheduled);
     }
@@ -240,7 +234,7 @@ public sealed class DerivedJobsTests
             Assert.Equal(4, await writer.ServiceProvider.GetRequiredService<RunItemStore>().MaterialiseJobAsync(autopilot.Id, default));
 
             host.Time.Advance(TimeSpan.FromHours(1));
-            var release = WithTransitionsAsync(host, t => t.ReleaseDueRunsAsync(CancellationToken.None));
+            var release = host.WithTransitionsAsync(t => t.ReleaseDueRunsAsync(CancellationToken.None));
             await WaitForLockWaitAsync(host, "UPDATE run_items", release);
             await transaction.CommitAsync();
             await release;
@@ -265,11 +259,11 @@ public sealed class DerivedJobsTests
             await using var transaction = await db.Database.BeginTransactionAsync();
             await db.Database.ExecuteSqlRawAsync("SELECT id FROM run_items FOR UPDATE");
             using var noWait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            Assert.Null(await WithTransitionsAsync(host, t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, noWait.Token)));
+            Assert.Null(await host.WithTransitionsAsync(t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, noWait.Token)));
             await transaction.CommitAsync();
         }
 
-        var leased = await WithTransitionsAsync(host, t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None));
+        var leased = await host.WithTransitionsAsync(t => t.LeaseNextAsync(mappings[0], Guid.NewGuid(), Lease, CancellationToken.None));
         Assert.Equal(JobKind.RejoinDomain, leased!.Kind);
         Assert.Equal(4, (await JobsOfRunAsync(host, runId)).Count);
     }

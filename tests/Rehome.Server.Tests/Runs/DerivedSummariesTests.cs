@@ -115,14 +115,9 @@ public sealed class DerivedSummariesTests
         await using var host = await ServerHost.StartAsync(provider);
         var (_, run, _, answer) = await RunAsync(host, 4, 0);
         var runId = answer.GetProperty("run").Id();
-        async Task<T> TransitionAsync<T>(Func<JobTransitions, Task<T>> action)
-        {
-            await using var scope = host.Scope();
-            return await action(scope.ServiceProvider.GetRequiredService<JobTransitions>());
-        }
 
-        Assert.Equal((3, 0), await TransitionAsync(t => t.StopMappingsAsync([run[0]], "test", default)));
-        Assert.Single(await TransitionAsync(t => t.LeaseNextManyAsync([(run[1], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
+        Assert.Equal((3, 0), await host.WithTransitionsAsync(t => t.StopMappingsAsync([run[0]], "test", default)));
+        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([(run[1], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
         var stored = await SummariesAsync(host, run, stored: true);
         Assert.Equal((JobKind.RejoinDomain, JobStatus.Stopped, runId), (stored[run[0]].Stage, stored[run[0]].Status, stored[run[0]].Run));
         Assert.Equal((JobKind.RejoinDomain, JobStatus.InProgress, runId), (stored[run[1]].Stage, stored[run[1]].Status, stored[run[1]].Run));
@@ -131,14 +126,14 @@ public sealed class DerivedSummariesTests
         // One job of an item stopped: the item becomes rows, its rejoin stopped, the permissions waiting for it stopped
         // with it; its Autopilot (which waits for nothing) still waits, and shows first.
         var rejoin = (await SummariesAsync(host, [run[3]], stored: false))[run[3]].Job!.Value;
-        Assert.Equal(StopEffect.StopNow, await TransitionAsync(t => t.StopJobAsync(rejoin, "test", default)));
+        Assert.Equal(StopEffect.StopNow, await host.WithTransitionsAsync(t => t.StopJobAsync(rejoin, "test", default)));
         var one = (await SummariesAsync(host, [run[3]], stored: true))[run[3]];
         Assert.Equal((JobKind.RegisterAutopilot, JobStatus.WaitingToStart, RunItems.JobId(RunItems.ItemOf(rejoin), JobKind.RegisterAutopilot), runId),
             (one.Stage, one.Status, one.Job, one.Run));
 
         // The last item's three jobs, the leased mapping's two waiting ones and the stopped rejoin's Autopilot (which did
         // not wait for it) stop now; the leased rejoin is asked to.
-        Assert.Equal((6, 1), await TransitionAsync(t => t.StopRunAsync(runId, "test", default)));
+        Assert.Equal((6, 1), await host.WithTransitionsAsync(t => t.StopRunAsync(runId, "test", default)));
         stored = await SummariesAsync(host, run, stored: true);
         Assert.Equal((JobStatus.Stopped, runId), (stored[run[2]].Status, stored[run[2]].Run));
         Assert.Equal(JobStatus.InProgress, stored[run[1]].Status);
