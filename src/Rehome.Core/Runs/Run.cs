@@ -32,4 +32,12 @@ public sealed class Run
     /// stays what their last real run made it) and no rule counts it as a migration.
     /// </summary>
     public bool DryRun { get; set; }
+
+    /// <summary>
+    /// When its mappings' rows were written to show it. At once for a run written as job rows, and for a dry run (which
+    /// no mapping shows). A run written as run items writes no mapping when it is accepted: its mappings show it through
+    /// the mapping_states view until the run engine writes their rows to say the same, in the background, and sets this.
+    /// While it is null and the run has items, reads of its project's mappings go through the view.
+    /// </summary>
+    public DateTimeOffset? MappingsShownAt { get; set; }
 }

@@ -72,6 +72,7 @@ public static class RehomeServer
         services.AddScoped<MappingSummaries>();
         services.AddScoped<RunItemStore>();
         services.AddScoped<JobTransitions>();
+        services.AddScoped<SummaryCatchUp>();
         services.AddScoped<RunEngine>();
         services.AddSettings<RunEngineOptions>(configuration, RunEngineOptions.Section);
         services.AddSettings<ImportOptions>(configuration, ImportOptions.Section);

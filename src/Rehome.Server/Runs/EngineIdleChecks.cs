@@ -24,6 +24,10 @@ internal static class EngineIdleChecks
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>
             db.Runs.Any(r => r.ReleasedAt == null && r.StartAt <= now)));
 
+    /// <summary>A run whose mappings' rows do not show it yet (what <see cref="SummaryCatchUp.CatchUpAsync"/> writes).</summary>
+    public static readonly CompiledPerModel<Func<RehomeDbContext, CancellationToken, Task<bool>>> AnyRunNotShown = new(() =>
+        EF.CompileAsyncQuery((RehomeDbContext db, CancellationToken ct) => db.Runs.Any(r => r.MappingsShownAt == null)));
+
     /// <summary>A lease lapsed by now (what <see cref="JobTransitions.ExpireLeasesAsync"/> returns or ends).</summary>
     public static readonly CompiledPerModel<Func<RehomeDbContext, DateTimeOffset, CancellationToken, Task<bool>>> AnyLeaseLapsed = new(() =>
         EF.CompileAsyncQuery((RehomeDbContext db, DateTimeOffset now, CancellationToken ct) =>

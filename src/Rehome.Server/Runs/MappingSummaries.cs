@@ -6,9 +6,10 @@ namespace Rehome.Server.Runs;
 /// <summary>
 /// The one owner of a mapping's stored summary: the stage, status and progress its list shows, taken from the job of
 /// its latest run that <see cref="MappingSummaryRules"/> puts first. Called inside the transaction that moved the
-/// jobs, so the list never shows a state the jobs do not have. A run written as run items writes none: until an item
-/// becomes rows its mapping shows it through the mapping_states view (<see cref="CompactJobsSchema"/>), and then
-/// <see cref="MakeLatestAsync"/> and a refresh write the same here.
+/// jobs, so the list never shows a state the jobs do not have. A run written as run items writes none when it is
+/// accepted: its mappings show it through the mapping_states view (<see cref="CompactJobsSchema"/>) until the run
+/// engine writes the same here (<see cref="ShowItemsAsync"/>), or an item becomes rows first (<see cref="MakeLatestAsync"/>
+/// and a refresh). From then on a refresh reads the run's jobs, rows or still derived, like any other.
 /// </summary>
 public sealed class MappingSummaries(StoreCommands store)
 {
@@ -125,6 +126,57 @@ public sealed class MappingSummaries(StoreCommands store)
             command.ExecuteNonQuery();
         }
     }
+
+    /// <summary>
+    /// Writes to the rows of <paramref name="mappingIds"/> (mappings of a run's items) what mapping_states shows for them,
+    /// where that is the run and the row does not say so yet (<see cref="SummaryCatchUp"/>): one statement, the view's
+    /// own rule. On PostgreSQL the rows another transaction holds are skipped (a lease or a stop writing them, which makes
+    /// them show the run itself), never waited for. Returns the rows it could lock (all of them on SQLite) and those it
+    /// wrote. Call it in a transaction that first took the run with <see cref="HoldRunAsync"/>.
+    /// </summary>
+    public async Task<(int Locked, int Written)> ShowItemsAsync(Guid runId, IReadOnlyList<Guid> mappingIds, CancellationToken ct)
+    {
+        // The later of the two times: a mapping edited meanwhile keeps its edit's time.
+        static string Set(string later) => $"""
+            stage = s.stage, status = s.status, last_job_id = s.last_job_id, last_run_id = s.last_run_id,
+              items_done = s.items_done, items_total = s.items_total, updated_at = {later}(mappings.updated_at, s.updated_at)
+            """;
+        const string Shown = "s.id = mappings.id AND s.last_run_id = @run";
+        if (Dialect.IsPostgres)
+        {
+            var counts = await store.QueryAsync($"""
+                WITH locked AS (SELECT id FROM mappings WHERE id = ANY(@mappings) ORDER BY id FOR UPDATE SKIP LOCKED),
+                shown AS (
+                  UPDATE mappings SET {Set("GREATEST")}
+                  FROM mapping_states s
+                  WHERE mappings.id IN (SELECT id FROM locked) AND {Shown} AND mappings.last_run_id IS DISTINCT FROM @run
+                  RETURNING 1)
+                SELECT (SELECT count(*) FROM locked), (SELECT count(*) FROM shown)
+                """, r => (Locked: (int)r.GetInt64(0), Written: (int)r.GetInt64(1)), ct, ("run", runId), ("mappings", mappingIds.ToArray()));
+            return counts[0];
+        }
+        var written = 0;
+        foreach (var chunk in mappingIds.Chunk(500))
+        {
+            var (list, parameters) = StoreCommands.InList(chunk);
+            written += await store.ExecuteAsync($"""
+                UPDATE mappings SET {Set("max")}
+                FROM mapping_states s
+                WHERE mappings.id IN ({list}) AND {Shown} AND mappings.last_run_id IS NOT @run
+                """, ct, [("run", runId), .. parameters]);
+        }
+        return (mappingIds.Count, written);
+    }
+
+    /// <summary>
+    /// PostgreSQL: holds the run against a release until the transaction ends. <see cref="ShowItemsAsync"/> reads its
+    /// items' scheduled flag, which a release changes without touching rows that do not show the run yet: a release
+    /// committed while it ran would leave them Scheduled. This waits for a release under way, and a release for it.
+    /// SQLite has one writer at a time.
+    /// </summary>
+    public Task HoldRunAsync(Guid runId, CancellationToken ct) => Dialect.IsPostgres
+        ? store.ExecuteAsync("SELECT 1 FROM runs WHERE id = @run FOR SHARE", ct, ("run", runId))
+        : Task.CompletedTask;
 
     /// <summary>Records that the mapping's device reached the destination domain.</summary>
     public Task RecordRejoinAsync(Guid mappingId, DateTimeOffset now, CancellationToken ct) =>

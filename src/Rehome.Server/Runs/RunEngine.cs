@@ -245,6 +245,10 @@ public sealed class RunEngine(
             DryRun = dryRun,
         };
         var jobs = plan.Jobs;
+        // A revert is one job written as a row (it names the job it reverts, which a run item cannot say).
+        var (items, rows, shownFirst) = Itemised(run, plan, itemise: revertOf is null);
+        // Mappings of run items show it through mapping_states until the run engine writes their rows (SummaryCatchUp).
+        run.MappingsShownAt = items.Count == 0 || dryRun ? now : null;
 
         // Inside the caller's transaction (see BeginLockedAsync).
         var transaction = db.Database.CurrentTransaction!;
@@ -262,8 +266,6 @@ public sealed class RunEngine(
         await db.SaveChangesAsync(ct);
         var prepared = prepare.Elapsed;
         var step = System.Diagnostics.Stopwatch.StartNew();
-        // A revert is one job written as a row (it names the job it reverts, which a run item cannot say).
-        var (items, rows, shownFirst) = Itemised(run, plan, itemise: revertOf is null);
         await BulkWriter.InsertRunItemsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect, items, ct);
         itemsWritten = items.Count;
         await BulkWriter.InsertJobsAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), store.Dialect,
@@ -276,7 +278,8 @@ public sealed class RunEngine(
             db.ChangeTracker.Clear();
             return new RunStartOutcome(run, jobs.Count, mappingCount, plan.Scheduled, plan.StartAt, plan.Refusals, null);
         }
-        // Only the mappings whose jobs are rows: an item's mapping shows the item until it becomes rows (mapping_states).
+        // Only the mappings whose jobs are rows: an item's mapping shows the item through mapping_states until the run
+        // engine writes its row after the commit (SummaryCatchUp) or the item becomes rows.
         await summaries.ShowNewRunAsync(run.Id, shownFirst, now, ct);
         logger.LogInformation(
             "Run {RunId} written: run and jobs prepared {PrepareMs:F0} ms, insert {InsertMs:F0} ms ({ItemCount} run items, {JobRowCount} job rows), mapping summaries {SummariesMs:F0} ms",
@@ -288,7 +291,7 @@ public sealed class RunEngine(
     /// <summary>
     /// A run item for each mapping whose planned jobs one derives exactly (<see cref="RunItems.FromPlanned(IReadOnlyList{PlannedJob}, Guid, Guid, bool, bool, DateTimeOffset)"/>), and the
     /// jobs of the other mappings as rows, with the job each of those mappings shows first (a run item's mapping shows
-    /// its item's through the mapping_states view: nothing is written to it).
+    /// its item's through the mapping_states view: nothing is written to it now).
     /// </summary>
     private static (List<RunItem> Items, IReadOnlyList<PlannedJob> Rows, List<MappingSummaries.RunStart> ShownFirst) Itemised(
         Run run, RunPlan plan, bool itemise)
@@ -320,7 +323,7 @@ public sealed class RunEngine(
             }
             if (RunItems.FromPlanned(jobs, start, end - start, run.Id, run.ProjectId, plan.Scheduled, run.DryRun, run.CreatedAt) is { } item)
             {
-                // Its mapping's summary is derived from the item until it becomes rows (mapping_states).
+                // Its mapping's summary is derived from the item (mapping_states) until its row is written.
                 items.Add(item);
             }
             else

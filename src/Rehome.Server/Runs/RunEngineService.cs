@@ -5,8 +5,8 @@ using Rehome.Server.Store;
 namespace Rehome.Server.Runs;
 
 /// <summary>
-/// The run engine's clock: releases scheduled runs at their time, prepares destinations, returns lapsed leases
-/// to their queue and writes the agents' last-seen times.
+/// The run engine's clock: releases scheduled runs at their time, writes the mapping rows of runs accepted as run
+/// items, prepares destinations, returns lapsed leases to their queue and writes the agents' last-seen times.
 /// (Prerequisites need no clock: a rejoin releases or fails its dependents in the transaction that ends it.)
 /// Each step is a conditional UPDATE, so several replicas may tick at once.
 /// </summary>
@@ -104,6 +104,11 @@ public sealed class RunEngineService(
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         // An idle tick asks the store two compiled questions instead of building each step's query (issue 16).
         var released = await EngineIdleChecks.AnyRunDue.For(db)(db, time.GetUtcNow(), ct) ? await transitions.ReleaseDueRunsAsync(ct) : 0;
+        // A large run accepted as run items: its mappings' rows, which the list's indexes read (SummaryCatchUp).
+        if (await EngineIdleChecks.AnyRunNotShown.For(db)(db, ct))
+        {
+            await scope.ServiceProvider.GetRequiredService<SummaryCatchUp>().CatchUpAsync(ct);
+        }
         var preparer = scope.ServiceProvider.GetRequiredService<DestinationPreparer>();
         var prepared = 0;
         // Real provisioning takes a second or so a computer: a few seconds of it per tick, so that lapsed leases

@@ -62,9 +62,10 @@ public static class CompactJobsSchema
     /// <c>mapping_states</c>: every mapping as the list shows it. A run does not write its 50,000 mappings' summaries
     /// when it is accepted: while a mapping's newest run (newer than the one its row shows, not a dry run) is still a
     /// run item, the summary is the item's, by <see cref="RunItems.Shown"/> (its first job, waiting or scheduled, no
-    /// progress, as of the run's creation). When the item becomes rows, its mapping's row is written
-    /// (<see cref="Runs.RunItemStore"/>) and shows the same. The <see cref="Core.Mappings.Mapping"/> entity is written
-    /// to the table and read through this view; reads of a project with no such item read the table
+    /// progress, as of the run's creation). The run engine then writes the same to the rows, a second or two after the
+    /// commit (<see cref="Runs.SummaryCatchUp"/>, from this view), or a writer does when the item becomes rows first
+    /// (<see cref="Runs.RunItemStore"/>). The <see cref="Core.Mappings.Mapping"/> entity is written to the table and read
+    /// through this view; reads of a project whose runs' mappings all show them read the table
     /// (<see cref="RehomeDbContext.MappingsOfAsync"/>), whose indexes the list's filters and sorts use.
     /// </summary>
     private static string MappingStatesStatement(bool postgres)

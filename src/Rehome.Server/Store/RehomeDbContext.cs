@@ -46,20 +46,21 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
     public IQueryable<Mapping> StoredMappings => Mappings.FromSqlRaw("SELECT * FROM mappings");
 
     /// <summary>
-    /// The project's mappings, read from the table when no run of the project (other than a dry run) still has run
-    /// items, else through the view: the same rows either way, and the table's indexes serve the list's filters and
-    /// sorts. Asked through the project's runs (a few, by index) and the items' run index, not by scanning items.
+    /// The project's mappings, read from the table unless a run of the project has run items whose mappings' rows do
+    /// not show it yet (<see cref="Run.MappingsShownAt"/>: for a second or two after a large run is accepted, until the
+    /// run engine has written them), else through the view: the same rows either way, and the table's indexes serve the
+    /// list's filters and sorts. Asked through the project's runs (a few, by index) and the items' run index.
     /// </summary>
     public async Task<IQueryable<Mapping>> MappingsOfAsync(Guid projectId, CancellationToken ct) =>
         (await ItemsShownAsync(projectId, ct) ? Mappings : StoredMappings).Where(m => m.ProjectId == projectId);
 
-    /// <summary>As <see cref="MappingsOfAsync"/> for every project: the table unless some run (not a dry run) still has run items.</summary>
+    /// <summary>As <see cref="MappingsOfAsync"/> for every project: the table unless some run's run items are not shown by its mappings' rows yet.</summary>
     public async Task<IQueryable<Mapping>> AllMappingsAsync(CancellationToken ct) =>
         await ItemsShownAsync(null, ct) ? Mappings : StoredMappings;
 
-    /// <summary>Whether a run of the project (of any, when null), not a dry run, still has run items.</summary>
+    /// <summary>Whether a run of the project (of any, when null) has run items its mappings' rows do not show yet.</summary>
     private Task<bool> ItemsShownAsync(Guid? projectId, CancellationToken ct) =>
-        Runs.AnyAsync(r => (projectId == null || r.ProjectId == projectId) && !r.DryRun && RunItems.Any(i => i.RunId == r.Id), ct);
+        Runs.AnyAsync(r => (projectId == null || r.ProjectId == projectId) && r.MappingsShownAt == null && RunItems.Any(i => i.RunId == r.Id), ct);
 
     public DbSet<Run> Runs => Set<Run>();
 
@@ -200,6 +201,8 @@ public abstract class RehomeDbContext(DbContextOptions options) : DbContext(opti
             e.ToTable("runs");
             e.HasIndex(r => new { r.ProjectId, r.CreatedAt });
             e.HasIndex(r => r.ReleasedAt);
+            // The run engine looks every second for runs whose mappings' rows do not show them yet.
+            e.HasIndex(r => r.MappingsShownAt);
             e.HasOne<Project>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasQueryFilter(r => VisibleProjects == null || VisibleProjects.Contains(r.ProjectId));
         });

@@ -18,7 +18,7 @@ public sealed class DerivedSummariesTests
     private static readonly string[] Kinds = ["RejoinDomain", "MigratePermissions", "RegisterAutopilot"];
 
     /// <summary>An Entra ID destination (no preparation: every mapping is one item), some mappings run, the others not.</summary>
-    private static async Task<(Guid Project, List<Guid> Run, List<Guid> Idle, JsonElement Answer)> RunAsync(
+    internal static async Task<(Guid Project, List<Guid> Run, List<Guid> Idle, JsonElement Answer)> RunAsync(
         ServerHost host, int run, int idle, object? extra = null, string prefix = "SUM-")
     {
         var project = await host.Client.CreateProjectAsync("EntraId", "Offline", sourceEntraId: true);
@@ -36,7 +36,7 @@ public sealed class DerivedSummariesTests
         return (project, ids[..run], ids[run..], answer);
     }
 
-    private static async Task<List<Guid>> ListedAsync(ServerHost host, Guid project, string status)
+    internal static async Task<List<Guid>> ListedAsync(ServerHost host, Guid project, string status)
     {
         var page = await host.Client.GetJsonAsync($"/api/v1/projects/{project}/mappings?status={status}&pageSize=100");
         var ids = page.GetProperty("items").EnumerateArray().Select(i => i.Id()).ToList();
@@ -45,7 +45,7 @@ public sealed class DerivedSummariesTests
     }
 
     /// <summary>The summary columns of these mappings, through the view or from the table.</summary>
-    private static async Task<Dictionary<Guid, (JobKind? Stage, JobStatus? Status, Guid? Job, Guid? Run, int Done, int Total)>> SummariesAsync(
+    internal static async Task<Dictionary<Guid, (JobKind? Stage, JobStatus? Status, Guid? Job, Guid? Run, int Done, int Total)>> SummariesAsync(
         ServerHost host, IEnumerable<Guid> mappings, bool stored)
     {
         await using var scope = host.Scope();
@@ -55,7 +55,7 @@ public sealed class DerivedSummariesTests
         return rows.ToDictionary(m => m.Id, m => (m.Stage, m.Status, m.LastJobId, m.LastRunId, m.ItemsDone, m.ItemsTotal));
     }
 
-    private static async Task<bool> ReadThroughViewAsync(ServerHost host, Guid project)
+    internal static async Task<bool> ReadThroughViewAsync(ServerHost host, Guid project)
     {
         await using var scope = host.Scope();
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();

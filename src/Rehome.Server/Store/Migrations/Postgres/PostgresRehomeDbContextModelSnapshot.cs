@@ -807,6 +807,10 @@ namespace Rehome.Server.Store.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("mapping_count");
 
+                    b.Property<DateTimeOffset?>("MappingsShownAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("mappings_shown_at");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid")
                         .HasColumnName("project_id");
@@ -830,6 +834,9 @@ namespace Rehome.Server.Store.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_runs");
+
+                    b.HasIndex("MappingsShownAt")
+                        .HasDatabaseName("ix_runs_mappings_shown_at");
 
                     b.HasIndex("ReleasedAt")
                         .HasDatabaseName("ix_runs_released_at");

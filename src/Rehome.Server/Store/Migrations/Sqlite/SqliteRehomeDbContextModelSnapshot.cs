@@ -806,6 +806,10 @@ namespace Rehome.Server.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("mapping_count");
 
+                    b.Property<long?>("MappingsShownAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("mappings_shown_at");
+
                     b.Property<byte[]>("ProjectId")
                         .IsRequired()
                         .HasColumnType("BLOB")
@@ -830,6 +834,9 @@ namespace Rehome.Server.Store.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_runs");
+
+                    b.HasIndex("MappingsShownAt")
+                        .HasDatabaseName("ix_runs_mappings_shown_at");
 
                     b.HasIndex("ReleasedAt")
                         .HasDatabaseName("ix_runs_released_at");
