@@ -104,10 +104,7 @@ public static class RunsApi
         {
             return Problems.NotFound($"Run {id}");
         }
-        var counts = await db.Jobs.AsNoTracking().Where(j => j.RunId == id)
-            .GroupBy(j => new { j.Kind, j.Status })
-            .Select(g => new { g.Key.Kind, g.Key.Status, Count = g.Count() })
-            .ToListAsync(ct);
+        var counts = (await RunJobCounts.OfRunAsync(db, id, ct)).Select(c => new { c.Kind, c.Status, c.Count }).ToList();
         var byKind = counts.GroupBy(c => c.Kind).OrderBy(g => g.Key).ToDictionary(
             g => g.Key.ToString(),
             g => (IReadOnlyDictionary<string, int>)g.ToDictionary(c => c.Status.ToString(), c => c.Count));

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Rehome.Core.Runs;
+using Rehome.Server.Runs;
 using Rehome.Server.Secrets;
 using Rehome.Server.Store;
 
@@ -106,9 +107,8 @@ public sealed class NotificationDispatcher(
                 await transaction.RollbackRegardlessAsync();
                 continue;
             }
-            var counts = (await db.Jobs.AsNoTracking().Where(j => j.RunId == run.Id).GroupBy(j => j.Status)
-                    .Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct))
-                .OrderBy(c => c.Key).ToDictionary(c => c.Key.DisplayName(), c => c.Count);
+            var counts = (await RunJobCounts.OfRunAsync(db, run.Id, ct)).GroupBy(c => c.Status)
+                .OrderBy(g => g.Key).ToDictionary(g => g.Key.DisplayName(), g => g.Sum(c => c.Count));
             var failed = counts.GetValueOrDefault(JobStatus.Failed.DisplayName()) + counts.GetValueOrDefault(JobStatus.Stopped.DisplayName());
             await outbox.RecordAsync(NotificationEventKind.RunFinished, run.ProjectId, new NotificationEventData(
                 $"{(run.DryRun ? "Dry run" : "Run")} of {run.Kinds.Replace(",", ", ", StringComparison.Ordinal)} finished", run.ProjectName, run.Id,
