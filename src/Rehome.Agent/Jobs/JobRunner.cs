@@ -377,6 +377,10 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         var logWithReports = true;
         while (!ct.IsCancellationRequested)
         {
+            // The pace counts from when a report is sent, not from when it and the log after it are done: a renewal
+            // that waited 20 s for a busy store and a log chunk that waited 30 s more, then a full wait of 16 s, came
+            // 66 s apart, past the lease of four waits (Migrate permissions and profile leases lapsed so in a rehearsal).
+            var sent = time.GetTimestamp();
             var renewed = false;
             var moreItems = false;
             try
@@ -463,13 +467,14 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 continue;
             }
+            var taken = time.GetElapsedTime(sent);
             if (serverPace is { } paced)
             {
-                await WaitAsync(paced, ct);
+                await WaitAsync(paced > taken ? paced - taken : TimeSpan.Zero, ct);
             }
             else
             {
-                await state.WaitForNudgeAsync(ownPace, ct);
+                await state.WaitForNudgeAsync(ownPace > taken ? ownPace - taken : TimeSpan.Zero, ct);
             }
         }
     }

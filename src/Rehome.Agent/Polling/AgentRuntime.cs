@@ -172,26 +172,60 @@ public sealed class AgentRuntime(
     /// journal left unfinished. After a restart (a rejoin's) the check-in waits its turn behind a busy server's
     /// enrollments and reports, and the lease of the job that restarted the device lapsed meanwhile: 192 of the 199 jobs
     /// leased twice in a 10,000-device rehearsal were rejoins. A renewal goes in the share the server keeps for calls
-    /// that keep a job, so it goes first. Only a check-in that failed for now starts the keeping: one the server refuses
-    /// for good ends this runtime as before, and leaves the lease to lapse.
+    /// that keep a job, so it goes first. The keeping starts when a check-in fails for now, or when it has not been
+    /// answered within the agent's own report pace (one slow answer can outlast a lease: 83 rejoins' leases lapsed in
+    /// another rehearsal whose check-ins waited without a 503); a check-in answered at once renews nothing before it,
+    /// and one the server refuses for good ends this runtime as before, leaving the lease to lapse.
     /// </summary>
     private async Task CheckInAsync(CancellationToken ct)
     {
         using var checkedIn = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var keepingLock = new Lock();
         Task? keeping = null;
+        void StartKeeping()
+        {
+            lock (keepingLock)
+            {
+                keeping ??= KeepHeldLeasesAsync(checkedIn.Token);
+            }
+        }
         try
         {
-            await RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct,
-                failed: () => keeping ??= KeepHeldLeasesAsync(checkedIn.Token));
+            var checkIn = RetryAsync(() => gateway.ReportFactsAsync(platform.ReadFacts(InstalledVersion), ct), ct, failed: StartKeeping);
+            if (HeldLeasePace() is { } pace && await Task.WhenAny(checkIn, Task.Delay(pace, time, checkedIn.Token)) != checkIn)
+            {
+                StartKeeping();
+            }
+            await checkIn;
         }
         finally
         {
             await checkedIn.CancelAsync();
-            if (keeping is not null)
+            Task? started;
+            lock (keepingLock)
+            {
+                started = keeping;
+            }
+            if (started is not null)
             {
                 // It never fails (a failure is logged there); the check-in's own exception, if any, is what goes on.
-                await keeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await started.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+        }
+    }
+
+    /// <summary>The agent's own report pace for the jobs its journal left running (null when none): how long a check-in may take before their leases are kept.</summary>
+    private TimeSpan? HeldLeasePace()
+    {
+        try
+        {
+            var held = JobJournal.Unfinished(JobsFolder).Select(j => j.Record.Assignment.LeaseSeconds).ToList();
+            return held.Count == 0 ? null : TimeSpan.FromSeconds(Math.Clamp(held.Min() / 4.0, 0.5, AgentProtocol.OwnReportSeconds));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The journal could not be read: the resume reads it again and says what is wrong.
+            return null;
         }
     }
 

@@ -241,10 +241,12 @@ public sealed class JobTransitions(
     public async Task<Dictionary<Guid, Job>> LeaseNextManyAsync(IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, TimeSpan duration, CancellationToken ct)
     {
         using var observed = telemetry.StartLeaseBatch(requests.Count);
-        var now = time.GetUtcNow();
         var leased = new Dictionary<Guid, Guid>();
         var resent = new HashSet<Guid>();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The lease's time counts from here, not before the wait for SQLite's writer (seconds, under a busy fleet),
+        // which the device would otherwise lose of its lease before it hears of it.
+        var now = time.GetUtcNow();
         await using var held = store.CreateCommand($"""
             SELECT id, lease_token FROM jobs WHERE mapping_id = @mapping AND status = {InProgress} AND lease_owner = @agent AND lease_expires_at > @now
             ORDER BY kind, created_at LIMIT 1 {Dialect.SkipLocked}

@@ -47,13 +47,7 @@ public sealed class JobReportFailureTests
         try
         {
             // The first report hears the server's pace of a minute; the clock moves until the next report, which fails.
-            for (var moved = TimeSpan.Zero; Volatile.Read(ref reports) < 2 && moved < TimeSpan.FromMinutes(10); moved += TimeSpan.FromSeconds(10))
-            {
-                Assert.False(running.IsCompleted, "The job ended before its second report.");
-                time.Advance(TimeSpan.FromSeconds(10));
-                await Task.Delay(10);
-            }
-            Assert.True(Volatile.Read(ref reports) >= 2, "The paced agent never reported a second time.");
+            await AdvanceUntilAsync(time, () => Volatile.Read(ref reports) >= 2, TimeSpan.FromSeconds(10), running);
             Assert.True(reportedAt[1] - reportedAt[0] >= TimeSpan.FromSeconds(60), "The second report waited for the server's pace.");
 
             // The clock stands still from here: only the agent's own pace (seconds, not the server's minute) brings the next try.
@@ -64,12 +58,49 @@ public sealed class JobReportFailureTests
         }
         finally
         {
-            // The owner never signs out: past the job's wait for them it ends, and the runner with it.
-            for (var moved = TimeSpan.Zero; !running.IsCompleted && moved < TimeSpan.FromHours(2); moved += TimeSpan.FromMinutes(1))
+            await PastTheOwnersWaitAsync(time, running);
+        }
+        Assert.Equal(JobOutcome.Completed, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>
+    /// A report the busy server answers 30 s late: the next comes a server's pace after the late one was sent, not a
+    /// pace after its answer (the lease covers four paces from the last renewal, and a late answer used to eat one).
+    /// </summary>
+    [Fact]
+    public async Task The_servers_pace_counts_from_when_a_report_was_sent_not_from_its_late_answer()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        using var device = new ProfileDevice(loggedOn: true, time);
+        device.Gateway.ReportSeconds = 60;
+        var reportedAt = new DateTimeOffset[3];
+        var reports = 0;
+        device.Gateway.AnswerProgress = _ =>
+        {
+            var report = Interlocked.Increment(ref reports);
+            if (report <= reportedAt.Length)
             {
-                time.Advance(TimeSpan.FromMinutes(1));
-                await Task.Delay(10);
+                reportedAt[report - 1] = time.GetUtcNow();
             }
+            if (report == 2)
+            {
+                // This one waits 30 s in the server before its answer.
+                time.Advance(TimeSpan.FromSeconds(30));
+            }
+            return null;
+        };
+
+        var running = device.StartAsync();
+        try
+        {
+            await AdvanceUntilAsync(time, () => Volatile.Read(ref reports) >= 3, TimeSpan.FromSeconds(5), running);
+            Assert.True(reportedAt[1] - reportedAt[0] >= TimeSpan.FromSeconds(60), "The second report waited for the server's pace.");
+            var apart = reportedAt[2] - reportedAt[1];
+            Assert.True(apart >= TimeSpan.FromSeconds(60) && apart < TimeSpan.FromSeconds(90), $"The third report came {apart} after the second was sent (asked: 60 s).");
+        }
+        finally
+        {
+            await PastTheOwnersWaitAsync(time, running);
         }
         Assert.Equal(JobOutcome.Completed, await running.WaitAsync(TimeSpan.FromSeconds(30)));
     }
@@ -172,5 +203,27 @@ public sealed class JobReportFailureTests
         Assert.False(JobRunner.FailedForNow(timedOut, stopped.Token));
         Assert.False(JobRunner.FailedForNow(new OperationCanceledException(stopped.Token), stopped.Token));
         Assert.False(JobRunner.FailedForNow(new InvalidOperationException(), CancellationToken.None));
+    }
+
+    /// <summary>Moves the fake clock a step at a time, letting the runner act between, until <paramref name="done"/> (ten minutes at most).</summary>
+    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> done, TimeSpan step, Task running)
+    {
+        for (var moved = TimeSpan.Zero; !done() && moved < TimeSpan.FromMinutes(10); moved += step)
+        {
+            Assert.False(running.IsCompleted, "The job ended before the report the test waits for.");
+            time.Advance(step);
+            await Task.Delay(10);
+        }
+        Assert.True(done(), "The paced agent never made the report the test waits for.");
+    }
+
+    /// <summary>The owner never signs out: past the job's wait for them it ends, and the runner with it.</summary>
+    private static async Task PastTheOwnersWaitAsync(FakeTimeProvider time, Task running)
+    {
+        for (var moved = TimeSpan.Zero; !running.IsCompleted && moved < TimeSpan.FromHours(2); moved += TimeSpan.FromMinutes(1))
+        {
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(10);
+        }
     }
 }

@@ -47,6 +47,35 @@ public sealed class RestartCheckInTests
         Assert.True(before[1].At - before[0].At >= 6_900, $"renewed {before[1].At - before[0].At} ms apart; the server asked 7 s");
     }
 
+    /// <summary>
+    /// A check-in the server neither answers nor turns away (queued behind other work): the lease is renewed once the
+    /// agent's own pace has passed, not only after a failure; the held check-in is answered after that renewal.
+    /// </summary>
+    [Fact]
+    public async Task A_restarted_agent_whose_check_in_waits_unanswered_renews_its_running_jobs_lease_meanwhile()
+    {
+        using var device = new RejoinDevice(RejoinDevice.ActiveDirectoryOffline);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var renewals = new ConcurrentQueue<bool>();
+        BusyCheckIn? server = null;
+        device.Gateway.AnswerProgress = report =>
+        {
+            renewals.Enqueue(server!.CheckedIn);
+            if (server.CheckedIn)
+            {
+                stop.Cancel();
+            }
+            return null;
+        };
+        server = new BusyCheckIn(device.Gateway, () => !renewals.IsEmpty, holds: true);
+
+        await RunAgentAsync(device, server, stop.Token);
+
+        Assert.True(server.CheckedIn, "the held check-in was never answered: no renewal came while it waited");
+        Assert.Equal(0, server.BusyAnswers);
+        Assert.False(renewals.First());
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.NoContent)]
     [InlineData(HttpStatusCode.BadRequest)]
@@ -107,8 +136,12 @@ public sealed class RestartCheckInTests
         }
     }
 
-    /// <summary>Answers the check-in 503 until <paramref name="answerWhen"/> holds, then with <paramref name="answer"/>; the rest goes to the fake gateway.</summary>
-    private sealed class BusyCheckIn(FakeGateway gateway, Func<bool> answerWhen, HttpStatusCode answer = HttpStatusCode.NoContent) : DelegatingHandler(gateway)
+    /// <summary>
+    /// Answers the check-in 503 until <paramref name="answerWhen"/> holds (or, when it <paramref name="holds"/>, holds it
+    /// unanswered until then), then with <paramref name="answer"/>; the rest goes to the fake gateway.
+    /// </summary>
+    private sealed class BusyCheckIn(FakeGateway gateway, Func<bool> answerWhen, HttpStatusCode answer = HttpStatusCode.NoContent, bool holds = false)
+        : DelegatingHandler(gateway)
     {
         public bool CheckedIn { get; private set; }
 
@@ -119,6 +152,10 @@ public sealed class RestartCheckInTests
             if (request.RequestUri!.AbsolutePath != AgentProtocol.BasePath + "/facts")
             {
                 return await base.SendAsync(request, cancellationToken);
+            }
+            while (holds && !answerWhen())
+            {
+                await Task.Delay(50, cancellationToken);
             }
             if (!answerWhen())
             {
