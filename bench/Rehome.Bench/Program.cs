@@ -119,7 +119,7 @@ async Task BenchAsync(string label, StoreProvider provider, string? adminConnect
     clock.Restart();
     await using (var scope = app.Services.CreateAsyncScope())
     {
-        await scope.ServiceProvider.GetRequiredService<Rehome.Server.Runs.SummaryCatchUp>().CatchUpAsync(default);
+        await scope.ServiceProvider.GetRequiredService<Rehome.Server.Runs.SummaryCatchUp>().CatchUpAsync(TimeSpan.MaxValue, default);
     }
     var catchUpSeconds = clock.Elapsed.TotalSeconds;
     var caughtUpTimes = await MedianTimesAsync(pendingUrls);

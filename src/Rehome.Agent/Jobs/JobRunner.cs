@@ -365,7 +365,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
     /// <summary>
     /// Renews the lease with progress, then uploads the log; hears stop requests. At the agent's own pace it reports at
     /// each step and every few seconds; when the server asks for a slower pace (many jobs running at once) it reports
-    /// only at that interval, steps or not, and the server's lease covers four of them. A report that fails is tried
+    /// only at that interval, steps or not, and the server's lease covers four of them. A wait counts from when the
+    /// report was sent (at least half the agent's own pace after its answer). A report that fails is tried
     /// again at the agent's own pace (a lease of four waits would not survive four failures a wait apart), and a full
     /// batch of item results is followed by the next at once, so that a busy Re-ACL never falls behind.
     /// </summary>
@@ -467,14 +468,16 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
             {
                 continue;
             }
+            // At least half the agent's own pace after any answer: a server slow to answer is not asked again at once.
             var taken = time.GetElapsedTime(sent);
+            var least = ownPace / 2;
             if (serverPace is { } paced)
             {
-                await WaitAsync(paced > taken ? paced - taken : TimeSpan.Zero, ct);
+                await WaitAsync(paced - taken > least ? paced - taken : least, ct);
             }
             else
             {
-                await state.WaitForNudgeAsync(ownPace > taken ? ownPace - taken : TimeSpan.Zero, ct);
+                await state.WaitForNudgeAsync(ownPace - taken > least ? ownPace - taken : least, ct);
             }
         }
     }

@@ -97,14 +97,14 @@ public static class RunsApi
     private static RunStartResult Result(RunStartOutcome o) => new(
         o.Run is null ? null : RunView.From(o.Run), o.JobCount, o.MappingCount, o.Scheduled, o.StartAt, o.Refusals.Count, o.Refusals);
 
-    private static async Task<IResult> GetRunAsync(Guid id, RehomeDbContext db, CancellationToken ct)
+    private static async Task<IResult> GetRunAsync(Guid id, RehomeDbContext db, StoreCommands store, CancellationToken ct)
     {
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
         if (run is null)
         {
             return Problems.NotFound($"Run {id}");
         }
-        var counts = (await RunJobCounts.OfRunAsync(db, id, ct)).Select(c => new { c.Kind, c.Status, c.Count }).ToList();
+        var counts = (await RunJobCounts.OfRunAsync(db, store, id, ct)).Select(c => new { c.Kind, c.Status, c.Count }).ToList();
         var byKind = counts.GroupBy(c => c.Kind).OrderBy(g => g.Key).ToDictionary(
             g => g.Key.ToString(),
             g => (IReadOnlyDictionary<string, int>)g.ToDictionary(c => c.Status.ToString(), c => c.Count));

@@ -10,6 +10,9 @@ public static class ServerTimings
     /// <summary>How long one engine tick spends preparing destinations before it moves on (the next tick goes on).</summary>
     public static TimeSpan PreparationBudget { get; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long one engine tick spends writing the mapping rows of runs accepted as run items (the next tick goes on).</summary>
+    public static TimeSpan SummaryCatchUpBudget { get; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How long one replica's claim on a destination preparation holds: longer than any provisioning takes.</summary>
     public static TimeSpan PreparationClaim { get; } = TimeSpan.FromMinutes(5);
 

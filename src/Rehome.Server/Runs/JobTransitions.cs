@@ -376,8 +376,9 @@ public sealed class JobTransitions(
     /// <summary>Extends a lease and records progress, if the calling agent still holds the lease (its owner and its token).</summary>
     public async Task<LeaseRenewal> RenewAsync(Guid jobId, Guid agentId, Guid leaseToken, TimeSpan duration, JobProgress progress, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // After the wait for SQLite's writer, as a lease claim: the renewed lease counts from its write.
+        var now = time.GetUtcNow();
         var rows = await store.QueryAsync($"""
             UPDATE jobs SET lease_expires_at = @expires, items_done = @done, items_total = @total, items_changed = @changed,
               items_failed = @failed, step = COALESCE(@step, step), message = COALESCE(@message, message), areas = COALESCE(@areas, areas),

@@ -21,7 +21,8 @@ public sealed class MappingSummaries(StoreCommands store)
 
     /// <summary>
     /// As <see cref="RefreshAsync"/> for every mapping whose row names this run as its latest (a mapping still showing
-    /// its run item through the view is not one until <see cref="MakeLatestAsync"/>). They are found through the run's
+    /// its run item through the view is not one until its row is written: <see cref="ShowItemsAsync"/> or
+    /// <see cref="MakeLatestAsync"/>). They are found through the run's
     /// jobs, rows or derived (a mapping's jobs go only with the mapping, so each such mapping has some), not through an index on
     /// last_run_id, which every new run would have to update for each of its mappings.
     /// </summary>
@@ -40,13 +41,14 @@ public sealed class MappingSummaries(StoreCommands store)
     }
 
     /// <summary>
-    /// Copies a running job's progress to its mapping, if the mapping shows that job. Found by the mapping's key: every
-    /// lease renewal comes here, and last_job_id has no index (a walk over every mapping, holding SQLite's write lock).
+    /// Copies a running job's progress to its mapping, if the mapping shows that job and the progress moved. Found by the
+    /// mapping's key: every lease renewal comes here, and last_job_id has no index (a walk over every mapping, holding
+    /// SQLite's write lock). A renewal whose progress did not move writes nothing (most of them, between steps).
     /// </summary>
     public Task ShowProgressAsync(Guid mappingId, Guid jobId, int itemsDone, int itemsTotal, DateTimeOffset now, CancellationToken ct) =>
         store.ExecuteAsync("""
             UPDATE mappings SET items_done = @done, items_total = @total, updated_at = @now
-            WHERE id = @mapping AND last_job_id = @id
+            WHERE id = @mapping AND last_job_id = @id AND (items_done <> @done OR items_total <> @total)
             """, ct, ("done", itemsDone), ("total", itemsTotal), ("now", Dialect.Time(now)), ("mapping", mappingId), ("id", jobId));
 
     /// <summary>The job a mapping of a new run shows first (by <see cref="MappingSummaryRules"/>).</summary>
@@ -129,12 +131,13 @@ public sealed class MappingSummaries(StoreCommands store)
 
     /// <summary>
     /// Writes to the rows of <paramref name="mappingIds"/> (mappings of a run's items) what mapping_states shows for them,
-    /// where that is the run and the row does not say so yet (<see cref="SummaryCatchUp"/>): one statement, the view's
-    /// own rule. On PostgreSQL the rows another transaction holds are skipped (a lease or a stop writing them, which makes
-    /// them show the run itself), never waited for. Returns the rows it could lock (all of them on SQLite) and those it
-    /// wrote. Call it in a transaction that first took the run with <see cref="HoldRunAsync"/>.
+    /// where that is the run and the row shows an older one (<see cref="SummaryCatchUp"/>): one statement, the view's
+    /// own rule. On PostgreSQL the rows another transaction holds (a lease claim, a stop, a renewal's progress, another
+    /// replica's catch-up) are skipped, never waited for; the caller tries them again. Returns the ids it could lock
+    /// (all of them on SQLite) and the rows it wrote. Call it in a transaction that first took the run with
+    /// <see cref="HoldRunAsync"/>.
     /// </summary>
-    public async Task<(int Locked, int Written)> ShowItemsAsync(Guid runId, IReadOnlyList<Guid> mappingIds, CancellationToken ct)
+    public async Task<(IReadOnlyCollection<Guid> Locked, int Written)> ShowItemsAsync(Guid runId, IReadOnlyList<Guid> mappingIds, CancellationToken ct)
     {
         // The later of the two times: a mapping edited meanwhile keeps its edit's time.
         static string Set(string later) => $"""
@@ -142,18 +145,21 @@ public sealed class MappingSummaries(StoreCommands store)
               items_done = s.items_done, items_total = s.items_total, updated_at = {later}(mappings.updated_at, s.updated_at)
             """;
         const string Shown = "s.id = mappings.id AND s.last_run_id = @run";
+        // Checked again on the row as it is when locked: a newer run committed since this statement's view (written as
+        // job rows, or a writer that made an item rows) is never overwritten by the older one.
+        const string Older = "(mappings.last_run_id IS NULL OR mappings.last_run_id < @run)";
         if (Dialect.IsPostgres)
         {
-            var counts = await store.QueryAsync($"""
-                WITH locked AS (SELECT id FROM mappings WHERE id = ANY(@mappings) ORDER BY id FOR UPDATE SKIP LOCKED),
+            var rows = await store.QueryAsync($"""
+                WITH locked AS (SELECT id FROM mappings WHERE id = ANY(@mappings) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED),
                 shown AS (
                   UPDATE mappings SET {Set("GREATEST")}
                   FROM mapping_states s
-                  WHERE mappings.id IN (SELECT id FROM locked) AND {Shown} AND mappings.last_run_id IS DISTINCT FROM @run
+                  WHERE mappings.id IN (SELECT id FROM locked) AND {Shown} AND {Older}
                   RETURNING 1)
-                SELECT (SELECT count(*) FROM locked), (SELECT count(*) FROM shown)
-                """, r => (Locked: (int)r.GetInt64(0), Written: (int)r.GetInt64(1)), ct, ("run", runId), ("mappings", mappingIds.ToArray()));
-            return counts[0];
+                SELECT id, (SELECT count(*) FROM shown) FROM locked
+                """, r => (Id: Dialect.ReadGuid(r, 0), Written: (int)r.GetInt64(1)), ct, ("run", runId), ("mappings", mappingIds.ToArray()));
+            return (rows.Select(r => r.Id).ToList(), rows.Count == 0 ? 0 : rows[0].Written);
         }
         var written = 0;
         foreach (var chunk in mappingIds.Chunk(500))
@@ -162,10 +168,10 @@ public sealed class MappingSummaries(StoreCommands store)
             written += await store.ExecuteAsync($"""
                 UPDATE mappings SET {Set("max")}
                 FROM mapping_states s
-                WHERE mappings.id IN ({list}) AND {Shown} AND mappings.last_run_id IS NOT @run
+                WHERE mappings.id IN ({list}) AND {Shown} AND {Older}
                 """, ct, [("run", runId), .. parameters]);
         }
-        return (mappingIds.Count, written);
+        return ([.. mappingIds], written);
     }
 
     /// <summary>

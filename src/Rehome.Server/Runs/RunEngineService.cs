@@ -104,10 +104,18 @@ public sealed class RunEngineService(
         var db = scope.ServiceProvider.GetRequiredService<RehomeDbContext>();
         // An idle tick asks the store two compiled questions instead of building each step's query (issue 16).
         var released = await EngineIdleChecks.AnyRunDue.For(db)(db, time.GetUtcNow(), ct) ? await transitions.ReleaseDueRunsAsync(ct) : 0;
-        // A large run accepted as run items: its mappings' rows, which the list's indexes read (SummaryCatchUp).
-        if (await EngineIdleChecks.AnyRunNotShown.For(db)(db, ct))
+        // A large run accepted as run items: its mappings' rows, which the list's indexes read (SummaryCatchUp). Its own
+        // failure is logged and tried again next tick, never keeping the steps below (lapsed leases) from running.
+        try
         {
-            await scope.ServiceProvider.GetRequiredService<SummaryCatchUp>().CatchUpAsync(ct);
+            if (await EngineIdleChecks.AnyRunNotShown.For(db)(db, ct))
+            {
+                await scope.ServiceProvider.GetRequiredService<SummaryCatchUp>().CatchUpAsync(Hosting.ServerTimings.SummaryCatchUpBudget, ct);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Writing the mapping rows of runs accepted as run items failed; the next tick tries again");
         }
         var preparer = scope.ServiceProvider.GetRequiredService<DestinationPreparer>();
         var prepared = 0;

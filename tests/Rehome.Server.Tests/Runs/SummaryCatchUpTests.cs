@@ -18,7 +18,7 @@ public sealed class SummaryCatchUpTests
     private static async Task<int> CatchUpAsync(ServerHost host)
     {
         await using var scope = host.Scope();
-        return await scope.ServiceProvider.GetRequiredService<SummaryCatchUp>().CatchUpAsync(default);
+        return await scope.ServiceProvider.GetRequiredService<SummaryCatchUp>().CatchUpAsync(TimeSpan.MaxValue, default);
     }
 
     private static async Task<DateTimeOffset?> ShownAtAsync(ServerHost host, Guid runId)
