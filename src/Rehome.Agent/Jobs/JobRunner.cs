@@ -379,8 +379,8 @@ public sealed class JobRunner(IDevicePlatform platform, IUserSession session, Ga
         while (!ct.IsCancellationRequested)
         {
             // The pace counts from when a report is sent, not from when it and the log after it are done: a renewal
-            // that waited 20 s for a busy store and a log chunk that waited 30 s more, then a full wait of 16 s, came
-            // 66 s apart, past the lease of four waits (Migrate permissions and profile leases lapsed so in a rehearsal).
+            // that waits 20 s for a busy store and a log chunk that waits 30 s more, then a full wait of 16 s, would
+            // come 66 s after the last, past a lease of four 16 s waits.
             var sent = time.GetTimestamp();
             var renewed = false;
             var moreItems = false;

@@ -173,9 +173,10 @@ public sealed class AgentRuntime(
     /// enrollments and reports, and the lease of the job that restarted the device lapsed meanwhile: 192 of the 199 jobs
     /// leased twice in a 10,000-device rehearsal were rejoins. A renewal goes in the share the server keeps for calls
     /// that keep a job, so it goes first. The keeping starts when a check-in fails for now, or when it has not been
-    /// answered within the agent's own report pace (one slow answer can outlast a lease: 83 rejoins' leases lapsed in
-    /// another rehearsal whose check-ins waited without a 503); a check-in answered at once renews nothing before it,
-    /// and one the server refuses for good ends this runtime as before, leaving the lease to lapse.
+    /// answered within the agent's own report pace: a check-in that waits in a busy server without a 503 can outlast
+    /// the lease as well (83 rejoin leases lapsed in a later rehearsal in which no report was answered 503). A
+    /// check-in answered at once renews nothing before it, and one the server refuses for good ends this runtime as
+    /// before, leaving the lease to lapse.
     /// </summary>
     private async Task CheckInAsync(CancellationToken ct)
     {

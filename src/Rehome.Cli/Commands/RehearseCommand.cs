@@ -315,8 +315,8 @@ public static class RehearseCommand
                         var error = devices.FirstOrDefault(d => d.Error is not null)?.Error?.Split(Environment.NewLine)[0];
                         throw new CliException($"No job moved for {StallLimit.TotalMinutes:F0} minutes; agents: {string.Join(", ", exits)}{(error is null ? "" : "; first error: " + error)}.");
                     }
-                    // Once a second, as the console refreshes: four times a second was the server's own work to count
-                    // 50,000 jobs, a tenth of a core in a 10,000-device rehearsal.
+                    // Once a second, as the console refreshes: four times a second had the server count a 10,000-device
+                    // run's 50,000 jobs four times a second for this display alone.
                     await Task.Delay(1000, ct);
                 }
             });

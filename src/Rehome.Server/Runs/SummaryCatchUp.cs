@@ -8,8 +8,8 @@ namespace Rehome.Server.Runs;
 /// <summary>
 /// Writes the mapping rows of runs accepted as run items, after their commit. A run of 50,000 mappings is accepted
 /// without writing them (their summaries are derived through mapping_states, exact from the commit on), but a list
-/// filtered by status, or paged deep, cannot use the table's indexes through the view: 190–380 ms on PostgreSQL at
-/// 100,000 mappings against 2–30 ms on the table (bench/Rehome.Bench). The run engine's tick calls this; it writes
+/// filtered by status, or paged deep, cannot use the table's indexes through the view: 190–470 ms on PostgreSQL at
+/// 100,000 mappings against 2–38 ms on the table (bench/Rehome.Bench). The run engine's tick calls this; it writes
 /// each run's mappings a chunk a transaction (the view's own values, <see cref="MappingSummaries.ShowItemsAsync"/>),
 /// then marks the run (<see cref="Run.MappingsShownAt"/>), after which its project's reads use the table again.
 /// Idempotent, so replicas may do it at once; a row another writer holds is tried again a few times, then left to a
