@@ -104,7 +104,7 @@ public static class RunsApi
         {
             return Problems.NotFound($"Run {id}");
         }
-        var counts = (await RunJobCounts.OfRunAsync(db, store, id, ct)).Select(c => new { c.Kind, c.Status, c.Count }).ToList();
+        var counts = await RunJobCounts.OfRunAsync(store, id, ct);
         var byKind = counts.GroupBy(c => c.Kind).OrderBy(g => g.Key).ToDictionary(
             g => g.Key.ToString(),
             g => (IReadOnlyDictionary<string, int>)g.ToDictionary(c => c.Status.ToString(), c => c.Count));

@@ -107,7 +107,7 @@ public sealed class NotificationDispatcher(
                 await transaction.RollbackRegardlessAsync();
                 continue;
             }
-            var counts = (await RunJobCounts.OfRunAsync(db, store, run.Id, ct)).GroupBy(c => c.Status)
+            var counts = (await RunJobCounts.OfRunAsync(store, run.Id, ct)).GroupBy(c => c.Status)
                 .OrderBy(g => g.Key).ToDictionary(g => g.Key.DisplayName(), g => g.Sum(c => c.Count));
             var failed = counts.GetValueOrDefault(JobStatus.Failed.DisplayName()) + counts.GetValueOrDefault(JobStatus.Stopped.DisplayName());
             await outbox.RecordAsync(NotificationEventKind.RunFinished, run.ProjectId, new NotificationEventData(

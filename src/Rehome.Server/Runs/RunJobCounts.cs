@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Rehome.Core.Runs;
 using Rehome.Server.Store;
 
@@ -13,10 +12,8 @@ namespace Rehome.Server.Runs;
 /// </summary>
 public static class RunJobCounts
 {
-    public static async Task<List<(JobKind Kind, JobStatus Status, int Count)>> OfRunAsync(RehomeDbContext db, StoreCommands store, Guid runId, CancellationToken ct)
+    public static async Task<List<(JobKind Kind, JobStatus Status, int Count)>> OfRunAsync(StoreCommands store, Guid runId, CancellationToken ct)
     {
-        // The statement runs on the scope's connection, open until the scope ends.
-        await db.Database.OpenConnectionAsync(ct);
         var groups = await store.QueryAsync("""
             SELECT kind, status, -1, 0, count(*) FROM jobs WHERE run_id = @run GROUP BY kind, status
             UNION ALL

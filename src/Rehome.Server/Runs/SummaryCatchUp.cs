@@ -34,8 +34,6 @@ public sealed class SummaryCatchUp(RehomeDbContext db, StoreCommands store, Mapp
         {
             return 0;
         }
-        // The statements below run on the scope's connection, open until the scope ends.
-        await db.Database.OpenConnectionAsync(ct);
         var clock = Stopwatch.StartNew();
         var written = 0;
         foreach (var runId in pending)

@@ -16,6 +16,7 @@ public sealed class StoreCommands(RehomeDbContext db, SqlDialect dialect)
     /// <summary>Runs a statement; returns the number of rows it changed.</summary>
     public async Task<int> ExecuteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
+        await OpenAsync(ct);
         await using var command = CreateCommand(sql, parameters);
         return await command.ExecuteNonQueryAsync(ct);
     }
@@ -23,6 +24,7 @@ public sealed class StoreCommands(RehomeDbContext db, SqlDialect dialect)
     /// <summary>The first column of the first row the statement returns, or default when none (or NULL).</summary>
     public async Task<T?> ScalarAsync<T>(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
+        await OpenAsync(ct);
         await using var command = CreateCommand(sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct) || await reader.IsDBNullAsync(0, ct))
@@ -37,6 +39,7 @@ public sealed class StoreCommands(RehomeDbContext db, SqlDialect dialect)
     /// <summary>Every row the statement returns (an UPDATE … RETURNING, say), read by <paramref name="read"/>.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
+        await OpenAsync(ct);
         await using var command = CreateCommand(sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var rows = new List<T>();
@@ -53,6 +56,18 @@ public sealed class StoreCommands(RehomeDbContext db, SqlDialect dialect)
     /// </summary>
     public static (string List, (string Name, object? Value)[] Parameters) InList(IReadOnlyList<Guid> ids, string prefix = "m") =>
         (string.Join(", ", ids.Select((_, i) => $"@{prefix}{i}")), ids.Select((id, i) => ($"{prefix}{i}", (object?)id)).ToArray());
+
+    /// <summary>
+    /// Opens the scope's connection when no transaction did (a read, or a writer that begins its transactions later):
+    /// EF Core then keeps it open until the scope ends.
+    /// </summary>
+    private async Task OpenAsync(CancellationToken ct)
+    {
+        if (db.Database.GetDbConnection().State != System.Data.ConnectionState.Open)
+        {
+            await db.Database.OpenConnectionAsync(ct);
+        }
+    }
 
     /// <summary>A command to run many times with new parameter values (set them with <see cref="SqlDialect.Value"/>).</summary>
     public DbCommand CreateCommand(string sql, (string Name, object? Value)[] parameters)

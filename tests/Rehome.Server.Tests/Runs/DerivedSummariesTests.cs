@@ -233,7 +233,7 @@ public sealed class DerivedSummariesTests
             var expected = (await db.Jobs.AsNoTracking().Where(j => j.RunId == id).GroupBy(j => new { j.Kind, j.Status })
                 .Select(g => new { g.Key.Kind, g.Key.Status, Count = g.Count() }).ToListAsync())
                 .Select(c => (c.Kind, c.Status, c.Count)).Order().ToList();
-            Assert.Equal(expected, (await RunJobCounts.OfRunAsync(db, scope.ServiceProvider.GetRequiredService<StoreCommands>(), id, default)).Order().ToList());
+            Assert.Equal(expected, (await RunJobCounts.OfRunAsync(scope.ServiceProvider.GetRequiredService<StoreCommands>(), id, default)).Order().ToList());
             Assert.True(expected.Count >= 2);
             var status = await host.Client.GetJsonAsync($"/api/v1/runs/{id}");
             Assert.Equal(expected.Sum(c => c.Count), status.GetProperty("jobsByKindAndStatus").EnumerateObject().Sum(k => k.Value.EnumerateObject().Sum(s => s.Value.GetInt32())));
