@@ -23,6 +23,13 @@ public static class AgentProtocol
     public const int MaxPollSeconds = 55;
 
     /// <summary>
+    /// The poll's query parameter (<c>true</c>) by which an agent says its previous poll got no answer (a timeout, a
+    /// connection lost): a job leased to that poll and sent again then gets a whole lease from now, as often as it is
+    /// lost. A restarted agent never says it, so a device that fails before its first report still sees the lease lapse.
+    /// </summary>
+    public const string PreviousPollUnansweredParameter = "unanswered";
+
+    /// <summary>
     /// Longest pause, in seconds, between two progress reports of an agent left to its own pace (a quarter of the lease
     /// when shorter); the server paces agents only beyond it.
     /// </summary>

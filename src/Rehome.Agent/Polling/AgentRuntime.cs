@@ -72,6 +72,11 @@ public sealed class AgentRuntime(
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
         await LiftOrphanedLockAsync(ct);
         var pollBackoff = new Backoff(AgentTimings.PollRetry.First, AgentTimings.PollRetry.Max);
+        // The previous poll got no answer (a timeout, a lost connection, a busy server): the server may have leased a job to
+        // it, which the next poll brings again; said so, the server gives it a whole lease again however often answers are
+        // lost. A new runtime (after a restart or a crash) starts without it, so a device that fails before its first
+        // report still sees its lease lapse.
+        var previousUnanswered = false;
         while (!ct.IsCancellationRequested)
         {
             // A job the journal left unfinished goes first: if its lease still holds, it simply goes on.
@@ -87,7 +92,8 @@ public sealed class AgentRuntime(
             JobAssignment? assignment;
             try
             {
-                var answer = await gateway.PollForWorkAsync(options.PollSeconds, ct);
+                var answer = await gateway.PollForWorkAsync(options.PollSeconds, ct, previousUnanswered);
+                previousUnanswered = false;
                 pollBackoff.Reset();
                 if (answer.Uninstall)
                 {
@@ -105,6 +111,7 @@ public sealed class AgentRuntime(
             }
             catch (HttpRequestException e)
             {
+                previousUnanswered = true;
                 // Jittered: a fleet that lost the server together must not come back in the same second.
                 var wait = pollBackoff.Next((e as ServerBusyException)?.RetryAfter);
                 logger.LogWarning("Poll failed ({Reason}); retrying in {Delay}", e.Message, wait);

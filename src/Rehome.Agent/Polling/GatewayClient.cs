@@ -88,11 +88,15 @@ public sealed class GatewayClient(HttpClient http)
     /// <summary>Waits up to <paramref name="waitSeconds"/> for a job; null when none came.</summary>
     public async Task<JobAssignment?> PollAsync(int waitSeconds, CancellationToken ct) => (await PollForWorkAsync(waitSeconds, ct)).Assignment;
 
-    /// <summary>Waits up to <paramref name="waitSeconds"/> for a job, or for the server's word to uninstall (<see cref="AgentUninstall.PollStatus"/>).</summary>
-    public async Task<PollResult> PollForWorkAsync(int waitSeconds, CancellationToken ct)
+    /// <summary>
+    /// Waits up to <paramref name="waitSeconds"/> for a job, or for the server's word to uninstall (<see cref="AgentUninstall.PollStatus"/>).
+    /// <paramref name="previousUnanswered"/>: the previous poll got no answer, so a job it leased comes again with a whole lease.
+    /// </summary>
+    public async Task<PollResult> PollForWorkAsync(int waitSeconds, CancellationToken ct, bool previousUnanswered = false)
     {
         var uninstall = false;
-        var assignment = await SendAsync<JobAssignment>(HttpMethod.Post, $"poll?wait={waitSeconds}", null, true, ct,
+        var path = previousUnanswered ? $"poll?wait={waitSeconds}&{AgentProtocol.PreviousPollUnansweredParameter}=true" : $"poll?wait={waitSeconds}";
+        var assignment = await SendAsync<JobAssignment>(HttpMethod.Post, path, null, true, ct,
             onAnswer: status => uninstall = status == (HttpStatusCode)AgentUninstall.PollStatus);
         return new PollResult(assignment, uninstall);
     }
@@ -150,25 +154,40 @@ public sealed class GatewayClient(HttpClient http)
 
     private async Task<byte[]> DownloadAsync(HttpRequestMessage request, long maxBytes, Guid? jobId, CancellationToken ct)
     {
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        using var response = await SendWithinTimeoutAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         await ThrowOnErrorAsync(response, jobId, ct);
         if (response.Content.Headers.ContentLength > maxBytes)
         {
             throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
         }
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        // The client's timeout ends at the headers: the body gets as long again, and a body that stalls or breaks off
+        // is the network failing too (retried), never a cancellation or an I/O error that ends the agent.
+        using var bodyTime = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bodyTime.CancelAfter(http.Timeout);
+        try
         {
-            if (buffer.Length + read > maxBytes)
+            await using var body = await response.Content.ReadAsStreamAsync(bodyTime.Token);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(chunk, bodyTime.Token)) > 0)
             {
-                throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
+                if (buffer.Length + read > maxBytes)
+                {
+                    throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
+                }
+                buffer.Write(chunk, 0, read);
             }
-            buffer.Write(chunk, 0, read);
+            return buffer.ToArray();
         }
-        return buffer.ToArray();
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new HttpRequestException($"The download did not finish in {http.Timeout.TotalSeconds:F0} s.", e);
+        }
+        catch (IOException e)
+        {
+            throw new HttpRequestException($"The download broke off: {e.Message}", e);
+        }
     }
 
     public Task CompleteAsync(Guid jobId, CompletionReport report, CancellationToken ct) =>
@@ -183,17 +202,7 @@ public sealed class GatewayClient(HttpClient http)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: AgentProtocol.JsonOptions);
         }
-        HttpResponseMessage sent;
-        try
-        {
-            sent = await http.SendAsync(request, ct);
-        }
-        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            // The client's timeout, not the caller's cancellation: to the agent it is the network failing.
-            throw new HttpRequestException($"The server did not answer in {http.Timeout.TotalSeconds:F0} s.", e);
-        }
-        using var response = sent;
+        using var response = await SendWithinTimeoutAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         onAnswer?.Invoke(response.StatusCode);
         if (response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.ResetContent)
         {
@@ -201,6 +210,23 @@ public sealed class GatewayClient(HttpClient http)
         }
         await ThrowOnErrorAsync(response, jobId, ct, authenticated);
         return typeof(T) == typeof(object) ? null : await response.Content.ReadFromJsonAsync<T>(AgentProtocol.JsonOptions, ct);
+    }
+
+    /// <summary>
+    /// Sends; the client's timeout (not the caller's cancellation) comes out as the network failing, which every caller
+    /// retries. A package download let it out as a cancellation, and 270 agents of a 10,000-device rehearsal whose
+    /// downloads outlasted it ended as crashed and started again from their journals.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendWithinTimeoutAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    {
+        try
+        {
+            return await http.SendAsync(request, completion, ct);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new HttpRequestException($"The server did not answer in {http.Timeout.TotalSeconds:F0} s.", e);
+        }
     }
 
     private static async Task ThrowOnErrorAsync(HttpResponseMessage response, Guid? jobId, CancellationToken ct, bool authenticated = true)

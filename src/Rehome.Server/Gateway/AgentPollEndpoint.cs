@@ -55,6 +55,13 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
                     Description = $"How long to hold the poll when there is no job, in seconds (0 to {AgentProtocol.MaxPollSeconds}; {AgentPolls.DefaultWaitSeconds} when absent).",
                     Schema = new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.String, Format = "int32", Pattern = "^-?(?:0|[1-9]\\d*)$" },
                 });
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = AgentProtocol.PreviousPollUnansweredParameter,
+                    In = ParameterLocation.Query,
+                    Description = "true when the agent's previous poll got no answer (a timeout, a lost connection): a job leased to it and sent again gets a whole lease from now.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.Boolean },
+                });
                 return Task.CompletedTask;
             });
     }
@@ -82,6 +89,7 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
         try
         {
             waitFor = AgentPolls.WaitFor(ReadWait(http.Request));
+            agent.PreviousPollUnanswered = ReadPreviousPollUnanswered(http.Request);
             started = Stopwatch.GetTimestamp();
             step = polls.Look(agent, waitFor, started, http.RequestAborted, out look);
         }
@@ -201,6 +209,27 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
 
     /// <summary>What the answer pipeline answers: the exception, or none for the revoked agent's 401.</summary>
     private sealed record PendingFailure(ExceptionDispatchInfo? Exception);
+
+    /// <summary>
+    /// <see cref="AgentProtocol.PreviousPollUnansweredParameter"/> as the framework's binding of <c>bool?</c> reads it:
+    /// absent or empty is false, otherwise <c>true</c> or <c>false</c> (any case) or a <see cref="BadHttpRequestException"/>
+    /// naming it. The agent's usual <c>?wait=25</c> alone is not parsed.
+    /// </summary>
+    internal static bool ReadPreviousPollUnanswered(HttpRequest request)
+    {
+        var query = request.QueryString.Value.AsSpan();
+        if (query.IsEmpty || (query.StartsWith(PlainWait, StringComparison.Ordinal) && !query.Contains('&')))
+        {
+            return false;
+        }
+        string? text = request.Query[AgentProtocol.PreviousPollUnansweredParameter];
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+        return bool.TryParse(text, out var unanswered) ? unanswered
+            : throw new BadHttpRequestException($"Failed to bind parameter \"Nullable<bool> {AgentProtocol.PreviousPollUnansweredParameter}\" from \"{text}\".", StatusCodes.Status400BadRequest);
+    }
 
     /// <summary>
     /// <c>wait</c> as the framework's binding of <c>int? wait</c> reads it: absent or empty is null; otherwise a whole

@@ -139,7 +139,7 @@ public sealed class AgentPolls(
                     JobAssignment? assignment;
                     try
                     {
-                        assignment = await leases.LeaseAsync(look.Mapping, entry.AgentId, ct);
+                        assignment = await leases.LeaseAsync(look.Mapping, entry.AgentId, ct, entry.PreviousPollUnanswered);
                     }
                     catch
                     {

@@ -269,6 +269,14 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     /// <summary>Another replica changed the agent: a poll holding this entry reads the agent again from the store.</summary>
     public bool Stale { get => stale; set => stale = value; }
 
+    private volatile bool previousPollUnanswered;
+
+    /// <summary>
+    /// What the agent's current poll says of its previous one (<see cref="Rehome.Protocol.AgentProtocol.PreviousPollUnansweredParameter"/>):
+    /// set as each poll begins (an agent polls once at a time), read when the poll leases.
+    /// </summary>
+    public bool PreviousPollUnanswered { get => previousPollUnanswered; set => previousPollUnanswered = value; }
+
     /// <summary>The mapping the agent works for (its device name's mapping in a project of its connection).</summary>
     public Guid? MappingId { get; set; }
 

@@ -28,10 +28,13 @@ public sealed class LeaseBatcher : IDisposable
         loop = Task.Run(RunAsync);
     }
 
-    /// <summary>The mapping's next job, leased to the agent, with what the device needs; null when none is startable.</summary>
-    public async Task<JobAssignment?> LeaseAsync(Guid mappingId, Guid agentId, CancellationToken ct)
+    /// <summary>
+    /// The mapping's next job, leased to the agent, with what the device needs; null when none is startable.
+    /// <paramref name="previousPollUnanswered"/>: the agent says its previous poll got no answer (<see cref="LeaseRequest"/>).
+    /// </summary>
+    public async Task<JobAssignment?> LeaseAsync(Guid mappingId, Guid agentId, CancellationToken ct, bool previousPollUnanswered = false)
     {
-        var request = new Request(mappingId, agentId);
+        var request = new Request(new LeaseRequest(mappingId, agentId, previousPollUnanswered));
         // Unbounded: the write never waits, so it takes no token.
         requests.Writer.TryWrite(request);
         try
@@ -60,7 +63,7 @@ public sealed class LeaseBatcher : IDisposable
             }
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<JobTransitions>()
-                .GiveBackUnheardLeaseAsync(unheard.JobId, request.AgentId, unheard.LeaseToken, stopping.Token);
+                .GiveBackUnheardLeaseAsync(unheard.JobId, request.Claim.AgentId, unheard.LeaseToken, stopping.Token);
         }
         catch (OperationCanceledException)
         {
@@ -110,7 +113,7 @@ public sealed class LeaseBatcher : IDisposable
     {
         await using var scope = scopes.CreateAsyncScope();
         var transitions = scope.ServiceProvider.GetRequiredService<JobTransitions>();
-        var leased = await transitions.LeaseNextManyAsync([.. batch.Select(r => (r.MappingId, r.AgentId))], pace.LeaseDuration, stopping.Token);
+        var leased = await transitions.LeaseNextManyAsync([.. batch.Select(r => r.Claim)], pace.LeaseDuration, stopping.Token);
         var assignments = leased.Count == 0
             ? []
             : (await scope.ServiceProvider.GetRequiredService<AssignmentBuilder>().BuildManyAsync([.. leased.Values], stopping.Token))
@@ -118,7 +121,7 @@ public sealed class LeaseBatcher : IDisposable
         foreach (var request in batch)
         {
             // Two polls of one mapping in a batch: the first gets the job, the other looks again next time.
-            request.Answer.TrySetResult(assignments.Remove(request.MappingId, out var assignment) ? assignment : null);
+            request.Answer.TrySetResult(assignments.Remove(request.Claim.MappingId, out var assignment) ? assignment : null);
         }
     }
 
@@ -137,7 +140,7 @@ public sealed class LeaseBatcher : IDisposable
         stopping.Dispose();
     }
 
-    private sealed record Request(Guid MappingId, Guid AgentId)
+    private sealed record Request(LeaseRequest Claim)
     {
         public TaskCompletionSource<JobAssignment?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

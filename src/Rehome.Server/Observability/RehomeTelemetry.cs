@@ -163,14 +163,14 @@ public sealed class RehomeTelemetry : IDisposable
         /// Counts the leases granted (job by mapping; <paramref name="sentAgain"/> of them were leases sent again, counted
         /// apart); each is an event on the span with its job, mapping and agent.
         /// </summary>
-        public void Granted(IReadOnlyDictionary<Guid, Guid> jobByMapping, IReadOnlyList<(Guid MappingId, Guid AgentId)> requests, int sentAgain)
+        public void Granted(IReadOnlyDictionary<Guid, Guid> jobByMapping, IReadOnlyList<LeaseRequest> requests, int sentAgain)
         {
             telemetry.leasesGranted.Add(jobByMapping.Count - sentAgain);
             telemetry.leasesSentAgain.Add(sentAgain);
             span?.SetTag("rehome.lease.granted", jobByMapping.Count);
             if (span is { IsAllDataRequested: true })
             {
-                foreach (var (mappingId, agentId) in requests.DistinctBy(r => r.MappingId).Where(r => jobByMapping.ContainsKey(r.MappingId)))
+                foreach (var (mappingId, agentId, _) in requests.DistinctBy(r => r.MappingId).Where(r => jobByMapping.ContainsKey(r.MappingId)))
                 {
                     span.AddEvent(new ActivityEvent("rehome.lease", tags: new ActivityTagsCollection
                     {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Rehome.Agent.Enrollment;
 using Rehome.Agent.Jobs;
 using Rehome.Agent.Journal;
 using Rehome.Agent.Platform;
@@ -133,6 +135,31 @@ public sealed class RejoinDevice : IDisposable
         catch (IOException)
         {
             // Left for the temp folder's clean-up.
+        }
+    }
+
+    /// <summary>Runs an enrolled agent on the device's state folder until <paramref name="stop"/>.</summary>
+    public async Task RunAgentAsync(HttpMessageHandler server, CancellationToken stop)
+    {
+        var options = new AgentOptions { ServerUrl = "http://rehome.test", StateFolder = Folder, PollSeconds = 1 };
+        var platform = new SimulatedDevicePlatform(DeviceFolder, new NetworkGate(), TimeProvider.System);
+        new AgentIdentityStore(Folder).Save(new AgentIdentity
+        {
+            AgentId = Guid.NewGuid(),
+            ServerUrl = options.ServerUrl,
+            ProtectedCredential = AgentIdentityStore.Protect("rha_test.secret"),
+            EnrolledAs = platform.ReadFacts("test"),
+            DeviceKeyBound = true,
+        });
+        using var http = new HttpClient(server, disposeHandler: false) { BaseAddress = new Uri(options.ServerUrl) };
+        var runtime = new AgentRuntime(options, platform, platform.Session, null, new GatewayClient(http), TimeProvider.System, NullLogger.Instance);
+        try
+        {
+            await runtime.RunAsync(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped by the test once it saw enough.
         }
     }
 }

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
-using Rehome.Agent.Enrollment;
-using Rehome.Agent.Platform.Simulated;
 using Rehome.Agent.Polling;
 using Rehome.Protocol;
 
@@ -37,7 +34,7 @@ public sealed class RestartCheckInTests
         // renewing would never be answered.
         server = new BusyCheckIn(device.Gateway, () => renewals.Count >= 2);
 
-        await RunAgentAsync(device, server, stop.Token);
+        await device.RunAgentAsync(server, stop.Token);
 
         Assert.True(server.CheckedIn, $"the check-in was never answered: {renewals.Count} renewals in 90 s");
         Assert.True(server.BusyAnswers > 0);
@@ -69,7 +66,7 @@ public sealed class RestartCheckInTests
         };
         server = new BusyCheckIn(device.Gateway, () => !renewals.IsEmpty, holds: true);
 
-        await RunAgentAsync(device, server, stop.Token);
+        await device.RunAgentAsync(server, stop.Token);
 
         Assert.True(server.CheckedIn, "the held check-in was never answered: no renewal came while it waited");
         Assert.Equal(0, server.BusyAnswers);
@@ -96,7 +93,7 @@ public sealed class RestartCheckInTests
         };
         server = new BusyCheckIn(device.Gateway, () => true, answer);
 
-        var run = RunAgentAsync(device, server, stop.Token);
+        var run = device.RunAgentAsync(server, stop.Token);
 
         if (answer == HttpStatusCode.BadRequest)
         {
@@ -109,31 +106,6 @@ public sealed class RestartCheckInTests
             Assert.True(server.CheckedIn);
         }
         Assert.Equal(0, renewalsBeforeCheckIn);
-    }
-
-    /// <summary>Runs an enrolled agent on the device's state folder until <paramref name="stop"/>.</summary>
-    private static async Task RunAgentAsync(RejoinDevice device, HttpMessageHandler server, CancellationToken stop)
-    {
-        var options = new AgentOptions { ServerUrl = "http://rehome.test", StateFolder = device.Folder, PollSeconds = 1 };
-        var platform = new SimulatedDevicePlatform(device.DeviceFolder, new NetworkGate(), TimeProvider.System);
-        new AgentIdentityStore(device.Folder).Save(new AgentIdentity
-        {
-            AgentId = Guid.NewGuid(),
-            ServerUrl = options.ServerUrl,
-            ProtectedCredential = AgentIdentityStore.Protect("rha_test.secret"),
-            EnrolledAs = platform.ReadFacts("test"),
-            DeviceKeyBound = true,
-        });
-        using var http = new HttpClient(server, disposeHandler: false) { BaseAddress = new Uri(options.ServerUrl) };
-        var runtime = new AgentRuntime(options, platform, platform.Session, null, new GatewayClient(http), TimeProvider.System, NullLogger.Instance);
-        try
-        {
-            await runtime.RunAsync(stop);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Stopped by the test once it saw enough.
-        }
     }
 
     /// <summary>

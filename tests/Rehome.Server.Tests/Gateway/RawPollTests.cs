@@ -109,6 +109,31 @@ public sealed class RawPollTests(RawPollTests.World world) : IClassFixture<RawPo
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
+    [Theory]
+    [InlineData("wait=0&unanswered=yes")]
+    [InlineData("wait=0&unanswered=1")]
+    [InlineData("unanswered=true&unanswered=false&wait=0")]
+    public async Task An_unanswered_that_is_not_true_or_false_is_refused_400_naming_it(string query)
+    {
+        using var response = await PollAsync(query);
+
+        var problem = await response.JsonAsync(HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray());
+        Assert.Equal("unanswered", error.GetProperty("field").GetString());
+        Assert.Equal("InvalidValue", error.GetProperty("rule").GetString());
+    }
+
+    [Theory]
+    [InlineData("wait=0&unanswered=true")]
+    [InlineData("wait=0&unanswered=False")]
+    [InlineData("unanswered=&wait=0")]
+    public async Task An_unanswered_of_true_or_false_is_taken(string query)
+    {
+        using var response = await PollAsync(query);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
     [Fact]
     public async Task A_poll_without_an_agents_credential_is_refused_with_the_agent_problem()
     {
@@ -154,8 +179,11 @@ public sealed class RawPollTests(RawPollTests.World world) : IClassFixture<RawPo
         Assert.Equal("PollForJob", poll.GetProperty("operationId").GetString());
         Assert.Equal(OpenApiSecurity.Agent, poll.GetProperty(OpenApiSecurity.RoleExtension).GetString());
         Assert.Equal(1, poll.GetProperty("security").GetArrayLength());
-        var wait = Assert.Single(poll.GetProperty("parameters").EnumerateArray());
-        Assert.Equal("wait", wait.GetProperty("name").GetString());
+        var parameters = poll.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        Assert.Equal(["unanswered", "wait"], parameters.Keys.Order());
+        var wait = parameters["wait"];
+        Assert.Equal("boolean", parameters["unanswered"].GetProperty("schema").GetProperty("type").GetString());
+        Assert.Equal("query", parameters["unanswered"].GetProperty("in").GetString());
         Assert.Equal("query", wait.GetProperty("in").GetString());
         var schema = wait.GetProperty("schema");
         Assert.Contains(schema.GetProperty("type").EnumerateArray(), t => t.GetString() == "integer");

@@ -1,5 +1,8 @@
+using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Rehome.Core.Runs;
+using Rehome.Protocol;
 using Rehome.Server.Gateway;
 using Rehome.Server.Runs;
 using Rehome.Server.Store;
@@ -101,6 +104,61 @@ public abstract class UnheardLeaseSuite(StoreProvider provider) : IAsyncLifetime
         // Once the lease has run out it is not sent again: it lapses and its attempt counts.
         host.Time.Advance(resentTwice.LeaseExpiresAt!.Value - host.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
         Assert.Null(await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_agents_poll_saying_its_previous_one_went_unanswered_gets_its_job_again_with_a_whole_lease()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        await host.RunAsync(device, "RejoinDomain");
+        async Task<JobAssignment> PollAsync(string query)
+        {
+            using var response = await device.Agent.PostAsync(new Uri("/agent/v1/poll?" + query, UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<JobAssignment>(AgentProtocol.JsonOptions))!;
+        }
+        var first = await PollAsync("wait=0");
+        var lease = TimeSpan.FromSeconds(first.LeaseSeconds);
+        await PollAsync("wait=0");
+
+        host.Time.Advance(lease - TimeSpan.FromSeconds(5));
+        var again = await PollAsync("wait=0&unanswered=true");
+
+        Assert.Equal(first.JobId, again.JobId);
+        var stored = await host.StoredJobOfAsync(device.MappingId);
+        Assert.Equal((again.LeaseToken, host.Time.GetUtcNow() + lease), (stored.LeaseToken!.Value, stored.LeaseExpiresAt));
+    }
+
+    [Fact]
+    public async Task A_job_sent_again_to_a_poll_whose_previous_one_went_unanswered_gets_a_whole_lease_each_time()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        await host.RunAsync(device, "RejoinDomain");
+        var leases = host.App.Services.GetRequiredService<LeaseBatcher>();
+        var first = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
+        var leased = await host.StoredJobOfAsync(device.MappingId);
+        var lease = leased.LeaseExpiresAt!.Value - leased.StartedAt!.Value;
+
+        // Answers lost on the way, again and again (a device too slow to read them in time): each poll says so.
+        Guid? token = first!.LeaseToken;
+        for (var lost = 1; lost <= 3; lost++)
+        {
+            host.Time.Advance(lease - TimeSpan.FromSeconds(5));
+            var again = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None, previousPollUnanswered: true);
+            Assert.Equal(first.JobId, again?.JobId);
+            Assert.NotEqual(token, again!.LeaseToken);
+            token = again.LeaseToken;
+            var stored = await host.StoredJobOfAsync(device.MappingId);
+            Assert.Equal((JobStatus.InProgress, 1), (stored.Status, stored.Attempts));
+            Assert.Equal(host.Time.GetUtcNow() + lease, stored.LeaseExpiresAt);
+        }
+
+        // A poll that does not say so (a restarted agent) keeps the expiry, and the lease lapses as before.
+        host.Time.Advance(TimeSpan.FromSeconds(5));
+        var unflagged = await leases.LeaseAsync(device.MappingId, device.AgentId, CancellationToken.None);
+        var kept = await host.StoredJobOfAsync(device.MappingId);
+        Assert.Equal(unflagged!.LeaseToken, kept.LeaseToken);
+        Assert.Equal(host.Time.GetUtcNow() + lease - TimeSpan.FromSeconds(5), kept.LeaseExpiresAt);
     }
 
 }

@@ -117,7 +117,7 @@ public sealed class DerivedSummariesTests
         var runId = answer.GetProperty("run").Id();
 
         Assert.Equal((3, 0), await host.WithTransitionsAsync(t => t.StopMappingsAsync([run[0]], "test", default)));
-        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([(run[1], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
+        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([new LeaseRequest(run[1], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
         var stored = await SummariesAsync(host, run, stored: true);
         Assert.Equal((JobKind.RejoinDomain, JobStatus.Stopped, runId), (stored[run[0]].Stage, stored[run[0]].Status, stored[run[0]].Run));
         Assert.Equal((JobKind.RejoinDomain, JobStatus.InProgress, runId), (stored[run[1]].Stage, stored[run[1]].Status, stored[run[1]].Run));
@@ -223,7 +223,7 @@ public sealed class DerivedSummariesTests
         var runId = answer.GetProperty("run").Id();
         var (_, _, _, scheduled) = await RunAsync(host, 2, 0, new { startAt = host.Now.AddHours(1) }, prefix: "LATER-");
         // One mapping leased (its item made rows), one stopped; two still items.
-        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([(run[0], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
+        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([new LeaseRequest(run[0], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
         Assert.Equal((3, 0), await host.WithTransitionsAsync(t => t.StopMappingsAsync([run[1]], "test", default)));
 
         foreach (var id in new[] { runId, scheduled.GetProperty("run").Id() })

@@ -51,7 +51,7 @@ public sealed class SummaryCatchUpTests
         Assert.Equal(idle.Order(), (await ListedAsync(host, project, "NotStarted")).Order());
         // The items still wait; the rows follow their jobs from now on, as any row does.
         Assert.Equal(0, await CatchUpAsync(host));
-        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([(run[0], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
+        Assert.Single(await host.WithTransitionsAsync(t => t.LeaseNextManyAsync([new LeaseRequest(run[0], Guid.NewGuid())], TimeSpan.FromMinutes(5), default)));
         Assert.Equal((3, 0), await host.WithTransitionsAsync(t => t.StopMappingsAsync([run[1]], "test", default)));
         var stored = await SummariesAsync(host, run, stored: true);
         Assert.Equal((JobKind.RejoinDomain, JobStatus.InProgress, runId), (stored[run[0]].Stage, stored[run[0]].Status, stored[run[0]].Run));
