@@ -63,6 +63,7 @@ public sealed class FleetProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        start.Environment["DOTNET_GCgen0size"] = "0x4000000";
         if (nice)
         {
             // nice runs dotnet in its own place: the process started is the fleet's.
