@@ -23,9 +23,10 @@ public static class AgentProtocol
     public const int MaxPollSeconds = 55;
 
     /// <summary>
-    /// The poll's query parameter (<c>true</c>) by which an agent says its previous poll got no answer (a timeout, a
-    /// connection lost): a job leased to that poll and sent again then gets a whole lease from now, as often as it is
-    /// lost. A restarted agent never says it, so a device that fails before its first report still sees the lease lapse.
+    /// The poll's query parameter (<c>true</c>) by which an agent says its previous poll reached the server but got no
+    /// answer (a timeout, a connection lost midway): a job leased to that poll and sent again then gets a whole lease from
+    /// now, each time, for a bounded time. A restarted agent never says it on its first poll, so a device that fails
+    /// before its first report still sees the lease lapse.
     /// </summary>
     public const string PreviousPollUnansweredParameter = "unanswered";
 

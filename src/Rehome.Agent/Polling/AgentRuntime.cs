@@ -72,10 +72,11 @@ public sealed class AgentRuntime(
         var runner = new JobRunner(platform, session, gateway, faults, Identity.EnrolledAs, time);
         await LiftOrphanedLockAsync(ct);
         var pollBackoff = new Backoff(AgentTimings.PollRetry.First, AgentTimings.PollRetry.Max);
-        // The previous poll got no answer (a timeout, a lost connection, a busy server): the server may have leased a job to
-        // it, which the next poll brings again; said so, the server gives it a whole lease again however often answers are
-        // lost. A new runtime (after a restart or a crash) starts without it, so a device that fails before its first
-        // report still sees its lease lapse.
+        // The previous poll reached the server but its answer never came back (a timeout, a connection lost after the
+        // request went): the server may have leased a job to it, which the next poll brings again; said so, the server
+        // gives it a whole lease again (for a bounded time). A busy server's refusal or a connection never made cannot
+        // have leased anything, and a new runtime (after a restart or a crash) starts without it, so a device that fails
+        // before its first report still sees its lease lapse.
         var previousUnanswered = false;
         while (!ct.IsCancellationRequested)
         {
@@ -111,7 +112,7 @@ public sealed class AgentRuntime(
             }
             catch (HttpRequestException e)
             {
-                previousUnanswered = true;
+                previousUnanswered = MayHaveBeenAnswered(e);
                 // Jittered: a fleet that lost the server together must not come back in the same second.
                 var wait = pollBackoff.Next((e as ServerBusyException)?.RetryAfter);
                 logger.LogWarning("Poll failed ({Reason}); retrying in {Delay}", e.Message, wait);
@@ -144,6 +145,15 @@ public sealed class AgentRuntime(
             await runner.RunAsync(journal, ct);
         }
     }
+
+    /// <summary>
+    /// Whether a poll that failed so may still have been answered by the server: not when a busy server refused it or
+    /// no connection was made (the request never reached it), otherwise (a timeout, a connection lost midway) it may.
+    /// </summary>
+    internal static bool MayHaveBeenAnswered(HttpRequestException e) =>
+        e is not ServerBusyException
+        && e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError
+            or HttpRequestError.ProxyTunnelError);
 
     private async Task UninstallAsync(CancellationToken ct)
     {

@@ -155,23 +155,25 @@ public sealed class GatewayClient(HttpClient http)
     private async Task<byte[]> DownloadAsync(HttpRequestMessage request, long maxBytes, Guid? jobId, CancellationToken ct)
     {
         using var response = await SendWithinTimeoutAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        await ThrowOnErrorAsync(response, jobId, ct);
-        if (response.Content.Headers.ContentLength > maxBytes)
-        {
-            throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
-        }
-        // The client's timeout ends at the headers: the body gets as long again, and a body that stalls or breaks off
-        // is the network failing too (retried), never a cancellation or an I/O error that ends the agent.
-        using var bodyTime = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bodyTime.CancelAfter(http.Timeout);
+        // The client's timeout ends at the headers: after them, a body (or an error's) that stalls for as long, or breaks
+        // off, is the network failing too (retried), never a cancellation or an I/O error that ends the agent. A slow
+        // body that keeps coming is waited for, however long it takes.
+        using var stalled = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        stalled.CancelAfter(http.Timeout);
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync(bodyTime.Token);
+            await ThrowOnErrorAsync(response, jobId, stalled.Token);
+            if (response.Content.Headers.ContentLength > maxBytes)
+            {
+                throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
+            }
+            await using var body = await response.Content.ReadAsStreamAsync(stalled.Token);
             using var buffer = new MemoryStream();
             var chunk = new byte[81920];
             int read;
-            while ((read = await body.ReadAsync(chunk, bodyTime.Token)) > 0)
+            while ((read = await body.ReadAsync(chunk, stalled.Token)) > 0)
             {
+                stalled.CancelAfter(http.Timeout);
                 if (buffer.Length + read > maxBytes)
                 {
                     throw new GatewayRejectedException(HttpStatusCode.RequestEntityTooLarge, $"The package is larger than {maxBytes} bytes.");
@@ -182,7 +184,7 @@ public sealed class GatewayClient(HttpClient http)
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new HttpRequestException($"The download did not finish in {http.Timeout.TotalSeconds:F0} s.", e);
+            throw new HttpRequestException($"The download stalled: nothing came for {http.Timeout.TotalSeconds:F0} s.", e);
         }
         catch (IOException e)
         {

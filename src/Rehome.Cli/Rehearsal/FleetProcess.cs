@@ -63,7 +63,13 @@ public sealed class FleetProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        start.Environment["DOTNET_GCgen0size"] = "0x4000000";
+        // Thousands of devices in one process allocate ~40 MB/s: with the default gen0 budget that was 10-18 collections
+        // a second, each stopping every device in the process (and stretched by its lower priority), so answers waited
+        // 25-35 s to be read and polls timed out. 64 MB makes it about one a second. One set by the caller stays.
+        if (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is null)
+        {
+            start.Environment["DOTNET_GCgen0size"] = "0x4000000";
+        }
         if (nice)
         {
             // nice runs dotnet in its own place: the process started is the fleet's.

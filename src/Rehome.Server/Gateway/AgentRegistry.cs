@@ -272,8 +272,10 @@ public sealed class AgentEntry(Guid agentId, Guid connectionId, string deviceKey
     private volatile bool previousPollUnanswered;
 
     /// <summary>
-    /// What the agent's current poll says of its previous one (<see cref="Rehome.Protocol.AgentProtocol.PreviousPollUnansweredParameter"/>):
-    /// set as each poll begins (an agent polls once at a time), read when the poll leases.
+    /// What the agent's latest poll says of its previous one (<see cref="Rehome.Protocol.AgentProtocol.PreviousPollUnansweredParameter"/>):
+    /// set as each poll begins, read when a poll leases. An agent polls once at a time, but a poll it gave up on may still
+    /// be held here when its next begins, and an entry read again starts without it: at worst a resend's extension is
+    /// given or missed, which the lease's bound and lapse cover either way.
     /// </summary>
     public bool PreviousPollUnanswered { get => previousPollUnanswered; set => previousPollUnanswered = value; }
 

@@ -31,6 +31,10 @@ public sealed class SqlDialect(StoreProvider provider)
     /// <summary>SQLite's rows n(k) = 0 … @count − 1: the places of the ids (or other fixed-width fields) in one blob parameter.</summary>
     public const string SqliteCounter = "WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k + 1 < @count)";
 
+    /// <summary>A time as <see cref="Time(DateTimeOffset)"/> wrote it.</summary>
+    public DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+        IsPostgres ? reader.GetFieldValue<DateTimeOffset>(ordinal) : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+
     public Guid ReadGuid(DbDataReader reader, int ordinal) =>
         IsPostgres ? reader.GetGuid(ordinal) : new Guid(reader.GetFieldValue<byte[]>(ordinal), true);
 

@@ -28,8 +28,21 @@ public sealed class PackageDownloadTimeoutTests
         var gateway = new GatewayClient(http);
         gateway.UseCredential("rha_test.secret");
 
-        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.DownloadPackageAsync(Guid.NewGuid(), Guid.NewGuid(), JoinPurpose.Destination, CancellationToken.None));
-        Assert.Contains("did not finish", failure.Message, StringComparison.Ordinal);
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() =>
+            gateway.DownloadPackageAsync(Guid.NewGuid(), Guid.NewGuid(), JoinPurpose.Destination, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("stalled", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_slow_download_that_keeps_coming_is_waited_for_past_the_timeout()
+    {
+        using var http = new HttpClient(new Trickling()) { BaseAddress = new Uri("http://rehome.test"), Timeout = TimeSpan.FromSeconds(2) };
+        var gateway = new GatewayClient(http);
+        gateway.UseCredential("rha_test.secret");
+
+        var package = await gateway.DownloadPackageAsync(Guid.NewGuid(), Guid.NewGuid(), JoinPurpose.Destination, CancellationToken.None);
+
+        Assert.Equal(Trickling.Chunks, package.Length);
     }
 
     [Fact]
@@ -52,12 +65,24 @@ public sealed class PackageDownloadTimeoutTests
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
-            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StalledStream()) };
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new SlowStream(1, Timeout.InfiniteTimeSpan)) };
         }
     }
 
-    private sealed class StalledStream : Stream
+    /// <summary>Answers 200 with a body of <see cref="Chunks"/> bytes, one every half second: 3 s in all, past the 2 s timeout.</summary>
+    private sealed class Trickling : HttpMessageHandler
     {
+        public const int Chunks = 6;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new SlowStream(Chunks, TimeSpan.FromMilliseconds(500))) });
+    }
+
+    /// <summary>A body of <paramref name="bytes"/> bytes, one after each <paramref name="gap"/>.</summary>
+    private sealed class SlowStream(int bytes, TimeSpan gap) : Stream
+    {
+        private int sent;
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -70,8 +95,14 @@ public sealed class PackageDownloadTimeoutTests
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-            return 0;
+            if (sent == bytes)
+            {
+                return 0;
+            }
+            await Task.Delay(gap, cancellationToken);
+            buffer.Span[0] = 1;
+            sent++;
+            return 1;
         }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
