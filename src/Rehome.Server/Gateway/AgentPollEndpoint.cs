@@ -59,7 +59,7 @@ public sealed class AgentPollEndpoint(AgentPolls polls, RehomeTelemetry telemetr
                 {
                     Name = AgentProtocol.PreviousPollUnansweredParameter,
                     In = ParameterLocation.Query,
-                    Description = "true when the agent's previous poll got no answer (a timeout, a lost connection): a job leased to it and sent again gets a whole lease from now.",
+                    Description = "true when the agent's previous poll reached the server but its answer never came back (a timeout, a connection lost midway): a job leased to it and sent again gets a whole lease from now, for a bounded time.",
                     Schema = new OpenApiSchema { Type = JsonSchemaType.Boolean },
                 });
                 return Task.CompletedTask;
