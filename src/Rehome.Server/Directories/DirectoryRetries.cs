@@ -46,12 +46,22 @@ public sealed class DirectoryRetries(RehomeDbContext db, DirectoriesOptions opti
     }
 
     /// <summary>The directory answered: the job's back-off starts over next time.</summary>
-    public Task SucceededAsync(Guid jobId, CancellationToken ct) =>
-        // Most calls find nothing to clear: the condition spares them the write.
-        db.Jobs.IgnoreQueryFilters().Where(j => j.Id == jobId && j.DirectoryFailingSince != null).ExecuteUpdateAsync(s => s
+    public async Task SucceededAsync(Guid jobId, CancellationToken ct)
+    {
+        // Most calls find nothing to clear, and are spared the write by a read first: on SQLite even an UPDATE that
+        // changes no row takes the write lock, and outside a transaction it waits for it in SQLite's sleeping busy
+        // handler (see SqliteWriteGate), holding the request's share of the store meanwhile; one a directory call
+        // made sid-map and return-ticket requests wait behind thousands of reports. A failure recorded between the
+        // read and now is left for the job's next success, as one recorded just after the write would be.
+        if (await StateAsync(jobId, ct) is null)
+        {
+            return;
+        }
+        await db.Jobs.IgnoreQueryFilters().Where(j => j.Id == jobId && j.DirectoryFailingSince != null).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.DirectoryFailingSince, (DateTimeOffset?)null)
             .SetProperty(j => j.DirectoryNextTry, (DateTimeOffset?)null)
             .SetProperty(j => j.DirectoryRetryDelay, (TimeSpan?)null), ct);
+    }
 
     /// <summary>How long a job in <paramref name="state"/> still waits at <paramref name="now"/>; null when it is due.</summary>
     public static TimeSpan? WaitLeft(RetryState? state, DateTimeOffset now) =>

@@ -9,8 +9,18 @@ namespace Rehome.Server.Store;
 /// 16-byte big-endian blobs, so that ids that increase (version 7) sort as they were made and a run's jobs
 /// append to their indexes, at less than half the size of the 36-character text.
 /// </summary>
-public sealed class SqliteRehomeDbContext(DbContextOptions<SqliteRehomeDbContext> options) : RehomeDbContext(options)
+public sealed class SqliteRehomeDbContext : RehomeDbContext
 {
+    public SqliteRehomeDbContext(DbContextOptions<SqliteRehomeDbContext> options)
+        : base(options)
+    {
+        // Every save in a transaction, so through SqliteWriteGate: EF Core sends a save of one statement (an agent's facts,
+        // a report's items) without one, and such a statement waited for SQLite's write lock in its busy handler, asleep
+        // on a thread, while thousands of gated transactions passed the lock on among themselves. Kept by the context
+        // pool, which restores what the constructor set.
+        Database.AutoTransactionBehavior = AutoTransactionBehavior.Always;
+    }
+
     public override StoreProvider Provider => StoreProvider.Sqlite;
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
