@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Rehome.Server.Runs;
 using Rehome.Server.Store;
 
 namespace Rehome.Server.Gateway;
@@ -175,12 +176,21 @@ public sealed class GatewayTurn(GatewayStoreLane lane) : IDisposable
     }
 }
 
-/// <summary>Runs a gateway endpoint's store work inside the lane (every gateway endpoint but the long poll).</summary>
-public sealed class GatewayStoreLaneFilter(GatewayTurn turn) : IEndpointFilter
+/// <summary>
+/// Runs a gateway endpoint's store work inside the lane (every gateway endpoint but the long poll). A call that keeps a
+/// job is known to be waiting (<see cref="RenewalsWaiting"/>) from before it queues until it is done, so that the job's
+/// lease does not lapse while its renewal waits for a turn.
+/// </summary>
+public sealed class GatewayStoreLaneFilter(GatewayTurn turn, RenewalsWaiting renewals) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        await turn.EnterAsync(KeepsJob.On(context.HttpContext), context.HttpContext.RequestAborted);
+        var http = context.HttpContext;
+        var keepsJob = KeepsJob.On(http);
+        using var waiting = keepsJob && Guid.TryParse(http.Request.RouteValues["id"] as string, out var jobId)
+            ? renewals.Arrived(jobId, http.Agent().AgentId)
+            : null;
+        await turn.EnterAsync(keepsJob, http.RequestAborted);
         try
         {
             return await next(context);

@@ -81,6 +81,7 @@ public static class RehomeServer
         services.AddSettings<TokenOptions>(configuration, TokenOptions.Section);
         services.AddScoped<DestinationPreparer>();
         services.AddSingleton<ReportPace>();
+        services.AddSingleton<RenewalsWaiting>();
         services.AddSingleton<RunEngineService>();
         services.AddRehomeGateway(configuration);
         services.AddRehomeDirectories(configuration);

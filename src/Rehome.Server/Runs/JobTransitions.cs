@@ -44,7 +44,7 @@ public readonly record struct LeaseRequest(Guid MappingId, Guid AgentId, bool Pr
 /// </summary>
 public sealed class JobTransitions(
     RehomeDbContext db, StoreCommands store, MappingSummaries summaries, RunItemStore items, TimeProvider time, JobSignals signals, ILogger<JobTransitions> logger,
-    RehomeTelemetry telemetry, NotificationOutbox notifications)
+    RehomeTelemetry telemetry, NotificationOutbox notifications, RenewalsWaiting renewals)
 {
     private const int InProgress = (int)JobStatus.InProgress;
     private readonly JobTransitionLog log = new(logger);
@@ -465,8 +465,9 @@ public sealed class JobTransitions(
 
     /// <summary>
     /// Returns jobs whose lease lapsed to their queue, or ends them as <see cref="JobOutcomeRules.AfterLapsedLease"/>
-    /// decides (a stop was asked, too many attempts, the device offline past its policy's limit). Returns how
-    /// many jobs it touched.
+    /// decides (a stop was asked, too many attempts, the device offline past its policy's limit); not while a renewal
+    /// from the lease's holder, sent before the lease ran out, waits for the store in this server (<see cref="RenewalsWaiting"/>).
+    /// Returns how many jobs it changed.
     /// </summary>
     public async Task<int> ExpireLeasesAsync(int maxAttempts, CancellationToken ct, DateTimeOffset? watchingSince = null)
     {
@@ -482,6 +483,7 @@ public sealed class JobTransitions(
                 j.MappingId,
                 j.ProjectId,
                 j.AgentId,
+                j.LeaseOwner,
                 j.StopRequested,
                 j.Attempts,
                 j.Kind,
@@ -490,13 +492,18 @@ public sealed class JobTransitions(
                 // An agent id is unique: Max reads its one row (FirstOrDefault would draw EF's "no OrderBy" warning).
                 LastSeen = db.Agents.Where(a => a.Id == j.AgentId).Max(a => (DateTimeOffset?)a.LastSeenAt),
             })
-            .Take(1000)
+            // The jobs whose renewal this server is handling are read too, and left: they never crowd out the others.
+            .Take(1000 + renewals.Count)
             .ToListAsync(ct);
+        // A renewal from the holder, sent before the lease ran out, is waiting for the store here: the next tick
+        // decides again once it renewed or left (one call's stay at most).
+        lapsed.RemoveAll(job => renewals.Holds(job.Id, job.LeaseOwner, job.LeaseExpiresAt!.Value));
         if (lapsed.Count == 0)
         {
             return 0;
         }
         var limits = await OfflineLimitsAsync(ct);
+        var touched = 0;
         foreach (var job in lapsed)
         {
             var outcome = JobOutcomeRules.AfterLapsedLease(new LapsedLease(job.StopRequested, job.Attempts, JobOutcomeRules.LastSignOfLife(job.LastSeen, watchingSince)),
@@ -515,6 +522,7 @@ public sealed class JobTransitions(
                 await transaction.RollbackRegardlessAsync();
                 continue;
             }
+            touched++;
             if (outcome.IsOver)
             {
                 await AfterJobOverAsync(job.Id, job.MappingId, outcome.Status, now, ct);
@@ -528,7 +536,7 @@ public sealed class JobTransitions(
             log.LeaseLapsed(job.Kind, job.Attempts, job.UpdatedAt, job.LeaseExpiresAt, job.LastSeen, outcome);
             telemetry.LeaseLapsed(outcome.Status);
         }
-        return lapsed.Count;
+        return touched;
     }
 
     /// <summary>

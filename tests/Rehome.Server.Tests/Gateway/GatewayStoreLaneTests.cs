@@ -97,6 +97,55 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_whose_renewal_waits_for_the_store_does_not_lapse_meanwhile_and_lapses_once_its_holder_falls_silent()
+    {
+        using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"), source: new { domainDnsName = "contoso.example" });
+        var job = await host.RunAndPollAsync(device, "RejoinDomain");
+        var waiting = host.App.Services.GetRequiredService<Rehome.Server.Runs.RenewalsWaiting>();
+        var lease = TimeSpan.FromSeconds(job.LeaseSeconds);
+        SemaphoreSlim writer;
+        await using (var scope = host.Scope())
+        {
+            writer = SqliteWriteGate.For(scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Database.GetConnectionString()!);
+        }
+
+        Task<HttpResponseMessage> progress;
+        // Another writer holds the store (for up to its 60 s patience, past the lane's few seconds): the report, sent
+        // inside its lease, waits to renew it while the lease runs out.
+        await writer.WaitAsync();
+        try
+        {
+            progress = device.Agent.PostAsJsonAsync($"/agent/v1/jobs/{job.JobId}/progress",
+                new ProgressReport { LeaseToken = job.LeaseToken, Step = "PrepareJoin", ItemsDone = 3, ItemsTotal = 10 }, AgentProtocol.JsonOptions);
+            var leaseEnd = host.Time.GetUtcNow() + lease;
+            for (var tries = 0; !waiting.Holds(job.JobId, device.AgentId, leaseEnd) && tries < 400; tries++)
+            {
+                await Task.Delay(25);
+            }
+            Assert.True(waiting.Holds(job.JobId, device.AgentId, leaseEnd));
+            host.Time.Advance(lease + TimeSpan.FromSeconds(1));
+            Assert.Equal(0, await host.WithTransitionsAsync(t => t.ExpireLeasesAsync(5, CancellationToken.None)));
+            Assert.Equal(Core.Runs.JobStatus.InProgress, (await StoredJobAsync(job.JobId)).Status);
+        }
+        finally
+        {
+            writer.Release();
+        }
+        using (var renewed = await progress)
+        {
+            Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        }
+        Assert.Equal(0, waiting.Count);
+        Assert.Equal(host.Time.GetUtcNow() + lease, (await StoredJobAsync(job.JobId)).LeaseExpiresAt);
+
+        // Nothing lingers: silent from now on, the job lapses when the renewed lease runs out.
+        host.Time.Advance(lease + TimeSpan.FromSeconds(1));
+        await host.WithTransitionsAsync(t => t.ExpireLeasesAsync(5, CancellationToken.None));
+        var lapsed = await StoredJobAsync(job.JobId);
+        Assert.Equal((Core.Runs.JobStatus.WaitingToStart, Core.Runs.JobErrorCodes.LeaseLapsed), (lapsed.Status, lapsed.ErrorCode));
+    }
+
+    [Fact]
     public async Task Long_polls_hold_no_turn_on_the_store_while_they_wait()
     {
         using var device = await host.EnrollDeviceAsync(AgentWorld.ActiveDirectoryDestination("Offline"));
@@ -237,6 +286,12 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     {
         await using var scope = host.Scope();
         return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Agents.AsNoTracking().SingleAsync(a => a.Id == agentId);
+    }
+
+    private async Task<Core.Runs.Job> StoredJobAsync(Guid jobId)
+    {
+        await using var scope = host.Scope();
+        return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId);
     }
 
     /// <summary>The simulated directory, whose return tickets wait until the test lets it answer.</summary>
