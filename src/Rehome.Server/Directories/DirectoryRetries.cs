@@ -50,8 +50,8 @@ public sealed class DirectoryRetries(RehomeDbContext db, DirectoriesOptions opti
     {
         // Most calls find nothing to clear, and are spared the write by a read first: on SQLite even an UPDATE that
         // changes no row takes the write lock, and outside a transaction it waits for it in SQLite's sleeping busy
-        // handler (see SqliteWriteGate), holding the request's share of the store meanwhile; one a directory call
-        // made sid-map and return-ticket requests wait behind thousands of reports. A failure recorded between the
+        // handler (see SqliteWriteGate), holding the request's share of the store meanwhile; one such write per directory
+        // call made sid-map and return-ticket requests wait behind thousands of reports. A failure recorded between the
         // read and now is left for the job's next success, as one recorded just after the write would be.
         if (await StateAsync(jobId, ct) is null)
         {
