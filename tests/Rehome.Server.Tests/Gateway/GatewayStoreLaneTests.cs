@@ -125,7 +125,7 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
             Assert.True(waiting.Holds(job.JobId, device.AgentId, leaseEnd));
             host.Time.Advance(lease + TimeSpan.FromSeconds(1));
             Assert.Equal(0, await host.WithTransitionsAsync(t => t.ExpireLeasesAsync(5, CancellationToken.None)));
-            Assert.Equal(Core.Runs.JobStatus.InProgress, (await StoredJobAsync(job.JobId)).Status);
+            Assert.Equal(Core.Runs.JobStatus.InProgress, (await host.StoredJobOfAsync(device.MappingId)).Status);
         }
         finally
         {
@@ -136,12 +136,12 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
         }
         Assert.Equal(0, waiting.Count);
-        Assert.Equal(host.Time.GetUtcNow() + lease, (await StoredJobAsync(job.JobId)).LeaseExpiresAt);
+        Assert.Equal(host.Time.GetUtcNow() + lease, (await host.StoredJobOfAsync(device.MappingId)).LeaseExpiresAt);
 
         // Nothing lingers: silent from now on, the job lapses when the renewed lease runs out.
         host.Time.Advance(lease + TimeSpan.FromSeconds(1));
         await host.WithTransitionsAsync(t => t.ExpireLeasesAsync(5, CancellationToken.None));
-        var lapsed = await StoredJobAsync(job.JobId);
+        var lapsed = await host.StoredJobOfAsync(device.MappingId);
         Assert.Equal((Core.Runs.JobStatus.WaitingToStart, Core.Runs.JobErrorCodes.LeaseLapsed), (lapsed.Status, lapsed.ErrorCode));
     }
 
@@ -286,12 +286,6 @@ public sealed class GatewayStoreLaneTests : IAsyncLifetime
     {
         await using var scope = host.Scope();
         return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Agents.AsNoTracking().SingleAsync(a => a.Id == agentId);
-    }
-
-    private async Task<Core.Runs.Job> StoredJobAsync(Guid jobId)
-    {
-        await using var scope = host.Scope();
-        return await scope.ServiceProvider.GetRequiredService<RehomeDbContext>().Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId);
     }
 
     /// <summary>The simulated directory, whose return tickets wait until the test lets it answer.</summary>
